@@ -1,0 +1,1 @@
+"""Loading and validating the YAML configuration that ops teams edit."""

@@ -1,0 +1,1 @@
+"""I/O with Zendesk (zenpy), Jira (jira) and Salesforce (simple-salesforce)."""

@@ -1,0 +1,1 @@
+"""The escalation matrix: pure decisions from (ticket, account, facts, now, matrix)."""

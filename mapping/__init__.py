@@ -1,0 +1,1 @@
+"""Source records -> canonical Ticket / Account; the join; field mappings."""

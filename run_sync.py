@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""escalation-sync command line: the cron entry point.
+
+Only parses arguments and hands over; the work lives in config/, sync/ and sandbox/.
+Exit codes: 0 ok, 1 some records failed, 2 config error, 3 could not reach a system or
+authenticate, 4 another run holds the lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+EXIT_OK = 0
+EXIT_RECORDS_FAILED = 1
+EXIT_CONFIG_ERROR = 2
+EXIT_UNREACHABLE = 3
+EXIT_LOCKED = 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="escalation-sync", description=__doc__.splitlines()[0])
+    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--config", required=True, help="the main YAML file")
+        sub.add_argument("--now", help="pin the clock (ISO 8601 with offset), for tests and replays")
+        return sub
+
+    with_config(commands.add_parser("validate", help="check a config and summarise the matrix"))
+    sync = with_config(commands.add_parser("sync", help="pull, decide and write back, once"))
+    sync.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    with_config(commands.add_parser("plan", help="alias of sync --dry-run"))
+    explain = with_config(commands.add_parser("explain", help="why a ticket has its level"))
+    explain.add_argument("ticket", metavar="SYSTEM:ID")
+
+    sandbox = commands.add_parser("sandbox", help="the local emulation of the three APIs")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    serve = sandbox_commands.add_parser("serve", help="serve the three APIs on 127.0.0.1")
+    serve.add_argument("--data", required=True, help="folder with the generated data set")
+    serve.add_argument("--port", type=int, default=0, help="first port (0: any free ports)")
+    serve.add_argument("--time-factor", type=float, default=1.0, help="scale quota windows")
+    generate = sandbox_commands.add_parser("generate", help="write a deterministic data set")
+    generate.add_argument("--out", required=True, help="folder to write")
+    generate.add_argument("--accounts", type=int, default=200)
+    generate.add_argument("--tickets", type=int, default=1000)
+    generate.add_argument("--jira-issues", type=int, default=200)
+    generate.add_argument("--seed", type=int, default=1)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "validate":
+        from config.commands import validate
+
+        return validate(args)
+    if args.command in ("sync", "plan"):
+        from sync.commands import run_sync
+
+        if args.command == "plan":
+            args.dry_run = True
+        return run_sync(args)
+    if args.command == "explain":
+        from sync.commands import explain
+
+        return explain(args)
+    if args.command == "sandbox":
+        from sandbox import commands
+
+        return getattr(commands, args.sandbox_command)(args)
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

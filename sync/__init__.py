@@ -1,0 +1,1 @@
+"""State store, diff of wanted vs written vs current, plan and apply."""
