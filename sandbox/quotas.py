@@ -1,0 +1,85 @@
+"""Vendor-like request quotas: fixed windows per rule, answered with 429 and Retry-After."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class QuotaRule:
+    """At most `limit` requests per `window_seconds` for the endpoints the rule selects.
+
+    `endpoints` names routes; an empty tuple means every endpoint of the vendor (the
+    account-wide limit). A request counts against every rule that selects it.
+    """
+
+    name: str
+    limit: int
+    window_seconds: float
+    endpoints: tuple[str, ...] = ()
+
+    def selects(self, endpoint: str) -> bool:
+        return not self.endpoints or endpoint in self.endpoints
+
+
+@dataclass(frozen=True)
+class QuotaVerdict:
+    allowed: bool
+    rule: QuotaRule | None  # the tightest rule (fewest remaining), for headers
+    remaining: int
+    reset_seconds: int  # whole seconds until the window of `rule` resets
+    retry_after_seconds: int  # for a 429
+
+
+class Quotas:
+    """Fixed-window counters, as Zendesk documents its per-minute limits.
+
+    `time_factor` scales every window (0.1 turns a minute into 6 s) so tests and benchmarks
+    can meet real limits without waiting real minutes.
+    """
+
+    def __init__(
+        self,
+        rules: list[QuotaRule],
+        time_factor: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.rules = list(rules)
+        self.time_factor = time_factor
+        self.enabled = True
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[float, int]] = {}  # rule name -> (window start, count)
+
+    def set_rules(self, rules: list[QuotaRule], time_factor: float | None = None) -> None:
+        with self._lock:
+            self.rules = list(rules)
+            if time_factor is not None:
+                self.time_factor = time_factor
+            self._windows.clear()
+
+    def check(self, endpoint: str) -> QuotaVerdict:
+        """Count one request to `endpoint` and say whether it may be served."""
+        with self._lock:
+            now = self._clock()
+            tightest: QuotaVerdict | None = None
+            for rule in self.rules:
+                if not self.enabled or not rule.selects(endpoint):
+                    continue
+                window = rule.window_seconds * self.time_factor
+                start, count = self._windows.get(rule.name, (now, 0))
+                if now - start >= window:
+                    start, count = now, 0
+                left = start + window - now
+                reset = max(1, math.ceil(left))
+                if count >= rule.limit:
+                    return QuotaVerdict(False, rule, 0, reset, reset)
+                self._windows[rule.name] = (start, count + 1)
+                remaining = rule.limit - count - 1
+                if tightest is None or remaining < tightest.remaining:
+                    tightest = QuotaVerdict(True, rule, remaining, reset, 0)
+            return tightest or QuotaVerdict(True, None, 0, 0, 0)
