@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import tempfile
 from pathlib import Path
@@ -14,18 +15,19 @@ from sandbox.vendor import VendorApp
 DATA_FILES = {"zendesk": "zendesk.json", "jira": "jira.json", "salesforce": "salesforce.json"}
 
 
-def _make_apps(time_factor: float, quotas: bool) -> dict[str, VendorApp]:
-    from sandbox.jira.app import JiraApp
-    from sandbox.salesforce.app import SalesforceApp
-    from sandbox.zendesk.app import ZendeskApp
+VENDOR_APPS = {
+    "zendesk": ("sandbox.zendesk.app", "ZendeskApp"),
+    "jira": ("sandbox.jira.app", "JiraApp"),
+    "salesforce": ("sandbox.salesforce.app", "SalesforceApp"),
+}
 
-    apps: dict[str, VendorApp] = {
-        "zendesk": ZendeskApp(time_factor=time_factor),
-        "jira": JiraApp(time_factor=time_factor),
-        "salesforce": SalesforceApp(time_factor=time_factor),
-    }
-    for app in apps.values():
-        app.quotas.enabled = quotas
+
+def _make_apps(time_factor: float, quotas: bool) -> dict[str, VendorApp]:
+    apps: dict[str, VendorApp] = {}
+    for name, (module_name, class_name) in VENDOR_APPS.items():
+        module = importlib.import_module(module_name)
+        apps[name] = getattr(module, class_name)(time_factor=time_factor)
+        apps[name].quotas.enabled = quotas
     return apps
 
 
