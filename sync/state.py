@@ -1,0 +1,277 @@
+"""The local state store (SQLite, one file): cursors, the mirror, what we wrote, the audit log.
+
+Every change a run makes to the store happens in a transaction together with the data it
+depends on (a cursor is stored in the same transaction as the page behind it), so a crash at
+any point leaves a consistent file and the next run resumes from it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mapping.records import Account, Ticket
+from mapping.serialise import account_from_json, account_to_json, ticket_from_json, ticket_to_json
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cursors (
+    stream TEXT PRIMARY KEY, value TEXT NOT NULL, stored_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tickets (
+    ref TEXT PRIMARY KEY, is_open INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS raw_records (
+    system TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
+    PRIMARY KEY (system, kind, id));
+CREATE TABLE IF NOT EXISTS prior_states (ref TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS written (
+    system TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT,
+    written_at TEXT NOT NULL, PRIMARY KEY (system, record_id, field));
+CREATE TABLE IF NOT EXISTS overrides (
+    system TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL, human_value TEXT,
+    level_at_detection TEXT, detected_at TEXT NOT NULL, PRIMARY KEY (system, record_id, field));
+CREATE TABLE IF NOT EXISTS failures (
+    system TEXT NOT NULL, record_id TEXT NOT NULL, status TEXT NOT NULL, reason TEXT,
+    attempts INTEGER NOT NULL, first_failed_at TEXT NOT NULL, last_failed_at TEXT NOT NULL,
+    PRIMARY KEY (system, record_id));
+CREATE TABLE IF NOT EXISTS notes (
+    system TEXT NOT NULL, record_id TEXT NOT NULL, note_key TEXT NOT NULL, state TEXT NOT NULL,
+    at TEXT NOT NULL, PRIMARY KEY (system, record_id, note_key));
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, finished_at TEXT,
+    dry_run INTEGER NOT NULL, exit_code INTEGER, summary TEXT);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL, at TEXT NOT NULL,
+    kind TEXT NOT NULL, ref TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_by_ref ON audit (ref);
+CREATE INDEX IF NOT EXISTS audit_by_run ON audit (run_id, kind);
+"""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+
+
+class StateStore:
+    """A thin layer over one SQLite file. Not shared between processes: the run lock sees to it."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Create it owner-only before SQLite opens it: it holds customer data.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            os.close(fd)
+            os.chmod(self.path, 0o600)
+        self.db = sqlite3.connect(str(path), isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self._depth = 0
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Nested calls join the outer transaction."""
+        if self._depth == 0:
+            self.db.execute("BEGIN IMMEDIATE")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self.db.execute("ROLLBACK")
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self.db.execute("COMMIT")
+
+    # -- cursors ---------------------------------------------------------------------------
+    def cursor(self, stream: str) -> str | None:
+        row = self.db.execute("SELECT value FROM cursors WHERE stream = ?", (stream,)).fetchone()
+        return row[0] if row else None
+
+    def set_cursor(self, stream: str, value: str, now: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO cursors (stream, value, stored_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (stream) DO UPDATE SET value = excluded.value, stored_at = excluded.stored_at",
+            (stream, value, now.isoformat()),
+        )
+
+    # -- the mirror ------------------------------------------------------------------------
+    def upsert_tickets(self, tickets: Iterable[Ticket]) -> None:
+        self.db.executemany(
+            "INSERT INTO tickets (ref, is_open, data) VALUES (?, ?, ?) "
+            "ON CONFLICT (ref) DO UPDATE SET is_open = excluded.is_open, data = excluded.data",
+            [(t.ref, int(t.status.is_open), _dumps(ticket_to_json(t))) for t in tickets],
+        )
+
+    def ticket(self, ref: str) -> Ticket | None:
+        row = self.db.execute("SELECT data FROM tickets WHERE ref = ?", (ref,)).fetchone()
+        return ticket_from_json(json.loads(row[0])) if row else None
+
+    def tickets(self, open_only: bool = False) -> list[Ticket]:
+        query = "SELECT data FROM tickets" + (" WHERE is_open = 1" if open_only else "")
+        return [ticket_from_json(json.loads(row[0])) for row in self.db.execute(query)]
+
+    def upsert_accounts(self, accounts: Iterable[Account]) -> None:
+        self.db.executemany(
+            "INSERT INTO accounts (id, data) VALUES (?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+            [(a.id, _dumps(account_to_json(a))) for a in accounts],
+        )
+
+    def accounts(self) -> list[Account]:
+        return [account_from_json(json.loads(row[0])) for row in self.db.execute("SELECT data FROM accounts")]
+
+    def upsert_raw(self, system: str, kind: str, records: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        self.db.executemany(
+            "INSERT INTO raw_records (system, kind, id, data) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (system, kind, id) DO UPDATE SET data = excluded.data",
+            [(system, kind, record_id, _dumps(data)) for record_id, data in records],
+        )
+
+    def raw_records(self, system: str, kind: str) -> dict[str, dict[str, Any]]:
+        rows = self.db.execute("SELECT id, data FROM raw_records WHERE system = ? AND kind = ?", (system, kind))
+        return {record_id: json.loads(data) for record_id, data in rows}
+
+    # -- what the engine remembers between runs ----------------------------------------------
+    def prior_states(self) -> dict[str, dict[str, Any]]:
+        return {ref: json.loads(data) for ref, data in self.db.execute("SELECT ref, data FROM prior_states")}
+
+    def save_prior_states(self, states: dict[str, dict[str, Any]]) -> None:
+        self.db.executemany(
+            "INSERT INTO prior_states (ref, data) VALUES (?, ?) "
+            "ON CONFLICT (ref) DO UPDATE SET data = excluded.data",
+            [(ref, _dumps(state)) for ref, state in states.items()],
+        )
+
+    # -- values we wrote -------------------------------------------------------------------
+    def written(self) -> dict[tuple[str, str], dict[str, Any]]:
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for system, record_id, field, value in self.db.execute(
+            "SELECT system, record_id, field, value FROM written"
+        ):
+            out.setdefault((system, record_id), {})[field] = json.loads(value)
+        return out
+
+    def record_written(self, system: str, record_id: str, values: dict[str, Any], now: datetime) -> None:
+        self.db.executemany(
+            "INSERT INTO written (system, record_id, field, value, written_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (system, record_id, field) DO UPDATE SET value = excluded.value, "
+            "written_at = excluded.written_at",
+            [(system, record_id, field, _dumps(value), now.isoformat()) for field, value in values.items()],
+        )
+
+    # -- human overrides -------------------------------------------------------------------
+    def overrides(self) -> dict[tuple[str, str, str], dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT system, record_id, field, human_value, level_at_detection, detected_at FROM overrides"
+        )
+        return {
+            (s, r, f): {"human_value": json.loads(v), "level_at_detection": lvl, "detected_at": at}
+            for s, r, f, v, lvl, at in rows
+        }
+
+    def record_override(
+        self, system: str, record_id: str, field: str, human_value: Any, level: str | None, now: datetime
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO overrides VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (system, record_id, field) "
+            "DO UPDATE SET human_value = excluded.human_value",
+            (system, record_id, field, _dumps(human_value), level, now.isoformat()),
+        )
+
+    def clear_override(self, system: str, record_id: str, field: str) -> None:
+        self.db.execute(
+            "DELETE FROM overrides WHERE system = ? AND record_id = ? AND field = ?", (system, record_id, field)
+        )
+
+    # -- failed writes ---------------------------------------------------------------------
+    def failures(self) -> dict[tuple[str, str], dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT system, record_id, status, reason, attempts, first_failed_at, last_failed_at FROM failures"
+        )
+        return {
+            (s, r): {"status": st, "reason": why, "attempts": n, "first_failed_at": first, "last_failed_at": last}
+            for s, r, st, why, n, first, last in rows
+        }
+
+    def record_failure(self, system: str, record_id: str, status: str, reason: str | None, now: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO failures VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (system, record_id) DO UPDATE SET "
+            "status = excluded.status, reason = excluded.reason, attempts = failures.attempts + 1, "
+            "last_failed_at = excluded.last_failed_at",
+            (system, record_id, status, reason, now.isoformat(), now.isoformat()),
+        )
+
+    def clear_failure(self, system: str, record_id: str) -> None:
+        self.db.execute("DELETE FROM failures WHERE system = ? AND record_id = ?", (system, record_id))
+
+    # -- private notes (sent at most once per level change) ---------------------------------
+    def note_state(self, system: str, record_id: str, note_key: str) -> str | None:
+        row = self.db.execute(
+            "SELECT state FROM notes WHERE system = ? AND record_id = ? AND note_key = ?",
+            (system, record_id, note_key),
+        ).fetchone()
+        return row[0] if row else None
+
+    def set_note_state(self, system: str, record_id: str, note_key: str, state: str, now: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO notes VALUES (?, ?, ?, ?, ?) ON CONFLICT (system, record_id, note_key) "
+            "DO UPDATE SET state = excluded.state, at = excluded.at",
+            (system, record_id, note_key, state, now.isoformat()),
+        )
+
+    # -- runs and the audit log --------------------------------------------------------------
+    def begin_run(self, now: datetime, dry_run: bool) -> int:
+        cursor = self.db.execute("INSERT INTO runs (started_at, dry_run) VALUES (?, ?)", (now.isoformat(), int(dry_run)))
+        return int(cursor.lastrowid)
+
+    def end_run(self, run_id: int, now: datetime, exit_code: int, summary: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE runs SET finished_at = ?, exit_code = ?, summary = ? WHERE run_id = ?",
+            (now.isoformat(), exit_code, _dumps(summary), run_id),
+        )
+
+    def audit(self, run_id: int, now: datetime, kind: str, ref: str, detail: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO audit (run_id, at, kind, ref, detail) VALUES (?, ?, ?, ?, ?)",
+            (run_id, now.isoformat(), kind, ref, _dumps(detail)),
+        )
+
+    def audit_many(self, run_id: int, now: datetime, entries: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
+        self.db.executemany(
+            "INSERT INTO audit (run_id, at, kind, ref, detail) VALUES (?, ?, ?, ?, ?)",
+            [(run_id, now.isoformat(), kind, ref, _dumps(detail)) for kind, ref, detail in entries],
+        )
+
+    def audit_entries(self, ref: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+        query, args = "SELECT run_id, at, kind, ref, detail FROM audit WHERE 1=1", []
+        if ref:
+            query, args = query + " AND ref = ?", [*args, ref]
+        if kind:
+            query, args = query + " AND kind = ?", [*args, kind]
+        return [
+            {"run_id": r, "at": at, "kind": k, "ref": rf, "detail": json.loads(d)}
+            for r, at, k, rf, d in self.db.execute(query + " ORDER BY id", args)
+        ]
+
+    def audit_summary(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT kind, COUNT(*) FROM audit GROUP BY kind").fetchall())
+
+    def runs(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT run_id, started_at, finished_at, dry_run, exit_code, summary FROM runs")
+        return [
+            {"run_id": r, "started_at": s, "finished_at": f, "dry_run": bool(d), "exit_code": e,
+             "summary": json.loads(m) if m else None}
+            for r, s, f, d, e, m in rows
+        ]
