@@ -194,7 +194,9 @@ class PolicyAdapter(HTTPAdapter):
             return backoff(state)
 
         backoff = wait_exponential_jitter(
-            initial=self.policy.backoff_initial_seconds, max=self.policy.backoff_max_seconds
+            multiplier=self.policy.backoff_initial_seconds,
+            max=self.policy.backoff_max_seconds,
+            jitter=self.policy.backoff_initial_seconds,
         )
         retrying = Retrying(
             stop=stop_after_attempt(self.policy.max_attempts),
