@@ -1,0 +1,135 @@
+"""Shared pieces of the matrix models: the base model, durations, and declared-name checks.
+
+Every cross-reference (a level, tier, category, region, role or calendar named somewhere) is
+checked where the name is written, so the error's location is the key holding the bad value.
+`MatrixConfig` reads the names the matrix declares from the raw input first and exposes them
+here (a context variable) while its nested models validate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+
+from escalation.durations import parse_positive_duration
+from mapping.records import UNKNOWN_TIER
+
+DEFAULT_LEVELS = ("none", "informational", "advisory", "action-needed", "executive-review")
+DEFAULT_ROLES = ("technical", "commercial", "executive")
+ANY = "*"
+T = TypeVar("T")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- names the matrix declares, visible to nested validators ------------------------------
+
+
+@dataclass(frozen=True)
+class _Declared:
+    levels: tuple[str, ...] | None = None
+    tiers: tuple[str, ...] | None = None
+    categories: tuple[str, ...] | None = None
+    regions: tuple[str, ...] | None = None
+    roles: tuple[str, ...] | None = None
+    calendars: tuple[str, ...] | None = None
+    trigger_names: tuple[str, ...] = ()
+
+    @classmethod
+    def from_raw(cls, raw: Any) -> _Declared:
+        if not isinstance(raw, dict):
+            return cls()
+        tiers = _names(raw.get("tiers"))
+        calendars = raw.get("calendars")
+        return cls(
+            levels=_names(raw.get("levels", list(DEFAULT_LEVELS))),
+            tiers=None if tiers is None else with_unknown(tiers),
+            categories=_names(raw.get("categories")),
+            regions=_names(raw.get("regions")),
+            roles=_names(raw.get("roles", list(DEFAULT_ROLES))),
+            calendars=tuple(calendars) if isinstance(calendars, dict) else None,
+            trigger_names=_trigger_names(raw.get("triggers")),
+        )
+
+
+def _names(raw: Any) -> tuple[str, ...] | None:
+    """The declared names when the raw value is a list of strings; None means: do not check."""
+    if isinstance(raw, list | tuple) and all(isinstance(name, str) for name in raw):
+        return tuple(raw)
+    return None
+
+
+def _trigger_names(raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list | tuple):
+        return ()
+    return tuple(t["name"] for t in raw if isinstance(t, dict) and isinstance(t.get("name"), str))
+
+
+def with_unknown(tiers: tuple[str, ...]) -> tuple[str, ...]:
+    return tiers if UNKNOWN_TIER in tiers else (*tiers, UNKNOWN_TIER)
+
+
+_DECLARED: ContextVar[_Declared | None] = ContextVar("matrix_declared", default=None)
+
+
+def declared() -> _Declared:
+    """Names declared by the matrix being validated; nothing is checked outside one."""
+    return _DECLARED.get() or _Declared()
+
+
+@contextmanager
+def declaring(raw: Any) -> Iterator[None]:
+    token = _DECLARED.set(_Declared.from_raw(raw))
+    try:
+        yield
+    finally:
+        _DECLARED.reset(token)
+
+
+def check_known(value: str, kind: str, *, wildcard: bool = False) -> str:
+    """Raise when `value` is not among the declared `kind` names (levels, tiers, ...)."""
+    if wildcard and value == ANY:
+        return value
+    names = getattr(declared(), kind)
+    if names is not None and value not in names:
+        singular = {"categories": "category"}.get(kind, kind.removesuffix("s"))
+        extra = " or '*'" if wildcard else ""
+        raise ValueError(
+            f"unknown {singular} {value!r}; expected one of {', '.join(names)}{extra} "
+            f"(declared under matrix.{kind})"
+        )
+    return value
+
+
+def unique(values: tuple[str, ...], what: str) -> tuple[str, ...]:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"duplicate {what} {value!r}; each must appear once")
+        if not value.strip() or value == ANY:
+            raise ValueError(f"{what} names must be non-empty and not '*', found {value!r}")
+        seen.add(value)
+    return values
+
+
+def _duration(text: str) -> str:
+    parse_positive_duration(text)
+    return text
+
+
+def _not_empty(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    # Checked after the items, so a list whose items all failed does not also report "empty".
+    if not values:
+        raise ValueError("expected at least one entry, found an empty list")
+    return values
+
+
+NonEmpty = Annotated[T, AfterValidator(_not_empty)]
+Duration = Annotated[str, AfterValidator(_duration)]

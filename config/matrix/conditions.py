@@ -1,0 +1,134 @@
+"""Trigger conditions as the YAML writes them: all / any / not / a comparison / recent_tickets.
+
+Attribute names and value types are checked here, at load time; escalation/conditions.py
+compiles a validated condition into a closure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import (
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from config.matrix.base import Model, NonEmpty, check_known
+from escalation.attributes import ATTRIBUTES, OPERATORS, RECENT_TICKETS, Kind
+
+Value = StrictInt | StrictFloat | StrictStr
+
+
+class RecentTickets(Model):
+    """The account's tickets opened in the last `days` days (this one included), compared."""
+
+    days: int = Field(gt=0, le=3660)
+    eq: int | None = None
+    ne: int | None = None
+    lt: int | None = None
+    le: int | None = None
+    gt: int | None = None
+    ge: int | None = None
+
+    @model_validator(mode="after")
+    def _one_comparison(self) -> RecentTickets:
+        if all(getattr(self, op) is None for op in ("eq", "ne", "lt", "le", "gt", "ge")):
+            raise ValueError("expected a comparison next to days, e.g. {days: 30, ge: 3}")
+        return self
+
+
+_OPERATOR_FIELDS = ("eq", "ne", "lt", "le", "gt", "ge", "in_", "not_in", "contains")
+_OPERATOR_FIELDS += ("contains_any", "exists")
+
+
+class Condition(Model):
+    """One node of a trigger's `when`: all / any / not / a comparison / recent_tickets."""
+
+    all_: NonEmpty[tuple[Condition, ...]] | None = Field(None, alias="all")
+    any_: NonEmpty[tuple[Condition, ...]] | None = Field(None, alias="any")
+    not_: Condition | None = Field(None, alias="not")
+    recent_tickets: RecentTickets | None = None
+    field: str | None = None
+    eq: Value | None = None
+    ne: Value | None = None
+    lt: StrictInt | StrictFloat | None = None
+    le: StrictInt | StrictFloat | None = None
+    gt: StrictInt | StrictFloat | None = None
+    ge: StrictInt | StrictFloat | None = None
+    in_: tuple[Value, ...] | None = Field(None, alias="in", min_length=1)
+    not_in: tuple[Value, ...] | None = Field(None, min_length=1)
+    contains: StrictStr | None = None
+    contains_any: tuple[StrictStr, ...] | None = Field(None, min_length=1)
+    exists: bool | None = None
+
+    @field_validator("field")
+    @classmethod
+    def _known_attribute(cls, name: str) -> str:
+        if name not in ATTRIBUTES:
+            hint = " (recent_tickets takes days: write {recent_tickets: {days: 30, ge: 3}})"
+            raise ValueError(
+                f"unknown attribute {name!r}; expected one of {', '.join(ATTRIBUTES)}"
+                + (hint if name == RECENT_TICKETS else "")
+            )
+        return name
+
+    @field_validator(*_OPERATOR_FIELDS)
+    @classmethod
+    def _operator_fits_attribute(cls, value: Any, info: ValidationInfo) -> Any:
+        name = info.data.get("field")
+        op = info.field_name.rstrip("_") if info.field_name else "?"
+        if value is None or name is None:
+            return value  # the shape check below reports a missing or unknown field
+        attribute = ATTRIBUTES[name]
+        if op not in OPERATORS[attribute.kind]:
+            allowed = ", ".join(sorted(OPERATORS[attribute.kind]))
+            raise ValueError(f"{op!r} does not apply to {name} ({attribute.kind}); use {allowed}")
+        if op == "exists":
+            return value
+        for item in value if isinstance(value, tuple) else (value,):
+            _check_value(name, item)
+        return value
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Condition:
+        shapes = [
+            key
+            for key, value in (
+                ("all", self.all_),
+                ("any", self.any_),
+                ("not", self.not_),
+                ("recent_tickets", self.recent_tickets),
+                ("field", self.field),
+            )
+            if value is not None
+        ]
+        operators = [op.rstrip("_") for op in _OPERATOR_FIELDS if getattr(self, op) is not None]
+        if len(shapes) != 1:
+            found = ", ".join(shapes) or "none of them"
+            raise ValueError(
+                "expected exactly one of all, any, not, field, recent_tickets in a condition, "
+                f"found {found}"
+            )
+        if shapes[0] == "field" and not operators:
+            raise ValueError(f"expected a comparison for {self.field}, e.g. eq: ..., in: [...]")
+        if shapes[0] != "field" and operators:
+            raise ValueError(f"{', '.join(operators)} needs a field next to it")
+        return self
+
+
+def _check_value(name: str, value: Any) -> None:
+    attribute = ATTRIBUTES[name]
+    if attribute.kind is Kind.NUMBER:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ValueError(f"{name} is a number; found {value!r}")
+    elif not isinstance(value, str):
+        raise ValueError(f"{name} holds text; found {value!r} (quote it in YAML)")
+    elif attribute.kind is Kind.ENUM and value not in attribute.values:
+        raise ValueError(f"{name} is one of {', '.join(attribute.values)}; found {value!r}")
+    elif attribute.declared_in:
+        check_known(value, attribute.declared_in)

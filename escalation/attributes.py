@@ -1,0 +1,78 @@
+"""The attributes a trigger condition may name, and what kind of value each holds.
+
+One catalog shared by the config validation (config/matrix.py checks names and value types at
+load time) and the condition compiler (escalation/conditions.py reads the values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from mapping.records import TicketStatus
+
+
+class Kind(StrEnum):
+    NUMBER = "number"  # int or float; every comparison
+    TEXT = "text"  # string; eq, ne, in, not_in
+    LIST = "list"  # tuple of strings; contains, contains_any
+    ENUM = "enum"  # string from a fixed set; eq, ne, in, not_in
+
+
+SLA_METRICS = ("acknowledge", "next_update", "resolve")
+SLA_STATES = ("ok", "at_risk", "breached")
+
+
+@dataclass(frozen=True)
+class Attribute:
+    kind: Kind
+    # For ENUM: the allowed values. For TEXT: the name of a list the matrix may declare
+    # ("categories", "tiers", "regions") against which literal values are checked.
+    values: tuple[str, ...] = ()
+    declared_in: str | None = None
+    help: str = ""
+
+
+_TEXT = Attribute(Kind.TEXT)
+
+ATTRIBUTES: dict[str, Attribute] = {
+    "ticket.system": Attribute(Kind.ENUM, values=("zendesk", "jira")),
+    "ticket.id": _TEXT,
+    "ticket.key": _TEXT,
+    "ticket.subject": _TEXT,
+    "ticket.status": Attribute(Kind.ENUM, values=tuple(s.value for s in TicketStatus)),
+    "ticket.severity": Attribute(Kind.NUMBER, help="1 is the most severe"),
+    "ticket.category": Attribute(Kind.TEXT, declared_in="categories"),
+    "ticket.organization": _TEXT,
+    "ticket.requester_email": _TEXT,
+    "ticket.assignee": _TEXT,
+    "ticket.tags": Attribute(Kind.LIST),
+    "ticket.linked": Attribute(Kind.LIST),
+    "account.id": _TEXT,
+    "account.name": _TEXT,
+    "account.tier": Attribute(Kind.TEXT, declared_in="tiers"),
+    "account.arr": Attribute(Kind.NUMBER),
+    "account.owner": _TEXT,
+    "account.csm": _TEXT,
+    "account.region": Attribute(Kind.TEXT, declared_in="regions"),
+    "account.time_zone": _TEXT,
+    "account.health": _TEXT,
+    "account.external_id": _TEXT,
+    "days_to_renewal": Attribute(Kind.NUMBER, help="whole days from today (UTC) to renewal"),
+    "business_hours_age": Attribute(Kind.NUMBER, help="business hours since the ticket opened"),
+    "linked_max_severity": Attribute(
+        Kind.NUMBER, help="severity of the most severe linked issue (1 is the most severe)"
+    ),
+    **{f"sla.{metric}": Attribute(Kind.ENUM, values=SLA_STATES) for metric in SLA_METRICS},
+}
+
+# Not in ATTRIBUTES because it takes a parameter: {recent_tickets: {days: 30, ge: 3}}.
+RECENT_TICKETS = "recent_tickets"
+
+# Which operators each kind accepts.
+OPERATORS: dict[Kind, frozenset[str]] = {
+    Kind.NUMBER: frozenset({"eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "exists"}),
+    Kind.TEXT: frozenset({"eq", "ne", "in", "not_in", "exists"}),
+    Kind.ENUM: frozenset({"eq", "ne", "in", "not_in", "exists"}),
+    Kind.LIST: frozenset({"contains", "contains_any", "exists"}),
+}
