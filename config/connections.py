@@ -1,0 +1,178 @@
+"""How to reach Zendesk, Jira and Salesforce.
+
+Secrets never live in the config: each `*_env` key names the environment variable that holds
+one, read at use time (see config/secrets.py). TLS verification cannot be turned off; a private
+CA is trusted through `ca_bundle`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BeforeValidator, Field, field_validator
+
+from config.base import EnvVarName, HttpsUrl, RelativeProblem, StrictModel, existing_file
+
+Seconds = Annotated[float, Field(gt=0, le=600)]
+CaBundle = Annotated[Path | None, BeforeValidator(existing_file)]
+
+
+class _Connection(StrictModel):
+    enabled: bool = True
+    timeout_seconds: Seconds = 30.0
+    ca_bundle: CaBundle = None
+
+    def secret_env_fields(self) -> dict[str, str]:
+        """Key -> environment variable name, for every secret the chosen auth mode uses."""
+        return {}
+
+    def _require(self, needed: dict[str, str | None], mode: str) -> list[RelativeProblem]:
+        return [
+            (
+                (key,),
+                f"missing; auth '{mode}' needs it: the name of the environment variable holding the {what}",
+            )
+            for key, what in needed.items()
+            if getattr(self, key) is None and what is not None
+        ]
+
+    def _present(self, keys: tuple[str, ...]) -> dict[str, str]:
+        return {key: getattr(self, key) for key in keys if getattr(self, key) is not None}
+
+
+class ZendeskConnection(_Connection):
+    url: HttpsUrl  # https://acme.zendesk.com
+    auth: Literal["api_token", "oauth"] = "api_token"
+    email_env: EnvVarName | None = None
+    token_env: EnvVarName | None = None
+    oauth_token_env: EnvVarName | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _host_only(cls, value: str) -> str:
+        if urlsplit(value).path not in ("", "/"):
+            raise ValueError(
+                "found a path after the host; expected only https://yoursubdomain.zendesk.com"
+            )
+        return value
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc
+
+    def config_problems(self) -> list[RelativeProblem]:
+        if self.auth == "api_token":
+            needed = {"email_env": "agent's email address", "token_env": "API token"}
+        else:
+            needed = {"oauth_token_env": "OAuth access token"}
+        return self._require(needed, self.auth)
+
+    def secret_env_fields(self) -> dict[str, str]:
+        if self.auth == "api_token":
+            return self._present(("email_env", "token_env"))
+        return self._present(("oauth_token_env",))
+
+
+_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,254}$")
+
+
+class JiraConnection(_Connection):
+    url: HttpsUrl  # https://acme.atlassian.net, or a Data Center base URL with its context path
+    deployment: Literal["cloud", "data_center"] = "cloud"
+    auth: Literal["basic", "bearer"] = "basic"
+    email_env: EnvVarName | None = None
+    token_env: EnvVarName | None = None
+    # Searches are always bounded by project: Jira Cloud rejects unbounded JQL.
+    projects: list[str] = Field(min_length=1)
+    jql: str | None = None  # an extra filter ANDed to the project clause
+
+    @field_validator("projects")
+    @classmethod
+    def _project_keys(cls, keys: list[str]) -> list[str]:
+        bad = [key for key in keys if not _PROJECT_KEY.match(key)]
+        if bad:
+            raise ValueError(
+                f"found {bad}; expected Jira project keys such as SUP (capitals, digits, _)"
+            )
+        return keys
+
+    def config_problems(self) -> list[RelativeProblem]:
+        if self.auth == "basic":
+            return self._require(
+                {"email_env": "user's email address", "token_env": "API token"}, "basic"
+            )
+        return self._require({"token_env": "personal access token"}, "bearer")
+
+    def secret_env_fields(self) -> dict[str, str]:
+        if self.auth == "basic":
+            return self._present(("email_env", "token_env"))
+        return self._present(("token_env",))
+
+
+def _api_version(value: Any) -> Any:
+    # YAML reads 62.0 as a float and 62 as an int; both mean "62.0".
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{float(value):.1f}"
+    return value
+
+
+class SalesforceConnection(_Connection):
+    login_url: HttpsUrl = "https://login.salesforce.com"
+    auth: Literal["client_credentials", "password"] = "client_credentials"
+    client_id_env: EnvVarName | None = None
+    client_secret_env: EnvVarName | None = None
+    username_env: EnvVarName | None = None
+    password_env: EnvVarName | None = None
+    security_token_env: EnvVarName | None = None  # optional: not needed from trusted IP ranges
+    api_version: Annotated[str, BeforeValidator(_api_version), Field(pattern=r"^\d{2,3}\.0$")] = (
+        "62.0"
+    )
+
+    def config_problems(self) -> list[RelativeProblem]:
+        if self.auth == "client_credentials":
+            needed = {
+                "client_id_env": "connected app's consumer key",
+                "client_secret_env": "consumer secret",
+            }
+        else:
+            needed = {"username_env": "user name", "password_env": "password"}
+        return self._require(needed, self.auth)
+
+    def secret_env_fields(self) -> dict[str, str]:
+        if self.auth == "client_credentials":
+            return self._present(("client_id_env", "client_secret_env"))
+        return self._present(
+            (
+                "username_env",
+                "password_env",
+                "security_token_env",
+                "client_id_env",
+                "client_secret_env",
+            )
+        )
+
+
+SYSTEMS = ("zendesk", "jira", "salesforce")
+
+
+class Connections(StrictModel):
+    """Each system may be omitted or `enabled: false`; a sync then leaves it alone."""
+
+    zendesk: ZendeskConnection | None = None
+    jira: JiraConnection | None = None
+    salesforce: SalesforceConnection | None = None
+
+    def enabled(self, system: str) -> bool:
+        connection = getattr(self, system)
+        return connection is not None and connection.enabled
+
+    def enabled_systems(self) -> tuple[str, ...]:
+        return tuple(system for system in SYSTEMS if self.enabled(system))
+
+    def config_problems(self) -> list[RelativeProblem]:
+        if not (self.enabled("zendesk") or self.enabled("jira")):
+            return [((), "no ticket system enabled; expected zendesk or jira (or both)")]
+        return []

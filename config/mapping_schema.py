@@ -1,0 +1,63 @@
+"""The `mapping:` section: per system, how records are read and where our outputs are written."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from config.base import RelativeProblem, StrictModel
+from config.read_mapping import JiraTicketRead, SalesforceAccountRead, ZendeskTicketRead
+from config.write_mapping import (
+    JiraWrite,
+    SalesforceAccountWrite,
+    SalesforceTicketRecord,
+    ZendeskWrite,
+)
+
+URL_PLACEHOLDERS = ("{base_url}", "{id}", "{key}")
+
+
+def _url_template_problems(template: str, key: str) -> list[RelativeProblem]:
+    try:
+        template.format(base_url="", id="", key="")
+    except (KeyError, IndexError, ValueError):
+        expected = ", ".join(URL_PLACEHOLDERS)
+        return [
+            ((key,), f"found '{template}'; expected a URL using only the placeholders {expected}")
+        ]
+    return []
+
+
+class ZendeskMapping(StrictModel):
+    ticket: ZendeskTicketRead = Field(default_factory=ZendeskTicketRead)  # type: ignore[valid-type]
+    write: ZendeskWrite = Field(default_factory=ZendeskWrite)  # type: ignore[valid-type]
+    # Tags we add, one per level (prefix + level name); null: no tags. Setting tags replaces
+    # them all in Zendesk, so only tags with this prefix are ever touched.
+    tags_prefix: str | None = Field(default="escalation_", pattern=r"^[a-z0-9_\-/]+$")
+    private_note_on_level_change: bool = True
+    ticket_url: str = "{base_url}/agent/tickets/{id}"
+
+    def config_problems(self) -> list[RelativeProblem]:
+        return _url_template_problems(self.ticket_url, "ticket_url")
+
+
+class JiraMapping(StrictModel):
+    ticket: JiraTicketRead = Field(default_factory=JiraTicketRead)  # type: ignore[valid-type]
+    write: JiraWrite = Field(default_factory=JiraWrite)  # type: ignore[valid-type]
+    ticket_url: str = "{base_url}/browse/{key}"
+
+    def config_problems(self) -> list[RelativeProblem]:
+        return _url_template_problems(self.ticket_url, "ticket_url")
+
+
+class SalesforceMapping(StrictModel):
+    account: SalesforceAccountRead = Field(default_factory=SalesforceAccountRead)  # type: ignore[valid-type]
+    write: SalesforceAccountWrite = Field(default_factory=SalesforceAccountWrite)  # type: ignore[valid-type]
+    ticket_record: SalesforceTicketRecord | None = None
+    # A SOQL condition limiting which accounts are read, e.g. "Type = 'Customer'".
+    where: str | None = None
+
+
+class MappingConfig(StrictModel):
+    zendesk: ZendeskMapping = Field(default_factory=ZendeskMapping)
+    jira: JiraMapping = Field(default_factory=JiraMapping)
+    salesforce: SalesforceMapping = Field(default_factory=SalesforceMapping)

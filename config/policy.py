@@ -1,0 +1,65 @@
+"""The `state:` and `sync:` sections: where the run keeps its memory, and how it pages and batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, ValidationInfo
+
+from config.base import StrictModel, resolve_path
+
+
+def _config_relative(value: object, info: ValidationInfo) -> object:
+    return resolve_path(value, info) if isinstance(value, str) else value
+
+
+ConfigPath = Annotated[Path, BeforeValidator(_config_relative)]
+
+
+class StateConfig(StrictModel):
+    """Relative paths are relative to the folder of the main config file."""
+
+    path: ConfigPath = Field(default="escalation-sync.sqlite", validate_default=True)
+    lock_path: ConfigPath | None = None  # default: the state path + ".lock"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.lock_path or self.path.with_name(self.path.name + ".lock")
+
+
+class OverridePolicy(StrictModel):
+    """A level an agent set by hand: kept until it expires."""
+
+    expire: Literal["never", "on_level_rise"] = "on_level_rise"
+
+
+class FirstRun(StrictModel):
+    """What the first run (no state yet) reads."""
+
+    backfill: Literal["open_tickets", "none"] = "open_tickets"
+    lookback_days: int = Field(default=365, ge=1, le=3650)  # open tickets updated within this
+
+
+class ZendeskSync(StrictModel):
+    page_size: int = Field(default=1000, ge=1, le=1000)  # incremental export: at most 1000
+    write_batch_size: int = Field(default=100, ge=1, le=100)  # update_many: at most 100
+
+
+class JiraSync(StrictModel):
+    # auto: enhanced (/search/jql, nextPageToken) on Cloud, start_at (/search) on Data Center.
+    search: Literal["auto", "enhanced", "start_at"] = "auto"
+    page_size: int = Field(default=100, ge=1, le=100)
+
+
+class SalesforceSync(StrictModel):
+    query_batch_size: int = Field(default=2000, ge=200, le=2000)
+    write_batch_size: int = Field(default=200, ge=1, le=200)  # composite/sobjects: at most 200
+
+
+class SyncPolicy(StrictModel):
+    overrides: OverridePolicy = Field(default_factory=OverridePolicy)
+    first_run: FirstRun = Field(default_factory=FirstRun)
+    zendesk: ZendeskSync = Field(default_factory=ZendeskSync)
+    jira: JiraSync = Field(default_factory=JiraSync)
+    salesforce: SalesforceSync = Field(default_factory=SalesforceSync)

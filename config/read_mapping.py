@@ -1,0 +1,234 @@
+"""Read mappings: which vendor field fills which canonical attribute, and how values translate.
+
+Each system starts from defaults an ops team would expect (Zendesk `priority` -> severity,
+Jira status names and categories -> status, Salesforce `Name` -> name). In the YAML, an entry
+WITH `source` replaces the default; an entry WITHOUT `source` adjusts it (its `translate`
+entries are added to the default table); `null` switches the attribute off.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import ConfigDict, create_model, field_validator, model_validator
+
+from config.base import RelativeProblem, StrictModel
+from mapping.attributes import (
+    ACCOUNT_ATTRIBUTES,
+    COMPATIBLE_TYPES,
+    REQUIRED_TICKET_ATTRIBUTES,
+    TICKET_ATTRIBUTES,
+    ValueKind,
+)
+from mapping.paths import SourcePath, parse_source_path
+from mapping.values import ValueProblem, coerce, translation_key
+
+
+class ReadField(StrictModel):
+    """One canonical attribute: where it comes from and how its values translate."""
+
+    # A path, or several tried in order: for a single value the first that yields a usable
+    # value wins; for lists the values of all paths are joined.
+    source: str | list[str]
+    type: Literal["str", "int", "float", "date", "datetime", "list"] | None = None
+    translate: dict[str, Any] | None = None  # source value (any case) -> canonical value
+    keep_unknown: bool = False  # a value missing from `translate`: keep it (else `default`)
+    default: Any = None
+    prefix: str | None = None  # put before every value, e.g. "jira:" for linked issue keys
+
+    @field_validator("source")
+    @classmethod
+    def _parse_paths(cls, value: str | list[str]) -> str | list[str]:
+        for text in [value] if isinstance(value, str) else value:
+            parse_source_path(text)  # raises ValueError with the reason
+        if isinstance(value, list) and not value:
+            raise ValueError("found an empty list; expected at least one path")
+        return value
+
+    @field_validator("translate", mode="before")
+    @classmethod
+    def _text_keys(cls, table: Any) -> Any:
+        # YAML makes 1, 2.5 or yes into numbers and booleans; match on the text form.
+        if isinstance(table, dict):
+            return {translation_key(key): value for key, value in table.items()}
+        return table
+
+    @property
+    def paths(self) -> tuple[SourcePath, ...]:
+        texts = [self.source] if isinstance(self.source, str) else self.source
+        return tuple(parse_source_path(text) for text in texts)
+
+    def check_kind(self, kind: ValueKind) -> list[RelativeProblem]:
+        """Problems with this field filling an attribute of `kind`, relative to the field."""
+        problems: list[RelativeProblem] = []
+        if self.type is not None and self.type not in COMPATIBLE_TYPES[kind]:
+            expected = " or ".join(COMPATIBLE_TYPES[kind])
+            problems.append(
+                (
+                    ("type",),
+                    f"found '{self.type}'; this attribute holds {kind}, so expected {expected}",
+                )
+            )
+        for key, value in (self.translate or {}).items():
+            if value is None:
+                continue
+            try:
+                coerce(value, kind)
+            except ValueProblem as problem:
+                problems.append((("translate", key), f"{problem} (what this attribute holds)"))
+        if self.default is not None:
+            try:
+                coerce(self.default, kind)
+            except ValueProblem as problem:
+                problems.append((("default",), f"{problem} (what this attribute holds)"))
+        return problems
+
+
+def _merge_entry(default: dict[str, Any] | None, given: Any) -> Any:
+    if not isinstance(given, dict) or "source" in given or default is None:
+        return given
+    merged = {**default, **given}
+    if isinstance(default.get("translate"), dict) and isinstance(given.get("translate"), dict):
+        merged["translate"] = {**default["translate"], **given["translate"]}
+    return merged
+
+
+class _ReadMapping(StrictModel):
+    """Base of the per-system read mappings: one optional field per canonical attribute."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    attribute_kinds: ClassVar[dict[str, ValueKind]] = {}
+    defaults: ClassVar[dict[str, dict[str, Any]]] = {}
+    required: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_defaults(cls, given: Any) -> Any:
+        if given is None:
+            given = {}
+        if not isinstance(given, dict):
+            return given
+        merged: dict[str, Any] = {name: dict(entry) for name, entry in cls.defaults.items()}
+        for name, entry in given.items():
+            merged[name] = _merge_entry(cls.defaults.get(name), entry)
+        return merged
+
+    def mapped(self) -> dict[str, ReadField]:
+        """Attribute -> its mapping, for every attribute that is mapped."""
+        return {
+            name: getattr(self, name)
+            for name in self.attribute_kinds
+            if getattr(self, name) is not None
+        }
+
+    def source_paths(self) -> tuple[SourcePath, ...]:
+        """Every path read: connectors derive the fields to request from their heads."""
+        return tuple(path for read in self.mapped().values() for path in read.paths)
+
+    def config_problems(self) -> list[RelativeProblem]:
+        problems: list[RelativeProblem] = []
+        for name, read in self.mapped().items():
+            problems.extend(
+                ((name,) + path, message)
+                for path, message in read.check_kind(self.attribute_kinds[name])
+            )
+        for name in self.required:
+            if getattr(self, name) is None:
+                problems.append(
+                    ((name,), "switched off, but every record needs it; expected a mapping")
+                )
+        return problems
+
+
+def _read_model(
+    name: str,
+    kinds: dict[str, ValueKind],
+    defaults: dict[str, dict[str, Any]],
+    required: tuple[str, ...],
+) -> type[_ReadMapping]:
+    field_definitions: dict[str, Any] = {attribute: (ReadField | None, None) for attribute in kinds}
+    model = create_model(name, __base__=_ReadMapping, **field_definitions)
+    model.attribute_kinds = kinds
+    model.defaults = defaults
+    model.required = required
+    return model
+
+
+ZENDESK_STATUSES = {
+    "new": "new",
+    "open": "open",
+    "pending": "pending",
+    "hold": "on_hold",
+    "solved": "solved",
+    "closed": "closed",
+}
+
+ZENDESK_TICKET_DEFAULTS: dict[str, dict[str, Any]] = {
+    "subject": {"source": ["subject", "raw_subject"], "default": ""},
+    "status": {"source": "status", "translate": ZENDESK_STATUSES},
+    "created_at": {"source": "created_at"},
+    "updated_at": {"source": "updated_at"},
+    "severity": {
+        "source": "priority",
+        "translate": {"urgent": 1, "high": 2, "normal": 3, "low": 4},
+    },
+    "organization": {"source": ["organization.name", "organization_id"]},
+    "requester_email": {"source": "requester.email"},
+    "assignee": {"source": ["assignee.email", "assignee_id"]},
+    "tags": {"source": "tags"},
+}
+
+# Status names first (a workflow's own words), then the status category every Jira status has
+# (new / indeterminate / done), so an unlisted name still lands somewhere sensible.
+JIRA_STATUSES = {
+    "to do": "new",
+    "open": "open",
+    "in progress": "open",
+    "waiting for support": "open",
+    "waiting for customer": "pending",
+    "pending": "pending",
+    "on hold": "on_hold",
+    "resolved": "solved",
+    "done": "closed",
+    "closed": "closed",
+    "new": "new",
+    "indeterminate": "open",
+}
+
+JIRA_TICKET_DEFAULTS: dict[str, dict[str, Any]] = {
+    "key": {"source": "key"},
+    "subject": {"source": "fields.summary", "default": ""},
+    "status": {
+        "source": ["fields.status.name", "fields.status.statusCategory.key"],
+        "translate": JIRA_STATUSES,
+    },
+    "created_at": {"source": "fields.created"},
+    "updated_at": {"source": "fields.updated"},
+    "severity": {
+        "source": "fields.priority.name",
+        "translate": {"highest": 1, "high": 2, "medium": 3, "low": 4, "lowest": 5},
+    },
+    "requester_email": {"source": "fields.reporter.emailAddress"},
+    "assignee": {"source": ["fields.assignee.emailAddress", "fields.assignee.displayName"]},
+    "tags": {"source": "fields.labels"},
+    "linked": {
+        "source": ["fields.issuelinks[*].outwardIssue.key", "fields.issuelinks[*].inwardIssue.key"],
+        "prefix": "jira:",
+    },
+}
+
+SALESFORCE_ACCOUNT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "name": {"source": "Name"},
+    "owner": {"source": "Owner.Email"},
+    "domains": {"source": "Website"},
+}
+
+ZendeskTicketRead = _read_model(
+    "ZendeskTicketRead", TICKET_ATTRIBUTES, ZENDESK_TICKET_DEFAULTS, REQUIRED_TICKET_ATTRIBUTES
+)
+JiraTicketRead = _read_model(
+    "JiraTicketRead", TICKET_ATTRIBUTES, JIRA_TICKET_DEFAULTS, REQUIRED_TICKET_ATTRIBUTES
+)
+SalesforceAccountRead = _read_model(
+    "SalesforceAccountRead", ACCOUNT_ATTRIBUTES, SALESFORCE_ACCOUNT_DEFAULTS, ()
+)

@@ -1,0 +1,216 @@
+"""The root of the configuration: `Config`, as the YAML files say it, validated.
+
+Sections: connections (how to reach each system), mapping (fields read and written), join
+(ticket -> account), matrix (config/matrix, the escalation rules), state and sync (policy).
+Load it with `config.loader.load_config(path)`; code below that edge trusts it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field, PrivateAttr
+
+from config.base import RelativeProblem, StrictModel
+from config.connections import SYSTEMS, Connections
+from config.errors import ConfigError, ConfigProblem
+from config.join_schema import JoinStrategy, default_join, join_problems
+from config.mapping_schema import MappingConfig
+from config.matrix import MatrixConfig
+from config.policy import StateConfig, SyncPolicy
+from config.write_mapping import LEVEL_OUTPUTS
+from config.yaml_source import Location, SourceMap
+from escalation.attributes import SLA_STATES
+
+
+class Config(StrictModel):
+    connections: Connections
+    mapping: MappingConfig = Field(default_factory=MappingConfig)
+    join: list[JoinStrategy] = Field(default_factory=default_join)
+    matrix: MatrixConfig
+    state: StateConfig = Field(default_factory=StateConfig)
+    sync: SyncPolicy = Field(default_factory=SyncPolicy)
+
+    _sources: SourceMap | None = PrivateAttr(default=None)
+
+    # --- where things were written ---------------------------------------------------------
+
+    def attach_sources(self, sources: SourceMap) -> None:
+        """Remember the file and line of every key (the loader calls this)."""
+        self._sources = sources
+
+    def problem(self, path: tuple[str | int, ...], message: str) -> ConfigProblem:
+        """A ConfigProblem at a key path, with the file and line it was written at when known."""
+        sources = self._sources or SourceMap("(config)")
+        return sources.problem(path, message)
+
+    def location(self, path: tuple[str | int, ...]) -> Location:
+        return (self._sources or SourceMap("(config)")).locate(path)
+
+    # --- secrets ---------------------------------------------------------------------------
+
+    def secret_refs(self) -> list[tuple[tuple[str, str, str], str]]:
+        """(key path, environment variable name) for every secret an enabled system needs."""
+        refs = []
+        for system in self.connections.enabled_systems():
+            connection = getattr(self.connections, system)
+            for key, env_name in connection.secret_env_fields().items():
+                refs.append((("connections", system, key), env_name))
+        return refs
+
+    def check_environment(self, environ: Mapping[str, str] | None = None) -> list[ConfigProblem]:
+        """A problem for each secret whose environment variable is unset or empty. No values."""
+        environ = os.environ if environ is None else environ
+        return [
+            self.problem(
+                path,
+                f"environment variable {env_name} is not set (or empty); expected it to hold the secret",
+            )
+            for path, env_name in self.secret_refs()
+            if not environ.get(env_name)
+        ]
+
+    def secret(self, env_name: str, environ: Mapping[str, str] | None = None) -> str:
+        """The value of a secret's environment variable, read now; ConfigError when unset."""
+        environ = os.environ if environ is None else environ
+        value = environ.get(env_name)
+        if value:
+            return value
+        paths = [path for path, name in self.secret_refs() if name == env_name] or [
+            ("connections",)
+        ]
+        raise ConfigError(
+            [self.problem(paths[0], f"environment variable {env_name} is not set (or empty)")]
+        )
+
+    # --- questions the rest of the code asks -----------------------------------------------
+
+    def jira_search_mode(self) -> str:
+        """ "enhanced" (/search/jql, Cloud) or "start_at" (/search, Data Center)."""
+        if self.sync.jira.search != "auto":
+            return self.sync.jira.search
+        jira = self.connections.jira
+        return "start_at" if jira is not None and jira.deployment == "data_center" else "enhanced"
+
+    def base_url(self, system: str) -> str | None:
+        connection = getattr(self.connections, system, None)
+        if connection is None:
+            return None
+        return getattr(connection, "url", None) or getattr(connection, "login_url", None)
+
+    # --- checks across sections ------------------------------------------------------------
+
+    def config_problems(self) -> list[RelativeProblem]:
+        problems = [(("join",) + path, message) for path, message in join_problems(self.join)]
+        problems += self._level_option_problems()
+        problems += self._tier_problems()
+        problems += self._role_problems()
+        problems += self._category_problems()
+        jira = self.connections.jira
+        if jira is not None and jira.deployment == "cloud" and self.sync.jira.search == "start_at":
+            problems.append(
+                (
+                    ("sync", "jira", "search"),
+                    "found 'start_at', but Jira Cloud removed /rest/api/*/search (410 Gone); "
+                    "expected enhanced (or auto)",
+                )
+            )
+        return problems
+
+    def _writes(self) -> list[tuple[tuple[str | int, ...], str, Any]]:
+        """(path, output name, WriteField) for every write mapping of every system."""
+        writes = []
+        for system, section in (("zendesk", "write"), ("jira", "write"), ("salesforce", "write")):
+            mapping = getattr(getattr(self.mapping, system), section)
+            for output, write in mapping.outputs().items():
+                writes.append((("mapping", system, section, output), output, write))
+        record = self.mapping.salesforce.ticket_record
+        if record is not None:
+            for output, write in record.fields.outputs().items():
+                writes.append(
+                    (("mapping", "salesforce", "ticket_record", "fields", output), output, write)
+                )
+        return writes
+
+    def _option_problems(
+        self, outputs: tuple[str, ...], names: tuple[str, ...], what: str
+    ) -> list[RelativeProblem]:
+        problems: list[RelativeProblem] = []
+        for path, output, write in self._writes():
+            if output not in outputs or not write.options:
+                continue
+            for key in write.options:
+                if key not in names:
+                    problems.append(
+                        (
+                            path + ("options", key),
+                            f"unknown {what} '{key}'; expected one of {', '.join(names)}",
+                        )
+                    )
+            if write.format == "dropdown":
+                missing = [name for name in names if name not in write.options]
+                if missing:
+                    problems.append(
+                        (
+                            path + ("options",),
+                            f"no option for {what} {', '.join(missing)}; expected one per {what}",
+                        )
+                    )
+        return problems
+
+    def _level_option_problems(self) -> list[RelativeProblem]:
+        levels = tuple(self.matrix.levels)
+        problems = self._option_problems(LEVEL_OUTPUTS + ("label",), levels, "level")
+        record = self.mapping.salesforce.ticket_record
+        if record is not None and record.min_level is not None and record.min_level not in levels:
+            problems.append(
+                (
+                    ("mapping", "salesforce", "ticket_record", "min_level"),
+                    f"unknown level '{record.min_level}'; expected one of {', '.join(levels)}",
+                )
+            )
+        return problems
+
+    def _translate_problems(
+        self, path: tuple[str, ...], read: Any, names: tuple[str, ...] | None, what: str
+    ) -> list[RelativeProblem]:
+        """Translate values and the default of a read mapping must be names the matrix declares."""
+        if read is None or names is None:
+            return []
+        problems: list[RelativeProblem] = []
+        targets = [(("translate", key), value) for key, value in (read.translate or {}).items()]
+        targets.append((("default",), read.default))
+        for sub_path, value in targets:
+            if value is not None and str(value) not in names and str(value).lower() not in names:
+                problems.append(
+                    (path + sub_path, f"found {what} '{value}'; expected one of {', '.join(names)}")
+                )
+        return problems
+
+    def _tier_problems(self) -> list[RelativeProblem]:
+        tiers = tuple(self.matrix.tiers)
+        problems = self._option_problems(("customer_tier",), tiers, "tier")
+        account = self.mapping.salesforce.account
+        base = ("mapping", "salesforce", "account")
+        problems += self._translate_problems(base + ("tier",), account.tier, tiers, "tier")
+        problems += self._translate_problems(
+            base + ("region",), account.region, self.matrix.regions, "region"
+        )
+        return problems
+
+    def _category_problems(self) -> list[RelativeProblem]:
+        problems: list[RelativeProblem] = []
+        for system in ("zendesk", "jira"):
+            category = getattr(self.mapping, system).ticket.category
+            path = ("mapping", system, "ticket", "category")
+            problems += self._translate_problems(path, category, self.matrix.categories, "category")
+        return problems
+
+    def _role_problems(self) -> list[RelativeProblem]:
+        problems = self._option_problems(("owner_role",), tuple(self.matrix.roles), "role")
+        return problems + self._option_problems(("sla_state",), SLA_STATES, "SLA state")
+
+
+__all__ = ["Config", "SYSTEMS"]
