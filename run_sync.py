@@ -30,7 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--now", help="pin the clock (ISO 8601 with offset), for tests and replays")
         return sub
 
-    with_config(commands.add_parser("validate", help="check a config and summarise the matrix"))
+    validate = with_config(
+        commands.add_parser("validate", help="check a config and summarise the matrix")
+    )
+    validate.add_argument(
+        "--skip-env-check",
+        action="store_true",
+        help="do not require the secrets' environment variables (e.g. in CI)",
+    )
     sync = with_config(commands.add_parser("sync", help="pull, decide and write back, once"))
     sync.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     with_config(commands.add_parser("plan", help="alias of sync --dry-run"))
