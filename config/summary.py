@@ -1,0 +1,81 @@
+"""The one-screen summary `validate` prints for a configuration that is ok."""
+
+from __future__ import annotations
+
+from config.schema import Config
+
+
+def _systems(config: Config) -> list[str]:
+    lines = []
+    connections = config.connections
+    if connections.enabled("zendesk"):
+        zendesk = connections.zendesk
+        lines.append(f"  zendesk     {zendesk.url} ({zendesk.auth})")
+    if connections.enabled("jira"):
+        jira = connections.jira
+        projects = ", ".join(jira.projects)
+        lines.append(
+            f"  jira        {jira.url} ({jira.deployment}, {jira.auth}; projects {projects})"
+        )
+    if connections.enabled("salesforce"):
+        sf = connections.salesforce
+        lines.append(f"  salesforce  {sf.login_url} ({sf.auth}, API {sf.api_version})")
+    off = [
+        system for system in ("zendesk", "jira", "salesforce") if not connections.enabled(system)
+    ]
+    if off:
+        lines.append(f"  off: {', '.join(off)}")
+    return lines
+
+
+def _writes(config: Config) -> list[str]:
+    lines = []
+    connections = config.connections
+    if connections.enabled("zendesk"):
+        zendesk = config.mapping.zendesk
+        extras = []
+        if zendesk.tags_prefix:
+            extras.append(f"tags {zendesk.tags_prefix}<level>")
+        if zendesk.private_note_on_level_change:
+            extras.append("private note on level change")
+        outputs = ", ".join(zendesk.write.outputs()) or "no fields"
+        lines.append(f"  zendesk     {outputs}{'; ' if extras else ''}{'; '.join(extras)}")
+    if connections.enabled("jira"):
+        lines.append(
+            f"  jira        {', '.join(config.mapping.jira.write.outputs()) or 'no fields'}"
+        )
+    if connections.enabled("salesforce"):
+        salesforce = config.mapping.salesforce
+        text = ", ".join(salesforce.write.outputs()) or "no account fields"
+        record = salesforce.ticket_record
+        if record is not None:
+            text += f"; one {record.object} record per ticket"
+            text += f" at {record.min_level} or above" if record.min_level else ""
+        lines.append(f"  salesforce  {text}")
+    return lines
+
+
+def _matrix(config: Config) -> list[str]:
+    try:
+        from escalation.summary import summarise
+    except ImportError:
+        matrix = config.matrix
+        return [
+            f"matrix: levels {' < '.join(matrix.levels)}",
+            f"  tiers {', '.join(matrix.tiers)}; calendars {', '.join(matrix.calendars)}",
+            f"  {len(matrix.triggers)} triggers, {len(matrix.routing)} routing rules",
+        ]
+    return summarise(config.matrix).rstrip("\n").splitlines()
+
+
+def summarise_config(config: Config, secrets_checked: bool = True) -> str:
+    """What this configuration does, in a screen: systems, join, writes, state, matrix."""
+    lines = ["systems:", *_systems(config)]
+    lines.append("join: " + " -> ".join(strategy.key for strategy in config.join))
+    lines += ["writes:", *_writes(config)]
+    lines.append(f"state: {config.state.path} (lock {config.state.lock_file})")
+    secrets = len(config.secret_refs())
+    checked = "all set" if secrets_checked else "not checked"
+    lines.append(f"secrets: {secrets} environment variables, {checked}")
+    lines += _matrix(config)
+    return "\n".join(lines)
