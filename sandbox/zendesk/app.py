@@ -1,10 +1,268 @@
-"""Placeholder until the emulation lands."""
+"""The Zendesk Support API v2 emulation: routes, authentication, quotas and an admin API."""
 
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+from typing import Any
+
+from sandbox import catalogue
+from sandbox.http import Request, Response, Route
+from sandbox.quotas import QuotaRule, QuotaVerdict
 from sandbox.vendor import VendorApp
+from sandbox.zendesk.directory_api import DirectoryApi
+from sandbox.zendesk.jobs import JobQueue
+from sandbox.zendesk.responses import ok
+from sandbox.zendesk.store import Clock, ZendeskStore
+from sandbox.zendesk.tickets_api import TicketsApi
+
+ACCOUNT_RULE = "account"
+INCREMENTAL_RULE = "incremental_exports"
+INCREMENTAL_ENDPOINTS = ("incremental_tickets", "incremental_organizations")
+ENTERPRISE_LIMIT_PER_MINUTE = 700
+INCREMENTAL_LIMIT_PER_MINUTE = 10
+EXPORT_LAG_SECONDS = 60.0  # Zendesk leaves out changes of the last minute (2024-10)
+BOT_USER_ID = 1  # author of our comments when the data set has no user with the API email
+_ID = r"(?P<id>\d+)"
+_JSON = r"(?:\.json)?"
 
 
 class ZendeskApp(VendorApp):
     name = "zendesk"
 
-    def routes(self):
-        return []
+    def __init__(self, quota_rules: list[QuotaRule] | None = None, time_factor: float = 1.0):
+        super().__init__(quota_rules, time_factor)
+        self.clock = Clock()
+        self.store = ZendeskStore(self.clock)
+        self.jobs = JobQueue(self.store, self.agent_edit)
+        self.export_lag_seconds = EXPORT_LAG_SECONDS
+        self.credentials = {(catalogue.ZENDESK_EMAIL, catalogue.ZENDESK_API_TOKEN)}
+        self.oauth_tokens = {catalogue.ZENDESK_OAUTH_TOKEN}
+        self._tickets = TicketsApi(self)
+        self._directory = DirectoryApi(self)
+
+    # -- routes -------------------------------------------------------------------------
+    def routes(self) -> list[Route]:
+        t, d = self._tickets, self._directory
+
+        def r(method: str, path: str, name: str, handler: Any, writes: bool = False) -> Route:
+            return Route(method, f"/api/v2/{path}", name, self._settled(handler), writes)
+
+        return [
+            r("GET", f"incremental/tickets/cursor{_JSON}", "incremental_tickets", t.incremental),
+            r(
+                "GET",
+                f"incremental/organizations{_JSON}",
+                "incremental_organizations",
+                d.incremental_organizations,
+            ),
+            r("GET", f"tickets/show_many{_JSON}", "tickets_show_many", t.show_many),
+            r("PUT", f"tickets/update_many{_JSON}", "update_many", t.update_many, writes=True),
+            r("GET", f"tickets/{_ID}/comments{_JSON}", "ticket_comments", t.comments),
+            r("GET", f"tickets/{_ID}{_JSON}", "ticket_show", t.show),
+            r("PUT", f"tickets/{_ID}{_JSON}", "ticket_update", t.update, writes=True),
+            r("GET", f"job_statuses/(?P<id>[A-Za-z0-9]+){_JSON}", "job_status", t.job_status),
+            r("GET", f"ticket_fields{_JSON}", "ticket_fields_list", d.ticket_fields),
+            r(
+                "POST",
+                f"ticket_fields{_JSON}",
+                "ticket_fields_create",
+                d.create_ticket_field,
+                writes=True,
+            ),
+            r("GET", f"ticket_fields/{_ID}{_JSON}", "ticket_field_show", d.ticket_field),
+            r(
+                "GET",
+                f"organization_fields{_JSON}",
+                "organization_fields_list",
+                d.organization_fields,
+            ),
+            r(
+                "POST",
+                f"organization_fields{_JSON}",
+                "organization_fields_create",
+                d.create_organization_field,
+                writes=True,
+            ),
+            r("GET", f"organizations{_JSON}", "organizations_list", d.organizations),
+            r(
+                "GET",
+                f"organizations/show_many{_JSON}",
+                "organizations_show_many",
+                d.organizations_show_many,
+            ),
+            r("GET", f"organizations/{_ID}{_JSON}", "organization_show", d.organization),
+            r("GET", f"users/show_many{_JSON}", "users_show_many", d.users_show_many),
+            r("GET", f"users/{_ID}{_JSON}", "user_show", d.user),
+        ]
+
+    def _settled(self, handler: Any) -> Any:
+        # Jobs whose time has come run before any request is answered, so reads see them.
+        def run(request: Request) -> Response:
+            self.jobs.run_due()
+            return handler(request)
+
+        return run
+
+    # -- authentication -----------------------------------------------------------------
+    def authenticate(self, request: Request, route: Route) -> Response | None:
+        header = request.headers.get("authorization", "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip() in self.oauth_tokens:
+            return None
+        if scheme.lower() == "basic":
+            try:
+                user, _, secret = base64.b64decode(value.strip()).decode("utf-8").partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                user, secret = "", ""
+            email, _, kind = user.rpartition("/")
+            if kind == "token" and (email, secret) in self.credentials:
+                return None
+        return Response(
+            401,
+            {"error": "Couldn't authenticate you"},
+            {"WWW-Authenticate": 'Basic realm="Web Password"'},
+        )
+
+    @property
+    def author_id(self) -> int:
+        for user_id, user in self.store.users.items():
+            if user.get("email") == catalogue.ZENDESK_EMAIL:
+                return user_id
+        return BOT_USER_ID
+
+    # -- quotas and error bodies ----------------------------------------------------------
+    def default_quota_rules(self) -> list[QuotaRule]:
+        return [
+            QuotaRule(ACCOUNT_RULE, ENTERPRISE_LIMIT_PER_MINUTE, 60.0),
+            QuotaRule(INCREMENTAL_RULE, INCREMENTAL_LIMIT_PER_MINUTE, 60.0, INCREMENTAL_ENDPOINTS),
+        ]
+
+    def rate_limited(self, verdict: QuotaVerdict, route: Route) -> Response:
+        if verdict.rule is not None and verdict.rule.endpoints:
+            description = "Number of allowed incremental export API requests per minute exceeded"
+        else:
+            description = "Number of allowed API requests per minute exceeded"
+        headers = {
+            "Retry-After": str(verdict.retry_after_seconds),
+            **self.rate_limit_headers(verdict, route),
+        }
+        return Response(429, {"error": "APIRateLimitExceeded", "description": description}, headers)
+
+    def rate_limit_headers(self, verdict: QuotaVerdict, route: Route) -> dict[str, str]:
+        # The headers describe the account-wide limit, whatever rule was tightest.
+        account = next((rule for rule in self.quotas.rules if not rule.endpoints), None)
+        status = self.quotas.peek(account.name) if account is not None else None
+        if account is None or status is None:
+            return {}
+        remaining, reset = status
+        return {
+            "X-Rate-Limit": str(account.limit),
+            "X-Rate-Limit-Remaining": str(remaining),
+            "ratelimit-limit": str(account.limit),
+            "ratelimit-remaining": str(remaining),
+            "ratelimit-reset": str(reset),
+        }
+
+    def error_body(self, status: int, route: Route) -> Any:
+        if status == 503:
+            return {
+                "error": "ServiceUnavailable",
+                "description": "Service temporarily unavailable, please retry",
+            }
+        if status >= 500:
+            return {"error": "InternalError", "description": "Something went wrong, please retry"}
+        return {"error": f"HTTP{status}", "description": f"HTTP {status}"}
+
+    def not_found(self, request: Request) -> Response:
+        return ok({"error": "InvalidEndpoint", "description": "Not found"}, 404)
+
+    # -- admin API for tests and the demo ---------------------------------------------------
+    def export_cutoff(self) -> float:
+        """Records whose generated_timestamp is at or after this are not exported yet."""
+        return self.clock() - self.export_lag_seconds
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the record clock forward: what was just written becomes exportable."""
+        with self.state_lock:
+            self.clock.offset += seconds
+
+    def run_jobs(self) -> None:
+        """Run every queued job now."""
+        with self.state_lock:
+            self.jobs.run_due(force=True)
+
+    def put_ticket(self, ticket: dict[str, Any]) -> None:
+        with self.state_lock:
+            self.store.put_ticket(copy.deepcopy(ticket))
+
+    def get_ticket(self, ticket_id: int) -> dict[str, Any] | None:
+        with self.state_lock:
+            self.jobs.run_due()
+            found = self.store.tickets.get(int(ticket_id))
+            return copy.deepcopy(found) if found else None
+
+    def comments(self, ticket_id: int) -> list[dict[str, Any]]:
+        with self.state_lock:
+            return copy.deepcopy(self.store.comments_of(int(ticket_id)))
+
+    def agent_edit(
+        self, ticket_id: int, changes: dict[str, Any] | None = None, note: str | None = None
+    ) -> None:
+        """A person edits the ticket: it moves on (updated_at), so a safe update of ours conflicts."""
+        with self.state_lock:
+            edit = dict(changes or {})
+            edit["comment"] = {
+                "body": note or "Agent edit",
+                "public": False,
+                "author_id": BOT_USER_ID + 1,
+            }
+            self.store.update_ticket(int(ticket_id), edit, BOT_USER_ID + 1)
+
+    def put_organization(self, organization: dict[str, Any], touch: bool = False) -> None:
+        with self.state_lock:
+            self.store.put_organization(copy.deepcopy(organization), touch)
+
+    def put_user(self, user: dict[str, Any]) -> None:
+        with self.state_lock:
+            self.store.users[int(user["id"])] = copy.deepcopy(user)
+
+    def put_ticket_field(self, field: dict[str, Any]) -> None:
+        with self.state_lock:
+            self.store.ticket_fields[int(field["id"])] = copy.deepcopy(field)
+
+    def put_organization_field(self, field: dict[str, Any]) -> None:
+        with self.state_lock:
+            self.store.organization_fields[int(field["id"])] = copy.deepcopy(field)
+
+    # -- persistence (catalogue.py's data-file contract, plus comments) ----------------------
+    def dump_state(self) -> dict[str, Any]:
+        store = self.store
+        return {
+            "tickets": [store.tickets[i] for i in sorted(store.tickets)],
+            "organizations": [store.organizations[i] for i in sorted(store.organizations)],
+            "users": [store.users[i] for i in sorted(store.users)],
+            "ticket_fields": [store.ticket_fields[i] for i in sorted(store.ticket_fields)],
+            "organization_fields": [
+                store.organization_fields[i] for i in sorted(store.organization_fields)
+            ],
+            "comments": {str(i): c for i, c in store.comments.items()},
+            "clock_offset": self.clock.offset,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        with self.state_lock:
+            store = self.store = ZendeskStore(self.clock)
+            self.jobs = JobQueue(store, self.agent_edit)
+            self._tickets.store = self._directory.store = store
+            store.load_tickets(state.get("tickets", []))
+            for org in state.get("organizations", []):
+                store.put_organization(org)
+            store.users = {int(u["id"]): u for u in state.get("users", [])}
+            store.ticket_fields = {int(f["id"]): f for f in state.get("ticket_fields", [])}
+            store.organization_fields = {
+                int(f["id"]): f for f in state.get("organization_fields", [])
+            }
+            store.load_comments({int(i): c for i, c in (state.get("comments") or {}).items()})
+            self.clock.offset = float(state.get("clock_offset", 0.0))

@@ -1,0 +1,280 @@
+"""The emulated Zendesk account's records and the rules of a ticket update.
+
+Plain dicts in the shapes the API returns. Tickets are kept in an index sorted by
+(generated_timestamp, id), the order the cursor-based incremental export walks.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+# Ticket attributes an update may set directly (besides custom fields, tags and comments).
+SETTABLE = frozenset(
+    {
+        "subject",
+        "status",
+        "priority",
+        "type",
+        "assignee_id",
+        "group_id",
+        "organization_id",
+        "requester_id",
+        "due_at",
+        "external_id",
+        "problem_id",
+        "ticket_form_id",
+        "brand_id",
+    }
+)
+CLOSED_STATUS = "closed"
+UPDATE_CONFLICT = (
+    "Safe Update prevented the update due to outdated ticket data. "
+    "Please fetch the latest ticket data and try again."
+)
+
+
+def zendesk_time(ts: float) -> str:
+    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class UpdateFailure:
+    """Why a ticket update was refused, in Zendesk's words."""
+
+    error: str  # "RecordNotFound" | "UpdateConflict" | "RecordInvalid" | ...
+    details: str
+    status: int  # the HTTP status a single-ticket PUT answers with
+
+
+class Clock:
+    """Wall time plus an offset tests can advance (record timestamps, export lag)."""
+
+    def __init__(self, source: Callable[[], float] = time.time):
+        self._source = source
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return self._source() + self.offset
+
+
+class ZendeskStore:
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.tickets: dict[int, dict[str, Any]] = {}
+        self._order: list[tuple[int, int]] = []  # sorted (generated_timestamp, id)
+        self.comments: dict[int, list[dict[str, Any]]] = {}
+        self.users: dict[int, dict[str, Any]] = {}
+        self.organizations: dict[int, dict[str, Any]] = {}
+        self.ticket_fields: dict[int, dict[str, Any]] = {}
+        self.organization_fields: dict[int, dict[str, Any]] = {}
+        self._next_comment_id = 1_000_000_000
+
+    # -- tickets ------------------------------------------------------------------------
+    def put_ticket(self, ticket: dict[str, Any]) -> None:
+        """Insert or replace a ticket as is (loading data, tests)."""
+        ticket_id = int(ticket["id"])
+        if "generated_timestamp" not in ticket:
+            stamp = parse_time(ticket.get("updated_at"))
+            ticket["generated_timestamp"] = int(stamp if stamp is not None else self.clock())
+        self._unindex(ticket_id)
+        self.tickets[ticket_id] = ticket
+        bisect.insort(self._order, (int(ticket["generated_timestamp"]), ticket_id))
+
+    def load_tickets(self, tickets: list[dict[str, Any]]) -> None:
+        """Bulk load (a data set of 100k tickets): one sort instead of one insort each."""
+        for ticket in tickets:
+            if "generated_timestamp" not in ticket:
+                stamp = parse_time(ticket.get("updated_at"))
+                ticket["generated_timestamp"] = int(stamp if stamp is not None else self.clock())
+            self.tickets[int(ticket["id"])] = ticket
+        self._order = sorted((int(t["generated_timestamp"]), i) for i, t in self.tickets.items())
+
+    def load_comments(self, comments: dict[int, list[dict[str, Any]]]) -> None:
+        self.comments = comments
+        ids = [c.get("id", 0) for found in comments.values() for c in found]
+        self._next_comment_id = max([self._next_comment_id, *ids]) + 1
+
+    def _unindex(self, ticket_id: int) -> None:
+        old = self.tickets.get(ticket_id)
+        if old is None:
+            return
+        key = (int(old["generated_timestamp"]), ticket_id)
+        at = bisect.bisect_left(self._order, key)
+        if at < len(self._order) and self._order[at] == key:
+            self._order.pop(at)
+
+    def _touch(self, ticket: dict[str, Any]) -> None:
+        # Every update is a ticket event: both updated_at and generated_timestamp move.
+        now = self.clock()
+        self._unindex(int(ticket["id"]))
+        ticket["updated_at"] = zendesk_time(now)
+        ticket["generated_timestamp"] = int(now)
+        bisect.insort(self._order, (int(now), int(ticket["id"])))
+
+    def ordered_after(self, position: tuple[int, int]) -> int:
+        """Index in the export order of the first ticket strictly after `position`."""
+        return bisect.bisect_right(self._order, position)
+
+    def ordered_before(self, position: tuple[int, int]) -> int:
+        return bisect.bisect_left(self._order, position)
+
+    def order_at(self, index: int) -> tuple[int, int]:
+        return self._order[index]
+
+    @property
+    def order_length(self) -> int:
+        return len(self._order)
+
+    def update_ticket(
+        self, ticket_id: int, changes: dict[str, Any], author_id: int
+    ) -> UpdateFailure | None:
+        """Apply one ticket update as Zendesk does; None on success."""
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:
+            return UpdateFailure("RecordNotFound", "Not found", 404)
+        if changes.get("safe_update") and _stale(
+            changes.get("updated_stamp"), ticket.get("updated_at")
+        ):
+            return UpdateFailure("UpdateConflict", UPDATE_CONFLICT, 409)
+        if ticket.get("status") == CLOSED_STATUS:
+            return UpdateFailure("RecordInvalid", "Status: closed prevents ticket update", 422)
+        custom = changes.get("custom_fields", changes.get("fields")) or []
+        invalid = self._invalid_option(custom)
+        if invalid:
+            return UpdateFailure("RecordInvalid", invalid, 422)
+        for name in SETTABLE & changes.keys():
+            ticket[name] = changes[name]
+        if "subject" in changes:
+            ticket["raw_subject"] = changes["subject"]
+        tags = list(changes["tags"]) if "tags" in changes else list(ticket.get("tags") or [])
+        tags = self._write_custom_fields(ticket, custom, tags)
+        tags = [t for t in tags if t not in set(changes.get("remove_tags") or [])]
+        tags += list(changes.get("additional_tags") or [])
+        ticket["tags"] = sorted(set(tags))
+        comment = changes.get("comment")
+        if isinstance(comment, dict) and (comment.get("body") or comment.get("html_body")):
+            self.add_comment(ticket_id, comment, author_id)
+        self._touch(ticket)
+        return None
+
+    def _invalid_option(self, custom: list[dict[str, Any]]) -> str | None:
+        for entry in custom:
+            field = self.ticket_fields.get(_int(entry.get("id")))
+            value = entry.get("value")
+            if field and field.get("type") == "tagger" and value not in (None, ""):
+                allowed = {o.get("value") for o in field.get("custom_field_options") or []}
+                if value not in allowed:
+                    return f"{field.get('title')}: {value} is not a valid option"
+        return None
+
+    def _write_custom_fields(
+        self, ticket: dict[str, Any], custom: list[dict[str, Any]], tags: list[str]
+    ) -> list[str]:
+        # A tagger field's value is its option's tag: changing it swaps the tag in `tags`.
+        values = {_int(e.get("id")): e.get("value") for e in ticket.get("custom_fields") or []}
+        for entry in custom:
+            field_id = _int(entry.get("id"))
+            value = entry.get("value")
+            field = self.ticket_fields.get(field_id)
+            if field and field.get("type") == "tagger":
+                old = values.get(field_id)
+                tags = [t for t in tags if t != old]
+                if value not in (None, ""):
+                    tags.append(value)
+            values[field_id] = value
+        if custom:
+            ticket["custom_fields"] = [{"id": fid, "value": v} for fid, v in values.items()]
+            ticket["fields"] = [dict(e) for e in ticket["custom_fields"]]
+        return tags
+
+    # -- comments -----------------------------------------------------------------------
+    def add_comment(
+        self, ticket_id: int, comment: dict[str, Any], author_id: int
+    ) -> dict[str, Any]:
+        self._next_comment_id += 1
+        body = comment.get("body") or comment.get("html_body") or ""
+        record = {
+            "id": self._next_comment_id,
+            "type": "Comment",
+            "author_id": int(comment.get("author_id") or author_id),
+            "body": body,
+            "html_body": f'<div class="zd-comment"><p>{body}</p></div>',
+            "plain_body": body,
+            "public": bool(comment.get("public", True)),
+            "attachments": [],
+            "audit_id": self._next_comment_id + 1,
+            "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}},
+            "created_at": zendesk_time(self.clock()),
+            "metadata": {"system": {}, "custom": {}},
+        }
+        self.comments_of(ticket_id).append(record)
+        return record
+
+    def comments_of(self, ticket_id: int) -> list[dict[str, Any]]:
+        """The ticket's comments; the first is its description, as Zendesk creates it."""
+        if ticket_id not in self.comments:
+            ticket = self.tickets[ticket_id]
+            self.comments[ticket_id] = []
+            if ticket.get("description"):
+                self._next_comment_id += 1
+                first = {
+                    "id": self._next_comment_id,
+                    "type": "Comment",
+                    "author_id": ticket.get("requester_id"),
+                    "body": ticket["description"],
+                    "html_body": f'<div class="zd-comment"><p>{ticket["description"]}</p></div>',
+                    "plain_body": ticket["description"],
+                    "public": True,
+                    "attachments": [],
+                    "audit_id": self._next_comment_id + 1,
+                    "via": ticket.get("via") or {"channel": "web"},
+                    "created_at": ticket.get("created_at"),
+                    "metadata": {"system": {}, "custom": {}},
+                }
+                self.comments[ticket_id].append(first)
+        return self.comments[ticket_id]
+
+    # -- organisations --------------------------------------------------------------------
+    def put_organization(self, organization: dict[str, Any], touch: bool = False) -> None:
+        if touch:
+            organization["updated_at"] = zendesk_time(self.clock())
+        self.organizations[int(organization["id"])] = organization
+
+    def organizations_since(self, start_time: int, cutoff: float) -> list[tuple[int, int]]:
+        """(updated timestamp, id) of organisations changed at or after start_time, oldest first."""
+        found = []
+        for org_id, org in self.organizations.items():
+            stamp = parse_time(org.get("updated_at")) or 0.0
+            if start_time <= stamp < cutoff:
+                found.append((int(stamp), org_id))
+        found.sort()
+        return found
+
+
+def _stale(updated_stamp: Any, updated_at: Any) -> bool:
+    sent = parse_time(updated_stamp) if isinstance(updated_stamp, str) else None
+    current = parse_time(updated_at) if isinstance(updated_at, str) else None
+    if sent is None or current is None:
+        return updated_stamp != updated_at
+    return int(sent) != int(current)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
