@@ -147,6 +147,9 @@ class PolicyAdapter(HTTPAdapter):
         self.stats = TrafficStats()
         self._lock = threading.Lock()
         self._not_before = 0.0  # monotonic time before which no request may go out
+        # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override session.verify for calls
+        # made without verify=; a configured CA bundle must win, so the adapter pins it.
+        self.ca_bundle: str | None = None
 
     def _wait(self, seconds: float, why: str) -> None:
         if seconds <= 0:
@@ -177,6 +180,8 @@ class PolicyAdapter(HTTPAdapter):
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout=None, **kwargs):  # type: ignore[override]
         timeout = timeout if timeout is not None else self.policy.default_timeout_seconds
+        if self.ca_bundle:
+            kwargs["verify"] = self.ca_bundle
         method = (request.method or "GET").upper()
         path = request.path_url
         shape = f"{method} {_path_shape(path)}"
@@ -271,6 +276,7 @@ def make_session(
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.verify = ca_bundle if ca_bundle else True
+    adapter.ca_bundle = ca_bundle
     return session, adapter
 
 

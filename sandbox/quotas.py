@@ -83,3 +83,16 @@ class Quotas:
                 if tightest is None or remaining < tightest.remaining:
                     tightest = QuotaVerdict(True, rule, remaining, reset, 0)
             return tightest or QuotaVerdict(True, None, 0, 0, 0)
+
+    def peek(self, rule_name: str) -> tuple[int, int] | None:
+        """(remaining, whole seconds to reset) of one rule's window, without counting a request."""
+        with self._lock:
+            rule = next((r for r in self.rules if r.name == rule_name), None)
+            if rule is None or not self.enabled:
+                return None
+            now = self._clock()
+            window = rule.window_seconds * self.time_factor
+            start, count = self._windows.get(rule.name, (now, 0))
+            if now - start >= window:
+                start, count = now, 0
+            return max(rule.limit - count, 0), max(1, math.ceil(start + window - now))
