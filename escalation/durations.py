@@ -50,3 +50,12 @@ def parse_percent(text: str) -> float | None:
     """Return the fraction for "25%" (0.25); None when the text is not a percentage."""
     match = _PERCENT.match(text) if isinstance(text, str) else None
     return float(match.group(1)) / 100.0 if match else None
+
+
+def format_seconds(seconds: float) -> str:
+    """Business seconds as ops people read them: "45m", "2h", "1h30m" (no days: their length
+    depends on the calendar)."""
+    minutes = int(round(abs(seconds) / 60.0))
+    hours, minutes = divmod(minutes, 60)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes or not hours else "")
+    return ("-" if seconds < 0 else "") + text

@@ -15,7 +15,11 @@ Metric = Literal["acknowledge", "next_update", "resolve"]
 
 
 class SlaTarget(Model):
-    """Targets for one level x tier ("*" matches any); a metric left out is not tracked."""
+    """Targets for one level x tier ("*" matches any).
+
+    The most specific row wins: level+tier, level+"*", "*"+tier, "*"+"*". A metric a row
+    leaves out falls back to the next row in that order; no row giving it = not tracked.
+    """
 
     level: str = ANY
     tier: str = ANY

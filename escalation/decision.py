@@ -1,0 +1,97 @@
+"""What the engine decides for one ticket; the sync layer writes it back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from escalation.facts import PriorState
+
+
+class SlaState(StrEnum):
+    OK = "ok"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSla:
+    """One SLA metric of a ticket.
+
+    due_at: when the target falls due (UTC). While the ticket is paused, the due time as if
+        the pause ended now.
+    business_seconds_left: business time until due_at (negative once breached); None once met.
+    state: ok / at_risk / breached. A metric met late stays breached; met in time is ok.
+    """
+
+    metric: str  # acknowledge | next_update | resolve
+    target_seconds: float
+    due_at: datetime
+    business_seconds_left: float | None
+    state: SlaState
+    paused: bool = False
+    met_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Who owns the ticket at its level, by the first matching routing rule.
+
+    primary: the rule's primary (with {account.owner}/{account.csm} filled in; None when the
+        account has no such person). routed_to_backup: the primary is out of office or
+        missing, so `current` is the backup. note: why, in words.
+    """
+
+    role: str
+    primary: str | None
+    backup: str | None
+    routed_to_backup: bool = False
+    note: str | None = None
+
+    @property
+    def current(self) -> str | None:
+        """Who should act now."""
+        return self.backup if self.routed_to_backup else self.primary
+
+
+class ReasonKind(StrEnum):
+    TRIGGER = "trigger"
+    TIMED = "timed_escalation"
+    HELD = "held"  # the level did not fall (no flapping)
+    DE_ESCALATED = "de_escalated"
+    ENDED = "ended"  # solved or closed
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    kind: ReasonKind
+    name: str  # the trigger's name, or the kind
+    level: str
+    text: str  # in words an agent understands
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The engine's verdict on one ticket at `now`; `state` is what to persist for next time."""
+
+    ticket_ref: str  # "system:id"
+    level: str
+    previous_level: str | None  # None when the ticket is evaluated for the first time
+    level_since: datetime
+    owner: Owner | None  # None for solved / closed tickets
+    sla: dict[str, MetricSla]  # by metric; only the tracked ones (read-only by convention)
+    reasons: tuple[Reason, ...]
+    state: PriorState
+
+    @property
+    def changed(self) -> bool:
+        return self.level != self.previous_level
+
+    @property
+    def breached(self) -> tuple[str, ...]:
+        """Metrics in breach, in the matrix's metric order."""
+        return tuple(m for m, status in self.sla.items() if status.state is SlaState.BREACHED)
