@@ -8,6 +8,7 @@ runs. Vendor faults (a Zendesk job failing for chosen tickets, a Salesforce per-
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,10 +43,16 @@ class FaultPlan:
         with self._lock:
             self._faults.clear()
 
-    def _take(self, endpoint: str, kinds: tuple[str, ...]) -> Fault | None:
+    def _take(
+        self, endpoint: str, kinds: tuple[str, ...], where: Callable[[Fault], bool] | None = None
+    ) -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.kind in kinds and fault.endpoint in ("*", endpoint):
+                if (
+                    fault.kind in kinds
+                    and fault.endpoint in ("*", endpoint)
+                    and (where is None or where(fault))
+                ):
                     fault.hits += 1
                     if fault.times > 0 and fault.hits >= fault.times:
                         self._faults.remove(fault)
@@ -55,8 +62,11 @@ class FaultPlan:
     def take_transport(self, endpoint: str) -> Fault | None:
         return self._take(endpoint, TRANSPORT_KINDS)
 
-    def take_vendor(self, endpoint: str, kind: str) -> Fault | None:
-        return self._take(endpoint, (kind,))
+    def take_vendor(
+        self, endpoint: str, kind: str, where: Callable[[Fault], bool] | None = None
+    ) -> Fault | None:
+        """The first pending fault of `kind` for `endpoint` (and `where`, when given); counts a hit."""
+        return self._take(endpoint, (kind,), where)
 
     def pending(self) -> list[Fault]:
         with self._lock:
