@@ -1,0 +1,46 @@
+"""`run_sync.py sandbox ...` subcommands: one function per subcommand, each returning an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_BAD_ARGUMENTS = 2
+
+
+def generate(args: argparse.Namespace) -> int:
+    """Write a deterministic data set to args.out and print a one-line summary."""
+    from sandbox.generate import default_anchor, generate_dataset, write_dataset
+
+    try:
+        anchor = _parse_anchor(getattr(args, "anchor", None)) or default_anchor()
+        started = time.perf_counter()
+        dataset = generate_dataset(
+            args.accounts, args.tickets, args.jira_issues, args.seed, anchor=anchor
+        )
+        write_dataset(dataset, Path(args.out))
+    except ValueError as problem:
+        print(f"sandbox generate: {problem}", file=sys.stderr)
+        return EXIT_BAD_ARGUMENTS
+    zendesk = dataset["zendesk"]
+    print(
+        f"wrote {args.out}: {len(dataset['salesforce']['sobjects']['Account'])} accounts, "
+        f"{len(zendesk['organizations'])} organizations, {len(zendesk['users'])} users, "
+        f"{len(zendesk['tickets'])} tickets, {len(dataset['jira']['issues'])} jira issues "
+        f"(seed {args.seed}, anchor {anchor.isoformat()}) in {time.perf_counter() - started:.1f} s"
+    )
+    return EXIT_OK
+
+
+def _parse_anchor(text: str | None) -> datetime | None:
+    """An ISO 8601 time with offset, as UTC; None when not given."""
+    if text is None:
+        return None
+    anchor = datetime.fromisoformat(text)
+    if anchor.tzinfo is None:
+        raise ValueError(f"--anchor needs a UTC offset, got {text!r}")
+    return anchor.astimezone(UTC)
