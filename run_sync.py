@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--tickets", type=int, default=1000)
     generate.add_argument("--jira-issues", type=int, default=200)
     generate.add_argument("--seed", type=int, default=1)
+    generate.add_argument(
+        "--anchor", help="time the data is relative to, ISO 8601 with offset (default: now)"
+    )
     return parser
 
 
