@@ -93,7 +93,7 @@ def _merge_entry(default: dict[str, Any] | None, given: Any) -> Any:
     return merged
 
 
-class _ReadMapping(StrictModel):
+class ReadMappingBase(StrictModel):
     """Base of the per-system read mappings: one optional field per canonical attribute."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -145,9 +145,9 @@ def _read_model(
     kinds: dict[str, ValueKind],
     defaults: dict[str, dict[str, Any]],
     required: tuple[str, ...],
-) -> type[_ReadMapping]:
+) -> type[ReadMappingBase]:
     field_definitions: dict[str, Any] = {attribute: (ReadField | None, None) for attribute in kinds}
-    model = create_model(name, __base__=_ReadMapping, **field_definitions)
+    model = create_model(name, __base__=ReadMappingBase, **field_definitions)
     model.attribute_kinds = kinds
     model.defaults = defaults
     model.required = required

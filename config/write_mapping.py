@@ -117,7 +117,7 @@ def _default_format(system: str, kind: OutputKind, entry: dict[str, Any]) -> str
     return kind
 
 
-class _WriteMapping(StrictModel):
+class WriteMappingBase(StrictModel):
     """Base of the per-system write mappings: one optional field per output."""
 
     target_system: ClassVar[str] = ""
@@ -180,9 +180,9 @@ class _WriteMapping(StrictModel):
         return problems
 
 
-def _write_model(name: str, system: str, kinds: dict[str, OutputKind]) -> type[_WriteMapping]:
+def _write_model(name: str, system: str, kinds: dict[str, OutputKind]) -> type[WriteMappingBase]:
     model = create_model(
-        name, __base__=_WriteMapping, **{output: (WriteField | None, None) for output in kinds}
+        name, __base__=WriteMappingBase, **{output: (WriteField | None, None) for output in kinds}
     )
     model.target_system = system
     model.output_kinds = kinds

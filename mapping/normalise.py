@@ -1,0 +1,233 @@
+"""Vendor records -> canonical Ticket and Account, as the config's mappings say.
+
+A record missing what every ticket needs (status, created/updated times) raises RecordError:
+the caller reports it and skips the record. Any other unusable value is left empty and, when
+the caller passes an `issues` list, noted there; dirty data never stops a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from config.join_schema import JiraField, JoinStrategy, OrganizationExternalId, OrganizationField
+from config.mapping_schema import JiraMapping, SalesforceMapping, ZendeskMapping
+from config.read_mapping import ReadMappingBase
+from config.write_mapping import WriteMappingBase
+from mapping.attributes import REQUIRED_TICKET_ATTRIBUTES
+from mapping.errors import RecordError, RecordIssue
+from mapping.paths import parse_source_path, resolve
+from mapping.reader import AttributeReader
+from mapping.records import UNKNOWN_TIER, Account, SourceRecord, Ticket
+from mapping.values import ValueProblem, is_empty, to_domain, to_text
+
+Related = Mapping[str, Mapping[str, Any]]
+_ORG_EXTERNAL_ID = parse_source_path("organization.external_id")
+
+# Readers are built once per mapping object (mappings are immutable and live for the run).
+_READERS: dict[int, tuple[Any, tuple[AttributeReader, ...]]] = {}
+
+
+def _readers(read_mapping: ReadMappingBase) -> tuple[AttributeReader, ...]:
+    cached = _READERS.get(id(read_mapping))
+    if cached is None or cached[0] is not read_mapping:
+        readers = tuple(
+            AttributeReader.build(name, read_mapping.attribute_kinds[name], read)
+            for name, read in read_mapping.mapped().items()
+        )
+        cached = (read_mapping, readers)
+        _READERS[id(read_mapping)] = cached
+    return cached[1]
+
+
+def _read_all(
+    record_ref: str,
+    data: Mapping[str, Any],
+    readers: Sequence[AttributeReader],
+    related: Related,
+    issues: list[RecordIssue] | None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """(attribute -> value, attribute -> why it is empty) for every mapped attribute."""
+    values: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for reader in readers:
+        try:
+            values[reader.attribute] = reader.read(data, related)
+        except ValueProblem as problem:
+            values[reader.attribute] = None
+            problems[reader.attribute] = str(problem)
+            if issues is not None:
+                issues.append(RecordIssue(record_ref, reader.attribute, str(problem)))
+    return values, problems
+
+
+def _join_value(raw: Any) -> str | None:
+    """A join key as text; select options give their value; lists must hold exactly one."""
+    if isinstance(raw, list):
+        raw = raw[0] if len(raw) == 1 else None
+    if isinstance(raw, dict):
+        raw = raw.get("value", raw.get("name", raw.get("id")))
+    if is_empty(raw):
+        return None
+    try:
+        return to_text(raw)
+    except ValueProblem:
+        return None
+
+
+def _join_keys(
+    system: str,
+    data: Mapping[str, Any],
+    values: Mapping[str, Any],
+    join: Sequence[JoinStrategy],
+    related: Related,
+) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    if values.get("account_id"):
+        keys["account_id"] = values["account_id"]
+    for strategy in join:
+        value: str | None = None
+        if isinstance(strategy, OrganizationExternalId) and system == "zendesk":
+            value = _join_value(resolve(data, _ORG_EXTERNAL_ID, related))
+        elif isinstance(strategy, OrganizationField) and system == "zendesk":
+            value = _join_value(resolve(data, strategy.path, related))
+        elif isinstance(strategy, JiraField) and system == "jira":
+            value = _join_value(resolve(data, strategy.path, related))
+        elif strategy.key == "email_domain" and values.get("requester_email"):
+            try:
+                domain = to_domain(values["requester_email"])
+            except ValueProblem:
+                domain = None
+            if domain and domain not in strategy.ignore_domains:
+                value = domain
+        if value is not None:
+            keys[strategy.key] = value
+    return keys
+
+
+def _current_value(raw: Any) -> Any:
+    # Jira option objects are reduced to their value, so they compare with what we write.
+    if isinstance(raw, dict) and ("value" in raw or "name" in raw):
+        return raw.get("value", raw.get("name"))
+    return raw
+
+
+def _managed_fields(
+    system: str, data: Mapping[str, Any], write: WriteMappingBase
+) -> dict[str, Any]:
+    current: dict[str, Any] = {}
+    for output, target in write.outputs().items():
+        if system == "zendesk":
+            path = f"custom_fields[{target.field}]"
+        elif system == "jira":
+            path = f"fields.{target.field}"
+        else:
+            path = target.field
+        current[output] = _current_value(resolve(data, parse_source_path(path)))
+    return current
+
+
+def _url(template: str, base_url: str | None, record: SourceRecord, key: str | None) -> str | None:
+    if base_url is None or ("{key}" in template and not key):
+        return None
+    return template.format(base_url=base_url.rstrip("/"), id=record.id, key=key or "")
+
+
+def normalise_ticket(
+    record: SourceRecord,
+    system_mapping: ZendeskMapping | JiraMapping,
+    *,
+    organizations: Mapping[str, Mapping[str, Any]] | None = None,
+    users: Mapping[str, Mapping[str, Any]] | None = None,
+    join: Sequence[JoinStrategy] = (),
+    base_url: str | None = None,
+    issues: list[RecordIssue] | None = None,
+) -> Ticket:
+    """A Zendesk ticket or Jira issue as a canonical Ticket; RecordError when unusable.
+
+    `organizations` and `users` (by id, as text) let Zendesk paths such as
+    `organization.external_id` or `requester.email` follow the ticket's *_id fields; `join`
+    says which join keys to collect; `base_url` (the connection URL) fills the ticket URL.
+    """
+    ref = f"{record.system}:{record.id}"
+    if not isinstance(record.data, Mapping):
+        raise RecordError(ref, f"found {type(record.data).__name__}; expected a JSON object")
+    related: dict[str, Mapping[str, Any]] = {}
+    if organizations is not None:
+        related["organization"] = organizations
+    if users is not None:
+        related.update(requester=users, assignee=users, submitter=users)
+    values, problems = _read_all(ref, record.data, _readers(system_mapping.ticket), related, issues)
+    for name in REQUIRED_TICKET_ATTRIBUTES:
+        if values.get(name) is None:
+            reason = problems.get(
+                name,
+                "found nothing at "
+                + ", ".join(str(p) for p in getattr(system_mapping.ticket, name).paths),
+            )
+            raise RecordError(ref, f"{name}: {reason}; every ticket needs it")
+    key = values.get("key")
+    return Ticket(
+        system=record.system,
+        id=str(record.id),
+        subject=values.get("subject") or "",
+        status=values["status"],
+        created_at=values["created_at"],
+        updated_at=values["updated_at"],
+        key=key,
+        url=values.get("url") or _url(system_mapping.ticket_url, base_url, record, key),
+        severity=values.get("severity"),
+        category=values.get("category"),
+        first_response_at=values.get("first_response_at"),
+        last_agent_update_at=values.get("last_agent_update_at"),
+        organization=values.get("organization"),
+        requester_email=values.get("requester_email"),
+        assignee=values.get("assignee"),
+        tags=tuple(values.get("tags") or ()),
+        linked=tuple(values.get("linked") or ()),
+        join_keys=_join_keys(record.system, record.data, values, join, related),
+        managed_fields=_managed_fields(record.system, record.data, system_mapping.write),
+    )
+
+
+def normalise_account(
+    record: SourceRecord,
+    mapping: SalesforceMapping,
+    *,
+    tiers: Sequence[str] | None = None,
+    issues: list[RecordIssue] | None = None,
+) -> Account:
+    """A Salesforce account as a canonical Account; RecordError when unusable.
+
+    With `tiers` (the matrix's), a tier the matrix does not know becomes "unknown".
+    """
+    ref = f"{record.system}:{record.id}"
+    if not isinstance(record.data, Mapping) or is_empty(record.id):
+        raise RecordError(ref, "found no account id or no JSON object; expected both")
+    values, _ = _read_all(ref, record.data, _readers(mapping.account), {}, issues)
+    tier = values.get("tier") or UNKNOWN_TIER
+    if tiers is not None and tier not in tiers:
+        if issues is not None:
+            issues.append(
+                RecordIssue(
+                    ref,
+                    "tier",
+                    f"found '{tier}', which the matrix does not list; using '{UNKNOWN_TIER}'",
+                )
+            )
+        tier = UNKNOWN_TIER
+    return Account(
+        id=str(record.id),
+        name=values.get("name") or str(record.id),
+        tier=tier,
+        renewal_date=values.get("renewal_date"),
+        arr=values.get("arr"),
+        owner=values.get("owner"),
+        csm=values.get("csm"),
+        region=values.get("region"),
+        time_zone=values.get("time_zone"),
+        health=values.get("health"),
+        external_id=values.get("external_id"),
+        domains=tuple(values.get("domains") or ()),
+        managed_fields=_managed_fields("salesforce", record.data, mapping.write),
+    )
