@@ -26,6 +26,7 @@ from sandbox.generate_values import (
     iso_date,
     salesforce_id,
     sample_indices,
+    spread_values,
 )
 
 DAY = 86_400
@@ -150,20 +151,18 @@ def build_world(rng: random.Random, accounts: int, anchor_ts: int) -> World:
     primaries = accounts - duplicates
     names = _UniqueNames()
     without_org = sample_indices(rng, primaries, NO_ORG_RATE) if primaries >= 3 else frozenset()
-    unicode_names = sample_indices(rng, primaries, UNICODE_NAME_RATE)
+    unicode_names = spread_values(
+        sample_indices(rng, primaries, UNICODE_NAME_RATE), UNICODE_COMPANIES
+    )
     null_renewals = sample_indices(rng, primaries, NULL_RENEWAL_RATE)
-    dirty_tiers = sample_indices(rng, primaries, DIRTY_TIER_RATE)
+    dirty_tiers = spread_values(sample_indices(rng, primaries, DIRTY_TIER_RATE), DIRTY_TIERS)
     owners = crm_users[1 : 1 + (len(crm_users) - 1) // 2]
     csms = crm_users[1 + (len(crm_users) - 1) // 2 :]
 
     companies: list[Company] = []
     orgs: list[Org] = []
     for index in range(primaries):
-        name, slug = (
-            UNICODE_COMPANIES[index % len(UNICODE_COMPANIES)]
-            if index in unicode_names
-            else company_name(rng)
-        )
+        name, slug = unicode_names[index] if index in unicode_names else company_name(rng)
         name, slug = names.make(name, slug)
         tier = rng.choices(tuple(TIER_WEIGHTS), weights=tuple(TIER_WEIGHTS.values()))[0]
         region = rng.choices(REGIONS, weights=REGION_WEIGHTS)[0]
@@ -175,7 +174,7 @@ def build_world(rng: random.Random, accounts: int, anchor_ts: int) -> World:
             name=name,
             domain=slug + rng.choice(TLDS_BY_REGION[region]),
             tier=tier,
-            tier_label=DIRTY_TIERS[index % len(DIRTY_TIERS)] if index in dirty_tiers else tier,
+            tier_label=dirty_tiers.get(index, tier),
             arr=float(rng.randrange(low, high, 100)),
             region=region,
             time_zone=rng.choice(REGION_TIME_ZONES[region]),

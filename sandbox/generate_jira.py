@@ -29,7 +29,13 @@ from sandbox.catalogue import (
 from sandbox.generate_companies import DAY
 from sandbox.generate_text import COMPONENTS, INJECTION_SUBJECTS, UNICODE_SUBJECTS, person
 from sandbox.generate_tickets import TicketSet
-from sandbox.generate_values import JIRA_BASE_URL, JIRA_ISSUE_ID_START, jira_time, sample_indices
+from sandbox.generate_values import (
+    JIRA_BASE_URL,
+    JIRA_ISSUE_ID_START,
+    jira_time,
+    sample_indices,
+    spread_values,
+)
 
 JIRA_LINK_TAG_PREFIX = "jira_"
 PROJECT_WEIGHTS = (70, 30)  # parallel to JIRA_PROJECTS
@@ -86,8 +92,10 @@ def build_jira(rng: random.Random, count: int, tickets: TicketSet, anchor_ts: in
     engineers = [_engineer(rng) for _ in range(max(3, count // 100))]
     projects = rng.choices(range(len(JIRA_PROJECTS)), weights=PROJECT_WEIGHTS, k=count)
     statuses = rng.choices(STATUSES, weights=STATUS_WEIGHTS, k=count)
-    unicode_ones = sample_indices(rng, count, UNICODE_SUMMARY_RATE)
-    injections = sample_indices(rng, count, INJECTION_SUMMARY_RATE)
+    unicode_ones = spread_values(sample_indices(rng, count, UNICODE_SUMMARY_RATE), UNICODE_SUBJECTS)
+    injections = spread_values(
+        sample_indices(rng, count, INJECTION_SUMMARY_RATE), INJECTION_SUBJECTS
+    )
     spaced = sample_indices(rng, count, SPACED_LINK_RATE)
     pool = tickets.linkable or list(range(len(tickets.tickets)))
     next_number = [0] * len(JIRA_PROJECTS)
@@ -106,12 +114,7 @@ def build_jira(rng: random.Random, count: int, tickets: TicketSet, anchor_ts: in
         else:
             created_ts = anchor_ts - rng.randint(600, 90 * DAY)
         updated_ts = rng.randint(created_ts, anchor_ts - 120)
-        if position in injections:
-            summary = INJECTION_SUBJECTS[position % len(INJECTION_SUBJECTS)]
-        elif position in unicode_ones:
-            summary = UNICODE_SUBJECTS[position % len(UNICODE_SUBJECTS)]
-        else:
-            summary = rng.choice(SUMMARIES).format(component=rng.choice(COMPONENTS))
+        summary = injections.get(position) or unicode_ones.get(position) or _summary(rng)
         ticket_ids = [str(tickets.tickets[p]["id"]) for p in linked]
         fields = {
             "summary": summary[:SUMMARY_MAX],
@@ -164,6 +167,10 @@ def build_jira(rng: random.Random, count: int, tickets: TicketSet, anchor_ts: in
         "field_options": field_options(),
     }
     return JiraSet(dataset, links)
+
+
+def _summary(rng: random.Random) -> str:
+    return rng.choice(SUMMARIES).format(component=rng.choice(COMPONENTS))
 
 
 def _pick_tickets(rng: random.Random, pool: list[int]) -> list[int]:

@@ -31,24 +31,25 @@ TLDS_BY_REGION = {
     "EMEA": (".com", ".de", ".co.uk", ".fr", ".nl", ".eu"),
     "APAC": (".com", ".co.jp", ".com.au", ".sg", ".in"),
 }
-# (name as the CRM holds it, ASCII slug for its web domain)
+# (name as the CRM holds it, ASCII slug for its web domain); the most telling first, since
+# small data sets use only the first few.
 UNICODE_COMPANIES = (
     ("Société Générale de Café", "sg-cafe"),
     ("株式会社さくら精機", "sakura-seiki"),
-    ("Müller & Söhne GmbH", "mueller-soehne"),
     ("شركة الأفق للتقنية", "alofoq-tech"),
+    ("Zoë's Café 🚀 Labs", "zoes-cafe-labs"),
+    ("Müller & Söhne GmbH", "mueller-soehne"),
     ("חברת אופק מערכות", "ofek-systems"),
     ("Ørsted Nordic A/S", "orsted-nordic"),
-    ("Zoë's Café 🚀 Labs", "zoes-cafe-labs"),
     ("Ελληνική Ναυτιλία Α.Ε.", "hellenic-shipping"),
     ("São Paulo Logística Ltda.", "sp-logistica"),
     ("Łódź Precision Sp. z o.o.", "lodz-precision"),
     ("北京云端科技有限公司", "yunduan-tech"),
     ("한빛 소프트", "hanbit-soft"),
-    ("Café Crème Ré\u0301seau", "cafe-creme-reseau"),  # a decomposed (NFD) accent
+    ("Café Crème Re\u0301seau", "cafe-creme-reseau"),  # a decomposed (NFD) accent
 )
-# Tier labels a CRM accumulates besides its picklist values.
-DIRTY_TIERS = ("Strat.", "", "Enterprize", "STANDARD", "Gold", None, "strategic ")
+# Tier labels a CRM accumulates besides its picklist values, the most common first.
+DIRTY_TIERS = ("Strat.", "", None, "Enterprize", "STANDARD", "Gold", "strategic ")
 
 # (display name, ASCII form for e-mail addresses)
 FIRST_NAMES = (

@@ -35,6 +35,7 @@ from sandbox.generate_values import (
     ZENDESK_BASE_URL,
     ZENDESK_TICKET_ID_START,
     sample_indices,
+    spread_values,
     zendesk_time,
 )
 from sandbox.generate_zendesk import People, Person
@@ -204,21 +205,18 @@ def _requesters(rng: random.Random, world: World, people: People, count: int) ->
 def _subjects(rng: random.Random, categories: list[str | None]) -> list[str]:
     count = len(categories)
     long_ones = sample_indices(rng, count, LONG_SUBJECT_RATE)
-    injections = sample_indices(rng, count, INJECTION_SUBJECT_RATE)
-    unicode_ones = sample_indices(rng, count, UNICODE_SUBJECT_RATE)
-    # Cycling the lists puts every pattern in the data before any repeats.
-    next_injection = itertools.cycle(INJECTION_SUBJECTS)
-    next_unicode = itertools.cycle(UNICODE_SUBJECTS)
+    injections = spread_values(
+        sample_indices(rng, count, INJECTION_SUBJECT_RATE), INJECTION_SUBJECTS
+    )
+    unicode_ones = spread_values(sample_indices(rng, count, UNICODE_SUBJECT_RATE), UNICODE_SUBJECTS)
     subjects = []
     for position, category in enumerate(categories):
         if position in long_ones:
             subjects.append(long_subject(rng))
-        elif position in injections:
-            subjects.append(next(next_injection))
-        elif position in unicode_ones:
-            subjects.append(next(next_unicode))
         else:
-            subjects.append(subject(rng, category))
+            subjects.append(
+                injections.get(position) or unicode_ones.get(position) or subject(rng, category)
+            )
     return subjects
 
 

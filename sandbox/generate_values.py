@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # Hosts written into `url` / `self` fields. The emulations serve on 127.0.0.1 and may rewrite
 # them; the data set itself must not depend on a port.
@@ -93,3 +97,8 @@ def sample_indices(rng: random.Random, population: int, fraction: float) -> froz
         return frozenset()
     count = min(population, max(1, round(population * fraction)))
     return frozenset(rng.sample(range(population), count))
+
+
+def spread_values(indices: frozenset[int], values: Sequence[T]) -> dict[int, T]:
+    """Give the chosen records the values in turn, so every value is used before any repeats."""
+    return {index: values[rank % len(values)] for rank, index in enumerate(sorted(indices))}
