@@ -146,8 +146,8 @@ class _UniqueNames:
 def build_world(rng: random.Random, accounts: int, anchor_ts: int) -> World:
     """Decide the accounts, their organisations and the CRM staff for a data set."""
     crm_users = _crm_users(rng, max(4, accounts // 40), anchor_ts)
-    duplicates = round(accounts * DUPLICATE_EXTERNAL_ID_RATE) if accounts >= 3 else 0
-    duplicates = max(duplicates, 1) if accounts >= 3 else 0
+    # Duplicates and accounts without an organisation need a few ordinary accounts beside them.
+    duplicates = max(1, round(accounts * DUPLICATE_EXTERNAL_ID_RATE)) if accounts >= 3 else 0
     primaries = accounts - duplicates
     names = _UniqueNames()
     without_org = sample_indices(rng, primaries, NO_ORG_RATE) if primaries >= 3 else frozenset()

@@ -82,6 +82,7 @@ INJECTION_SUBJECT_RATE = 0.01
 LONG_SUBJECT_RATE = 0.002
 ACCOUNT_FIELD_RATE = 0.25  # tickets where an agent filled in the Salesforce account id
 SHORT_ACCOUNT_ID_RATE = 0.04  # of those, pasted as the 15-character id
+CLOSE_AFTER_SOLVED = 4 * DAY
 LATEST_UPDATE_MARGIN = 120  # incremental export hides the last minute; stay clear of it
 
 
@@ -116,10 +117,10 @@ def build_tickets(
     for position in range(count):
         requester = requesters[position]
         status = statuses[position]
-        # Closed tickets were solved at least four days before Zendesk closed them.
-        oldest = 5 * DAY if status == "closed" else 10 * 60
-        created_ts = anchor_ts - rng.randint(oldest, 90 * DAY)
-        updated_ts = rng.randint(created_ts, anchor_ts - LATEST_UPDATE_MARGIN)
+        # Zendesk closes a solved ticket four days after it was solved, at the earliest.
+        settled = CLOSE_AFTER_SOLVED if status == "closed" else 0
+        created_ts = anchor_ts - rng.randint(settled + 10 * 60, 90 * DAY)
+        updated_ts = rng.randint(created_ts + settled, anchor_ts - LATEST_UPDATE_MARGIN)
         category = categories[position]
         priority = "urgent" if category == "outage" and rng.random() < 0.5 else priorities[position]
         tags = [ZD_CATEGORY_TAGS[category]] if category else []

@@ -111,6 +111,8 @@ def test_ticket_times_lie_in_the_90_days_before_the_anchor(dataset):
         created, updated = _zendesk_ts(ticket["created_at"]), _zendesk_ts(ticket["updated_at"])
         assert anchor_ts - 90 * 86400 <= created <= updated < anchor_ts - 60
         assert ticket["generated_timestamp"] == updated
+        if ticket["status"] == "closed":
+            assert updated - created >= 4 * 86400, "Zendesk closes tickets days after solving"
 
 
 def test_tickets_list_every_custom_field_with_managed_ones_empty(dataset):
