@@ -50,8 +50,6 @@ ZENDESK_ZONE_NAMES = {
     "Asia/Seoul": "Seoul",
     "UTC": "UTC",
 }
-# Contacts per organisation grow with the customer's size.
-MAX_CONTACTS_BY_WEIGHT = {12.0: 6, 6.0: 4, 3.0: 2, 2.0: 2, 1.0: 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +238,8 @@ def build_people(rng: random.Random, world: World, tickets: int, anchor_ts: int)
     ]
     contacts_by_org = []
     for org in world.orgs:
-        count = rng.randint(1, MAX_CONTACTS_BY_WEIGHT.get(org.ticket_weight, 2))
+        # Customers that write more tickets have more people writing them.
+        count = rng.randint(1, max(1, round(org.ticket_weight / 2)))
         contacts_by_org.append(
             [_contact(factory, org.domain, org.org_id, org.time_zone) for _ in range(count)]
         )
