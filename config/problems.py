@@ -128,7 +128,8 @@ def _message(error: dict[str, Any], root: type[BaseModel], loc: Sequence[Any]) -
         return f"missing {error.get('ctx', {}).get('discriminator', 'the tag')}; it says which kind of entry this is"
     if kind in ("value_error", "assertion_error"):
         text = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        return text if "found" in text.lower() else f"{text} (found {short(error.get('input'))})"
+        found = short(error.get("input"))
+        return text if "found" in text.lower() or found in text else f"{text} (found {found})"
     if kind == "literal_error":
         options = _QUOTED.findall(str(error.get("ctx", {}).get("expected", "")))
         hint = (

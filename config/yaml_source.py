@@ -20,6 +20,7 @@ from config.errors import ConfigError, ConfigProblem
 Path_ = tuple[Any, ...]  # a key path: mapping keys and sequence indexes
 
 INCLUDE_KEY = "include"
+_PLAIN_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
@@ -105,6 +106,12 @@ class LocatingLoader(yaml.SafeLoader):
     def build(self, node: yaml.Node, path: Path_) -> Any:
         if id(node) in self._active:  # an alias that contains itself
             self._report(node, path, "an anchor refers to itself; expected a finite value")
+            return None
+        if isinstance(node, yaml.CollectionNode) and node.tag not in _PLAIN_COLLECTION_TAGS:
+            # We build collections ourselves, so refuse tags here that SafeLoader would refuse.
+            self._report(
+                node, path, f"found the YAML tag {node.tag}; expected plain mappings and lists"
+            )
             return None
         self._active.add(id(node))
         try:

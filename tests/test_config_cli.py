@@ -1,0 +1,96 @@
+"""`run_sync.py validate`: "ok" and a summary with exit 0, or every problem with exit 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_config_loader import MAIN, MATRIX, write
+
+import run_sync
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_SECRETS = {
+    "ZENDESK_EMAIL": "bot@acme.com",
+    "ZENDESK_API_TOKEN": "zd-token-do-not-print",
+    "JIRA_EMAIL": "bot@acme.com",
+    "JIRA_API_TOKEN": "jira-token-do-not-print",
+    "SALESFORCE_CLIENT_ID": "sf-id",
+    "SALESFORCE_CLIENT_SECRET": "sf-secret-do-not-print",
+}
+
+
+@pytest.mark.parametrize("folder", ["example", "minimal"])
+def test_validate_prints_ok_and_a_summary_for_shipped_configs(
+    folder: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in EXAMPLE_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    code = run_sync.main(
+        ["validate", "--config", str(REPO / "config" / folder / "escalation-sync.yaml")]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.splitlines()[0] == "ok"
+    assert "zendesk     https://acme.zendesk.com" in out
+    assert "executive-review" in out  # the matrix summary
+    assert "do-not-print" not in out + err
+
+
+def test_validate_reports_missing_secrets_with_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in EXAMPLE_SECRETS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ZENDESK_API_TOKEN", "zd-token-do-not-print")
+    code = run_sync.main(
+        ["validate", "--config", str(REPO / "config" / "minimal" / "escalation-sync.yaml")]
+    )
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "config has 3 problems:" in err
+    assert "connections.zendesk.email_env: environment variable ZENDESK_EMAIL is not set" in err
+    assert "ZENDESK_API_TOKEN" not in err and "do-not-print" not in err
+
+
+def test_validate_can_skip_the_environment_check(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in EXAMPLE_SECRETS:
+        monkeypatch.delenv(name, raising=False)
+    config = str(REPO / "config" / "minimal" / "escalation-sync.yaml")
+    assert run_sync.main(["validate", "--skip-env-check", "--config", config]) == 0
+    assert "secrets: 4 environment variables, not checked" in capsys.readouterr().out
+
+
+def test_validate_script_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
+    main = (
+        MAIN.replace("https://acme", "http://acme").replace("tokn_env", "token_env")
+        + "join:\n  - strategy: email_domian\n"
+        + "mapping:\n  zendesk:\n    ticket:\n      severty: {source: priority}\n"
+    )
+    matrix = MATRIX.replace("level: action-needed", "level: loud")
+    path = write(tmp_path, main_yaml=main, matrix_yaml=matrix)
+    env = {key: value for key, value in os.environ.items() if key not in EXAMPLE_SECRETS}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "run_sync.py"), "validate", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == "config has 4 problems:"
+    assert f"{path}:4: connections.zendesk.url: found 'http://'" in lines[1]
+    assert f"{path}:13: join[0].strategy: found strategy 'email_domian'" in lines[2]
+    assert f"{path}:17: mapping.zendesk.ticket.severty: unknown key 'severty'" in lines[3]
+    assert (
+        f"{tmp_path / 'matrix.yaml'}:13: matrix.triggers[0].level: unknown level 'loud'" in lines[4]
+    )
+    assert "Traceback" not in result.stderr
