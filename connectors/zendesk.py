@@ -1,0 +1,416 @@
+"""Zendesk Support through zenpy: incremental ticket export, organisations, re-reads, bulk updates.
+
+zenpy speaks through a session from `connectors.transport.make_session`, so retries, 429s,
+budget headers and pacing follow the shared policy. zenpy's own 429 loop never runs: the
+adapter only hands back a 429 after its policy is spent, and raises `RateLimited` instead.
+
+Reads go through the session zenpy holds, on the raw JSON: the records are stored as Zendesk
+returned them, and each export page's cursor must be visible (zenpy's generators hide page
+boundaries). Writes are zenpy's update_many (`tickets.update([...])`) and `job_status` polls.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from zenpy import Zenpy
+from zenpy.lib.api_objects import Comment, Ticket
+from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyException
+
+from connectors.base import FieldWrite, Page, WriteResult, WriteStatus
+from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
+from connectors.transport import Pacer, RetryPolicy, WriteOutcomeUnknown, batched, make_session
+from mapping.records import SourceRecord
+
+log = logging.getLogger("escalation_sync.zendesk")
+
+SYSTEM = "zendesk"
+EXPORT_PAGE_SIZE = 1000  # Zendesk's maximum for incremental exports
+BULK_SIZE = 100  # update_many and show_many take at most 100 ids
+JOBS_IN_FLIGHT = 25  # Zendesk keeps at most 30 queued jobs per account (unconfirmed)
+EXPORT_LAG_SECONDS = 61  # start_time must be over a minute in the past
+INCREMENTAL_QUOTA = (10, 60.0)  # requests per window, shared by the incremental exports
+# Per-ticket job errors: a collision is re-planned; these are the vendor refusing for good;
+# anything else (unknown codes included) is treated as transient and retried next run.
+CONFLICT_ERRORS = frozenset({"UpdateConflict"})
+PERMANENT_ERRORS = frozenset(
+    {
+        "RecordInvalid",
+        "RecordNotFound",
+        "PermissionDenied",
+        "Forbidden",
+        "InvalidValue",
+        "TooManyValues",
+    }
+)
+
+
+@dataclass(frozen=True)
+class JobPolling:
+    """How job statuses are polled: backing off from `first_wait` up to `max_wait`, bounded."""
+
+    first_wait_seconds: float = 0.2
+    max_wait_seconds: float = 5.0
+    give_up_after_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class _NotQueued:
+    status: WriteStatus | None  # None: stop sending, the system is out of reach or of budget
+    reason: str
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """zenpy builds https://{subdomain}.{domain}: split the host at its first dot."""
+    host = urlsplit(url).netloc or url
+    subdomain, _, domain = host.partition(".")
+    if not domain:
+        raise ConnectorError(f"zendesk: {url!r} is not a https://<subdomain>.<domain> URL")
+    return subdomain, domain
+
+
+class ZendeskConnector:
+    """One Zendesk account. Credentials are values (read from the environment by the caller)."""
+
+    system = SYSTEM
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        email: str | None = None,
+        api_token: str | None = None,
+        oauth_token: str | None = None,
+        ca_bundle: str | None = None,
+        timeout: float = 30.0,
+        policy: RetryPolicy | None = None,
+        page_size: int = EXPORT_PAGE_SIZE,
+        include: Sequence[str] = ("users", "organizations"),
+        incremental_quota: tuple[int, float] = INCREMENTAL_QUOTA,
+        job_polling: JobPolling | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
+        if not oauth_token and not (email and api_token):
+            raise AuthError("zendesk: an email and API token, or an OAuth token, are required")
+        self.policy = policy or RetryPolicy()
+        pacer = Pacer(r"/api/v2/incremental/", incremental_quota[0], incremental_quota[1])
+        self.session, self.adapter = make_session(SYSTEM, ca_bundle, self.policy, [pacer])
+        subdomain, domain = split_url(url)
+        self.base_url = f"https://{subdomain}.{domain}/api/v2"
+        credentials = (
+            {"oauth_token": oauth_token} if oauth_token else {"email": email, "token": api_token}
+        )
+        # ratelimit_budget=0: were a 429 ever to reach zenpy, it raises instead of sleeping.
+        self.client = Zenpy(
+            subdomain=subdomain,
+            domain=domain,
+            session=self.session,
+            timeout=timeout,
+            disable_cache=True,
+            ratelimit_budget=0,
+            **credentials,
+        )
+        self.timeout = timeout
+        self.page_size = min(page_size, EXPORT_PAGE_SIZE)
+        self.include = tuple(include)
+        self.job_polling = job_polling or JobPolling()
+        self._clock = clock
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- reads ----------------------------------------------------------------------------
+    def read_ticket_changes(
+        self, cursor: str | None = None, start_time: datetime | None = None
+    ) -> Iterator[Page]:
+        """Tickets changed since the stored cursor (or start_time; the first run: everything).
+
+        Each page's `cursor` is Zendesk's after_cursor, to persist once the page is stored.
+        Sideloaded requesters and organisations come as "user"/"organization" records.
+        """
+        params: dict[str, Any] = {"per_page": self.page_size}
+        if self.include:
+            params["include"] = ",".join(self.include)
+        if cursor:
+            params["cursor"] = cursor
+        else:
+            params["start_time"] = self._export_start(start_time.timestamp() if start_time else 0)
+        while True:
+            body = self._get("/incremental/tickets/cursor.json", params)
+            cursor = body.get("after_cursor") or cursor
+            records = [_record("ticket", t) for t in body.get("tickets") or []]
+            records += [_record("user", u) for u in body.get("users") or []]
+            records += [_record("organization", o) for o in body.get("organizations") or []]
+            done = bool(body.get("end_of_stream"))
+            yield Page(records, cursor, done)
+            if done:
+                return
+            params = {k: v for k, v in params.items() if k != "start_time"} | {"cursor": cursor}
+
+    def read_organization_changes(self, cursor: str | None = None) -> Iterator[Page]:
+        """Organisations changed since the stored cursor (an end_time; None: all of them).
+
+        Time-based export: the page boundary's second may repeat on the next page.
+        """
+        start = self._export_start(float(cursor) if cursor else 0)
+        while True:
+            body = self._get(
+                "/incremental/organizations.json", {"start_time": start, "per_page": self.page_size}
+            )
+            end_time = int(body.get("end_time") or start)
+            done = bool(body.get("end_of_stream"))
+            records = [_record("organization", o) for o in body.get("organizations") or []]
+            yield Page(records, str(end_time), done)
+            if done:
+                return
+            if end_time <= start:
+                raise ConnectorError(f"zendesk: organization export did not move past {start}")
+            start = end_time
+
+    def get_tickets(self, ids: Sequence[str]) -> list[SourceRecord]:
+        """Current state of the given tickets (GET show_many, 100 ids a call); unknown ids left out."""
+        found: list[SourceRecord] = []
+        for chunk in batched(list(ids), BULK_SIZE):
+            body = self._get("/tickets/show_many.json", {"ids": ",".join(str(i) for i in chunk)})
+            found += [_record("ticket", t) for t in body.get("tickets") or []]
+        return found
+
+    def get_organizations(self, ids: Sequence[str]) -> list[SourceRecord]:
+        found: list[SourceRecord] = []
+        for chunk in batched(list(ids), BULK_SIZE):
+            body = self._get(
+                "/organizations/show_many.json", {"ids": ",".join(str(i) for i in chunk)}
+            )
+            found += [_record("organization", o) for o in body.get("organizations") or []]
+        return found
+
+    def ticket_comments(self, ticket_id: str) -> list[dict[str, Any]]:
+        """The ticket's comments (to check whether a note already landed before resending)."""
+        return list(self._get(f"/tickets/{int(ticket_id)}/comments.json", {}).get("comments") or [])
+
+    def _export_start(self, start: float) -> int:
+        return int(min(start, self._clock() - EXPORT_LAG_SECONDS))
+
+    def _get(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            response = self.session.get(self.base_url + path, params=params, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise SystemUnavailable(
+                f"zendesk: GET {path} failed ({type(error).__name__})"
+            ) from None
+        _raise_for_status(response, f"GET {path}")
+        return response.json()
+
+    # -- writes ---------------------------------------------------------------------------
+    def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
+        """Update tickets with update_many (100 a job), poll the jobs, one result per write.
+
+        A write whose outcome is unknown (no answer to the PUT, a job that failed or never
+        finished) is RETRY: the sync re-reads the ticket before sending it again, so a private
+        note is never added twice.
+        """
+        results: dict[int, WriteResult] = {}
+        numeric = []
+        for position, write in enumerate(writes):
+            if str(write.record_id).isdigit():
+                numeric.append((position, write))
+            else:
+                results[position] = WriteResult(
+                    write, WriteStatus.REJECTED, "not a Zendesk ticket id"
+                )
+        stop_reason: str | None = None  # set when the system is out of reach or of budget
+        for group in batched(_batches(numeric), JOBS_IN_FLIGHT):
+            submitted = []  # (batch, job id, when it was queued)
+            for batch in group:
+                outcome = (
+                    self._submit(batch) if stop_reason is None else _NotQueued(None, stop_reason)
+                )
+                if isinstance(outcome, str):
+                    submitted.append((batch, outcome, time.monotonic()))
+                    continue
+                stop_reason = stop_reason or (outcome.reason if outcome.status is None else None)
+                status = outcome.status or WriteStatus.RETRY
+                results.update({p: WriteResult(w, status, outcome.reason) for p, w in batch})
+            for batch, job_id, queued_at in submitted:
+                results.update(self._collect(batch, job_id, queued_at))
+        return [results[position] for position in range(len(writes))]
+
+    def _submit(self, batch: list[tuple[int, FieldWrite]]) -> str | _NotQueued:
+        """PUT /api/v2/tickets/update_many.json; the job id, or why nothing was queued."""
+        try:
+            job = self.client.tickets.update([ticket_payload(write) for _, write in batch])
+        except WriteOutcomeUnknown as error:
+            return _NotQueued(WriteStatus.RETRY, str(error))
+        except (RateLimited, SystemUnavailable) as error:
+            return _NotQueued(None, str(error))
+        except RatelimitBudgetExceeded:
+            return _NotQueued(None, "zendesk: rate limited")
+        except APIException as error:
+            status = getattr(error.response, "status_code", 0)
+            if status in (401, 403):
+                raise AuthError(
+                    f"zendesk: update_many refused our credentials (HTTP {status})"
+                ) from None
+            words = _vendor_words(error.response)
+            return _NotQueued(WriteStatus.REJECTED, f"update_many answered HTTP {status}: {words}")
+        except (ZenpyException, requests.RequestException) as error:
+            return _NotQueued(WriteStatus.RETRY, f"update_many failed: {type(error).__name__}")
+        return str(job.id)
+
+    def _collect(
+        self, batch: list[tuple[int, FieldWrite]], job_id: str, queued_at: float
+    ) -> dict[int, WriteResult]:
+        job = self._await_job(job_id, queued_at)
+        if job is None or job.get("status") not in ("completed", "failed"):
+            reason = f"job {job_id} did not finish ({(job or {}).get('status', 'no answer')}); outcome unknown"
+            return {p: WriteResult(w, WriteStatus.RETRY, reason) for p, w in batch}
+        by_id = {int(r["id"]): r for r in job.get("results") or [] if r.get("id") is not None}
+        mapped = {}
+        for position, write in batch:
+            result = by_id.get(int(write.record_id))
+            if result is None:
+                reason = f"job {job_id} {job.get('status')} without a result for this ticket: {job.get('message')}"
+                mapped[position] = WriteResult(write, WriteStatus.RETRY, reason)
+            else:
+                mapped[position] = result_for(write, result)
+        return mapped
+
+    def _await_job(self, job_id: str, queued_at: float) -> dict[str, Any] | None:
+        """GET /api/v2/job_statuses/{id}.json until it completes or fails, backing off, bounded."""
+        waited, wait = 0.0, self.job_polling.first_wait_seconds
+        young = wait - (time.monotonic() - queued_at)
+        if young > 0:  # no job is done the instant it is queued: a poll now is wasted
+            self.policy.sleep(young)
+        while True:
+            try:
+                job = self.client.job_status(id=job_id)
+            except (
+                RateLimited,
+                SystemUnavailable,
+                RatelimitBudgetExceeded,
+                requests.RequestException,
+            ):
+                return None
+            except APIException as error:
+                log.warning(
+                    "zendesk: polling job %s answered HTTP %s",
+                    job_id,
+                    getattr(error.response, "status_code", "?"),
+                )
+                return None
+            state = {
+                "status": job.status,
+                "message": job.message,
+                "results": [_job_result(r) for r in job.results or []]
+                if isinstance(job.results, list)
+                else [],
+            }
+            if (
+                job.status in ("completed", "failed")
+                or waited >= self.job_polling.give_up_after_seconds
+            ):
+                return state
+            self.policy.sleep(wait)
+            waited += wait
+            wait = min(wait * 2, self.job_polling.max_wait_seconds)
+
+
+def ticket_payload(write: FieldWrite) -> Ticket:
+    """One update_many item: custom fields, tag edits, a private note, safe_update if planned."""
+    attributes: dict[str, Any] = {"id": int(write.record_id)}
+    custom = [
+        {"id": int(key), "value": value}
+        for key, value in write.fields.items()
+        if str(key).isdigit()
+    ]
+    if custom:
+        attributes["custom_fields"] = custom
+    attributes.update({key: value for key, value in write.fields.items() if not str(key).isdigit()})
+    if write.tags_add:
+        attributes["additional_tags"] = list(write.tags_add)
+    if write.tags_remove:
+        attributes["remove_tags"] = list(write.tags_remove)
+    if write.note:
+        attributes["comment"] = Comment(body=write.note, public=False)
+    if write.expected_updated_at:
+        attributes["safe_update"] = True
+        attributes["updated_stamp"] = write.expected_updated_at
+    return Ticket(**attributes)
+
+
+def result_for(write: FieldWrite, result: dict[str, Any]) -> WriteResult:
+    """A job result item as a WriteResult, with Zendesk's words for a failure."""
+    if result.get("success"):
+        return WriteResult(write, WriteStatus.OK)
+    error = str(result.get("error") or "")
+    reason = f"{error}: {result.get('details')}" if result.get("details") else error or "failed"
+    if error in CONFLICT_ERRORS:
+        return WriteResult(write, WriteStatus.CONFLICT, reason)
+    if error in PERMANENT_ERRORS:
+        return WriteResult(write, WriteStatus.REJECTED, reason)
+    return WriteResult(write, WriteStatus.RETRY, reason)
+
+
+def _batches(numbered: list[tuple[int, FieldWrite]]) -> list[list[tuple[int, FieldWrite]]]:
+    # At most 100 tickets a job and a ticket at most once per job: a second write for the same
+    # ticket goes into a later job than its first.
+    batches: list[list[tuple[int, FieldWrite]]] = []
+    last_job_of: dict[int, int] = {}
+    for item in numbered:
+        ticket_id = int(item[1].record_id)
+        first = last_job_of.get(ticket_id, -1) + 1
+        index = next(
+            (i for i in range(first, len(batches)) if len(batches[i]) < BULK_SIZE), len(batches)
+        )
+        if index == len(batches):
+            batches.append([])
+        batches[index].append(item)
+        last_job_of[ticket_id] = index
+    return batches
+
+
+def _job_result(result: Any) -> dict[str, Any]:
+    keys = ("id", "index", "action", "status", "success", "error", "details")
+    if isinstance(result, dict):
+        return {k: result.get(k) for k in keys}
+    return {k: getattr(result, k, None) for k in keys}
+
+
+def _record(kind: str, data: dict[str, Any]) -> SourceRecord:
+    return SourceRecord(SYSTEM, kind, str(data["id"]), data)
+
+
+def _vendor_words(response: requests.Response | None) -> str:
+    if response is None:
+        return "no answer"
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or "")[:200]
+    if isinstance(body, dict):
+        parts = [str(body.get(k)) for k in ("error", "description") if body.get(k)]
+        if body.get("details"):
+            parts.append(str(body["details"]))
+        return ": ".join(parts) or str(body)[:200]
+    return str(body)[:200]
+
+
+def _raise_for_status(response: requests.Response, what: str) -> None:
+    status = response.status_code
+    if status < 300:
+        return
+    words = _vendor_words(response)
+    if status in (401, 403):
+        raise AuthError(f"zendesk: {what} refused our credentials (HTTP {status}: {words})")
+    if status == 429:
+        raise RateLimited(f"zendesk: {what} rate limited ({words})")
+    if status >= 500:
+        raise SystemUnavailable(f"zendesk: {what} answered HTTP {status} ({words})")
+    raise ConnectorError(f"zendesk: {what} answered HTTP {status} ({words})")
