@@ -16,18 +16,23 @@ from config.write_mapping import (
 URL_PLACEHOLDERS = ("{base_url}", "{id}", "{key}")
 
 
-def _url_template_problems(template: str, key: str) -> list[RelativeProblem]:
-    try:
-        template.format(base_url="", id="", key="")
-    except (KeyError, IndexError, ValueError):
-        expected = ", ".join(URL_PLACEHOLDERS)
-        return [
-            ((key,), f"found '{template}'; expected a URL using only the placeholders {expected}")
-        ]
-    return []
+class _TicketSystemMapping(StrictModel):
+    # Where a person opens the ticket; placeholders {base_url} (the connection URL), {id}, {key}.
+    ticket_url: str
+
+    def config_problems(self) -> list[RelativeProblem]:
+        try:
+            self.ticket_url.format(base_url="", id="", key="")
+        except (KeyError, IndexError, ValueError):
+            expected = ", ".join(URL_PLACEHOLDERS)
+            message = (
+                f"found '{self.ticket_url}'; expected a URL using only the placeholders {expected}"
+            )
+            return [(("ticket_url",), message)]
+        return []
 
 
-class ZendeskMapping(StrictModel):
+class ZendeskMapping(_TicketSystemMapping):
     ticket: ZendeskTicketRead = Field(default_factory=ZendeskTicketRead)  # type: ignore[valid-type]
     write: ZendeskWrite = Field(default_factory=ZendeskWrite)  # type: ignore[valid-type]
     # Tags we add, one per level (prefix + level name); null: no tags. Setting tags replaces
@@ -36,17 +41,11 @@ class ZendeskMapping(StrictModel):
     private_note_on_level_change: bool = True
     ticket_url: str = "{base_url}/agent/tickets/{id}"
 
-    def config_problems(self) -> list[RelativeProblem]:
-        return _url_template_problems(self.ticket_url, "ticket_url")
 
-
-class JiraMapping(StrictModel):
+class JiraMapping(_TicketSystemMapping):
     ticket: JiraTicketRead = Field(default_factory=JiraTicketRead)  # type: ignore[valid-type]
     write: JiraWrite = Field(default_factory=JiraWrite)  # type: ignore[valid-type]
     ticket_url: str = "{base_url}/browse/{key}"
-
-    def config_problems(self) -> list[RelativeProblem]:
-        return _url_template_problems(self.ticket_url, "ticket_url")
 
 
 class SalesforceMapping(StrictModel):

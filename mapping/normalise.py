@@ -16,7 +16,7 @@ from config.read_mapping import ReadMappingBase
 from config.write_mapping import WriteMappingBase
 from mapping.attributes import REQUIRED_TICKET_ATTRIBUTES
 from mapping.errors import RecordError, RecordIssue
-from mapping.paths import parse_source_path, resolve
+from mapping.paths import SourcePath, parse_source_path, resolve
 from mapping.reader import AttributeReader
 from mapping.records import UNKNOWN_TIER, Account, SourceRecord, Ticket
 from mapping.values import ValueProblem, is_empty, to_domain, to_text
@@ -26,6 +26,7 @@ _ORG_EXTERNAL_ID = parse_source_path("organization.external_id")
 
 # Readers are built once per mapping object (mappings are immutable and live for the run).
 _READERS: dict[int, tuple[Any, tuple[AttributeReader, ...]]] = {}
+_CURRENT_PATHS: dict[int, tuple[Any, tuple[tuple[str, SourcePath], ...]]] = {}
 
 
 def _readers(read_mapping: ReadMappingBase) -> tuple[AttributeReader, ...]:
@@ -112,19 +113,31 @@ def _current_value(raw: Any) -> Any:
     return raw
 
 
+def _current_paths(system: str, write: WriteMappingBase) -> tuple[tuple[str, SourcePath], ...]:
+    """(output, where the system holds its current value), built once per write mapping."""
+    cached = _CURRENT_PATHS.get(id(write))
+    if cached is None or cached[0] is not write:
+        paths = []
+        for output, target in write.outputs().items():
+            if system == "zendesk":
+                path = f"custom_fields[{target.field}]"
+            elif system == "jira":
+                path = f"fields.{target.field}"
+            else:
+                path = target.field
+            paths.append((output, parse_source_path(path)))
+        cached = (write, tuple(paths))
+        _CURRENT_PATHS[id(write)] = cached
+    return cached[1]
+
+
 def _managed_fields(
     system: str, data: Mapping[str, Any], write: WriteMappingBase
 ) -> dict[str, Any]:
-    current: dict[str, Any] = {}
-    for output, target in write.outputs().items():
-        if system == "zendesk":
-            path = f"custom_fields[{target.field}]"
-        elif system == "jira":
-            path = f"fields.{target.field}"
-        else:
-            path = target.field
-        current[output] = _current_value(resolve(data, parse_source_path(path)))
-    return current
+    return {
+        output: _current_value(resolve(data, path))
+        for output, path in _current_paths(system, write)
+    }
 
 
 def _url(template: str, base_url: str | None, record: SourceRecord, key: str | None) -> str | None:

@@ -35,15 +35,19 @@ def short(value: Any, limit: int = 60) -> str:
 
 
 def is_empty(value: Any) -> bool:
-    return (
-        value is None
-        or (isinstance(value, str | list | tuple | dict) and not value)
-        or (isinstance(value, str) and not value.strip())
-    )
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple | dict):
+        return not value
+    return False
 
 
 def clean_text(value: str, max_length: int = MAX_TEXT_LENGTH) -> str:
     """NFC, no control characters except tab and newlines, at most `max_length` characters."""
+    if value.isascii() and value.isprintable() and len(value) <= max_length:
+        return value  # the common case, already clean
     text = _CONTROL.sub("", unicodedata.normalize("NFC", value))
     return text if len(text) <= max_length else text[: max_length - 1] + "…"
 
