@@ -47,8 +47,12 @@ def _read_all(
     readers: Sequence[AttributeReader],
     related: Related,
     issues: list[RecordIssue] | None,
+    required: tuple[str, ...] = (),
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """(attribute -> value, attribute -> why it is empty) for every mapped attribute."""
+    """(attribute -> value, attribute -> why it is empty) for every mapped attribute.
+
+    Problems with `required` attributes are not issues: the caller rejects the record.
+    """
     values: dict[str, Any] = {}
     problems: dict[str, str] = {}
     for reader in readers:
@@ -57,7 +61,7 @@ def _read_all(
         except ValueProblem as problem:
             values[reader.attribute] = None
             problems[reader.attribute] = str(problem)
-            if issues is not None:
+            if issues is not None and reader.attribute not in required:
                 issues.append(RecordIssue(record_ref, reader.attribute, str(problem)))
     return values, problems
 
@@ -170,7 +174,10 @@ def normalise_ticket(
         related["organization"] = organizations
     if users is not None:
         related.update(requester=users, assignee=users, submitter=users)
-    values, problems = _read_all(ref, record.data, _readers(system_mapping.ticket), related, issues)
+    readers = _readers(system_mapping.ticket)
+    values, problems = _read_all(
+        ref, record.data, readers, related, issues, REQUIRED_TICKET_ATTRIBUTES
+    )
     for name in REQUIRED_TICKET_ATTRIBUTES:
         if values.get(name) is None:
             reason = problems.get(

@@ -256,10 +256,12 @@ def test_dirty_account_values_are_left_empty_and_reported() -> None:
 def test_ticket_without_usable_required_values_raises_record_error(
     changes: dict[str, Any], reason: str
 ) -> None:
+    issues: list[RecordIssue] = []
     with pytest.raises(RecordError) as caught:
-        normalise_ticket(zendesk_ticket(**changes), ZENDESK)
+        normalise_ticket(zendesk_ticket(**changes), ZENDESK, issues=issues)
     assert caught.value.record_ref == "zendesk:42"
     assert caught.value.reason.startswith(reason)
+    assert issues == []  # reported once, as the rejection
 
 
 def test_a_record_that_is_not_an_object_raises_record_error() -> None:
