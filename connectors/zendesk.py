@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -28,6 +28,9 @@ from connectors.base import FieldWrite, Page, WriteResult, WriteStatus
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from connectors.transport import Pacer, RetryPolicy, WriteOutcomeUnknown, batched, make_session
 from mapping.records import SourceRecord
+
+if TYPE_CHECKING:
+    from config.connections import ZendeskConnection
 
 log = logging.getLogger("escalation_sync.zendesk")
 
@@ -320,6 +323,27 @@ class ZendeskConnector:
             self.policy.sleep(wait)
             waited += wait
             wait = min(wait * 2, self.job_polling.max_wait_seconds)
+
+
+def from_settings(
+    connection: ZendeskConnection, secret: Callable[[str], str], policy: RetryPolicy | None = None
+) -> ZendeskConnector:
+    """The connector for a validated config connection; `secret(env_name)` reads one (Config.secret)."""
+    if connection.auth == "oauth":
+        credentials = {"oauth_token": secret(str(connection.oauth_token_env))}
+    else:
+        credentials = {
+            "email": secret(str(connection.email_env)),
+            "api_token": secret(str(connection.token_env)),
+        }
+    ca_bundle = str(connection.ca_bundle) if connection.ca_bundle else None
+    return ZendeskConnector(
+        connection.url,
+        ca_bundle=ca_bundle,
+        timeout=connection.timeout_seconds,
+        policy=policy,
+        **credentials,
+    )
 
 
 def ticket_payload(write: FieldWrite) -> Ticket:

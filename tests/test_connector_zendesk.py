@@ -425,3 +425,17 @@ def test_a_non_numeric_record_id_is_rejected_without_a_request(zd):
     with responses.RequestsMock():  # any request would fail the test
         [result] = zd.apply([write("PROJ-1", note="n")])
     assert result.status is WriteStatus.REJECTED
+
+
+def test_from_settings_reads_the_named_secrets_through_the_callers_function():
+    from config.connections import ZendeskConnection
+    from connectors.zendesk import from_settings
+
+    connection = ZendeskConnection(
+        url="https://acme.zendesk.com", email_env="ZD_EMAIL", token_env="ZD_TOKEN"
+    )
+    asked = []
+    values = {"ZD_EMAIL": "bot@acme.example", "ZD_TOKEN": TOKEN}
+    zd = from_settings(connection, lambda name: asked.append(name) or values[name])
+    assert asked == ["ZD_EMAIL", "ZD_TOKEN"]
+    assert zd.base_url == BASE and zd.session.auth == ("bot@acme.example/token", TOKEN)
