@@ -195,8 +195,13 @@ class ZendeskConnector:
         return found
 
     def ticket_comments(self, ticket_id: str) -> list[dict[str, Any]]:
-        """The ticket's comments (to check whether a note already landed before resending)."""
-        return list(self._get(f"/tickets/{int(ticket_id)}/comments.json", {}).get("comments") or [])
+        """The ticket's comments, every page (to see whether a note already landed)."""
+        body = self._get(f"/tickets/{int(ticket_id)}/comments.json", {})
+        comments = list(body.get("comments") or [])
+        while body.get("next_page"):
+            body = self._get(str(body["next_page"]).removeprefix(self.base_url), {})
+            comments += body.get("comments") or []
+        return comments
 
     def _export_start(self, start: float) -> int:
         return int(min(start, self._clock() - EXPORT_LAG_SECONDS))
@@ -209,7 +214,12 @@ class ZendeskConnector:
                 f"zendesk: GET {path} failed ({type(error).__name__})"
             ) from None
         _raise_for_status(response, f"GET {path}")
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            raise SystemUnavailable(
+                f"zendesk: GET {path} answered something other than JSON"
+            ) from None
 
     # -- writes ---------------------------------------------------------------------------
     def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:

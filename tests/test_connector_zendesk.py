@@ -439,3 +439,19 @@ def test_from_settings_reads_the_named_secrets_through_the_callers_function():
     zd = from_settings(connection, lambda name: asked.append(name) or values[name])
     assert asked == ["ZD_EMAIL", "ZD_TOKEN"]
     assert zd.base_url == BASE and zd.session.auth == ("bot@acme.example/token", TOKEN)
+
+
+@responses.activate
+def test_comments_follow_next_page_to_the_last_one(zd):
+    url = f"{BASE}/tickets/5/comments.json"
+    responses.get(
+        url,
+        match=[matchers.query_param_matcher({})],
+        json={"comments": [{"id": 1}], "next_page": f"{url}?page=2"},
+    )
+    responses.get(
+        url,
+        match=[matchers.query_param_matcher({"page": "2"})],
+        json={"comments": [{"id": 2}], "next_page": None},
+    )
+    assert [c["id"] for c in zd.ticket_comments("5")] == [1, 2]
