@@ -129,6 +129,10 @@ class StateStore:
             [(a.id, _dumps(account_to_json(a))) for a in accounts],
         )
 
+    def account(self, account_id: str) -> Account | None:
+        row = self.db.execute("SELECT data FROM accounts WHERE id = ?", (account_id,)).fetchone()
+        return account_from_json(json.loads(row[0])) if row else None
+
     def accounts(self) -> list[Account]:
         return [account_from_json(json.loads(row[0])) for row in self.db.execute("SELECT data FROM accounts")]
 
@@ -230,6 +234,15 @@ class StateStore:
             "DO UPDATE SET state = excluded.state, at = excluded.at",
             (system, record_id, note_key, state, now.isoformat()),
         )
+
+    def last_notes(self) -> dict[str, str]:
+        """Ticket ref -> the key of the last note we sent or tried to send on it."""
+        rows = self.db.execute("SELECT record_id, note_key FROM notes ORDER BY at, rowid")
+        return {ref: key for ref, key in rows}
+
+    def notes(self) -> dict[tuple[str, str], str]:
+        """(ticket ref, note key) -> sent | unknown."""
+        return {(ref, key): state for ref, key, state in self.db.execute("SELECT record_id, note_key, state FROM notes")}
 
     # -- runs and the audit log --------------------------------------------------------------
     def begin_run(self, now: datetime, dry_run: bool) -> int:

@@ -1,0 +1,120 @@
+"""Send planned writes through the connectors and remember what landed.
+
+- OK: the values are remembered as written, the mirror shows them, the note is marked sent.
+- CONFLICT (someone edited the ticket meanwhile): re-read the ticket; the next plan uses it.
+- RETRY (transient, or the outcome is unknown): nothing is remembered, so the next run plans
+  the same change again against a fresh read; a note whose fate is unknown is looked for on
+  the ticket before it is sent again.
+- REJECTED: remembered with the vendor's reason and this payload's hash; the same payload is
+  not sent again, a different one (the wanted values changed) is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from connectors.base import WriteResult, WriteStatus
+from connectors.errors import RateLimited, SystemUnavailable
+from sync.plan import PlannedWrite
+from sync.state import StateStore
+
+log = logging.getLogger("escalation_sync.apply")
+
+
+@dataclass
+class ApplyReport:
+    results: Counter = field(default_factory=Counter)  # (system, status) -> count
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (ref, vendor's reason)
+    retry: list[tuple[str, str]] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    unreachable: dict[str, str] = field(default_factory=dict)  # system -> why
+
+
+def apply_writes(
+    planned: list[PlannedWrite],
+    connectors: dict[str, Any],
+    store: StateStore,
+    run_id: int,
+    now: datetime,
+) -> ApplyReport:
+    report = ApplyReport()
+    by_system: dict[str, list[PlannedWrite]] = {}
+    for item in planned:
+        if item.write is not None:
+            by_system.setdefault(item.target.system, []).append(item)
+    for system, items in by_system.items():
+        connector = connectors.get(system)
+        if connector is None:
+            continue
+        try:
+            results = connector.apply([item.write for item in items])
+        except (RateLimited, SystemUnavailable) as error:
+            report.unreachable[system] = str(error)
+            results = [WriteResult(item.write, WriteStatus.RETRY, str(error)) for item in items]
+        with store.transaction():
+            for item, result in zip(items, results, strict=True):
+                _remember(item, result, store, run_id, now, report)
+    return report
+
+
+def _remember(
+    item: PlannedWrite, result: WriteResult, store: StateStore, run_id: int, now: datetime, report: ApplyReport
+) -> None:
+    target, write = item.target, item.write
+    assert write is not None
+    report.results[(target.system, result.status.value)] += 1
+    detail = {
+        "record": write.ref,
+        "ticket": target.ref,
+        "fields": write.fields,
+        "tags_add": list(write.tags_add),
+        "tags_remove": list(write.tags_remove),
+        "note": write.note is not None,
+        "status": result.status.value,
+        "reason": result.reason,
+        "why": list(target.reasons),
+        "level": target.level,
+    }
+    store.audit(run_id, now, "write", write.ref, detail)
+    if result.status is WriteStatus.OK:
+        store.record_written(target.system, target.record_id, item.written_values, now)
+        store.clear_failure(target.system, target.record_id)
+        if write.note is not None and target.note_key:
+            store.set_note_state(target.system, target.ref, target.note_key, "sent", now)
+        _refresh_mirror(item, store)
+        return
+    if write.note is not None and target.note_key and result.status is WriteStatus.RETRY:
+        store.set_note_state(target.system, target.ref, target.note_key, "unknown", now)
+    status = "rejected" if result.status is WriteStatus.REJECTED else result.status.value
+    reason = result.reason or status
+    if result.status is WriteStatus.REJECTED:
+        reason = f"{reason} [payload {item.payload_hash}]"
+        report.rejected.append((write.ref, result.reason or "rejected"))
+    elif result.status is WriteStatus.CONFLICT:
+        report.conflicts.append(write.ref)
+    else:
+        report.retry.append((write.ref, reason))
+    store.record_failure(target.system, target.record_id, status, reason, now)
+
+
+def _refresh_mirror(item: PlannedWrite, store: StateStore) -> None:
+    """Show what we wrote in the mirror: the system holds it now, even before we read it back."""
+    target = item.target
+    if target.kind not in ("ticket", "issue"):
+        account = store.account(target.record_id) if target.kind == "account" else None
+        if account is not None:
+            store.upsert_accounts([replace(account, managed_fields={**account.managed_fields, **item.written_values})])
+        return
+    ticket = store.ticket(target.ref)
+    if ticket is None:
+        return
+    write = item.write
+    assert write is not None
+    tags = (set(ticket.tags) - set(write.tags_remove)) | set(write.tags_add)
+    store.upsert_tickets(
+        [replace(ticket, managed_fields={**ticket.managed_fields, **item.written_values}, tags=tuple(sorted(tags)))]
+    )

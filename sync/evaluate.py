@@ -1,0 +1,62 @@
+"""Gather facts for every ticket in the mirror and apply the matrix (pure over its inputs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from config.schema import Config
+from escalation.compiled import CompiledMatrix
+from escalation.decision import Decision
+from escalation.engine import evaluate_many
+from escalation.facts import Facts, PriorState, index_ticket_creation
+from mapping.join import join
+from mapping.records import Account, Ticket
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    tickets: list[Ticket]  # every ticket evaluated, joined to its account
+    accounts: dict[str, Account]
+    decisions: list[Decision]
+    unmatched: list[tuple[str, str]]  # (ticket ref, why no single account matched)
+    priors: dict[str, PriorState]
+
+
+def evaluate_mirror(
+    config: Config,
+    compiled: CompiledMatrix,
+    all_tickets: list[Ticket],
+    accounts: list[Account],
+    prior_states: dict[str, dict[str, Any]],
+    now: datetime,
+) -> Evaluation:
+    """Decisions for open tickets, and for closed ones whose escalation still has to end.
+
+    All tickets (closed too) feed the "repeated tickets" fact: an account's history counts.
+    """
+    lowest = compiled.levels[0]
+    priors = {ref: PriorState.from_dict(data) for ref, data in prior_states.items()}
+    joined = join(all_tickets, accounts, config.join)
+    created = index_ticket_creation(joined.tickets)
+    severity_by_key = {t.key: t.severity for t in joined.tickets if t.system == "jira" and t.key}
+    accounts_by_id = {a.id: a for a in accounts}
+    chosen: list[Ticket] = []
+    items = []
+    for ticket in joined.tickets:
+        prior = priors.get(ticket.ref)
+        if not ticket.status.is_open and (prior is None or prior.level == lowest):
+            continue
+        linked = tuple(
+            severity_by_key[link[5:]]
+            for link in ticket.linked
+            if link.startswith("jira:") and severity_by_key.get(link[5:]) is not None
+        )
+        facts = Facts(created.get(ticket.account_id or "", ()), linked, prior)
+        chosen.append(ticket)
+        items.append((ticket, accounts_by_id.get(ticket.account_id or ""), facts))
+    decisions = evaluate_many(items, now, compiled)
+    open_refs = {t.ref for t in chosen}
+    unmatched = [(ref, why) for ref, why in joined.unmatched if ref in open_refs]
+    return Evaluation(chosen, accounts_by_id, decisions, unmatched, priors)

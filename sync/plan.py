@@ -1,0 +1,95 @@
+"""Targets + what we wrote + overrides -> the writes to send (pure; the run feeds it state).
+
+Values are compared in `formats.comparable` form, so a vendor's own rendering of a value we
+wrote is recognised as ours (loop prevention).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.base import FieldWrite
+from sync.diff import FieldAction, Override, RecordPlan, plan_record
+from sync.formats import comparable, to_vendor
+from sync.wanted import Target
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    target: Target
+    record_plan: RecordPlan
+    write: FieldWrite | None  # None: nothing to send for this record
+    written_values: dict[str, Any]  # output -> rendered value, to remember once it lands
+    payload_hash: str | None  # identifies the payload, to recognise a rejected one resent
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.target.system, self.target.record_id)
+
+
+def payload_hash(write: FieldWrite) -> str:
+    body = json.dumps(
+        [write.fields, sorted(write.tags_add), sorted(write.tags_remove), write.note is not None],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def plan_target(
+    target: Target,
+    written: Mapping[str, Any],
+    overrides: Mapping[str, Override],
+    rank_of_level: Mapping[str, int],
+    expire_on_level_rise: bool,
+    note_already_sent: bool,
+) -> PlannedWrite:
+    writes = target.writes
+    # Records we never read back (upserted ones) are compared with what we wrote.
+    current_raw = target.current if target.current is not None else written
+    wanted_c = {name: comparable(writes[name], value) for name, value in target.values.items()}
+    written_c = {name: comparable(writes[name], value) for name, value in written.items() if name in writes}
+    current_c = {name: comparable(writes[name], current_raw.get(name)) for name in target.values}
+    record_plan = plan_record(
+        target.system,
+        target.record_id,
+        wanted_c,
+        written_c,
+        current_c,
+        dict(overrides),
+        target.level,
+        dict(rank_of_level),
+        expire_on_level_rise,
+    )
+    to_write = {p.field for p in record_plan.fields if p.needs_write}
+    fields = {writes[name].field: to_vendor(target.system, writes[name], target.values[name]) for name in to_write}
+    level_overridden = any(
+        p.field == "level" and p.action in (FieldAction.OVERRIDE_FOUND, FieldAction.OVERRIDE_KEPT)
+        for p in record_plan.fields
+    )
+    tags_add: tuple[str, ...] = ()
+    tags_remove: tuple[str, ...] = ()
+    if not level_overridden:
+        tags_add = tuple(sorted(target.wanted_tags - target.current_tags))
+        tags_remove = tuple(sorted(target.current_tags - target.wanted_tags))
+    note = target.note if target.note_key and not note_already_sent and not level_overridden else None
+    if not (fields or tags_add or tags_remove or note):
+        return PlannedWrite(target, record_plan, None, {}, None)
+    write = FieldWrite(
+        system=target.system,
+        kind=target.kind,
+        record_id=target.record_id,
+        fields=fields,
+        tags_add=tags_add,
+        tags_remove=tags_remove,
+        note=note,
+        expected_updated_at=target.expected_updated_at,
+        object_name=target.object_name,
+        external_id_field=target.external_id_field,
+    )
+    written_values = {name: target.values[name] for name in to_write}
+    return PlannedWrite(target, record_plan, write, written_values, payload_hash(write))

@@ -1,0 +1,176 @@
+"""Pull changes from the three systems into the mirror, a page at a time.
+
+Each page is normalised and stored in one transaction together with the cursor behind it:
+the cursor never runs ahead of the data, so a crash re-reads a page instead of losing it. A
+record that cannot be normalised is reported and skipped; the rest of the page is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from config.schema import Config
+from connectors.base import Page
+from connectors.errors import AuthError, RateLimited, SystemUnavailable
+from mapping.errors import RecordError, RecordIssue
+from mapping.normalise import normalise_account, normalise_ticket
+from mapping.records import SourceRecord, Ticket, TicketStatus
+from sync.state import StateStore
+
+log = logging.getLogger("escalation_sync.pull")
+
+
+@dataclass
+class PullReport:
+    records: dict[str, int] = field(default_factory=dict)  # stream -> records stored
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (record ref, reason)
+    unreachable: dict[str, str] = field(default_factory=dict)  # system -> why it could not be read
+    issues: list[RecordIssue] = field(default_factory=list)  # values left empty, with reasons
+
+    def count(self, stream: str, n: int) -> None:
+        self.records[stream] = self.records.get(stream, 0) + n
+
+
+def merge_paused(
+    previous: Ticket | None, ticket: Ticket, pause_statuses: frozenset[TicketStatus]
+) -> Ticket:
+    """Carry the paused intervals over from the mirror and open/close one on a status change.
+
+    Intervals are built from the status changes we observe; a ticket first seen paused is
+    taken to be paused since its last update.
+    """
+    intervals = list(previous.paused_intervals) if previous is not None else []
+    open_interval = bool(intervals) and intervals[-1][1] is None
+    paused_now = ticket.status in pause_statuses
+    if paused_now and not open_interval:
+        intervals.append((ticket.updated_at, None))
+    elif not paused_now and open_interval:
+        start = intervals[-1][0]
+        intervals[-1] = (start, max(start, ticket.updated_at))
+    if tuple(intervals) == ticket.paused_intervals:
+        return ticket
+    return replace(ticket, paused_intervals=tuple(intervals))
+
+
+class Puller:
+    """Runs every configured stream; the connectors come from the caller."""
+
+    def __init__(self, config: Config, store: StateStore, connectors: dict[str, Any], now: datetime):
+        self.config = config
+        self.store = store
+        self.connectors = connectors
+        self.now = now
+        self.report = PullReport()
+        self.pause_statuses = frozenset(config.matrix.sla.pause_statuses)
+        self.organizations: dict[str, dict[str, Any]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+
+    def run(self) -> PullReport:
+        """Pull every system; one that cannot be reached is reported and the others go on."""
+        for system, pull in (
+            ("salesforce", self._pull_salesforce),
+            ("zendesk", self._pull_zendesk),
+            ("jira", self._pull_jira),
+        ):
+            if system not in self.connectors:
+                continue
+            try:
+                pull(self.connectors[system])
+            except (AuthError, SystemUnavailable, RateLimited) as error:
+                self.report.unreachable[system] = str(error)
+                log.error("%s: %s", system, error)
+        return self.report
+
+    def _pull_salesforce(self, salesforce: Any) -> None:
+        self._stream("salesforce.accounts", salesforce.read_account_changes, self._store_accounts)
+
+    def _pull_zendesk(self, zendesk: Any) -> None:
+        self.organizations = self.store.raw_records("zendesk", "organization")
+        self.users = self.store.raw_records("zendesk", "user")
+        self._stream("zendesk.organizations", zendesk.read_organization_changes, self._store_related)
+        self._stream("zendesk.tickets", self._zendesk_tickets(zendesk), self.store_tickets)
+
+    def _pull_jira(self, jira: Any) -> None:
+        self._stream("jira.issues", jira.read_issue_changes, self.store_tickets)
+
+    def _first_run_start(self) -> datetime:
+        return self.now - timedelta(days=self.config.sync.first_run.lookback_days)
+
+    def _zendesk_tickets(self, zendesk: Any) -> Callable[[str | None], Iterator[Page]]:
+        def read(cursor: str | None) -> Iterator[Page]:
+            return zendesk.read_ticket_changes(cursor=cursor, start_time=None if cursor else self._first_run_start())
+
+        return read
+
+    def _stream(
+        self,
+        name: str,
+        read: Callable[[str | None], Iterator[Page]],
+        store_page: Callable[[list[SourceRecord]], int],
+    ) -> None:
+        cursor = self.store.cursor(name)
+        for page in read(cursor):
+            with self.store.transaction():
+                stored = store_page(page.records)
+                if page.cursor is not None:
+                    self.store.set_cursor(name, page.cursor, self.now)
+            self.report.count(name, stored)
+        log.debug("pulled %s: %s records", name, self.report.records.get(name, 0))
+
+    def _skip(self, ref: str, reason: str) -> None:
+        self.report.skipped.append((ref, reason))
+        log.warning("skipped %s: %s", ref, reason)
+
+    def _store_accounts(self, records: list[SourceRecord]) -> int:
+        mapping = self.config.mapping.salesforce
+        tiers = tuple(self.config.matrix.tiers)
+        accounts = []
+        for record in records:
+            try:
+                accounts.append(normalise_account(record, mapping, tiers=tiers, issues=self.report.issues))
+            except RecordError as error:
+                self._skip(error.record_ref, error.reason)
+        self.store.upsert_accounts(accounts)
+        return len(accounts)
+
+    def _store_related(self, records: list[SourceRecord]) -> int:
+        by_kind: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for record in records:
+            if record.kind in ("organization", "user"):
+                by_kind.setdefault(record.kind, []).append((record.id, record.data))
+                (self.organizations if record.kind == "organization" else self.users)[record.id] = record.data
+        for kind, rows in by_kind.items():
+            self.store.upsert_raw("zendesk", kind, rows)  # only Zendesk sideloads related records
+        return sum(len(rows) for rows in by_kind.values())
+
+    def store_tickets(self, records: list[SourceRecord]) -> int:
+        """Normalise and store tickets/issues (and sideloaded records); returns how many."""
+        self._store_related([r for r in records if r.kind in ("organization", "user")])
+        tickets = []
+        for record in records:
+            if record.kind not in ("ticket", "issue"):
+                continue
+            mapping = getattr(self.config.mapping, record.system)
+            try:
+                ticket = normalise_ticket(
+                    record,
+                    mapping,
+                    organizations=self.organizations if record.system == "zendesk" else None,
+                    users=self.users if record.system == "zendesk" else None,
+                    join=self.config.join,
+                    base_url=self.config.base_url(record.system),
+                    issues=self.report.issues,
+                )
+            except RecordError as error:
+                self._skip(error.record_ref, error.reason)
+                continue
+            previous = self.store.ticket(ticket.ref)
+            if previous is not None and previous.updated_at > ticket.updated_at:
+                continue  # an older version than the mirror's (pages overlap): keep the newer
+            tickets.append(merge_paused(previous, ticket, self.pause_statuses))
+        self.store.upsert_tickets(tickets)
+        return len(tickets)

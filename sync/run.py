@@ -1,0 +1,261 @@
+"""One sync run: pull -> mirror -> evaluate every open ticket -> plan -> write the differences.
+
+The run keeps going past bad records and past a system that cannot be reached (its writes
+wait for the next run); the summary and exit code say what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from config.schema import Config
+from connectors.errors import ConnectorError
+from escalation.compiled import CompiledMatrix, compile_matrix
+from escalation.decision import Decision
+from sync.apply import ApplyReport, apply_writes
+from sync.diff import FieldAction, Override
+from sync.evaluate import Evaluation, evaluate_mirror
+from sync.plan import PlannedWrite, plan_target
+from sync.pull import PullReport, Puller
+from sync.state import StateStore
+from sync.wanted import Planner, Target
+
+log = logging.getLogger("escalation_sync.run")
+
+EXIT_OK, EXIT_RECORDS_FAILED, EXIT_UNREACHABLE = 0, 1, 3
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    dry_run: bool
+    pull: PullReport = field(default_factory=PullReport)
+    evaluation: Evaluation | None = None
+    planned: list[PlannedWrite] = field(default_factory=list)
+    apply: ApplyReport = field(default_factory=ApplyReport)
+    overrides_found: list[tuple[str, str, Any]] = field(default_factory=list)  # (record, field, value)
+    overrides_kept: int = 0
+    still_rejected: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def writes(self) -> list[PlannedWrite]:
+        return [p for p in self.planned if p.write is not None]
+
+    @property
+    def unreachable(self) -> dict[str, str]:
+        return {**self.pull.unreachable, **self.apply.unreachable}
+
+    @property
+    def exit_code(self) -> int:
+        if self.unreachable:
+            return EXIT_UNREACHABLE
+        if self.apply.rejected or self.apply.retry or self.apply.conflicts:
+            return EXIT_RECORDS_FAILED
+        return EXIT_OK
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for the one-line summary and the runs table. No secrets, no record values."""
+        decisions = self.evaluation.decisions if self.evaluation else []
+        return {
+            "pulled": dict(self.pull.records),
+            "skipped_records": len(self.pull.skipped),
+            "evaluated": len(decisions),
+            "levels": dict(Counter(d.level for d in decisions)),
+            "unmatched": len(self.evaluation.unmatched) if self.evaluation else 0,
+            "planned_writes": dict(Counter(p.target.system for p in self.writes)),
+            "results": {f"{s}:{st}": n for (s, st), n in sorted(self.apply.results.items())},
+            "overrides_found": len(self.overrides_found),
+            "overrides_kept": self.overrides_kept,
+            "rejected": len(self.apply.rejected),
+            "still_rejected": len(self.still_rejected),
+            "retry": len(self.apply.retry),
+            "conflicts": len(self.apply.conflicts),
+            "unreachable": sorted(self.unreachable),
+        }
+
+
+class SyncRun:
+    """Everything one run needs; `execute()` does the run."""
+
+    def __init__(
+        self, config: Config, connectors: dict[str, Any], store: StateStore, now: datetime, dry_run: bool = False
+    ):
+        self.config = config
+        self.connectors = dict(connectors)
+        self.store = store
+        self.now = now
+        self.dry_run = dry_run
+        self.compiled: CompiledMatrix = compile_matrix(config.matrix)
+        self.rank = {level: i for i, level in enumerate(config.matrix.levels)}
+        self.result = RunResult(store.begin_run(now, dry_run), dry_run)
+
+    def execute(self) -> RunResult:
+        result = self.result
+        result.pull = Puller(self.config, self.store, self.connectors, self.now).run()
+        result.evaluation = self._evaluate()
+        result.planned = self._plan(result.evaluation, only_refs=None)
+        if not self.dry_run:
+            reachable = {s: c for s, c in self.connectors.items() if s not in result.pull.unreachable}
+            result.apply = apply_writes(result.planned, reachable, self.store, result.run_id, self.now)
+            if result.apply.conflicts and "zendesk" in reachable:
+                self._replan_conflicts()
+            self._remember_decisions(result.evaluation.decisions, result.evaluation)
+        self.store.end_run(result.run_id, self.now, result.exit_code, result.summary())
+        return result
+
+    # -- steps ------------------------------------------------------------------------------
+    def _evaluate(self) -> Evaluation:
+        store = self.store
+        return evaluate_mirror(
+            self.config, self.compiled, store.tickets(), store.accounts(), store.prior_states(), self.now
+        )
+
+    def _plan(self, evaluation: Evaluation, only_refs: set[str] | None) -> list[PlannedWrite]:
+        written = self.store.written()
+        planner = Planner(
+            self.config, evaluation.tickets, evaluation.accounts.values(), evaluation.decisions,
+            set(written), self.store.last_notes(),
+        )
+        targets = planner.all_targets()
+        if only_refs is not None:
+            targets = [t for t in targets if t.system == "zendesk" and t.ref in only_refs]
+        overrides: dict[tuple[str, str], dict[str, Override]] = {}
+        for (system, record_id, name), info in self.store.overrides().items():
+            overrides.setdefault((system, record_id), {})[name] = Override(
+                info["human_value"], info["level_at_detection"]
+            )
+        notes = self.store.notes()
+        failures = self.store.failures()
+        expire = self.config.sync.overrides.expire == "on_level_rise"
+        planned = []
+        for target in targets:
+            key = (target.system, target.record_id)
+            note_there = self._note_already_there(target, notes)
+            item = plan_target(target, written.get(key, {}), overrides.get(key, {}), self.rank, expire, note_there)
+            item = self._unless_rejected_before(item, failures.get(key))
+            self._note_field_outcomes(target, item, written.get(key, {}))
+            planned.append(item)
+        return planned
+
+    def _unless_rejected_before(self, item: PlannedWrite, failure: dict[str, Any] | None) -> PlannedWrite:
+        """The same payload the vendor rejected for good is not sent again; a changed one is."""
+        if item.write is None or failure is None or failure["status"] != "rejected":
+            return item
+        if f"[payload {item.payload_hash}]" not in (failure["reason"] or ""):
+            return item
+        self.result.still_rejected.append((item.write.ref, failure["reason"]))
+        return PlannedWrite(item.target, item.record_plan, None, {}, None)
+
+    def _note_field_outcomes(self, target: Target, item: PlannedWrite, written: dict[str, Any]) -> None:
+        record_ref = f"{target.system}:{target.record_id}"
+        store, now, keep = self.store, self.now, not self.dry_run
+        for plan in item.record_plan.fields:
+            if plan.action is FieldAction.OVERRIDE_FOUND:
+                self.result.overrides_found.append((record_ref, plan.field, plan.current))
+                if keep:
+                    store.record_override(target.system, target.record_id, plan.field, plan.current, target.level, now)
+                    store.audit(self.result.run_id, now, "override", record_ref, {
+                        "field": plan.field, "human_value": plan.current, "we_wrote": plan.written,
+                        "we_want": plan.wanted, "ticket": target.ref,
+                    })
+            elif plan.action is FieldAction.OVERRIDE_KEPT:
+                self.result.overrides_kept += 1
+            elif plan.action is FieldAction.OVERRIDE_EXPIRED and keep:
+                store.clear_override(target.system, target.record_id, plan.field)
+                store.audit(self.result.run_id, now, "override_expired", record_ref, {"field": plan.field, "level": target.level})
+            elif plan.action is FieldAction.IN_PLACE and keep and written.get(plan.field) != target.values.get(plan.field):
+                # The system holds what we want (our earlier write read back, or a person
+                # agreeing): remember it as written so a later human change is recognised.
+                store.record_written(target.system, target.record_id, {plan.field: target.values[plan.field]}, now)
+
+    def _note_already_there(self, target: Target, notes: dict[tuple[str, str], str]) -> bool:
+        """Whether the note for this level change is on the ticket already (never post it twice)."""
+        if not target.note_key:
+            return True
+        state = notes.get((target.ref, target.note_key))
+        if state == "sent":
+            return True
+        if state != "unknown":
+            return False
+        connector = self.connectors.get(target.system)
+        if connector is None or not hasattr(connector, "ticket_comments"):
+            return True  # cannot check: better no note than a duplicate
+        try:
+            comments = connector.ticket_comments(target.record_id)
+        except ConnectorError:
+            return True
+        marker = f"[escalation-sync:{target.note_key}]"
+        found = any(marker in (c.get("body") or c.get("plain_body") or "") for c in comments)
+        if found and not self.dry_run:
+            self.store.set_note_state(target.system, target.ref, target.note_key, "sent", self.now)
+        return found
+
+    def _replan_conflicts(self) -> None:
+        """Tickets a person edited while we planned: read them again, plan, write once more."""
+        result = self.result
+        ids = [ref.split(":", 1)[1] for ref in result.apply.conflicts if ref.startswith("zendesk:")]
+        zendesk = self.connectors["zendesk"]
+        try:
+            records = zendesk.get_tickets(ids)
+        except ConnectorError as error:
+            log.warning("zendesk: re-reading %d conflicting tickets failed: %s", len(ids), error)
+            return
+        with self.store.transaction():
+            Puller(self.config, self.store, {}, self.now).store_tickets(records)
+        evaluation = self._evaluate()
+        second = self._plan(evaluation, only_refs={f"zendesk:{i}" for i in ids})
+        again = apply_writes(second, {"zendesk": zendesk}, self.store, result.run_id, self.now)
+        result.apply.conflicts = again.conflicts
+        result.apply.results.update(again.results)
+        result.apply.rejected += again.rejected
+        result.apply.retry += again.retry
+        result.planned += second
+
+    def _remember_decisions(self, decisions: list[Decision], evaluation: Evaluation) -> None:
+        """Persist each ticket's new engine state; audit the decisions that changed."""
+        states: dict[str, dict[str, Any]] = {}
+        entries = []
+        for decision in decisions:
+            state = decision.state.to_dict()
+            prior = evaluation.priors.get(decision.ticket_ref)
+            if prior is None or prior.to_dict() != state:
+                states[decision.ticket_ref] = state
+            if prior is None or prior.level != decision.level:
+                entries.append(("decision", decision.ticket_ref, decision_detail(decision)))
+        with self.store.transaction():
+            self.store.save_prior_states(states)
+            self.store.audit_many(self.result.run_id, self.now, entries)
+
+
+def decision_detail(decision: Decision) -> dict[str, Any]:
+    """A decision as the audit log and `explain` show it."""
+    owner = decision.owner
+    return {
+        "level": decision.level,
+        "previous_level": decision.previous_level,
+        "owner": {"role": owner.role, "primary": owner.primary, "backup": owner.backup, "current": owner.current}
+        if owner
+        else None,
+        "sla": {
+            metric: {
+                "due_at": m.due_at.isoformat(),
+                "state": m.state.value,
+                "business_seconds_left": m.business_seconds_left,
+                "paused": m.paused,
+                "met_at": m.met_at.isoformat() if m.met_at else None,
+            }
+            for metric, m in decision.sla.items()
+        },
+        "reasons": [{"kind": r.kind.value, "name": r.name, "level": r.level, "text": r.text} for r in decision.reasons],
+    }
+
+
+def run_once(
+    config: Config, connectors: dict[str, Any], store: StateStore, now: datetime, dry_run: bool = False
+) -> RunResult:
+    """A whole run against connectors already built (the CLI builds them; tests may inject them)."""
+    return SyncRun(config, connectors, store, now, dry_run).execute()

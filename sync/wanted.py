@@ -1,0 +1,282 @@
+"""Pure: decisions -> the field values each record should hold, in each vendor's format.
+
+- Zendesk tickets and Jira issues get their own decision's level, owner, SLA and reason.
+- A Jira issue linked to escalated Zendesk tickets also carries the customer impact: the
+  highest level among them, the customer's tier, renewal date and ARR.
+- A Salesforce account gets rollups over its open tickets; optionally one record per
+  escalated ticket is upserted by external id.
+A record at the lowest level that we never wrote to gets no target: nothing to say there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from config.schema import Config
+from config.write_mapping import WriteField, WriteMappingBase
+from escalation.decision import Decision, SlaState
+from mapping.records import Account, Ticket
+from sync.formats import render
+
+_STATE_RANK = {SlaState.OK: 0, SlaState.AT_RISK: 1, SlaState.BREACHED: 2}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one record should hold. `values` are rendered in the field's format."""
+
+    system: str
+    kind: str  # ticket | issue | account | escalation_record
+    record_id: str
+    level: str | None
+    values: dict[str, Any]
+    writes: dict[str, WriteField]
+    tag_prefix: str | None = None  # Zendesk tags / Jira labels we own start with this
+    wanted_tags: frozenset[str] = frozenset()
+    current_tags: frozenset[str] = frozenset()
+    note_key: str | None = None  # a private note is due for this level change
+    note: str | None = None
+    expected_updated_at: str | None = None
+    object_name: str | None = None
+    external_id_field: str | None = None
+    current: dict[str, Any] | None = None  # values the system holds now (None: not read back)
+    ref: str = ""  # the ticket ref behind the target, for the audit log
+    reasons: tuple[str, ...] = field(default=())
+
+
+def next_due(decision: Decision) -> datetime | None:
+    """The earliest due time among the SLA metrics not met yet."""
+    due = [m.due_at for m in decision.sla.values() if m.met_at is None]
+    return min(due) if due else None
+
+
+def worst_state(decision: Decision) -> str | None:
+    states = [m.state for m in decision.sla.values() if m.met_at is None] or [
+        m.state for m in decision.sla.values()
+    ]
+    return max(states, key=_STATE_RANK.__getitem__).value if states else None
+
+
+def ticket_outputs(decision: Decision) -> dict[str, Any]:
+    """Our canonical output values for a ticket's own decision."""
+    owner = decision.owner
+    return {
+        "level": decision.level,
+        "owner": owner.current if owner else None,
+        "owner_backup": owner.backup if owner else None,
+        "owner_role": owner.role if owner else None,
+        "sla_next_due": next_due(decision),
+        "sla_state": worst_state(decision),
+        "reason": "; ".join(reason.text for reason in decision.reasons) or None,
+    }
+
+
+def _rendered(outputs: Mapping[str, Any], mapping: WriteMappingBase) -> tuple[dict, dict]:
+    writes = {name: write for name, write in mapping.outputs().items() if write.format != "label"}
+    values = {name: render(write, outputs.get(name)) for name, write in writes.items()}
+    return values, writes
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Planner:
+    """Builds targets for one run from decisions; holds the lookups every system needs."""
+
+    def __init__(
+        self,
+        config: Config,
+        tickets: Iterable[Ticket],
+        accounts: Iterable[Account],
+        decisions: Iterable[Decision],
+        written_refs: set[tuple[str, str]],
+        last_notes: Mapping[str, str],
+    ):
+        self.config = config
+        self.levels = tuple(config.matrix.levels)
+        self.rank = {level: i for i, level in enumerate(self.levels)}
+        self.lowest = self.levels[0]
+        self.tickets = {t.ref: t for t in tickets}
+        self.accounts = {a.id: a for a in accounts}
+        self.decisions = {d.ticket_ref: d for d in decisions}
+        self.written_refs = written_refs
+        self.last_notes = last_notes
+        self.jira_by_key = {t.key: t for t in self.tickets.values() if t.system == "jira" and t.key}
+
+    def _escalated_or_known(self, system: str, record_id: str, level: str | None) -> bool:
+        return (level is not None and level != self.lowest) or (system, record_id) in self.written_refs
+
+    # -- Zendesk ------------------------------------------------------------------------------
+    def zendesk_targets(self) -> list[Target]:
+        mapping = self.config.mapping.zendesk
+        targets = []
+        for ref, decision in self.decisions.items():
+            ticket = self.tickets[ref]
+            if ticket.system != "zendesk" or not self._escalated_or_known("zendesk", ticket.id, decision.level):
+                continue
+            values, writes = _rendered(ticket_outputs(decision), mapping.write)
+            prefix = mapping.tags_prefix
+            wanted_tags = frozenset({f"{prefix}{decision.level}"} if prefix and decision.level != self.lowest else ())
+            note_key, note = self._note(ticket, decision) if mapping.private_note_on_level_change else (None, None)
+            targets.append(
+                Target(
+                    "zendesk", "ticket", ticket.id, decision.level, values, writes,
+                    tag_prefix=prefix, wanted_tags=wanted_tags,
+                    current_tags=frozenset(t for t in ticket.tags if prefix and t.startswith(prefix)),
+                    note_key=note_key, note=note, expected_updated_at=_stamp(ticket.updated_at),
+                    current=ticket.managed_fields, ref=ref, reasons=tuple(r.name for r in decision.reasons),
+                )
+            )
+        return targets
+
+    def _note(self, ticket: Ticket, decision: Decision) -> tuple[str | None, str | None]:
+        """A private note when the level differs from the one we last noted on this ticket."""
+        key = f"{decision.level}@{decision.level_since.isoformat()}"
+        last = self.last_notes.get(ticket.ref)
+        if last == key or (last is None and decision.level == self.lowest):
+            return None, None
+        if last is not None and last.split("@", 1)[0] == decision.level:
+            return None, None
+        before = last.split("@", 1)[0] if last else self.lowest
+        owner = decision.owner
+        lines = [f"Escalation level: {before} -> {decision.level} (escalation-sync)"]
+        if owner is not None and owner.current:
+            lines.append(f"Owner: {owner.current} ({owner.role})" + (f"; backup {owner.backup}" if owner.backup else ""))
+        due = next_due(decision)
+        if due is not None:
+            lines.append(f"Next due: {due.strftime('%Y-%m-%d %H:%M UTC')}")
+        lines += [f"- {reason.text}" for reason in decision.reasons]
+        lines.append(f"[escalation-sync:{key}]")  # marker: lets a re-run see the note already exists
+        return key, "\n".join(lines)
+
+    # -- Jira ---------------------------------------------------------------------------------
+    def jira_targets(self) -> list[Target]:
+        mapping = self.config.mapping.jira
+        linked_by_issue = self._links_by_issue()
+        targets = []
+        for ref, own in self.decisions.items():
+            issue = self.tickets[ref]
+            if issue.system != "jira":
+                continue
+            linked = linked_by_issue.get(issue.key or "", []) + [
+                self.decisions[link] for link in issue.linked if link in self.decisions and link.startswith("zendesk:")
+            ]
+            top = max([own, *linked], key=lambda d: self.rank.get(d.level, 0))
+            if not self._escalated_or_known("jira", issue.key or issue.id, top.level):
+                continue
+            outputs = ticket_outputs(top)
+            dues = [d for d in (next_due(x) for x in [own, *linked]) if d is not None]
+            outputs["sla_next_due"] = min(dues) if dues else None
+            account = self.accounts.get(self.tickets[top.ticket_ref].account_id or "") or self.accounts.get(
+                issue.account_id or ""
+            )
+            outputs["customer_tier"] = account.tier if account else None
+            outputs["renewal_date"] = account.renewal_date if account else None
+            outputs["arr"] = account.arr if account else None
+            values, writes = _rendered(outputs, mapping.write)
+            label = mapping.write.label
+            prefix = label.prefix if label is not None else None
+            wanted = frozenset()
+            if label is not None and top.level != self.lowest:
+                wanted = frozenset({(label.options or {}).get(top.level) or f"{prefix}{top.level}"})
+            current_labels = frozenset(
+                t for t in issue.tags if label is not None and (
+                    (prefix and t.startswith(prefix)) or t in (label.options or {}).values()
+                )
+            )
+            targets.append(
+                Target(
+                    "jira", "issue", issue.key or issue.id, top.level, values, writes,
+                    tag_prefix=prefix, wanted_tags=wanted, current_tags=current_labels,
+                    current=issue.managed_fields, ref=ref, reasons=tuple(r.name for r in top.reasons),
+                )
+            )
+        return targets
+
+    def _links_by_issue(self) -> dict[str, list[Decision]]:
+        by_issue: dict[str, list[Decision]] = {}
+        for ref, decision in self.decisions.items():
+            ticket = self.tickets[ref]
+            if ticket.system != "zendesk":
+                continue
+            for link in ticket.linked:
+                if link.startswith("jira:"):
+                    by_issue.setdefault(link[5:], []).append(decision)
+        return by_issue
+
+    # -- Salesforce ---------------------------------------------------------------------------
+    def salesforce_account_targets(self) -> list[Target]:
+        mapping = self.config.mapping.salesforce.write
+        by_account: dict[str, list[Decision]] = {}
+        for ref, decision in self.decisions.items():
+            account_id = self.tickets[ref].account_id
+            if account_id is not None and account_id in self.accounts:
+                by_account.setdefault(account_id, []).append(decision)
+        targets = []
+        for account_id in sorted(set(by_account) | {r for s, r in self.written_refs if s == "salesforce"}):
+            if account_id not in self.accounts:
+                continue
+            decisions = [d for d in by_account.get(account_id, []) if d.level != self.lowest]
+            if not decisions and ("salesforce", account_id) not in self.written_refs:
+                continue
+            top = max((d.level for d in decisions), key=self.rank.__getitem__, default=self.lowest)
+            breaches = [
+                m.due_at for d in decisions for m in d.sla.values()
+                if m.met_at is None and m.state is not SlaState.BREACHED
+            ]
+            outputs = {
+                "open_escalations": len(decisions),
+                "highest_level": top,
+                "next_breach_at": min(breaches) if breaches else None,
+            }
+            values, writes = _rendered(outputs, mapping)
+            targets.append(
+                Target(
+                    "salesforce", "account", account_id, top, values, writes,
+                    current=self.accounts[account_id].managed_fields, ref=f"salesforce:{account_id}",
+                )
+            )
+        return targets
+
+    def salesforce_record_targets(self) -> list[Target]:
+        record = self.config.mapping.salesforce.ticket_record
+        if record is None:
+            return []
+        floor = self.rank.get(record.min_level or "", 1)
+        targets = []
+        for ref, decision in self.decisions.items():
+            ticket = self.tickets[ref]
+            known = ("salesforce", ref) in self.written_refs
+            if self.rank.get(decision.level, 0) < floor and not known:
+                continue
+            outputs = {
+                **ticket_outputs(decision),
+                "ticket_ref": ref,
+                "system": ticket.system,
+                "subject": ticket.subject,
+                "status": ticket.status.value,
+                "url": ticket.url,
+                "account_id": ticket.account_id,
+                "severity": ticket.severity,
+                "category": ticket.category,
+            }
+            values, writes = _rendered(outputs, record.fields)
+            targets.append(
+                Target(
+                    "salesforce", "escalation_record", ref, decision.level, values, writes,
+                    object_name=record.object, external_id_field=record.external_id_field, ref=ref,
+                )
+            )
+        return targets
+
+    def all_targets(self) -> list[Target]:
+        targets = self.zendesk_targets() if self.config.connections.zendesk else []
+        if self.config.connections.jira:
+            targets += self.jira_targets()
+        if self.config.connections.salesforce:
+            targets += self.salesforce_account_targets() + self.salesforce_record_targets()
+        return targets
