@@ -33,26 +33,101 @@ _MAX_GROWTHS = 50  # a century ahead: past that the calendar is effectively neve
 WeekHours = tuple[tuple[tuple[int, int], ...], ...]
 
 
-class AlwaysOpen:
+Pauses = tuple[tuple[float, float], ...]  # sorted, non-overlapping (start, end) epochs
+
+
+class _Clock:
+    """Business time over positions: position(t) counts business seconds from an origin, and
+    locate(p) is the earliest instant at position p. Subclasses define both."""
+
+    name: str
+    working_day_seconds: float
+
+    def _cover_span(self, first: float, last: float) -> None:
+        """Make sure positions between first and last can be compared (no-op by default)."""
+
+    def _position(self, instant: float) -> float:
+        raise NotImplementedError
+
+    def _locate(self, position: float) -> float:
+        raise NotImplementedError
+
+    def _position_of_now(self, now: float) -> float:
+        return self._position(now)
+
+    def between(self, start: float, end: float) -> float:
+        """Business seconds from start to end (negative when end is before start)."""
+        self._cover_span(min(start, end), max(start, end))
+        return self._position_of_now(end) - self._position(start)  # end is usually "now"
+
+    def add(self, start: float, seconds: float) -> float:
+        """The instant at which `seconds` business seconds after `start` have passed.
+
+        Lands on the end of an open interval rather than the start of the next one when the
+        budget runs out exactly at closing time."""
+        if seconds <= 0:
+            return start
+        self._cover_span(start, start)
+        return self._locate(self._position(start) + seconds)
+
+    def due_and_left(
+        self, start: float, seconds: float, now: float, pauses: Pauses = ()
+    ) -> tuple[float, float]:
+        """(due, left): when `seconds` of business time after `start` have passed, not
+        counting business time inside `pauses` (which end at `now` at the latest), and the
+        business seconds from now to due (negative once due, pauses after due excluded).
+
+        The hot path of the SLA clocks: everything is done on positions, so the time left
+        needs no second lookup of the due time."""
+        first = min(start, pauses[0][0]) if pauses else start
+        self._cover_span(first if first < now else now, now if now > start else start)
+        position = self._position
+        target = position(start) + (seconds if seconds > 0 else 0.0)
+        paused_after_due = 0.0
+        for pause_start, pause_end in pauses:
+            if pause_end <= start:
+                continue
+            begins = position(pause_start if pause_start > start else start)
+            if begins >= target:  # this pause (and every later one) comes after the due time
+                paused_after_due += position(pause_end) - begins
+            else:
+                target += position(pause_end) - begins
+        due = self._locate(target) if seconds > 0 else start
+        return due, target - self._position_of_now(now) + paused_after_due
+
+    def is_open(self, instant: float) -> bool:
+        raise NotImplementedError
+
+
+class AlwaysOpen(_Clock):
     """A 24x7 calendar: business time is elapsed time."""
 
     def __init__(self, name: str, working_day_seconds: float = DAY):
         self.name = name
         self.working_day_seconds = working_day_seconds
 
-    def between(self, start: float, end: float) -> float:
-        """Business seconds from start to end (negative when end is before start)."""
-        return end - start
+    def _position(self, instant: float) -> float:
+        return instant
 
-    def add(self, start: float, seconds: float) -> float:
-        """The instant at which `seconds` business seconds after `start` have passed."""
-        return start + seconds if seconds > 0 else start
+    def _position_of_now(self, now: float) -> float:
+        return now
+
+    def _locate(self, position: float) -> float:
+        return position
+
+    def due_and_left(
+        self, start: float, seconds: float, now: float, pauses: Pauses = ()
+    ) -> tuple[float, float]:
+        if pauses:
+            return super().due_and_left(start, seconds, now, pauses)
+        due = start + seconds if seconds > 0 else start
+        return due, due - now
 
     def is_open(self, instant: float) -> bool:
         return True
 
 
-class BusinessCalendar:
+class BusinessCalendar(_Clock):
     """Opening hours per weekday in a time zone, closed on the given dates."""
 
     def __init__(
@@ -73,50 +148,43 @@ class BusinessCalendar:
         self._ends: list[float] = []
         self._cum_start: list[float] = []  # business seconds before each interval
         self._cum_end: list[float] = []  # business seconds at the end of each interval
-
-    # --- the two questions -----------------------------------------------------------------
-
-    def between(self, start: float, end: float) -> float:
-        """Business seconds from start to end (negative when end is before start)."""
-        lo, hi = (start, end) if start <= end else (end, start)
-        if lo < self._lo or hi > self._hi:
-            self._ensure(lo)
-            self._ensure(hi)
-        return self._cum_at(end) - self._cum_at(start)
-
-    def add(self, start: float, seconds: float) -> float:
-        """The instant at which `seconds` business seconds after `start` have passed.
-
-        Lands on the end of an open interval rather than the start of the next one when the
-        budget runs out exactly at closing time."""
-        if seconds <= 0:
-            return start
-        if not self._lo <= start <= self._hi:
-            self._ensure(start)
-        target = self._cum_at(start) + seconds
-        for _ in range(_MAX_GROWTHS):
-            index = bisect_left(self._cum_end, target)
-            if index < len(self._cum_end):
-                return self._starts[index] + (target - self._cum_start[index])
-            # Growing forward keeps the window start, so `target` stays valid.
-            self._cover(self._lo, self._hi + _GROW)
-        raise ValueError(f"calendar {self.name!r} has no business time left to add {seconds}s")
+        # The last instant asked about often and its position: a batch shares one `now`.
+        self._memo_instant = self._memo_position = float("nan")
 
     def is_open(self, instant: float) -> bool:
-        self._ensure(instant)
+        self._cover_span(instant, instant)
         index = bisect_right(self._starts, instant) - 1
         return index >= 0 and instant < self._ends[index]
 
-    # --- arrays ----------------------------------------------------------------------------
+    def _cover_span(self, first: float, last: float) -> None:
+        # Positions are relative to the window start: grow the window before any lookup
+        # whose results are compared, never in between.
+        if first < self._lo or last > self._hi:
+            self._ensure(first)
+            self._ensure(last)
 
-    def _cum_at(self, instant: float) -> float:
-        # Callers make sure the window covers `instant`: rebuilding here could move the
-        # window start between two lookups that are subtracted from each other.
+    def _position(self, instant: float) -> float:
         index = bisect_right(self._starts, instant) - 1
         if index < 0:
             return 0.0
         end = self._ends[index]
         return self._cum_start[index] + ((end if instant > end else instant) - self._starts[index])
+
+    def _position_of_now(self, now: float) -> float:
+        if now != self._memo_instant:
+            self._memo_instant, self._memo_position = now, self._position(now)
+        return self._memo_position
+
+    def _locate(self, position: float) -> float:
+        for _ in range(_MAX_GROWTHS):
+            index = bisect_left(self._cum_end, position)
+            if index < len(self._cum_end):
+                return self._starts[index] + (position - self._cum_start[index])
+            # Growing forward keeps the window start, so positions stay valid.
+            self._cover(self._lo, self._hi + _GROW)
+        raise ValueError(f"calendar {self.name!r} has no business time left")
+
+    # --- arrays ----------------------------------------------------------------------------
 
     def _ensure(self, instant: float) -> None:
         if not self._starts and self._lo == self._hi:
@@ -146,6 +214,7 @@ class BusinessCalendar:
             total += end - start
             self._cum_end.append(total)
         self._lo, self._hi = lo, hi
+        self._memo_instant = float("nan")  # positions moved with the window start
 
     def _intervals(self, lo: float, hi: float) -> Iterable[tuple[float, float]]:
         # Local dates from a day before lo (an overnight span may reach into the window) to a

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 from config.matrix import MatrixConfig, Trigger
 from escalation.calendar import Clock, build_calendar
-from escalation.conditions import Predicate, compile_condition, compile_template, uses_sla
+from escalation.conditions import (
+    Predicate,
+    compile_condition,
+    compile_template,
+    required_values,
+    uses_sla,
+)
 from escalation.context import TicketContext
 from escalation.durations import Duration, parse_duration
 from escalation.routing import Router
@@ -25,6 +31,10 @@ class CompiledTrigger:
     order: int  # position in the config
     holds: Predicate
     reason: Callable[[TicketContext], str]
+    categories: frozenset[str] | None  # the trigger can only fire for these; None: any
+
+
+TriggerList = tuple[CompiledTrigger, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +74,7 @@ class CompiledMatrix:
             else None
         )
         self._clock_cache: dict[tuple[str, str | None], Clock] = {}
+        self._by_category: dict[str | None, tuple[TriggerList, TriggerList]] = {}
 
     def _trigger(self, order: int, trigger: Trigger) -> CompiledTrigger:
         return CompiledTrigger(
@@ -72,7 +83,18 @@ class CompiledMatrix:
             order=order,
             holds=compile_condition(trigger.when),
             reason=compile_template(trigger.reason),
+            categories=required_values(trigger.when, "ticket.category"),
         )
+
+    def triggers_for(self, category: str | None) -> tuple[TriggerList, TriggerList]:
+        """(plain, SLA-reading) triggers that can fire for a ticket of this category."""
+        found = self._by_category.get(category)
+        if found is None:
+            found = self._by_category[category] = tuple(  # type: ignore[assignment]
+                tuple(t for t in group if t.categories is None or category in t.categories)
+                for group in (self.plain_triggers, self.sla_triggers)
+            )
+        return found  # type: ignore[return-value]
 
     def clock_for(self, tier: str, region: str | None) -> Clock:
         """The calendar a ticket's business time runs in: by tier, then region, else default."""

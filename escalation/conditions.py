@@ -8,6 +8,7 @@ so evaluating a trigger is a few function calls. Semantics: a comparison with a 
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from operator import attrgetter
@@ -26,9 +27,9 @@ _COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 def compile_condition(condition: Condition) -> Predicate:
     """A closure that says whether `condition` holds for a ticket context."""
     if condition.all_ is not None:
-        return _all_of([compile_condition(part) for part in condition.all_])
+        return _all_of([compile_condition(part) for part in _cheap_first(condition.all_)])
     if condition.any_ is not None:
-        return _any_of([compile_condition(part) for part in condition.any_])
+        return _any_of([compile_condition(part) for part in _cheap_first(condition.any_)])
     if condition.not_ is not None:
         inner = compile_condition(condition.not_)
         return lambda ctx: not inner(ctx)
@@ -36,6 +37,22 @@ def compile_condition(condition: Condition) -> Predicate:
         return _recent_tickets(condition.recent_tickets)
     assert condition.field is not None  # the model guarantees one shape
     return _comparison(condition)
+
+
+def _cheap_first(parts: tuple[Condition, ...]) -> list[Condition]:
+    # Conditions are pure, so the order of all/any parts does not change the result; reading
+    # a record field is cheaper than deriving a fact (business hours, recent tickets).
+    return sorted(parts, key=_cost)
+
+
+def _cost(condition: Condition) -> int:
+    if condition.field is not None:
+        return 0 if condition.field.startswith(("ticket.", "account.")) else 1
+    if condition.recent_tickets is not None:
+        return 1
+    if condition.not_ is not None:
+        return _cost(condition.not_)
+    return max(_cost(part) for part in (*(condition.all_ or ()), *(condition.any_ or ())))
 
 
 def uses_sla(condition: Condition) -> bool:
@@ -46,6 +63,27 @@ def uses_sla(condition: Condition) -> bool:
     if condition.not_ is not None:
         parts += (condition.not_,)
     return any(uses_sla(part) for part in parts)
+
+
+def required_values(condition: Condition, name: str) -> frozenset[Any] | None:
+    """The values attribute `name` must have for the condition to hold; None: any value.
+
+    Lets the engine skip, e.g., every outage trigger for a question ticket without running it.
+    """
+    if condition.field == name:
+        if condition.eq is not None:
+            return frozenset((condition.eq,))
+        return frozenset(condition.in_) if condition.in_ is not None else None
+    if condition.all_ is not None:
+        found = [required_values(part, name) for part in condition.all_]
+        known = [values for values in found if values is not None]
+        return frozenset.intersection(*known) if known else None
+    if condition.any_ is not None:
+        found = [required_values(part, name) for part in condition.any_]
+        if any(values is None for values in found):
+            return None
+        return frozenset().union(*found)  # type: ignore[arg-type]
+    return None
 
 
 def getter(name: str) -> Getter:
@@ -97,19 +135,16 @@ def _comparison(condition: Condition) -> Predicate:
     read = getter(name)
     tests = [_value_test(op, getattr(condition, op)) for op in _COMPARISONS]
     if condition.in_ is not None:
-        allowed = frozenset(condition.in_)
-        tests.append(lambda v: v is not None and v in allowed)
+        tests.append(("in", frozenset(condition.in_)))
     if condition.not_in is not None:
-        refused = frozenset(condition.not_in)
-        tests.append(lambda v: v is not None and v not in refused)
+        tests.append(("not_in", frozenset(condition.not_in)))
     if condition.contains is not None:
-        wanted = condition.contains
-        tests.append(lambda v: v is not None and wanted in v)
+        tests.append(("contains", condition.contains))
     if condition.contains_any is not None:
-        any_wanted = frozenset(condition.contains_any)
-        tests.append(lambda v: v is not None and not any_wanted.isdisjoint(v))
+        tests.append(("contains_any", frozenset(condition.contains_any)))
     if condition.exists is not None:
-        tests.append(_exists_test(condition.exists, ATTRIBUTES[name].kind is Kind.LIST))
+        is_list = ATTRIBUTES[name].kind is Kind.LIST
+        tests.append(("exists_list" if is_list else "exists", condition.exists))
     return _leaf(read, [test for test in tests if test is not None])
 
 
@@ -119,41 +154,54 @@ def _recent_tickets(recent: RecentTickets) -> Predicate:
     return _leaf(lambda ctx: ctx.recent_tickets(days), [t for t in tests if t is not None])
 
 
-def _leaf(read: Getter, tests: list[Callable[[Any], bool]]) -> Predicate:
+def _value_test(op: str, operand: Any) -> tuple[str, Any] | None:
+    return None if operand is None else (op, operand)
+
+
+def _leaf(read: Getter, tests: list[tuple[str, Any]]) -> Predicate:
     if len(tests) == 1:
-        (test,) = tests
-        return lambda ctx: test(read(ctx))
+        return _fused(read, *tests[0])
+    checks = [_fused(lambda value: value, op, operand) for op, operand in tests]
 
     def all_tests(ctx: TicketContext) -> bool:
         value = read(ctx)
-        for test in tests:
-            if not test(value):
+        for check in checks:
+            if not check(value):
                 return False
         return True
 
     return all_tests
 
 
-def _value_test(op: str, x: Any) -> Callable[[Any], bool] | None:
-    if x is None:
-        return None
+def _fused(read: Getter, op: str, x: Any) -> Callable[[Any], bool]:
+    """One closure that reads and compares: the hot path of every trigger.
+
+    Missing values (None) compare false; `in` needs no None check because x holds no None.
+    """
     if op == "eq":
-        return lambda v: v == x
-    if op == "ne":
-        return lambda v: v is not None and v != x
-    if op == "lt":
-        return lambda v: v is not None and v < x
-    if op == "le":
-        return lambda v: v is not None and v <= x
-    if op == "gt":
-        return lambda v: v is not None and v > x
-    return lambda v: v is not None and v >= x
+        return lambda ctx: read(ctx) == x
+    if op == "in":
+        return lambda ctx: read(ctx) in x
+    if op == "exists":
+        return lambda ctx: (read(ctx) is not None) == x
+    if op == "exists_list":
+        return lambda ctx: bool(read(ctx)) == x
+    compare = {
+        "ne": operator.ne,
+        "lt": operator.lt,
+        "le": operator.le,
+        "gt": operator.gt,
+        "ge": operator.ge,
+        "not_in": lambda v, refused: v not in refused,
+        "contains": lambda v, wanted: wanted in v,
+        "contains_any": lambda v, wanted: not wanted.isdisjoint(v),
+    }[op]
 
+    def check(ctx: TicketContext) -> bool:
+        value = read(ctx)
+        return value is not None and compare(value, x)
 
-def _exists_test(wanted: bool, is_list: bool) -> Callable[[Any], bool]:
-    if is_list:
-        return lambda v: bool(v) == wanted
-    return lambda v: (v is not None) == wanted
+    return check
 
 
 # --- reason templates -------------------------------------------------------------------------
@@ -163,18 +211,26 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 def compile_template(template: str) -> Callable[[TicketContext], str]:
     """A closure that fills a reason's {placeholders} for a ticket."""
-    pieces: list[str | Getter] = []
+    literals: list[str] = []
+    getters: list[Getter] = []
     position = 0
     for match in _PLACEHOLDER.finditer(template):
-        pieces.append(template[position : match.start()])
-        pieces.append(_placeholder_getter(match.group(1)))
+        literals.append(template[position : match.start()])
+        getters.append(_placeholder_getter(match.group(1)))
         position = match.end()
-    pieces.append(template[position:])
-    if len(pieces) == 1:
+    tail = template[position:]
+    if not getters:
         return lambda ctx: template
+    pairs = tuple(zip(literals, getters, strict=True))
 
     def render(ctx: TicketContext) -> str:
-        return "".join(p if isinstance(p, str) else format_value(p(ctx)) for p in pieces)
+        parts = []
+        for literal, read in pairs:
+            value = read(ctx)
+            parts.append(literal)
+            parts.append(value if type(value) is str else format_value(value))
+        parts.append(tail)
+        return "".join(parts)
 
     return render
 

@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 
 from config.matrix import ANY, Sla, SlaTarget
 from escalation.attributes import SLA_METRICS
-from escalation.calendar import Clock
+from escalation.calendar import Clock, Pauses
 from escalation.decision import MetricSla, SlaState
 from escalation.durations import Duration, parse_duration, parse_percent
 from mapping.records import Ticket
 
-Pauses = tuple[tuple[float, float], ...]
 # (metric, target seconds, at-risk threshold seconds) for the metrics tracked
 Targets = tuple[tuple[str, float, float], ...]
 
@@ -41,13 +40,16 @@ class SlaPolicy:
         )
         self._rows = {(row.level, row.tier): row for row in config.targets}
         self._cache: dict[tuple[str, str, str], Targets] = {}
+        # Equal targets are one object, so the engine can tell "same SLA" by identity.
+        self._interned: dict[Targets, Targets] = {}
 
     def targets(self, level: str, tier: str, clock: Clock) -> Targets:
         """The tracked metrics for level x tier, resolved to seconds in `clock`."""
         key = (level, tier, clock.name)
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = self._resolve(level, tier, clock)
+            resolved = self._resolve(level, tier, clock)
+            found = self._cache[key] = self._interned.setdefault(resolved, resolved)
         return found
 
     def _resolve(self, level: str, tier: str, clock: Clock) -> Targets:
@@ -71,7 +73,9 @@ class SlaPolicy:
 
     def pauses(self, ticket: Ticket, now: float) -> Pauses:
         """Paused intervals as sorted, merged epoch pairs, open ones ending at `now`."""
-        if not self.pause_statuses:
+        if not self.pause_statuses or (
+            not ticket.paused_intervals and ticket.status not in self.pause_statuses
+        ):
             return ()
         raw = [
             (start.timestamp(), end.timestamp() if end is not None else now)
@@ -120,71 +124,23 @@ def measure(
         elif metric == "next_update":
             if first_response is None:
                 continue  # the cadence starts with the first response
-            last_update = ticket.last_agent_update_at
-            latest = first_response
-            if last_update is not None and last_update > first_response:
-                latest = last_update
+            latest = ticket.last_agent_update_at
+            if latest is None or latest < first_response:
+                latest = first_response
             start = latest.timestamp()
         else:
             start = created
-        applies = metric in policy.pause_metrics
-        result[metric] = _clock(
-            metric,
-            start,
-            target,
-            at_risk,
-            met_at,
-            clock,
-            pauses if applies else (),
-            now,
-            paused_now and applies,
-        )
+        paused = False
+        if pauses and metric in policy.pause_metrics:
+            due, left = clock.due_and_left(start, target, now, pauses)
+            paused = paused_now
+        else:
+            due, left = clock.due_and_left(start, target, now)
+        due_at = datetime.fromtimestamp(due, UTC)
+        if met_at is not None:
+            state = _OK if met_at.timestamp() <= due else _BREACHED
+            result[metric] = MetricSla(metric, target, due_at, None, state, False, met_at)
+        else:
+            state = _BREACHED if now > due else _AT_RISK if left <= at_risk else _OK
+            result[metric] = MetricSla(metric, target, due_at, left, state, paused)
     return result
-
-
-def _clock(
-    metric: str,
-    start: float,
-    target: float,
-    at_risk: float,
-    met_at: datetime | None,
-    clock: Clock,
-    pauses: Pauses,
-    now: float,
-    paused: bool,
-) -> MetricSla:
-    due = add_unpaused(clock, start, target, pauses)
-    due_at = datetime.fromtimestamp(due, UTC)
-    if met_at is not None:
-        state = _OK if met_at.timestamp() <= due else _BREACHED
-        return MetricSla(metric, target, due_at, None, state, False, met_at)
-    if now <= due:
-        left = clock.between(now, due)  # pauses end at now at the latest
-        state = _AT_RISK if left <= at_risk else _OK
-    else:
-        left = -between_unpaused(clock, due, now, pauses)
-        state = _BREACHED
-    return MetricSla(metric, target, due_at, left, state, paused)
-
-
-def add_unpaused(clock: Clock, start: float, seconds: float, pauses: Pauses) -> float:
-    """Like clock.add, but business time inside `pauses` does not count."""
-    remaining, moment = seconds, start
-    for pause_start, pause_end in pauses:
-        if pause_end <= moment:
-            continue
-        candidate = clock.add(moment, remaining)
-        if candidate <= pause_start:
-            return candidate
-        remaining -= clock.between(moment, max(pause_start, moment))
-        moment = pause_end
-    return clock.add(moment, remaining)
-
-
-def between_unpaused(clock: Clock, start: float, end: float, pauses: Pauses) -> float:
-    """Like clock.between (start <= end), minus the business time inside `pauses`."""
-    total = clock.between(start, end)
-    for pause_start, pause_end in pauses:
-        if pause_end > start and pause_start < end:
-            total -= clock.between(max(pause_start, start), min(pause_end, end))
-    return total
