@@ -1,0 +1,90 @@
+"""Write a runnable escalation-sync config that points at a running sandbox.
+
+The sandbox listens on ports chosen at start and trusts its own CA, so the demo and the
+integration tests write the connections file next to the state file; field mappings come
+from config/sandbox/mapping.yaml and the matrix from config/example/matrix.yaml.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sandbox import catalogue
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+ENVIRONMENT = {
+    "ZENDESK_EMAIL": catalogue.ZENDESK_EMAIL,
+    "ZENDESK_API_TOKEN": catalogue.ZENDESK_API_TOKEN,
+    "JIRA_EMAIL": catalogue.JIRA_EMAIL,
+    "JIRA_API_TOKEN": catalogue.JIRA_API_TOKEN,
+    "SALESFORCE_CLIENT_ID": catalogue.SALESFORCE_CLIENT_ID,
+    "SALESFORCE_CLIENT_SECRET": catalogue.SALESFORCE_CLIENT_SECRET,
+}
+
+
+def write_sandbox_config(
+    folder: Path,
+    urls: dict[str, str],
+    ca_path: Path,
+    matrix: Path | None = None,
+    extra: str = "",
+) -> Path:
+    """Write folder/escalation-sync.yaml (+ includes); returns the main file's path.
+
+    `extra` is appended to the main file (tests use it for sync policy tweaks).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(CONFIG_DIR / "sandbox" / "mapping.yaml", folder / "mapping.yaml")
+    shutil.copyfile(matrix or CONFIG_DIR / "example" / "matrix.yaml", folder / "matrix.yaml")
+    projects = ", ".join(key for _, key, _ in catalogue.JIRA_PROJECTS)
+    (folder / "connections.yaml").write_text(
+        f"""connections:
+  zendesk:
+    url: {urls["zendesk"]}
+    auth: api_token
+    email_env: ZENDESK_EMAIL
+    token_env: ZENDESK_API_TOKEN
+    ca_bundle: {ca_path}
+    timeout_seconds: 10
+  jira:
+    url: {urls["jira"]}
+    deployment: cloud
+    auth: basic
+    email_env: JIRA_EMAIL
+    token_env: JIRA_API_TOKEN
+    projects: [{projects}]
+    ca_bundle: {ca_path}
+    timeout_seconds: 10
+  salesforce:
+    login_url: {urls["salesforce"]}
+    auth: client_credentials
+    client_id_env: SALESFORCE_CLIENT_ID
+    client_secret_env: SALESFORCE_CLIENT_SECRET
+    api_version: "{catalogue.SALESFORCE_API_VERSION}"
+    ca_bundle: {ca_path}
+    timeout_seconds: 10
+""",
+        encoding="utf-8",
+    )
+    main = folder / "escalation-sync.yaml"
+    main.write_text(
+        """# Generated for the local sandbox: the ports and the CA change with every start.
+include: [connections.yaml, mapping.yaml, matrix.yaml]
+join:
+  - strategy: account_id_field
+    match: id
+  - strategy: organization_field
+    field: salesforce_account_id
+    match: id
+  - strategy: organization_external_id
+    match: external_id
+  - strategy: email_domain
+state:
+  path: state/escalation-sync.sqlite
+"""
+        + extra,
+        encoding="utf-8",
+    )
+    return main
