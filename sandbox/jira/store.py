@@ -1,0 +1,283 @@
+"""The emulated Jira site's records: issues, fields, select options, projects, and a clock.
+
+Issues are kept as GET /rest/api/3/issue/{key} returns them (v3: rich text as ADF). Each issue
+also has a `Row` with what JQL filters and sorts on (epoch-millisecond times, the status
+category, the key split into project and number), kept in step with every change.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+DEFAULT_TIME_ZONE = "Europe/Berlin"
+RICH_TEXT_SYSTEM_FIELDS = frozenset({"description", "environment"})
+FIRST_CUSTOM_FIELD_NUMBER = 10300
+FIRST_OPTION_ID = 20000
+FIRST_CONTEXT_ID = 30000
+
+
+def parse_jira_time(text: str) -> int:
+    """Epoch milliseconds of a Jira timestamp ('2026-11-20T10:15:30.123+0100' or ISO forms)."""
+    text = text.strip().replace("Z", "+00:00")
+    for pattern in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            return int(datetime.strptime(text, pattern).timestamp() * 1000)
+        except ValueError:
+            continue
+    raise ValueError(f"not a Jira timestamp: {text!r}")
+
+
+def format_jira_time(epoch_ms: int, zone: ZoneInfo) -> str:
+    """Jira's rendering: milliseconds and a colon-less offset, in the user's time zone."""
+    moment = datetime.fromtimestamp(epoch_ms / 1000, UTC).astimezone(zone)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}" + moment.strftime("%z")
+
+
+class Clock:
+    """Wall time plus an offset tests can advance; Jira times have millisecond precision."""
+
+    def __init__(self) -> None:
+        self.offset_ms = 0
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000) + self.offset_ms
+
+
+@dataclass
+class Row:
+    key: str
+    id: str
+    project_id: str
+    project_key: str
+    number: int
+    updated_ms: int
+    created_ms: int
+    category_key: str  # "new" | "indeterminate" | "done"
+
+
+def _row(issue: dict[str, Any]) -> Row:
+    fields = issue.get("fields") or {}
+    project = fields.get("project") or {}
+    key = issue["key"]
+    prefix, _, number = key.rpartition("-")
+    category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key", "new")
+    updated = fields.get("updated")
+    created = fields.get("created") or updated
+    return Row(
+        key=key,
+        id=str(issue["id"]),
+        project_id=str(project.get("id", "")),
+        project_key=project.get("key", prefix),
+        number=int(number) if number.isdigit() else 0,
+        updated_ms=parse_jira_time(updated) if updated else 0,
+        created_ms=parse_jira_time(created) if created else 0,
+        category_key=category,
+    )
+
+
+def adf(text: str) -> dict[str, Any]:
+    """Plain text as an Atlassian Document Format document, one paragraph per line."""
+    paragraphs = [
+        {"type": "paragraph", "content": [{"type": "text", "text": line}] if line else []}
+        for line in text.split("\n")
+    ]
+    return {"type": "doc", "version": 1, "content": paragraphs}
+
+
+def adf_text(document: dict[str, Any]) -> str:
+    """The text of an ADF document, paragraphs joined by newlines (what v2 returns)."""
+
+    def text_of(node: dict[str, Any]) -> str:
+        if node.get("type") == "text":
+            return node.get("text", "")
+        return "".join(text_of(child) for child in node.get("content") or [])
+
+    return "\n".join(text_of(block) for block in document.get("content") or [])
+
+
+class JiraStore:
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self.issues: dict[str, dict[str, Any]] = {}  # key -> issue
+        self.rows: dict[str, Row] = {}
+        self.keys_by_id: dict[str, str] = {}
+        self.fields: list[dict[str, Any]] = []
+        self.options: dict[str, list[dict[str, Any]]] = {}  # field id -> [{id, value, disabled}]
+        self.contexts: dict[str, str] = {}  # field id -> its one context's id
+        self.projects: list[dict[str, Any]] = []
+        self.time_zone = DEFAULT_TIME_ZONE
+        self.version = 0  # bumped by every change; search caches results against it
+
+    # -- state ---------------------------------------------------------------------------
+    def load(self, state: dict[str, Any]) -> None:
+        self.issues.clear()
+        self.rows.clear()
+        self.keys_by_id.clear()
+        self.fields = copy.deepcopy(state.get("fields") or [])
+        self.options = copy.deepcopy(state.get("field_options") or {})
+        self.projects = copy.deepcopy(state.get("projects") or [])
+        self.contexts = {}
+        for field in self.fields:
+            if field.get("custom") and (field.get("schema") or {}).get("type") == "option":
+                self.options.setdefault(field["id"], [])
+        for field_id in self.options:
+            self._ensure_context(field_id)
+        self.time_zone = state.get("time_zone", self.time_zone)
+        for issue in state.get("issues") or []:
+            self.put_issue(issue)
+        self.version += 1
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "issues": [copy.deepcopy(self.issues[key]) for key in self.issues],
+            "fields": copy.deepcopy(self.fields),
+            "projects": copy.deepcopy(self.projects),
+            "field_options": copy.deepcopy(self.options),
+            "time_zone": self.time_zone,
+        }
+
+    # -- issues --------------------------------------------------------------------------
+    def put_issue(self, issue: dict[str, Any]) -> None:
+        issue = copy.deepcopy(issue)
+        old = self.issues.get(issue["key"])
+        if old is not None and str(old["id"]) != str(issue["id"]):
+            self.keys_by_id.pop(str(old["id"]), None)
+        self.issues[issue["key"]] = issue
+        self.keys_by_id[str(issue["id"])] = issue["key"]
+        self.rows[issue["key"]] = _row(issue)
+        self.version += 1
+
+    def find(self, id_or_key: str) -> dict[str, Any] | None:
+        key = self.keys_by_id.get(id_or_key, id_or_key.upper())
+        return self.issues.get(key)
+
+    def touch(self, key: str) -> None:
+        """Record a change to the issue: `updated` moves to now, as on any edit."""
+        now = self.clock.now_ms()
+        self.issues[key]["fields"]["updated"] = format_jira_time(now, ZoneInfo("UTC"))
+        self.rows[key].updated_ms = now
+        self.version += 1
+
+    # -- fields and options -----------------------------------------------------------------
+    def field(self, field_id: str) -> dict[str, Any] | None:
+        return next((field for field in self.fields if field["id"] == field_id), None)
+
+    def create_field(
+        self, name: str, description: str, custom_type: str, schema_type: str, items: str | None
+    ) -> dict[str, Any]:
+        numbers = [
+            int(f["id"].removeprefix("customfield_"))
+            for f in self.fields
+            if f["id"].startswith("customfield_")
+        ]
+        number = max([FIRST_CUSTOM_FIELD_NUMBER - 1, *numbers]) + 1
+        field_id = f"customfield_{number}"
+        schema: dict[str, Any] = {"type": schema_type, "custom": custom_type, "customId": number}
+        if items:
+            schema["items"] = items
+        field = {
+            "id": field_id,
+            "key": field_id,
+            "name": name,
+            "custom": True,
+            "orderable": True,
+            "navigable": True,
+            "searchable": True,
+            "clauseNames": [f"cf[{number}]", name],
+            "schema": schema,
+        }
+        if description:
+            field["description"] = description
+        self.fields.append(field)
+        if schema_type == "option" or items == "option":
+            self.options[field_id] = []
+        self._ensure_context(field_id)
+        self.version += 1
+        return field
+
+    def _ensure_context(self, field_id: str) -> str:
+        if field_id not in self.contexts:
+            self.contexts[field_id] = str(FIRST_CONTEXT_ID + len(self.contexts))
+        return self.contexts[field_id]
+
+    def add_options(self, field_id: str, values: list[tuple[str, bool]]) -> list[dict[str, Any]]:
+        every = [
+            int(o["id"])
+            for options in self.options.values()
+            for o in options
+            if str(o["id"]).isdigit()
+        ]
+        next_id = max([FIRST_OPTION_ID - 1, *every]) + 1
+        added = []
+        for offset, (value, disabled) in enumerate(values):
+            option = {"id": str(next_id + offset), "value": value, "disabled": disabled}
+            self.options.setdefault(field_id, []).append(option)
+            added.append(option)
+        self.version += 1
+        return added
+
+    def option_by(
+        self, field_id: str, *, value: str | None = None, option_id: str | None = None
+    ) -> dict[str, Any] | None:
+        for option in self.options.get(field_id, []):
+            if option.get("disabled"):
+                continue
+            if value is not None and option["value"] == value:
+                return option
+            if option_id is not None and str(option["id"]) == str(option_id):
+                return option
+        return None
+
+    def datetime_field_ids(self) -> set[str]:
+        ids = {f["id"] for f in self.fields if (f.get("schema") or {}).get("type") == "datetime"}
+        return ids | {"created", "updated"}
+
+    def option_field_ids(self) -> set[str]:
+        return {f["id"] for f in self.fields if (f.get("schema") or {}).get("type") == "option"}
+
+
+def render_issue(
+    store: JiraStore,
+    issue: dict[str, Any],
+    base_url: str,
+    api_version: str,
+    wanted: set[str] | None,
+) -> dict[str, Any]:
+    """An issue as the API version returns it: self links, times in the user's zone, v2 text.
+
+    `wanted` is the set of field ids to include; None means all.
+    """
+    zone = ZoneInfo(store.time_zone)
+    datetimes = store.datetime_field_ids()
+    selects = store.option_field_ids()
+    fields: dict[str, Any] = {}
+    for field_id, value in issue.get("fields", {}).items():
+        if wanted is not None and field_id not in wanted:
+            continue
+        if field_id in datetimes and isinstance(value, str):
+            value = format_jira_time(parse_jira_time(value), zone)
+        elif field_id in selects and isinstance(value, dict) and "id" in value:
+            value = {
+                "self": f"{base_url}/rest/api/{api_version}/customFieldOption/{value['id']}",
+                **{k: v for k, v in value.items() if k != "self"},
+            }
+        elif isinstance(value, dict) and value.get("type") == "doc" and api_version == "2":
+            value = adf_text(value)
+        else:
+            value = copy.deepcopy(value)
+        fields[field_id] = value
+    return {
+        "expand": issue.get(
+            "expand",
+            "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
+        ),
+        "id": str(issue["id"]),
+        "self": f"{base_url}/rest/api/{api_version}/issue/{issue['id']}",
+        "key": issue["key"],
+        "fields": fields,
+    }
