@@ -68,7 +68,9 @@ class _Clock:
         if seconds <= 0:
             return start
         self._cover_span(start, start)
-        return self._locate(self._position(start) + seconds)
+        # max(): a duration too small to change a float position would otherwise land on the
+        # previous closing time when `start` is outside opening hours.
+        return max(start, self._locate(self._position(start) + seconds))
 
     def due_and_left(
         self, start: float, seconds: float, now: float, pauses: Pauses = ()
@@ -92,7 +94,7 @@ class _Clock:
                 paused_after_due += position(pause_end) - begins
             else:
                 target += position(pause_end) - begins
-        due = self._locate(target) if seconds > 0 else start
+        due = max(start, self._locate(target)) if seconds > 0 else start
         return due, target - self._position_of_now(now) + paused_after_due
 
     def is_open(self, instant: float) -> bool:
