@@ -116,23 +116,25 @@ class Collections:
         return Response(200, results)
 
     def _inject_faults(self, endpoint: str, planned: list[_Planned]) -> None:
+        """Each pending record_error fault naming a record of this request hits it once."""
         keys = {key for item in planned for key in item.fault_keys}
+        taken: list[Fault] = []
 
         def selects(fault: Fault) -> bool:
-            return bool(keys & _fault_ids(fault))
+            return all(fault is not other for other in taken) and bool(keys & _fault_ids(fault))
 
-        fault = self.app.faults.take_vendor(endpoint, "record_error", where=selects)
-        if fault is None:
-            return
-        chosen = _fault_ids(fault)
-        code = str(fault.detail.get("statusCode", "UNABLE_TO_LOCK_ROW"))
-        for item in planned:
-            hit = next((key for key in item.fault_keys if key in chosen), None)
-            if hit is None:
-                continue
+        while (
+            fault := self.app.faults.take_vendor(endpoint, "record_error", where=selects)
+        ) is not None:
+            taken.append(fault)
+            chosen = _fault_ids(fault)
+            code = str(fault.detail.get("statusCode", "UNABLE_TO_LOCK_ROW"))
             template = fault.detail.get("message") or DEFAULT_FAULT_MESSAGES.get(code, code)
             fields = tuple(fault.detail.get("fields", ()))
-            item.errors = [RecordError(code, str(template).format(key=hit), fields)]
+            for item in planned:
+                hit = next((key for key in item.fault_keys if key in chosen), None)
+                if hit is not None:
+                    item.errors = [RecordError(code, str(template).replace("{key}", hit), fields)]
 
     # -- one record ----------------------------------------------------------------------------
     def _plan_update(self, record: dict[str, Any]) -> _Planned:
