@@ -44,3 +44,31 @@ def _parse_anchor(text: str | None) -> datetime | None:
     if anchor.tzinfo is None:
         raise ValueError(f"--anchor needs a UTC offset, got {text!r}")
     return anchor.astimezone(UTC)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve the three APIs on 127.0.0.1 until interrupted; save their state back on exit."""
+    from sandbox.runner import Sandbox
+    from sandbox.sandbox_config import ENVIRONMENT, write_sandbox_config
+
+    data = Path(args.data)
+    if not data.is_dir():
+        print(f"sandbox serve: {data} is not a folder; create one with `sandbox generate`", file=sys.stderr)
+        return EXIT_BAD_ARGUMENTS
+    sandbox = Sandbox(data_dir=data, work_dir=data / "tls", time_factor=args.time_factor, first_port=args.port)
+    with sandbox:
+        config = write_sandbox_config(data / "config", sandbox.urls, sandbox.ca_path)
+        for name, url in sandbox.urls.items():
+            print(f"{name:<11} {url}")
+        print(f"CA file     {sandbox.ca_path}")
+        print(f"config      {config}")
+        print("credentials " + " ".join(f"{k}={v}" for k, v in ENVIRONMENT.items()))
+        print("serving; Ctrl-C stops and saves the state", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        sandbox.save(data)
+        print(f"saved the sandbox's state to {data}")
+    return EXIT_OK

@@ -17,7 +17,7 @@ from typing import Any
 
 from config.schema import Config
 from config.write_mapping import WriteField, WriteMappingBase
-from escalation.decision import Decision, SlaState
+from escalation.decision import Decision, ReasonKind, SlaState
 from mapping.records import Account, Ticket
 from sync.formats import render
 
@@ -70,8 +70,26 @@ def ticket_outputs(decision: Decision) -> dict[str, Any]:
         "owner_role": owner.role if owner else None,
         "sla_next_due": next_due(decision),
         "sla_state": worst_state(decision),
-        "reason": "; ".join(reason.text for reason in decision.reasons) or None,
+        "reason": field_reason(decision),
     }
+
+
+def field_reason(decision: Decision) -> str | None:
+    """The reasons as written into a field: stable while nothing changes, so it is not rewritten.
+
+    The engine's notes on holding or stepping a level narrate one evaluation ("moved up
+    now", "kept because ..."); in the field they become one stable sentence.
+    """
+    texts = [r.text for r in decision.reasons if r.kind is ReasonKind.TRIGGER]
+    kinds = {r.kind for r in decision.reasons}
+    if kinds & {ReasonKind.TIMED, ReasonKind.HELD}:
+        steps = decision.state.timed_steps
+        if steps:
+            texts.append(f"Escalated by the SLA timer ({steps} step{'s' if steps > 1 else ''})")
+        elif ReasonKind.HELD in kinds:
+            texts.append(f"Kept at {decision.level}: levels do not fall while the ticket is open")
+    texts += [r.text for r in decision.reasons if r.kind is ReasonKind.ENDED]
+    return "; ".join(texts) or None
 
 
 def _rendered(outputs: Mapping[str, Any], mapping: WriteMappingBase) -> tuple[dict, dict]:
