@@ -39,7 +39,7 @@ from simple_salesforce.exceptions import (
 from config.connections import SalesforceConnection
 from connectors.base import FieldWrite, Page, WriteResult, WriteStatus
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
-from connectors.transport import RetryPolicy, WriteOutcomeUnknown, batched, make_session
+from connectors.transport import Pacer, RetryPolicy, WriteOutcomeUnknown, batched, make_session
 from mapping.records import SourceRecord
 
 log = logging.getLogger("escalation_sync.salesforce")
@@ -122,7 +122,11 @@ def from_config(
 
 
 class SalesforceConnector:
-    """One Salesforce org. Logs in on first use; `close()` ends the session's connections."""
+    """One Salesforce org. Logs in on first use; `close()` ends the session's connections.
+
+    Salesforce has no per-minute limit, only the daily allowance; `pacers` space requests when
+    one is imposed anyway (the sandbox's benchmark rule, an integration user's own budget).
+    """
 
     system = SYSTEM
 
@@ -136,6 +140,7 @@ class SalesforceConnector:
         timeout: float = 30.0,
         policy: RetryPolicy | None = None,
         batch_size: int = MAX_BATCH_SIZE,
+        pacers: Sequence[Pacer] = (),
     ):
         if urlsplit(login_url).scheme != "https":
             raise ConnectorError(f"salesforce: login URL must be https, got {login_url!r}")
@@ -144,7 +149,9 @@ class SalesforceConnector:
         self.api_version = api_version.removeprefix("v")
         self.timeout = timeout
         self.batch_size = max(200, min(batch_size, MAX_BATCH_SIZE))
-        self.session, self.adapter = make_session(SYSTEM, ca_bundle, policy or RetryPolicy())
+        self.session, self.adapter = make_session(
+            SYSTEM, ca_bundle, policy or RetryPolicy(), list(pacers)
+        )
         self._client: Salesforce | None = None
         self.logins = 0
         self.rate_limited: RateLimited | None = None  # once set, the org refuses us for the run

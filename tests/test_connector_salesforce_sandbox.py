@@ -7,7 +7,7 @@ import pytest
 from connectors.base import FieldWrite, WriteStatus
 from connectors.errors import AuthError, RateLimited
 from connectors.salesforce import SalesforceConnector, SalesforceCredentials
-from connectors.transport import RetryPolicy
+from connectors.transport import Pacer, RetryPolicy
 from sandbox import catalogue
 from sandbox.faults import Fault
 
@@ -141,3 +141,23 @@ def test_spent_api_allowance_stops_the_run(sandbox):
     read_all(sf, None)
     with pytest.raises(RateLimited):
         read_all(sf, None)
+
+
+def test_pacer_keeps_under_a_per_minute_rule_without_429s(sandbox):
+    add_accounts(sandbox, [f"2026-01-01T00:00:{n % 60:02d}.000+0000" for n in range(800)])
+    sandbox.salesforce.set_per_minute_limit(3, time_factor=0.01)  # 3 requests per 0.6 s
+    credentials = SalesforceCredentials(
+        catalogue.SALESFORCE_CLIENT_ID, catalogue.SALESFORCE_CLIENT_SECRET
+    )
+    sf = SalesforceConnector(
+        sandbox.urls["salesforce"],
+        credentials,
+        ca_bundle=str(sandbox.ca_path),
+        batch_size=200,
+        pacers=[Pacer(r"/services/data/", 3, 0.6)],
+    )
+    ids, _, pages = read_all(sf, None)
+    assert (len(ids), pages) == (800, 4)
+    statuses = sandbox.salesforce.traffic.snapshot()["statuses"]
+    assert not [key for key in statuses if key.endswith(" 429")]
+    assert sf.adapter.stats.throttled == 0

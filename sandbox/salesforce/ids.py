@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import re
 
+from sandbox.generate_values import case_safe_suffix
+
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 ID_SHAPE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$")
 # The emulation's own records use a pod the generator does not ("Hs0"), so new ids never
 # collide with loaded ones.
 _POD = "Sb0"
-
-
-def case_safe_suffix(short_id: str) -> str:
-    """The three characters Salesforce appends to a 15-character id."""
-    suffix = []
-    for start in (0, 5, 10):
-        bits = 0
-        for position, char in enumerate(short_id[start : start + 5]):
-            if "A" <= char <= "Z":
-                bits |= 1 << position
-        suffix.append(_SUFFIX_ALPHABET[bits])
-    return "".join(suffix)
 
 
 def normalise(record_id: str) -> str | None:

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox import catalogue
+from sandbox.generate_values import SALESFORCE_KEY_PREFIXES
 
 # Fields Salesforce maintains itself: readable, never writable through the API.
 SYSTEM_FIELDS = frozenset({"Id", "CreatedDate", "LastModifiedDate", "SystemModstamp"})
-KEY_PREFIXES = {"Account": "001", "User": "005", "Escalation__c": "a0X"}
+KEY_PREFIXES = SALESFORCE_KEY_PREFIXES
 TEXT_LENGTHS = {
     "string": 255,
     "email": 80,
