@@ -6,12 +6,11 @@ compiles a validated condition into a closure.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
+    BeforeValidator,
     Field,
-    StrictFloat,
-    StrictInt,
     StrictStr,
     ValidationInfo,
     field_validator,
@@ -21,7 +20,16 @@ from pydantic import (
 from config.matrix.base import Model, NonEmpty, check_known
 from escalation.attributes import ATTRIBUTES, OPERATORS, RECENT_TICKETS, Kind
 
-Value = StrictInt | StrictFloat | StrictStr
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a number or a text, found {value!r}")
+    return value
+
+
+# A validator rather than a union, so a wrong value gives one plain message; which values
+# fit which attribute is checked in Condition._operator_fits_attribute.
+Value = Annotated[Any, BeforeValidator(_scalar)]
 
 
 class RecentTickets(Model):
@@ -56,10 +64,10 @@ class Condition(Model):
     field: str | None = None
     eq: Value | None = None
     ne: Value | None = None
-    lt: StrictInt | StrictFloat | None = None
-    le: StrictInt | StrictFloat | None = None
-    gt: StrictInt | StrictFloat | None = None
-    ge: StrictInt | StrictFloat | None = None
+    lt: Value | None = None
+    le: Value | None = None
+    gt: Value | None = None
+    ge: Value | None = None
     in_: tuple[Value, ...] | None = Field(None, alias="in", min_length=1)
     not_in: tuple[Value, ...] | None = Field(None, min_length=1)
     contains: StrictStr | None = None
