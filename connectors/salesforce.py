@@ -60,8 +60,9 @@ TRANSIENT_ERRORS = frozenset(
     }
 )
 CONFLICT_ERRORS = frozenset({"ENTITY_FAILED_IFLASTMODIFIED_ON_UPDATE"})
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_FIELD_PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_FIELD_PATH = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
+_RECORD_ID = re.compile(r"[A-Za-z0-9]{15}|[A-Za-z0-9]{18}")
 _NO_SUCH_COLUMN = re.compile(r"No such column '([^']+)'")
 T = TypeVar("T")
 
@@ -259,10 +260,16 @@ class SalesforceConnector:
         values: Sequence[str],
         key_field: str = "Id",
     ) -> list[SourceRecord]:
-        """Records whose `key_field` is one of `values` (e.g. the Users owning accounts)."""
+        """Records whose `key_field` is one of `values` (e.g. the Users owning accounts).
+
+        By Id, values that are not ids are left out: one would make Salesforce refuse the query.
+        """
         names = field_list(fields, ("Id",))
+        wanted = sorted(set(values))
+        if key_field == "Id":
+            wanted = [value for value in wanted if _RECORD_ID.fullmatch(value)]
         found: list[SourceRecord] = []
-        for chunk in batched(sorted(set(values)), IN_LIST_SIZE):
+        for chunk in batched(wanted, IN_LIST_SIZE):
             soql = (
                 f"SELECT {', '.join(names)} FROM {_checked_name(object_name)} "
                 f"WHERE {_checked_name(key_field)} IN ({', '.join(soql_quote(value) for value in chunk)})"
@@ -415,7 +422,7 @@ def _target(write: FieldWrite) -> tuple[str, str | None] | str:
     if write.kind == "escalation_record":
         object_name = write.object_name or DEFAULT_ESCALATION_OBJECT[0]
         key_field = write.external_id_field or DEFAULT_ESCALATION_OBJECT[1]
-        if not (_NAME.match(object_name) and _NAME.match(key_field)):
+        if not (_NAME.fullmatch(object_name) and _NAME.fullmatch(key_field)):
             return f"not a Salesforce object/field name: {object_name}/{key_field}"
         return (object_name, key_field)
     return f"Salesforce writes of kind {write.kind!r} are not supported"
@@ -468,7 +475,7 @@ def field_list(fields: Sequence[str], required: Sequence[str]) -> list[str]:
     names: list[str] = []
     seen: set[str] = set()
     for name in [*required, *fields]:
-        if not _FIELD_PATH.match(name):
+        if not _FIELD_PATH.fullmatch(name):
             raise ConnectorError(f"salesforce: {name!r} is not a field name")
         if name.lower() not in seen:
             seen.add(name.lower())
@@ -477,7 +484,7 @@ def field_list(fields: Sequence[str], required: Sequence[str]) -> list[str]:
 
 
 def _checked_name(name: str) -> str:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise ConnectorError(f"salesforce: {name!r} is not an object or field name")
     return name
 

@@ -215,7 +215,7 @@ def test_batch_size_is_asked_with_sforce_query_options(sleeps):
 
 
 @pytest.mark.parametrize(
-    "bad", ["Name, (SELECT Id FROM Contacts)", "Name FROM User --", "Owner..Email", ""]
+    "bad", ["Name, (SELECT Id FROM Contacts)", "Name FROM User --", "Owner..Email", "", "Name\n"]
 )
 def test_field_names_that_are_not_names_are_refused(bad):
     with pytest.raises(ConnectorError):
@@ -232,12 +232,23 @@ def test_read_records_quotes_every_value_and_chunks_in_lists(sf):
     grant()
     responses.get(QUERY, json={"totalSize": 0, "done": True, "records": []})
     hostile = ["x' OR Name != '", "back\\slash", "line\nbreak"]
-    sf.read_records("User", "user", ["Email"], hostile + [f"005xx{n:010d}AAA" for n in range(298)])
+    emails = [f"user{n:03d}@example.com" for n in range(298)]
+    sf.read_records("User", "user", ["Name"], hostile + emails, key_field="Email")
     first, second = soql_of(responses.calls[1]), soql_of(responses.calls[2])
     assert len(responses.calls) == 3  # 301 values: 300 + 1
-    assert first.startswith("SELECT Id, Email FROM User WHERE Id IN (")
+    assert first.startswith("SELECT Id, Name FROM User WHERE Email IN (")
     assert "'back\\\\slash', 'line\\nbreak'" in second + first
     assert "'x\\' OR Name != \\''" in first + second
+
+
+@responses.activate
+def test_read_by_id_leaves_out_values_that_are_not_ids(sf):
+    grant()
+    responses.get(QUERY, json={"totalSize": 0, "done": True, "records": []})
+    assert sf.read_records("Account", "account", [], ["not an id'", "001xx0000000001"]) == []
+    assert soql_of(responses.calls[1]) == "SELECT Id FROM Account WHERE Id IN ('001xx0000000001')"
+    assert sf.read_records("Account", "account", [], ["Name\n"]) == []
+    assert len(responses.calls) == 2
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import re
 from sandbox.generate_values import case_safe_suffix
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-ID_SHAPE = re.compile(r"^[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?$")
+ID_SHAPE = re.compile(r"[a-zA-Z0-9]{15}(?:[A-Z0-5]{3})?")
 # The emulation's own records use a pod the generator does not ("Hs0"), so new ids never
 # collide with loaded ones.
 _POD = "Sb0"
@@ -15,7 +15,7 @@ _POD = "Sb0"
 
 def normalise(record_id: str) -> str | None:
     """The 18-character form of a 15- or 18-character id; None when it is not id-shaped."""
-    if not ID_SHAPE.match(record_id):
+    if not ID_SHAPE.fullmatch(record_id):
         return None
     short = record_id[:15]
     return short + case_safe_suffix(short)
