@@ -126,7 +126,7 @@ class VendorHTTPServer(ThreadingHTTPServer):
         return Response(404, {"error": "unknown admin path"})
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.serve_forever, name=f"sandbox-{self.app.name}", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{self.app.name}", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
