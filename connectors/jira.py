@@ -127,9 +127,11 @@ class IssueCursor:
     def note(self, key: str, updated: datetime, overlap: timedelta) -> None:
         self.seen[key] = _epoch_ms(updated)
         if self.updated is None or updated > self.updated:
+            before = self.floor(overlap)
             self.updated = updated
-            bound = _epoch_ms(self.floor(overlap))
-            self.seen = {k: ms for k, ms in self.seen.items() if ms >= bound}
+            if self.floor(overlap) != before:  # the window moved on: forget what fell out of it
+                bound = _epoch_ms(self.floor(overlap))
+                self.seen = {k: ms for k, ms in self.seen.items() if ms >= bound}
 
     def already_read(self, key: str, updated: datetime, overlap: timedelta) -> bool:
         floor = self.floor(overlap)

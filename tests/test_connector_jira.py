@@ -522,3 +522,29 @@ def test_refused_bulk_submission_falls_back_to_one_edit_each(sleeps):
     )
     results = connector(sleeps, use_bulk_edit=True).apply([edit("ENG-1"), edit("ENG-2")])
     assert [r.status for r in results] == [WriteStatus.OK, WriteStatus.REJECTED]
+
+
+def test_from_settings_builds_the_connector_from_the_config_sections():
+    from types import SimpleNamespace
+
+    from connectors.jira import from_settings
+
+    connection = SimpleNamespace(url="https://jira.acme.internal", deployment="data_center", auth="bearer", token_env="JIRA_PAT",
+                                 email_env=None, projects=["ENG"], jql="labels = customer", ca_bundle=None, timeout_seconds=12.0)  # fmt: skip
+    config = SimpleNamespace(
+        connections=SimpleNamespace(jira=connection),
+        sync=SimpleNamespace(jira=SimpleNamespace(page_size=50, search="auto")),
+        jira_search_mode=lambda: "start_at",
+    )
+    asked = []
+    jira = from_settings(config, lambda name: asked.append(name) or "pat-value")
+    assert asked == ["JIRA_PAT"]
+    assert (jira.deployment, jira.search, jira.page_size, jira.projects) == (
+        "data_center",
+        "start_at",
+        50,
+        ["ENG"],
+    )
+    assert jira.issue_jql(IssueCursor(), ["ENG"]).startswith(
+        'project in ("ENG") AND (labels = customer) AND'
+    )

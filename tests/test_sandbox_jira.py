@@ -418,3 +418,20 @@ def test_state_round_trips_through_dump_and_load(sandbox, tmp_path):
             f"key = {key}", json_result=True, fields=["updated"]
         )
         assert page["issues"][0]["fields"]["updated"] == client(sandbox).issue(key).fields.updated
+
+
+def test_descending_orders_page_without_gaps_or_repeats(sandbox):
+    eng = add_issues(sandbox, 3)
+    ops = add_issues(sandbox, 2, project="OPS", start_minute=10)
+    jql = "project in (ENG, OPS) ORDER BY project DESC, updated DESC"
+    pages = all_pages(client(sandbox), jql, 2, fields=["key"])
+    assert [i["key"] for p in pages for i in p["issues"]] == [*reversed(ops), *reversed(eng)]
+
+
+def test_a_foreign_next_page_token_is_a_400(sandbox):
+    add_issues(sandbox, 3)
+    jira = client(sandbox)
+    token = jira.enhanced_search_issues(BOUNDED, maxResults=1, json_result=True)["nextPageToken"]
+    with pytest.raises(JIRAError) as caught:
+        jira.enhanced_search_issues("project = ENG", nextPageToken=token, json_result=True)
+    assert caught.value.status_code == 400

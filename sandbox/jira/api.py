@@ -14,7 +14,7 @@ from sandbox.http import Request, Response
 from sandbox.jira.bulk import BulkRejected
 from sandbox.jira.edits import EditRejected, apply_edit
 from sandbox.jira.jql import JqlError
-from sandbox.jira.search import Specs, page_token, search, start_after
+from sandbox.jira.search import Found, page_token, search, start_after
 from sandbox.jira.store import Row, render_issue
 
 if TYPE_CHECKING:
@@ -73,20 +73,23 @@ def _fields_wanted(values: list[str] | None) -> set[str] | None | bool:
 class JiraApi:
     def __init__(self, app: JiraApp):
         self.app = app
-        self._cache: dict[str, tuple[int, list[Row], Specs]] = {}
+        self._cache: tuple[tuple[str, int, int], Found] | None = None
 
     @property
     def store(self):  # noqa: ANN201 - JiraStore, via the app
         return self.app.store
 
     # -- search ----------------------------------------------------------------------------
-    def _rows(self, jql: str, require_bounded: bool) -> tuple[list[Row], Specs]:
-        cached = self._cache.get(jql)
-        if cached is not None and cached[0] == self.store.version:
-            return cached[1], cached[2]
-        rows, specs = search(self.store, jql, self.app.clock.now_ms(), require_bounded)
-        self._cache = {jql: (self.store.version, rows, specs)}
-        return rows, specs
+    def _found(self, jql: str, require_bounded: bool) -> Found:
+        # Paging reads the same result again and again: keep the last one while nothing changed
+        # (and, for relative dates such as -5m, within the same minute).
+        now_ms = self.app.clock.now_ms()
+        key = (jql, self.store.version, now_ms // 60_000)
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        found = search(self.store, jql, now_ms, require_bounded)
+        self._cache = (key, found)
+        return found
 
     def _render(self, request: Request, row: Row, wanted: set[str] | None | bool) -> dict[str, Any]:
         issue = self.store.issues[row.key]
@@ -121,21 +124,21 @@ class JiraApi:
             return error(400, "The maxResults parameter must be an integer.")
         jql = params["jql"] or ""
         try:
-            rows, specs = self._rows(jql, require_bounded=True)
+            found = self._found(jql, require_bounded=True)
             token = params["nextPageToken"]
-            start = start_after(rows, specs, token, jql) if token else 0
+            start = start_after(found, token, jql) if token else 0
         except JqlError as problem:
             return error(400, *problem.messages)
         except ValueError as problem:
             return error(400, str(problem))
-        page = rows[start : start + max(page_size, 0)]
-        is_last = start + len(page) >= len(rows)
+        page = found.rows[start : start + max(page_size, 0)]
+        is_last = start + len(page) >= len(found.rows)
         answer: dict[str, Any] = {
             "issues": [self._render(request, row, wanted) for row in page],
             "isLast": is_last,
         }
         if not is_last and page:
-            answer["nextPageToken"] = page_token(page[-1], specs, jql)
+            answer["nextPageToken"] = page_token(found.keys[start + len(page) - 1], jql)
         return Response(200, answer)
 
     def search_classic(self, request: Request) -> Response:
@@ -164,7 +167,7 @@ class JiraApi:
         except (TypeError, ValueError):
             return error(400, "startAt and maxResults must be integers.")
         try:
-            rows, _ = self._rows(jql or "", require_bounded=False)
+            rows = self._found(jql or "", require_bounded=False).rows
         except JqlError as problem:
             return error(400, *problem.messages)
         wanted = None if wanted is False else wanted  # Data Center defaults to navigable fields

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import hashlib
 import json
 import re
@@ -215,12 +216,32 @@ def _sort_value(row: Row, field: str) -> tuple:
     return (row.project_key, row.number)
 
 
-def ordered(rows: list[Row], specs: tuple[tuple[str, bool], ...]) -> list[Row]:
-    """Rows in the query's order; ties fall back to id ascending so paging is stable."""
-    result = sorted(rows, key=_id_number)
-    for field, descending in reversed(specs):
-        result.sort(key=lambda row: _sort_value(row, field), reverse=descending)
-    return result
+Specs = tuple[tuple[str, bool], ...]
+
+
+def _ascending(value: int | str, descending: bool) -> object:
+    """One sort component, turned so that plain ascending order gives the asked-for order."""
+    if not descending:
+        return value
+    if isinstance(value, str):  # reversed text order; the closing 1 puts "AB" before "A"
+        return (*(-ord(char) for char in value), 1)
+    return -value
+
+
+def sort_key(row: Row, specs: Specs) -> tuple:
+    """The row's place in the query's order; ties fall back to id ascending so paging is stable."""
+    parts = [
+        _ascending(value, descending)
+        for field, descending in specs
+        for value in _sort_value(row, field)
+    ]
+    return (*parts, _id_number(row))
+
+
+@dataclass(frozen=True)
+class Found:
+    rows: list[Row]  # in the query's order
+    keys: list[tuple]  # sort_key of each row, ascending
 
 
 INVALID_TOKEN = "The provided next page token is invalid or expired."
@@ -230,55 +251,47 @@ def _fingerprint(jql: str) -> str:
     return hashlib.sha256(jql.encode()).hexdigest()[:16]
 
 
-def page_token(row: Row, specs: tuple[tuple[str, bool], ...], jql: str) -> str:
+def page_token(key: tuple, jql: str) -> str:
     """An opaque nextPageToken: the sort position of the page's last issue (keyset paging).
 
     Jira does not document what its tokens hold; keyset paging means an issue edited while a
     client pages moves instead of shifting the rest of the result under the client.
     """
-    after = [list(_sort_value(row, field)) for field, _ in specs]
-    raw = json.dumps({"after": after, "id": _id_number(row), "q": _fingerprint(jql)}).encode()
+    raw = json.dumps({"after": key, "q": _fingerprint(jql)}).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def start_after(rows: list[Row], specs: tuple[tuple[str, bool], ...], token: str, jql: str) -> int:
+def _tuples(value: object) -> object:
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
+
+
+def start_after(found: Found, token: str, jql: str) -> int:
     """The position of the first row after the token's; ValueError for a foreign token."""
     try:
         decoded = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
-        after, last_id, query = decoded["after"], int(decoded["id"]), decoded["q"]
+        after, query = _tuples(decoded["after"]), decoded["q"]
     except (binascii.Error, ValueError, KeyError, TypeError):
         raise ValueError(INVALID_TOKEN) from None
-    if query != _fingerprint(jql) or len(after) != len(specs):
+    if query != _fingerprint(jql) or not isinstance(after, tuple):
         raise ValueError(INVALID_TOKEN)
-    for position, row in enumerate(rows):
-        if _comes_after(row, specs, after, last_id):
-            return position
-    return len(rows)
-
-
-def _comes_after(row: Row, specs: tuple[tuple[str, bool], ...], after: list, last_id: int) -> bool:
-    for (field, descending), token_value in zip(specs, after, strict=True):
-        value = list(_sort_value(row, field))
-        if value != token_value:
-            return (value > token_value) != descending
-    return _id_number(row) > last_id
+    try:
+        return bisect.bisect_right(found.keys, after)
+    except TypeError:  # a token whose parts do not compare with this query's keys
+        raise ValueError(INVALID_TOKEN) from None
 
 
 def _id_number(row: Row) -> int:
     return int(row.id) if row.id.isdigit() else 0
 
 
-Specs = tuple[tuple[str, bool], ...]
-
-
-def search(
-    store: JiraStore, jql: str, now_ms: int, require_bounded: bool
-) -> tuple[list[Row], Specs]:
-    """All matching rows in order, and the order; `JqlError` (400) on bad or unbounded queries."""
+def search(store: JiraStore, jql: str, now_ms: int, require_bounded: bool) -> Found:
+    """All matching rows in order; `JqlError` (400) on bad or unbounded queries."""
     compiled = compile_query(jql, store, now_ms)
     if require_bounded and not compiled.bounded:
         raise JqlError([UNBOUNDED])
-    rows = ordered(
-        [row for row in store.rows.values() if compiled.matches(row)], compiled.sort_specs
+    keyed = sorted(
+        (sort_key(row, compiled.sort_specs), row)
+        for row in store.rows.values()
+        if compiled.matches(row)
     )
-    return rows, compiled.sort_specs
+    return Found([row for _, row in keyed], [key for key, _ in keyed])

@@ -24,12 +24,15 @@ FIRST_CONTEXT_ID = 30000
 def parse_jira_time(text: str) -> int:
     """Epoch milliseconds of a Jira timestamp ('2026-11-20T10:15:30.123+0100' or ISO forms)."""
     text = text.strip().replace("Z", "+00:00")
-    for pattern in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
-        try:
-            return int(datetime.strptime(text, pattern).timestamp() * 1000)
-        except ValueError:
-            continue
-    raise ValueError(f"not a Jira timestamp: {text!r}")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":  # +0100 -> +01:00
+        text = f"{text[:-2]}:{text[-2:]}"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a Jira timestamp: {text!r}") from None
+    if moment.tzinfo is None or "T" not in text:
+        raise ValueError(f"not a Jira timestamp: {text!r}")
+    return int(moment.timestamp() * 1000)
 
 
 def format_jira_time(epoch_ms: int, zone: ZoneInfo) -> str:
