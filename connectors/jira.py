@@ -36,7 +36,6 @@ from connectors.base import FieldWrite, Page, WriteResult, WriteStatus
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from connectors.jira_bulk import BulkEditor
 from connectors.transport import (
-    PolicyAdapter,
     RetryPolicy,
     WriteOutcomeUnknown,
     batched,
@@ -202,10 +201,6 @@ class JiraConnector:
         self._zone: ZoneInfo | None | bool = False  # False: not asked yet; None: Jira did not say
         self._ids: dict[str, str] = {}  # issue key -> id, from reads (bulk edit answers in ids)
         self._notify_allowed = True
-
-    @property
-    def stats(self) -> PolicyAdapter:
-        return self.adapter
 
     def close(self) -> None:
         self.client.close()
