@@ -48,8 +48,12 @@ class Target:
 
 
 def next_due(decision: Decision) -> datetime | None:
-    """The earliest due time among the SLA metrics not met yet."""
-    due = [m.due_at for m in decision.sla.values() if m.met_at is None]
+    """The earliest due time among the SLA metrics not met yet and running.
+
+    A paused clock has no due time: the engine reports one "as if the pause ended now",
+    which moves with every run and would be rewritten every run.
+    """
+    due = [m.due_at for m in decision.sla.values() if m.met_at is None and not m.paused]
     return min(due) if due else None
 
 
@@ -244,7 +248,7 @@ class Planner:
             top = max((d.level for d in decisions), key=self.rank.__getitem__, default=self.lowest)
             breaches = [
                 m.due_at for d in decisions for m in d.sla.values()
-                if m.met_at is None and m.state is not SlaState.BREACHED
+                if m.met_at is None and not m.paused and m.state is not SlaState.BREACHED
             ]
             outputs = {
                 "open_escalations": len(decisions),

@@ -1,0 +1,113 @@
+"""A small world for integration tests: the sandbox with generated data, a config that
+points at it, and runs of the real sync (real clients, real HTTPS on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from config.loader import load_config
+from config.schema import Config
+from connectors.transport import RetryPolicy
+from sandbox import catalogue
+from sandbox.generate import generate_dataset, write_dataset
+from sandbox.runner import DATA_FILES, Sandbox
+from sandbox.sandbox_config import ENVIRONMENT, write_sandbox_config
+from sync.connections import build_connectors
+from sync.run import RunResult, run_once
+from sync.state import StateStore
+
+ANCHOR = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+SIZES = {"accounts": 30, "tickets": 240, "jira_issues": 30, "seed": 11}
+
+
+def write_world_data(folder: Path, **sizes: int) -> Path:
+    wanted = {**SIZES, **sizes}
+    dataset = generate_dataset(
+        wanted["accounts"], wanted["tickets"], wanted["jira_issues"], wanted["seed"], anchor=ANCHOR
+    )
+    write_dataset(dataset, folder)
+    return folder
+
+
+class World:
+    """One test's view: fresh sandbox state, fresh sync state, runs at chosen moments."""
+
+    def __init__(self, sandbox: Sandbox, data: Path, folder: Path, extra_config: str = ""):
+        self.sandbox = sandbox
+        self.data = data
+        for name, filename in DATA_FILES.items():
+            sandbox.apps[name].load_state(json.loads((data / filename).read_text(encoding="utf-8")))
+        sandbox.reset_traffic()
+        sandbox.clear_faults()
+        for name, value in ENVIRONMENT.items():
+            os.environ[name] = value
+        self.config_path = write_sandbox_config(folder / "config", sandbox.urls, sandbox.ca_path, extra=extra_config)
+        self.config: Config = load_config(self.config_path)
+        self.now = ANCHOR + timedelta(minutes=5)
+
+    def run(self, now: datetime | None = None, dry_run: bool = False, policy: RetryPolicy | None = None) -> RunResult:
+        """One sync run in this process through the real connectors."""
+        self.now = now or self.now
+        connectors = build_connectors(self.config, policy or RetryPolicy(max_total_wait_seconds=30))
+        store = StateStore(self.config.state.path)
+        try:
+            return run_once(self.config, connectors, store, self.now, dry_run=dry_run)
+        finally:
+            store.close()
+            for connector in connectors.values():
+                connector.close()
+
+    def settle(self) -> None:
+        """Let the vendors' last writes become readable (Zendesk exports lag one minute)."""
+        self.sandbox.zendesk.advance_clock(61)
+
+    def store(self) -> StateStore:
+        return StateStore(self.config.state.path)
+
+    # -- reading the systems back -------------------------------------------------------------
+    def zendesk_field(self, ticket_id: int | str, field_id: int) -> Any:
+        ticket = self.sandbox.zendesk.get_ticket(int(ticket_id))
+        return next((f["value"] for f in ticket["custom_fields"] if f["id"] == field_id), None)
+
+    def zendesk_level(self, ticket_id: int | str) -> str | None:
+        tag = self.zendesk_field(ticket_id, catalogue.ZD_FIELD_LEVEL)
+        return tag.removeprefix("esc_level_").replace("_", "-") if tag else None
+
+    def zendesk_notes(self, ticket_id: int | str) -> list[str]:
+        return [
+            c["body"] for c in self.sandbox.zendesk.comments(int(ticket_id)) if "[escalation-sync:" in c.get("body", "")
+        ]
+
+    def writes(self) -> dict[str, int]:
+        return {name: len(app.traffic.writes) for name, app in self.sandbox.apps.items()}
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every value we manage, in every system: what a fault-free run is compared with."""
+        zendesk_fields = (catalogue.ZD_FIELD_LEVEL, catalogue.ZD_FIELD_OWNER, catalogue.ZD_FIELD_SLA_DUE, catalogue.ZD_FIELD_REASON)
+        zendesk = {}
+        for ticket in self.sandbox.zendesk.store.tickets.values():
+            fields = {f["id"]: f["value"] for f in ticket["custom_fields"] if f["id"] in zendesk_fields}
+            tags = sorted(t for t in ticket["tags"] if t.startswith("escalation_"))
+            notes = len([c for c in self.sandbox.zendesk.comments(ticket["id"]) if "[escalation-sync:" in c.get("body", "")])
+            zendesk[ticket["id"]] = (fields, tags, notes)
+        jira_fields = ("customfield_10200", "customfield_10201", "customfield_10202", "customfield_10203", "customfield_10204")
+        jira = {}
+        for key in sorted(self.sandbox.jira.store.rows):
+            issue = self.sandbox.jira.get_issue(key)
+            fields = {f: issue["fields"].get(f) for f in jira_fields}
+            labels = sorted(label for label in issue["fields"].get("labels", []) if label.startswith("escalation-"))
+            jira[key] = (json.dumps(fields, sort_keys=True), labels)
+        accounts = {
+            r["Id"]: (r.get("Open_Escalations__c"), r.get("Highest_Escalation_Level__c"), r.get("Next_SLA_Breach__c"))
+            for r in self.sandbox.salesforce.records("Account")
+        }
+        records = {
+            r["Ticket_Ref__c"]: (r.get("Level__c"), r.get("Owner__c"), r.get("SLA_Due__c"), r.get("Reason__c"))
+            for r in self.sandbox.salesforce.records("Escalation__c")
+        }
+        return {"zendesk": zendesk, "jira": jira, "accounts": accounts, "records": records,
+                "record_count": len(self.sandbox.salesforce.records("Escalation__c"))}
