@@ -45,16 +45,16 @@ def _sync(config: Path, label: str) -> int:
 
 def _escalated_table(sandbox: Sandbox, state: Path) -> None:
     """Read back, through zenpy's show_many, every ticket the sync wrote to."""
-    import requests
     from zenpy import Zenpy
 
+    from connectors.transport import make_session
     from sync.state import StateStore
 
     store = StateStore(state)
     ids = sorted(int(record_id) for system, record_id in store.written() if system == "zendesk")
     store.close()
-    session = requests.Session()
-    session.verify = str(sandbox.ca_path)
+    # The connectors' session: it keeps the sandbox CA even where REQUESTS_CA_BUNDLE is set.
+    session, _ = make_session("zendesk", str(sandbox.ca_path))
     subdomain, domain = sandbox.urls["zendesk"].removeprefix("https://").split(".", 1)
     zendesk = Zenpy(subdomain=subdomain, domain=domain, email=catalogue.ZENDESK_EMAIL,
                     token=catalogue.ZENDESK_API_TOKEN, session=session)
