@@ -48,7 +48,8 @@ def _load(args: argparse.Namespace, err: TextIO) -> Config | None:
         return None
 
 
-def run_sync(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_sync(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
     config = _load(args, err)
     if config is None:
         return EXIT_CONFIG_ERROR
@@ -86,8 +87,9 @@ def run_sync(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = s
     return result.exit_code
 
 
-def explain(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def explain(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Why a ticket has its level, from the mirror of the last run (no system is called)."""
+    out, err = out or sys.stdout, err or sys.stderr
     config = _load(args, err)
     if config is None:
         return EXIT_CONFIG_ERROR

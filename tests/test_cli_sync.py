@@ -1,0 +1,92 @@
+"""run_sync.py sync / plan / explain as cron and people use them, against the sandbox."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import run_sync
+from sandbox.runner import Sandbox
+from tests.sync_world import World, write_world_data
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory):
+    data = write_world_data(tmp_path_factory.mktemp("data"), tickets=120, accounts=20, jira_issues=15)
+    with Sandbox(work_dir=tmp_path_factory.mktemp("tls"), quotas=False) as sandbox:
+        yield sandbox, data
+
+
+@pytest.fixture
+def world(running, tmp_path: Path) -> World:
+    sandbox, data = running
+    return World(sandbox, data, tmp_path)
+
+
+def cli(world: World, *args: str) -> list[str]:
+    return [*args[:1], "--config", str(world.config_path), "--now", world.now.isoformat(), *args[1:]]
+
+
+def test_sync_prints_one_summary_line_and_exits_0(world: World, capsys):
+    assert run_sync.main(cli(world, "sync")) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("escalation-sync: ok;") and "wrote" in out[0]
+
+
+def test_plan_prints_fields_old_to_new_with_reasons_and_writes_nothing(world: World, capsys):
+    assert run_sync.main(cli(world, "plan")) == 0
+    out = capsys.readouterr().out
+    assert "zendesk:" in out and "record(s) to write" in out and " -> " in out and "why:" in out
+    assert "(dry run)" in out.splitlines()[-1]
+    assert world.writes() == {"zendesk": 0, "jira": 0, "salesforce": 0}
+
+
+def test_explain_shows_triggers_sla_computations_and_owner(world: World, capsys):
+    run_sync.main(cli(world, "sync"))
+    store = world.store()
+    try:
+        decision = next(e for e in store.audit_entries(kind="decision") if e["detail"]["level"] != "none")
+    finally:
+        store.close()
+    capsys.readouterr()
+    assert run_sync.main(cli(world, "explain", decision["ref"])) == 0
+    out = capsys.readouterr().out
+    assert f"level {decision['detail']['level']}" in out
+    assert "reasons:" in out and "SLA (business time" in out and "acknowledge: target" in out
+    assert "owner:" in out and "history:" in out
+
+
+def test_explain_of_an_unknown_ticket_says_so(world: World, capsys):
+    run_sync.main(cli(world, "sync"))
+    assert run_sync.main(cli(world, "explain", "zendesk:999999999")) == 1
+    assert "is not in the mirror" in capsys.readouterr().err
+
+
+def test_wrong_credentials_exit_3_and_the_other_systems_still_sync(world: World, capsys, monkeypatch):
+    monkeypatch.setenv("JIRA_API_TOKEN", "not-the-token")
+    assert run_sync.main(cli(world, "sync")) == 3
+    out = capsys.readouterr().out
+    assert "unreachable: jira" in out
+    assert world.writes()["zendesk"] > 0 and world.writes()["salesforce"] > 0
+    assert "not-the-token" not in out
+
+
+def test_unreachable_system_exits_3(world: World, capsys):
+    text = world.config_path.with_name("connections.yaml").read_text()
+    closed = world.sandbox.urls["salesforce"].rsplit(":", 1)[0] + ":9"  # nothing listens on port 9
+    world.config_path.with_name("connections.yaml").write_text(text.replace(world.sandbox.urls["salesforce"], closed))
+    assert run_sync.main(cli(world, "sync")) == 3
+    assert "unreachable: salesforce" in capsys.readouterr().out
+
+
+def test_json_logs_are_one_object_per_line(world: World, capsys):
+    assert run_sync.main(["--log-format", "json", "-v", *cli(world, "sync")]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert lines, "verbose mode logs"
+    for line in lines:
+        record = json.loads(line)
+        assert {"time", "level", "logger", "message"} <= set(record)
