@@ -40,7 +40,7 @@ def evaluate_mirror(
     priors = {ref: PriorState.from_dict(data) for ref, data in prior_states.items()}
     joined = join(all_tickets, accounts, config.join)
     created = index_ticket_creation(joined.tickets)
-    severity_by_key = {t.key: t.severity for t in joined.tickets if t.system == "jira" and t.key}
+    linked_severities = _linked_severities(joined.tickets)
     accounts_by_id = {a.id: a for a in accounts}
     chosen: list[Ticket] = []
     items = []
@@ -48,11 +48,7 @@ def evaluate_mirror(
         prior = priors.get(ticket.ref)
         if not ticket.status.is_open and (prior is None or prior.level == lowest):
             continue
-        linked = tuple(
-            severity_by_key[link[5:]]
-            for link in ticket.linked
-            if link.startswith("jira:") and severity_by_key.get(link[5:]) is not None
-        )
+        linked = linked_severities.get(ticket.ref, ())
         facts = Facts(created.get(ticket.account_id or "", ()), linked, prior)
         chosen.append(ticket)
         items.append((ticket, accounts_by_id.get(ticket.account_id or ""), facts))
@@ -60,3 +56,22 @@ def evaluate_mirror(
     open_refs = {t.ref for t in chosen}
     unmatched = [(ref, why) for ref, why in joined.unmatched if ref in open_refs]
     return Evaluation(chosen, accounts_by_id, decisions, unmatched, priors)
+
+
+def _linked_severities(tickets: list[Ticket]) -> dict[str, tuple[int, ...]]:
+    """Ticket ref -> severities of its linked Jira issues, whichever side records the link.
+
+    A Zendesk ticket may list "jira:KEY"; a Jira issue may list "zendesk:ID" (the Zendesk
+    integration's field). Both count.
+    """
+    issues = {t.key: t for t in tickets if t.system == "jira" and t.key}
+    found: dict[str, set[tuple[str, int]]] = {}
+    for ticket in tickets:
+        for link in ticket.linked:
+            if ticket.system != "jira" and link.startswith("jira:"):
+                issue = issues.get(link[5:])
+                if issue is not None and issue.severity is not None:
+                    found.setdefault(ticket.ref, set()).add((issue.ref, issue.severity))
+            elif ticket.system == "jira" and link.startswith("zendesk:") and ticket.severity is not None:
+                found.setdefault(link, set()).add((ticket.ref, ticket.severity))
+    return {ref: tuple(sorted(severity for _, severity in pairs)) for ref, pairs in found.items()}

@@ -152,3 +152,24 @@ def test_agent_edit_during_the_run_is_a_conflict_that_is_replanned(world: World)
     result = world.run()
     assert result.apply.conflicts == [], "conflicting tickets were re-read, re-planned and written"
     assert result.exit_code == 0
+
+
+def test_jira_severity_change_is_read_incrementally_and_relevels_linked_tickets(world: World):
+    first = world.run()
+    tickets = {t.ref: t for t in first.evaluation.tickets}
+    decisions = {d.ticket_ref: d for d in first.evaluation.decisions}
+    issue = next(
+        t for t in first.evaluation.tickets
+        if t.system == "jira" and t.severity != 1
+        and any(link in decisions and tickets[link].status.value in ("new", "open") for link in t.linked)
+    )
+    world.sandbox.jira.human_edit(issue.key, fields={catalogue.JIRA_FIELD_SEVERITY: {"value": "Sev-1"}})
+    second = world.run(now=world.now + timedelta(minutes=3))
+    assert second.pull.records.get("jira.issues", 0) >= 1
+    linked = [link for link in issue.linked if link in decisions]
+    after = {d.ticket_ref: d for d in second.evaluation.decisions}
+    assert any(r.name == "linked-jira-sev1" for link in linked for r in after[link].reasons)
+    # The issue carries the highest level among itself and its customers' tickets.
+    fields = world.sandbox.jira.get_issue(issue.key)["fields"]
+    expected = max([after[issue.ref].level, *(after[link].level for link in linked)], key=catalogue.LEVELS.index)
+    assert fields[catalogue.JIRA_FIELD_LEVEL]["value"] == expected
