@@ -50,6 +50,9 @@ class JiraSync(StrictModel):
     # auto: enhanced (/search/jql, nextPageToken) on Cloud, start_at (/search) on Data Center.
     search: Literal["auto", "enhanced", "start_at"] = "auto"
     page_size: int = Field(default=100, ge=1, le=100)
+    # Cloud only: send identical changes to many issues as one bulk edit task
+    # (POST /rest/api/3/bulk/issues/fields) instead of one PUT per issue.
+    use_bulk_edit: bool = False
 
 
 class SalesforceSync(StrictModel):

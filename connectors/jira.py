@@ -443,6 +443,6 @@ def from_settings(
         policy=policy,
         page_size=sync.page_size,
         search=config.jira_search_mode(),
-        use_bulk_edit=bool(getattr(sync, "use_bulk_edit", False)),
+        use_bulk_edit=sync.use_bulk_edit,
         **credentials,
     )
