@@ -119,7 +119,7 @@ class LocatingLoader(yaml.SafeLoader):
                 return self._build_mapping(node, path)
             if isinstance(node, yaml.SequenceNode):
                 return self._build_sequence(node, path)
-            return self.construct_object(node, deep=True)
+            return self._scalar(node, path)
         finally:
             self._active.discard(id(node))
 
@@ -128,7 +128,7 @@ class LocatingLoader(yaml.SafeLoader):
         result: dict[Any, Any] = {}
         first_line: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key = self._scalar(key_node, path)
             line = key_node.start_mark.line + 1
             if not isinstance(key, str | int | float | bool) or key is None:
                 self._report(
@@ -149,6 +149,18 @@ class LocatingLoader(yaml.SafeLoader):
             self.sources.add(path + (key,), Location(self.file, line))
             result[key] = self.build(value_node, path + (key,))
         return result
+
+    def _scalar(self, node: yaml.Node, path: Path_) -> Any:
+        # PyYAML builds dates itself and raises a bare ValueError for one like 2026-02-30.
+        try:
+            return self.construct_object(node, deep=True)
+        except ValueError as error:
+            self._report(
+                node,
+                path,
+                f"found {node.value!r}, which is not a real date ({error}); expected YYYY-MM-DD",
+            )
+            return None
 
     def _build_sequence(self, node: yaml.SequenceNode, path: Path_) -> list[Any]:
         items = []
