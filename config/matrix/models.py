@@ -162,6 +162,15 @@ class OutOfOffice(Model):
     until: date | AwareDatetime
     note: str | None = None
 
+    @model_validator(mode="after")
+    def _until_not_before_from(self) -> OutOfOffice:
+        start, end = self.from_, self.until
+        if type(start) is type(end) and end < start:
+            raise ValueError(
+                f"found until {end} before from {start}; expected until on or after from"
+            )
+        return self
+
 
 class MatrixConfig(Model):
     """The whole escalation matrix (the `matrix:` key of the config)."""
