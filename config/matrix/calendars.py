@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays as holidays_lib
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from config.matrix.base import Duration, Model, check_known
+from config.problems import did_you_mean
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_INDEX = {name: index for index, name in enumerate(WEEKDAYS)}
@@ -93,8 +94,10 @@ class Calendar(Model):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
+            # Area/Location names only: legacy abbreviations (MST, EST) are poor suggestions.
+            hint = did_you_mean(name, sorted(z for z in available_timezones() if "/" in z))
             raise ValueError(
-                f"unknown time zone {name!r}; expected an IANA name like Europe/Berlin, "
+                f"unknown time zone {name!r}{hint}; expected an IANA name like Europe/Berlin, "
                 "America/New_York or UTC"
             ) from None
         return name
