@@ -103,8 +103,15 @@ def allowed_keys(root: type[BaseModel], loc: Sequence[Any]) -> list[str]:
 # --- messages ---------------------------------------------------------------------------
 
 
+_PYTHON_WORDS = re.compile(
+    r"a valid (tuple|list|frozenset|set)\b|a valid dictionary( or instance of \w+)?"
+)
+
+
 def _expected(msg: str) -> str:
-    return msg.removeprefix("Input should be ").removeprefix("Value error, ")
+    text = msg.removeprefix("Input should be ").removeprefix("Value error, ")
+    # Say it in YAML's words: a list, a mapping of keys; not Python's types or class names.
+    return _PYTHON_WORDS.sub(lambda m: "a list" if m.group(1) else "a mapping of keys", text)
 
 
 def _message(error: dict[str, Any], root: type[BaseModel], loc: Sequence[Any]) -> str:
@@ -129,7 +136,11 @@ def _message(error: dict[str, Any], root: type[BaseModel], loc: Sequence[Any]) -
     if kind in ("value_error", "assertion_error"):
         text = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
         found = short(error.get("input"))
-        return text if "found" in text.lower() or found in text else f"{text} (found {found})"
+        # A whole section (an object, a list of rules) as "found" only repeats the YAML.
+        whole_section = isinstance(error.get("input"), dict | list | tuple)
+        if whole_section or "found" in text.lower() or found in text:
+            return text
+        return f"{text} (found {found})"
     if kind == "literal_error":
         options = _QUOTED.findall(str(error.get("ctx", {}).get("expected", "")))
         hint = (
