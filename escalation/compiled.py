@@ -39,7 +39,7 @@ TriggerList = tuple[CompiledTrigger, ...]
 
 @dataclass(frozen=True, slots=True)
 class TimedPolicy:
-    metrics: frozenset[str]
+    metrics: tuple[str, ...]
     step: int
     max_level: int
 
@@ -63,7 +63,7 @@ class CompiledMatrix:
         self.router = Router(config.routing, config.out_of_office)
         timed = config.timed_escalation
         self.timed = (
-            TimedPolicy(frozenset(timed.metrics), timed.step, self.level_index[timed.max_level])
+            TimedPolicy(tuple(timed.metrics), timed.step, self.level_index[timed.max_level])
             if timed
             else None
         )

@@ -21,13 +21,20 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from config.matrix import MatrixConfig
 from escalation.compiled import CompiledMatrix, CompiledTrigger, compile_matrix
 from escalation.context import NO_ACCOUNT, TicketContext
-from escalation.decision import Decision, MetricSla, Reason, ReasonKind, SlaState
+from escalation.decision import (
+    Decision,
+    MetricSla,
+    Reason,
+    ReasonKind,
+    SlaState,
+    decision,
+)
 from escalation.durations import format_seconds
 from escalation.facts import NO_FACTS, Facts, PriorState
 from escalation.sla import Pauses, measure
@@ -118,25 +125,24 @@ def _decide(
         level, sla, fired, top = run(higher)
         steps, last_step = steps + 1, now.at
 
-    state = _next_state(m, now, prior, prior_level, level, bool(fired) and top >= level)
-    if stepped is not None:
-        state = replace(state, timed_steps=steps, last_timed_step_at=last_step)
+    fired_at_level = bool(fired) and top >= level
+    state = _next_state(m, now, prior, prior_level, level, fired_at_level, steps, last_step)
     owner = m.router.owner(
         state.level, ticket.category, acct.tier, acct.region, acct.owner, acct.csm, now.epoch
     )
     ordered = sorted(fired, key=_reason_order) if len(fired) > 1 else fired
     reasons = tuple(
-        Reason(ReasonKind.TRIGGER, t.name, m.levels[t.level], t.reason(ctx)) for t in ordered
+        [Reason(ReasonKind.TRIGGER, t.name, m.levels[t.level], t.reason(ctx)) for t in ordered]
     )
-    return Decision(
-        ticket_ref=f"{ticket.system}:{ticket.id}",
-        level=state.level,
-        previous_level=prior.level if prior is not None else None,
-        level_since=state.level_since,
-        owner=owner,
-        sla=sla,
-        reasons=reasons + tuple(notes),
-        state=state,
+    return decision(
+        ticket.ref,
+        state.level,
+        prior.level if prior is not None else None,
+        state.level_since,
+        owner,
+        sla,
+        reasons + tuple(notes) if notes else reasons,
+        state,
     )
 
 
@@ -189,21 +195,16 @@ def _next_state(
     prior_level: int | None,
     level: int,
     fired_at_level: bool,
+    steps: int,
+    last_step: datetime | None,
 ) -> PriorState:
     """The state to persist; the prior object itself when nothing changed (the common case)."""
     if prior is not None and prior_level == level:
-        if not fired_at_level:
+        if not fired_at_level and steps == prior.timed_steps:
             return prior
-        return replace(prior, last_trigger_at=now.at)
-    steps = prior.timed_steps if prior is not None else 0
-    last_step = prior.last_timed_step_at if prior is not None else None
-    return PriorState(
-        level=m.levels[level],
-        level_since=now.at,
-        last_trigger_at=now.at if fired_at_level else None,
-        timed_steps=steps,
-        last_timed_step_at=last_step,
-    )
+        last_trigger = now.at if fired_at_level else prior.last_trigger_at
+        return PriorState(prior.level, prior.level_since, last_trigger, steps, last_step)
+    return PriorState(m.levels[level], now.at, now.at if fired_at_level else None, steps, last_step)
 
 
 def _fall_blocker(
@@ -246,11 +247,11 @@ def _timed_step(
     policy = m.timed
     if policy is None or level >= policy.max_level:
         return None
-    missed = [
-        status
-        for metric, status in sla.items()
-        if metric in policy.metrics and status.state is _BREACHED and status.met_at is None
-    ]
+    missed = []
+    for metric in policy.metrics:
+        status = sla.get(metric)
+        if status is not None and status.state is _BREACHED and status.met_at is None:
+            missed.append(status)
     if not missed:
         return None
     if last_step is not None:

@@ -42,6 +42,8 @@ class Router:
             (entry.person, _instant(entry.from_, False), _instant(entry.until, True))
             for entry in out_of_office
         )
+        # Rules naming {account.owner} / {account.csm}: their people differ per account.
+        self._personal = tuple("{" in (r.primary + (r.backup or "")) for r in rules)
         self._rule_cache: dict[tuple[str, str | None, str, str | None], int] = {}
         self._owner_cache: dict[tuple[int, str | None, str | None, float], Owner] = {}
 
@@ -73,8 +75,11 @@ class Router:
         """Who owns a ticket at `level`, with out-of-office applied at `now`."""
         index = self.rule_for(level, category, tier, region)
         rule = self._rules[index]
-        primary = _fill(rule.primary, account_owner, account_csm)
-        backup = _fill(rule.backup, account_owner, account_csm)
+        if self._personal[index]:
+            primary = _fill(rule.primary, account_owner, account_csm)
+            backup = _fill(rule.backup, account_owner, account_csm)
+        else:
+            primary, backup = rule.primary, rule.backup
         key = (index, primary, backup, now)
         found = self._owner_cache.get(key)
         if found is None:

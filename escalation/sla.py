@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from config.matrix import ANY, Sla, SlaTarget
-from escalation.attributes import SLA_METRICS
 from escalation.calendar import Clock, Pauses
-from escalation.decision import MetricSla, SlaState
+from escalation.decision import MetricSla, SlaState, metric_sla
 from escalation.durations import Duration, parse_duration, parse_percent
 from mapping.records import Ticket
 
@@ -24,6 +23,8 @@ from mapping.records import Ticket
 Targets = tuple[tuple[str, float, float], ...]
 
 _OK, _AT_RISK, _BREACHED = SlaState.OK, SlaState.AT_RISK, SlaState.BREACHED
+fromtimestamp = datetime.fromtimestamp
+_COMPUTE_ORDER = ("acknowledge", "resolve", "next_update")
 
 
 class SlaPolicy:
@@ -57,7 +58,9 @@ class SlaPolicy:
             self._rows.get(key) for key in ((level, tier), (level, ANY), (ANY, tier), (ANY, ANY))
         ]
         resolved = []
-        for metric in SLA_METRICS:
+        # acknowledge and resolve both start at creation: computed one after the other, the
+        # calendar looks the start up once. Decision.sla keeps this order.
+        for metric in _COMPUTE_ORDER:
             text = _first_given(rows, metric)
             if text is None:
                 continue
@@ -116,6 +119,8 @@ def measure(
     """Every tracked metric of an open ticket at `now`."""
     first_response = ticket.first_response_at
     paused_now = bool(pauses) and pauses[-1][1] >= now and ticket.status in policy.pause_statuses
+    pause_metrics = policy.pause_metrics
+    due_and_left = clock.due_and_left
     result: dict[str, MetricSla] = {}
     for metric, target, at_risk in targets:
         met_at = None
@@ -131,16 +136,16 @@ def measure(
         else:
             start = created
         paused = False
-        if pauses and metric in policy.pause_metrics:
-            due, left = clock.due_and_left(start, target, now, pauses)
+        if pauses and metric in pause_metrics:
+            due, left = due_and_left(start, target, now, pauses)
             paused = paused_now
         else:
-            due, left = clock.due_and_left(start, target, now)
-        due_at = datetime.fromtimestamp(due, UTC)
+            due, left = due_and_left(start, target, now)
+        due_at = fromtimestamp(due, UTC)
         if met_at is not None:
-            state = _OK if met_at.timestamp() <= due else _BREACHED
-            result[metric] = MetricSla(metric, target, due_at, None, state, False, met_at)
+            state = _OK if met_at <= due_at else _BREACHED
+            result[metric] = metric_sla(metric, target, due_at, None, state, False, met_at)
         else:
             state = _BREACHED if now > due else _AT_RISK if left <= at_risk else _OK
-            result[metric] = MetricSla(metric, target, due_at, left, state, paused)
+            result[metric] = metric_sla(metric, target, due_at, left, state, paused)
     return result
