@@ -61,7 +61,7 @@ def test_a_run_right_after_a_run_writes_nothing(world: World):
     world.run()
     world.settle()
     before = world.writes()
-    second = world.run(now=world.now + timedelta(seconds=30))
+    second = world.run(now=world.now)  # the same moment: only the read-back of our writes differs
     assert second.writes == [], [w.write.ref for w in second.writes][:5]
     assert world.writes() == before
     assert second.exit_code == 0
