@@ -28,7 +28,12 @@ def parse_now(text: str | None) -> datetime:
     """--now: an ISO 8601 moment with an offset (or Z); the real clock when absent."""
     if not text:
         return datetime.now(UTC)
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"--now {text!r} is not an ISO 8601 moment; expected e.g. 2026-11-23T09:00:00+00:00"
+        ) from None
     if moment.tzinfo is None:
         raise ValueError(f"--now {text!r} has no offset; expected e.g. 2026-11-23T09:00:00+00:00")
     return moment.astimezone(UTC)
