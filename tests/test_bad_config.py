@@ -1,0 +1,587 @@
+"""Broken configurations through the CLI: each gives its exact message, exit 2, no traceback.
+
+Every case starts from the shipped example (config/example/), breaks one thing in one file and
+runs `run_sync.py validate` and `run_sync.py sync` in-process. The expected lines are the whole
+message an ops engineer reads: file, line, key path, what was found and what is expected.
+In the expected text `{dir}` is the config folder, `{file}` the edited file, `{at}` the line of
+the edit and `{line:TEXT}` the line of the first occurrence of TEXT in the edited file (so the
+table survives comment changes in the example).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import run_sync
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example"
+SECRETS = {
+    "ZENDESK_EMAIL": "bot@acme.example",
+    "ZENDESK_API_TOKEN": "zd-bad-config-token",
+    "JIRA_EMAIL": "bot@acme.example",
+    "JIRA_API_TOKEN": "jira-bad-config-token",
+    "SALESFORCE_CLIENT_ID": "sf-bad-config-id",
+    "SALESFORCE_CLIENT_SECRET": "sf-bad-config-secret",
+}
+# The example keeps its state under /var/lib; the tests keep it in the config folder.
+STATE_PATHS = {
+    "/var/lib/escalation-sync/state.sqlite": "state/state.sqlite",
+    "/var/lib/escalation-sync/sync.lock": "state/sync.lock",
+}
+LEVELS = "none, informational, advisory, action-needed, executive-review"
+SALESFORCE_KEYS = (
+    "enabled, timeout_seconds, ca_bundle, login_url, auth, client_id_env, client_secret_env, "
+    "username_env, password_env, security_token_env, api_version"
+)
+ROUTING_RULE_NONE = (
+    "    - {level: [none, informational], role: technical, primary: support-tier1, "
+    "backup: support-tier2}\n"
+)
+ROUTING_SECTION = re.search(
+    r"^  routing:\n.*?(?=\n  # People away)",
+    (EXAMPLE / "matrix.yaml").read_text(encoding="utf-8"),
+    re.MULTILINE | re.DOTALL,
+).group(0)
+LEVEL_OPTIONS = (
+    "        options:\n          none: esc_none\n          informational: esc_informational\n"
+    "          advisory: esc_advisory\n          action-needed: esc_action_needed\n"
+    "          executive-review: esc_executive_review\n"
+)
+
+
+@dataclass(frozen=True)
+class Broken:
+    name: str
+    file: str  # which file of the example is edited
+    old: str | None  # text that occurs exactly once; None: `new` is the whole file
+    new: str
+    problems: tuple[str, ...]  # every line of the report, in order
+    unset: tuple[str, ...] = ()  # environment variables to remove
+    empty: tuple[str, ...] = ()  # environment variables set to ""
+
+
+def case(name: str, file: str, old: str | None, new: str, *problems: str, **env) -> Broken:
+    return Broken(name, file, old, new, problems, **env)
+
+
+# fmt: off
+CASES = [
+    # --- typos, with did-you-mean -------------------------------------------------------
+    case(
+        "typo-in-a-connection-key", "connections.yaml",
+        "    timeout_seconds: 60\n", "    timeout_secnds: 60\n",
+        "{file}:{at}: connections.salesforce.timeout_secnds: unknown key 'timeout_secnds' "
+        f"(did you mean 'timeout_seconds'?); expected one of: {SALESFORCE_KEYS}",
+    ),
+    case(
+        "typo-in-a-matrix-section", "matrix.yaml", "  triggers:\n", "  trigers:\n",
+        "{file}:{at}: matrix.trigers: unknown key 'trigers' (did you mean 'triggers'?); expected "
+        "one of: levels, tiers, categories, regions, roles, calendars, calendar_for, sla, "
+        "triggers, timed_escalation, de_escalation, routing, out_of_office",
+    ),
+    case(
+        "typo-in-a-top-level-section", "connections.yaml", "\nconnections:\n", "\nconections:\n",
+        "{file}:{line:conections:}: conections: unknown key 'conections' (did you mean "
+        "'connections'?); expected one of: connections, mapping, join, matrix, state, sync",
+        "{dir}/escalation-sync.yaml: connections: required key 'connections' is missing",
+    ),
+    case(
+        "typo-in-a-mode", "connections.yaml",
+        "auth: client_credentials ", "auth: client_credential  ",
+        "{file}:{at}: connections.salesforce.auth: found 'client_credential' (did you mean "
+        "'client_credentials'?); expected 'client_credentials' or 'password'",
+    ),
+    case(
+        "typo-in-a-join-strategy", "escalation-sync.yaml",
+        "  - strategy: email_domain", "  - strategy: email_domian",
+        "{file}:{at}: join[4].strategy: found strategy 'email_domian' (did you mean "
+        "'email_domain'?); expected one of account_id_field, organization_external_id, "
+        "organization_field, jira_field, email_domain",
+    ),
+    case(
+        "typo-in-an-output-name", "mapping.yaml",
+        "      owner_backup: 360000446\n", "      owner_backkup: 360000446\n",
+        "{file}:{at}: mapping.zendesk.write.owner_backkup: unknown key 'owner_backkup' (did you "
+        "mean 'owner_backup'?); expected one of: level, owner, owner_backup, owner_role, "
+        "sla_next_due, sla_state, reason",
+    ),
+    case(
+        "typo-in-the-override-policy", "escalation-sync.yaml",
+        "expire: on_level_rise", "expire: on_level_rises",
+        "{file}:{at}: sync.overrides.expire: found 'on_level_rises' (did you mean "
+        "'on_level_rise'?); expected 'never' or 'on_level_rise'",
+    ),
+    # --- wrong types --------------------------------------------------------------------
+    case(
+        "text-where-a-number-is-expected", "connections.yaml",
+        "    timeout_seconds: 60\n", "    timeout_seconds: a minute\n",
+        "{file}:{at}: connections.salesforce.timeout_seconds: found 'a minute'; expected a valid "
+        "number, unable to parse string as a number",
+    ),
+    case(
+        "negative-number", "connections.yaml",
+        "    timeout_seconds: 60\n", "    timeout_seconds: -5\n",
+        "{file}:{at}: connections.salesforce.timeout_seconds: found -5; expected greater than 0",
+    ),
+    case(
+        "mapping-where-a-list-is-expected", "connections.yaml",
+        "    projects: [SUP, ENG]", "    projects: {SUP: 1}",
+        "{file}:{at}: connections.jira.projects: found an object; expected a list",
+    ),
+    case(
+        "word-where-a-boolean-is-expected", "mapping.yaml",
+        "private_note_on_level_change: true", "private_note_on_level_change: sometimes",
+        "{file}:{at}: mapping.zendesk.private_note_on_level_change: found 'sometimes'; expected "
+        "a valid boolean, unable to interpret input",
+    ),
+    case(
+        "scalar-where-a-section-is-expected", "connections.yaml",
+        "  zendesk:\n    url", "  zendesk: yes\n  zendesk_:\n    url",
+        "{file}:{at}: connections.zendesk: found True; expected a mapping of keys",
+        "{file}:{line:zendesk_:}: connections.zendesk_: unknown key 'zendesk_' (did you mean "
+        "'zendesk'?); expected one of: zendesk, jira, salesforce",
+    ),
+    case(
+        "text-where-a-translated-number-is-expected", "mapping.yaml",
+        "translate: {urgent: 1, high: 2,", "translate: {urgent: 1, high: two,",
+        "{file}:{at}: mapping.zendesk.ticket.severity.translate.high: found 'two'; expected a "
+        "whole number (what this attribute holds)",
+    ),
+    case(
+        "zendesk-field-name-instead-of-id", "mapping.yaml",
+        "owner: 360000445 ", "owner: owner_field ",
+        "{file}:{at}: mapping.zendesk.write.owner.field: found 'owner_field'; expected the "
+        "numeric id of a Zendesk ticket field, e.g. 360001234",
+    ),
+    # --- unknown levels, names and values -----------------------------------------------
+    case(
+        "unknown-level-in-a-trigger", "matrix.yaml",
+        "    - name: vip-tag\n      level: informational",
+        "    - name: vip-tag\n      level: informative",
+        "{file}:{line:level: informative}: matrix.triggers[10].level: unknown level "
+        f"'informative'; expected one of {LEVELS} (declared under matrix.levels)",
+    ),
+    case(
+        "unknown-level-in-routing", "matrix.yaml",
+        "{level: advisory, role: technical,", "{level: advisary, role: technical,",
+        "{file}:{at}: matrix.routing[9].level: unknown level 'advisary'; expected one of "
+        f"{LEVELS} or '*' (declared under matrix.levels)",
+    ),
+    case(
+        "unknown-level-in-sla-targets", "matrix.yaml",
+        '{level: executive-review, tier: "*",', '{level: exec-review, tier: "*",',
+        "{file}:{at}: matrix.sla.targets[6].level: unknown level 'exec-review'; expected one of "
+        f"{LEVELS} or '*' (declared under matrix.levels)",
+    ),
+    case(
+        "unknown-level-as-timed-escalation-ceiling", "matrix.yaml",
+        "max_level: action-needed", "max_level: critical",
+        "{file}:{at}: matrix.timed_escalation.max_level: unknown level 'critical'; expected one "
+        f"of {LEVELS} (declared under matrix.levels)",
+    ),
+    case(
+        "unknown-category-in-a-condition", "matrix.yaml",
+        "- {field: ticket.category, eq: privacy}\n          - {field: account.tier",
+        "- {field: ticket.category, eq: privcy}\n          - {field: account.tier",
+        "{file}:{at}: matrix.triggers[2].when.all[0].eq: unknown category 'privcy'; expected one "
+        "of outage, defect, contract, privacy, question (declared under matrix.categories)",
+    ),
+    case(
+        "unknown-region-in-routing", "matrix.yaml",
+        "{level: action-needed, region: EMEA,", "{level: action-needed, region: EU,",
+        "{file}:{at}: matrix.routing[6].region: unknown region 'EU'; expected one of EMEA, AMER, "
+        "APAC or '*' (declared under matrix.regions)",
+    ),
+    case(
+        "unknown-tier-choosing-a-calendar", "matrix.yaml",
+        "      enterprise: enterprise-24x5", "      enterprize: enterprise-24x5",
+        "{file}:{line:by_tier:}: matrix.calendar_for.by_tier: unknown tier 'enterprize'; "
+        "expected one of strategic, enterprise, growth, standard, unknown (declared under "
+        "matrix.tiers)",
+    ),
+    case(
+        "undefined-calendar", "matrix.yaml", "    default: us-business", "    default: us-busines",
+        "{file}:{at}: matrix.calendar_for.default: unknown calendar 'us-busines'; expected one of "
+        "emea-business, us-business, apac-business, enterprise-24x5, always-on (declared under "
+        "matrix.calendars)",
+    ),
+    case(
+        "tier-translated-to-an-undeclared-tier", "mapping.yaml", '"SMB": standard}', '"SMB": smb}',
+        "{file}:{at}: mapping.salesforce.account.tier.translate.smb: found tier 'smb'; expected "
+        "one of strategic, enterprise, growth, standard, unknown",
+    ),
+    case(
+        "unknown-placeholder-in-a-reason", "matrix.yaml",
+        'reason: "Ticket tagged vip by the account team"',
+        'reason: "Ticket tagged vip by {account.nme}"',
+        "{file}:{at}: matrix.triggers[10].reason: unknown placeholder {account.nme} in reason; "
+        "expected an attribute such as {account.name}, {ticket.severity}, {days_to_renewal} or "
+        "{recent_tickets:30} (found 'Ticket tagged vip by {account.nme}')",
+    ),
+    case(
+        "duplicate-trigger-name-reported-at-each-copy", "matrix.yaml",
+        "- name: privacy-incident\n", "- name: outage\n",
+        "{file}:{line:- name: outage\n}: matrix.triggers[1].name: trigger name 'outage' is used "
+        "2 times; names must be unique",
+        "{file}:{at}: matrix.triggers[3].name: trigger name 'outage' is used 2 times; names must "
+        "be unique",
+    ),
+    # --- time zones, durations, calendars and dates -------------------------------------
+    case(
+        "misspelt-time-zone", "matrix.yaml", "time_zone: Europe/Berlin", "time_zone: Europe/Berln",
+        "{file}:{at}: matrix.calendars.emea-business.time_zone: unknown time zone 'Europe/Berln' "
+        "(did you mean 'Europe/Berlin'?); expected an IANA name like Europe/Berlin, "
+        "America/New_York or UTC",
+    ),
+    case(
+        "time-zone-abbreviation", "matrix.yaml", "time_zone: Asia/Singapore", "time_zone: SGT",
+        "{file}:{at}: matrix.calendars.apac-business.time_zone: unknown time zone 'SGT'; "
+        "expected an IANA name like Europe/Berlin, America/New_York or UTC",
+    ),
+    case(
+        "duration-in-words", "matrix.yaml", "quiet_for: 2d", "quiet_for: 2 days",
+        "{file}:{at}: matrix.de_escalation.quiet_for: expected a duration like '30m', '4h', '2d' "
+        "or '1d4h' (d = working days, h = hours, m = minutes), found '2 days'",
+    ),
+    case(
+        "zero-duration", "matrix.yaml",
+        "tier: strategic,  acknowledge: 30m,", "tier: strategic,  acknowledge: 0m,",
+        "{file}:{at}: matrix.sla.targets[0].acknowledge: expected a duration greater than zero, "
+        "found '0m'",
+    ),
+    case(
+        "percentage-over-100", "matrix.yaml",
+        "at_risk_when_remaining: 25%", "at_risk_when_remaining: 125%",
+        "{file}:{at}: matrix.sla.at_risk_when_remaining: expected a percentage between 0% and "
+        "100%, found '125%'",
+    ),
+    case(
+        "opening-hours-past-midnight-hour", "matrix.yaml",
+        'fri: ["08:00-17:00"]', 'fri: ["08:00-25:00"]',
+        "{file}:{at}: matrix.calendars.emea-business.hours.fri[0]: expected opening hours like "
+        "'08:00-18:00' or '22:00-06:00', found '08:00-25:00'",
+    ),
+    case(
+        "impossible-holiday-date", "matrix.yaml", "dates: [2026-12-24,", "dates: [2026-12-32,",
+        "{file}:{at}: matrix.calendars.emea-business.holidays.dates[0]: found '2026-12-32', "
+        "which is not a real date (day is out of range for month); expected YYYY-MM-DD",
+    ),
+    case(
+        "unknown-holiday-country", "matrix.yaml",
+        "holidays: {country: SG}", "holidays: {country: XX}",
+        "{file}:{at}: matrix.calendars.apac-business.holidays.country: unknown country 'XX'; "
+        "expected an ISO 3166 code the holidays library supports, e.g. DE, US, GB, FR",
+    ),
+    case(
+        "out-of-office-ending-before-it-starts", "matrix.yaml",
+        "from: 2026-12-21, until: 2027-01-04", "from: 2027-01-04, until: 2026-12-21",
+        "{file}:{at}: matrix.out_of_office[1]: found until 2026-12-21 before from 2027-01-04; "
+        "expected until on or after from",
+    ),
+    # --- routing ------------------------------------------------------------------------
+    case(
+        "empty-routing", "matrix.yaml", ROUTING_SECTION, "  routing: []",
+        "{file}:{at}: matrix.routing: expected at least one entry, found an empty list",
+    ),
+    case(
+        "routing-without-a-rule-for-some-levels", "matrix.yaml", ROUTING_RULE_NONE, "",
+        "{file}:{line:  routing:}: matrix.routing: no owner for level none, informational: each "
+        "level needs a routing rule with category, tier and region all '*' (or left out) as its "
+        "fallback",
+    ),
+    # --- conditions ---------------------------------------------------------------------
+    case(
+        "unknown-condition-operator", "matrix.yaml",
+        "{field: ticket.severity, le: 1}\n          - {field: account.tier",
+        "{field: ticket.severity, lte: 1}\n          - {field: account.tier",
+        "{file}:{at}: matrix.triggers[0].when.all[1].lte: unknown key 'lte' (did you mean "
+        "'lt'?); expected one of: all, any, not, recent_tickets, field, eq, ne, lt, le, gt, ge, "
+        "in, not_in, contains, contains_any, exists",
+    ),
+    case(
+        "comparison-value-of-the-wrong-kind", "matrix.yaml",
+        "{field: account.arr, ge: 500000}", "{field: account.arr, ge: lots}",
+        "{file}:{at}: matrix.triggers[8].when.all[0].ge: account.arr is a number; found 'lots'",
+    ),
+    case(
+        "in-with-a-single-value", "matrix.yaml",
+        "{field: account.tier, in: [strategic, enterprise]}\n\n    - name: outage",
+        "{field: account.tier, in: strategic}\n\n    - name: outage",
+        "{file}:{at}: matrix.triggers[0].when.all[2].in: found 'strategic'; expected a list",
+    ),
+    # --- mappings -----------------------------------------------------------------------
+    case(
+        "unknown-canonical-attribute", "mapping.yaml",
+        "      severity:\n        source: priority", "      severty:\n        source: priority",
+        "{file}:{at}: mapping.zendesk.ticket.severty: unknown key 'severty' (did you mean "
+        "'severity'?); expected one of: subject, status, created_at, updated_at, key, url, "
+        "severity, category, first_response_at, last_agent_update_at, organization, "
+        "requester_email, assignee, tags, linked, account_id",
+    ),
+    case(
+        "dropdown-without-options", "mapping.yaml", LEVEL_OPTIONS, "",
+        "{file}:{line:      level:}: mapping.zendesk.write.level.options: missing; a "
+        "dropdown needs options: our value -> the option's value",
+    ),
+    case(
+        "dropdown-without-an-option-for-a-level", "mapping.yaml",
+        "          executive-review: esc_executive_review\n", "",
+        "{file}:{line:        options:}: mapping.zendesk.write.level.options: no option for "
+        "level executive-review; expected one per level",
+    ),
+    case(
+        "unreadable-source-path", "mapping.yaml",
+        'source: "custom_fields[360000222]"', 'source: "custom_fields[abc"',
+        "{file}:{at}: mapping.zendesk.ticket.account_id.source: cannot read the segment "
+        "'custom_fields[abc' of 'custom_fields[abc'; expected name, name[id] or name[*]",
+    ),
+    # --- connections and TLS ------------------------------------------------------------
+    case(
+        "plain-http-url", "connections.yaml",
+        "url: https://acme.atlassian.net", "url: http://acme.atlassian.net",
+        "{file}:{at}: connections.jira.url: found 'http://'; expected an https:// URL (TLS is "
+        "always on)",
+    ),
+    case(
+        "ca-bundle-that-does-not-exist", "connections.yaml",
+        "    # ca_bundle: /etc/ssl/acme-proxy-ca.pem", "    ca_bundle: certs/proxy-ca.pem",
+        "{file}:{at}: connections.salesforce.ca_bundle: found no file at "
+        "{dir}/certs/proxy-ca.pem; expected an existing file",
+    ),
+    case(
+        "tls-verification-switch", "connections.yaml",
+        "    timeout_seconds: 60\n", "    timeout_seconds: 60\n    verify: false\n",
+        "{file}:{line:verify: false}: connections.salesforce.verify: unknown key 'verify'; "
+        f"expected one of: {SALESFORCE_KEYS}",
+    ),
+    case(
+        "secret-pasted-instead-of-a-variable-name", "connections.yaml",
+        "token_env: JIRA_API_TOKEN", "token_env: ATATT3xFfGF0-abc==",
+        "{file}:{at}: connections.jira.token_env: 'ATATT3xFfGF0-abc==' is not an environment "
+        "variable name; expected the NAME of the variable that holds the secret (letters, "
+        "digits, underscores), never the secret itself",
+    ),
+    case(
+        "lowercase-jira-project", "connections.yaml", "projects: [SUP, ENG]", "projects: [SUP, eng]",
+        "{file}:{at}: connections.jira.projects: found ['eng']; expected Jira project keys such "
+        "as SUP (capitals, digits, _)",
+    ),
+    case(
+        "batch-size-over-the-vendor-limit", "escalation-sync.yaml",
+        "write_batch_size: 200      # records", "write_batch_size: 500      # records",
+        "{file}:{at}: sync.salesforce.write_batch_size: found 500; expected less than or equal "
+        "to 200",
+    ),
+    case(
+        "page-size-over-the-vendor-limit", "escalation-sync.yaml", "page_size: 1000", "page_size: 5000",
+        "{file}:{at}: sync.zendesk.page_size: found 5000; expected less than or equal to 1000",
+    ),
+    # --- secrets in the environment -----------------------------------------------------
+    case(
+        "secret-variable-not-set", "connections.yaml", None, "",
+        "{dir}/connections.yaml:{line:token_env: JIRA_API_TOKEN}: connections.jira.token_env: "
+        "environment variable JIRA_API_TOKEN is not set (or empty); expected it to hold the secret",
+        unset=("JIRA_API_TOKEN",),
+    ),
+    case(
+        "secret-variables-empty-and-unset", "connections.yaml", None, "",
+        "{dir}/connections.yaml:{line:email_env: ZENDESK_EMAIL}: connections.zendesk.email_env: "
+        "environment variable ZENDESK_EMAIL is not set (or empty); expected it to hold the secret",
+        "{dir}/connections.yaml:{line:client_secret_env}: connections.salesforce."
+        "client_secret_env: environment variable SALESFORCE_CLIENT_SECRET is not set (or "
+        "empty); expected it to hold the secret",
+        unset=("SALESFORCE_CLIENT_SECRET",), empty=("ZENDESK_EMAIL",),
+    ),
+    # --- files: YAML, includes ----------------------------------------------------------
+    case(
+        "yaml-syntax-error", "matrix.yaml",
+        "  regions: [EMEA, AMER, APAC]", "  regions: [EMEA, AMER, APAC",
+        "{file}:{line:  roles:}: (yaml): not valid YAML: while parsing a flow sequence, "
+        "expected ',' or ']', but got ':'",
+    ),
+    case(
+        "tab-indentation", "matrix.yaml", "  regions: [EMEA, AMER, APAC]", "\tregions: [EMEA, AMER, APAC]",
+        "{file}:{at}: (yaml): not valid YAML: while scanning for the next token, found character "
+        "'\\t' that cannot start any token",
+    ),
+    case(
+        "key-written-twice-in-one-file", "connections.yaml",
+        "    timeout_seconds: 60\n", "    timeout_seconds: 60\n    timeout_seconds: 90\n",
+        "{file}:{line:timeout_seconds: 90}: connections.salesforce.timeout_seconds: key "
+        "'timeout_seconds' is written twice in this mapping (lines {at} and "
+        "{line:timeout_seconds: 90}); expected each key once",
+    ),
+    case(
+        "section-defined-in-two-files", "mapping.yaml",
+        "mapping:\n  zendesk:", "state:\n  path: other.sqlite\nmapping:\n  zendesk:",
+        "{file}:{at}: state: 'state' is defined twice: in {dir}/escalation-sync.yaml (line 46) "
+        "and in {dir}/mapping.yaml (line {at}); expected it in one file only",
+    ),
+    case(
+        "circular-include", "matrix.yaml", "\nmatrix:\n", "\ninclude: [escalation-sync.yaml]\nmatrix:\n",
+        "{file}:{at}: include: 'escalation-sync.yaml' includes itself (through {dir}/matrix.yaml); "
+        "expected no cycles",
+    ),
+    case(
+        "missing-include", "escalation-sync.yaml",
+        "  - matrix.yaml\n", "  - matrix.yaml\n  - matrix-extra.yaml\n",
+        "{file}:{line:include:}: include: 'matrix-extra.yaml' not found (looked for "
+        "{dir}/matrix-extra.yaml); expected a YAML file",
+    ),
+    case(
+        "empty-include", "matrix.yaml", None, "",
+        "{dir}/matrix.yaml: (file): file is empty; expected a mapping of keys",
+    ),
+]
+# fmt: on
+
+
+def _line_of(text: str, needle: str) -> int:
+    assert needle in text, f"{needle!r} is not in the edited file"
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def make_config(folder: Path, broken: Broken) -> Path:
+    """The example config in `folder`, with `broken`'s edit; returns the main file."""
+    for source in EXAMPLE.glob("*.yaml"):
+        text = source.read_text(encoding="utf-8")
+        for old, new in STATE_PATHS.items():
+            text = text.replace(old, new)
+        (folder / source.name).write_text(text, encoding="utf-8")
+    target = folder / broken.file
+    if broken.old is not None:
+        text = target.read_text(encoding="utf-8")
+        assert text.count(broken.old) == 1, f"{broken.name}: the edit must match exactly once"
+        target.write_text(text.replace(broken.old, broken.new), encoding="utf-8")
+    elif not (broken.unset or broken.empty):  # a whole file replaced
+        target.write_text(broken.new, encoding="utf-8")
+    return folder / "escalation-sync.yaml"
+
+
+def _edit_line(broken: Broken) -> int:
+    """The line where the edit's first non-empty line landed."""
+    if broken.old is None:
+        return 0
+    original = (EXAMPLE / broken.file).read_text(encoding="utf-8")
+    for old, new in STATE_PATHS.items():
+        original = original.replace(old, new)
+    skipped = len(broken.new) - len(broken.new.lstrip("\n"))
+    return original[: original.index(broken.old) + skipped].count("\n") + 1
+
+
+def expected_lines(folder: Path, broken: Broken) -> list[str]:
+    edited = (folder / broken.file).read_text(encoding="utf-8")
+    at = _edit_line(broken)
+
+    def fill(line: str) -> str:
+        line = re.sub(r"\{line:([^}]*)\}", lambda m: str(_line_of(edited, m.group(1))), line)
+        return line.replace("{at}", str(at)).replace("{file}", str(folder / broken.file))
+
+    return [fill(line).replace("{dir}", str(folder)) for line in broken.problems]
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch):
+    def set_up(broken: Broken) -> None:
+        for name, value in SECRETS.items():
+            monkeypatch.setenv(name, value)
+        for name in broken.unset:
+            monkeypatch.delenv(name)
+        for name in broken.empty:
+            monkeypatch.setenv(name, "")
+
+    return set_up
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = run_sync.main(argv)  # a traceback would fail the test here
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("broken", CASES, ids=[c.name for c in CASES])
+def test_validate_prints_exactly_the_problems_and_exits_2(
+    broken: Broken, tmp_path: Path, environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environment(broken)
+    main = make_config(tmp_path, broken)
+    code, out, err = run_cli(["validate", "--config", str(main)], capsys)
+    expected = expected_lines(tmp_path, broken)
+    noun = "problem" if len(expected) == 1 else "problems"
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"config has {len(expected)} {noun}:"] + [
+        f"  {line}" for line in expected
+    ]
+
+
+@pytest.mark.parametrize("broken", CASES, ids=[c.name for c in CASES])
+def test_sync_refuses_a_broken_config_and_creates_no_state(
+    broken: Broken, tmp_path: Path, environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environment(broken)
+    main = make_config(tmp_path, broken)
+    code, out, err = run_cli(["sync", "--config", str(main)], capsys)
+    expected = expected_lines(tmp_path, broken)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"escalation-sync: the configuration has {len(expected)} problem(s):"
+    ] + [f"  {line}" for line in expected]
+    assert not (tmp_path / "state").exists()
+    assert not any(value in err for value in SECRETS.values())
+
+
+def test_all_problems_in_several_files_are_listed_in_one_report(
+    tmp_path: Path, environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    picked = {c.name: c for c in CASES}
+    together = [
+        picked[name]
+        for name in ("plain-http-url", "misspelt-time-zone", "typo-in-an-output-name",
+                     "batch-size-over-the-vendor-limit", "unknown-level-in-routing")
+    ]  # fmt: skip
+    environment(together[0])
+    main = make_config(tmp_path, together[0])
+    for broken in together[1:]:
+        path = tmp_path / broken.file
+        path.write_text(path.read_text(encoding="utf-8").replace(broken.old, broken.new))
+    code, _, err = run_cli(["validate", "--config", str(main)], capsys)
+    lines = err.splitlines()
+    assert code == 2 and lines[0] == "config has 5 problems:"
+    for broken in together:
+        assert f"  {expected_lines(tmp_path, broken)[0]}" in lines
+
+
+@pytest.mark.parametrize(
+    ("argv_tail", "message"),
+    [
+        (["--config", "{dir}/nowhere.yaml"], "  {dir}/nowhere.yaml: (file): file not found; expected a YAML file"),
+        (["--config", "{dir}"], "  {dir}: (file): cannot read the file: [Errno 21] Is a directory: '{dir}'"),
+    ],
+)  # fmt: skip
+def test_a_config_path_that_is_not_a_file_is_a_problem_not_a_traceback(
+    argv_tail: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [arg.replace("{dir}", str(tmp_path)) for arg in argv_tail]
+    for command in ("validate", "sync"):
+        code, out, err = run_cli([command, *argv], capsys)
+        assert (code, out) == (2, "")
+        assert err.splitlines()[1] == message.replace("{dir}", str(tmp_path))
+
+
+def test_sync_with_an_unreadable_now_exits_2_before_touching_state(
+    tmp_path: Path, environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unbroken = Broken("unbroken", "matrix.yaml", "\nmatrix:\n", "\nmatrix:\n", ())
+    environment(unbroken)
+    main = make_config(tmp_path, unbroken)
+    code, out, err = run_cli(["sync", "--config", str(main), "--now", "next tuesday"], capsys)
+    assert (code, out) == (2, "")
+    assert err == (
+        "escalation-sync: --now 'next tuesday' is not an ISO 8601 moment; "
+        "expected e.g. 2026-11-23T09:00:00+00:00\n"
+    )
+    assert not (tmp_path / "state").exists()
