@@ -83,7 +83,9 @@ class Decision:
     previous_level: str | None  # None when the ticket is evaluated for the first time
     level_since: datetime
     owner: Owner | None  # None for solved / closed tickets
-    sla: dict[str, MetricSla]  # by metric; only the tracked ones (read-only by convention)
+    # By metric, only the tracked ones, in the order acknowledge, resolve, next_update
+    # (read-only by convention).
+    sla: dict[str, MetricSla]
     reasons: tuple[Reason, ...]
     state: PriorState
 

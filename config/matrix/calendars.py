@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays as holidays_lib
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from config.matrix.base import Duration, Model, check_known
 from config.problems import did_you_mean
@@ -123,19 +123,12 @@ class CalendarChoice(Model):
     by_region: dict[str, str] = Field(default_factory=dict)
     default: str
 
-    @field_validator("by_tier")
+    @field_validator("by_tier", "by_region")
     @classmethod
-    def _known_tiers(cls, mapping: dict[str, str]) -> dict[str, str]:
-        for tier, calendar in mapping.items():
-            check_known(tier, "tiers")
-            check_known(calendar, "calendars")
-        return mapping
-
-    @field_validator("by_region")
-    @classmethod
-    def _known_regions(cls, mapping: dict[str, str]) -> dict[str, str]:
-        for region, calendar in mapping.items():
-            check_known(region, "regions")
+    def _known_names(cls, mapping: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        kind = "tiers" if info.field_name == "by_tier" else "regions"
+        for name, calendar in mapping.items():
+            check_known(name, kind)
             check_known(calendar, "calendars")
         return mapping
 
