@@ -11,6 +11,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from escalation.decision import ReasonKind
 from escalation.engine import evaluate, evaluate_many
@@ -361,3 +363,50 @@ def test_creation_index_groups_sorted_times_by_account() -> None:
     assert index_ticket_creation(tickets) == {
         "acc-1": (utc(2026, 3, 1).timestamp(), utc(2026, 3, 3).timestamp())
     }
+
+
+# --- properties -------------------------------------------------------------------------------
+
+
+PROPERTY_MATRIX = small_matrix(
+    triggers=[SEV1, trigger("vip", "advisory", {"field": "ticket.tags", "contains": "vip"})],
+    timed_escalation=TIMED,
+)
+LEVELS = PROPERTY_MATRIX.levels
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    age_hours=st.floats(0, 24 * 60),
+    severity=st.integers(1, 4),
+    vip=st.booleans(),
+    status=st.sampled_from(list(TicketStatus)),
+    prior_level=st.none() | st.sampled_from(LEVELS),
+    responded=st.booleans(),
+)
+def test_open_ticket_never_falls_below_its_previous_level_without_a_policy(
+    age_hours: float, severity: int, vip: bool, status: TicketStatus, prior_level, responded: bool
+) -> None:
+    now = ny(20, 12)
+    created = now - timedelta(hours=age_hours)
+    ticket = make_ticket(
+        created,
+        severity=severity,
+        tags=("vip",) if vip else (),
+        status=status,
+        first_response_at=created + timedelta(minutes=5) if responded else None,
+    )
+    prior = None if prior_level is None else PriorState(prior_level, created)
+    decision = evaluate(ticket, make_account(), Facts(prior=prior), now, PROPERTY_MATRIX)
+    assert decision == evaluate(ticket, make_account(), Facts(prior=prior), now, PROPERTY_MATRIX)
+    if not status.is_open:
+        assert decision.level == LEVELS[0]
+        return
+    index = LEVELS.index(decision.level)
+    assert index >= (LEVELS.index(prior_level) if prior_level else 0)
+    fired = {r.name for r in decision.reasons}
+    assert ("sev1" in fired) == (severity == 1)
+    if severity == 1:
+        assert index >= LEVELS.index("action-needed")
+    for status_ in decision.sla.values():
+        assert status_.due_at >= created - timedelta(seconds=1)
