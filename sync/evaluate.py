@@ -62,9 +62,10 @@ def _linked_severities(tickets: list[Ticket]) -> dict[str, tuple[int, ...]]:
     """Ticket ref -> severities of its linked Jira issues, whichever side records the link.
 
     A Zendesk ticket may list "jira:KEY"; a Jira issue may list "zendesk:ID" (the Zendesk
-    integration's field). Both count.
+    integration's field). Both count, while the issue is open: a done issue no longer hurts
+    the customer (and the first run reads open issues only, later runs see closed ones too).
     """
-    issues = {t.key: t for t in tickets if t.system == "jira" and t.key}
+    issues = {t.key: t for t in tickets if t.system == "jira" and t.key and t.status.is_open}
     found: dict[str, set[tuple[str, int]]] = {}
     for ticket in tickets:
         for link in ticket.linked:
@@ -72,6 +73,11 @@ def _linked_severities(tickets: list[Ticket]) -> dict[str, tuple[int, ...]]:
                 issue = issues.get(link[5:])
                 if issue is not None and issue.severity is not None:
                     found.setdefault(ticket.ref, set()).add((issue.ref, issue.severity))
-            elif ticket.system == "jira" and link.startswith("zendesk:") and ticket.severity is not None:
+            elif (
+                ticket.system == "jira"
+                and link.startswith("zendesk:")
+                and ticket.severity is not None
+                and ticket.status.is_open
+            ):
                 found.setdefault(link, set()).add((ticket.ref, ticket.severity))
     return {ref: tuple(sorted(severity for _, severity in pairs)) for ref, pairs in found.items()}
