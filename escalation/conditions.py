@@ -8,7 +8,6 @@ so evaluating a trigger is a few function calls. Semantics: a comparison with a 
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Callable
 from operator import attrgetter
@@ -145,7 +144,17 @@ def _comparison(condition: Condition) -> Predicate:
     if condition.exists is not None:
         is_list = ATTRIBUTES[name].kind is Kind.LIST
         tests.append(("exists_list" if is_list else "exists", condition.exists))
-    return _leaf(read, [test for test in tests if test is not None])
+    tests = [test for test in tests if test is not None]
+    if name.startswith("sla.") and len(tests) == 1 and tests[0][0] in ("eq", "in"):
+        return _sla_state_test(name.removeprefix("sla."), *tests[0])
+    return _leaf(read, tests)
+
+
+def _sla_state_test(metric: str, op: str, x: Any) -> Predicate:
+    # The usual SLA condition ("sla.resolve eq breached") read and compared in one closure.
+    if op == "eq":
+        return lambda ctx: ctx.sla_states.get(metric) == x
+    return lambda ctx: ctx.sla_states.get(metric) in x
 
 
 def _recent_tickets(recent: RecentTickets) -> Predicate:
@@ -186,22 +195,29 @@ def _fused(read: Getter, op: str, x: Any) -> Callable[[Any], bool]:
         return lambda ctx: (read(ctx) is not None) == x
     if op == "exists_list":
         return lambda ctx: bool(read(ctx)) == x
-    compare = {
-        "ne": operator.ne,
-        "lt": operator.lt,
-        "le": operator.le,
-        "gt": operator.gt,
-        "ge": operator.ge,
-        "not_in": lambda v, refused: v not in refused,
-        "contains": lambda v, wanted: wanted in v,
-        "contains_any": lambda v, wanted: not wanted.isdisjoint(v),
-    }[op]
+    return _ordered(read, op, x) if op in ("lt", "le", "gt", "ge") else _other(read, op, x)
 
-    def check(ctx: TicketContext) -> bool:
-        value = read(ctx)
-        return value is not None and compare(value, x)
 
-    return check
+def _ordered(read: Getter, op: str, x: Any) -> Callable[[Any], bool]:
+    # One closure per operator rather than a shared one calling operator.le & co: these run
+    # several times per ticket, and the extra call is a third of their cost.
+    if op == "lt":
+        return lambda ctx: (v := read(ctx)) is not None and v < x
+    if op == "le":
+        return lambda ctx: (v := read(ctx)) is not None and v <= x
+    if op == "gt":
+        return lambda ctx: (v := read(ctx)) is not None and v > x
+    return lambda ctx: (v := read(ctx)) is not None and v >= x
+
+
+def _other(read: Getter, op: str, x: Any) -> Callable[[Any], bool]:
+    if op == "ne":
+        return lambda ctx: (v := read(ctx)) is not None and v != x
+    if op == "not_in":
+        return lambda ctx: (v := read(ctx)) is not None and v not in x
+    if op == "contains":
+        return lambda ctx: (v := read(ctx)) is not None and x in v
+    return lambda ctx: (v := read(ctx)) is not None and not x.isdisjoint(v)
 
 
 # --- reason templates -------------------------------------------------------------------------
