@@ -39,6 +39,14 @@ def summary_line(result: RunResult) -> str:
             parts.append(f"{s[key]} {label}")
     if s["unreachable"]:
         parts.append("unreachable: " + ", ".join(s["unreachable"]))
+    transport = s.get("transport", {})
+    retried = {system: t for system, t in sorted(transport.items()) if t.get("retries")}
+    if retried:
+        parts.append("requests retried: " + ", ".join(
+            f"{system} {t['retries']}" + (f" ({t['throttled']} rate-limited, waited {t['waited_seconds']:.0f}s)"
+                                          if t.get("throttled") else "")
+            for system, t in retried.items()
+        ))
     return "; ".join(parts)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from config.schema import Config
 from connectors.errors import ConnectorError
+from connectors.transport import TrafficStats
 from escalation.compiled import CompiledMatrix, compile_matrix
 from escalation.decision import Decision
 from sync.apply import ApplyReport, apply_writes
@@ -40,6 +41,9 @@ class RunResult:
     overrides_found: list[tuple[str, str, Any]] = field(default_factory=list)  # (record, field, value)
     overrides_kept: int = 0
     still_rejected: list[tuple[str, str]] = field(default_factory=list)
+    # system -> requests, retries, 429s, seconds waited (and Salesforce logins): what the
+    # transport absorbed, so a run that recovered from faults still says it met them.
+    transport: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def writes(self) -> list[PlannedWrite]:
@@ -75,6 +79,7 @@ class RunResult:
             "retry": len(self.apply.retry),
             "conflicts": len(self.apply.conflicts),
             "unreachable": sorted(self.unreachable),
+            "transport": self.transport,
         }
 
 
@@ -104,6 +109,7 @@ class SyncRun:
             if result.apply.conflicts and "zendesk" in reachable:
                 self._replan_conflicts()
             self._remember_decisions(result.evaluation.decisions, result.evaluation)
+        result.transport = transport_stats(self.connectors)
         self.store.end_run(result.run_id, self.now, result.exit_code, result.summary())
         return result
 
@@ -229,6 +235,27 @@ class SyncRun:
         with self.store.transaction():
             self.store.save_prior_states(states)
             self.store.audit_many(self.result.run_id, self.now, entries)
+
+
+def transport_stats(connectors: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per system, what its PolicyAdapter did this run (connectors live for one run)."""
+    stats: dict[str, dict[str, Any]] = {}
+    for system, connector in connectors.items():
+        adapter = getattr(connector, "adapter", None)
+        traffic = getattr(adapter, "stats", None)
+        if not isinstance(traffic, TrafficStats):
+            continue
+        entry: dict[str, Any] = {
+            "requests": sum(traffic.requests.values()),
+            "retries": traffic.retries,
+            "throttled": traffic.throttled,
+            "waited_seconds": round(traffic.waited_seconds, 3),
+        }
+        logins = getattr(connector, "logins", None)
+        if isinstance(logins, int):
+            entry["logins"] = logins
+        stats[system] = entry
+    return stats
 
 
 def decision_detail(decision: Decision) -> dict[str, Any]:
