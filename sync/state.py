@@ -236,8 +236,12 @@ class StateStore:
         )
 
     def last_notes(self) -> dict[str, str]:
-        """Ticket ref -> the key of the last note we sent or tried to send on it."""
-        rows = self.db.execute("SELECT record_id, note_key FROM notes ORDER BY at, rowid")
+        """Ticket ref -> the key of the last note known to be on it.
+
+        Only sent notes count: a note whose write outcome is unknown must be planned again, so
+        the run looks for it on the ticket (and sends it when it is not there).
+        """
+        rows = self.db.execute("SELECT record_id, note_key FROM notes WHERE state = 'sent' ORDER BY at, rowid")
         return {ref: key for ref, key in rows}
 
     def notes(self) -> dict[tuple[str, str], str]:
