@@ -88,9 +88,13 @@ class Puller:
     def _pull_salesforce(self, salesforce: Any) -> None:
         self._stream("salesforce.accounts", salesforce.read_account_changes, self._store_accounts)
 
-    def _pull_zendesk(self, zendesk: Any) -> None:
+    def load_zendesk_related(self) -> None:
+        """The stored organisations and users, which Zendesk tickets are joined through."""
         self.organizations = self.store.raw_records("zendesk", "organization")
         self.users = self.store.raw_records("zendesk", "user")
+
+    def _pull_zendesk(self, zendesk: Any) -> None:
+        self.load_zendesk_related()
         self._stream("zendesk.organizations", zendesk.read_organization_changes, self._store_related)
         self._stream("zendesk.tickets", self._zendesk_tickets(zendesk), self.store_tickets)
 

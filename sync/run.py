@@ -210,8 +210,10 @@ class SyncRun:
         except ConnectorError as error:
             log.warning("zendesk: re-reading %d conflicting tickets failed: %s", len(ids), error)
             return
+        puller = Puller(self.config, self.store, {}, self.now)
+        puller.load_zendesk_related()  # without them the re-read tickets lose their account
         with self.store.transaction():
-            Puller(self.config, self.store, {}, self.now).store_tickets(records)
+            puller.store_tickets(records)
         evaluation = self._evaluate()
         second = self._plan(evaluation, only_refs={f"zendesk:{i}" for i in ids})
         again = apply_writes(second, {"zendesk": zendesk}, self.store, result.run_id, self.now)
