@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.base import WriteResult, WriteStatus
-from connectors.errors import RateLimited, SystemUnavailable
+from connectors.errors import AuthError, RateLimited, SystemUnavailable
 from sync.plan import PlannedWrite
 from sync.state import StateStore
 
@@ -52,7 +52,9 @@ def apply_writes(
             continue
         try:
             results = connector.apply([item.write for item in items])
-        except (RateLimited, SystemUnavailable) as error:
+        except (AuthError, RateLimited, SystemUnavailable) as error:
+            # Refused credentials mid-run (a session that cannot be renewed) end this system's
+            # writes, not the run: the other systems' results are still remembered.
             report.unreachable[system] = str(error)
             results = [WriteResult(item.write, WriteStatus.RETRY, str(error)) for item in items]
         with store.transaction():
