@@ -29,6 +29,8 @@ class PullReport:
     records: dict[str, int] = field(default_factory=dict)  # stream -> records stored
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (record ref, reason)
     unreachable: dict[str, str] = field(default_factory=dict)  # system -> why it could not be read
+    # Unreachable, never read before, and needed by every decision: the run writes nothing.
+    never_read: list[str] = field(default_factory=list)
     issues: list[RecordIssue] = field(default_factory=list)  # values left empty, with reasons
 
     def count(self, stream: str, n: int) -> None:
@@ -59,6 +61,10 @@ def merge_paused(
 class Puller:
     """Runs every configured stream; the connectors come from the caller."""
 
+    # Accounts feed every decision (tier, ARR, renewal, health, calendar, owner): without them
+    # every ticket would be judged as an unknown customer's. No cursor: the mirror never held them.
+    NEEDED_BY_EVERY_DECISION = {"salesforce": "salesforce.accounts"}
+
     def __init__(self, config: Config, store: StateStore, connectors: dict[str, Any], now: datetime):
         self.config = config
         self.store = store
@@ -78,10 +84,14 @@ class Puller:
         ):
             if system not in self.connectors:
                 continue
+            needed = self.NEEDED_BY_EVERY_DECISION.get(system)
+            never_read = needed is not None and self.store.cursor(needed) is None
             try:
                 pull(self.connectors[system])
             except (AuthError, SystemUnavailable, RateLimited) as error:
                 self.report.unreachable[system] = str(error)
+                if never_read:
+                    self.report.never_read.append(system)
                 log.error("%s: %s", system, error)
         return self.report
 

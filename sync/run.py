@@ -79,6 +79,7 @@ class RunResult:
             "retry": len(self.apply.retry),
             "conflicts": len(self.apply.conflicts),
             "unreachable": sorted(self.unreachable),
+            "writes_held_until_read": list(self.pull.never_read),
             "transport": self.transport,
         }
 
@@ -102,6 +103,20 @@ class SyncRun:
         result = self.result
         result.pull = Puller(self.config, self.store, self.connectors, self.now).run()
         result.evaluation = self._evaluate()
+        if result.pull.never_read:
+            # Levels worked out without the accounts (a first run that could not reach them)
+            # would be written, announced in private notes and corrected a run later, with a
+            # second note. Nothing is planned or remembered until the accounts have been read.
+            log.error("no writes this run: %s not read yet", ", ".join(result.pull.never_read))
+        else:
+            self._plan_and_apply()
+        result.transport = transport_stats(self.connectors)
+        self.store.end_run(result.run_id, self.now, result.exit_code, result.summary())
+        return result
+
+    def _plan_and_apply(self) -> None:
+        result = self.result
+        assert result.evaluation is not None
         result.planned = self._plan(result.evaluation, only_refs=None)
         if not self.dry_run:
             reachable = {s: c for s, c in self.connectors.items() if s not in result.pull.unreachable}
@@ -109,9 +124,6 @@ class SyncRun:
             if result.apply.conflicts and "zendesk" in reachable:
                 self._replan_conflicts()
             self._remember_decisions(result.evaluation.decisions, result.evaluation)
-        result.transport = transport_stats(self.connectors)
-        self.store.end_run(result.run_id, self.now, result.exit_code, result.summary())
-        return result
 
     # -- steps ------------------------------------------------------------------------------
     def _evaluate(self) -> Evaluation:
