@@ -132,7 +132,9 @@ def measure(
             latest = ticket.last_agent_update_at
             if latest is None or latest < first_response:
                 latest = first_response
-            start = latest.timestamp()
+            # An update stamped before creation is clock skew between systems (imports,
+            # integrations): the cadence cannot start before the ticket exists.
+            start = max(latest.timestamp(), created)
         else:
             start = created
         paused = False
