@@ -15,7 +15,7 @@ from connectors.errors import AuthError, ConnectorError, SystemUnavailable
 from sync.connections import build_connectors
 from sync.lock import LockHeld, RunLock
 from sync.logs import setup_logging
-from sync.report import print_explain, print_plan, summary_line
+from sync.report import print_explain, print_plan, print_rejections, summary_line
 from sync.run import run_once
 from sync.state import StateStore
 
@@ -88,6 +88,7 @@ def run_sync(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
         return EXIT_UNREACHABLE
     if args.dry_run:
         print_plan(result, out)
+    print_rejections(result, out)
     print(summary_line(result), file=out)
     return result.exit_code
 

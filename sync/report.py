@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import TextIO
 
@@ -50,6 +51,15 @@ def summary_line(result: RunResult) -> str:
             for system, t in retried.items()
         ))
     return "; ".join(parts)
+
+
+def print_rejections(result: RunResult, out: TextIO) -> None:
+    """Each record a vendor refused for good, with the vendor's words: a person must act on it."""
+    for ref, reason in result.apply.rejected:
+        print(f"rejected {ref}: {reason}", file=out)
+    for ref, reason in result.still_rejected:
+        reason = re.sub(r" \[payload [0-9a-f]+\]$", "", reason or "")
+        print(f"still rejected {ref} (the same values are not sent again): {reason}", file=out)
 
 
 def print_plan(result: RunResult, out: TextIO) -> None:
