@@ -246,8 +246,15 @@ class JiraConnector:
         for issues, done in self._search_pages(jql, self.fields):
             records = []
             for issue in issues:
-                key, updated = issue["key"], parse_updated(issue["fields"]["updated"])
+                key = issue["key"]
                 self._ids[key] = str(issue["id"])
+                try:
+                    updated = parse_updated(issue["fields"]["updated"])
+                except (KeyError, TypeError, ValueError):
+                    # One issue without a readable `updated` must not stop the read: mapping
+                    # reports and skips it; the cursor just cannot count it.
+                    records.append(SourceRecord(SYSTEM, "issue", str(issue["id"]), issue))
+                    continue
                 if state.already_read(key, updated, self.overlap):
                     continue
                 records.append(SourceRecord(SYSTEM, "issue", str(issue["id"]), issue))
