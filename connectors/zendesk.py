@@ -417,8 +417,11 @@ def _job_result(result: Any) -> dict[str, Any]:
     return {k: getattr(result, k, None) for k in keys}
 
 
-def _record(kind: str, data: dict[str, Any]) -> SourceRecord:
-    return SourceRecord(SYSTEM, kind, str(data["id"]), data)
+def _record(kind: str, data: Any) -> SourceRecord:
+    # An entry that is not an object, or has no id, is passed on as it is: mapping reports
+    # and skips that one record instead of the whole page failing here.
+    record_id = data.get("id") if isinstance(data, dict) else None
+    return SourceRecord(SYSTEM, kind, "" if record_id is None else str(record_id), data)
 
 
 def _vendor_words(response: requests.Response | None) -> str:
