@@ -19,7 +19,7 @@ from mapping.errors import RecordError, RecordIssue
 from mapping.paths import SourcePath, parse_source_path, resolve
 from mapping.reader import AttributeReader
 from mapping.records import UNKNOWN_TIER, Account, SourceRecord, Ticket
-from mapping.values import ValueProblem, is_empty, to_domain, to_text
+from mapping.values import ValueProblem, is_empty, short, to_domain, to_text
 
 Related = Mapping[str, Mapping[str, Any]]
 _ORG_EXTERNAL_ID = parse_source_path("organization.external_id")
@@ -166,9 +166,14 @@ def normalise_ticket(
     `organization.external_id` or `requester.email` follow the ticket's *_id fields; `join`
     says which join keys to collect; `base_url` (the connection URL) fills the ticket URL.
     """
-    ref = f"{record.system}:{record.id}"
+    ref = f"{record.system}:{record.id or '(no id)'}"
     if not isinstance(record.data, Mapping):
         raise RecordError(ref, f"found {type(record.data).__name__}; expected a JSON object")
+    if is_empty(record.id):
+        raise RecordError(ref, "found an object without an id; every ticket needs one")
+    if not (str(record.id).isascii() and str(record.id).isdigit()):
+        # Zendesk and Jira number their tickets; any other id could never be written back.
+        raise RecordError(ref, f"found id {short(record.id)}; expected a number")
     related: dict[str, Mapping[str, Any]] = {}
     if organizations is not None:
         related["organization"] = organizations
