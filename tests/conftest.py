@@ -20,18 +20,26 @@ def sandbox(tmp_path: Path) -> Iterator:
         yield running
 
 
-@pytest.fixture
-def sandbox_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Export the sandbox's credentials under the env var names the example configs use."""
-    from sandbox import catalogue
+@pytest.fixture(scope="module")
+def world_sandbox(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator:
+    """One running sandbox per test module, with a generated data set (sizes: the module's
+    WORLD_SIZES, if any); each test gets fresh state through the `world` fixture."""
+    from sandbox.runner import Sandbox
+    from tests.sync_world import write_world_data
 
-    values = {
-        "ZENDESK_EMAIL": catalogue.ZENDESK_EMAIL,
-        "ZENDESK_API_TOKEN": catalogue.ZENDESK_API_TOKEN,
-        "JIRA_EMAIL": catalogue.JIRA_EMAIL,
-        "JIRA_API_TOKEN": catalogue.JIRA_API_TOKEN,
-        "SALESFORCE_CLIENT_ID": catalogue.SALESFORCE_CLIENT_ID,
-        "SALESFORCE_CLIENT_SECRET": catalogue.SALESFORCE_CLIENT_SECRET,
-    }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
+    data = write_world_data(
+        tmp_path_factory.mktemp("data"), **getattr(request.module, "WORLD_SIZES", {})
+    )
+    with Sandbox(work_dir=tmp_path_factory.mktemp("tls"), quotas=False) as running:
+        yield running, data
+
+
+@pytest.fixture
+def world(world_sandbox, tmp_path: Path):
+    """The module's sandbox reloaded with its data set, a fresh config and a fresh state store."""
+    from tests.sync_world import World
+
+    sandbox, data = world_sandbox
+    return World(sandbox, data, tmp_path)

@@ -45,11 +45,15 @@ class World:
         sandbox.clear_faults()
         for name, value in ENVIRONMENT.items():
             os.environ[name] = value
-        self.config_path = write_sandbox_config(folder / "config", sandbox.urls, sandbox.ca_path, extra=extra_config)
+        self.config_path = write_sandbox_config(
+            folder / "config", sandbox.urls, sandbox.ca_path, extra=extra_config
+        )
         self.config: Config = load_config(self.config_path)
         self.now = ANCHOR + timedelta(minutes=5)
 
-    def run(self, now: datetime | None = None, dry_run: bool = False, policy: RetryPolicy | None = None) -> RunResult:
+    def run(
+        self, now: datetime | None = None, dry_run: bool = False, policy: RetryPolicy | None = None
+    ) -> RunResult:
         """One sync run in this process through the real connectors."""
         self.now = now or self.now
         connectors = build_connectors(self.config, policy or RetryPolicy(max_total_wait_seconds=30))
@@ -79,7 +83,9 @@ class World:
 
     def zendesk_notes(self, ticket_id: int | str) -> list[str]:
         return [
-            c["body"] for c in self.sandbox.zendesk.comments(int(ticket_id)) if "[escalation-sync:" in c.get("body", "")
+            c["body"]
+            for c in self.sandbox.zendesk.comments(int(ticket_id))
+            if "[escalation-sync:" in c.get("body", "")
         ]
 
     def writes(self) -> dict[str, int]:
@@ -87,27 +93,64 @@ class World:
 
     def snapshot(self) -> dict[str, Any]:
         """Every value we manage, in every system: what a fault-free run is compared with."""
-        zendesk_fields = (catalogue.ZD_FIELD_LEVEL, catalogue.ZD_FIELD_OWNER, catalogue.ZD_FIELD_SLA_DUE, catalogue.ZD_FIELD_REASON)
+        zendesk_fields = (
+            catalogue.ZD_FIELD_LEVEL,
+            catalogue.ZD_FIELD_OWNER,
+            catalogue.ZD_FIELD_SLA_DUE,
+            catalogue.ZD_FIELD_REASON,
+        )
         zendesk = {}
         for ticket in self.sandbox.zendesk.store.tickets.values():
-            fields = {f["id"]: f["value"] for f in ticket["custom_fields"] if f["id"] in zendesk_fields}
+            fields = {
+                f["id"]: f["value"] for f in ticket["custom_fields"] if f["id"] in zendesk_fields
+            }
             tags = sorted(t for t in ticket["tags"] if t.startswith("escalation_"))
-            notes = len([c for c in self.sandbox.zendesk.comments(ticket["id"]) if "[escalation-sync:" in c.get("body", "")])
+            notes = len(
+                [
+                    c
+                    for c in self.sandbox.zendesk.comments(ticket["id"])
+                    if "[escalation-sync:" in c.get("body", "")
+                ]
+            )
             zendesk[ticket["id"]] = (fields, tags, notes)
-        jira_fields = ("customfield_10200", "customfield_10201", "customfield_10202", "customfield_10203", "customfield_10204")
+        jira_fields = (
+            "customfield_10200",
+            "customfield_10201",
+            "customfield_10202",
+            "customfield_10203",
+            "customfield_10204",
+        )
         jira = {}
         for key in sorted(self.sandbox.jira.store.rows):
             issue = self.sandbox.jira.get_issue(key)
             fields = {f: issue["fields"].get(f) for f in jira_fields}
-            labels = sorted(label for label in issue["fields"].get("labels", []) if label.startswith("escalation-"))
+            labels = sorted(
+                label
+                for label in issue["fields"].get("labels", [])
+                if label.startswith("escalation-")
+            )
             jira[key] = (json.dumps(fields, sort_keys=True), labels)
         accounts = {
-            r["Id"]: (r.get("Open_Escalations__c"), r.get("Highest_Escalation_Level__c"), r.get("Next_SLA_Breach__c"))
+            r["Id"]: (
+                r.get("Open_Escalations__c"),
+                r.get("Highest_Escalation_Level__c"),
+                r.get("Next_SLA_Breach__c"),
+            )
             for r in self.sandbox.salesforce.records("Account")
         }
         records = {
-            r["Ticket_Ref__c"]: (r.get("Level__c"), r.get("Owner__c"), r.get("SLA_Due__c"), r.get("Reason__c"))
+            r["Ticket_Ref__c"]: (
+                r.get("Level__c"),
+                r.get("Owner__c"),
+                r.get("SLA_Due__c"),
+                r.get("Reason__c"),
+            )
             for r in self.sandbox.salesforce.records("Escalation__c")
         }
-        return {"zendesk": zendesk, "jira": jira, "accounts": accounts, "records": records,
-                "record_count": len(self.sandbox.salesforce.records("Escalation__c"))}
+        return {
+            "zendesk": zendesk,
+            "jira": jira,
+            "accounts": accounts,
+            "records": records,
+            "record_count": len(self.sandbox.salesforce.records("Escalation__c")),
+        }

@@ -3,32 +3,27 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 import run_sync
-from sandbox.runner import Sandbox
-from tests.sync_world import World, write_world_data
+from tests.sync_world import World
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory):
-    data = write_world_data(tmp_path_factory.mktemp("data"), tickets=120, accounts=20, jira_issues=15)
-    with Sandbox(work_dir=tmp_path_factory.mktemp("tls"), quotas=False) as sandbox:
-        yield sandbox, data
-
-
-@pytest.fixture
-def world(running, tmp_path: Path) -> World:
-    sandbox, data = running
-    return World(sandbox, data, tmp_path)
+WORLD_SIZES = {"tickets": 120, "accounts": 20, "jira_issues": 15}
 
 
 def cli(world: World, *args: str) -> list[str]:
-    return [*args[:1], "--config", str(world.config_path), "--now", world.now.isoformat(), *args[1:]]
+    return [
+        *args[:1],
+        "--config",
+        str(world.config_path),
+        "--now",
+        world.now.isoformat(),
+        *args[1:],
+    ]
 
 
 def test_sync_prints_one_summary_line_and_exits_0(world: World, capsys):
@@ -49,7 +44,9 @@ def test_explain_shows_triggers_sla_computations_and_owner(world: World, capsys)
     run_sync.main(cli(world, "sync"))
     store = world.store()
     try:
-        decision = next(e for e in store.audit_entries(kind="decision") if e["detail"]["level"] != "none")
+        decision = next(
+            e for e in store.audit_entries(kind="decision") if e["detail"]["level"] != "none"
+        )
     finally:
         store.close()
     capsys.readouterr()
@@ -66,7 +63,9 @@ def test_explain_of_an_unknown_ticket_says_so(world: World, capsys):
     assert "is not in the mirror" in capsys.readouterr().err
 
 
-def test_wrong_credentials_exit_3_and_the_other_systems_still_sync(world: World, capsys, monkeypatch):
+def test_wrong_credentials_exit_3_and_the_other_systems_still_sync(
+    world: World, capsys, monkeypatch
+):
     monkeypatch.setenv("JIRA_API_TOKEN", "not-the-token")
     assert run_sync.main(cli(world, "sync")) == 3
     out = capsys.readouterr().out
@@ -78,7 +77,9 @@ def test_wrong_credentials_exit_3_and_the_other_systems_still_sync(world: World,
 def test_unreachable_system_exits_3(world: World, capsys):
     text = world.config_path.with_name("connections.yaml").read_text()
     closed = world.sandbox.urls["salesforce"].rsplit(":", 1)[0] + ":9"  # nothing listens on port 9
-    world.config_path.with_name("connections.yaml").write_text(text.replace(world.sandbox.urls["salesforce"], closed))
+    world.config_path.with_name("connections.yaml").write_text(
+        text.replace(world.sandbox.urls["salesforce"], closed)
+    )
     assert run_sync.main(cli(world, "sync")) == 3
     assert "unreachable: salesforce" in capsys.readouterr().out
 
