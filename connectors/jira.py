@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -50,6 +51,7 @@ CLOUD, DATA_CENTER = "cloud", "data_center"
 DEFAULT_OVERLAP = timedelta(minutes=2)
 ORDER = "ORDER BY updated ASC, key ASC"
 KEYS_PER_QUERY = 100
+_ISSUE_KEY_OR_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]+|[0-9]+", re.ASCII)
 NOTIFY_NEEDS_ADMIN = "admin or project admin permissions are required"
 T = TypeVar("T")
 
@@ -264,9 +266,14 @@ class JiraConnector:
     def read_issues(
         self, keys: Sequence[str], fields: Sequence[str] | None = None
     ) -> list[SourceRecord]:
-        """The issues with these keys (`key in (...)`, 100 a query); missing ones are left out."""
+        """The issues with these keys (`key in (...)`, 100 a query); missing ones are left out.
+
+        Values that are not issue keys (or ids) are left out too: Jira refuses the whole query
+        for one malformed key.
+        """
         records = []
-        for chunk in batched(list(dict.fromkeys(keys)), KEYS_PER_QUERY):
+        wanted = [key for key in dict.fromkeys(keys) if _ISSUE_KEY_OR_ID.fullmatch(key)]
+        for chunk in batched(wanted, KEYS_PER_QUERY):
             for issue in self._issues_by_key(chunk, list(fields or self.fields)):
                 self._ids[issue["key"]] = str(issue["id"])
                 records.append(SourceRecord(SYSTEM, "issue", str(issue["id"]), issue))
