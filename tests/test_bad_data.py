@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import copy
 import io
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import sandbox.zendesk.exports as zendesk_exports
 from sandbox import catalogue
-from sandbox.runner import Sandbox
 from sync.report import print_plan, summary_line
 from sync.run import RunResult
-from tests.sync_world import World, write_world_data
+from tests.sync_world import World
 
 pytestmark = pytest.mark.integration
 
@@ -33,19 +31,6 @@ HOSTILE_TEXT = [
     "مرحبا بالعالم עברית \u200f\u202eRTL",
     "🚀🔥 emoji 👩‍👩‍👧 and ZWJ",
 ]
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory):
-    data = write_world_data(tmp_path_factory.mktemp("data"))
-    with Sandbox(work_dir=tmp_path_factory.mktemp("tls"), quotas=False) as sandbox:
-        yield sandbox, data
-
-
-@pytest.fixture
-def world(running, tmp_path: Path) -> World:
-    sandbox, data = running
-    return World(sandbox, data, tmp_path)
 
 
 def template_ticket(world: World) -> dict[str, Any]:
