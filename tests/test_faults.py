@@ -1,0 +1,461 @@
+"""Faults injected per endpoint, on reads and on writes: after the fault clears, clean runs bring
+every system to exactly the state of a fault-free run, with no note or record twice; the faulty
+run's exit code and summary say what happened.
+
+The real sync and clients run against the sandbox (module-scoped); each test starts from the same
+generated data. Retry waits are recorded, not slept (FakeSleep), so Retry-After is checked as a
+request to wait.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import run_sync
+from sandbox import catalogue
+from sandbox.faults import Fault
+from sandbox.runner import Sandbox
+from sync.run import RunResult
+from tests.fault_helpers import (
+    FAULT_SIZES,
+    FakeSleep,
+    assert_fault_free_state,
+    converge,
+    fast_policy,
+    field_writes,
+    set_client_timeout,
+    writes_repeated,
+)
+from tests.sync_world import World, write_world_data
+
+pytestmark = pytest.mark.integration
+
+SLOW_ANSWER = 1.2  # seconds the sandbox sits on a request
+CLIENT_TIMEOUT = 0.4  # seconds the clients wait for an answer in the timeout cases
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory):
+    data = write_world_data(tmp_path_factory.mktemp("data"), **FAULT_SIZES)
+    with Sandbox(work_dir=tmp_path_factory.mktemp("tls"), quotas=False) as sandbox:
+        yield sandbox, data
+
+
+@pytest.fixture(scope="module")
+def fault_free(running, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Counter]:
+    """What the fault-free sync leaves in the three systems at the worlds' `now`, and the
+    values it sent to get there."""
+    sandbox, data = running
+    world = World(sandbox, data, tmp_path_factory.mktemp("reference"))
+    first = world.run()
+    assert first.exit_code == 0, first.summary()
+    converge(world)
+    return world.snapshot(), field_writes(world)
+
+
+@pytest.fixture(scope="module")
+def reference(fault_free) -> dict:
+    return fault_free[0]
+
+
+@pytest.fixture
+def world(running, tmp_path: Path) -> World:
+    sandbox, data = running
+    return World(sandbox, data, tmp_path)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    system: str
+    inject: Callable[[World, dict], object]  # (world, fault-free snapshot)
+    exit_code: int
+    check: Callable[[RunResult, FakeSleep], None]
+    client_timeout: float | None = None  # seconds; None keeps the config's
+    transport: bool = True  # False: a vendor fault that makes resending a processed request right
+
+
+def status(system: str, endpoint: str, code: int, times: int = 1, retry_after: int | None = None):
+    return lambda w, ref: w.sandbox.apps[system].faults.add(
+        Fault(endpoint, "status", times=times, status=code, retry_after=retry_after)
+    )
+
+
+def reset(system: str, endpoint: str, times: int = 1):
+    return lambda w, ref: w.sandbox.apps[system].faults.add(Fault(endpoint, "reset", times=times))
+
+
+def slow(system: str, endpoint: str, times: int = 1):
+    return lambda w, ref: w.sandbox.apps[system].faults.add(
+        Fault(endpoint, "delay", times=times, delay_seconds=SLOW_ANSWER)
+    )
+
+
+# -- what the faulty run must say ------------------------------------------------------------
+def clean_after_retries(system: str, retries: int, waited: float | None = None):
+    """The run absorbed the fault: exit 0, and the summary counts the retries (and 429 waits)."""
+
+    def check(result: RunResult, sleep: FakeSleep) -> None:
+        transport = result.summary()["transport"][system]
+        assert transport["retries"] >= retries, transport
+        if waited is not None:
+            assert sleep.requested.count(waited) >= retries, sleep.requested
+            assert transport["throttled"] >= retries, transport
+            assert transport["waited_seconds"] >= waited * retries
+
+    return check
+
+
+def writes_to_retry(system: str, at_least: int = 1, words: str = ""):
+    """Exit 1: the writes whose outcome is unknown (or that failed for now) wait for next run."""
+
+    def check(result: RunResult, sleep: FakeSleep) -> None:
+        retry = [(ref, why) for ref, why in result.apply.retry if ref.startswith(system + ":")]
+        assert len(retry) >= at_least, result.summary()
+        assert result.summary()["retry"] == len(result.apply.retry)
+        assert all(words in why for _, why in retry), retry[:3]
+        assert result.apply.rejected == []
+
+    return check
+
+
+def unreachable(system: str, words: str = ""):
+    def check(result: RunResult, sleep: FakeSleep) -> None:
+        assert result.summary()["unreachable"] == [system], result.summary()
+        assert words in result.unreachable[system], result.unreachable
+
+    return check
+
+
+def nothing_written_before_accounts_are_read(result: RunResult, sleep: FakeSleep) -> None:
+    unreachable("salesforce", "500")(result, sleep)
+    assert result.summary()["writes_held_until_read"] == ["salesforce"]
+    assert result.writes == [] and result.apply.results == {}
+
+
+def conflicts_replanned(result: RunResult, sleep: FakeSleep) -> None:
+    assert result.summary()["results"].get("zendesk:conflict", 0) >= 1, result.summary()
+    assert result.apply.conflicts == []
+
+
+def conflicts_left(result: RunResult, sleep: FakeSleep) -> None:
+    assert result.summary()["conflicts"] >= 1 and result.apply.conflicts, result.summary()
+
+
+def logged_in_again(result: RunResult, sleep: FakeSleep) -> None:
+    assert result.summary()["transport"]["salesforce"]["logins"] == 2, result.summary()
+
+
+def escalated_ticket_ids(reference: dict, count: int) -> list[int]:
+    """Zendesk tickets the fault-free sync writes a level to, in a stable order."""
+    return sorted(i for i, (fields, _, _) in reference["zendesk"].items() if any(fields.values()))[
+        :count
+    ]
+
+
+def lock_rows(world: World, reference: dict):
+    accounts = sorted(i for i, rollup in reference["accounts"].items() if any(rollup))[:6]
+    tickets = sorted(reference["records"])[:40]
+    return world.sandbox.salesforce.fail_records(accounts + tickets, "UNABLE_TO_LOCK_ROW", times=1)
+
+
+def job_failure(world: World, reference: dict):
+    ids = escalated_ticket_ids(reference, 40)
+    return world.sandbox.zendesk.faults.add(
+        Fault("update_many", "job_failure", detail={"ids": ids})
+    )
+
+
+def agent_keeps_editing(world: World, reference: dict):
+    """An agent edits three tickets during our first update and again during the re-plan's.
+
+    Zendesk's updated_stamp has whole seconds, so each edit happens two seconds later on the
+    sandbox clock than the read before it (an edit in the same second cannot be detected).
+    """
+    app = world.sandbox.zendesk
+    edit = app.jobs._agent_edit
+
+    def a_little_later(ticket_id: int) -> None:
+        app.advance_clock(2)
+        edit(ticket_id)
+
+    app.jobs._agent_edit = a_little_later
+    ids = escalated_ticket_ids(reference, 3)
+    return app.faults.add(Fault("update_many", "conflict", times=2, detail={"ids": ids}))
+
+
+# fmt: off
+CASES = [
+    # 429 with Retry-After: waited for (logically), retried within the run.
+    Case("429-zendesk-export", "zendesk", status("zendesk", "incremental_tickets", 429, 2, 7), 0,
+         clean_after_retries("zendesk", 2, 7.0)),
+    Case("429-jira-search", "jira", status("jira", "search_jql", 429, 1, 5), 0,
+         clean_after_retries("jira", 1, 5.0)),
+    Case("429-salesforce-query", "salesforce", status("salesforce", "query", 429, 1, 3), 0,
+         clean_after_retries("salesforce", 1, 3.0)),
+    Case("429-zendesk-update_many", "zendesk", status("zendesk", "update_many", 429, 1, 4), 0,
+         clean_after_retries("zendesk", 1, 4.0)),
+    Case("429-jira-edit", "jira", status("jira", "issue_edit", 429, 2, 2), 0,
+         clean_after_retries("jira", 2, 2.0)),
+    Case("429-salesforce-upsert", "salesforce", status("salesforce", "composite_upsert", 429, 1, 6), 0,
+         clean_after_retries("salesforce", 1, 6.0)),
+    Case("429-until-cleared-zendesk-export", "zendesk", status("zendesk", "incremental_tickets", 429, -1, 1), 3,
+         unreachable("zendesk", "rate limited")),
+    # 500/503: reads are retried; a 503 says nothing was done, so even a write is sent again;
+    # a 500 on a write leaves its outcome unknown: RETRY, re-read and re-planned next run.
+    Case("500-zendesk-export", "zendesk", status("zendesk", "incremental_tickets", 500, 2), 0,
+         clean_after_retries("zendesk", 2)),
+    Case("503-jira-search", "jira", status("jira", "search_jql", 503, 2), 0, clean_after_retries("jira", 2)),
+    Case("500-salesforce-query-until-cleared", "salesforce", status("salesforce", "query", 500, -1), 3,
+         nothing_written_before_accounts_are_read),
+    Case("503-jira-search-until-cleared", "jira", status("jira", "search_jql", 503, -1), 3,
+         unreachable("jira", "503")),
+    Case("503-zendesk-update_many", "zendesk", status("zendesk", "update_many", 503, 1), 0,
+         clean_after_retries("zendesk", 1)),
+    Case("500-zendesk-update_many", "zendesk", status("zendesk", "update_many", 500, 1), 1,
+         writes_to_retry("zendesk", 40, "HTTP 500")),
+    Case("500-jira-edit", "jira", status("jira", "issue_edit", 500, 1), 1, writes_to_retry("jira", 1, "HTTP 500")),
+    Case("500-salesforce-update", "salesforce", status("salesforce", "composite_update", 500, 1), 1,
+         writes_to_retry("salesforce", 1, "HTTP 500")),
+    Case("503-salesforce-upsert", "salesforce", status("salesforce", "composite_upsert", 503, 2), 0,
+         clean_after_retries("salesforce", 2)),
+    # Connection reset: a read is retried, a write's outcome is unknown.
+    Case("reset-zendesk-organizations", "zendesk", reset("zendesk", "incremental_organizations"), 0,
+         clean_after_retries("zendesk", 1)),
+    Case("reset-jira-search", "jira", reset("jira", "search_jql"), 0, clean_after_retries("jira", 1)),
+    Case("reset-salesforce-query", "salesforce", reset("salesforce", "query"), 0,
+         clean_after_retries("salesforce", 1)),
+    Case("reset-zendesk-update_many", "zendesk", reset("zendesk", "update_many"), 1,
+         writes_to_retry("zendesk", 40, "ConnectionError")),
+    Case("reset-jira-edit", "jira", reset("jira", "issue_edit"), 1, writes_to_retry("jira", 1, "ConnectionError")),
+    Case("reset-salesforce-upsert", "salesforce", reset("salesforce", "composite_upsert"), 1,
+         writes_to_retry("salesforce", 1, "ConnectionError")),
+    # An answer slower than the client's timeout: the read is sent again; the write most likely
+    # landed (the sandbox applies it late), so it must be recognised, not written twice.
+    Case("timeout-zendesk-export", "zendesk", slow("zendesk", "incremental_tickets"), 0,
+         clean_after_retries("zendesk", 1), CLIENT_TIMEOUT),
+    Case("timeout-salesforce-query", "salesforce", slow("salesforce", "query"), 0,
+         clean_after_retries("salesforce", 1), CLIENT_TIMEOUT),
+    Case("timeout-zendesk-update_many", "zendesk", slow("zendesk", "update_many"), 1,
+         writes_to_retry("zendesk", 40, "Timeout"), CLIENT_TIMEOUT),
+    Case("timeout-jira-edit", "jira", slow("jira", "issue_edit"), 1,
+         writes_to_retry("jira", 1, "Timeout"), CLIENT_TIMEOUT),
+    Case("timeout-salesforce-update", "salesforce", slow("salesforce", "composite_update"), 1,
+         writes_to_retry("salesforce", 1, "Timeout"), CLIENT_TIMEOUT),
+    Case("timeout-salesforce-upsert", "salesforce", slow("salesforce", "composite_upsert"), 1,
+         writes_to_retry("salesforce", 1, "Timeout"), CLIENT_TIMEOUT),
+    # Vendor faults: the request was handled, some records failed in it and are sent again.
+    Case("zendesk-job-fails-for-some-tickets", "zendesk", job_failure, 1,
+         writes_to_retry("zendesk", 1, "TicketUpdateFailed"), transport=False),
+    Case("zendesk-job-fails-whole", "zendesk", lambda w, ref: w.sandbox.zendesk.faults.add(
+         Fault("update_many", "job_failed")), 1, writes_to_retry("zendesk", 40, "the job was killed"), transport=False),
+    Case("salesforce-unable-to-lock-row", "salesforce", lock_rows, 1,
+         writes_to_retry("salesforce", 2, "UNABLE_TO_LOCK_ROW"), transport=False),
+    Case("zendesk-409-agent-edits-during-update", "zendesk", lambda w, ref: w.sandbox.zendesk.faults.add(
+         Fault("update_many", "conflict", times=1)), 0, conflicts_replanned, transport=False),
+    Case("zendesk-409-again-on-the-replan", "zendesk", agent_keeps_editing, 1, conflicts_left, transport=False),
+    Case("salesforce-session-expires-on-read", "salesforce",
+         lambda w, ref: w.sandbox.salesforce.expire_session_on("query"), 0, logged_in_again),
+    Case("salesforce-session-expires-on-write", "salesforce",
+         lambda w, ref: w.sandbox.salesforce.expire_session_on("composite_update"), 0, logged_in_again),
+    Case("salesforce-session-refused-after-new-login", "salesforce",
+         lambda w, ref: w.sandbox.salesforce.expire_session_on("composite_upsert", times=2), 3,
+         unreachable("salesforce", "session")),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_after_the_fault_clears_clean_runs_reach_the_fault_free_state(
+    case: Case, world: World, fault_free: tuple[dict, Counter]
+):
+    reference, sent_without_faults = fault_free
+    if case.client_timeout is not None:
+        set_client_timeout(world, case.client_timeout)
+    sleep = FakeSleep()
+    case.inject(world, reference)
+    faulty = world.run(policy=fast_policy(sleep))
+    assert faulty.exit_code == case.exit_code, faulty.summary()
+    case.check(faulty, sleep)
+    if case.client_timeout is not None:
+        # The vendor finishes the request the client gave up on (and runs the job it queued)
+        # before the next run, as it would in the minutes between two cron runs.
+        time.sleep(SLOW_ANSWER)
+        world.sandbox.zendesk.run_jobs()
+    world.sandbox.clear_faults()
+    converge(world)
+    assert_fault_free_state(reference, world)
+    if case.transport:  # the vendor handled each request at most once: nothing is sent twice
+        assert writes_repeated(world, sent_without_faults) == {}
+
+
+# -- permanent rejections ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rejection:
+    name: str
+    inject: Callable[[World, dict], str]  # scripts the vendor's refusal; returns the record ref
+    words: str  # the vendor's reason, as the run must report it
+    change: Callable[[World, str, RunResult], None]  # a change in the data that changes the payload
+
+
+def zendesk_refuses(world: World, reference: dict) -> str:
+    ticket_id = escalated_ticket_ids(reference, 5)[-1]
+    detail = {
+        "ids": [ticket_id],
+        "error": "RecordInvalid",
+        "details": "Status: closed prevents ticket update",
+    }
+    world.sandbox.zendesk.faults.add(Fault("update_many", "job_failure", times=-1, detail=detail))
+    return f"zendesk:{ticket_id}"
+
+
+def jira_refuses(world: World, reference: dict) -> str:
+    key = next(k for k, (_, labels) in sorted(reference["jira"].items()) if labels)
+    world.sandbox.jira.reject_edit(
+        key, errors={"customfield_10204": "SLA due must be a date in the future"}
+    )
+    return f"jira:{key}"
+
+
+def salesforce_refuses_account(world: World, reference: dict) -> str:
+    account = next(
+        a for a, (count, _, _) in sorted(reference["accounts"].items()) if count and count >= 2
+    )
+    world.sandbox.salesforce.fail_records(
+        [account],
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+        "Next breach must fall in business hours",
+        times=-1,
+    )
+    return f"salesforce:{account}"
+
+
+def salesforce_refuses_record(world: World, reference: dict) -> str:
+    ref = sorted(r for r in reference["records"] if r.startswith("zendesk:"))[3]
+    world.sandbox.salesforce.fail_records(
+        [ref], "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Reason is locked", times=-1
+    )
+    return f"salesforce:{ref}"
+
+
+def agent_reports_an_outage(world: World, record: str, first: RunResult) -> None:
+    ticket_id = int(record.rsplit(":", 1)[1])
+    world.sandbox.zendesk.agent_edit(
+        ticket_id,
+        {
+            "priority": "urgent",
+            "custom_fields": [{"id": catalogue.ZD_FIELD_CATEGORY, "value": "cat_outage"}],
+        },
+    )
+
+
+def engineer_adds_a_stale_level_label(world: World, record: str, first: RunResult) -> None:
+    """The label is ours to manage: removing it joins the edit, so the payload differs."""
+    world.sandbox.jira.human_edit(
+        record.split(":", 1)[1], update={"labels": [{"add": "escalation-advisory"}]}
+    )
+
+
+def a_ticket_of_the_account_is_solved(world: World, record: str, first: RunResult) -> None:
+    account = record.split(":", 1)[1]
+    assert first.evaluation is not None
+    ticket = next(
+        t for t in first.evaluation.tickets if t.system == "zendesk" and t.account_id == account
+    )
+    world.sandbox.zendesk.agent_edit(int(ticket.id), {"status": "solved"})
+
+
+REJECTIONS = [
+    Rejection(
+        "zendesk-job-refuses-a-ticket",
+        zendesk_refuses,
+        "RecordInvalid: Status: closed prevents ticket update",
+        agent_reports_an_outage,
+    ),
+    Rejection(
+        "jira-400-on-one-issue",
+        jira_refuses,
+        "customfield_10204: SLA due must be a date in the future",
+        engineer_adds_a_stale_level_label,
+    ),
+    Rejection(
+        "salesforce-validation-on-an-account",
+        salesforce_refuses_account,
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION: Next breach must fall in business hours",
+        a_ticket_of_the_account_is_solved,
+    ),
+    Rejection(
+        "salesforce-validation-on-an-escalation-record",
+        salesforce_refuses_record,
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION: Reason is locked",
+        lambda w, record, first: agent_reports_an_outage(
+            w, record.removeprefix("salesforce:"), first
+        ),
+    ),
+]
+
+
+def writes_to(world: World, record: str) -> int:
+    system, record_id = record.split(":", 1)
+    return sum(n for (s, r, _, _), n in field_writes(world).items() if (s, r) == (system, record_id))
+
+
+@pytest.mark.parametrize("case", REJECTIONS, ids=[c.name for c in REJECTIONS])
+def test_a_permanently_rejected_record_is_listed_with_the_vendors_reason_and_not_resent(
+    case: Rejection, world: World, reference: dict
+):
+    record = case.inject(world, reference)
+    first = world.run(policy=fast_policy(FakeSleep()))
+    assert first.exit_code == 1, first.summary()
+    assert [(ref, case.words in why) for ref, why in first.apply.rejected] == [(record, True)], (
+        first.apply.rejected
+    )
+    assert first.summary()["rejected"] == 1 and first.apply.retry == []
+
+    # The vendor still refuses; the same payload is not sent again, and the run still lists it.
+    world.settle()
+    world.sandbox.reset_traffic()
+    again = world.run()
+    assert writes_to(world, record) == 0
+    assert [(ref, case.words in why) for ref, why in again.still_rejected] == [(record, True)]
+    assert again.summary()["still_rejected"] == 1
+
+    # The data changes, so the payload does: it is sent, and lands once the vendor accepts it.
+    world.sandbox.clear_faults()
+    case.change(world, record, first)
+    world.settle()
+    world.sandbox.reset_traffic()
+    changed = world.run()
+    assert writes_to(world, record) >= 1
+    assert changed.still_rejected == [] and changed.apply.rejected == [], changed.summary()
+    store = world.store()
+    try:
+        assert tuple(record.split(":", 1)) not in store.failures()
+    finally:
+        store.close()
+
+
+def test_sync_command_prints_each_rejected_record_with_the_vendors_words(
+    world: World, reference: dict, capsys
+):
+    record = jira_refuses(world, reference)
+    words = "customfield_10204: SLA due must be a date in the future"
+    args = ["sync", "--config", str(world.config_path), "--now", world.now.isoformat()]
+    assert run_sync.main(args) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert f"rejected {record}: {words}" in out
+    assert out[-1].startswith("escalation-sync: some records failed;") and "1 rejected" in out[-1]
+    world.settle()
+    assert run_sync.main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"still rejected {record} (the same values are not sent again): {words}",
+        out[-1],
+    ]
+    assert "1 still rejected" in out[-1]
