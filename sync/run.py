@@ -22,6 +22,7 @@ from sync.diff import FieldAction, Override
 from sync.evaluate import Evaluation, evaluate_mirror
 from sync.plan import PlannedWrite, plan_target
 from sync.pull import PullReport, Puller
+from sync.readback import read_back_unknown
 from sync.state import StateStore
 from sync.wanted import Planner, Target
 
@@ -148,6 +149,7 @@ class SyncRun:
             )
         notes = self.store.notes()
         failures = self.store.failures()
+        targets = read_back_unknown(targets, failures, self.connectors)
         expire = self.config.sync.overrides.expire == "on_level_rise"
         planned = []
         for target in targets:
@@ -156,6 +158,8 @@ class SyncRun:
             item = plan_target(target, written.get(key, {}), overrides.get(key, {}), self.rank, expire, note_there)
             item = self._unless_rejected_before(item, failures.get(key))
             self._note_field_outcomes(target, item, written.get(key, {}))
+            if item.write is None and (failures.get(key) or {}).get("status") == "retry" and not self.dry_run:
+                self.store.clear_failure(*key)  # the unknown write landed after all: nothing to retry
             planned.append(item)
         return planned
 

@@ -1,0 +1,73 @@
+"""Before a write whose outcome is unknown is planned again, read what the record holds now.
+
+Tickets, issues and accounts come back through the incremental pulls, so their plan compares
+with a fresh read. Records we only upsert (Salesforce escalation records) are never pulled:
+after a timeout, a 5xx or a crash in the middle of the request their values may be there
+already, and planning against what we last wrote would send them a second time. Those records
+are read by external id, and the plan compares with what they hold.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from connectors.errors import ConnectorError
+from sync.wanted import Target
+
+log = logging.getLogger("escalation_sync.readback")
+
+
+def read_back_unknown(
+    targets: list[Target],
+    failures: dict[tuple[str, str], dict[str, Any]],
+    connectors: dict[str, Any],
+) -> list[Target]:
+    """`targets` with `current` filled in for upserted records whose last write may have landed."""
+    unknown = [
+        t
+        for t in targets
+        if t.current is None
+        and t.kind == "escalation_record"
+        and (failures.get((t.system, t.record_id)) or {}).get("status") == "retry"
+    ]
+    connector = connectors.get("salesforce")
+    if not unknown or connector is None:
+        return targets
+    groups: dict[tuple[str, str], list[Target]] = {}
+    for target in unknown:
+        groups.setdefault((str(target.object_name), str(target.external_id_field)), []).append(
+            target
+        )
+    held: dict[tuple[str, str], dict[str, Any] | None] = {}
+    for (object_name, key_field), group in groups.items():
+        fields = sorted(
+            {key_field} | {write.field for target in group for write in target.writes.values()}
+        )
+        try:
+            records = connector.read_records(
+                object_name,
+                "escalation_record",
+                fields,
+                [t.record_id for t in group],
+                key_field=key_field,
+            )
+        except ConnectorError as error:
+            log.warning(
+                "salesforce: reading back %d %s records failed: %s", len(group), object_name, error
+            )
+            continue
+        found = {str(r.data.get(key_field)): r.data for r in records}
+        held.update({(object_name, t.record_id): found.get(t.record_id) for t in group})
+    unknown_ids = {id(t) for t in unknown}
+    read: list[Target] = []
+    for target in targets:
+        key = (str(target.object_name), target.record_id)
+        if id(target) in unknown_ids and key in held:
+            data = held[key] or {}
+            target = replace(
+                target, current={name: data.get(w.field) for name, w in target.writes.items()}
+            )
+        read.append(target)
+    return read
