@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ConfigDict, create_model, field_validator, model_validator
 
 from config.base import RelativeProblem, StrictModel
+from config.problems import did_you_mean
 from mapping.attributes import (
     ACCOUNT_ATTRIBUTES,
     COMPATIBLE_TYPES,
@@ -35,6 +36,9 @@ class ReadField(StrictModel):
     keep_unknown: bool = False  # a value missing from `translate`: keep it (else `default`)
     default: Any = None
     prefix: str | None = None  # put before every value, e.g. "jira:" for linked issue keys
+    # The source holds a number of minutes after another datetime attribute of the same record
+    # (Zendesk's ticket metrics give the first reply as minutes after creation).
+    minutes_after: str | None = None
 
     @field_validator("source")
     @classmethod
@@ -58,16 +62,19 @@ class ReadField(StrictModel):
         texts = [self.source] if isinstance(self.source, str) else self.source
         return tuple(parse_source_path(text) for text in texts)
 
+    def value_kind(self, kind: ValueKind) -> ValueKind:
+        """What the source value is read as: a number of minutes when `minutes_after` is set."""
+        return "float" if self.minutes_after is not None else kind
+
     def check_kind(self, kind: ValueKind) -> list[RelativeProblem]:
         """Problems with this field filling an attribute of `kind`, relative to the field."""
         problems: list[RelativeProblem] = []
+        kind = self.value_kind(kind)
+        holds = f"holds {kind}" if self.minutes_after is None else "is read as minutes"
         if self.type is not None and self.type not in COMPATIBLE_TYPES[kind]:
             expected = " or ".join(COMPATIBLE_TYPES[kind])
             problems.append(
-                (
-                    ("type",),
-                    f"found '{self.type}'; this attribute holds {kind}, so expected {expected}",
-                )
+                (("type",), f"found '{self.type}'; this attribute {holds}, so expected {expected}")
             )
         for key, value in (self.translate or {}).items():
             if value is None:
@@ -137,6 +144,36 @@ class ReadMappingBase(StrictModel):
                 problems.append(
                     ((name,), "switched off, but every record needs it; expected a mapping")
                 )
+        problems.extend(self._minutes_after_problems())
+        return problems
+
+    def _minutes_after_problems(self) -> list[RelativeProblem]:
+        # The base must be read directly, so offsets never chain and their order never matters.
+        mapped = self.mapped()
+        bases = sorted(
+            name
+            for name, kind in self.attribute_kinds.items()
+            if kind == "datetime" and name in mapped and mapped[name].minutes_after is None
+        )
+        expected = "expected a mapped date-time attribute read directly: " + (
+            ", ".join(bases) or "none is mapped"
+        )
+        problems: list[RelativeProblem] = []
+        for name, read in mapped.items():
+            base = read.minutes_after
+            if base is None or base in bases:
+                continue
+            if base not in self.attribute_kinds:
+                found = (
+                    f"found '{base}', which is not a canonical attribute{did_you_mean(base, bases)}"
+                )
+            elif self.attribute_kinds[base] != "datetime":
+                found = f"found '{base}', which holds {self.attribute_kinds[base]}"
+            elif base not in mapped:
+                found = f"found '{base}', which is not mapped"
+            else:
+                found = f"found '{base}', itself counted in minutes after another attribute"
+            problems.append(((name, "minutes_after"), f"{found}; {expected}"))
         return problems
 
 
@@ -176,6 +213,13 @@ ZENDESK_TICKET_DEFAULTS: dict[str, dict[str, Any]] = {
     "requester_email": {"source": "requester.email"},
     "assignee": {"source": ["assignee.email", "assignee_id"]},
     "tags": {"source": "tags"},
+    # Ticket metrics, sideloaded with include=metric_sets: the first reply comes as minutes
+    # after creation (calendar time); the assignee's last update as a time.
+    "first_response_at": {
+        "source": "metric_set.reply_time_in_minutes.calendar",
+        "minutes_after": "created_at",
+    },
+    "last_agent_update_at": {"source": "metric_set.assignee_updated_at"},
 }
 
 # Status names first (a workflow's own words), then the status category every Jira status has

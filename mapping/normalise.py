@@ -8,6 +8,7 @@ the caller passes an `issues` list, noted there; dirty data never stops a run.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from config.join_schema import JiraField, JoinStrategy, OrganizationExternalId, OrganizationField
@@ -55,7 +56,10 @@ def _read_all(
     """
     values: dict[str, Any] = {}
     problems: dict[str, str] = {}
+    offsets: list[AttributeReader] = []
     for reader in readers:
+        if reader.minutes_after is not None:
+            offsets.append(reader)
         try:
             values[reader.attribute] = reader.read(data, related)
         except ValueProblem as problem:
@@ -63,7 +67,34 @@ def _read_all(
             problems[reader.attribute] = str(problem)
             if issues is not None and reader.attribute not in required:
                 issues.append(RecordIssue(record_ref, reader.attribute, str(problem)))
+    # After every plain value is read: an offset's base may be mapped after it.
+    for reader in offsets:
+        try:
+            values[reader.attribute] = _minutes_after(reader, values)
+        except ValueProblem as problem:
+            values[reader.attribute] = None
+            problems[reader.attribute] = str(problem)
+            if issues is not None and reader.attribute not in required:
+                issues.append(RecordIssue(record_ref, reader.attribute, str(problem)))
     return values, problems
+
+
+def _minutes_after(reader: AttributeReader, values: Mapping[str, Any]) -> datetime | None:
+    """The minutes read, as a time after the base attribute's; None when either is missing."""
+    minutes, base = values.get(reader.attribute), values.get(str(reader.minutes_after))
+    if minutes is None or base is None:
+        return None
+    if minutes < 0:
+        raise ValueProblem(
+            f"found {short(minutes)} minutes after {reader.minutes_after}; expected zero or more"
+        )
+    try:
+        return base + timedelta(minutes=minutes)
+    except OverflowError:
+        raise ValueProblem(
+            f"found {short(minutes)} minutes after {reader.minutes_after}; "
+            "expected a time in a sane range"
+        ) from None
 
 
 def _join_value(raw: Any) -> str | None:

@@ -37,18 +37,21 @@ class AttributeReader:
     keep_unknown: bool
     default: Any
     prefix: str | None
+    # Set: the value read is a number of minutes; normalise adds it to this attribute's time.
+    minutes_after: str | None = None
 
     @classmethod
     def build(cls, attribute: str, kind: ValueKind, read: ReadField) -> AttributeReader:
         return cls(
             attribute,
-            kind,
+            read.value_kind(kind),
             read.paths,
             read.type,
             read.translate,
             read.keep_unknown,
             read.default,
             read.prefix,
+            read.minutes_after,
         )
 
     def read(self, data: Mapping[str, Any], related: Mapping[str, Mapping[str, Any]]) -> Any:

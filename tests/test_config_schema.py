@@ -188,6 +188,60 @@ def test_required_attribute_cannot_be_switched_off(tmp_path: Path) -> None:
     assert "every record needs it" in problem.message
 
 
+def test_zendesk_reads_ticket_metrics_by_default(tmp_path: Path) -> None:
+    ticket = load_config(write(tmp_path, main_yaml=MAIN, matrix_yaml=MATRIX)).mapping.zendesk.ticket
+    first_response = ticket.first_response_at
+    assert [str(p) for p in first_response.paths] == ["metric_set.reply_time_in_minutes.calendar"]
+    assert first_response.minutes_after == "created_at"
+    assert [str(p) for p in ticket.last_agent_update_at.paths] == ["metric_set.assignee_updated_at"]
+
+
+@pytest.mark.parametrize(
+    ("base", "found"),
+    [
+        (
+            "creatd_at",
+            "found 'creatd_at', which is not a canonical attribute (did you mean 'created_at'?)",
+        ),
+        ("severity", "found 'severity', which holds int"),
+        ("last_agent_update_at", "found 'last_agent_update_at', which is not mapped"),
+        ("first_response_at", "itself counted in minutes after another attribute"),
+    ],
+)
+def test_minutes_after_must_name_a_mapped_datetime_read_directly(
+    tmp_path: Path, base: str, found: str
+) -> None:
+    main = with_section(
+        "mapping:\n  zendesk:\n    ticket:\n      last_agent_update_at: null\n"
+        f"      first_response_at: {{minutes_after: {base}}}\n"
+    )
+    problem = only(
+        problems(write(tmp_path, main_yaml=main, matrix_yaml=MATRIX)),
+        "mapping.zendesk.ticket.first_response_at.minutes_after",
+    )
+    assert problem.line == 16
+    assert found in problem.message
+    assert "expected a mapped date-time attribute read directly: created_at, updated_at" in (
+        problem.message
+    )
+
+
+def test_a_field_counted_in_minutes_must_read_a_number(tmp_path: Path) -> None:
+    main = with_section(
+        "mapping:\n  zendesk:\n    ticket:\n      first_response_at:\n"
+        "        type: datetime\n        default: soon\n"
+    )
+    found = problems(write(tmp_path, main_yaml=main, matrix_yaml=MATRIX))
+    assert (
+        "this attribute is read as minutes, so expected float or int"
+        in only(found, "mapping.zendesk.ticket.first_response_at.type").message
+    )
+    assert (
+        "expected a number"
+        in only(found, "mapping.zendesk.ticket.first_response_at.default").message
+    )
+
+
 def test_tier_translation_must_name_a_matrix_tier(tmp_path: Path) -> None:
     main = with_section(
         "mapping:\n  salesforce:\n    account:\n      tier: {source: Tier__c, translate: {Gold: gold, Std: standard}}\n"

@@ -270,18 +270,79 @@ def test_a_record_that_is_not_an_object_raises_record_error() -> None:
 
 
 def test_unparsable_optional_values_are_empty_with_an_issue() -> None:
-    mapping = ZendeskMapping.model_validate(
-        {"ticket": {"first_response_at": {"source": "metric_set.replied_at"}}}
-    )
     issues: list[RecordIssue] = []
     ticket = normalise_ticket(
-        zendesk_ticket(metric_set={"replied_at": "13/13/2026"}, priority="p0"),
-        mapping,
+        zendesk_ticket(metric_set={"assignee_updated_at": "13/13/2026"}, priority="p0"),
+        ZENDESK,
         issues=issues,
     )
-    assert ticket.first_response_at is None
+    assert ticket.last_agent_update_at is None
     assert ticket.severity is None  # "p0" is not in the priority table
-    assert {i.attribute for i in issues} == {"first_response_at", "severity"}
+    assert {i.attribute for i in issues} == {"last_agent_update_at", "severity"}
+
+
+def test_zendesk_ticket_metrics_give_first_reply_and_last_agent_update() -> None:
+    metric_set = {
+        "ticket_id": 42,
+        "replies": 2,
+        "reply_time_in_minutes": {"calendar": 95, "business": 35},
+        "assignee_updated_at": "2026-03-02T10:15:00Z",
+    }
+    ticket = normalise_ticket(zendesk_ticket(metric_set=metric_set), ZENDESK)
+    # The first reply is counted in calendar minutes from creation (09:00).
+    assert ticket.first_response_at == datetime(2026, 3, 2, 10, 35, tzinfo=UTC)
+    assert ticket.last_agent_update_at == datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "metric_set",
+    [
+        None,  # metric sets not sideloaded
+        {"replies": 0, "reply_time_in_minutes": {"calendar": None, "business": None}},
+        {"replies": 0, "reply_time_in_minutes": None, "assignee_updated_at": None},
+    ],
+)
+def test_unanswered_ticket_has_no_first_response_and_no_issue(metric_set: Any) -> None:
+    issues: list[RecordIssue] = []
+    ticket = normalise_ticket(zendesk_ticket(metric_set=metric_set), ZENDESK, issues=issues)
+    assert (ticket.first_response_at, ticket.last_agent_update_at) == (None, None)
+    assert issues == []
+
+
+@pytest.mark.parametrize(
+    ("minutes", "reason"),
+    [
+        (-5, "found -5.0 minutes after created_at; expected zero or more"),
+        (10**12, "expected a time in a sane range"),
+        ("soon", "found 'soon'; expected a number"),
+    ],
+)
+def test_unusable_minutes_leave_the_time_empty_with_an_issue(minutes: Any, reason: str) -> None:
+    issues: list[RecordIssue] = []
+    metric_set = {"reply_time_in_minutes": {"calendar": minutes}}
+    ticket = normalise_ticket(zendesk_ticket(metric_set=metric_set), ZENDESK, issues=issues)
+    assert ticket.first_response_at is None
+    assert [i.attribute for i in issues] == ["first_response_at"]
+    assert reason in issues[0].reason
+
+
+def test_minutes_after_an_attribute_read_after_it() -> None:
+    # last_agent_update_at is read after first_response_at; the offset waits for it.
+    mapping = ZendeskMapping.model_validate(
+        {
+            "ticket": {
+                "first_response_at": {
+                    "source": "reply_minutes",
+                    "minutes_after": "last_agent_update_at",
+                }
+            }
+        }
+    )
+    record = zendesk_ticket(
+        reply_minutes="30", metric_set={"assignee_updated_at": "2026-03-02T10:15:00Z"}
+    )
+    ticket = normalise_ticket(record, mapping)
+    assert ticket.first_response_at == datetime(2026, 3, 2, 10, 45, tzinfo=UTC)
 
 
 def test_hostile_and_huge_text_is_kept_as_plain_text() -> None:
