@@ -39,6 +39,9 @@ EXPORT_PAGE_SIZE = 1000  # Zendesk's maximum for incremental exports
 BULK_SIZE = 100  # update_many and show_many take at most 100 ids
 JOBS_IN_FLIGHT = 25  # Zendesk keeps at most 30 queued jobs per account (unconfirmed)
 EXPORT_LAG_SECONDS = 61  # start_time must be over a minute in the past
+# Requesters and organisations come as lists of their own; each ticket's metric set (first
+# reply, last assignee update) is nested in the ticket as "metric_set".
+TICKET_SIDELOADS = ("users", "organizations", "metric_sets")
 INCREMENTAL_QUOTA = (10, 60.0)  # requests per window, shared by the incremental exports
 # Per-ticket job errors: a collision is re-planned; these are the vendor refusing for good;
 # anything else (unknown codes included) is treated as transient and retried next run.
@@ -95,7 +98,7 @@ class ZendeskConnector:
         timeout: float = 30.0,
         policy: RetryPolicy | None = None,
         page_size: int = EXPORT_PAGE_SIZE,
-        include: Sequence[str] = ("users", "organizations"),
+        include: Sequence[str] = TICKET_SIDELOADS,
         incremental_quota: tuple[int, float] = INCREMENTAL_QUOTA,
         job_polling: JobPolling | None = None,
         clock: Callable[[], float] = time.time,
@@ -136,7 +139,8 @@ class ZendeskConnector:
         """Tickets changed since the stored cursor (or start_time; the first run: everything).
 
         Each page's `cursor` is Zendesk's after_cursor, to persist once the page is stored.
-        Sideloaded requesters and organisations come as "user"/"organization" records.
+        Sideloaded requesters and organisations come as "user"/"organization" records; metric
+        sets stay nested in their tickets.
         """
         params: dict[str, Any] = {"per_page": self.page_size}
         if self.include:
@@ -180,8 +184,13 @@ class ZendeskConnector:
     def get_tickets(self, ids: Sequence[str]) -> list[SourceRecord]:
         """Current state of the given tickets (GET show_many, 100 ids a call); unknown ids left out."""
         found: list[SourceRecord] = []
+        # A re-read ticket must carry its metric set as the exported one did, or its first reply
+        # would look missing; its people and organisation are already stored.
+        extra = {"include": "metric_sets"} if "metric_sets" in self.include else {}
         for chunk in batched(list(ids), BULK_SIZE):
-            body = self._get("/tickets/show_many.json", {"ids": ",".join(str(i) for i in chunk)})
+            body = self._get(
+                "/tickets/show_many.json", {"ids": ",".join(str(i) for i in chunk), **extra}
+            )
             found += [_record("ticket", t) for t in body.get("tickets") or []]
         return found
 

@@ -93,7 +93,11 @@ def test_first_read_starts_from_epoch_and_follows_after_cursor_page_by_page(zd):
         EXPORT,
         match=[
             matchers.query_param_matcher(
-                {"start_time": "0", "per_page": "1000", "include": "users,organizations"}
+                {
+                    "start_time": "0",
+                    "per_page": "1000",
+                    "include": "users,organizations,metric_sets",
+                }
             )
         ],
         json={
@@ -108,7 +112,7 @@ def test_first_read_starts_from_epoch_and_follows_after_cursor_page_by_page(zd):
         EXPORT,
         match=[
             matchers.query_param_matcher(
-                {"cursor": "c1", "per_page": "1000", "include": "users,organizations"}
+                {"cursor": "c1", "per_page": "1000", "include": "users,organizations,metric_sets"}
             )
         ],
         json={"tickets": [{"id": 2}], "after_cursor": "c2", "end_of_stream": True},
@@ -129,7 +133,11 @@ def test_a_stored_cursor_is_sent_alone_and_kept_when_zendesk_returns_none(zd):
         EXPORT,
         match=[
             matchers.query_param_matcher(
-                {"cursor": "stored", "per_page": "1000", "include": "users,organizations"}
+                {
+                    "cursor": "stored",
+                    "per_page": "1000",
+                    "include": "users,organizations,metric_sets",
+                }
             )
         ],
         json={"tickets": [], "after_cursor": None, "end_of_stream": True},
@@ -148,7 +156,7 @@ def test_a_start_time_inside_the_last_minute_is_moved_back_out_of_it(zd):
                 {
                     "start_time": str(int(NOW) - 61),
                     "per_page": "1000",
-                    "include": "users,organizations",
+                    "include": "users,organizations,metric_sets",
                 }
             )
         ],
@@ -192,6 +200,45 @@ def test_show_many_asks_for_at_most_100_ids_a_call(zd):
     found = zd.get_tickets([str(n) for n in range(1, 251)])
     sizes = [len(c.request.params["ids"].split(",")) for c in responses.calls]
     assert sizes == [100, 100, 50] and len(found) == 3
+
+
+@responses.activate
+def test_exported_and_re_read_tickets_keep_their_metric_set_nested(zd):
+    metric_set = {"ticket_id": 1, "reply_time_in_minutes": {"calendar": 12, "business": 12}}
+    ticket = {"id": 1, "metric_set": metric_set}
+    responses.get(
+        EXPORT,
+        match=[
+            matchers.query_param_matcher(
+                {"include": "users,organizations,metric_sets"}, strict_match=False
+            )
+        ],
+        json={"tickets": [ticket], "after_cursor": "c", "end_of_stream": True},
+    )
+    responses.get(
+        f"{BASE}/tickets/show_many.json",
+        match=[matchers.query_param_matcher({"ids": "1", "include": "metric_sets"})],
+        json={"tickets": [ticket]},
+    )
+    [page] = zd.read_ticket_changes()
+    assert [(r.kind, r.data["metric_set"]) for r in page.records] == [("ticket", metric_set)]
+    assert [r.data["metric_set"] for r in zd.get_tickets(["1"])] == [metric_set]
+
+
+@responses.activate
+def test_without_the_metric_sets_sideload_show_many_asks_for_none():
+    plain = ZendeskConnector(
+        "https://acme.zendesk.com",
+        email="bot@acme.example",
+        api_token=TOKEN,
+        include=("users", "organizations"),
+    )
+    responses.get(
+        f"{BASE}/tickets/show_many.json",
+        match=[matchers.query_param_matcher({"ids": "1,2"})],
+        json={"tickets": [{"id": 1}, {"id": 2}]},
+    )
+    assert [r.id for r in plain.get_tickets(["1", "2"])] == ["1", "2"]
 
 
 @responses.activate
