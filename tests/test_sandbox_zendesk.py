@@ -121,6 +121,43 @@ def test_export_sideloads_users_and_organizations(sandbox, zd):
     assert body["end_of_stream"] is True and body["after_cursor"] and body["before_cursor"]
 
 
+def test_export_nests_each_tickets_metric_set_when_asked_for(sandbox):
+    sandbox.zendesk.put_metric_set(fixtures.metric_set(2, reply_minutes=45))
+    sandbox.zendesk.put_metric_set(fixtures.metric_set(3, reply_minutes=None))
+    url = f"{sandbox.urls['zendesk']}/api/v2/incremental/tickets/cursor.json"
+    auth = (f"{catalogue.ZENDESK_EMAIL}/token", catalogue.ZENDESK_API_TOKEN)
+    session = raw_session(sandbox)
+    asked = session.get(
+        url, params={"start_time": 0, "include": "users,organizations,metric_sets"}, auth=auth
+    ).json()
+    nested = {t["id"]: t.get("metric_set") for t in asked["tickets"]}
+    assert nested == {
+        1: None,
+        2: fixtures.metric_set(2, 45),
+        3: fixtures.metric_set(3, None),
+        4: None,
+        5: None,
+    }
+    assert "metric_set" not in asked["tickets"][0]  # a ticket without one gets none
+    assert "metric_sets" not in asked  # nested in the tickets, not a list beside them
+    assert asked["users"] and asked["organizations"]
+    plain = session.get(url, params={"start_time": 0}, auth=auth).json()
+    assert all("metric_set" not in t for t in plain["tickets"])
+
+
+def test_show_and_show_many_nest_metric_sets_when_asked_for(sandbox, zd):
+    sandbox.zendesk.put_metric_set(fixtures.metric_set(4, reply_minutes=15))
+    shown = {
+        t.id: t.to_dict().get("metric_set") for t in zd.tickets(ids=[1, 4], include=["metric_sets"])
+    }
+    assert shown == {1: None, 4: fixtures.metric_set(4, 15)}
+    assert ["metric_set" in t.to_dict() for t in zd.tickets(ids=[4])] == [False]
+    url = f"{sandbox.urls['zendesk']}/api/v2/tickets/4.json"
+    auth = (f"{catalogue.ZENDESK_EMAIL}/token", catalogue.ZENDESK_API_TOKEN)
+    one = raw_session(sandbox).get(url, params={"include": "metric_sets"}, auth=auth).json()
+    assert one["ticket"]["metric_set"]["reply_time_in_minutes"] == {"calendar": 15, "business": 15}
+
+
 # -- reads ----------------------------------------------------------------------------------
 def test_show_and_show_many_return_the_stored_tickets(sandbox, zd):
     assert zd.tickets(id=3).subject == "Ticket 3"
@@ -370,6 +407,7 @@ def test_incremental_quota_answers_429_with_retry_after_and_rate_limit_headers(s
 
 
 def test_state_round_trips_through_dump_and_load(sandbox, zd):
+    sandbox.zendesk.put_metric_set(fixtures.metric_set(1))
     wait_for_job(
         zd, zd.tickets.update([Ticket(id=1, comment=Comment(body="kept", public=False))]).id
     )
@@ -378,6 +416,23 @@ def test_state_round_trips_through_dump_and_load(sandbox, zd):
     sandbox.zendesk.advance_clock(61)  # ticket 1 changed within the export lag
     assert "kept" in [c.body for c in zd.tickets.comments(ticket=1)]
     assert len(list(zd.tickets.incremental(start_time=0))) == 5
+    assert [m["ticket_id"] for m in state["ticket_metrics"]] == [1]
+    [shown] = zd.tickets(ids=[1], include=["metric_sets"])
+    assert shown.to_dict()["metric_set"]["reply_time_in_minutes"]["calendar"] == 30
+
+
+def test_our_private_note_moves_latest_comment_added_at_but_counts_no_reply(sandbox, zd):
+    sandbox.zendesk.put_metric_set(fixtures.metric_set(1))
+    wait_for_job(
+        zd, zd.tickets.update([Ticket(id=1, comment=Comment(body="note", public=False))]).id
+    )
+    [shown] = zd.tickets(ids=[1], include=["metric_sets"])
+    metric_set = shown.to_dict()["metric_set"]
+    assert metric_set["latest_comment_added_at"] == shown.updated_at
+    assert (
+        metric_set["replies"] == 1
+        and metric_set["assignee_updated_at"] == (fixtures.metric_set(1)["assignee_updated_at"])
+    )
 
 
 def test_unknown_endpoint_is_a_404(sandbox):

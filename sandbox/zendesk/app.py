@@ -220,6 +220,11 @@ class ZendeskApp(VendorApp):
             }
             self.store.update_ticket(int(ticket_id), edit, BOT_USER_ID + 1)
 
+    def put_metric_set(self, metric_set: dict[str, Any]) -> None:
+        """Set a ticket's metric set (keyed by its ticket_id)."""
+        with self.state_lock:
+            self.store.metric_sets[int(metric_set["ticket_id"])] = copy.deepcopy(metric_set)
+
     def put_organization(self, organization: dict[str, Any], touch: bool = False) -> None:
         with self.state_lock:
             self.store.put_organization(copy.deepcopy(organization), touch)
@@ -247,6 +252,7 @@ class ZendeskApp(VendorApp):
             "organization_fields": [
                 store.organization_fields[i] for i in sorted(store.organization_fields)
             ],
+            "ticket_metrics": [store.metric_sets[i] for i in sorted(store.metric_sets)],
             "comments": {str(i): c for i, c in store.comments.items()},
             "clock_offset": self.clock.offset,
         }
@@ -257,6 +263,7 @@ class ZendeskApp(VendorApp):
             self.jobs = JobQueue(store, self.agent_edit)
             self._tickets.store = self._directory.store = store
             store.load_tickets(state.get("tickets", []))
+            store.load_metric_sets(state.get("ticket_metrics", []))
             for org in state.get("organizations", []):
                 store.put_organization(org)
             store.users = {int(u["id"]): u for u in state.get("users", [])}

@@ -84,7 +84,7 @@ def ticket_export_body(
     after = encode_cursor(page.after)
     before = encode_cursor(page.before, backward=True)
     body: dict[str, Any] = {
-        "tickets": [with_url(t, base_url, "tickets") for t in page.tickets],
+        "tickets": [ticket_json(store, t, base_url, include) for t in page.tickets],
         "after_url": f"{path}?{urlencode({'cursor': after, **extra})}",
         "after_cursor": after,
         "before_url": f"{path}?{urlencode({'cursor': before, **extra})}",
@@ -95,10 +95,22 @@ def ticket_export_body(
     return body
 
 
+def ticket_json(
+    store: ZendeskStore, ticket: dict[str, Any], base_url: str, include: list[str]
+) -> dict[str, Any]:
+    """A ticket as the API shows it; `include=metric_sets` nests its metric set, if it has one."""
+    shown = with_url(ticket, base_url, "tickets")
+    if "metric_sets" in include:
+        metric_set = store.metric_sets.get(int(ticket["id"]))
+        if metric_set is not None:
+            shown["metric_set"] = metric_set
+    return shown
+
+
 def sideloads(
     store: ZendeskStore, base_url: str, tickets: list[dict[str, Any]], include: list[str]
 ) -> dict[str, Any]:
-    """The `include=users,organizations` sideloads of a ticket page."""
+    """The `include=users,organizations` sideloads of a ticket page (lists beside the tickets)."""
     loaded: dict[str, Any] = {}
     if "users" in include:
         ids = {t.get(k) for t in tickets for k in ("requester_id", "submitter_id", "assignee_id")}

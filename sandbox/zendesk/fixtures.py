@@ -72,6 +72,21 @@ def ticket(
     }
 
 
+def metric_set(ticket_id: int, reply_minutes: int | None = 30) -> dict[str, Any]:
+    """A ticket's metric set; `reply_minutes` None: no agent has replied yet."""
+    created = BASE_TS - 86_400
+    replied = reply_minutes is not None
+    return {
+        "id": 70_000 + ticket_id,
+        "ticket_id": ticket_id,
+        "created_at": zendesk_time(created),
+        "updated_at": zendesk_time(BASE_TS + ticket_id),
+        "replies": 1 if replied else 0,
+        "reply_time_in_minutes": {"calendar": reply_minutes, "business": reply_minutes},
+        "assignee_updated_at": zendesk_time(created + 60 * reply_minutes) if replied else None,
+    }
+
+
 def organization(index: int) -> dict[str, Any]:
     return {
         "id": ORG_IDS[index],

@@ -77,6 +77,9 @@ class ZendeskStore:
         self.tickets: dict[int, dict[str, Any]] = {}
         self._order: list[tuple[int, int]] = []  # sorted (generated_timestamp, id)
         self.comments: dict[int, list[dict[str, Any]]] = {}
+        # Ticket id -> its metric set (GET /api/v2/ticket_metrics shape), nested into tickets
+        # for include=metric_sets. Tickets without one get none.
+        self.metric_sets: dict[int, dict[str, Any]] = {}
         self.users: dict[int, dict[str, Any]] = {}
         self.organizations: dict[int, dict[str, Any]] = {}
         self.ticket_fields: dict[int, dict[str, Any]] = {}
@@ -102,6 +105,9 @@ class ZendeskStore:
                 ticket["generated_timestamp"] = int(stamp if stamp is not None else self.clock())
             self.tickets[int(ticket["id"])] = ticket
         self._order = sorted((int(t["generated_timestamp"]), i) for i, t in self.tickets.items())
+
+    def load_metric_sets(self, metric_sets: list[dict[str, Any]]) -> None:
+        self.metric_sets = {int(m["ticket_id"]): m for m in metric_sets}
 
     def load_comments(self, comments: dict[int, list[dict[str, Any]]]) -> None:
         self.comments = comments
@@ -222,6 +228,11 @@ class ZendeskStore:
             "metadata": {"system": {}, "custom": {}},
         }
         self.comments_of(ticket_id).append(record)
+        metric_set = self.metric_sets.get(ticket_id)
+        if metric_set is not None:
+            # Any comment moves latest_comment_added_at; only public agent replies count as
+            # replies, and ours are private notes.
+            metric_set["latest_comment_added_at"] = metric_set["updated_at"] = record["created_at"]
         return record
 
     def comments_of(self, ticket_id: int) -> list[dict[str, Any]]:

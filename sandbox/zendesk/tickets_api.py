@@ -53,7 +53,9 @@ class TicketsApi:
         ticket = self.store.tickets.get(int(request.params["id"]))
         if ticket is None:
             return not_found()
-        return ok({"ticket": exports.with_url(ticket, request.base_url, "tickets")})
+        return ok(
+            {"ticket": exports.ticket_json(self.store, ticket, request.base_url, includes(request))}
+        )
 
     # GET /api/v2/tickets/show_many.json?ids=
     def show_many(self, request: Request) -> Response:
@@ -62,8 +64,9 @@ class TicketsApi:
             return error(400, "InvalidValue", "ids must be a comma-separated list of numbers")
         if len(ids) > MAX_BULK:
             return _too_many()
+        include = includes(request)
         found = [
-            exports.with_url(self.store.tickets[i], request.base_url, "tickets")
+            exports.ticket_json(self.store, self.store.tickets[i], request.base_url, include)
             for i in ids
             if i in self.store.tickets
         ]
