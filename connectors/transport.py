@@ -22,12 +22,14 @@ from __future__ import annotations
 import email.utils
 import logging
 import re
+import ssl
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -106,6 +108,27 @@ def _path_shape(path: str) -> str:
     path = path.split("?", 1)[0]
     path = re.sub(r"/v\d+(\.\d+)?/", "/vXX/", path)
     return re.sub(r"/(\d+|[A-Z][A-Z0-9]+-\d+|[a-zA-Z0-9]{15,18})(?=/|\.json|$)", "/{id}", path)
+
+
+def _certificate_problem(error: BaseException) -> str | None:
+    """What the TLS library said about the server's certificate; None if it was not that."""
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current.verify_message or "certificate verify failed"
+        pending += [*current.args, getattr(current, "reason", None)]
+        pending += [current.__cause__, current.__context__]
+    return None
+
+
+def _host(request: requests.PreparedRequest) -> str:
+    parts = urlsplit(request.url or "")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:
@@ -219,12 +242,28 @@ class PolicyAdapter(HTTPAdapter):
             try:
                 response = super(PolicyAdapter, self).send(request, stream=stream, timeout=timeout, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as error:
+                untrusted = _certificate_problem(error)
+                if untrusted is not None:
+                    # Not transient: waiting does not make the configured CA trust the server.
+                    raise SystemUnavailable(
+                        f"{self.system}: the TLS certificate of {_host(request)} is not trusted "
+                        f"({untrusted}); set ca_bundle to the CA that signed it"
+                    ) from None
                 if method in READ_METHODS:
                     raise _Retry(None, f"{type(error).__name__}") from error
                 raise WriteOutcomeUnknown(
                     f"{self.system}: {method} {_path_shape(path)} got no answer ({type(error).__name__}); "
                     "the record is re-read and re-planned next run"
                 ) from error
+            except OSError as error:
+                if isinstance(error, requests.RequestException):
+                    raise
+                # requests' own check of the CA bundle path (ca_bundle, REQUESTS_CA_BUNDLE or
+                # CURL_CA_BUNDLE): a bad path is a setup problem, not a reason to crash.
+                raise SystemUnavailable(
+                    f"{self.system}: {error}; expected a readable PEM file of CA certificates "
+                    "(ca_bundle, or REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE)"
+                ) from None
             last_response[:] = [response]
             status = response.status_code
             if status in RETRY_ALWAYS:
