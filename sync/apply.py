@@ -4,7 +4,8 @@
 - CONFLICT (someone edited the ticket meanwhile): re-read the ticket; the next plan uses it.
 - RETRY (transient, or the outcome is unknown): nothing is remembered, so the next run plans
   the same change again against a fresh read; a note whose fate is unknown is looked for on
-  the ticket before it is sent again.
+  the ticket before it is sent again. Every write is marked in flight (and its note unknown)
+  before it is sent, so a run killed before the answer leaves the same trail.
 - REJECTED: remembered with the vendor's reason and this payload's hash; the same payload is
   not sent again, a different one (the wanted values changed) is.
 """
@@ -50,6 +51,9 @@ def apply_writes(
         connector = connectors.get(system)
         if connector is None:
             continue
+        with store.transaction():
+            for item in items:
+                _mark_in_flight(item, store, now)
         try:
             results = connector.apply([item.write for item in items])
         except (AuthError, RateLimited, SystemUnavailable) as error:
@@ -61,6 +65,16 @@ def apply_writes(
             for item, result in zip(items, results, strict=True):
                 _remember(item, result, store, run_id, now, report)
     return report
+
+
+def _mark_in_flight(item: PlannedWrite, store: StateStore, now: datetime) -> None:
+    """Written down before sending: a run killed before the answer leaves the outcome unknown,
+    so the next run reads the record (and looks for the note) instead of resending blindly."""
+    target, write = item.target, item.write
+    assert write is not None
+    store.mark_in_flight(target.system, target.record_id, now)
+    if write.note is not None and target.note_key:
+        store.set_note_state(target.system, target.ref, target.note_key, "unknown", now)
 
 
 def _remember(
@@ -89,8 +103,10 @@ def _remember(
             store.set_note_state(target.system, target.ref, target.note_key, "sent", now)
         _refresh_mirror(item, store)
         return
-    if write.note is not None and target.note_key and result.status is WriteStatus.RETRY:
-        store.set_note_state(target.system, target.ref, target.note_key, "unknown", now)
+    if write.note is not None and target.note_key:
+        # A refused update (conflict, rejection) added no note; an unknown outcome may have.
+        state = "unknown" if result.status is WriteStatus.RETRY else "not_sent"
+        store.set_note_state(target.system, target.ref, target.note_key, state, now)
     status = "rejected" if result.status is WriteStatus.REJECTED else result.status.value
     reason = result.reason or status
     if result.status is WriteStatus.REJECTED:

@@ -220,6 +220,14 @@ class StateStore:
     def clear_failure(self, system: str, record_id: str) -> None:
         self.db.execute("DELETE FROM failures WHERE system = ? AND record_id = ?", (system, record_id))
 
+    def mark_in_flight(self, system: str, record_id: str, now: datetime) -> None:
+        """A write about to be sent: until its answer is remembered, its outcome is unknown."""
+        self.db.execute(
+            "INSERT INTO failures VALUES (?, ?, 'retry', ?, 0, ?, ?) ON CONFLICT (system, record_id) DO UPDATE "
+            "SET status = 'retry', reason = excluded.reason",
+            (system, record_id, "sent; the run ended before the answer", now.isoformat(), now.isoformat()),
+        )
+
     # -- private notes (sent at most once per level change) ---------------------------------
     def note_state(self, system: str, record_id: str, note_key: str) -> str | None:
         row = self.db.execute(
@@ -245,7 +253,7 @@ class StateStore:
         return {ref: key for ref, key in rows}
 
     def notes(self) -> dict[tuple[str, str], str]:
-        """(ticket ref, note key) -> sent | unknown."""
+        """(ticket ref, note key) -> sent | unknown (may have landed) | not_sent (refused)."""
         return {(ref, key): state for ref, key, state in self.db.execute("SELECT record_id, note_key, state FROM notes")}
 
     # -- runs and the audit log --------------------------------------------------------------
