@@ -5,6 +5,11 @@ sandbox per record and field."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -209,3 +214,62 @@ def _only_differing(mine: tuple, theirs: tuple) -> dict:
             else:
                 shown[i] = y
     return shown
+
+
+# -- the CLI as cron runs it, in a process of its own --------------------------------------------
+REPO = Path(__file__).resolve().parent.parent
+
+
+def sync_command(world: World) -> list[str]:
+    return [sys.executable, str(REPO / "run_sync.py"), "sync", "--config", str(world.config_path),
+            "--now", world.now.isoformat()]  # fmt: skip
+
+
+def start_sync(world: World) -> subprocess.Popen:
+    """`run_sync.py sync` in its own process (the sandbox keeps serving from this one)."""
+    return subprocess.Popen(
+        sync_command(world), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+class KillSwitch:
+    """Counts the requests the sandbox handles and SIGKILLs a process right after handling the
+    N-th one, before its answer goes out: the vendor acted, the client never learns of it."""
+
+    def __init__(self, apps: dict[str, Any]):
+        self._lock = threading.Lock()
+        self._apps = apps
+        self.count = 0
+        self.endpoints: list[str] = []  # every request handled since the last arm(), in order
+        self._pid: int | None = None
+        self._at = 0
+        self.killed_after: str | None = None  # the endpoint of the N-th request
+        for app in apps.values():
+            app.traffic.record = self._counting(app.name, app.traffic.record)
+
+    def _counting(self, system: str, record: Any) -> Any:
+        def counted(endpoint: str, status: int) -> None:
+            record(endpoint, status)
+            with self._lock:
+                self.count += 1
+                self.endpoints.append(f"{system}.{endpoint}")
+                if self._pid is not None and self.count == self._at:
+                    os.kill(self._pid, signal.SIGKILL)
+                    self.killed_after, self._pid = self.endpoints[-1], None
+
+        return counted
+
+    def arm(self, pid: int | None, at: int = 0) -> None:
+        """Kill `pid` after the `at`-th request from now (None: only count)."""
+        with self._lock:
+            self.count, self.endpoints, self._pid, self._at, self.killed_after = (
+                0,
+                [],
+                pid,
+                at,
+                None,
+            )
+
+    def remove(self) -> None:
+        for app in self._apps.values():
+            del app.traffic.record  # back to the class's method
