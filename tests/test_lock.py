@@ -1,0 +1,111 @@
+"""One run at a time: a second cron invocation exits 4 at once, and a SIGKILLed holder leaves
+no lock behind (flock is released by the kernel), so the next cron run works."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sandbox.faults import Fault
+from sandbox.runner import Sandbox
+from sync.lock import LockHeld, RunLock
+from tests.fault_helpers import FAULT_SIZES, start_sync
+from tests.sync_world import World, write_world_data
+
+pytestmark = pytest.mark.integration
+
+HOLD_SECONDS = 8.0  # the first run waits this long for an answer: it holds the lock meanwhile
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory):
+    data = write_world_data(tmp_path_factory.mktemp("data"), **FAULT_SIZES)
+    with Sandbox(work_dir=tmp_path_factory.mktemp("tls"), quotas=False) as sandbox:
+        yield sandbox, data
+
+
+def wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_second_run_exits_4_at_once_and_a_killed_holder_leaves_no_lock(running, tmp_path: Path):
+    sandbox, data = running
+    world = World(sandbox, data, tmp_path)
+    slow = sandbox.salesforce.faults.add(Fault("query", "delay", delay_seconds=HOLD_SECONDS))
+    holder = start_sync(world)
+    try:
+        wait_for(lambda: slow.hits == 1)  # the holder is inside its run, waiting for Salesforce
+        requests_before = sum(sum(app.traffic.requests.values()) for app in sandbox.apps.values())
+
+        started = time.monotonic()
+        second = start_sync(world)
+        out, err = second.communicate(timeout=HOLD_SECONDS)
+        took = time.monotonic() - started
+        assert second.returncode == 4, f"{out}\n{err}"
+        lock_file = world.config.state.lock_file
+        assert (
+            err.strip()
+            == f"escalation-sync: another run holds the lock {lock_file} (pid {holder.pid}); exiting"
+        )
+        assert out == ""
+        assert took < HOLD_SECONDS / 2, (
+            "the second run waited for the lock instead of leaving at once"
+        )
+        assert (
+            sum(sum(app.traffic.requests.values()) for app in sandbox.apps.values())
+            == requests_before
+        )
+
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(timeout=10)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+    assert lock_file.exists(), "the killed run's lock file stays behind; flock makes it harmless"
+
+    after = start_sync(world)
+    out, err = after.communicate(timeout=120)
+    assert after.returncode == 0, f"{out}\n{err}"
+    assert out.startswith("escalation-sync: ok;")
+
+
+def test_lock_is_exclusive_and_released_on_exit(tmp_path: Path):
+    path = tmp_path / "state" / "escalation-sync.sqlite.lock"
+    with RunLock(path):
+        with pytest.raises(
+            LockHeld, match=rf"another run holds the lock {path} \(pid {os.getpid()}\)"
+        ):
+            RunLock(path).acquire()
+    with RunLock(path):  # released: taken again at once
+        pass
+
+
+def test_lock_of_a_killed_process_is_free_for_the_next_run(tmp_path: Path):
+    path = tmp_path / "escalation-sync.sqlite.lock"
+    code = f"from sync.lock import RunLock; import time; RunLock({str(path)!r}).acquire(); print('held', flush=True); time.sleep(60)"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockHeld):
+            RunLock(path).acquire()
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(timeout=10)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+    RunLock(path).acquire().release()
