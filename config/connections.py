@@ -8,16 +8,35 @@ CA is trusted through `ca_bundle`.
 from __future__ import annotations
 
 import re
+import ssl
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
 from config.base import EnvVarName, HttpsUrl, RelativeProblem, StrictModel, existing_file
 
 Seconds = Annotated[float, Field(gt=0, le=600)]
-CaBundle = Annotated[Path | None, BeforeValidator(existing_file)]
+
+
+def ca_bundle_file(value: Any, info: ValidationInfo) -> Path | None:
+    """An existing file that holds at least one CA certificate (PEM)."""
+    path = existing_file(value, info)
+    if path is not None:
+        # Checked here: a file TLS cannot use would otherwise surface, per request, as a
+        # handshake failure that looks like a network problem.
+        try:
+            ssl.create_default_context(cafile=str(path))
+        except (ssl.SSLError, OSError, ValueError) as error:
+            raise ValueError(
+                f"found no usable CA certificate in {path} ({error}); expected a PEM file "
+                "with the certificate of the CA that signed the server's certificate"
+            ) from None
+    return path
+
+
+CaBundle = Annotated[Path | None, BeforeValidator(ca_bundle_file)]
 
 
 class _Connection(StrictModel):

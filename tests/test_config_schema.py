@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import trustme
 from test_config_loader import MAIN, MATRIX, only, problems, write
 
 from config.errors import ConfigError
@@ -57,7 +58,7 @@ def test_missing_ca_bundle_file_is_an_error_and_relative_paths_use_the_config_fo
     )
     assert str(tmp_path / "certs" / "ca.pem") in problem.message
     (tmp_path / "certs").mkdir()
-    (tmp_path / "certs" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    trustme.CA().cert_pem.write_to_path(str(tmp_path / "certs" / "ca.pem"))
     config = load_config(tmp_path / "main.yaml")
     assert config.connections.zendesk.ca_bundle == tmp_path / "certs" / "ca.pem"
 
