@@ -28,10 +28,14 @@ def ca_bundle_file(value: Any, info: ValidationInfo) -> Path | None:
         # handshake failure that looks like a network problem.
         try:
             ssl.create_default_context(cafile=str(path))
-        except (ssl.SSLError, OSError, ValueError) as error:
+        except (ssl.SSLError, ValueError):
             raise ValueError(
-                f"found no usable CA certificate in {path} ({error}); expected a PEM file "
-                "with the certificate of the CA that signed the server's certificate"
+                f"found no CA certificate in {path}; expected a PEM file with the certificate "
+                "of the CA that signed the server's certificate"
+            ) from None
+        except OSError as error:
+            raise ValueError(
+                f"cannot read {path} ({error.strerror}); expected a readable file"
             ) from None
     return path
 
