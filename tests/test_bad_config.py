@@ -353,6 +353,13 @@ CASES = [
         "{dir}/certs/proxy-ca.pem; expected an existing file",
     ),
     case(
+        "ca-bundle-that-holds-no-certificate", "connections.yaml",
+        "    # ca_bundle: /etc/ssl/acme-proxy-ca.pem", "    ca_bundle: matrix.yaml",
+        "{file}:{at}: connections.salesforce.ca_bundle: found no CA certificate in "
+        "{dir}/matrix.yaml; expected a PEM file with the certificate of the CA that signed the "
+        "server's certificate",
+    ),
+    case(
         "tls-verification-switch", "connections.yaml",
         "    timeout_seconds: 60\n", "    timeout_seconds: 60\n    verify: false\n",
         "{file}:{line:verify: false}: connections.salesforce.verify: unknown key 'verify'; "
