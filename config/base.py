@@ -55,6 +55,9 @@ def resolve_path(value: str | None, info: ValidationInfo) -> Path | None:
     """A path from the config, relative to the main config file's folder."""
     if value is None:
         return None
+    if not isinstance(value, str | Path) or not str(value).strip():
+        # YAML turns `false` or `123` into other types; Path() would raise a TypeError.
+        raise ValueError(f"found {value!r}; expected a file path")
     path = Path(value).expanduser()
     base_dir = (info.context or {}).get("base_dir")
     if not path.is_absolute() and base_dir is not None:
