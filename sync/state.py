@@ -68,6 +68,12 @@ class StateStore:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             os.close(fd)
             os.chmod(self.path, 0o600)
+            # SQLite creates -wal/-shm with the file's mode, but reuses ones left by a crash
+            # or a copy as they are; they hold the same data.
+            for suffix in ("-wal", "-shm", "-journal"):
+                leftover = self.path.with_name(self.path.name + suffix)
+                if leftover.exists():
+                    os.chmod(leftover, 0o600)
         self.db = sqlite3.connect(str(path), isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
