@@ -103,6 +103,7 @@ class SyncRun:
     def execute(self) -> RunResult:
         result = self.result
         result.pull = Puller(self.config, self.store, self.connectors, self.now).run()
+        self._read_unknown_again()
         result.evaluation = self._evaluate()
         if result.pull.never_read:
             # Levels worked out without the accounts (a first run that could not reach them)
@@ -216,20 +217,38 @@ class SyncRun:
             self.store.set_note_state(target.system, target.ref, target.note_key, "sent", self.now)
         return found
 
+    def _read_unknown_again(self) -> None:
+        """Zendesk tickets whose last write has an unknown outcome are read now, by id: the
+        export leaves out the last minute, so a run soon after would plan against the values
+        from before that write and send the ones already there a second time."""
+        zendesk = self.connectors.get("zendesk")
+        if zendesk is None or "zendesk" in self.result.pull.unreachable:
+            return
+        failures = self.store.failures()
+        ids = [record_id for (system, record_id), f in failures.items() if system == "zendesk" and f["status"] == "retry"]
+        if ids:
+            self._read_tickets_again(zendesk, ids)
+
+    def _read_tickets_again(self, zendesk: Any, ids: list[str]) -> bool:
+        """Store the current state of these Zendesk tickets in the mirror; False if unreadable."""
+        try:
+            records = zendesk.get_tickets(ids)
+        except ConnectorError as error:
+            log.warning("zendesk: re-reading %d tickets failed: %s", len(ids), error)
+            return False
+        puller = Puller(self.config, self.store, {}, self.now)
+        puller.load_zendesk_related()  # without them the re-read tickets lose their account
+        with self.store.transaction():
+            puller.store_tickets(records)
+        return True
+
     def _replan_conflicts(self) -> None:
         """Tickets a person edited while we planned: read them again, plan, write once more."""
         result = self.result
         ids = [ref.split(":", 1)[1] for ref in result.apply.conflicts if ref.startswith("zendesk:")]
         zendesk = self.connectors["zendesk"]
-        try:
-            records = zendesk.get_tickets(ids)
-        except ConnectorError as error:
-            log.warning("zendesk: re-reading %d conflicting tickets failed: %s", len(ids), error)
+        if not self._read_tickets_again(zendesk, ids):
             return
-        puller = Puller(self.config, self.store, {}, self.now)
-        puller.load_zendesk_related()  # without them the re-read tickets lose their account
-        with self.store.transaction():
-            puller.store_tickets(records)
         evaluation = self._evaluate()
         second = self._plan(evaluation, only_refs={f"zendesk:{i}" for i in ids})
         again = apply_writes(second, {"zendesk": zendesk}, self.store, result.run_id, self.now)
