@@ -11,7 +11,7 @@ from config.base import StrictModel, resolve_path
 
 
 def _config_relative(value: object, info: ValidationInfo) -> object:
-    return resolve_path(value, info) if isinstance(value, str) else value
+    return resolve_path(value, info) if value is not None else value  # type: ignore[arg-type]
 
 
 ConfigPath = Annotated[Path, BeforeValidator(_config_relative)]
