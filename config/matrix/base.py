@@ -60,8 +60,12 @@ class _Declared:
 
 
 def _names(raw: Any) -> tuple[str, ...] | None:
-    """The declared names when the raw value is a list of strings; None means: do not check."""
-    if isinstance(raw, list | tuple) and all(isinstance(name, str) for name in raw):
+    """The declared names when the raw value is a list of strings; None means: do not check.
+
+    An empty list is reported at its own key; checking every reference against it would
+    only repeat that problem once per trigger and rule.
+    """
+    if isinstance(raw, list | tuple) and raw and all(isinstance(name, str) for name in raw):
         return tuple(raw)
     return None
 
