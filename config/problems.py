@@ -108,9 +108,16 @@ _PYTHON_WORDS = re.compile(
 )
 
 
+_TOO_SHORT = re.compile(r"\w+ should have at least (\d+) items? after validation, not \d+")
+
+
 def _expected(msg: str) -> str:
     text = msg.removeprefix("Input should be ").removeprefix("Value error, ")
     # Say it in YAML's words: a list, a mapping of keys; not Python's types or class names.
+    text = _TOO_SHORT.sub(
+        lambda m: f"at least {m.group(1)} entr{'y' if m.group(1) == '1' else 'ies'}", text
+    )
+    text = text.replace("Input is not a valid path for <class 'pathlib.Path'>", "a file path")
     return _PYTHON_WORDS.sub(lambda m: "a list" if m.group(1) else "a mapping of keys", text)
 
 
