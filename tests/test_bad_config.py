@@ -360,6 +360,26 @@ CASES = [
         "server's certificate",
     ),
     case(
+        "ca-bundle-given-a-boolean", "connections.yaml",
+        "    # ca_bundle: /etc/ssl/acme-proxy-ca.pem", "    ca_bundle: false",
+        "{file}:{at}: connections.salesforce.ca_bundle: found False; expected a file path",
+    ),
+    case(
+        "state-path-given-a-number", "escalation-sync.yaml",
+        "  path: state/state.sqlite", "  path: 123",
+        "{file}:{at}: state.path: found 123; expected a file path",
+    ),
+    case(
+        "no-levels", "matrix.yaml",
+        "  levels: [none, informational, advisory, action-needed, executive-review]", "  levels: []",
+        "{file}:{at}: matrix.levels: found []; expected at least 1 entry",
+    ),
+    case(
+        "empty-sections", "escalation-sync.yaml", "\nsync:\n", "\nsync:\n  zendesk: ~\n  jira: null\n",
+        "{file}:{line:  zendesk: ~}: sync.zendesk: found None; expected a mapping of keys",
+        "{file}:{line:  jira: null}: sync.jira: found None; expected a mapping of keys",
+    ),
+    case(
         "tls-verification-switch", "connections.yaml",
         "    timeout_seconds: 60\n", "    timeout_seconds: 60\n    verify: false\n",
         "{file}:{line:verify: false}: connections.salesforce.verify: unknown key 'verify'; "
