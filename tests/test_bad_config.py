@@ -41,6 +41,10 @@ ROUTING_RULE_NONE = (
     "    - {level: [none, informational], role: technical, primary: support-tier1, "
     "backup: support-tier2}\n"
 )
+FIRST_RUN = (
+    "    backfill: open_tickets     # the first run reads every open ticket ...\n"
+    "    lookback_days: 365         # ... updated within the last year"
+)
 ROUTING_SECTION = re.search(
     r"^  routing:\n.*?(?=\n  # People away)",
     (EXAMPLE / "matrix.yaml").read_text(encoding="utf-8"),
@@ -375,9 +379,8 @@ CASES = [
         "{file}:{at}: matrix.levels: found []; expected at least 1 entry",
     ),
     case(
-        "empty-sections", "escalation-sync.yaml", "\nsync:\n", "\nsync:\n  zendesk: ~\n  jira: null\n",
-        "{file}:{line:  zendesk: ~}: sync.zendesk: found None; expected a mapping of keys",
-        "{file}:{line:  jira: null}: sync.jira: found None; expected a mapping of keys",
+        "empty-section", "escalation-sync.yaml", FIRST_RUN, "    # (the defaults)",
+        "{file}:{line:  first_run:}: sync.first_run: found None; expected a mapping of keys",
     ),
     case(
         "tls-verification-switch", "connections.yaml",
