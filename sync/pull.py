@@ -29,7 +29,7 @@ class PullReport:
     records: dict[str, int] = field(default_factory=dict)  # stream -> records stored
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (record ref, reason)
     unreachable: dict[str, str] = field(default_factory=dict)  # system -> why it could not be read
-    # Unreachable, never read before, and needed by every decision: the run writes nothing.
+    # Unreachable, and never read before: decisions lack its data (see SyncRun.execute).
     never_read: list[str] = field(default_factory=list)
     issues: list[RecordIssue] = field(default_factory=list)  # values left empty, with reasons
 
@@ -61,9 +61,8 @@ def merge_paused(
 class Puller:
     """Runs every configured stream; the connectors come from the caller."""
 
-    # Accounts feed every decision (tier, ARR, renewal, health, calendar, owner): without them
-    # every ticket would be judged as an unknown customer's. No cursor: the mirror never held them.
-    NEEDED_BY_EVERY_DECISION = {"salesforce": "salesforce.accounts"}
+    # The stream holding each system's records: no cursor yet means the mirror never held them.
+    RECORD_STREAMS = {"salesforce": "salesforce.accounts", "zendesk": "zendesk.tickets", "jira": "jira.issues"}
 
     def __init__(self, config: Config, store: StateStore, connectors: dict[str, Any], now: datetime):
         self.config = config
@@ -84,8 +83,7 @@ class Puller:
         ):
             if system not in self.connectors:
                 continue
-            needed = self.NEEDED_BY_EVERY_DECISION.get(system)
-            never_read = needed is not None and self.store.cursor(needed) is None
+            never_read = self.store.cursor(self.RECORD_STREAMS[system]) is None
             try:
                 pull(self.connectors[system])
             except (AuthError, SystemUnavailable, RateLimited) as error:

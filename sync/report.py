@@ -40,8 +40,10 @@ def summary_line(result: RunResult) -> str:
             parts.append(f"{s[key]} {label}")
     if s["unreachable"]:
         parts.append("unreachable: " + ", ".join(s["unreachable"]))
-    if s.get("writes_held_until_read"):
-        parts.append("nothing written until " + ", ".join(s["writes_held_until_read"]) + " has been read once")
+    never_read = s.get("never_read") or []
+    if never_read:
+        held = "nothing written" if "salesforce" in never_read else "private notes wait"
+        parts.append(f"{held} until {', '.join(never_read)} has been read once")
     transport = s.get("transport", {})
     retried = {system: t for system, t in sorted(transport.items()) if t.get("retries")}
     if retried:

@@ -29,6 +29,7 @@ from sync.wanted import Planner, Target
 log = logging.getLogger("escalation_sync.run")
 
 EXIT_OK, EXIT_RECORDS_FAILED, EXIT_UNREACHABLE = 0, 1, 3
+ACCOUNT_SOURCE = "salesforce"  # accounts feed every decision: tier, ARR, renewal, health, owner
 
 
 @dataclass
@@ -80,7 +81,7 @@ class RunResult:
             "retry": len(self.apply.retry),
             "conflicts": len(self.apply.conflicts),
             "unreachable": sorted(self.unreachable),
-            "writes_held_until_read": list(self.pull.never_read),
+            "never_read": sorted(self.pull.never_read),
             "transport": self.transport,
         }
 
@@ -105,12 +106,18 @@ class SyncRun:
         result.pull = Puller(self.config, self.store, self.connectors, self.now).run()
         self._read_unknown_again()
         result.evaluation = self._evaluate()
-        if result.pull.never_read:
+        never_read = result.pull.never_read
+        if ACCOUNT_SOURCE in never_read:
             # Levels worked out without the accounts (a first run that could not reach them)
             # would be written, announced in private notes and corrected a run later, with a
             # second note. Nothing is planned or remembered until the accounts have been read.
-            log.error("no writes this run: %s not read yet", ", ".join(result.pull.never_read))
+            log.error("no writes this run: %s not read yet", ACCOUNT_SOURCE)
         else:
+            # Without a system never read yet (say, Jira's linked severities) some levels may
+            # change once it is: fields are written and corrected then, but a private note
+            # would announce the passing level. Notes and engine states wait for that read.
+            if never_read:
+                log.warning("private notes wait until %s has been read once", ", ".join(never_read))
             self._plan_and_apply()
         result.transport = transport_stats(self.connectors)
         self.store.end_run(result.run_id, self.now, result.exit_code, result.summary())
@@ -125,7 +132,8 @@ class SyncRun:
             result.apply = apply_writes(result.planned, reachable, self.store, result.run_id, self.now)
             if result.apply.conflicts and "zendesk" in reachable:
                 self._replan_conflicts()
-            self._remember_decisions(result.evaluation.decisions, result.evaluation)
+            if not result.pull.never_read:
+                self._remember_decisions(result.evaluation.decisions, result.evaluation)
 
     # -- steps ------------------------------------------------------------------------------
     def _evaluate(self) -> Evaluation:
@@ -155,7 +163,7 @@ class SyncRun:
         planned = []
         for target in targets:
             key = (target.system, target.record_id)
-            note_there = self._note_already_there(target, notes)
+            note_there = bool(self.result.pull.never_read) or self._note_already_there(target, notes)
             item = plan_target(target, written.get(key, {}), overrides.get(key, {}), self.rank, expire, note_there)
             item = self._unless_rejected_before(item, failures.get(key))
             self._note_field_outcomes(target, item, written.get(key, {}))
