@@ -485,3 +485,49 @@ def test_sync_command_prints_each_rejected_record_with_the_vendors_words(
         out[-1],
     ]
     assert "1 still rejected" in out[-1]
+
+
+# -- a read that fails half-way ---------------------------------------------------------------
+SMALL_PAGES = "sync:\n  zendesk:\n    page_size: 25\n  jira:\n    page_size: 4\n"
+
+
+def fail_from_second_page(app, endpoint: str) -> None:
+    """Once the first page of `endpoint` has been served, every later request to it gets 500."""
+    record = app.traffic.record
+
+    def record_then_fail(name: str, status_code: int) -> None:
+        record(name, status_code)
+        if name == endpoint and status_code == 200 and not app.faults.pending():
+            app.faults.add(Fault(endpoint, "status", times=-1, status=500))
+
+    app.traffic.record = record_then_fail
+
+
+@pytest.mark.parametrize(
+    ("system", "endpoint", "stream"),
+    [("zendesk", "incremental_tickets", "zendesk.tickets"), ("jira", "search_jql", "jira.issues")],
+)
+def test_a_read_failing_after_its_first_page_keeps_that_page_and_its_cursor_only(
+    system: str, endpoint: str, stream: str, running, reference: dict, tmp_path: Path
+):
+    sandbox, data = running
+    world = World(sandbox, data, tmp_path, extra_config=SMALL_PAGES)
+    app = sandbox.apps[system]
+    fail_from_second_page(app, endpoint)
+    try:
+        faulty = world.run(policy=fast_policy(FakeSleep()))
+    finally:
+        del app.traffic.record
+    assert faulty.exit_code == 3 and faulty.summary()["unreachable"] == [system]
+    first_page = faulty.pull.records[stream]
+    store = world.store()
+    try:
+        assert store.cursor(stream) is not None, "the first page's cursor is stored with it"
+        assert len([t for t in store.tickets() if t.system == system]) == first_page
+    finally:
+        store.close()
+    assert 0 < first_page < len(reference[system])
+
+    sandbox.clear_faults()
+    converge(world, settle_first=False)
+    assert_fault_free_state(reference, world)
