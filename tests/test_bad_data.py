@@ -63,8 +63,8 @@ def skipped(result: RunResult) -> dict[str, str]:
 def assert_run_went_on(world: World, result: RunResult) -> None:
     """The good records were evaluated and written; nothing failed or was unreachable."""
     assert result.exit_code == 0, result.summary()
-    assert result.apply.results.get(("zendesk", "ok"), 0) > 50
-    assert result.apply.results.get(("salesforce", "ok"), 0) > 50
+    assert result.apply.results.get(("zendesk", "ok"), 0) > 10
+    assert result.apply.results.get(("salesforce", "ok"), 0) > 10
     assert world.writes()["zendesk"] > 0
 
 
