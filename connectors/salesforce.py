@@ -229,22 +229,35 @@ class SalesforceConnector:
         raise AssertionError("unreachable")
 
     # -- reads --------------------------------------------------------------------------------
-    def read_account_changes(self, cursor: str | None, fields: Sequence[str]) -> Iterator[Page]:
+    def read_account_changes(
+        self, cursor: str | None, fields: Sequence[str], where: str | None = None
+    ) -> Iterator[Page]:
         """Accounts changed since `cursor` (a SystemModstamp; None: every account)."""
-        return self.read_changes("Account", "account", cursor, fields)
+        return self.read_changes("Account", "account", cursor, fields, where)
 
     def read_changes(
-        self, object_name: str, kind: str, cursor: str | None, fields: Sequence[str]
+        self,
+        object_name: str,
+        kind: str,
+        cursor: str | None,
+        fields: Sequence[str],
+        where: str | None = None,
     ) -> Iterator[Page]:
         """Records of `object_name` changed since `cursor`, oldest first, one Page per batch.
 
         Each page's cursor is the newest SystemModstamp read so far: persist it once the page
         is stored. The boundary second is read again next time (see the module docstring).
+        `where` is the config's own SOQL condition (e.g. "Type = 'Customer'"), ANDed in
+        parentheses; it comes from the ops team's config, never from record data.
         """
         names = field_list(fields, ("Id", "SystemModstamp"))
         soql = f"SELECT {', '.join(names)} FROM {_checked_name(object_name)}"
+        conditions = [f"({where})"] if where else []
         if cursor:
-            soql += f" WHERE SystemModstamp >= {soql_datetime(parse_datetime(cursor), whole_second=True)}"
+            stamp = soql_datetime(parse_datetime(cursor), whole_second=True)
+            conditions.append(f"SystemModstamp >= {stamp}")
+        if conditions:
+            soql += " WHERE " + " AND ".join(conditions)
         soql += " ORDER BY SystemModstamp, Id"
         newest = cursor
         for records, done in self._query_batches(soql):

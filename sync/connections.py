@@ -19,17 +19,18 @@ def salesforce_account_fields(config: Config) -> list[str]:
 
 
 class _SalesforceAccounts:
-    """Gives the Salesforce connector the field list the mapping needs, once."""
+    """Gives the Salesforce connector the fields and the account filter the mapping names."""
 
-    def __init__(self, connector: Any, fields: list[str]):
+    def __init__(self, connector: Any, fields: list[str], where: str | None):
         self.connector = connector
         self.fields = fields
+        self.where = where
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.connector, name)
 
     def read_account_changes(self, cursor: str | None) -> Iterator[Page]:
-        return self.connector.read_account_changes(cursor, self.fields)
+        return self.connector.read_account_changes(cursor, self.fields, self.where)
 
 
 def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[str, Any]:
@@ -52,5 +53,7 @@ def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[
 
         salesforce = salesforce_connector(config.connections.salesforce, config.secret, policy)
         salesforce.batch_size = config.sync.salesforce.query_batch_size
-        connectors["salesforce"] = _SalesforceAccounts(salesforce, salesforce_account_fields(config))
+        connectors["salesforce"] = _SalesforceAccounts(
+            salesforce, salesforce_account_fields(config), config.mapping.salesforce.where
+        )
     return connectors

@@ -161,3 +161,14 @@ def test_pacer_keeps_under_a_per_minute_rule_without_429s(sandbox):
     statuses = sandbox.salesforce.traffic.snapshot()["statuses"]
     assert not [key for key in statuses if key.endswith(" 429")]
     assert sf.adapter.stats.throttled == 0
+
+
+def test_account_filter_from_the_config_limits_the_incremental_read(sandbox):
+    from sync.connections import _SalesforceAccounts
+
+    app = sandbox.salesforce
+    first = app.put_record("Account", {"Name": "Keep Ltd", "Tier__c": "strategic"})
+    app.put_record("Account", {"Name": "Drop Ltd", "Tier__c": "standard"})
+    accounts = _SalesforceAccounts(connector(sandbox), ["Name", "Tier__c"], "Tier__c = 'strategic'")
+    ids = [r.id for page in accounts.read_account_changes(None) for r in page.records]
+    assert ids == [first]
