@@ -1,6 +1,7 @@
 """`make demo`: the sandbox with generated data, a real sync against it, and what it wrote.
 
-1. generate a data set into demo-data/ (once; later runs reuse it),
+1. generate a data set into demo-data/ (later runs reuse it for a day: its times are relative
+   to when it was made, so an older one shows every open ticket as neglected),
 2. start the three APIs on 127.0.0.1 over TLS (in this process, on threads),
 3. run `run_sync.py sync` as a separate process, exactly as cron would,
 4. read the escalated tickets back from the sandbox's Zendesk with zenpy and show them,
@@ -10,9 +11,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sandbox import catalogue
@@ -22,18 +25,42 @@ from sandbox.sandbox_config import ENVIRONMENT, write_sandbox_config
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo-data"
 DATA = DEMO / "data"
-SIZES = {"accounts": 300, "tickets": 3000, "jira_issues": 300, "seed": 7}
+# About one ticket per account a month (the bigger customers several): with many more, the
+# example matrix's "6 tickets in 30 days" rule escalates most tickets of the bigger customers.
+SIZES = {"accounts": 1000, "tickets": 3000, "jira_issues": 300, "seed": 7}
+ESCALATED_FROM = "action-needed"  # the levels from here up ask someone to act
+STAMP = DATA / "demo-sizes.json"  # the sizes the data set was made with
+MAX_DATA_AGE_SECONDS = 86_400
+
+
+def _why_generate() -> str | None:
+    """Why the data set must be made (again), or None to reuse it."""
+    zendesk = DATA / "zendesk.json"
+    if not zendesk.exists():
+        return "no data set yet"
+    if time.time() - zendesk.stat().st_mtime > MAX_DATA_AGE_SECONDS:
+        return "the data set is over a day old"
+    try:
+        made_with = json.loads(STAMP.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        made_with = None
+    if made_with != SIZES:
+        return "the data set was made with other sizes or an older generator"
+    return None
 
 
 def _generate() -> None:
-    if (DATA / "zendesk.json").exists():
+    reason = _why_generate()
+    if reason is None:
         return
+    print(f"generating demo data ({reason})", flush=True)
     subprocess.run(
         [sys.executable, str(ROOT / "run_sync.py"), "sandbox", "generate", "--out", str(DATA),
          "--accounts", str(SIZES["accounts"]), "--tickets", str(SIZES["tickets"]),
          "--jira-issues", str(SIZES["jira_issues"]), "--seed", str(SIZES["seed"])],
         check=True,
     )
+    STAMP.write_text(json.dumps(SIZES), encoding="utf-8")
 
 
 def _sync(config: Path, label: str) -> int:
@@ -52,6 +79,7 @@ def _escalated_table(sandbox: Sandbox, state: Path) -> None:
 
     store = StateStore(state)
     ids = sorted(int(record_id) for system, record_id in store.written() if system == "zendesk")
+    levels = [prior["level"] for ref, prior in store.prior_states().items() if ref.startswith("zendesk:")]
     store.close()
     # The connectors' session: it keeps the sandbox CA even where REQUESTS_CA_BUNDLE is set.
     session, _ = make_session("zendesk", str(sandbox.ca_path))
@@ -59,6 +87,10 @@ def _escalated_table(sandbox: Sandbox, state: Path) -> None:
     zendesk = Zenpy(subdomain=subdomain, domain=domain, email=catalogue.ZENDESK_EMAIL,
                     token=catalogue.ZENDESK_API_TOKEN, session=session)
     rank = {level: i for i, level in enumerate(catalogue.LEVELS)}
+    escalated = sum(1 for level in levels if rank.get(level, 0) >= rank[ESCALATED_FROM])
+    print(f"\nLevels of the {len(levels)} open Zendesk tickets: "
+          + ", ".join(f"{level} {levels.count(level)}" for level in catalogue.LEVELS))
+    print(f"Escalated ({ESCALATED_FROM} or higher): {escalated} ({escalated / max(1, len(levels)):.0%})")
     rows = []
     for start in range(0, len(ids), 100):
         for ticket in zendesk.tickets(ids=ids[start : start + 100]):
@@ -67,7 +99,7 @@ def _escalated_table(sandbox: Sandbox, state: Path) -> None:
             rows.append((rank.get(level, 0), ticket.id, level, fields.get(catalogue.ZD_FIELD_OWNER),
                          fields.get(catalogue.ZD_FIELD_SLA_DUE), fields.get(catalogue.ZD_FIELD_REASON) or ""))
     rows.sort(key=lambda row: (-row[0], row[1]))
-    print(f"\nEscalated tickets read back from the sandbox's Zendesk ({len(rows)}; the 20 highest):")
+    print(f"\nTickets the sync wrote to, read back from the sandbox's Zendesk ({len(rows)}; the 20 highest):")
     print(f"{'ticket':>7}  {'level':<17} {'owner':<28} {'SLA next due':<21} reasons")
     for _, ticket_id, level, owner, due, reason in rows[:20]:
         print(f"{ticket_id:>7}  {level:<17} {(owner or '-')[:28]:<28} {(due or '-'):<21} {reason[:70]}")

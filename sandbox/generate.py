@@ -92,6 +92,7 @@ def _generate(
         "users": people.users,
         "ticket_fields": ticket_fields(anchor_ts),
         "organization_fields": organization_fields(anchor_ts),
+        "ticket_metrics": ticket_set.metric_sets,
     }
     return {"zendesk": zendesk, "jira": jira_set.dataset, "salesforce": salesforce_dataset(world)}
 

@@ -68,6 +68,7 @@ FIELD_OPTIONS = {
     JIRA_FIELD_TIER: (10500, (*TIERS, "unknown")),  # tickets matching no account
 }
 LINKED_RATE = 0.75
+RESOLVED = ("solved", "closed")
 ESCALATION_LABEL_RATE = 0.4  # of linked issues
 SPACED_LINK_RATE = 0.02
 UNICODE_SUMMARY_RATE = 0.03
@@ -98,6 +99,10 @@ def build_jira(rng: random.Random, count: int, tickets: TicketSet, anchor_ts: in
     )
     spaced = sample_indices(rng, count, SPACED_LINK_RATE)
     pool = tickets.linkable or list(range(len(tickets.tickets)))
+    # Engineering work still open is linked to tickets still open, finished work to solved
+    # ones; either pool falls back to the whole pool when empty.
+    unresolved = [p for p in pool if tickets.tickets[p]["status"] not in RESOLVED] or pool
+    resolved = [p for p in pool if tickets.tickets[p]["status"] in RESOLVED] or pool
     next_number = [0] * len(JIRA_PROJECTS)
     issues: list[dict[str, Any]] = []
     links: dict[int, list[str]] = {}
@@ -105,7 +110,9 @@ def build_jira(rng: random.Random, count: int, tickets: TicketSet, anchor_ts: in
         project_id, project_key, project_name = JIRA_PROJECTS[projects[position]]
         next_number[projects[position]] += 1
         key = f"{project_key}-{next_number[projects[position]]}"
-        linked = _pick_tickets(rng, pool) if pool and rng.random() < LINKED_RATE else []
+        done = statuses[position][2] == "done"
+        from_pool = resolved if done else unresolved
+        linked = _pick_tickets(rng, from_pool) if pool and rng.random() < LINKED_RATE else []
         for ticket_position in linked:
             links.setdefault(ticket_position, []).append(key)
         if linked:

@@ -1,4 +1,5 @@
-"""Zendesk tickets, as GET /api/v2/tickets/{id} returns them (plus generated_timestamp).
+"""Zendesk tickets, as GET /api/v2/tickets/{id} returns them (plus generated_timestamp), and
+their metric sets (generate_timeline.py decides each ticket's status and times).
 
 Per-ticket choices are drawn in bulk with `random.choices` where possible: this loop runs
 100k times for the scale benchmark. Dirty data decided here: tickets with no organisation
@@ -23,7 +24,7 @@ from sandbox.catalogue import (
     ZD_FIELD_REASON,
     ZD_FIELD_SLA_DUE,
 )
-from sandbox.generate_companies import DAY, World
+from sandbox.generate_companies import World
 from sandbox.generate_text import (
     INJECTION_SUBJECTS,
     UNICODE_SUBJECTS,
@@ -31,6 +32,7 @@ from sandbox.generate_text import (
     long_subject,
     subject,
 )
+from sandbox.generate_timeline import build_timeline, metric_set
 from sandbox.generate_values import (
     ZENDESK_BASE_URL,
     ZENDESK_TICKET_ID_START,
@@ -40,20 +42,20 @@ from sandbox.generate_values import (
 )
 from sandbox.generate_zendesk import People, Person
 
-STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
-STATUS_WEIGHTS = (8, 30, 12, 5, 25, 20)
 PRIORITIES = ("urgent", "high", "normal", "low", None)
 PRIORITY_WEIGHTS = (5, 20, 50, 15, 10)
 TYPES = ("incident", "problem", "question", "task", None)
 TYPE_WEIGHTS = (35, 5, 35, 5, 20)
 TICKET_CATEGORIES = (*CATEGORIES, None)
+# Most tickets are questions and defects; outages, contract disputes and privacy incidents
+# (which the example matrix escalates on sight) are rare.
 CATEGORY_WEIGHTS = {
-    "outage": 10,
-    "defect": 30,
-    "contract": 12,
-    "privacy": 6,
-    "question": 32,
-    None: 10,
+    "outage": 4,
+    "defect": 34,
+    "contract": 4,
+    "privacy": 2,
+    "question": 44,
+    None: 12,
 }
 CHANNELS = ("email", "web", "api", "chat")
 CHANNEL_WEIGHTS = (50, 30, 10, 10)
@@ -82,8 +84,6 @@ INJECTION_SUBJECT_RATE = 0.01
 LONG_SUBJECT_RATE = 0.002
 ACCOUNT_FIELD_RATE = 0.25  # tickets where an agent filled in the Salesforce account id
 SHORT_ACCOUNT_ID_RATE = 0.04  # of those, pasted as the 15-character id
-CLOSE_AFTER_SOLVED = 4 * DAY
-LATEST_UPDATE_MARGIN = 120  # incremental export hides the last minute; stay clear of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +91,7 @@ class TicketSet:
     tickets: list[dict[str, Any]]
     created_ts: list[int]  # parallel to tickets
     linkable: list[int]  # positions of tickets engineering would open an issue for
+    metric_sets: list[dict[str, Any]]  # one per ticket, in ticket order
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,7 @@ def build_tickets(
 ) -> TicketSet:
     """`count` tickets spread over the organisations, bigger customers getting more."""
     requesters = _requesters(rng, world, people, count)
-    statuses = rng.choices(STATUSES, weights=STATUS_WEIGHTS, k=count)
+    tiers = _tiers(world)
     priorities = rng.choices(PRIORITIES, weights=PRIORITY_WEIGHTS, k=count)
     types = rng.choices(TYPES, weights=TYPE_WEIGHTS, k=count)
     categories = rng.choices(TICKET_CATEGORIES, weights=tuple(CATEGORY_WEIGHTS.values()), k=count)
@@ -114,15 +115,14 @@ def build_tickets(
 
     tickets: list[dict[str, Any]] = []
     created: list[int] = []
+    metric_sets: list[dict[str, Any]] = []
     for position in range(count):
         requester = requesters[position]
-        status = statuses[position]
-        # Zendesk closes a solved ticket four days after it was solved, at the earliest.
-        settled = CLOSE_AFTER_SOLVED if status == "closed" else 0
-        created_ts = anchor_ts - rng.randint(settled + 10 * 60, 90 * DAY)
-        updated_ts = rng.randint(created_ts + settled, anchor_ts - LATEST_UPDATE_MARGIN)
         category = categories[position]
         priority = "urgent" if category == "outage" and rng.random() < 0.5 else priorities[position]
+        tier = "unknown" if requester.org_position is None else tiers[requester.org_position]
+        timeline = build_timeline(rng, anchor_ts, tier, priority, category)
+        status, created_ts, updated_ts = timeline.status, timeline.created_ts, timeline.updated_ts
         tags = [ZD_CATEGORY_TAGS[category]] if category else []
         if rng.random() < 0.3:
             tags.append(rng.choice(EXTRA_TAGS))
@@ -131,6 +131,7 @@ def build_tickets(
         )
         routing = _routing(rng, people, status, category, channels[position], requester.person)
         ticket_id = ZENDESK_TICKET_ID_START + position
+        metric_sets.append(metric_set(ticket_id, timeline))
         tickets.append(
             {
                 "url": f"{ZENDESK_BASE_URL}/api/v2/tickets/{ticket_id}.json",
@@ -178,7 +179,13 @@ def build_tickets(
     linkable = [
         position for position in range(count) if categories[position] in LINKABLE_CATEGORIES
     ]
-    return TicketSet(tickets, created, linkable)
+    return TicketSet(tickets, created, linkable, metric_sets)
+
+
+def _tiers(world: World) -> list[str]:
+    """The true tier of each organisation's account, parallel to World.orgs."""
+    by_account = {company.account_id: company.tier for company in world.companies}
+    return [by_account.get(org.account_id or "", "unknown") for org in world.orgs]
 
 
 def _requesters(rng: random.Random, world: World, people: People, count: int) -> list[_Requester]:
