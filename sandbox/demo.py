@@ -55,9 +55,22 @@ def _generate() -> None:
         return
     print(f"generating demo data ({reason})", flush=True)
     subprocess.run(
-        [sys.executable, str(ROOT / "run_sync.py"), "sandbox", "generate", "--out", str(DATA),
-         "--accounts", str(SIZES["accounts"]), "--tickets", str(SIZES["tickets"]),
-         "--jira-issues", str(SIZES["jira_issues"]), "--seed", str(SIZES["seed"])],
+        [
+            sys.executable,
+            str(ROOT / "run_sync.py"),
+            "sandbox",
+            "generate",
+            "--out",
+            str(DATA),
+            "--accounts",
+            str(SIZES["accounts"]),
+            "--tickets",
+            str(SIZES["tickets"]),
+            "--jira-issues",
+            str(SIZES["jira_issues"]),
+            "--seed",
+            str(SIZES["seed"]),
+        ],
         check=True,
     )
     STAMP.write_text(json.dumps(SIZES), encoding="utf-8")
@@ -66,7 +79,9 @@ def _generate() -> None:
 def _sync(config: Path, label: str) -> int:
     print(f"\n$ run_sync.py sync --config {config.relative_to(ROOT)}   # {label}", flush=True)
     env = {**os.environ, **ENVIRONMENT}
-    done = subprocess.run([sys.executable, str(ROOT / "run_sync.py"), "sync", "--config", str(config)], env=env)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "run_sync.py"), "sync", "--config", str(config)], env=env
+    )
     return done.returncode
 
 
@@ -79,30 +94,57 @@ def _escalated_table(sandbox: Sandbox, state: Path) -> None:
 
     store = StateStore(state)
     ids = sorted(int(record_id) for system, record_id in store.written() if system == "zendesk")
-    levels = [prior["level"] for ref, prior in store.prior_states().items() if ref.startswith("zendesk:")]
+    levels = [
+        prior["level"] for ref, prior in store.prior_states().items() if ref.startswith("zendesk:")
+    ]
     store.close()
     # The connectors' session: it keeps the sandbox CA even where REQUESTS_CA_BUNDLE is set.
     session, _ = make_session("zendesk", str(sandbox.ca_path))
     subdomain, domain = sandbox.urls["zendesk"].removeprefix("https://").split(".", 1)
-    zendesk = Zenpy(subdomain=subdomain, domain=domain, email=catalogue.ZENDESK_EMAIL,
-                    token=catalogue.ZENDESK_API_TOKEN, session=session)
+    zendesk = Zenpy(
+        subdomain=subdomain,
+        domain=domain,
+        email=catalogue.ZENDESK_EMAIL,
+        token=catalogue.ZENDESK_API_TOKEN,
+        session=session,
+    )
     rank = {level: i for i, level in enumerate(catalogue.LEVELS)}
     escalated = sum(1 for level in levels if rank.get(level, 0) >= rank[ESCALATED_FROM])
-    print(f"\nLevels of the {len(levels)} open Zendesk tickets: "
-          + ", ".join(f"{level} {levels.count(level)}" for level in catalogue.LEVELS))
-    print(f"Escalated ({ESCALATED_FROM} or higher): {escalated} ({escalated / max(1, len(levels)):.0%})")
+    print(
+        f"\nLevels of the {len(levels)} open Zendesk tickets: "
+        + ", ".join(f"{level} {levels.count(level)}" for level in catalogue.LEVELS)
+    )
+    print(
+        f"Escalated ({ESCALATED_FROM} or higher): {escalated} ({escalated / max(1, len(levels)):.0%})"
+    )
     rows = []
     for start in range(0, len(ids), 100):
         for ticket in zendesk.tickets(ids=ids[start : start + 100]):
             fields = {f["id"]: f["value"] for f in ticket.custom_fields}
-            level = (fields.get(catalogue.ZD_FIELD_LEVEL) or "").removeprefix("esc_level_").replace("_", "-")
-            rows.append((rank.get(level, 0), ticket.id, level, fields.get(catalogue.ZD_FIELD_OWNER),
-                         fields.get(catalogue.ZD_FIELD_SLA_DUE), fields.get(catalogue.ZD_FIELD_REASON) or ""))
+            level = (
+                (fields.get(catalogue.ZD_FIELD_LEVEL) or "")
+                .removeprefix("esc_level_")
+                .replace("_", "-")
+            )
+            rows.append(
+                (
+                    rank.get(level, 0),
+                    ticket.id,
+                    level,
+                    fields.get(catalogue.ZD_FIELD_OWNER),
+                    fields.get(catalogue.ZD_FIELD_SLA_DUE),
+                    fields.get(catalogue.ZD_FIELD_REASON) or "",
+                )
+            )
     rows.sort(key=lambda row: (-row[0], row[1]))
-    print(f"\nTickets the sync wrote to, read back from the sandbox's Zendesk ({len(rows)}; the 20 highest):")
+    print(
+        f"\nTickets the sync wrote to, read back from the sandbox's Zendesk ({len(rows)}; the 20 highest):"
+    )
     print(f"{'ticket':>7}  {'level':<17} {'owner':<28} {'SLA next due':<21} reasons")
     for _, ticket_id, level, owner, due, reason in rows[:20]:
-        print(f"{ticket_id:>7}  {level:<17} {(owner or '-')[:28]:<28} {(due or '-'):<21} {reason[:70]}")
+        print(
+            f"{ticket_id:>7}  {level:<17} {(owner or '-')[:28]:<28} {(due or '-'):<21} {reason[:70]}"
+        )
 
 
 def _audit_summary(state: Path) -> None:
@@ -110,10 +152,15 @@ def _audit_summary(state: Path) -> None:
 
     store = StateStore(state)
     try:
-        print("\nAudit log:", ", ".join(f"{kind} {n}" for kind, n in sorted(store.audit_summary().items())))
+        print(
+            "\nAudit log:",
+            ", ".join(f"{kind} {n}" for kind, n in sorted(store.audit_summary().items())),
+        )
         for run in store.runs():
-            print(f"  run {run['run_id']}: exit {run['exit_code']}, planned {run['summary']['planned_writes']}, "
-                  f"results {run['summary']['results']}")
+            print(
+                f"  run {run['run_id']}: exit {run['exit_code']}, planned {run['summary']['planned_writes']}, "
+                f"results {run['summary']['results']}"
+            )
     finally:
         store.close()
 
