@@ -92,6 +92,15 @@ class Pacer:
     def note_sent(self, now: float) -> None:
         self._sent.append(now)
 
+    def note_answered(self, sent: float, answered: float) -> None:
+        """The server counted the request somewhere between `sent` and its answer: pace from
+        the answer, or a slow first request (a new TLS connection) puts the window's start
+        after the one we pace from, and the request after the window is refused with a 429."""
+        if sent in self._sent:
+            self._sent.remove(sent)
+        self._sent.append(answered)
+        self._sent.sort()
+
 
 @dataclass
 class TrafficStats:
@@ -187,7 +196,8 @@ class PolicyAdapter(HTTPAdapter):
         self.stats.waited_seconds += seconds
         self.policy.sleep(seconds)
 
-    def _pace(self, path: str) -> None:
+    def _pace(self, path: str) -> float:
+        """Wait as the pacers and budget headers say; returns the moment the request goes out."""
         with self._lock:
             now = time.monotonic()
             wait = max(self._not_before - now, 0.0)
@@ -200,6 +210,14 @@ class PolicyAdapter(HTTPAdapter):
             for pacer in self.pacers:
                 if pacer.matches(path):
                     pacer.note_sent(now)
+        return now
+
+    def _answered(self, path: str, sent: float) -> None:
+        with self._lock:
+            now = time.monotonic()
+            for pacer in self.pacers:
+                if pacer.matches(path):
+                    pacer.note_answered(sent, now)
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout=None, **kwargs):  # type: ignore[override]
         timeout = timeout if timeout is not None else self.policy.default_timeout_seconds
@@ -237,11 +255,13 @@ class PolicyAdapter(HTTPAdapter):
         last_response: list[requests.Response] = []
 
         def attempt() -> requests.Response:
-            self._pace(path)
+            sent = self._pace(path)
             self.stats.requests[shape] += 1
             try:
                 response = super(PolicyAdapter, self).send(request, stream=stream, timeout=timeout, **kwargs)
+                self._answered(path, sent)
             except (requests.ConnectionError, requests.Timeout) as error:
+                self._answered(path, sent)
                 untrusted = _certificate_problem(error)
                 if untrusted is not None:
                     # Not transient: waiting does not make the configured CA trust the server.

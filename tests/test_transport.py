@@ -105,6 +105,16 @@ def test_pacer_spaces_requests_to_the_known_limit():
     assert len(sleeps) == 1 and 55 < sleeps[0] <= 60
 
 
+def test_pacer_counts_the_window_from_the_answer_not_from_the_send():
+    # The server starts its window when the first request arrives, which may be well after
+    # it was sent (a new TLS connection); pacing from the send would run one window early.
+    pacer = Pacer(r"/incremental/", limit=1, window_seconds=60)
+    pacer.note_sent(100.0)
+    pacer.note_answered(100.0, 102.5)
+    assert pacer.wait_needed(160.0) == pytest.approx(2.5)
+    assert pacer.wait_needed(162.5) == 0.0
+
+
 def test_tls_verification_is_on_and_takes_a_ca_bundle():
     session, _ = make_session("jira", None)
     assert session.verify is True
