@@ -48,6 +48,7 @@ log = logging.getLogger("escalation_sync.transport")
 RETRY_ALWAYS = frozenset({429, 503})  # the server says it did not process the request
 RETRY_READS = frozenset({500, 502, 504})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+UNKNOWN_WINDOW_SECONDS = 1.0  # a spent budget without a reset time: Jira's bursts are per second
 
 
 class WriteOutcomeUnknown(ConnectorError):
@@ -168,6 +169,20 @@ def budget_wait_seconds(response: requests.Response) -> float:
         return 0.0
 
 
+def _header(response: requests.Response, *names: str) -> str | None:
+    return next((response.headers[name] for name in names if response.headers.get(name)), None)
+
+
+def opens_window(response: requests.Response) -> bool:
+    """Whether this answer is the first of a rate-limit window (remaining is limit - 1)."""
+    limit = _header(response, "ratelimit-limit", "X-Rate-Limit", "X-RateLimit-Limit")
+    remaining = _header(response, "ratelimit-remaining", "X-Rate-Limit-Remaining", "X-RateLimit-Remaining")
+    try:
+        return limit is not None and remaining is not None and int(float(remaining)) == int(float(limit)) - 1
+    except ValueError:
+        return False
+
+
 class PolicyAdapter(HTTPAdapter):
     """A transport adapter that applies `RetryPolicy`, pacers and the vendors' budget headers."""
 
@@ -179,6 +194,7 @@ class PolicyAdapter(HTTPAdapter):
         self.stats = TrafficStats()
         self._lock = threading.Lock()
         self._not_before = 0.0  # monotonic time before which no request may go out
+        self._window_opened: dict[str, float] = {}  # endpoint -> first answer of its budget window
         # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override session.verify for calls
         # made without verify=; a configured CA bundle must win, so the adapter pins it.
         self.ca_bundle: str | None = None
@@ -211,6 +227,28 @@ class PolicyAdapter(HTTPAdapter):
                 if pacer.matches(path):
                     pacer.note_sent(now)
         return now
+
+    def _note_budget(self, key: str, response: requests.Response) -> None:
+        """Hold the next request back when the vendor says the budget is spent.
+
+        With a reset time (Zendesk) the wait is until then. Without one (Jira's per-endpoint
+        bursts give only limit and remaining) the budget is taken to come back a second after
+        the window's first answer: waiting a second after the last one idled most of a window
+        away whenever the requests themselves took a good part of it.
+        """
+        now = time.monotonic()
+        with self._lock:
+            if opens_window(response):
+                self._window_opened[key] = now
+            wait = budget_wait_seconds(response)
+            if not wait:
+                return
+            until = now + wait
+            opened = self._window_opened.get(key)
+            reset = _header(response, "ratelimit-reset", "X-RateLimit-Reset")
+            if reset is None and opened is not None and now < opened + UNKNOWN_WINDOW_SECONDS:
+                until = opened + UNKNOWN_WINDOW_SECONDS
+            self._not_before = max(self._not_before, until)
 
     def _answered(self, path: str, sent: float) -> None:
         with self._lock:
@@ -297,10 +335,7 @@ class PolicyAdapter(HTTPAdapter):
                     f"{self.system}: {method} {_path_shape(path)} answered HTTP {status}; "
                     "the record is re-read and re-planned next run"
                 )
-            wait = budget_wait_seconds(response)
-            if wait:
-                with self._lock:
-                    self._not_before = max(self._not_before, time.monotonic() + wait)
+            self._note_budget(shape, response)
             return response
 
         try:

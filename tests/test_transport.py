@@ -93,6 +93,21 @@ def test_exhausted_budget_header_delays_the_next_request():
 
 
 @responses.activate
+def test_spent_budget_without_reset_time_waits_until_a_second_after_the_window_opened():
+    # Jira's burst headers give limit and remaining only: the budget comes back one second
+    # after the window's first answer, not one second after the answer that spent it.
+    issue = "https://acme.atlassian.net/rest/api/3/issue/ENG-1"
+    for remaining in ("1", "0"):
+        responses.put(issue, status=204, headers={"X-RateLimit-Limit": "2", "X-RateLimit-Remaining": remaining})
+    responses.put(issue, status=204)
+    sleeps = []
+    session, _ = session_with(sleeps)
+    for _ in range(3):
+        session.put(issue, json={})
+    assert len(sleeps) == 1 and 0.5 < sleeps[0] < 1.0
+
+
+@responses.activate
 def test_pacer_spaces_requests_to_the_known_limit():
     incremental = "https://acme.zendesk.com/api/v2/incremental/tickets/cursor.json"
     responses.get(incremental, status=200, json={})
