@@ -17,21 +17,20 @@ from pathlib import Path
 
 import pytest
 
-import run_sync
 from sandbox.faults import Fault
-from sandbox.runner import Sandbox
 from sync.run import RunResult
 from tests.fault_helpers import (
-    FAULT_SIZES,
     FakeSleep,
     assert_fault_free_state,
     converge,
+    escalated_ticket_ids,
     fast_policy,
-    field_writes,
+    fault_free_outcome,
+    fault_sandbox,
     set_client_timeout,
     writes_repeated,
 )
-from tests.sync_world import World, write_world_data
+from tests.sync_world import World
 
 pytestmark = pytest.mark.integration
 
@@ -41,21 +40,12 @@ CLIENT_TIMEOUT = 0.4  # seconds the clients wait for an answer in the timeout ca
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory):
-    data = write_world_data(tmp_path_factory.mktemp("data"), **FAULT_SIZES)
-    with Sandbox(work_dir=tmp_path_factory.mktemp("tls"), quotas=False) as sandbox:
-        yield sandbox, data
+    yield from fault_sandbox(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def fault_free(running, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Counter]:
-    """What the fault-free sync leaves in the three systems at the worlds' `now`, and the
-    values it sent to get there."""
-    sandbox, data = running
-    world = World(sandbox, data, tmp_path_factory.mktemp("reference"))
-    first = world.run()
-    assert first.exit_code == 0, first.summary()
-    converge(world)
-    return world.snapshot(), field_writes(world)
+    return fault_free_outcome(*running, tmp_path_factory.mktemp("reference"))
 
 
 @pytest.fixture(scope="module")
@@ -155,13 +145,6 @@ def conflicts_left(result: RunResult, sleep: FakeSleep) -> None:
 
 def logged_in_again(result: RunResult, sleep: FakeSleep) -> None:
     assert result.summary()["transport"]["salesforce"]["logins"] == 2, result.summary()
-
-
-def escalated_ticket_ids(reference: dict, count: int) -> list[int]:
-    """Zendesk tickets the fault-free sync writes a level to, in a stable order."""
-    return sorted(i for i, (fields, _, _) in reference["zendesk"].items() if any(fields.values()))[
-        :count
-    ]
 
 
 def lock_rows(world: World, reference: dict):
@@ -306,185 +289,6 @@ def test_after_the_fault_clears_clean_runs_reach_the_fault_free_state(
     assert_fault_free_state(reference, world)
     if case.transport:  # the vendor handled each request at most once: nothing is sent twice
         assert writes_repeated(world, sent_without_faults) == {}
-
-
-# -- permanent rejections ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class Rejection:
-    name: str
-    inject: Callable[[World, dict], str]  # scripts the vendor's refusal; returns the record ref
-    words: str  # the vendor's reason, as the run must report it
-    change: Callable[[World, str, RunResult], None]  # a change in the data that changes the payload
-
-
-def zendesk_refuses(world: World, reference: dict) -> str:
-    ticket_id = escalated_ticket_ids(reference, 5)[-1]
-    detail = {
-        "ids": [ticket_id],
-        "error": "RecordInvalid",
-        "details": "Status: closed prevents ticket update",
-    }
-    world.sandbox.zendesk.faults.add(Fault("update_many", "job_failure", times=-1, detail=detail))
-    return f"zendesk:{ticket_id}"
-
-
-def jira_refuses(world: World, reference: dict) -> str:
-    key = next(k for k, (_, labels) in sorted(reference["jira"].items()) if labels)
-    world.sandbox.jira.reject_edit(
-        key, errors={"customfield_10204": "SLA due must be a date in the future"}
-    )
-    return f"jira:{key}"
-
-
-def salesforce_refuses_account(world: World, reference: dict) -> str:
-    account = next(
-        a for a, (count, _, _) in sorted(reference["accounts"].items()) if count and count >= 2
-    )
-    world.sandbox.salesforce.fail_records(
-        [account],
-        "FIELD_CUSTOM_VALIDATION_EXCEPTION",
-        "Next breach must fall in business hours",
-        times=-1,
-    )
-    return f"salesforce:{account}"
-
-
-def salesforce_refuses_record(world: World, reference: dict) -> str:
-    ref = sorted(reference["records"])[0]
-    world.sandbox.salesforce.fail_records(
-        [ref], "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Reason is locked", times=-1
-    )
-    return f"salesforce:{ref}"
-
-
-def engineer_adds_a_stale_level_label(world: World, record: str, first: RunResult) -> None:
-    """The label is ours to manage: removing it joins the edit, so the payload differs."""
-    world.sandbox.jira.human_edit(
-        record.split(":", 1)[1], update={"labels": [{"add": "escalation-advisory"}]}
-    )
-
-
-def close_ticket(world: World, ref: str, first: RunResult) -> None:
-    """A person solves the ticket (Zendesk) or moves the issue to done (Jira): its escalation ends."""
-    assert first.evaluation is not None
-    ticket = next(t for t in first.evaluation.tickets if t.ref == ref)
-    if ticket.system == "zendesk":
-        world.sandbox.zendesk.agent_edit(int(ticket.id), {"status": "solved"})
-    else:
-        world.sandbox.jira.transition(str(ticket.key), "done")
-
-
-def an_escalated_ticket_of_the_account_is_closed(
-    world: World, record: str, first: RunResult
-) -> None:
-    account = record.split(":", 1)[1]
-    assert first.evaluation is not None
-    accounts = {t.ref: t.account_id for t in first.evaluation.tickets}
-    lowest = world.config.matrix.levels[0]
-    ref = next(
-        d.ticket_ref
-        for d in first.evaluation.decisions
-        if accounts[d.ticket_ref] == account and d.level != lowest
-    )
-    close_ticket(world, ref, first)
-
-
-def its_subject_is_edited(world: World, record: str, first: RunResult) -> None:
-    """The record's Name is the ticket's subject: a person retitles the ticket or issue."""
-    assert first.evaluation is not None
-    ticket = next(
-        t for t in first.evaluation.tickets if t.ref == record.removeprefix("salesforce:")
-    )
-    if ticket.system == "zendesk":
-        world.sandbox.zendesk.agent_edit(int(ticket.id), {"subject": "Retitled by an agent"})
-    else:
-        world.sandbox.jira.human_edit(
-            str(ticket.key), fields={"summary": "Retitled by an engineer"}
-        )
-
-
-def agent_adds_an_escalation_tag(world: World, record: str, first: RunResult) -> None:
-    """Tags with our prefix are ours to manage: removing it joins the update, the payload differs."""
-    world.sandbox.zendesk.agent_edit(
-        int(record.split(":", 1)[1]), {"additional_tags": ["escalation_by_hand"]}
-    )
-
-
-# fmt: off
-REJECTIONS = [
-    Rejection("zendesk-job-refuses-a-ticket", zendesk_refuses,
-              "RecordInvalid: Status: closed prevents ticket update", agent_adds_an_escalation_tag),
-    Rejection("jira-400-on-one-issue", jira_refuses,
-              "customfield_10204: SLA due must be a date in the future", engineer_adds_a_stale_level_label),
-    Rejection("salesforce-validation-on-an-account", salesforce_refuses_account,
-              "FIELD_CUSTOM_VALIDATION_EXCEPTION: Next breach must fall in business hours",
-              an_escalated_ticket_of_the_account_is_closed),
-    Rejection("salesforce-validation-on-an-escalation-record", salesforce_refuses_record,
-              "FIELD_CUSTOM_VALIDATION_EXCEPTION: Reason is locked", its_subject_is_edited),
-]
-# fmt: on
-
-
-def writes_to(world: World, record: str) -> int:
-    system, record_id = record.split(":", 1)
-    return sum(
-        n for (s, r, _, _), n in field_writes(world).items() if (s, r) == (system, record_id)
-    )
-
-
-@pytest.mark.parametrize("case", REJECTIONS, ids=[c.name for c in REJECTIONS])
-def test_a_permanently_rejected_record_is_listed_with_the_vendors_reason_and_not_resent(
-    case: Rejection, world: World, reference: dict
-):
-    record = case.inject(world, reference)
-    first = world.run(policy=fast_policy(FakeSleep()))
-    assert first.exit_code == 1, first.summary()
-    assert [(ref, case.words in why) for ref, why in first.apply.rejected] == [(record, True)], (
-        first.apply.rejected
-    )
-    assert first.summary()["rejected"] == 1 and first.apply.retry == []
-
-    # The vendor still refuses; the same payload is not sent again, and the run still lists it.
-    world.settle()
-    world.sandbox.reset_traffic()
-    again = world.run()
-    assert writes_to(world, record) == 0
-    assert [(ref, case.words in why) for ref, why in again.still_rejected] == [(record, True)]
-    assert again.summary()["still_rejected"] == 1
-
-    # The data changes, so the payload does: it is sent, and lands once the vendor accepts it.
-    world.sandbox.clear_faults()
-    case.change(world, record, first)
-    world.settle()
-    world.sandbox.reset_traffic()
-    changed = world.run()
-    assert writes_to(world, record) >= 1
-    assert changed.still_rejected == [] and changed.apply.rejected == [], changed.summary()
-    store = world.store()
-    try:
-        assert tuple(record.split(":", 1)) not in store.failures()
-    finally:
-        store.close()
-
-
-def test_sync_command_prints_each_rejected_record_with_the_vendors_words(
-    world: World, reference: dict, capsys
-):
-    record = jira_refuses(world, reference)
-    words = "customfield_10204: SLA due must be a date in the future"
-    args = ["sync", "--config", str(world.config_path), "--now", world.now.isoformat()]
-    assert run_sync.main(args) == 1
-    out = capsys.readouterr().out.splitlines()
-    assert f"rejected {record}: {words}" in out
-    assert out[-1].startswith("escalation-sync: some records failed;") and "1 rejected" in out[-1]
-    world.settle()
-    assert run_sync.main(args) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out == [
-        f"still rejected {record} (the same values are not sent again): {words}",
-        out[-1],
-    ]
-    assert "1 still rejected" in out[-1]
 
 
 # -- a read that fails half-way ---------------------------------------------------------------
