@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import ConfigDict, create_model, field_validator, model_validator
+from pydantic import ConfigDict, Field, create_model, field_validator, model_validator
 
 from config.base import RelativeProblem, StrictModel
 from config.problems import did_you_mean
@@ -23,6 +23,24 @@ from mapping.attributes import (
 )
 from mapping.paths import SourcePath, parse_source_path
 from mapping.values import ValueProblem, coerce, translation_key
+
+
+class Unless(StrictModel):
+    """`{source: <path>, in: [values]}`: the attribute is empty while the path holds a value."""
+
+    source: str
+    in_: list[str] = Field(alias="in", min_length=1)
+
+    @field_validator("source")
+    @classmethod
+    def _parse_path(cls, value: str) -> str:
+        parse_source_path(value)
+        return value
+
+    @field_validator("in_", mode="before")
+    @classmethod
+    def _as_text(cls, values: Any) -> Any:
+        return [translation_key(v) for v in values] if isinstance(values, list) else values
 
 
 class ReadField(StrictModel):
@@ -39,6 +57,9 @@ class ReadField(StrictModel):
     # The source holds a number of minutes after another datetime attribute of the same record
     # (Zendesk's ticket metrics give the first reply as minutes after creation).
     minutes_after: str | None = None
+    # Read nothing while another field of the record holds one of these values (Jira: an
+    # issue still in the "new" status category has not been acknowledged, whatever the date).
+    unless: Unless | None = None
 
     @field_validator("source")
     @classmethod
@@ -258,6 +279,12 @@ JIRA_TICKET_DEFAULTS: dict[str, dict[str, Any]] = {
     "linked": {
         "source": ["fields.issuelinks[*].outwardIssue.key", "fields.issuelinks[*].inwardIssue.key"],
         "prefix": "jira:",
+    },
+    # Engineering acknowledges an issue by starting work on it: the time its status category
+    # left "new" (To Do). An issue still in To Do is not acknowledged, whatever that date says.
+    "first_response_at": {
+        "source": "fields.statuscategorychangedate",
+        "unless": {"source": "fields.status.statusCategory.key", "in": ["new"]},
     },
 }
 

@@ -133,7 +133,10 @@ class LevelWork:
 
     def _sla_at(self, level: int) -> tuple[dict[str, MetricSla], list[CompiledTrigger]]:
         m, ctx = self.m, self.ctx
-        targets = m.sla.targets(m.levels[level], ctx.account.tier, ctx.clock)
+        if ctx.ticket.system in m.sla.systems:
+            targets = m.sla.targets(m.levels[level], ctx.account.tier, ctx.clock)
+        else:
+            targets = ()  # this system's tickets run no SLA clock
         last = self._last
         if last is not None and last[0] is targets:  # same targets (interned): same answers
             return last[1], last[2]

@@ -31,6 +31,7 @@ class SlaPolicy:
     """The SLA section compiled: target lookup (cached) and the clocks."""
 
     def __init__(self, config: Sla):
+        self.systems = frozenset(config.systems)
         self.pause_statuses = frozenset(config.pause_statuses)
         self.pause_metrics = frozenset(config.pause_applies_to)
         self._at_risk_fraction = parse_percent(config.at_risk_when_remaining)

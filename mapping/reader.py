@@ -12,7 +12,7 @@ from typing import Any
 
 from config.read_mapping import ReadField
 from mapping.attributes import ValueKind
-from mapping.paths import SourcePath, resolve
+from mapping.paths import SourcePath, parse_source_path, resolve
 from mapping.values import (
     ValueProblem,
     coerce,
@@ -39,6 +39,8 @@ class AttributeReader:
     prefix: str | None
     # Set: the value read is a number of minutes; normalise adds it to this attribute's time.
     minutes_after: str | None = None
+    # Set: (path, values) - the attribute is empty while the path holds one of the values.
+    unless: tuple[SourcePath, frozenset[str]] | None = None
 
     @classmethod
     def build(cls, attribute: str, kind: ValueKind, read: ReadField) -> AttributeReader:
@@ -52,10 +54,15 @@ class AttributeReader:
             read.default,
             read.prefix,
             read.minutes_after,
+            (parse_source_path(read.unless.source), frozenset(read.unless.in_)) if read.unless else None,
         )
 
     def read(self, data: Mapping[str, Any], related: Mapping[str, Mapping[str, Any]]) -> Any:
         """The canonical value, or None when the record has none; ValueProblem when unusable."""
+        if self.unless is not None:
+            path, values = self.unless
+            if translation_key(resolve(data, path, related)) in values:
+                return None
         if self.kind in _LIST_KINDS:
             return self._read_list(data, related)
         return self._read_scalar(data, related)

@@ -360,3 +360,37 @@ def test_missing_subject_and_empty_custom_fields_do_not_fail() -> None:
     )
     assert (ticket.subject, ticket.category, ticket.tags, ticket.linked) == ("", None, (), ())
     assert ticket.managed_fields == {"level": None}
+
+
+def test_jira_issue_is_acknowledged_when_work_starts_not_while_in_to_do():
+    from config.mapping_schema import JiraMapping
+    from mapping.normalise import normalise_ticket
+    from mapping.records import SourceRecord
+
+    def issue(category: str) -> SourceRecord:
+        return SourceRecord("jira", "issue", "10001", {
+            "id": "10001", "key": "ENG-1",
+            "fields": {
+                "summary": "x", "created": "2026-11-20T10:00:00.000+0000",
+                "updated": "2026-11-21T10:00:00.000+0000",
+                "statuscategorychangedate": "2026-11-20T12:30:00.000+0000",
+                "status": {"name": "Whatever", "statusCategory": {"key": category}},
+            },
+        })
+
+    mapping = JiraMapping()
+    started = normalise_ticket(issue("indeterminate"), mapping)
+    assert started.first_response_at is not None and started.first_response_at.hour == 12
+    assert normalise_ticket(issue("new"), mapping).first_response_at is None
+
+
+def test_unless_must_name_a_readable_path_and_values():
+    import pytest
+    from pydantic import ValidationError
+
+    from config.read_mapping import ReadField
+
+    with pytest.raises(ValidationError):
+        ReadField.model_validate({"source": "a", "unless": {"source": "b", "in": []}})
+    field = ReadField.model_validate({"source": "a", "unless": {"source": "b.c", "in": ["New", 1]}})
+    assert field.unless is not None and field.unless.in_ == ["new", "1"]

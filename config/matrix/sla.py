@@ -53,6 +53,9 @@ def _at_risk(text: str) -> str:
 
 
 class Sla(Model):
+    # Which systems' tickets run SLA clocks. Support tickets do; engineering issues usually
+    # follow the customer's ticket instead (they carry its level through the link).
+    systems: tuple[Literal["zendesk", "jira"], ...] = ("zendesk", "jira")
     pause_statuses: tuple[TicketStatus, ...] = (TicketStatus.PENDING, TicketStatus.ON_HOLD)
     pause_applies_to: tuple[Metric, ...] = SLA_METRICS  # type: ignore[assignment]
     at_risk_when_remaining: Annotated[str, AfterValidator(_at_risk)] = "25%"
