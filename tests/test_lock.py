@@ -20,7 +20,7 @@ from tests.sync_world import World, write_world_data
 
 pytestmark = pytest.mark.integration
 
-HOLD_SECONDS = 8.0  # the first run waits this long for an answer: it holds the lock meanwhile
+HOLD_SECONDS = 12.0  # the first run waits this long for an answer: it holds the lock meanwhile
 
 
 @pytest.fixture(scope="module")
