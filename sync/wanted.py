@@ -130,7 +130,10 @@ class Planner:
         self.jira_by_key = {t.key: t for t in self.tickets.values() if t.system == "jira" and t.key}
 
     def _escalated_or_known(self, system: str, record_id: str, level: str | None) -> bool:
-        return (level is not None and level != self.lowest) or (system, record_id) in self.written_refs
+        return (level is not None and level != self.lowest) or (
+            system,
+            record_id,
+        ) in self.written_refs
 
     # -- Zendesk ------------------------------------------------------------------------------
     def zendesk_targets(self) -> list[Target]:
@@ -138,19 +141,39 @@ class Planner:
         targets = []
         for ref, decision in self.decisions.items():
             ticket = self.tickets[ref]
-            if ticket.system != "zendesk" or not self._escalated_or_known("zendesk", ticket.id, decision.level):
+            if ticket.system != "zendesk" or not self._escalated_or_known(
+                "zendesk", ticket.id, decision.level
+            ):
                 continue
             values, writes = _rendered(ticket_outputs(decision), mapping.write)
             prefix = mapping.tags_prefix
-            wanted_tags = frozenset({f"{prefix}{decision.level}"} if prefix and decision.level != self.lowest else ())
-            note_key, note = self._note(ticket, decision) if mapping.private_note_on_level_change else (None, None)
+            wanted_tags = frozenset(
+                {f"{prefix}{decision.level}"} if prefix and decision.level != self.lowest else ()
+            )
+            note_key, note = (
+                self._note(ticket, decision)
+                if mapping.private_note_on_level_change
+                else (None, None)
+            )
             targets.append(
                 Target(
-                    "zendesk", "ticket", ticket.id, decision.level, values, writes,
-                    tag_prefix=prefix, wanted_tags=wanted_tags,
-                    current_tags=frozenset(t for t in ticket.tags if prefix and t.startswith(prefix)),
-                    note_key=note_key, note=note, expected_updated_at=_stamp(ticket.updated_at),
-                    current=ticket.managed_fields, ref=ref, reasons=tuple(r.name for r in decision.reasons),
+                    "zendesk",
+                    "ticket",
+                    ticket.id,
+                    decision.level,
+                    values,
+                    writes,
+                    tag_prefix=prefix,
+                    wanted_tags=wanted_tags,
+                    current_tags=frozenset(
+                        t for t in ticket.tags if prefix and t.startswith(prefix)
+                    ),
+                    note_key=note_key,
+                    note=note,
+                    expected_updated_at=_stamp(ticket.updated_at),
+                    current=ticket.managed_fields,
+                    ref=ref,
+                    reasons=tuple(r.name for r in decision.reasons),
                 )
             )
         return targets
@@ -167,12 +190,17 @@ class Planner:
         owner = decision.owner
         lines = [f"Escalation level: {before} -> {decision.level} (escalation-sync)"]
         if owner is not None and owner.current:
-            lines.append(f"Owner: {owner.current} ({owner.role})" + (f"; backup {owner.backup}" if owner.backup else ""))
+            lines.append(
+                f"Owner: {owner.current} ({owner.role})"
+                + (f"; backup {owner.backup}" if owner.backup else "")
+            )
         due = next_due(decision)
         if due is not None:
             lines.append(f"Next due: {due.strftime('%Y-%m-%d %H:%M UTC')}")
         lines += [f"- {reason.text}" for reason in decision.reasons]
-        lines.append(f"[escalation-sync:{key}]")  # marker: lets a re-run see the note already exists
+        lines.append(
+            f"[escalation-sync:{key}]"
+        )  # marker: lets a re-run see the note already exists
         return key, "\n".join(lines)
 
     # -- Jira ---------------------------------------------------------------------------------
@@ -185,16 +213,26 @@ class Planner:
             if issue.system != "jira":
                 continue
             linked = linked_by_issue.get(issue.key or "", []) + [
-                self.decisions[link] for link in issue.linked if link in self.decisions and link.startswith("zendesk:")
+                self.decisions[link]
+                for link in issue.linked
+                if link in self.decisions and link.startswith("zendesk:")
             ]
-            top = max([own, *linked], key=lambda d: self.rank.get(d.level, 0))
+            # Customers' tickets first: on a tie the level (and the account) is theirs.
+            by_rank = sorted([*linked, own], key=lambda d: -self.rank.get(d.level, 0))
+            top = by_rank[0]
             if not self._escalated_or_known("jira", issue.key or issue.id, top.level):
                 continue
             outputs = ticket_outputs(top)
             dues = [d for d in (next_due(x) for x in [own, *linked]) if d is not None]
             outputs["sla_next_due"] = min(dues) if dues else None
-            account = self.accounts.get(self.tickets[top.ticket_ref].account_id or "") or self.accounts.get(
-                issue.account_id or ""
+            # The customer behind the highest-level ticket that has one; the issue's own last.
+            account = next(
+                (
+                    self.accounts[account_id]
+                    for d in by_rank
+                    if (account_id := self.tickets[d.ticket_ref].account_id) in self.accounts
+                ),
+                None,
             )
             outputs["customer_tier"] = account.tier if account else None
             outputs["renewal_date"] = account.renewal_date if account else None
@@ -206,15 +244,25 @@ class Planner:
             if label is not None and top.level != self.lowest:
                 wanted = frozenset({(label.options or {}).get(top.level) or f"{prefix}{top.level}"})
             current_labels = frozenset(
-                t for t in issue.tags if label is not None and (
-                    (prefix and t.startswith(prefix)) or t in (label.options or {}).values()
-                )
+                t
+                for t in issue.tags
+                if label is not None
+                and ((prefix and t.startswith(prefix)) or t in (label.options or {}).values())
             )
             targets.append(
                 Target(
-                    "jira", "issue", issue.key or issue.id, top.level, values, writes,
-                    tag_prefix=prefix, wanted_tags=wanted, current_tags=current_labels,
-                    current=issue.managed_fields, ref=ref, reasons=tuple(r.name for r in top.reasons),
+                    "jira",
+                    "issue",
+                    issue.key or issue.id,
+                    top.level,
+                    values,
+                    writes,
+                    tag_prefix=prefix,
+                    wanted_tags=wanted,
+                    current_tags=current_labels,
+                    current=issue.managed_fields,
+                    ref=ref,
+                    reasons=tuple(r.name for r in top.reasons),
                 )
             )
         return targets
@@ -239,7 +287,9 @@ class Planner:
             if account_id is not None and account_id in self.accounts:
                 by_account.setdefault(account_id, []).append(decision)
         targets = []
-        for account_id in sorted(set(by_account) | {r for s, r in self.written_refs if s == "salesforce"}):
+        for account_id in sorted(
+            set(by_account) | {r for s, r in self.written_refs if s == "salesforce"}
+        ):
             if account_id not in self.accounts:
                 continue
             decisions = [d for d in by_account.get(account_id, []) if d.level != self.lowest]
@@ -247,7 +297,9 @@ class Planner:
                 continue
             top = max((d.level for d in decisions), key=self.rank.__getitem__, default=self.lowest)
             breaches = [
-                m.due_at for d in decisions for m in d.sla.values()
+                m.due_at
+                for d in decisions
+                for m in d.sla.values()
                 if m.met_at is None and not m.paused and m.state is not SlaState.BREACHED
             ]
             outputs = {
@@ -258,8 +310,14 @@ class Planner:
             values, writes = _rendered(outputs, mapping)
             targets.append(
                 Target(
-                    "salesforce", "account", account_id, top, values, writes,
-                    current=self.accounts[account_id].managed_fields, ref=f"salesforce:{account_id}",
+                    "salesforce",
+                    "account",
+                    account_id,
+                    top,
+                    values,
+                    writes,
+                    current=self.accounts[account_id].managed_fields,
+                    ref=f"salesforce:{account_id}",
                 )
             )
         return targets
@@ -289,8 +347,15 @@ class Planner:
             values, writes = _rendered(outputs, record.fields)
             targets.append(
                 Target(
-                    "salesforce", "escalation_record", ref, decision.level, values, writes,
-                    object_name=record.object, external_id_field=record.external_id_field, ref=ref,
+                    "salesforce",
+                    "escalation_record",
+                    ref,
+                    decision.level,
+                    values,
+                    writes,
+                    object_name=record.object,
+                    external_id_field=record.external_id_field,
+                    ref=ref,
                 )
             )
         return targets

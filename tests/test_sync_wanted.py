@@ -1,0 +1,127 @@
+"""Pure: which values each record should hold, from decisions (sync/wanted.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import trustme
+
+from config.loader import load_config
+from escalation.engine import evaluate
+from mapping.records import Account, Ticket, TicketStatus
+from sandbox.sandbox_config import ENVIRONMENT, write_sandbox_config
+from sync.wanted import Planner
+
+NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def config(tmp_path, monkeypatch):
+    for name, value in ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    ca = tmp_path / "ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(ca))
+    urls = {name: "https://127.0.0.1:1" for name in ("zendesk", "jira", "salesforce")}
+    return load_config(write_sandbox_config(tmp_path / "cfg", urls, ca))
+
+
+def test_jira_issue_carries_its_customers_level_and_account_on_a_tie(config):
+    strategic = Account(
+        "001A", "Big Co", tier="strategic", renewal_date=date(2027, 1, 31), arr=900000.0
+    )
+    created = NOW - timedelta(hours=3)
+    customer = Ticket(
+        "zendesk",
+        "7",
+        "login fails",
+        TicketStatus.OPEN,
+        created,
+        created,
+        severity=2,
+        category="defect",
+        account_id="001A",
+    )
+    issue = Ticket(
+        "jira",
+        "10001",
+        "login bug",
+        TicketStatus.OPEN,
+        created,
+        created,
+        key="ENG-1",
+        severity=2,
+        category="defect",
+        linked=("zendesk:7",),
+    )
+    matrix = config.matrix
+    decisions = [
+        evaluate(customer, strategic, None, NOW, matrix),
+        evaluate(issue, None, None, NOW, matrix),
+    ]
+    planner = Planner(config, [customer, issue], [strategic], decisions, set(), {})
+    [target] = planner.jira_targets()
+    assert target.record_id == "ENG-1"
+    assert target.level == max((d.level for d in decisions), key=matrix.levels.index)
+    assert target.values["customer_tier"] == "strategic"
+    assert target.values["renewal_date"] == "2027-01-31"
+    assert target.values["arr"] == 900000.0
+
+
+def test_tickets_at_the_lowest_level_never_written_get_no_target(config):
+    created = NOW - timedelta(minutes=5)
+    quiet = Ticket(
+        "zendesk",
+        "8",
+        "question",
+        TicketStatus.OPEN,
+        created,
+        created,
+        severity=4,
+        category="question",
+    )
+    decision = evaluate(quiet, None, None, NOW, config.matrix)
+    assert decision.level == config.matrix.levels[0]
+    assert Planner(config, [quiet], [], [decision], set(), {}).zendesk_targets() == []
+    known = Planner(config, [quiet], [], [decision], {("zendesk", "8")}, {}).zendesk_targets()
+    assert [t.record_id for t in known] == ["8"], "a ticket we wrote to before is brought back down"
+
+
+def test_on_an_exact_tie_the_customer_account_is_used(config):
+    created = NOW - timedelta(hours=3)
+    plain = Account("001B", "Small Co", tier="standard")
+    # Both carry the "vip" tag, and nothing else fires: the same level for both.
+    customer_vip = Ticket(
+        "zendesk",
+        "9",
+        "typo",
+        TicketStatus.OPEN,
+        created,
+        created,
+        severity=4,
+        category="question",
+        account_id="001B",
+        tags=("vip",),
+    )
+    issue = Ticket(
+        "jira",
+        "10002",
+        "typo",
+        TicketStatus.OPEN,
+        created,
+        created,
+        key="ENG-2",
+        severity=4,
+        category="question",
+        linked=("zendesk:9",),
+        tags=("vip",),
+    )
+    decisions = [
+        evaluate(customer_vip, plain, None, NOW, config.matrix),
+        evaluate(issue, None, None, NOW, config.matrix),
+    ]
+    assert decisions[0].level == decisions[1].level != config.matrix.levels[0], [
+        d.level for d in decisions
+    ]
+    [target] = Planner(config, [customer_vip, issue], [plain], decisions, set(), {}).jira_targets()
+    assert target.values["customer_tier"] == "standard"
