@@ -245,8 +245,10 @@ class JiraConnector:
             raise ConnectorError("jira: no projects to read; Jira Cloud rejects unbounded searches")
         state = IssueCursor.decode(cursor)
         jql = self.issue_jql(state, projects)
+        encoded = cursor
         for issues, done in self._search_pages(jql, self.fields):
             records = []
+            noted = False
             for issue in issues:
                 key = issue["key"]
                 self._ids[key] = str(issue["id"])
@@ -261,7 +263,13 @@ class JiraConnector:
                     continue
                 records.append(SourceRecord(SYSTEM, "issue", str(issue["id"]), issue))
                 state.note(key, updated, self.overlap)
-            yield Page(records, state.encode() or cursor, done)
+                noted = True
+            # Encoding is linear in the overlap's `seen` map: re-encoding it for every page of
+            # a window already read (e.g. after thousands of edits within two minutes) made
+            # the read quadratic. A page that noted nothing leaves the cursor as it was.
+            if noted:
+                encoded = state.encode() or cursor
+            yield Page(records, encoded, done)
 
     def read_issues(
         self, keys: Sequence[str], fields: Sequence[str] | None = None
