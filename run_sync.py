@@ -27,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
         sub.add_argument("--config", required=True, help="the main YAML file")
-        sub.add_argument("--now", help="pin the clock (ISO 8601 with offset), for tests and replays")
+        sub.add_argument(
+            "--now", help="pin the clock (ISO 8601 with offset), for tests and replays"
+        )
         return sub
 
     validate = with_config(

@@ -176,9 +176,15 @@ def _header(response: requests.Response, *names: str) -> str | None:
 def opens_window(response: requests.Response) -> bool:
     """Whether this answer is the first of a rate-limit window (remaining is limit - 1)."""
     limit = _header(response, "ratelimit-limit", "X-Rate-Limit", "X-RateLimit-Limit")
-    remaining = _header(response, "ratelimit-remaining", "X-Rate-Limit-Remaining", "X-RateLimit-Remaining")
+    remaining = _header(
+        response, "ratelimit-remaining", "X-Rate-Limit-Remaining", "X-RateLimit-Remaining"
+    )
     try:
-        return limit is not None and remaining is not None and int(float(remaining)) == int(float(limit)) - 1
+        return (
+            limit is not None
+            and remaining is not None
+            and int(float(remaining)) == int(float(limit)) - 1
+        )
     except ValueError:
         return False
 
@@ -186,7 +192,9 @@ def opens_window(response: requests.Response) -> bool:
 class PolicyAdapter(HTTPAdapter):
     """A transport adapter that applies `RetryPolicy`, pacers and the vendors' budget headers."""
 
-    def __init__(self, system: str, policy: RetryPolicy | None = None, pacers: list[Pacer] | None = None):
+    def __init__(
+        self, system: str, policy: RetryPolicy | None = None, pacers: list[Pacer] | None = None
+    ):
         super().__init__(max_retries=0, pool_connections=4, pool_maxsize=8)
         self.system = system
         self.policy = policy or RetryPolicy()
@@ -296,7 +304,9 @@ class PolicyAdapter(HTTPAdapter):
             sent = self._pace(path)
             self.stats.requests[shape] += 1
             try:
-                response = super(PolicyAdapter, self).send(request, stream=stream, timeout=timeout, **kwargs)
+                response = super(PolicyAdapter, self).send(
+                    request, stream=stream, timeout=timeout, **kwargs
+                )
                 self._answered(path, sent)
             except (requests.ConnectionError, requests.Timeout) as error:
                 self._answered(path, sent)

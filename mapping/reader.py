@@ -54,7 +54,9 @@ class AttributeReader:
             read.default,
             read.prefix,
             read.minutes_after,
-            (parse_source_path(read.unless.source), frozenset(read.unless.in_)) if read.unless else None,
+            (parse_source_path(read.unless.source), frozenset(read.unless.in_))
+            if read.unless
+            else None,
         )
 
     def read(self, data: Mapping[str, Any], related: Mapping[str, Mapping[str, Any]]) -> Any:

@@ -39,7 +39,8 @@ def ticket_from_json(data: dict[str, Any]) -> Ticket:
     values["tags"] = tuple(values.get("tags") or ())
     values["linked"] = tuple(values.get("linked") or ())
     values["paused_intervals"] = tuple(
-        (datetime.fromisoformat(start), _dt(end)) for start, end in values.get("paused_intervals") or ()
+        (datetime.fromisoformat(start), _dt(end))
+        for start, end in values.get("paused_intervals") or ()
     )
     return Ticket(**values)
 

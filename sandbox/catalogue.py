@@ -104,4 +104,7 @@ SALESFORCE_OBJECTS: dict[str, dict[str, str]] = {
         "SystemModstamp": "datetime",
     },
 }
-SALESFORCE_EXTERNAL_ID_FIELDS = {"Escalation__c": ("Ticket_Ref__c",), "Account": ("Zendesk_Org_External_Id__c",)}
+SALESFORCE_EXTERNAL_ID_FIELDS = {
+    "Escalation__c": ("Ticket_Ref__c",),
+    "Account": ("Zendesk_Org_External_Id__c",),
+}

@@ -53,9 +53,14 @@ def serve(args: argparse.Namespace) -> int:
 
     data = Path(args.data)
     if not data.is_dir():
-        print(f"sandbox serve: {data} is not a folder; create one with `sandbox generate`", file=sys.stderr)
+        print(
+            f"sandbox serve: {data} is not a folder; create one with `sandbox generate`",
+            file=sys.stderr,
+        )
         return EXIT_BAD_ARGUMENTS
-    sandbox = Sandbox(data_dir=data, work_dir=data / "tls", time_factor=args.time_factor, first_port=args.port)
+    sandbox = Sandbox(
+        data_dir=data, work_dir=data / "tls", time_factor=args.time_factor, first_port=args.port
+    )
     with sandbox:
         config = write_sandbox_config(data / "config", sandbox.urls, sandbox.ca_path)
         for name, url in sandbox.urls.items():

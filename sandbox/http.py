@@ -24,7 +24,9 @@ class Request:
     def parse(cls, method: str, target: str, headers: dict[str, str], body: bytes) -> Request:
         parts = urlsplit(target)
         query = parse_qs(parts.query, keep_blank_values=True)
-        return cls(method.upper(), parts.path, query, {k.lower(): v for k, v in headers.items()}, body)
+        return cls(
+            method.upper(), parts.path, query, {k.lower(): v for k, v in headers.items()}, body
+        )
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)

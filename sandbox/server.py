@@ -99,7 +99,9 @@ class VendorHTTPServer(ThreadingHTTPServer):
             if fault.kind == "delay":
                 time.sleep(fault.delay_seconds)
             elif fault.kind == "status":
-                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                headers = (
+                    {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                )
                 response = Response(fault.status, app.error_body(fault.status, route), headers)
                 app.traffic.record(endpoint, response.status)
                 return response
@@ -129,7 +131,12 @@ class VendorHTTPServer(ThreadingHTTPServer):
         return Response(404, {"error": "unknown admin path"})
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{self.app.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"sandbox-{self.app.name}",
+            daemon=True,
+        )
         self._thread.start()
 
     def stop(self) -> None:

@@ -42,7 +42,9 @@ class Traffic:
         except ValueError:
             body = request.body.decode("utf-8", "replace")
         with self.lock:
-            self.writes.append(WriteLogEntry(time.time(), endpoint, request.method, request.path, body))
+            self.writes.append(
+                WriteLogEntry(time.time(), endpoint, request.method, request.path, body)
+            )
 
     def reset(self) -> None:
         with self.lock:
@@ -69,7 +71,9 @@ class VendorApp:
 
     def __init__(self, quota_rules: list[QuotaRule] | None = None, time_factor: float = 1.0):
         self.faults = FaultPlan()
-        self.quotas = Quotas(quota_rules if quota_rules is not None else self.default_quota_rules(), time_factor)
+        self.quotas = Quotas(
+            quota_rules if quota_rules is not None else self.default_quota_rules(), time_factor
+        )
         self.traffic = Traffic()
         self.state_lock = threading.RLock()
         self.base_url = ""  # set by the server once it listens
@@ -86,7 +90,9 @@ class VendorApp:
         return None
 
     def rate_limited(self, verdict: QuotaVerdict, route: Route) -> Response:
-        return Response(429, {"error": "rate limited"}, {"Retry-After": str(verdict.retry_after_seconds)})
+        return Response(
+            429, {"error": "rate limited"}, {"Retry-After": str(verdict.retry_after_seconds)}
+        )
 
     def rate_limit_headers(self, verdict: QuotaVerdict, route: Route) -> dict[str, str]:
         return {}

@@ -78,7 +78,12 @@ def _mark_in_flight(item: PlannedWrite, store: StateStore, now: datetime) -> Non
 
 
 def _remember(
-    item: PlannedWrite, result: WriteResult, store: StateStore, run_id: int, now: datetime, report: ApplyReport
+    item: PlannedWrite,
+    result: WriteResult,
+    store: StateStore,
+    run_id: int,
+    now: datetime,
+    report: ApplyReport,
 ) -> None:
     target, write = item.target, item.write
     assert write is not None
@@ -125,7 +130,9 @@ def _refresh_mirror(item: PlannedWrite, store: StateStore) -> None:
     if target.kind not in ("ticket", "issue"):
         account = store.account(target.record_id) if target.kind == "account" else None
         if account is not None:
-            store.upsert_accounts([replace(account, managed_fields={**account.managed_fields, **item.written_values})])
+            store.upsert_accounts(
+                [replace(account, managed_fields={**account.managed_fields, **item.written_values})]
+            )
         return
     ticket = store.ticket(target.ref)
     if ticket is None:
@@ -134,5 +141,11 @@ def _refresh_mirror(item: PlannedWrite, store: StateStore) -> None:
     assert write is not None
     tags = (set(ticket.tags) - set(write.tags_remove)) | set(write.tags_add)
     store.upsert_tickets(
-        [replace(ticket, managed_fields={**ticket.managed_fields, **item.written_values}, tags=tuple(sorted(tags)))]
+        [
+            replace(
+                ticket,
+                managed_fields={**ticket.managed_fields, **item.written_values},
+                tags=tuple(sorted(tags)),
+            )
+        ]
     )

@@ -58,7 +58,9 @@ def run_sync(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
     config = _load(args, err)
     if config is None:
         return EXIT_CONFIG_ERROR
-    setup_logging(args.log_format, args.verbose, [config.secret(name) for _, name in config.secret_refs()])
+    setup_logging(
+        args.log_format, args.verbose, [config.secret(name) for _, name in config.secret_refs()]
+    )
     try:
         now = parse_now(args.now)
     except ValueError as error:
@@ -113,6 +115,9 @@ def explain(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | N
     finally:
         store.close()
     if not found:
-        print(f"escalation-sync: {args.ticket} is not in the mirror (expected SYSTEM:ID, e.g. zendesk:123)", file=err)
+        print(
+            f"escalation-sync: {args.ticket} is not in the mirror (expected SYSTEM:ID, e.g. zendesk:123)",
+            file=err,
+        )
         return 1
     return 0

@@ -52,7 +52,9 @@ def plan_target(
     # Records we never read back (upserted ones) are compared with what we wrote.
     current_raw = target.current if target.current is not None else written
     wanted_c = {name: comparable(writes[name], value) for name, value in target.values.items()}
-    written_c = {name: comparable(writes[name], value) for name, value in written.items() if name in writes}
+    written_c = {
+        name: comparable(writes[name], value) for name, value in written.items() if name in writes
+    }
     current_c = {name: comparable(writes[name], current_raw.get(name)) for name in target.values}
     record_plan = plan_record(
         target.system,
@@ -66,7 +68,10 @@ def plan_target(
         expire_on_level_rise,
     )
     to_write = {p.field for p in record_plan.fields if p.needs_write}
-    fields = {writes[name].field: to_vendor(target.system, writes[name], target.values[name]) for name in to_write}
+    fields = {
+        writes[name].field: to_vendor(target.system, writes[name], target.values[name])
+        for name in to_write
+    }
     level_overridden = any(
         p.field == "level" and p.action in (FieldAction.OVERRIDE_FOUND, FieldAction.OVERRIDE_KEPT)
         for p in record_plan.fields
@@ -76,7 +81,9 @@ def plan_target(
     if not level_overridden:
         tags_add = tuple(sorted(target.wanted_tags - target.current_tags))
         tags_remove = tuple(sorted(target.current_tags - target.wanted_tags))
-    note = target.note if target.note_key and not note_already_sent and not level_overridden else None
+    note = (
+        target.note if target.note_key and not note_already_sent and not level_overridden else None
+    )
     if not (fields or tags_add or tags_remove or note):
         return PlannedWrite(target, record_plan, None, {}, None)
     write = FieldWrite(

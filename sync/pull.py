@@ -62,9 +62,15 @@ class Puller:
     """Runs every configured stream; the connectors come from the caller."""
 
     # The stream holding each system's records: no cursor yet means the mirror never held them.
-    RECORD_STREAMS = {"salesforce": "salesforce.accounts", "zendesk": "zendesk.tickets", "jira": "jira.issues"}
+    RECORD_STREAMS = {
+        "salesforce": "salesforce.accounts",
+        "zendesk": "zendesk.tickets",
+        "jira": "jira.issues",
+    }
 
-    def __init__(self, config: Config, store: StateStore, connectors: dict[str, Any], now: datetime):
+    def __init__(
+        self, config: Config, store: StateStore, connectors: dict[str, Any], now: datetime
+    ):
         self.config = config
         self.store = store
         self.connectors = connectors
@@ -103,7 +109,9 @@ class Puller:
 
     def _pull_zendesk(self, zendesk: Any) -> None:
         self.load_zendesk_related()
-        self._stream("zendesk.organizations", zendesk.read_organization_changes, self._store_related)
+        self._stream(
+            "zendesk.organizations", zendesk.read_organization_changes, self._store_related
+        )
         self._stream("zendesk.tickets", self._zendesk_tickets(zendesk), self.store_tickets)
 
     def _pull_jira(self, jira: Any) -> None:
@@ -114,7 +122,9 @@ class Puller:
 
     def _zendesk_tickets(self, zendesk: Any) -> Callable[[str | None], Iterator[Page]]:
         def read(cursor: str | None) -> Iterator[Page]:
-            return zendesk.read_ticket_changes(cursor=cursor, start_time=None if cursor else self._first_run_start())
+            return zendesk.read_ticket_changes(
+                cursor=cursor, start_time=None if cursor else self._first_run_start()
+            )
 
         return read
 
@@ -143,7 +153,9 @@ class Puller:
         accounts = []
         for record in records:
             try:
-                accounts.append(normalise_account(record, mapping, tiers=tiers, issues=self.report.issues))
+                accounts.append(
+                    normalise_account(record, mapping, tiers=tiers, issues=self.report.issues)
+                )
             except RecordError as error:
                 self._skip(error.record_ref, error.reason)
         self.store.upsert_accounts(accounts)
@@ -154,7 +166,9 @@ class Puller:
         for record in records:
             if record.kind in ("organization", "user"):
                 by_kind.setdefault(record.kind, []).append((record.id, record.data))
-                (self.organizations if record.kind == "organization" else self.users)[record.id] = record.data
+                (self.organizations if record.kind == "organization" else self.users)[record.id] = (
+                    record.data
+                )
         for kind, rows in by_kind.items():
             self.store.upsert_raw("zendesk", kind, rows)  # only Zendesk sideloads related records
         return sum(len(rows) for rows in by_kind.values())

@@ -21,7 +21,7 @@ from sync.apply import ApplyReport, apply_writes
 from sync.diff import FieldAction, Override
 from sync.evaluate import Evaluation, evaluate_mirror
 from sync.plan import PlannedWrite, plan_target
-from sync.pull import PullReport, Puller
+from sync.pull import Puller, PullReport
 from sync.readback import read_back_unknown
 from sync.state import StateStore
 from sync.wanted import Planner, Target
@@ -40,7 +40,9 @@ class RunResult:
     evaluation: Evaluation | None = None
     planned: list[PlannedWrite] = field(default_factory=list)
     apply: ApplyReport = field(default_factory=ApplyReport)
-    overrides_found: list[tuple[str, str, Any]] = field(default_factory=list)  # (record, field, value)
+    overrides_found: list[tuple[str, str, Any]] = field(
+        default_factory=list
+    )  # (record, field, value)
     overrides_kept: int = 0
     still_rejected: list[tuple[str, str]] = field(default_factory=list)
     # system -> requests, retries, 429s, seconds waited (and Salesforce logins): what the
@@ -90,7 +92,12 @@ class SyncRun:
     """Everything one run needs; `execute()` does the run."""
 
     def __init__(
-        self, config: Config, connectors: dict[str, Any], store: StateStore, now: datetime, dry_run: bool = False
+        self,
+        config: Config,
+        connectors: dict[str, Any],
+        store: StateStore,
+        now: datetime,
+        dry_run: bool = False,
     ):
         self.config = config
         self.connectors = dict(connectors)
@@ -128,8 +135,12 @@ class SyncRun:
         assert result.evaluation is not None
         result.planned = self._plan(result.evaluation, only_refs=None)
         if not self.dry_run:
-            reachable = {s: c for s, c in self.connectors.items() if s not in result.pull.unreachable}
-            result.apply = apply_writes(result.planned, reachable, self.store, result.run_id, self.now)
+            reachable = {
+                s: c for s, c in self.connectors.items() if s not in result.pull.unreachable
+            }
+            result.apply = apply_writes(
+                result.planned, reachable, self.store, result.run_id, self.now
+            )
             if result.apply.conflicts and "zendesk" in reachable:
                 self._replan_conflicts()
             if not result.pull.never_read:
@@ -139,14 +150,23 @@ class SyncRun:
     def _evaluate(self) -> Evaluation:
         store = self.store
         return evaluate_mirror(
-            self.config, self.compiled, store.tickets(), store.accounts(), store.prior_states(), self.now
+            self.config,
+            self.compiled,
+            store.tickets(),
+            store.accounts(),
+            store.prior_states(),
+            self.now,
         )
 
     def _plan(self, evaluation: Evaluation, only_refs: set[str] | None) -> list[PlannedWrite]:
         written = self.store.written()
         planner = Planner(
-            self.config, evaluation.tickets, evaluation.accounts.values(), evaluation.decisions,
-            set(written), self.store.last_notes(),
+            self.config,
+            evaluation.tickets,
+            evaluation.accounts.values(),
+            evaluation.decisions,
+            set(written),
+            self.store.last_notes(),
         )
         targets = planner.all_targets()
         if only_refs is not None:
@@ -163,16 +183,28 @@ class SyncRun:
         planned = []
         for target in targets:
             key = (target.system, target.record_id)
-            note_there = bool(self.result.pull.never_read) or self._note_already_there(target, notes)
-            item = plan_target(target, written.get(key, {}), overrides.get(key, {}), self.rank, expire, note_there)
+            note_there = bool(self.result.pull.never_read) or self._note_already_there(
+                target, notes
+            )
+            item = plan_target(
+                target, written.get(key, {}), overrides.get(key, {}), self.rank, expire, note_there
+            )
             item = self._unless_rejected_before(item, failures.get(key))
             self._note_field_outcomes(target, item, written.get(key, {}))
-            if item.write is None and (failures.get(key) or {}).get("status") == "retry" and not self.dry_run:
-                self.store.clear_failure(*key)  # the unknown write landed after all: nothing to retry
+            if (
+                item.write is None
+                and (failures.get(key) or {}).get("status") == "retry"
+                and not self.dry_run
+            ):
+                self.store.clear_failure(
+                    *key
+                )  # the unknown write landed after all: nothing to retry
             planned.append(item)
         return planned
 
-    def _unless_rejected_before(self, item: PlannedWrite, failure: dict[str, Any] | None) -> PlannedWrite:
+    def _unless_rejected_before(
+        self, item: PlannedWrite, failure: dict[str, Any] | None
+    ) -> PlannedWrite:
         """The same payload the vendor rejected for good is not sent again; a changed one is."""
         if item.write is None or failure is None or failure["status"] != "rejected":
             return item
@@ -181,27 +213,52 @@ class SyncRun:
         self.result.still_rejected.append((item.write.ref, failure["reason"]))
         return PlannedWrite(item.target, item.record_plan, None, {}, None)
 
-    def _note_field_outcomes(self, target: Target, item: PlannedWrite, written: dict[str, Any]) -> None:
+    def _note_field_outcomes(
+        self, target: Target, item: PlannedWrite, written: dict[str, Any]
+    ) -> None:
         record_ref = f"{target.system}:{target.record_id}"
         store, now, keep = self.store, self.now, not self.dry_run
         for plan in item.record_plan.fields:
             if plan.action is FieldAction.OVERRIDE_FOUND:
                 self.result.overrides_found.append((record_ref, plan.field, plan.current))
                 if keep:
-                    store.record_override(target.system, target.record_id, plan.field, plan.current, target.level, now)
-                    store.audit(self.result.run_id, now, "override", record_ref, {
-                        "field": plan.field, "human_value": plan.current, "we_wrote": plan.written,
-                        "we_want": plan.wanted, "ticket": target.ref,
-                    })
+                    store.record_override(
+                        target.system, target.record_id, plan.field, plan.current, target.level, now
+                    )
+                    store.audit(
+                        self.result.run_id,
+                        now,
+                        "override",
+                        record_ref,
+                        {
+                            "field": plan.field,
+                            "human_value": plan.current,
+                            "we_wrote": plan.written,
+                            "we_want": plan.wanted,
+                            "ticket": target.ref,
+                        },
+                    )
             elif plan.action is FieldAction.OVERRIDE_KEPT:
                 self.result.overrides_kept += 1
             elif plan.action is FieldAction.OVERRIDE_EXPIRED and keep:
                 store.clear_override(target.system, target.record_id, plan.field)
-                store.audit(self.result.run_id, now, "override_expired", record_ref, {"field": plan.field, "level": target.level})
-            elif plan.action is FieldAction.IN_PLACE and keep and written.get(plan.field) != target.values.get(plan.field):
+                store.audit(
+                    self.result.run_id,
+                    now,
+                    "override_expired",
+                    record_ref,
+                    {"field": plan.field, "level": target.level},
+                )
+            elif (
+                plan.action is FieldAction.IN_PLACE
+                and keep
+                and written.get(plan.field) != target.values.get(plan.field)
+            ):
                 # The system holds what we want (our earlier write read back, or a person
                 # agreeing): remember it as written so a later human change is recognised.
-                store.record_written(target.system, target.record_id, {plan.field: target.values[plan.field]}, now)
+                store.record_written(
+                    target.system, target.record_id, {plan.field: target.values[plan.field]}, now
+                )
 
     def _note_already_there(self, target: Target, notes: dict[tuple[str, str], str]) -> bool:
         """Whether the note for this level change is on the ticket already (never post it twice)."""
@@ -233,7 +290,11 @@ class SyncRun:
         if zendesk is None or "zendesk" in self.result.pull.unreachable:
             return
         failures = self.store.failures()
-        ids = [record_id for (system, record_id), f in failures.items() if system == "zendesk" and f["status"] == "retry"]
+        ids = [
+            record_id
+            for (system, record_id), f in failures.items()
+            if system == "zendesk" and f["status"] == "retry"
+        ]
         if ids:
             self._read_tickets_again(zendesk, ids)
 
@@ -309,7 +370,12 @@ def decision_detail(decision: Decision) -> dict[str, Any]:
     return {
         "level": decision.level,
         "previous_level": decision.previous_level,
-        "owner": {"role": owner.role, "primary": owner.primary, "backup": owner.backup, "current": owner.current}
+        "owner": {
+            "role": owner.role,
+            "primary": owner.primary,
+            "backup": owner.backup,
+            "current": owner.current,
+        }
         if owner
         else None,
         "sla": {
@@ -322,12 +388,19 @@ def decision_detail(decision: Decision) -> dict[str, Any]:
             }
             for metric, m in decision.sla.items()
         },
-        "reasons": [{"kind": r.kind.value, "name": r.name, "level": r.level, "text": r.text} for r in decision.reasons],
+        "reasons": [
+            {"kind": r.kind.value, "name": r.name, "level": r.level, "text": r.text}
+            for r in decision.reasons
+        ],
     }
 
 
 def run_once(
-    config: Config, connectors: dict[str, Any], store: StateStore, now: datetime, dry_run: bool = False
+    config: Config,
+    connectors: dict[str, Any],
+    store: StateStore,
+    now: datetime,
+    dry_run: bool = False,
 ) -> RunResult:
     """A whole run against connectors already built (the CLI builds them; tests may inject them)."""
     return SyncRun(config, connectors, store, now, dry_run).execute()

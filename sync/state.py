@@ -140,9 +140,14 @@ class StateStore:
         return account_from_json(json.loads(row[0])) if row else None
 
     def accounts(self) -> list[Account]:
-        return [account_from_json(json.loads(row[0])) for row in self.db.execute("SELECT data FROM accounts")]
+        return [
+            account_from_json(json.loads(row[0]))
+            for row in self.db.execute("SELECT data FROM accounts")
+        ]
 
-    def upsert_raw(self, system: str, kind: str, records: Iterable[tuple[str, dict[str, Any]]]) -> None:
+    def upsert_raw(
+        self, system: str, kind: str, records: Iterable[tuple[str, dict[str, Any]]]
+    ) -> None:
         self.db.executemany(
             "INSERT INTO raw_records (system, kind, id, data) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (system, kind, id) DO UPDATE SET data = excluded.data",
@@ -150,12 +155,17 @@ class StateStore:
         )
 
     def raw_records(self, system: str, kind: str) -> dict[str, dict[str, Any]]:
-        rows = self.db.execute("SELECT id, data FROM raw_records WHERE system = ? AND kind = ?", (system, kind))
+        rows = self.db.execute(
+            "SELECT id, data FROM raw_records WHERE system = ? AND kind = ?", (system, kind)
+        )
         return {record_id: json.loads(data) for record_id, data in rows}
 
     # -- what the engine remembers between runs ----------------------------------------------
     def prior_states(self) -> dict[str, dict[str, Any]]:
-        return {ref: json.loads(data) for ref, data in self.db.execute("SELECT ref, data FROM prior_states")}
+        return {
+            ref: json.loads(data)
+            for ref, data in self.db.execute("SELECT ref, data FROM prior_states")
+        }
 
     def save_prior_states(self, states: dict[str, dict[str, Any]]) -> None:
         self.db.executemany(
@@ -173,12 +183,17 @@ class StateStore:
             out.setdefault((system, record_id), {})[field] = json.loads(value)
         return out
 
-    def record_written(self, system: str, record_id: str, values: dict[str, Any], now: datetime) -> None:
+    def record_written(
+        self, system: str, record_id: str, values: dict[str, Any], now: datetime
+    ) -> None:
         self.db.executemany(
             "INSERT INTO written (system, record_id, field, value, written_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (system, record_id, field) DO UPDATE SET value = excluded.value, "
             "written_at = excluded.written_at",
-            [(system, record_id, field, _dumps(value), now.isoformat()) for field, value in values.items()],
+            [
+                (system, record_id, field, _dumps(value), now.isoformat())
+                for field, value in values.items()
+            ],
         )
 
     # -- human overrides -------------------------------------------------------------------
@@ -192,7 +207,13 @@ class StateStore:
         }
 
     def record_override(
-        self, system: str, record_id: str, field: str, human_value: Any, level: str | None, now: datetime
+        self,
+        system: str,
+        record_id: str,
+        field: str,
+        human_value: Any,
+        level: str | None,
+        now: datetime,
     ) -> None:
         self.db.execute(
             "INSERT INTO overrides VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (system, record_id, field) "
@@ -202,7 +223,8 @@ class StateStore:
 
     def clear_override(self, system: str, record_id: str, field: str) -> None:
         self.db.execute(
-            "DELETE FROM overrides WHERE system = ? AND record_id = ? AND field = ?", (system, record_id, field)
+            "DELETE FROM overrides WHERE system = ? AND record_id = ? AND field = ?",
+            (system, record_id, field),
         )
 
     # -- failed writes ---------------------------------------------------------------------
@@ -211,11 +233,19 @@ class StateStore:
             "SELECT system, record_id, status, reason, attempts, first_failed_at, last_failed_at FROM failures"
         )
         return {
-            (s, r): {"status": st, "reason": why, "attempts": n, "first_failed_at": first, "last_failed_at": last}
+            (s, r): {
+                "status": st,
+                "reason": why,
+                "attempts": n,
+                "first_failed_at": first,
+                "last_failed_at": last,
+            }
             for s, r, st, why, n, first, last in rows
         }
 
-    def record_failure(self, system: str, record_id: str, status: str, reason: str | None, now: datetime) -> None:
+    def record_failure(
+        self, system: str, record_id: str, status: str, reason: str | None, now: datetime
+    ) -> None:
         self.db.execute(
             "INSERT INTO failures VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (system, record_id) DO UPDATE SET "
             "status = excluded.status, reason = excluded.reason, attempts = failures.attempts + 1, "
@@ -224,14 +254,22 @@ class StateStore:
         )
 
     def clear_failure(self, system: str, record_id: str) -> None:
-        self.db.execute("DELETE FROM failures WHERE system = ? AND record_id = ?", (system, record_id))
+        self.db.execute(
+            "DELETE FROM failures WHERE system = ? AND record_id = ?", (system, record_id)
+        )
 
     def mark_in_flight(self, system: str, record_id: str, now: datetime) -> None:
         """A write about to be sent: until its answer is remembered, its outcome is unknown."""
         self.db.execute(
             "INSERT INTO failures VALUES (?, ?, 'retry', ?, 0, ?, ?) ON CONFLICT (system, record_id) DO UPDATE "
             "SET status = 'retry', reason = excluded.reason",
-            (system, record_id, "sent; the run ended before the answer", now.isoformat(), now.isoformat()),
+            (
+                system,
+                record_id,
+                "sent; the run ended before the answer",
+                now.isoformat(),
+                now.isoformat(),
+            ),
         )
 
     # -- private notes (sent at most once per level change) ---------------------------------
@@ -242,7 +280,9 @@ class StateStore:
         ).fetchone()
         return row[0] if row else None
 
-    def set_note_state(self, system: str, record_id: str, note_key: str, state: str, now: datetime) -> None:
+    def set_note_state(
+        self, system: str, record_id: str, note_key: str, state: str, now: datetime
+    ) -> None:
         self.db.execute(
             "INSERT INTO notes VALUES (?, ?, ?, ?, ?) ON CONFLICT (system, record_id, note_key) "
             "DO UPDATE SET state = excluded.state, at = excluded.at",
@@ -255,16 +295,23 @@ class StateStore:
         Only sent notes count: a note whose write outcome is unknown must be planned again, so
         the run looks for it on the ticket (and sends it when it is not there).
         """
-        rows = self.db.execute("SELECT record_id, note_key FROM notes WHERE state = 'sent' ORDER BY at, rowid")
+        rows = self.db.execute(
+            "SELECT record_id, note_key FROM notes WHERE state = 'sent' ORDER BY at, rowid"
+        )
         return {ref: key for ref, key in rows}
 
     def notes(self) -> dict[tuple[str, str], str]:
         """(ticket ref, note key) -> sent | unknown (may have landed) | not_sent (refused)."""
-        return {(ref, key): state for ref, key, state in self.db.execute("SELECT record_id, note_key, state FROM notes")}
+        return {
+            (ref, key): state
+            for ref, key, state in self.db.execute("SELECT record_id, note_key, state FROM notes")
+        }
 
     # -- runs and the audit log --------------------------------------------------------------
     def begin_run(self, now: datetime, dry_run: bool) -> int:
-        cursor = self.db.execute("INSERT INTO runs (started_at, dry_run) VALUES (?, ?)", (now.isoformat(), int(dry_run)))
+        cursor = self.db.execute(
+            "INSERT INTO runs (started_at, dry_run) VALUES (?, ?)", (now.isoformat(), int(dry_run))
+        )
         return int(cursor.lastrowid)
 
     def end_run(self, run_id: int, now: datetime, exit_code: int, summary: dict[str, Any]) -> None:
@@ -273,19 +320,25 @@ class StateStore:
             (now.isoformat(), exit_code, _dumps(summary), run_id),
         )
 
-    def audit(self, run_id: int, now: datetime, kind: str, ref: str, detail: dict[str, Any]) -> None:
+    def audit(
+        self, run_id: int, now: datetime, kind: str, ref: str, detail: dict[str, Any]
+    ) -> None:
         self.db.execute(
             "INSERT INTO audit (run_id, at, kind, ref, detail) VALUES (?, ?, ?, ?, ?)",
             (run_id, now.isoformat(), kind, ref, _dumps(detail)),
         )
 
-    def audit_many(self, run_id: int, now: datetime, entries: Iterable[tuple[str, str, dict[str, Any]]]) -> None:
+    def audit_many(
+        self, run_id: int, now: datetime, entries: Iterable[tuple[str, str, dict[str, Any]]]
+    ) -> None:
         self.db.executemany(
             "INSERT INTO audit (run_id, at, kind, ref, detail) VALUES (?, ?, ?, ?, ?)",
             [(run_id, now.isoformat(), kind, ref, _dumps(detail)) for kind, ref, detail in entries],
         )
 
-    def audit_entries(self, ref: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+    def audit_entries(
+        self, ref: str | None = None, kind: str | None = None
+    ) -> list[dict[str, Any]]:
         query, args = "SELECT run_id, at, kind, ref, detail FROM audit WHERE 1=1", []
         if ref:
             query, args = query + " AND ref = ?", [*args, ref]
@@ -300,9 +353,17 @@ class StateStore:
         return dict(self.db.execute("SELECT kind, COUNT(*) FROM audit GROUP BY kind").fetchall())
 
     def runs(self) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT run_id, started_at, finished_at, dry_run, exit_code, summary FROM runs")
+        rows = self.db.execute(
+            "SELECT run_id, started_at, finished_at, dry_run, exit_code, summary FROM runs"
+        )
         return [
-            {"run_id": r, "started_at": s, "finished_at": f, "dry_run": bool(d), "exit_code": e,
-             "summary": json.loads(m) if m else None}
+            {
+                "run_id": r,
+                "started_at": s,
+                "finished_at": f,
+                "dry_run": bool(d),
+                "exit_code": e,
+                "summary": json.loads(m) if m else None,
+            }
             for r, s, f, d, e, m in rows
         ]

@@ -533,7 +533,9 @@ def test_from_settings_builds_the_connector_from_the_config_sections():
                                  email_env=None, projects=["ENG"], jql="labels = customer", ca_bundle=None, timeout_seconds=12.0)  # fmt: skip
     config = SimpleNamespace(
         connections=SimpleNamespace(jira=connection),
-        sync=SimpleNamespace(jira=SimpleNamespace(page_size=50, search="auto", use_bulk_edit=False)),
+        sync=SimpleNamespace(
+            jira=SimpleNamespace(page_size=50, search="auto", use_bulk_edit=False)
+        ),
         jira_search_mode=lambda: "start_at",
     )
     asked = []

@@ -171,7 +171,9 @@ def test_overlap_rereads_are_dropped_within_a_long_overlap(sandbox):
     assert read_all(connector, cursor)[0] == []
 
 
-def test_pages_of_issues_already_read_keep_the_cursor_without_encoding_it_again(sandbox, monkeypatch):
+def test_pages_of_issues_already_read_keep_the_cursor_without_encoding_it_again(
+    sandbox, monkeypatch
+):
     # Encoding is linear in the overlap map: once per page of a window read before made a
     # read after thousands of edits quadratic.
     add(sandbox, 4)

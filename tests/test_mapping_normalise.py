@@ -368,15 +368,22 @@ def test_jira_issue_is_acknowledged_when_work_starts_not_while_in_to_do():
     from mapping.records import SourceRecord
 
     def issue(category: str) -> SourceRecord:
-        return SourceRecord("jira", "issue", "10001", {
-            "id": "10001", "key": "ENG-1",
-            "fields": {
-                "summary": "x", "created": "2026-11-20T10:00:00.000+0000",
-                "updated": "2026-11-21T10:00:00.000+0000",
-                "statuscategorychangedate": "2026-11-20T12:30:00.000+0000",
-                "status": {"name": "Whatever", "statusCategory": {"key": category}},
+        return SourceRecord(
+            "jira",
+            "issue",
+            "10001",
+            {
+                "id": "10001",
+                "key": "ENG-1",
+                "fields": {
+                    "summary": "x",
+                    "created": "2026-11-20T10:00:00.000+0000",
+                    "updated": "2026-11-21T10:00:00.000+0000",
+                    "statuscategorychangedate": "2026-11-20T12:30:00.000+0000",
+                    "status": {"name": "Whatever", "statusCategory": {"key": category}},
+                },
             },
-        })
+        )
 
     mapping = JiraMapping()
     started = normalise_ticket(issue("indeterminate"), mapping)

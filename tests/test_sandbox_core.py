@@ -1,4 +1,6 @@
 import requests
+
+
 def test_sandbox_starts_and_counts(sandbox):
     r = requests.get(sandbox.urls["zendesk"] + "/__sandbox/traffic", verify=str(sandbox.ca_path))
     assert r.status_code == 200 and r.json()["requests"] == {}

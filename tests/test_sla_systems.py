@@ -23,7 +23,15 @@ def matrix(systems: list[str] | None) -> MatrixConfig:
 
 def ticket(system: str) -> Ticket:
     created = NOW - timedelta(days=5)
-    return Ticket(system, "1", "stuck", TicketStatus.OPEN, created, created, key="ENG-1" if system == "jira" else None)
+    return Ticket(
+        system,
+        "1",
+        "stuck",
+        TicketStatus.OPEN,
+        created,
+        created,
+        key="ENG-1" if system == "jira" else None,
+    )
 
 
 def test_jira_issues_run_no_sla_clock_when_only_zendesk_is_named():
@@ -35,7 +43,9 @@ def test_jira_issues_run_no_sla_clock_when_only_zendesk_is_named():
 
 def test_by_default_both_ticket_systems_run_sla_clocks():
     both = matrix(None)
-    assert evaluate(ticket("jira"), None, None, NOW, both).sla["acknowledge"].state.value == "breached"
+    assert (
+        evaluate(ticket("jira"), None, None, NOW, both).sla["acknowledge"].state.value == "breached"
+    )
 
 
 def test_an_unnamed_system_is_not_escalated_by_the_timer():

@@ -4,7 +4,9 @@ RANKS = {"none": 0, "informational": 1, "advisory": 2, "action-needed": 3, "exec
 
 
 def plan(wanted, written, current, overrides=None, level="advisory", expire=True):
-    return plan_record("zendesk", "1", wanted, written, current, overrides or {}, level, RANKS, expire)
+    return plan_record(
+        "zendesk", "1", wanted, written, current, overrides or {}, level, RANKS, expire
+    )
 
 
 def actions(record_plan):
@@ -41,10 +43,19 @@ def test_override_is_kept_while_level_does_not_rise():
 
 def test_override_expires_when_level_rises_if_configured():
     override = {"owner": Override("bob", "advisory")}
-    result = plan({"owner": "cto"}, {"owner": "ana"}, {"owner": "bob"}, override, level="executive-review")
+    result = plan(
+        {"owner": "cto"}, {"owner": "ana"}, {"owner": "bob"}, override, level="executive-review"
+    )
     assert actions(result) == {"owner": FieldAction.OVERRIDE_EXPIRED}
     assert result.to_write == {"owner": "cto"}
-    kept = plan({"owner": "cto"}, {"owner": "ana"}, {"owner": "bob"}, override, level="executive-review", expire=False)
+    kept = plan(
+        {"owner": "cto"},
+        {"owner": "ana"},
+        {"owner": "bob"},
+        override,
+        level="executive-review",
+        expire=False,
+    )
     assert kept.to_write == {}
 
 

@@ -18,7 +18,9 @@ def session_with(sleeps, **policy):
 
 @responses.activate
 def test_429_waits_retry_after_then_succeeds():
-    responses.get(URL, status=429, headers={"Retry-After": "7"}, json={"error": "APIRateLimitExceeded"})
+    responses.get(
+        URL, status=429, headers={"Retry-After": "7"}, json={"error": "APIRateLimitExceeded"}
+    )
     responses.get(URL, status=200, json={"ticket": {"id": 1}})
     sleeps = []
     session, adapter = session_with(sleeps)
@@ -83,7 +85,9 @@ def test_waiting_beyond_the_run_budget_stops_politely():
 
 @responses.activate
 def test_exhausted_budget_header_delays_the_next_request():
-    responses.get(URL, status=200, json={}, headers={"ratelimit-remaining": "0", "ratelimit-reset": "5"})
+    responses.get(
+        URL, status=200, json={}, headers={"ratelimit-remaining": "0", "ratelimit-reset": "5"}
+    )
     responses.get(URL, status=200, json={})
     sleeps = []
     session, _ = session_with(sleeps)
@@ -98,7 +102,11 @@ def test_spent_budget_without_reset_time_waits_until_a_second_after_the_window_o
     # after the window's first answer, not one second after the answer that spent it.
     issue = "https://acme.atlassian.net/rest/api/3/issue/ENG-1"
     for remaining in ("1", "0"):
-        responses.put(issue, status=204, headers={"X-RateLimit-Limit": "2", "X-RateLimit-Remaining": remaining})
+        responses.put(
+            issue,
+            status=204,
+            headers={"X-RateLimit-Limit": "2", "X-RateLimit-Remaining": remaining},
+        )
     responses.put(issue, status=204)
     sleeps = []
     session, _ = session_with(sleeps)
@@ -113,7 +121,10 @@ def test_pacer_spaces_requests_to_the_known_limit():
     responses.get(incremental, status=200, json={})
     sleeps = []
     session, adapter = make_session(
-        "zendesk", None, RetryPolicy(sleep=sleeps.append), [Pacer(r"/incremental/", limit=2, window_seconds=60)]
+        "zendesk",
+        None,
+        RetryPolicy(sleep=sleeps.append),
+        [Pacer(r"/incremental/", limit=2, window_seconds=60)],
     )
     for _ in range(3):
         session.get(incremental)
