@@ -94,10 +94,26 @@ def scaled_rule(rule: QuotaRule, time_factor: float) -> QuotaRule:
     return QuotaRule(rule.name, round(rule.limit * longer / window), longer, rule.endpoints)
 
 
+def _version(record: Any) -> Any:
+    """What changes when the vendor's record changes (its modification stamp)."""
+    data = record.data
+    if record.system == "jira":
+        return (data.get("fields") or {}).get("updated")
+    if record.system == "salesforce":
+        return data.get("SystemModstamp")
+    return (data.get("updated_at"), data.get("generated_timestamp"))
+
+
 @dataclass
 class RecordsRead:
-    """Records the connectors handed to the sync, per stream (what the reads had to return)."""
+    """Records the connectors handed to the sync, per stream.
 
+    `counts["<stream>.<kind>"]` counts every record handed over; `"<stream>.<kind>.new"` only
+    those changed since an earlier run read them (`versions` is shared between runs): the
+    records a read has to return, which the floor is computed from.
+    """
+
+    versions: dict[tuple[str, str], Any] = field(default_factory=dict)
     counts: Counter = field(default_factory=Counter)
     seconds: Counter = field(default_factory=Counter)  # stream -> time spent inside the reads
 
@@ -116,6 +132,10 @@ class RecordsRead:
                 self.seconds[stream] += time.perf_counter() - started
                 for record in page.records:
                     self.counts[f"{stream}.{record.kind}"] += 1
+                    key, version = (record.kind, record.id), _version(record)
+                    if self.versions.get(key) != version:
+                        self.versions[key] = version
+                        self.counts[f"{stream}.{record.kind}.new"] += 1
                 self.counts[f"{stream}.pages"] += 1
                 yield page
 
@@ -219,6 +239,7 @@ class BenchWorld:
         self.policy = policy or RetryPolicy(max_total_wait_seconds=3600)
         self.now = self.anchor + timedelta(minutes=5)
         self.config = None
+        self.versions: dict[tuple[str, str], Any] = {}  # record -> the version last read
 
     def reload(self) -> tuple[float, float]:
         """Fresh generated data in the sandbox (same sizes, seed and anchor: the same data)."""
@@ -269,7 +290,7 @@ class BenchWorld:
         self.now = now or self.now
         before = {s: Counter(self.sandbox.apps[s].traffic.requests) for s in SYSTEMS}
         statuses_before = {s: Counter(self.sandbox.apps[s].traffic.statuses) for s in SYSTEMS}
-        read = RecordsRead()
+        read = RecordsRead(self.versions)
         connectors = self.connectors()
         zendesk, jira, salesforce = (
             connectors["zendesk"],
@@ -350,7 +371,8 @@ def batches(records: int, size: int) -> int:
 def floors(measure: RunMeasure, jira_page_size: int) -> dict[str, dict[str, int]]:
     """system -> endpoint -> the fewest requests the run's reads and writes could take.
 
-    Reads: ceil(records read / the vendor's largest page), at least one request per stream.
+    Reads: ceil(records changed since the last read / the vendor's largest page), at least
+    one request per stream (a record read again unchanged, e.g. in an overlap, is not counted).
     Writes: ceil(records written / the vendor's largest batch); Zendesk jobs need one status
     poll each at least; Jira edits are one request per issue (bulk edit is off in this config).
     """
@@ -358,21 +380,22 @@ def floors(measure: RunMeasure, jira_page_size: int) -> dict[str, dict[str, int]
     zendesk_writes = measure.writes("zendesk")
     return {
         "zendesk": {
-            "incremental_tickets": pages(read["zendesk.tickets.ticket"], ZENDESK_EXPORT_PAGE),
+            "incremental_tickets": pages(read["zendesk.tickets.ticket.new"], ZENDESK_EXPORT_PAGE),
             "incremental_organizations": pages(
-                read["zendesk.organizations.organization"], ZENDESK_EXPORT_PAGE
+                read["zendesk.organizations.organization.new"], ZENDESK_EXPORT_PAGE
             ),
             "update_many": batches(zendesk_writes, ZENDESK_JOB_SIZE),
             "job_status": batches(zendesk_writes, ZENDESK_JOB_SIZE),
         },
         "jira": {
-            "search_jql": pages(read["jira.issues.issue"], jira_page_size),
+            "search_jql": pages(read["jira.issues.issue.new"], jira_page_size),
             "issue_edit": measure.writes("jira"),
         },
         "salesforce": {
             "oauth_token": 1,
             "query": 1,
-            "query_more": pages(read["salesforce.accounts.account"], SALESFORCE_QUERY_BATCH) - 1,
+            "query_more": pages(read["salesforce.accounts.account.new"], SALESFORCE_QUERY_BATCH)
+            - 1,
             "composite_update": batches(
                 measure.writes("salesforce", "account"), SALESFORCE_COLLECTION
             ),

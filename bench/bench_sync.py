@@ -85,11 +85,16 @@ def print_run(measure: RunMeasure, jira_page_size: int) -> None:
           f"process {measure.cpu_seconds:.1f} s), peak RSS {measure.max_rss_mb:.0f} MB "
           f"(now {measure.rss_mb:.0f} MB), exit {result.exit_code}")  # fmt: skip
     read = measure.read.counts
-    print("   read: "
-          f"zendesk {read['zendesk.tickets.ticket']} tickets (+{read['zendesk.tickets.user']} users, "
-          f"{read['zendesk.tickets.organization']} orgs sideloaded), "
-          f"{read['zendesk.organizations.organization']} organisations; "
-          f"jira {read['jira.issues.issue']} issues; salesforce {read['salesforce.accounts.account']} accounts")  # fmt: skip
+
+    def both(key: str) -> str:
+        return f"{read[key]}" + (
+            f" ({read[key + '.new']} changed)" if read[key + ".new"] != read[key] else ""
+        )
+
+    print(f"   records read: zendesk {both('zendesk.tickets.ticket')} tickets (+{read['zendesk.tickets.user']} "
+          f"users, {read['zendesk.tickets.organization']} orgs sideloaded), "
+          f"{both('zendesk.organizations.organization')} organisations; jira {both('jira.issues.issue')} issues; "
+          f"salesforce {both('salesforce.accounts.account')} accounts")  # fmt: skip
     summary = result.summary()
     planned = summary["planned_writes"]
     print(f"   evaluated {summary['evaluated']} open tickets; writes: "
