@@ -43,3 +43,17 @@ def world(world_sandbox, tmp_path: Path):
 
     sandbox, data = world_sandbox
     return World(sandbox, data, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def fault_free(world_sandbox, tmp_path_factory: pytest.TempPathFactory):
+    """(snapshot, values sent) of a fault-free sync of the module's world: the reference the
+    fault tests compare every system with, field by field."""
+    from tests.fault_helpers import fault_free_outcome
+
+    return fault_free_outcome(*world_sandbox, tmp_path_factory.mktemp("reference"))
+
+
+@pytest.fixture(scope="module")
+def reference(fault_free) -> dict:
+    return fault_free[0]

@@ -12,28 +12,19 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from config.loader import load_config
 from connectors.transport import RetryPolicy
 from sandbox.runner import Sandbox
 from sync.run import RunResult
-from tests.sync_world import World, write_world_data
+from tests.sync_world import World
 
 # A smaller world than the integration tests': each run takes a fraction of a second.
 FAULT_SIZES = {"accounts": 15, "tickets": 120, "jira_issues": 20, "seed": 23}
-
-
-def fault_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, Path]]:
-    """The three APIs with the fault tests' generated data (each World reloads it)."""
-    data = write_world_data(tmp_path_factory.mktemp("data"), **FAULT_SIZES)
-    with Sandbox(work_dir=tmp_path_factory.mktemp("tls"), quotas=False) as sandbox:
-        yield sandbox, data
 
 
 def fault_free_outcome(sandbox: Sandbox, data: Path, folder: Path) -> tuple[dict, Counter]:

@@ -20,13 +20,12 @@ import pytest
 from sandbox.faults import Fault
 from sync.run import RunResult
 from tests.fault_helpers import (
+    FAULT_SIZES,
     FakeSleep,
     assert_fault_free_state,
     converge,
     escalated_ticket_ids,
     fast_policy,
-    fault_free_outcome,
-    fault_sandbox,
     set_client_timeout,
     writes_repeated,
 )
@@ -38,25 +37,7 @@ SLOW_ANSWER = 1.2  # seconds the sandbox sits on a request
 CLIENT_TIMEOUT = 0.4  # seconds the clients wait for an answer in the timeout cases
 
 
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory):
-    yield from fault_sandbox(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def fault_free(running, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Counter]:
-    return fault_free_outcome(*running, tmp_path_factory.mktemp("reference"))
-
-
-@pytest.fixture(scope="module")
-def reference(fault_free) -> dict:
-    return fault_free[0]
-
-
-@pytest.fixture
-def world(running, tmp_path: Path) -> World:
-    sandbox, data = running
-    return World(sandbox, data, tmp_path)
+WORLD_SIZES = FAULT_SIZES  # the shared world_sandbox / world / fault_free fixtures use it
 
 
 @dataclass(frozen=True)
@@ -312,9 +293,9 @@ def fail_from_second_page(app, endpoint: str) -> None:
     [("zendesk", "incremental_tickets", "zendesk.tickets"), ("jira", "search_jql", "jira.issues")],
 )
 def test_a_read_failing_after_its_first_page_keeps_that_page_and_its_cursor_only(
-    system: str, endpoint: str, stream: str, running, reference: dict, tmp_path: Path
+    system: str, endpoint: str, stream: str, world_sandbox, reference: dict, tmp_path: Path
 ):
-    sandbox, data = running
+    sandbox, data = world_sandbox
     world = World(sandbox, data, tmp_path, extra_config=SMALL_PAGES)
     app = sandbox.apps[system]
     fail_from_second_page(app, endpoint)

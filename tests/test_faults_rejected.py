@@ -4,10 +4,8 @@ values, sent once the values change; the sync command prints each one."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -15,11 +13,10 @@ import run_sync
 from sandbox.faults import Fault
 from sync.run import RunResult
 from tests.fault_helpers import (
+    FAULT_SIZES,
     FakeSleep,
     escalated_ticket_ids,
     fast_policy,
-    fault_free_outcome,
-    fault_sandbox,
     field_writes,
 )
 from tests.sync_world import World
@@ -27,25 +24,7 @@ from tests.sync_world import World
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory):
-    yield from fault_sandbox(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def fault_free(running, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Counter]:
-    return fault_free_outcome(*running, tmp_path_factory.mktemp("reference"))
-
-
-@pytest.fixture(scope="module")
-def reference(fault_free) -> dict:
-    return fault_free[0]
-
-
-@pytest.fixture
-def world(running, tmp_path: Path) -> World:
-    sandbox, data = running
-    return World(sandbox, data, tmp_path)
+WORLD_SIZES = FAULT_SIZES  # the shared world_sandbox / world / fault_free fixtures use it
 
 
 @dataclass(frozen=True)
