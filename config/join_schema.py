@@ -118,8 +118,29 @@ class EmailDomain(StrictModel):
         return "domains"
 
 
+class LinkedTicket(StrictModel):
+    """A ticket no other strategy matched takes the account of the tickets linked to it, when
+    they agree on one (a Jira issue reaches its customers through the Zendesk tickets it is
+    linked to). Applied after the other strategies, whatever its place in the list."""
+
+    strategy: Literal["linked_ticket"]
+
+    @property
+    def key(self) -> str:
+        return "linked_ticket"
+
+    @property
+    def match(self) -> str:
+        return "id"
+
+
 JoinStrategy = Annotated[
-    AccountIdField | OrganizationExternalId | OrganizationField | JiraField | EmailDomain,
+    AccountIdField
+    | OrganizationExternalId
+    | OrganizationField
+    | JiraField
+    | EmailDomain
+    | LinkedTicket,
     Field(discriminator="strategy"),
 ]
 STRATEGY_NAMES = (
@@ -128,6 +149,7 @@ STRATEGY_NAMES = (
     "organization_field",
     "jira_field",
     "email_domain",
+    "linked_ticket",
 )
 
 

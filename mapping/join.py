@@ -87,6 +87,8 @@ class AccountIndex:
 
 def _attempt(strategy: JoinStrategy, ticket: Ticket, index: AccountIndex) -> tuple[str | None, str]:
     """(account id or None, what happened) for one strategy on one ticket."""
+    if strategy.key == "linked_ticket":
+        return None, ""  # needs the other tickets' accounts: see _join_through_links
     value = ticket.join_keys.get(strategy.key)
     if not value:
         return None, f"{strategy.key}: the ticket has none"
@@ -119,8 +121,52 @@ def join(
                 break
             reasons.append(reason)
         if account_id is None:
-            unmatched.append((ticket.ref, "; ".join(reasons) or "no join strategy configured"))
+            reason = "; ".join(r for r in reasons if r) or "no join strategy configured"
+            unmatched.append((ticket.ref, reason))
         if ticket.account_id != account_id:
             ticket = _with_account(ticket, account_id)
         joined.append(ticket)
+    if any(strategy.key == "linked_ticket" for strategy in strategies):
+        return _join_through_links(joined, unmatched, matched_by)
     return JoinResult(joined, unmatched, matched_by)
+
+
+def _join_through_links(
+    joined: list[Ticket], unmatched: list[tuple[str, str]], matched_by: Counter[str]
+) -> JoinResult:
+    """Unmatched tickets take the one account their linked, matched tickets agree on.
+
+    Links count from either side: "zendesk:ID" on a Jira issue, "jira:KEY" on a ticket.
+    """
+    by_ref = {t.ref: t for t in joined}
+    by_link: dict[str, set[str]] = {}  # ref or "jira:KEY" -> accounts of the tickets linking it
+    for ticket in joined:
+        if ticket.account_id is None:
+            continue
+        for link in ticket.linked:
+            by_link.setdefault(link, set()).add(ticket.account_id)
+    still: list[tuple[str, str]] = []
+    for ref, reason in unmatched:
+        ticket = by_ref[ref]
+        accounts = set(by_link.get(ref, ()))
+        if ticket.key:
+            accounts |= by_link.get(f"{ticket.system}:{ticket.key}", set())
+        for link in ticket.linked:
+            other = by_ref.get(link)
+            if other is not None and other.account_id is not None:
+                accounts.add(other.account_id)
+        if len(accounts) == 1:
+            by_ref[ref] = _with_account(ticket, accounts.pop())
+            matched_by["linked_ticket"] += 1
+        else:
+            found = (
+                "no linked ticket has an account"
+                if not accounts
+                else (
+                    f"linked tickets belong to {len(accounts)} accounts ({', '.join(sorted(accounts)[:5])})"
+                )
+            )
+            still.append(
+                (ref, f"{reason}; linked_ticket: {found}" if reason else f"linked_ticket: {found}")
+            )
+    return JoinResult([by_ref[t.ref] for t in joined], still, matched_by)

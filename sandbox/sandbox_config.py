@@ -81,6 +81,7 @@ join:
   - strategy: organization_external_id
     match: external_id
   - strategy: email_domain
+  - strategy: linked_ticket
 state:
   path: state/escalation-sync.sqlite
 """

@@ -19,6 +19,10 @@ import pytest
 import run_sync
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example"
+# Where the example's main file defines `state:` (comments above it come and go).
+MAIN_STATE_LINE = (EXAMPLE / "escalation-sync.yaml").read_text(encoding="utf-8").split("\n").index(
+    "state:"
+) + 1
 SECRETS = {
     "ZENDESK_EMAIL": "bot@acme.example",
     "ZENDESK_API_TOKEN": "zd-bad-config-token",
@@ -104,7 +108,7 @@ CASES = [
         "  - strategy: email_domain", "  - strategy: email_domian",
         "{file}:{at}: join[4].strategy: found strategy 'email_domian' (did you mean "
         "'email_domain'?); expected one of account_id_field, organization_external_id, "
-        "organization_field, jira_field, email_domain",
+        "organization_field, jira_field, email_domain, linked_ticket",
     ),
     case(
         "typo-in-an-output-name", "mapping.yaml",
@@ -448,7 +452,7 @@ CASES = [
     case(
         "section-defined-in-two-files", "mapping.yaml",
         "mapping:\n  zendesk:", "state:\n  path: other.sqlite\nmapping:\n  zendesk:",
-        "{file}:{at}: state: 'state' is defined twice: in {dir}/escalation-sync.yaml (line 46) "
+        f"{{file}}:{{at}}: state: 'state' is defined twice: in {{dir}}/escalation-sync.yaml (line {MAIN_STATE_LINE}) "
         "and in {dir}/mapping.yaml (line {at}); expected it in one file only",
     ),
     case(
