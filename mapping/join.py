@@ -39,6 +39,8 @@ class JoinResult:
     tickets: list[Ticket]  # every ticket, input order, account_id set where matched
     unmatched: list[tuple[str, str]]  # (ticket ref, reason), input order
     matched_by: Counter[str] = field(default_factory=Counter)  # strategy key -> tickets matched
+    # Tickets that got their account only through linked tickets (not requests of their own).
+    via_links: frozenset[str] = frozenset()
 
 
 def _id_key(value: str) -> str:
@@ -146,6 +148,7 @@ def _join_through_links(
         for link in ticket.linked:
             by_link.setdefault(link, set()).add(ticket.account_id)
     still: list[tuple[str, str]] = []
+    via_links: set[str] = set()
     for ref, reason in unmatched:
         ticket = by_ref[ref]
         accounts = set(by_link.get(ref, ()))
@@ -158,6 +161,7 @@ def _join_through_links(
         if len(accounts) == 1:
             by_ref[ref] = _with_account(ticket, accounts.pop())
             matched_by["linked_ticket"] += 1
+            via_links.add(ref)
         else:
             found = (
                 "no linked ticket has an account"
@@ -169,4 +173,4 @@ def _join_through_links(
             still.append(
                 (ref, f"{reason}; linked_ticket: {found}" if reason else f"linked_ticket: {found}")
             )
-    return JoinResult([by_ref[t.ref] for t in joined], still, matched_by)
+    return JoinResult([by_ref[t.ref] for t in joined], still, matched_by, frozenset(via_links))

@@ -39,7 +39,9 @@ def evaluate_mirror(
     lowest = compiled.levels[0]
     priors = {ref: PriorState.from_dict(data) for ref, data in prior_states.items()}
     joined = join(all_tickets, accounts, config.join)
-    created = index_ticket_creation(joined.tickets)
+    # "Repeated tickets" counts the customer's own requests: an engineering issue that reached
+    # the account through its links is not another request.
+    created = index_ticket_creation(t for t in joined.tickets if t.ref not in joined.via_links)
     linked_severities = _linked_severities(joined.tickets)
     accounts_by_id = {a.id: a for a in accounts}
     chosen: list[Ticket] = []

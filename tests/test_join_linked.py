@@ -48,3 +48,8 @@ def test_tickets_of_two_accounts_leave_the_issue_unmatched_with_the_reason():
 def test_without_the_strategy_links_are_not_followed():
     result = join([ticket("1", "001A"), issue("ENG-1", ("zendesk:1",))], ACCOUNTS, STRATEGIES[:1])
     assert accounts_of(result)["jira:1001"] is None
+
+
+def test_tickets_matched_through_links_are_marked_so_they_are_not_counted_as_requests():
+    result = join([ticket("1", "001A"), issue("ENG-1", ("zendesk:1",))], ACCOUNTS, STRATEGIES)
+    assert result.via_links == frozenset({"jira:1001"})

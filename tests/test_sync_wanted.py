@@ -125,3 +125,44 @@ def test_on_an_exact_tie_the_customer_account_is_used(config):
     ]
     [target] = Planner(config, [customer_vip, issue], [plain], decisions, set(), {}).jira_targets()
     assert target.values["customer_tier"] == "standard"
+
+
+def test_issues_joined_through_links_do_not_count_as_the_customers_repeated_tickets(config):
+    from escalation.compiled import compile_matrix
+    from sync.evaluate import evaluate_mirror
+
+    account = Account("001A", "Alpha", tier="standard")
+    created = NOW - timedelta(hours=2)
+    tickets = [
+        Ticket(
+            "zendesk",
+            "1",
+            "a",
+            TicketStatus.OPEN,
+            created,
+            created,
+            join_keys={"account_id": "001A"},
+        ),
+        *(
+            Ticket(
+                "jira",
+                f"100{i}",
+                "b",
+                TicketStatus.OPEN,
+                created,
+                created,
+                key=f"ENG-{i}",
+                linked=("zendesk:1",),
+            )
+            for i in range(6)
+        ),
+    ]
+    evaluation = evaluate_mirror(config, compile_matrix(config.matrix), tickets, [account], {}, NOW)
+    joined = {t.ref: t.account_id for t in evaluation.tickets}
+    assert all(account_id == "001A" for account_id in joined.values()), (
+        "the issues reach the account"
+    )
+    zendesk = next(d for d in evaluation.decisions if d.ticket_ref == "zendesk:1")
+    assert not any(
+        r.name in ("repeated-tickets", "many-tickets-this-month") for r in zendesk.reasons
+    )
