@@ -40,9 +40,8 @@ class RunResult:
     evaluation: Evaluation | None = None
     planned: list[PlannedWrite] = field(default_factory=list)
     apply: ApplyReport = field(default_factory=ApplyReport)
-    overrides_found: list[tuple[str, str, Any]] = field(
-        default_factory=list
-    )  # (record, field, value)
+    # (record, field, the value a person set)
+    overrides_found: list[tuple[str, str, Any]] = field(default_factory=list)
     overrides_kept: int = 0
     still_rejected: list[tuple[str, str]] = field(default_factory=list)
     # system -> requests, retries, 429s, seconds waited (and Salesforce logins): what the
