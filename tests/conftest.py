@@ -57,3 +57,27 @@ def fault_free(world_sandbox, tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def reference(fault_free) -> dict:
     return fault_free[0]
+
+
+@pytest.fixture(scope="module")
+def zendesk_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """One sandbox per module for the Zendesk tests (starting one takes about a second)."""
+    from sandbox.runner import Sandbox
+
+    with Sandbox(work_dir=tmp_path_factory.mktemp("zendesk"), quotas=False) as started:
+        yield started
+
+
+@pytest.fixture
+def zendesk_small(zendesk_running):
+    """The module's sandbox with Zendesk reset: no faults, quotas off at their default rules,
+    no traffic, and the small fixture data set."""
+    from sandbox.zendesk import fixtures
+
+    app = zendesk_running.zendesk
+    app.faults.clear()
+    app.quotas.enabled = False
+    app.quotas.set_rules(app.default_quota_rules(), time_factor=1.0)
+    app.traffic.reset()
+    app.load_state(fixtures.small_dataset(5))
+    return zendesk_running

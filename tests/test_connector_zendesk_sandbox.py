@@ -10,27 +10,16 @@ from connectors.zendesk import JobPolling, ZendeskConnector
 from sandbox import catalogue
 from sandbox.faults import Fault
 from sandbox.quotas import QuotaRule
-from sandbox.runner import Sandbox
 from sandbox.zendesk import fixtures
 
 pytestmark = pytest.mark.integration
 LEVEL = str(catalogue.ZD_FIELD_LEVEL)
 
 
-@pytest.fixture(scope="module")
-def running(tmp_path_factory):
-    with Sandbox(work_dir=tmp_path_factory.mktemp("zendesk"), quotas=False) as started:
-        yield started
-
-
 @pytest.fixture
-def sandbox(running):
-    app = running.zendesk
-    app.faults.clear()
-    app.quotas.enabled = False
-    app.traffic.reset()
-    app.load_state(fixtures.small_dataset(5))
-    return running
+def sandbox(zendesk_small):
+    """Shadows conftest's: the module's sandbox, Zendesk reset to the small data set."""
+    return zendesk_small
 
 
 def connector(sandbox, **options) -> ZendeskConnector:

@@ -12,7 +12,6 @@ from zenpy.lib.exception import APIException, RecordNotFoundException, TooManyVa
 
 from sandbox import catalogue
 from sandbox.faults import Fault
-from sandbox.runner import Sandbox
 from sandbox.zendesk import fixtures
 
 pytestmark = pytest.mark.integration
@@ -41,22 +40,10 @@ def client(sandbox, **credentials) -> Zenpy:
     )
 
 
-@pytest.fixture(scope="module")
-def running(tmp_path_factory):
-    # One sandbox for the module (starting and stopping one takes about a second).
-    with Sandbox(work_dir=tmp_path_factory.mktemp("zendesk"), quotas=False) as started:
-        yield started
-
-
 @pytest.fixture
-def sandbox(running):
+def sandbox(zendesk_small):
     """Shadows conftest's: the module's sandbox, Zendesk reset to the small data set."""
-    app = running.zendesk
-    app.faults.clear()
-    app.quotas.enabled = False
-    app.quotas.set_rules(app.default_quota_rules(), time_factor=1.0)
-    app.load_state(fixtures.small_dataset(5))
-    return running
+    return zendesk_small
 
 
 @pytest.fixture
