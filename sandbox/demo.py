@@ -158,7 +158,7 @@ def _audit_summary(state: Path) -> None:
         )
         for run in store.runs():
             print(
-                f"  run {run['run_id']}: exit {run['exit_code']}, planned {run['summary']['planned_writes']}, "
+                f"  {'run ' + str(run['number']) if run['number'] else 'dry run'}: exit {run['exit_code']}, planned {run['summary']['planned_writes']}, "
                 f"results {run['summary']['results']}"
             )
     finally:

@@ -168,10 +168,12 @@ def print_explain(
     history = store.audit_entries(ref=ticket.ref)
     if history:
         p("  history:")
+        numbers = store.run_numbers()
         for entry in history[-10:]:
             detail = entry["detail"]
+            run = numbers.get(entry["run_id"])
             p(
-                f"    {entry['at'][:16]} run {entry['run_id']} {entry['kind']}: "
+                f"    {entry['at'][:16]} {'run ' + str(run) if run else 'dry run'} {entry['kind']}: "
                 + (
                     f"level {detail.get('level')}"
                     if entry["kind"] == "decision"

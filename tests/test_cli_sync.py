@@ -91,3 +91,19 @@ def test_json_logs_are_one_object_per_line(world: World, capsys):
     for line in lines:
         record = json.loads(line)
         assert {"time", "level", "logger", "message"} <= set(record)
+
+
+def test_a_plan_before_the_first_sync_leaves_that_sync_run_1(world: World, capsys):
+    assert run_sync.main(cli(world, "plan")) == 0
+    assert run_sync.main(cli(world, "sync")) == 0
+    store = world.store()
+    try:
+        decision = next(e for e in store.audit_entries(kind="decision"))
+        numbers = [(run["dry_run"], run["number"]) for run in store.runs()]
+    finally:
+        store.close()
+    assert numbers == [(True, None), (False, 1)]
+    capsys.readouterr()
+    assert run_sync.main(cli(world, "explain", decision["ref"])) == 0
+    history = capsys.readouterr().out.split("history:")[1]
+    assert " run 1 decision:" in history and " run 2 " not in history
