@@ -147,9 +147,15 @@ class Puller:
         self.report.skipped.append((ref, reason))
         log.warning("skipped %s: %s", ref, reason)
 
+    def _log_issues(self, first: int) -> None:
+        """Each bad value found since `first`: left out of the record, so a person should fix it."""
+        for issue in self.report.issues[first:]:
+            log.warning("bad value %s", issue)
+
     def _store_accounts(self, records: list[SourceRecord]) -> int:
         mapping = self.config.mapping.salesforce
         tiers = tuple(self.config.matrix.tiers)
+        first_issue = len(self.report.issues)
         accounts = []
         for record in records:
             try:
@@ -158,6 +164,7 @@ class Puller:
                 )
             except RecordError as error:
                 self._skip(error.record_ref, error.reason)
+        self._log_issues(first_issue)
         self.store.upsert_accounts(accounts)
         return len(accounts)
 
@@ -176,6 +183,7 @@ class Puller:
     def store_tickets(self, records: list[SourceRecord]) -> int:
         """Normalise and store tickets/issues (and sideloaded records); returns how many."""
         self._store_related([r for r in records if r.kind in ("organization", "user")])
+        first_issue = len(self.report.issues)
         tickets = []
         for record in records:
             if record.kind not in ("ticket", "issue"):
@@ -198,5 +206,6 @@ class Puller:
             if previous is not None and previous.updated_at > ticket.updated_at:
                 continue  # an older version than the mirror's (pages overlap): keep the newer
             tickets.append(merge_paused(previous, ticket, self.pause_statuses))
+        self._log_issues(first_issue)
         self.store.upsert_tickets(tickets)
         return len(tickets)

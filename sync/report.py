@@ -32,6 +32,7 @@ def summary_line(result: RunResult) -> str:
     ]
     for key, label in (
         ("skipped_records", "bad records skipped"),
+        ("bad_values", "bad values left out"),
         ("unmatched", "tickets without an account"),
         ("overrides_found", "new human overrides"),
         ("overrides_kept", "overridden fields kept"),
@@ -106,6 +107,8 @@ def print_plan(result: RunResult, out: TextIO) -> None:
         )
     for ref, reason in result.pull.skipped:
         print(f"skipped: {ref}: {reason}", file=out)
+    for issue in result.pull.issues:
+        print(f"bad value: {issue}", file=out)
 
 
 def _our_name(write: WriteField | None, value: object) -> object:
