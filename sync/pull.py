@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from config.schema import Config
@@ -22,6 +22,10 @@ from mapping.records import SourceRecord, Ticket, TicketStatus
 from sync.state import StateStore
 
 log = logging.getLogger("escalation_sync.pull")
+
+# How far after our clock a ticket's time may be and still be taken as real: a vendor's clock
+# or a time written in local time without its offset can run hours ahead, never a day.
+CLOCK_SKEW = timedelta(days=1)
 
 
 @dataclass
@@ -79,6 +83,9 @@ class Puller:
         self.pause_statuses = frozenset(config.matrix.sla.pause_statuses)
         self.organizations: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        # Later ticket times are bad values. From the real clock too: a run pinned to an
+        # earlier moment (--now, a replay) must not turn records made since into bad ones.
+        self.latest_time = max(now, datetime.now(UTC)) + CLOCK_SKEW
 
     def run(self) -> PullReport:
         """Pull every system; one that cannot be reached is reported and the others go on."""
@@ -198,6 +205,7 @@ class Puller:
                     join=self.config.join,
                     base_url=self.config.base_url(record.system),
                     issues=self.report.issues,
+                    latest=self.latest_time,
                 )
             except RecordError as error:
                 self._skip(error.record_ref, error.reason)

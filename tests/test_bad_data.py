@@ -313,3 +313,17 @@ def test_an_absurd_first_reply_time_is_reported_as_a_bad_value_in_log_plan_and_s
     assert f"bad value: zendesk:900501: first_response_at: {reason}" in out.getvalue().splitlines()
     assert f"{len(result.pull.issues)} bad values left out" in summary_line(result)
     assert f"bad value zendesk:900501: first_response_at: {reason}" in caplog.messages
+
+
+def test_a_ticket_created_in_the_year_2999_is_reported_and_skipped(world: World) -> None:
+    put_zendesk(world, 900601, created_at="2999-01-01T00:00:00Z")
+    put_zendesk(world, 900602, created_at="1970-01-01T00:00:00Z")
+    result = world.run()
+    why = skipped(result)
+    assert why["zendesk:900601"].startswith(
+        "created_at: found 2999-01-01 00:00 UTC; expected a time between 1990-01-01 and "
+    )
+    assert why["zendesk:900602"].startswith("created_at: found 1970-01-01 00:00 UTC;")
+    decided = {d.ticket_ref for d in result.evaluation.decisions}
+    assert not {"zendesk:900601", "zendesk:900602"} & decided
+    assert_run_went_on(world, result)
