@@ -2,13 +2,15 @@
 
 A record missing what every ticket needs (status, created/updated times) raises RecordError:
 the caller reports it and skips the record. Any other unusable value is left empty and, when
-the caller passes an `issues` list, noted there; dirty data never stops a run.
+the caller passes an `issues` list, noted there; dirty data never stops a run. A time outside
+what a ticket can hold (before 1990, or after the caller's `latest`) is unusable too: a ticket
+"created" in 2999 would otherwise be judged ok with 2022991 hours left.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from config.join_schema import JiraField, JoinStrategy, OrganizationExternalId, OrganizationField
@@ -24,6 +26,8 @@ from mapping.values import ValueProblem, is_empty, short, to_domain, to_text
 
 Related = Mapping[str, Mapping[str, Any]]
 _ORG_EXTERNAL_ID = parse_source_path("organization.external_id")
+# No helpdesk ticket is older; earlier times are empty epochs (0) or typing slips.
+EARLIEST_TICKET_TIME = datetime(1990, 1, 1, tzinfo=UTC)
 
 # Readers are built once per mapping object (mappings are immutable and live for the run).
 _READERS: dict[int, tuple[Any, tuple[AttributeReader, ...]]] = {}
@@ -49,10 +53,12 @@ def _read_all(
     related: Related,
     issues: list[RecordIssue] | None,
     required: tuple[str, ...] = (),
+    latest: datetime | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """(attribute -> value, attribute -> why it is empty) for every mapped attribute.
 
     Problems with `required` attributes are not issues: the caller rejects the record.
+    Date-times outside EARLIEST_TICKET_TIME .. `latest` are problems too.
     """
     values: dict[str, Any] = {}
     problems: dict[str, str] = {}
@@ -61,7 +67,10 @@ def _read_all(
         if reader.minutes_after is not None:
             offsets.append(reader)
         try:
-            values[reader.attribute] = reader.read(data, related)
+            value = reader.read(data, related)
+            if reader.kind == "datetime" and value is not None:
+                _check_plausible(value, latest)
+            values[reader.attribute] = value
         except ValueProblem as problem:
             values[reader.attribute] = None
             problems[reader.attribute] = str(problem)
@@ -70,7 +79,7 @@ def _read_all(
     # After every plain value is read: an offset's base may be mapped after it.
     for reader in offsets:
         try:
-            values[reader.attribute] = _minutes_after(reader, values)
+            values[reader.attribute] = _minutes_after(reader, values, latest)
         except ValueProblem as problem:
             values[reader.attribute] = None
             problems[reader.attribute] = str(problem)
@@ -79,22 +88,36 @@ def _read_all(
     return values, problems
 
 
-def _minutes_after(reader: AttributeReader, values: Mapping[str, Any]) -> datetime | None:
+def _minutes_after(
+    reader: AttributeReader, values: Mapping[str, Any], latest: datetime | None
+) -> datetime | None:
     """The minutes read, as a time after the base attribute's; None when either is missing."""
     minutes, base = values.get(reader.attribute), values.get(str(reader.minutes_after))
     if minutes is None or base is None:
         return None
+    found = f"found {short(minutes)} minutes after {reader.minutes_after}"
     if minutes < 0:
-        raise ValueProblem(
-            f"found {short(minutes)} minutes after {reader.minutes_after}; expected zero or more"
-        )
+        raise ValueProblem(f"{found}; expected zero or more")
     try:
-        return base + timedelta(minutes=minutes)
-    except OverflowError:
-        raise ValueProblem(
-            f"found {short(minutes)} minutes after {reader.minutes_after}; "
-            "expected a time in a sane range"
-        ) from None
+        moment = base + timedelta(minutes=minutes)
+    except OverflowError:  # past the year 9999
+        raise ValueProblem(f"{found}; {_plausible_range(latest)}") from None
+    try:
+        _check_plausible(moment, latest)
+    except ValueProblem as problem:
+        raise ValueProblem(f"{found}, {problem.args[0].removeprefix('found ')}") from None
+    return moment
+
+
+def _plausible_range(latest: datetime | None) -> str:
+    until = f"{latest:%Y-%m-%d %H:%M} UTC" if latest is not None else "9999-12-31"
+    return f"expected a time between {EARLIEST_TICKET_TIME:%Y-%m-%d} and {until}"
+
+
+def _check_plausible(moment: datetime, latest: datetime | None) -> None:
+    """ValueProblem for a time no ticket can hold: before helpdesks, or after `latest`."""
+    if moment < EARLIEST_TICKET_TIME or (latest is not None and moment > latest):
+        raise ValueProblem(f"found {moment:%Y-%m-%d %H:%M} UTC; {_plausible_range(latest)}")
 
 
 def _join_value(raw: Any) -> str | None:
@@ -190,12 +213,14 @@ def normalise_ticket(
     join: Sequence[JoinStrategy] = (),
     base_url: str | None = None,
     issues: list[RecordIssue] | None = None,
+    latest: datetime | None = None,
 ) -> Ticket:
     """A Zendesk ticket or Jira issue as a canonical Ticket; RecordError when unusable.
 
     `organizations` and `users` (by id, as text) let Zendesk paths such as
     `organization.external_id` or `requester.email` follow the ticket's *_id fields; `join`
-    says which join keys to collect; `base_url` (the connection URL) fills the ticket URL.
+    says which join keys to collect; `base_url` (the connection URL) fills the ticket URL;
+    a time after `latest` (the caller's clock plus a skew) is a bad value.
     """
     ref = f"{record.system}:{record.id or '(no id)'}"
     if not isinstance(record.data, Mapping):
@@ -212,7 +237,7 @@ def normalise_ticket(
         related.update(requester=users, assignee=users, submitter=users)
     readers = _readers(system_mapping.ticket)
     values, problems = _read_all(
-        ref, record.data, readers, related, issues, REQUIRED_TICKET_ATTRIBUTES
+        ref, record.data, readers, related, issues, REQUIRED_TICKET_ATTRIBUTES, latest
     )
     for name in REQUIRED_TICKET_ATTRIBUTES:
         if values.get(name) is None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,12 +70,22 @@ def serve(args: argparse.Namespace) -> int:
         print(f"CA file     {sandbox.ca_path}")
         print(f"config      {config}")
         print("credentials " + " ".join(f"{k}={v}" for k, v in ENVIRONMENT.items()))
-        print("serving; Ctrl-C stops and saves the state", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        print("serving; Ctrl-C or SIGTERM stops and saves the state", flush=True)
+        _wait_for_stop()
         sandbox.save(data)
         print(f"saved the sandbox's state to {data}")
     return EXIT_OK
+
+
+def _wait_for_stop() -> None:
+    """Return on SIGINT (Ctrl-C) or SIGTERM (kill, systemd, docker stop), so both save the state.
+
+    Further stop signals are ignored from then on: a second Ctrl-C must not cut the save short.
+    """
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(1):  # a timed wait: the signal handler runs between the waits
+        pass
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)

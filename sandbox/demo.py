@@ -140,11 +140,33 @@ def _escalated_table(sandbox: Sandbox, state: Path) -> None:
     print(
         f"\nTickets the sync wrote to, read back from the sandbox's Zendesk ({len(rows)}; the 20 highest):"
     )
-    print(f"{'ticket':>7}  {'level':<17} {'owner':<28} {'SLA next due':<21} reasons")
-    for _, ticket_id, level, owner, due, reason in rows[:20]:
-        print(
-            f"{ticket_id:>7}  {level:<17} {(owner or '-')[:28]:<28} {(due or '-'):<21} {reason[:70]}"
+    for line in escalated_rows_table([row[1:] for row in rows[:20]]):
+        print(line)
+
+
+def escalated_rows_table(rows: list[tuple]) -> list[str]:
+    """The heading and one line per (ticket id, level, owner, SLA due, reason).
+
+    Columns are as wide as their widest value, so an owner (an address or a queue name) is
+    shown whole; only the reasons, the last column, are shortened to keep a line readable.
+    """
+    cells = [
+        (str(ticket_id), level, owner or "-", due or "-", _shortened(reason, 70))
+        for ticket_id, level, owner, due, reason in rows
+    ]
+    heading = ("ticket", "level", "owner", "SLA next due", "reasons")
+    widths = [max(len(row[i]) for row in [heading, *cells]) for i in range(4)]
+    lines = []
+    for ticket_id, level, owner, due, reason in [heading, *cells]:
+        lines.append(
+            f"{ticket_id:>{widths[0]}}  {level:<{widths[1]}}  {owner:<{widths[2]}}  "
+            f"{due:<{widths[3]}}  {reason}".rstrip()
         )
+    return lines
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _audit_summary(state: Path) -> None:
@@ -158,7 +180,7 @@ def _audit_summary(state: Path) -> None:
         )
         for run in store.runs():
             print(
-                f"  run {run['run_id']}: exit {run['exit_code']}, planned {run['summary']['planned_writes']}, "
+                f"  {'run ' + str(run['number']) if run['number'] else 'dry run'}: exit {run['exit_code']}, planned {run['summary']['planned_writes']}, "
                 f"results {run['summary']['results']}"
             )
     finally:

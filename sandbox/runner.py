@@ -112,7 +112,10 @@ class Sandbox:
         for name, filename in DATA_FILES.items():
             with self.apps[name].state_lock:
                 state = self.apps[name].dump_state()
-            (data_dir / filename).write_text(json.dumps(state), encoding="utf-8")
+            # Replaced whole: a save cut short leaves the previous file, never half of one.
+            partial = data_dir / (filename + ".partial")
+            partial.write_text(json.dumps(state), encoding="utf-8")
+            partial.replace(data_dir / filename)
 
     def reset_traffic(self) -> None:
         for app in self.apps.values():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from config.schema import Config
@@ -22,6 +22,10 @@ from mapping.records import SourceRecord, Ticket, TicketStatus
 from sync.state import StateStore
 
 log = logging.getLogger("escalation_sync.pull")
+
+# How far after our clock a ticket's time may be and still be taken as real: a vendor's clock
+# or a time written in local time without its offset can run hours ahead, never a day.
+CLOCK_SKEW = timedelta(days=1)
 
 
 @dataclass
@@ -79,6 +83,9 @@ class Puller:
         self.pause_statuses = frozenset(config.matrix.sla.pause_statuses)
         self.organizations: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        # Later ticket times are bad values. From the real clock too: a run pinned to an
+        # earlier moment (--now, a replay) must not turn records made since into bad ones.
+        self.latest_time = max(now, datetime.now(UTC)) + CLOCK_SKEW
 
     def run(self) -> PullReport:
         """Pull every system; one that cannot be reached is reported and the others go on."""
@@ -147,9 +154,15 @@ class Puller:
         self.report.skipped.append((ref, reason))
         log.warning("skipped %s: %s", ref, reason)
 
+    def _log_issues(self, first: int) -> None:
+        """Each bad value found since `first`: left out of the record, so a person should fix it."""
+        for issue in self.report.issues[first:]:
+            log.warning("bad value %s", issue)
+
     def _store_accounts(self, records: list[SourceRecord]) -> int:
         mapping = self.config.mapping.salesforce
         tiers = tuple(self.config.matrix.tiers)
+        first_issue = len(self.report.issues)
         accounts = []
         for record in records:
             try:
@@ -158,6 +171,7 @@ class Puller:
                 )
             except RecordError as error:
                 self._skip(error.record_ref, error.reason)
+        self._log_issues(first_issue)
         self.store.upsert_accounts(accounts)
         return len(accounts)
 
@@ -176,6 +190,7 @@ class Puller:
     def store_tickets(self, records: list[SourceRecord]) -> int:
         """Normalise and store tickets/issues (and sideloaded records); returns how many."""
         self._store_related([r for r in records if r.kind in ("organization", "user")])
+        first_issue = len(self.report.issues)
         tickets = []
         for record in records:
             if record.kind not in ("ticket", "issue"):
@@ -190,6 +205,7 @@ class Puller:
                     join=self.config.join,
                     base_url=self.config.base_url(record.system),
                     issues=self.report.issues,
+                    latest=self.latest_time,
                 )
             except RecordError as error:
                 self._skip(error.record_ref, error.reason)
@@ -198,5 +214,6 @@ class Puller:
             if previous is not None and previous.updated_at > ticket.updated_at:
                 continue  # an older version than the mirror's (pages overlap): keep the newer
             tickets.append(merge_paused(previous, ticket, self.pause_statuses))
+        self._log_issues(first_issue)
         self.store.upsert_tickets(tickets)
         return len(tickets)

@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import TextIO
 
 from config.schema import Config
+from config.write_mapping import WriteField
 from escalation.compiled import compile_matrix
 from escalation.durations import format_seconds
 from sync.evaluate import evaluate_mirror
+from sync.formats import comparable
 from sync.run import RunResult
 from sync.state import StateStore
 
@@ -30,6 +32,7 @@ def summary_line(result: RunResult) -> str:
     ]
     for key, label in (
         ("skipped_records", "bad records skipped"),
+        ("bad_values", "bad values left out"),
         ("unmatched", "tickets without an account"),
         ("overrides_found", "new human overrides"),
         ("overrides_kept", "overridden fields kept"),
@@ -87,12 +90,15 @@ def print_plan(result: RunResult, out: TextIO) -> None:
             print(f"  {write.ref} (level {target.level}; why: {why})", file=out)
             for plan in item.record_plan.fields:
                 if plan.needs_write:
+                    shown = target.writes.get(plan.field)
                     print(
-                        f"    {plan.field}: {_short(plan.current)} -> {_short(plan.wanted)}",
+                        f"    {plan.field}: {_short(_our_name(shown, plan.current))}"
+                        f" -> {_short(_our_name(shown, plan.wanted))}",
                         file=out,
                     )
             if write.tags_add or write.tags_remove:
-                print(f"    tags: +{list(write.tags_add)} -{list(write.tags_remove)}", file=out)
+                tags = "labels" if system == "jira" else "tags"  # Jira calls them labels
+                print(f"    {tags}: +{list(write.tags_add)} -{list(write.tags_remove)}", file=out)
             if write.note:
                 print("    private note: " + write.note.splitlines()[0], file=out)
     for ref, field, value in result.overrides_found:
@@ -101,6 +107,19 @@ def print_plan(result: RunResult, out: TextIO) -> None:
         )
     for ref, reason in result.pull.skipped:
         print(f"skipped: {ref}: {reason}", file=out)
+    for issue in result.pull.issues:
+        print(f"bad value: {issue}", file=out)
+
+
+def _our_name(write: WriteField | None, value: object) -> object:
+    """A dropdown value under our own name: the level `advisory`, not its option `esc_level_advisory`.
+
+    A value that is no option of ours (set by a person) is shown as the system holds it.
+    """
+    if write is None or write.format != "dropdown" or not write.options or value is None:
+        return value
+    names = {comparable(write, option): name for name, option in write.options.items()}
+    return names.get(value, value)
 
 
 def _short(value: object, limit: int = 70) -> str:
@@ -168,10 +187,12 @@ def print_explain(
     history = store.audit_entries(ref=ticket.ref)
     if history:
         p("  history:")
+        numbers = store.run_numbers()
         for entry in history[-10:]:
             detail = entry["detail"]
+            run = numbers.get(entry["run_id"])
             p(
-                f"    {entry['at'][:16]} run {entry['run_id']} {entry['kind']}: "
+                f"    {entry['at'][:16]} {'run ' + str(run) if run else 'dry run'} {entry['kind']}: "
                 + (
                     f"level {detail.get('level')}"
                     if entry["kind"] == "decision"

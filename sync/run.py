@@ -70,6 +70,7 @@ class RunResult:
         return {
             "pulled": dict(self.pull.records),
             "skipped_records": len(self.pull.skipped),
+            "bad_values": len(self.pull.issues),
             "evaluated": len(decisions),
             "levels": dict(Counter(d.level for d in decisions)),
             "unmatched": len(self.evaluation.unmatched) if self.evaluation else 0,

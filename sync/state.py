@@ -352,13 +352,24 @@ class StateStore:
     def audit_summary(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT kind, COUNT(*) FROM audit GROUP BY kind").fetchall())
 
+    def run_numbers(self) -> dict[int, int]:
+        """Run id -> the number people see: real runs counted on their own, from 1.
+
+        Dry runs and plans keep an id (their row in `runs`) but no number, so a `plan` before
+        the first sync does not make that sync "run 2".
+        """
+        rows = self.db.execute("SELECT run_id FROM runs WHERE dry_run = 0 ORDER BY run_id")
+        return {run_id: number for number, (run_id,) in enumerate(rows, start=1)}
+
     def runs(self) -> list[dict[str, Any]]:
+        numbers = self.run_numbers()
         rows = self.db.execute(
             "SELECT run_id, started_at, finished_at, dry_run, exit_code, summary FROM runs"
         )
         return [
             {
                 "run_id": r,
+                "number": numbers.get(r),
                 "started_at": s,
                 "finished_at": f,
                 "dry_run": bool(d),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import io
+import logging
 from typing import Any
 
 import pytest
@@ -292,3 +293,37 @@ def test_dry_run_lists_every_skipped_record_with_its_reason(world: World) -> Non
         "does not list; every ticket needs it"
     ) in lines
     assert world.writes() == {"zendesk": 0, "jira": 0, "salesforce": 0}
+
+
+def test_an_absurd_first_reply_time_is_reported_as_a_bad_value_in_log_plan_and_summary(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    ticket_id = put_zendesk(world, 900501)
+    world.sandbox.zendesk.put_metric_set(
+        {"ticket_id": ticket_id, "replies": 1,
+         "reply_time_in_minutes": {"calendar": 10**12, "business": 10**12}}
+    )  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="escalation_sync"):
+        result = world.run(dry_run=True)
+    issues = {(i.record_ref, i.attribute): i.reason for i in result.pull.issues}
+    reason = issues[("zendesk:900501", "first_response_at")]
+    assert "1000000000000" in reason
+    out = io.StringIO()
+    print_plan(result, out)
+    assert f"bad value: zendesk:900501: first_response_at: {reason}" in out.getvalue().splitlines()
+    assert f"{len(result.pull.issues)} bad values left out" in summary_line(result)
+    assert f"bad value zendesk:900501: first_response_at: {reason}" in caplog.messages
+
+
+def test_a_ticket_created_in_the_year_2999_is_reported_and_skipped(world: World) -> None:
+    put_zendesk(world, 900601, created_at="2999-01-01T00:00:00Z")
+    put_zendesk(world, 900602, created_at="1970-01-01T00:00:00Z")
+    result = world.run()
+    why = skipped(result)
+    assert why["zendesk:900601"].startswith(
+        "created_at: found 2999-01-01 00:00 UTC; expected a time between 1990-01-01 and "
+    )
+    assert why["zendesk:900602"].startswith("created_at: found 1970-01-01 00:00 UTC;")
+    decided = {d.ticket_ref for d in result.evaluation.decisions}
+    assert not {"zendesk:900601", "zendesk:900602"} & decided
+    assert_run_went_on(world, result)

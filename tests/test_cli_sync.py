@@ -91,3 +91,41 @@ def test_json_logs_are_one_object_per_line(world: World, capsys):
     for line in lines:
         record = json.loads(line)
         assert {"time", "level", "logger", "message"} <= set(record)
+
+
+def test_a_plan_before_the_first_sync_leaves_that_sync_run_1(world: World, capsys):
+    assert run_sync.main(cli(world, "plan")) == 0
+    assert run_sync.main(cli(world, "sync")) == 0
+    store = world.store()
+    try:
+        decision = next(e for e in store.audit_entries(kind="decision"))
+        numbers = [(run["dry_run"], run["number"]) for run in store.runs()]
+    finally:
+        store.close()
+    assert numbers == [(True, None), (False, 1)]
+    capsys.readouterr()
+    assert run_sync.main(cli(world, "explain", decision["ref"])) == 0
+    history = capsys.readouterr().out.split("history:")[1]
+    assert " run 1 decision:" in history and " run 2 " not in history
+
+
+def test_plan_shows_level_names_not_option_tags_and_calls_jira_labels_labels(world: World, capsys):
+    assert run_sync.main(cli(world, "plan")) == 0
+    out = capsys.readouterr().out
+    assert "esc_level_" not in out
+    records: dict[str, list[str]] = {}
+    for line in out.splitlines():
+        if line.startswith("  ") and not line.startswith("    "):
+            header = line.strip()
+            records[header] = []
+        elif line.startswith("    "):
+            records[header].append(line.strip())
+    zendesk = {h: lines for h, lines in records.items() if h.startswith("zendesk:")}
+    jira = {h: lines for h, lines in records.items() if h.startswith("jira:")}
+    assert zendesk and jira
+    for header, lines in zendesk.items():
+        level = header.split("(level ", 1)[1].split(";", 1)[0]
+        assert f"level: - -> {level}" in lines, (header, lines)
+    jira_lines = [line for lines in jira.values() for line in lines]
+    assert any(line.startswith("labels: +") for line in jira_lines)
+    assert not any(line.startswith("tags:") for line in jira_lines)
