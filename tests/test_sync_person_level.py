@@ -21,7 +21,11 @@ RANK = {level: i for i, level in enumerate(catalogue.LEVELS)}
 def set_level_by_hand(world: World, ticket_id: int, level: str) -> None:
     world.sandbox.zendesk.agent_edit(
         ticket_id,
-        {"custom_fields": [{"id": catalogue.ZD_FIELD_LEVEL, "value": catalogue.ZD_LEVEL_TAGS[level]}]},
+        {
+            "custom_fields": [
+                {"id": catalogue.ZD_FIELD_LEVEL, "value": catalogue.ZD_LEVEL_TAGS[level]}
+            ]
+        },
     )
     world.settle()
 
@@ -116,9 +120,7 @@ def test_a_ticket_raised_by_hand_to_executive_review_is_executive_review_everywh
     assert world.zendesk_level(ticket_id) == "executive-review"
 
 
-def test_a_ticket_lowered_by_hand_to_none_loses_our_tag_and_leaves_the_rollup(
-    world: World, capsys
-):
+def test_a_ticket_lowered_by_hand_to_none_loses_our_tag_and_leaves_the_rollup(world: World, capsys):
     first = world.run()
     evaluation = first.evaluation
     assert evaluation is not None
