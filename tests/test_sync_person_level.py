@@ -174,3 +174,42 @@ def test_our_level_tag_removed_by_hand_is_put_back_while_the_field_holds_the_lev
     assert not [o for o in result.overrides_found if o[0] == f"zendesk:{ticket_id}"]
     restored = next(w for w in result.writes if w.write.ref == f"zendesk:{ticket_id}")
     assert restored.write.tags_add == ("escalation_advisory",) and not restored.write.fields
+
+
+def test_when_the_matrixs_level_rises_past_a_persons_level_the_matrix_takes_over_again(
+    world: World, capsys
+):
+    first = world.run()
+    evaluation = first.evaluation
+    assert evaluation is not None
+    tickets = {t.ref: t for t in evaluation.tickets}
+    decision = next(
+        d
+        for d in evaluation.decisions
+        if d.ticket_ref.startswith("zendesk:")
+        and d.level in ("informational", "advisory")
+        and tickets[d.ticket_ref].account_id
+        and tickets[d.ticket_ref].status.value in ("new", "open")
+    )
+    ref, ticket_id = decision.ticket_ref, int(decision.ticket_ref.split(":")[1])
+    set_level_by_hand(world, ticket_id, "none")
+    world.run(now=world.now + timedelta(minutes=2))
+    assert our_tags(world, ticket_id) == [] and world.zendesk_level(ticket_id) == "none"
+
+    world.sandbox.zendesk.agent_edit(
+        ticket_id,
+        {
+            "priority": "urgent",
+            "custom_fields": [{"id": catalogue.ZD_FIELD_CATEGORY, "value": "cat_outage"}],
+        },
+    )
+    world.settle()
+    result = world.run(now=world.now + timedelta(minutes=2))
+
+    risen = next(d for d in result.evaluation.decisions if d.ticket_ref == ref).level
+    assert RANK[risen] > RANK[decision.level]
+    assert world.zendesk_level(ticket_id) == risen
+    assert our_tags(world, ticket_id) == [f"escalation_{risen}"]
+    assert f"-> {risen}" in world.zendesk_notes(ticket_id)[-1]
+    out = explain(world, ref, capsys)
+    assert f"level {risen}" in out and "set by a person on" not in out.split("history:")[0]
