@@ -70,6 +70,8 @@ class PeopleLevels:
         person's value names no level we know: then only the field itself is left alone)."""
         written = self.written.get((system, record_id), {})
         override = self.overrides.get((system, record_id), {}).get("level")
+        if override is None and ("level" not in written or current == written["level"]):
+            return None  # the common case, decided without rendering: our value, or none yet
         plan = plan_field(
             "level",
             comparable(write, render(write, matrix_level)),
