@@ -213,3 +213,23 @@ def test_when_the_matrixs_level_rises_past_a_persons_level_the_matrix_takes_over
     assert f"-> {risen}" in world.zendesk_notes(ticket_id)[-1]
     out = explain(world, ref, capsys)
     assert f"level {risen}" in out and "set by a person on" not in out.split("history:")[0]
+
+
+def test_a_jira_issues_level_set_by_hand_moves_its_label(world: World):
+    world.run()
+    key = next(
+        key
+        for key in sorted(world.sandbox.jira.store.rows)
+        if "escalation-advisory" in world.sandbox.jira.get_issue(key)["fields"]["labels"]
+    )
+    world.sandbox.jira.human_edit(
+        key, fields={catalogue.JIRA_FIELD_LEVEL: {"value": "executive-review"}}
+    )
+
+    result = world.run(now=world.now + timedelta(minutes=3))
+
+    assert (f"jira:{key}", "level", "executive-review") in result.overrides_found
+    fields = world.sandbox.jira.get_issue(key)["fields"]
+    assert fields[catalogue.JIRA_FIELD_LEVEL]["value"] == "executive-review"
+    labels = [label for label in fields["labels"] if label.startswith("escalation-")]
+    assert labels == ["escalation-executive-review"]
