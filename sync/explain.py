@@ -171,7 +171,7 @@ def _print_issue_writes(
         return f"    {output}: {shown(value)}" + (f" ({where})" if where else "")
 
     by_hand = (
-        planner._issue_person_level(issue, target.matrix_level)
+        planner.issue_person_level(issue, target.matrix_level)
         if target.matrix_level is not None
         else None
     )

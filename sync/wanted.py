@@ -162,7 +162,8 @@ class Planner:
                 found[ref] = person
         return found
 
-    def _issue_person_level(self, issue: Ticket, matrix_level: str) -> PersonLevel | None:
+    def issue_person_level(self, issue: Ticket, matrix_level: str) -> PersonLevel | None:
+        """The level a person set in the issue's own level field (its impact comes from tickets)."""
         write = self.config.mapping.jira.write.outputs().get("level")
         if self.people is None or write is None:
             return None
@@ -270,7 +271,7 @@ class Planner:
             if not self._escalated_or_known("jira", issue.key or issue.id, top.level):
                 continue
             # A person may set the issue's own level field too: the label and reason follow it.
-            person = self._issue_person_level(issue, top.level)
+            person = self.issue_person_level(issue, top.level)
             shown = as_set_by_person(top, person) if person is not None else top
             outputs = {**ticket_outputs(shown), "level": top.level}
             sources = dict.fromkeys(

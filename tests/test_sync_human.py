@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from config.write_mapping import WriteField
@@ -99,7 +100,7 @@ def test_a_persons_level_moves_our_tag_and_its_override_expires_by_the_matrixs_l
 
 def test_a_persons_value_that_names_no_level_leaves_our_tags_alone():
     target = ticket_target("advisory", None, frozenset({"escalation_advisory"}))
-    target = Target(**{**target.__dict__, "current": {"level": "esc_someone_elses"}})
+    target = replace(target, current={"level": "esc_someone_elses"})
     item = plan_target(target, {"level": "esc_advisory"}, {}, RANKS, True, False)
     assert [p.action for p in item.record_plan.fields] == [FieldAction.OVERRIDE_FOUND]
     assert item.write is None
