@@ -61,6 +61,7 @@ class ReasonKind(StrEnum):
     HELD = "held"  # the level did not fall (no flapping)
     DE_ESCALATED = "de_escalated"
     ENDED = "ended"  # solved or closed
+    PERSON = "set_by_person"  # set by hand on the ticket (the sync layer's, never the engine's)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,10 @@ from config.loader import load_config
 from config.schema import Config
 from connectors.errors import AuthError, ConnectorError, SystemUnavailable
 from sync.connections import build_connectors
+from sync.explain import print_explain
 from sync.lock import LockHeld, RunLock
 from sync.logs import setup_logging
-from sync.report import print_explain, print_plan, print_rejections, summary_line
+from sync.report import print_plan, print_rejections, summary_line
 from sync.run import run_once
 from sync.state import StateStore
 

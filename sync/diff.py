@@ -10,6 +10,7 @@ For each managed field of a record:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +27,7 @@ class FieldAction(StrEnum):
 class Override:
     human_value: Any
     level_at_detection: str | None
+    detected_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def plan_target(
         written_c,
         current_c,
         dict(overrides),
-        target.level,
+        target.matrix_level or target.level,  # overrides expire when the matrix's level rises
         dict(rank_of_level),
         expire_on_level_rise,
     )
@@ -78,7 +78,9 @@ def plan_target(
     )
     tags_add: tuple[str, ...] = ()
     tags_remove: tuple[str, ...] = ()
-    if not level_overridden:
+    # A person's level is the target's level (sync/human.py), so our tags follow it; only a
+    # person's value that names no level of ours leaves the tags as they are.
+    if not level_overridden or target.matrix_level is not None:
         tags_add = tuple(sorted(target.wanted_tags - target.current_tags))
         tags_remove = tuple(sorted(target.current_tags - target.wanted_tags))
     note = (

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import TextIO
 
-from config.schema import Config
 from config.write_mapping import WriteField
-from escalation.compiled import compile_matrix
-from escalation.durations import format_seconds
-from sync.evaluate import evaluate_mirror
 from sync.formats import comparable
 from sync.run import RunResult
-from sync.state import StateStore
 
 
 def summary_line(result: RunResult) -> str:
@@ -125,78 +119,3 @@ def _our_name(write: WriteField | None, value: object) -> object:
 def _short(value: object, limit: int = 70) -> str:
     text = "-" if value is None else str(value).replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def print_explain(
-    config: Config, store: StateStore, wanted: str, now: datetime, out: TextIO
-) -> bool:
-    """Every trigger that fired and every SLA computation for one ticket; False if unknown."""
-    compiled = compile_matrix(config.matrix)
-    tickets = store.tickets()
-    system, _, ident = wanted.partition(":")
-    ticket = next((t for t in tickets if t.system == system and ident in (t.id, t.key)), None)
-    if ticket is None:
-        return False
-    evaluation = evaluate_mirror(
-        config, compiled, tickets, store.accounts(), store.prior_states(), now
-    )
-    decision = next((d for d in evaluation.decisions if d.ticket_ref == ticket.ref), None)
-    joined = next((t for t in evaluation.tickets if t.ref == ticket.ref), ticket)
-    account = evaluation.accounts.get(joined.account_id or "")
-    p = lambda text="": print(text, file=out)  # noqa: E731 - a local shorthand
-    p(f"{ticket.ref}{' (' + ticket.key + ')' if ticket.key else ''}: {ticket.subject[:100]}")
-    p(
-        f"  status {ticket.status.value}, severity {ticket.severity}, category {ticket.category}, "
-        f"created {ticket.created_at:%Y-%m-%d %H:%M} UTC"
-    )
-    if account is not None:
-        p(
-            f"  account {account.id} {account.name}: tier {account.tier}, ARR {account.arr}, "
-            f"renewal {account.renewal_date}, region {account.region}, health {account.health}"
-        )
-    else:
-        why = dict(evaluation.unmatched).get(ticket.ref, "no account matched")
-        p(f"  account: none ({why}); tier unknown")
-    if decision is None:
-        p(
-            f"  not evaluated at {now:%Y-%m-%d %H:%M} UTC: the ticket is {ticket.status.value} and its escalation ended"
-        )
-        return True
-    p(
-        f"  level {decision.level} (previous {decision.previous_level}, since {decision.level_since:%Y-%m-%d %H:%M} UTC)"
-    )
-    p("  reasons:")
-    for reason in decision.reasons:
-        p(f"    [{reason.kind.value}] {reason.name} -> {reason.level}: {reason.text}")
-    if not decision.reasons:
-        p("    no trigger fired")
-    owner = decision.owner
-    if owner is not None:
-        p(
-            f"  owner: {owner.current} ({owner.role}); primary {owner.primary}, backup {owner.backup}"
-            + (f"; {owner.note}" if owner.note else "")
-        )
-    p("  SLA (business time of the ticket's calendar):")
-    for metric, sla in decision.sla.items():
-        left = "met" if sla.met_at else format_seconds(sla.business_seconds_left or 0)
-        p(
-            f"    {metric}: target {format_seconds(sla.target_seconds)}, due {sla.due_at:%Y-%m-%d %H:%M} UTC, "
-            f"{'left ' + left if not sla.met_at else 'met at ' + f'{sla.met_at:%Y-%m-%d %H:%M} UTC'}, "
-            f"{sla.state.value}{', paused' if sla.paused else ''}"
-        )
-    history = store.audit_entries(ref=ticket.ref)
-    if history:
-        p("  history:")
-        numbers = store.run_numbers()
-        for entry in history[-10:]:
-            detail = entry["detail"]
-            run = numbers.get(entry["run_id"])
-            p(
-                f"    {entry['at'][:16]} {'run ' + str(run) if run else 'dry run'} {entry['kind']}: "
-                + (
-                    f"level {detail.get('level')}"
-                    if entry["kind"] == "decision"
-                    else detail.get("status", "")
-                )
-            )
-    return True

@@ -20,6 +20,7 @@ from escalation.decision import Decision
 from sync.apply import ApplyReport, apply_writes
 from sync.diff import FieldAction, Override
 from sync.evaluate import Evaluation, evaluate_mirror
+from sync.human import PeopleLevels
 from sync.plan import PlannedWrite, plan_target
 from sync.pull import Puller, PullReport
 from sync.readback import read_back_unknown
@@ -160,6 +161,8 @@ class SyncRun:
 
     def _plan(self, evaluation: Evaluation, only_refs: set[str] | None) -> list[PlannedWrite]:
         written = self.store.written()
+        overrides = overrides_by_record(self.store)
+        expire = self.config.sync.overrides.expire == "on_level_rise"
         planner = Planner(
             self.config,
             evaluation.tickets,
@@ -167,19 +170,14 @@ class SyncRun:
             evaluation.decisions,
             set(written),
             self.store.last_notes(),
+            PeopleLevels(self.compiled.levels, written, overrides, expire, self.now),
         )
         targets = planner.all_targets()
         if only_refs is not None:
             targets = [t for t in targets if t.system == "zendesk" and t.ref in only_refs]
-        overrides: dict[tuple[str, str], dict[str, Override]] = {}
-        for (system, record_id, name), info in self.store.overrides().items():
-            overrides.setdefault((system, record_id), {})[name] = Override(
-                info["human_value"], info["level_at_detection"]
-            )
         notes = self.store.notes()
         failures = self.store.failures()
         targets = read_back_unknown(targets, failures, self.connectors)
-        expire = self.config.sync.overrides.expire == "on_level_rise"
         planned = []
         for target in targets:
             key = (target.system, target.record_id)
@@ -222,8 +220,9 @@ class SyncRun:
             if plan.action is FieldAction.OVERRIDE_FOUND:
                 self.result.overrides_found.append((record_ref, plan.field, plan.current))
                 if keep:
+                    matrix_level = target.matrix_level or target.level
                     store.record_override(
-                        target.system, target.record_id, plan.field, plan.current, target.level, now
+                        target.system, target.record_id, plan.field, plan.current, matrix_level, now
                     )
                     store.audit(
                         self.result.run_id,
@@ -236,6 +235,7 @@ class SyncRun:
                             "we_wrote": plan.written,
                             "we_want": plan.wanted,
                             "ticket": target.ref,
+                            "level": target.level,
                         },
                     )
             elif plan.action is FieldAction.OVERRIDE_KEPT:
@@ -341,6 +341,18 @@ class SyncRun:
         with self.store.transaction():
             self.store.save_prior_states(states)
             self.store.audit_many(self.result.run_id, self.now, entries)
+
+
+def overrides_by_record(store: StateStore) -> dict[tuple[str, str], dict[str, Override]]:
+    """(system, record id) -> output -> the override an earlier run recorded."""
+    overrides: dict[tuple[str, str], dict[str, Override]] = {}
+    for (system, record_id, name), info in store.overrides().items():
+        overrides.setdefault((system, record_id), {})[name] = Override(
+            info["human_value"],
+            info["level_at_detection"],
+            datetime.fromisoformat(info["detected_at"]),
+        )
+    return overrides
 
 
 def transport_stats(connectors: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -6,6 +6,9 @@
 - A Salesforce account gets rollups over its open tickets; optionally one record per
   escalated ticket is upserted by external id.
 A record at the lowest level that we never wrote to gets no target: nothing to say there.
+A level a person set by hand on a ticket (sync/human.py) is its level for all of these; only
+the level field itself keeps comparing with the matrix's level, which is how the override is
+recognised and how it expires.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from config.write_mapping import WriteField, WriteMappingBase
 from escalation.decision import Decision, ReasonKind, SlaState
 from mapping.records import Account, Ticket
 from sync.formats import render
+from sync.human import PeopleLevels, PersonLevel, as_set_by_person
 
 _STATE_RANK = {SlaState.OK: 0, SlaState.AT_RISK: 1, SlaState.BREACHED: 2}
 
@@ -45,6 +49,10 @@ class Target:
     current: dict[str, Any] | None = None  # values the system holds now (None: not read back)
     ref: str = ""  # the ticket ref behind the target, for the audit log
     reasons: tuple[str, ...] = field(default=())
+    # The matrix's level while a person's level (`level`) is in force; None otherwise.
+    matrix_level: str | None = None
+    # Output -> the ticket ref its value comes from (a Jira issue's customer impact).
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 def next_due(decision: Decision) -> datetime | None:
@@ -84,7 +92,7 @@ def field_reason(decision: Decision) -> str | None:
     The engine's notes on holding or stepping a level narrate one evaluation ("moved up
     now", "kept because ..."); in the field they become one stable sentence.
     """
-    texts = [r.text for r in decision.reasons if r.kind is ReasonKind.TRIGGER]
+    texts = [r.text for r in decision.reasons if r.kind in (ReasonKind.PERSON, ReasonKind.TRIGGER)]
     kinds = {r.kind for r in decision.reasons}
     if kinds & {ReasonKind.TIMED, ReasonKind.HELD}:
         steps = decision.state.timed_steps
@@ -117,6 +125,7 @@ class Planner:
         decisions: Iterable[Decision],
         written_refs: set[tuple[str, str]],
         last_notes: Mapping[str, str],
+        people: PeopleLevels | None = None,
     ):
         self.config = config
         self.levels = tuple(config.matrix.levels)
@@ -124,10 +133,43 @@ class Planner:
         self.lowest = self.levels[0]
         self.tickets = {t.ref: t for t in tickets}
         self.accounts = {a.id: a for a in accounts}
-        self.decisions = {d.ticket_ref: d for d in decisions}
         self.written_refs = written_refs
         self.last_notes = last_notes
         self.jira_by_key = {t.key: t for t in self.tickets.values() if t.system == "jira" and t.key}
+        self.people = people
+        # The matrix's decisions, and the ones every target is built from: a Zendesk ticket's
+        # level set by a person replaces the matrix's (its linked issues and account follow).
+        self.computed = {d.ticket_ref: d for d in decisions}
+        self.set_by_person = self._zendesk_people_levels()
+        self.decisions = {
+            ref: as_set_by_person(d, self.set_by_person[ref]) if ref in self.set_by_person else d
+            for ref, d in self.computed.items()
+        }
+
+    def _zendesk_people_levels(self) -> dict[str, PersonLevel]:
+        write = self.config.mapping.zendesk.write.outputs().get("level")
+        if self.people is None or write is None or not self.config.connections.zendesk:
+            return {}
+        found = {}
+        for ref, decision in self.computed.items():
+            ticket = self.tickets[ref]
+            if ticket.system != "zendesk":
+                continue
+            person = self.people.level_of(
+                "zendesk", ticket.id, write, ticket.managed_fields.get("level"), decision.level
+            )
+            if person is not None:
+                found[ref] = person
+        return found
+
+    def issue_person_level(self, issue: Ticket, matrix_level: str) -> PersonLevel | None:
+        """The level a person set in the issue's own level field (its impact comes from tickets)."""
+        write = self.config.mapping.jira.write.outputs().get("level")
+        if self.people is None or write is None:
+            return None
+        return self.people.level_of(
+            "jira", issue.key or issue.id, write, issue.managed_fields.get("level"), matrix_level
+        )
 
     def _escalated_or_known(self, system: str, record_id: str, level: str | None) -> bool:
         return (level is not None and level != self.lowest) or (
@@ -145,14 +187,19 @@ class Planner:
                 "zendesk", ticket.id, decision.level
             ):
                 continue
-            values, writes = _rendered(ticket_outputs(decision), mapping.write)
+            person = self.set_by_person.get(ref)
+            matrix_level = self.computed[ref].level
+            # The level field compares with the matrix's level: that is how a person's value
+            # is told from ours, and how it expires. Everything else follows `decision`.
+            outputs = {**ticket_outputs(decision), "level": matrix_level}
+            values, writes = _rendered(outputs, mapping.write)
             prefix = mapping.tags_prefix
             wanted_tags = frozenset(
                 {f"{prefix}{decision.level}"} if prefix and decision.level != self.lowest else ()
             )
             note_key, note = (
                 self._note(ticket, decision)
-                if mapping.private_note_on_level_change
+                if mapping.private_note_on_level_change and person is None
                 else (None, None)
             )
             targets.append(
@@ -174,6 +221,7 @@ class Planner:
                     current=ticket.managed_fields,
                     ref=ref,
                     reasons=tuple(r.name for r in decision.reasons),
+                    matrix_level=matrix_level if person is not None else None,
                 )
             )
         return targets
@@ -222,27 +270,42 @@ class Planner:
             top = by_rank[0]
             if not self._escalated_or_known("jira", issue.key or issue.id, top.level):
                 continue
-            outputs = ticket_outputs(top)
-            dues = [d for d in (next_due(x) for x in [own, *linked]) if d is not None]
-            outputs["sla_next_due"] = min(dues) if dues else None
+            # A person may set the issue's own level field too: the label and reason follow it.
+            person = self.issue_person_level(issue, top.level)
+            shown = as_set_by_person(top, person) if person is not None else top
+            outputs = {**ticket_outputs(shown), "level": top.level}
+            sources = dict.fromkeys(
+                ("level", "owner", "owner_backup", "owner_role"), top.ticket_ref
+            )
+            sources["reason"] = sources["sla_state"] = top.ticket_ref
+            dues = [(due, x.ticket_ref) for x in [own, *linked] if (due := next_due(x))]
+            outputs["sla_next_due"] = min(dues)[0] if dues else None
+            if dues:
+                sources["sla_next_due"] = min(dues)[1]
             # The customer behind the highest-level ticket that has one; the issue's own last.
-            account = next(
+            account, account_from = next(
                 (
-                    self.accounts[account_id]
+                    (self.accounts[account_id], d.ticket_ref)
                     for d in by_rank
                     if (account_id := self.tickets[d.ticket_ref].account_id) in self.accounts
                 ),
-                None,
+                (None, None),
             )
             outputs["customer_tier"] = account.tier if account else None
             outputs["renewal_date"] = account.renewal_date if account else None
             outputs["arr"] = account.arr if account else None
+            if account_from is not None:
+                sources.update(
+                    dict.fromkeys(("customer_tier", "renewal_date", "arr"), account_from)
+                )
             values, writes = _rendered(outputs, mapping.write)
             label = mapping.write.label
             prefix = label.prefix if label is not None else None
             wanted = frozenset()
-            if label is not None and top.level != self.lowest:
-                wanted = frozenset({(label.options or {}).get(top.level) or f"{prefix}{top.level}"})
+            if label is not None and shown.level != self.lowest:
+                wanted = frozenset(
+                    {(label.options or {}).get(shown.level) or f"{prefix}{shown.level}"}
+                )
             current_labels = frozenset(
                 t
                 for t in issue.tags
@@ -254,7 +317,7 @@ class Planner:
                     "jira",
                     "issue",
                     issue.key or issue.id,
-                    top.level,
+                    shown.level,
                     values,
                     writes,
                     tag_prefix=prefix,
@@ -262,7 +325,9 @@ class Planner:
                     current_tags=current_labels,
                     current=issue.managed_fields,
                     ref=ref,
-                    reasons=tuple(r.name for r in top.reasons),
+                    reasons=tuple(r.name for r in shown.reasons),
+                    matrix_level=top.level if person is not None else None,
+                    sources={name: sources[name] for name in values if name in sources},
                 )
             )
         return targets
