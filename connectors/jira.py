@@ -36,6 +36,7 @@ from jira import JIRA, JIRAError
 from connectors.base import FieldWrite, Page, WriteResult, WriteStatus
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from connectors.jira_bulk import BulkEditor
+from connectors.outcomes import JIRA_EDIT
 from connectors.transport import (
     RetryPolicy,
     WriteOutcomeUnknown,
@@ -392,13 +393,10 @@ class JiraConnector:
         words = vendor_words(error)
         if error.status_code == 401:
             raise AuthError(f"jira: edit refused our credentials (HTTP 401): {words}")
-        if (
-            error.status_code is not None
-            and 400 <= error.status_code < 500
-            and error.status_code != 429
-        ):
-            return WriteResult(write, WriteStatus.REJECTED, words or f"HTTP {error.status_code}")
-        return WriteResult(write, WriteStatus.RETRY, f"HTTP {error.status_code}: {words}")
+        status = JIRA_EDIT.outcome(str(error.status_code))
+        if status is WriteStatus.REJECTED:
+            return WriteResult(write, status, words or f"HTTP {error.status_code}")
+        return WriteResult(write, status, f"HTTP {error.status_code}: {words}")
 
 
 class _MissingKeys(ConnectorError):

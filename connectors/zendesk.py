@@ -26,6 +26,7 @@ from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyExce
 
 from connectors.base import FieldWrite, Page, WriteResult, WriteStatus
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
+from connectors.outcomes import ZENDESK_JOB_ITEM
 from connectors.transport import Pacer, RetryPolicy, WriteOutcomeUnknown, batched, make_session
 from mapping.records import SourceRecord
 
@@ -43,19 +44,6 @@ EXPORT_LAG_SECONDS = 61  # start_time must be over a minute in the past
 # reply, last assignee update) is nested in the ticket as "metric_set".
 TICKET_SIDELOADS = ("users", "organizations", "metric_sets")
 INCREMENTAL_QUOTA = (10, 60.0)  # requests per window, shared by the incremental exports
-# Per-ticket job errors: a collision is re-planned; these are the vendor refusing for good;
-# anything else (unknown codes included) is treated as transient and retried next run.
-CONFLICT_ERRORS = frozenset({"UpdateConflict"})
-PERMANENT_ERRORS = frozenset(
-    {
-        "RecordInvalid",
-        "RecordNotFound",
-        "PermissionDenied",
-        "Forbidden",
-        "InvalidValue",
-        "TooManyValues",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -389,16 +377,16 @@ def ticket_payload(write: FieldWrite) -> Ticket:
 
 
 def result_for(write: FieldWrite, result: dict[str, Any]) -> WriteResult:
-    """A job result item as a WriteResult, with Zendesk's words for a failure."""
+    """A job result item as a WriteResult, with Zendesk's words for a failure.
+
+    Failed items come without `success` (`{"index", "error", "id", "details"}`); the error
+    code's outcome is in connectors/outcomes.py.
+    """
     if result.get("success"):
         return WriteResult(write, WriteStatus.OK)
     error = str(result.get("error") or "")
     reason = f"{error}: {result.get('details')}" if result.get("details") else error or "failed"
-    if error in CONFLICT_ERRORS:
-        return WriteResult(write, WriteStatus.CONFLICT, reason)
-    if error in PERMANENT_ERRORS:
-        return WriteResult(write, WriteStatus.REJECTED, reason)
-    return WriteResult(write, WriteStatus.RETRY, reason)
+    return WriteResult(write, ZENDESK_JOB_ITEM.outcome(error), reason)
 
 
 def _batches(numbered: list[tuple[int, FieldWrite]]) -> list[list[tuple[int, FieldWrite]]]:

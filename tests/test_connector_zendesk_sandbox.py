@@ -100,6 +100,16 @@ def test_a_job_failing_for_one_ticket_is_retried_and_lands_next_time(sandbox):
     assert [r.status for r in zd.apply(writes[1:])] == [WriteStatus.OK]
 
 
+def test_a_validation_failure_in_a_job_is_rejected_with_zendesks_details(sandbox):
+    # Zendesk reports it as {"index", "error": "TicketUpdateFailed", "id", "details"}: sending
+    # the same values again would fail the same way every run.
+    sandbox.zendesk.put_ticket(fixtures.ticket(7, status="closed"))
+    writes = [FieldWrite("zendesk", "ticket", n, {LEVEL: "esc_level_advisory"}) for n in ("1", "7")]
+    results = connector(sandbox).apply(writes)
+    assert [r.status for r in results] == [WriteStatus.OK, WriteStatus.REJECTED]
+    assert results[1].reason == "TicketUpdateFailed: Status: closed prevents ticket update"
+
+
 def test_an_agent_editing_the_ticket_meanwhile_is_a_conflict_and_nothing_lands(sandbox):
     zd = connector(sandbox)
     [current] = zd.get_tickets(["4"])
