@@ -40,6 +40,7 @@ from config.connections import SalesforceConnection
 from connectors.base import FieldWrite, Page, WriteResult, WriteStatus
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from connectors.outcomes import SALESFORCE_NO_CODE, SALESFORCE_RECORD
+from connectors.paginators import NextRecordsUrl, PageRequest, pages
 from connectors.transport import Pacer, RetryPolicy, WriteOutcomeUnknown, batched, make_session
 from mapping.records import SourceRecord
 
@@ -288,15 +289,17 @@ class SalesforceConnector:
             if self.batch_size < MAX_BATCH_SIZE
             else {}
         )
+
+        def fetch(request: PageRequest) -> dict[str, Any]:
+            if request.url is None:
+                return self._call(
+                    "query", lambda sf: sf.query(soql, headers=headers, timeout=self.timeout)
+                )
+            return self._call("query_more", self._next_batch(request.url, headers))
+
         try:
-            page = self._call(
-                "query", lambda sf: sf.query(soql, headers=headers, timeout=self.timeout)
-            )
-            while True:
-                yield list(page.get("records") or []), bool(page.get("done", True))
-                if page.get("done", True):
-                    return
-                page = self._call("query_more", self._next_batch(page["nextRecordsUrl"], headers))
+            for page, done in pages(NextRecordsUrl(PageRequest.of(q=soql)), fetch):
+                yield list(page.get("records") or []), done
         except (SalesforceMalformedRequest, SalesforceResourceNotFound) as error:
             raise ConnectorError(f"salesforce: query refused: {_words(error)}") from None
 
