@@ -74,7 +74,9 @@ class Paginator(ABC):
         self.request = following
 
 
-def pages(paginator: Paginator, fetch: Callable[[PageRequest], Body]) -> Iterator[tuple[Body, bool]]:
+def pages(
+    paginator: Paginator, fetch: Callable[[PageRequest], Body]
+) -> Iterator[tuple[Body, bool]]:
     """The one paging loop: (answer, is it the last page) for every page, in order.
 
     A page is handed out before the paginator moves on, so what was read is kept even when
