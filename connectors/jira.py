@@ -36,6 +36,8 @@ from jira import JIRA, JIRAError
 from connectors.base import FieldWrite, Page, WriteResult, WriteStatus
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from connectors.jira_bulk import BulkEditor
+from connectors.outcomes import JIRA_EDIT
+from connectors.paginators import NextPageToken, PageRequest, Paginator, StartAt, pages
 from connectors.transport import (
     RetryPolicy,
     WriteOutcomeUnknown,
@@ -305,23 +307,21 @@ class JiraConnector:
     def _search_pages(
         self, jql: str, fields: list[str]
     ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
-        token: str | None = None
-        start = 0
-        while True:
-            if self.search == "enhanced":
-                page = self._call("search/jql", self.client.enhanced_search_issues, jql, nextPageToken=token,
-                                  maxResults=self.page_size, fields=list(fields), json_result=True)  # fmt: skip
-                issues, token = page.get("issues", []), page.get("nextPageToken")
-                done = bool(page.get("isLast", not token)) or not token
-            else:
-                page = self._call("search", self.client.search_issues, jql, startAt=start,
-                                  maxResults=self.page_size, fields=list(fields), json_result=True)  # fmt: skip
-                issues = page.get("issues", [])
-                start += len(issues)
-                done = not issues or start >= int(page.get("total", 0))
-            yield issues, done
-            if done:
-                return
+        """The issues of `jql`, a page at a time, with whether it was the last page."""
+        first = PageRequest.of(maxResults=self.page_size)
+        if self.search == "enhanced":
+            paginator: Paginator = NextPageToken(first)
+            what, search = "search/jql", self.client.enhanced_search_issues
+        else:
+            paginator = StartAt(first.with_params(startAt=0))
+            what, search = "search", self.client.search_issues
+
+        def fetch(request: PageRequest) -> dict[str, Any]:
+            params = dict(request.params)
+            return self._call(what, search, jql, fields=list(fields), json_result=True, **params)
+
+        for page, done in pages(paginator, fetch):
+            yield page.get("issues", []), done
 
     def _call(self, what: str, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A read through the client, its failures as connector errors (never with secrets)."""
@@ -392,13 +392,10 @@ class JiraConnector:
         words = vendor_words(error)
         if error.status_code == 401:
             raise AuthError(f"jira: edit refused our credentials (HTTP 401): {words}")
-        if (
-            error.status_code is not None
-            and 400 <= error.status_code < 500
-            and error.status_code != 429
-        ):
-            return WriteResult(write, WriteStatus.REJECTED, words or f"HTTP {error.status_code}")
-        return WriteResult(write, WriteStatus.RETRY, f"HTTP {error.status_code}: {words}")
+        status = JIRA_EDIT.outcome(str(error.status_code))
+        if status is WriteStatus.REJECTED:
+            return WriteResult(write, status, words or f"HTTP {error.status_code}")
+        return WriteResult(write, status, f"HTTP {error.status_code}: {words}")
 
 
 class _MissingKeys(ConnectorError):

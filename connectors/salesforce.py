@@ -39,6 +39,8 @@ from simple_salesforce.exceptions import (
 from config.connections import SalesforceConnection
 from connectors.base import FieldWrite, Page, WriteResult, WriteStatus
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
+from connectors.outcomes import SALESFORCE_NO_CODE, SALESFORCE_RECORD
+from connectors.paginators import NextRecordsUrl, PageRequest, pages
 from connectors.transport import Pacer, RetryPolicy, WriteOutcomeUnknown, batched, make_session
 from mapping.records import SourceRecord
 
@@ -49,17 +51,6 @@ COLLECTION_SIZE = 200  # sObject Collections take at most 200 records
 MAX_BATCH_SIZE = 2000  # query batch; Sforce-Query-Options may ask for 200..2000
 IN_LIST_SIZE = 300  # values per IN (...): keeps a query far below SOQL's 100,000 characters
 DEFAULT_ESCALATION_OBJECT = ("Escalation__c", "Ticket_Ref__c")
-# Per-record error codes worth sending again next run; everything else is the org refusing.
-TRANSIENT_ERRORS = frozenset(
-    {
-        "UNABLE_TO_LOCK_ROW",
-        "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-        "REQUEST_RUNNING_TOO_LONG",
-        "SERVER_UNAVAILABLE",
-        "UNKNOWN_EXCEPTION",
-    }
-)
-CONFLICT_ERRORS = frozenset({"ENTITY_FAILED_IFLASTMODIFIED_ON_UPDATE"})
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _FIELD_PATH = re.compile(r"[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*")
 _RECORD_ID = re.compile(r"[A-Za-z0-9]{15}|[A-Za-z0-9]{18}")
@@ -298,15 +289,17 @@ class SalesforceConnector:
             if self.batch_size < MAX_BATCH_SIZE
             else {}
         )
+
+        def fetch(request: PageRequest) -> dict[str, Any]:
+            if request.url is None:
+                return self._call(
+                    "query", lambda sf: sf.query(soql, headers=headers, timeout=self.timeout)
+                )
+            return self._call("query_more", self._next_batch(request.url, headers))
+
         try:
-            page = self._call(
-                "query", lambda sf: sf.query(soql, headers=headers, timeout=self.timeout)
-            )
-            while True:
-                yield list(page.get("records") or []), bool(page.get("done", True))
-                if page.get("done", True):
-                    return
-                page = self._call("query_more", self._next_batch(page["nextRecordsUrl"], headers))
+            for page, done in pages(NextRecordsUrl(PageRequest.of(q=soql)), fetch):
+                yield list(page.get("records") or []), done
         except (SalesforceMalformedRequest, SalesforceResourceNotFound) as error:
             raise ConnectorError(f"salesforce: query refused: {_words(error)}") from None
 
@@ -411,13 +404,10 @@ def result_for(write: FieldWrite, item: Mapping[str, Any]) -> WriteResult:
     if item.get("success"):
         return WriteResult(write, WriteStatus.OK)
     errors = [error for error in item.get("errors") or [] if isinstance(error, Mapping)]
-    codes = {str(error.get("statusCode")) for error in errors}
+    codes = [str(error.get("statusCode")) for error in errors]
     reason = "; ".join(_error_words(error) for error in errors) or "failed without an error"
-    if codes & CONFLICT_ERRORS:
-        return WriteResult(write, WriteStatus.CONFLICT, reason)
-    if not codes or codes <= TRANSIENT_ERRORS:
-        return WriteResult(write, WriteStatus.RETRY, reason)
-    return WriteResult(write, WriteStatus.REJECTED, reason)
+    status = SALESFORCE_RECORD.outcome_of_all(codes) if codes else SALESFORCE_NO_CODE
+    return WriteResult(write, status, reason)
 
 
 def _error_words(error: Mapping[str, Any]) -> str:

@@ -2,15 +2,15 @@
 
 zenpy, jira and simple-salesforce all speak through a `requests.Session`; mounting
 `PolicyAdapter` on that session gives every call the same behaviour, so a fix for 429 handling
-is made once:
+is made once. What to do after an attempt and how long to wait are pure rules in
+connectors/retry.py; this module sends, paces and counts:
 
-- 429 and 503: the server did not act; wait `Retry-After` (or back off) and send again.
-- Connection errors, timeouts and other 5xx: reads (GET/HEAD) are retried with backoff. A write
-  whose outcome is unknown is NOT resent blindly (a second private note would be a duplicate):
-  `WriteOutcomeUnknown` is raised and the sync re-reads and re-plans that record next run.
-- Rate-limit headers (Zendesk `ratelimit-remaining`/`ratelimit-reset`, Jira
-  `X-RateLimit-Remaining`, Salesforce `Sforce-Limit-Info`) are read on every answer; when the
-  budget is spent the adapter waits for the reset instead of provoking a 429.
+- One tenacity `Retrying`, built with the adapter: `classify` decides per attempt, `RetryWait`
+  waits (the server's Retry-After or rate-limit reset first, else backoff), `WaitBudget` bounds
+  all waits of the run. A write whose outcome is unknown raises `WriteOutcomeUnknown`: the sync
+  re-reads and re-plans that record next run.
+- Rate-limit headers (every spelling, see `connectors.retry.REMAINING_HEADERS`) are read on every
+  answer; when the budget is spent the adapter waits for the reset instead of provoking a 429.
 - `Pacer`s hold known per-endpoint limits (e.g. Zendesk incremental export, 10/minute) so the
   client never exceeds a quota on purpose.
 Waiting is bounded by `RetryPolicy.max_total_wait_seconds` per run; past it `RateLimited`
@@ -19,16 +19,14 @@ tells the sync to stop politely and resume next run.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import re
-import ssl
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -42,23 +40,26 @@ from tenacity import (
 )
 
 from connectors.errors import ConnectorError, RateLimited, SystemUnavailable
+from connectors.retry import (
+    RESET_HEADERS,
+    Action,
+    Decision,
+    RetryAttempt,
+    RetryWait,
+    WaitBudget,
+    budget_wait_seconds,
+    classify,
+    header,
+    opens_window,
+)
 
 log = logging.getLogger("escalation_sync.transport")
 
-RETRY_ALWAYS = frozenset({429, 503})  # the server says it did not process the request
-RETRY_READS = frozenset({500, 502, 504})
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNKNOWN_WINDOW_SECONDS = 1.0  # a spent budget without a reset time: Jira's bursts are per second
 
 
 class WriteOutcomeUnknown(ConnectorError):
     """A write was sent but no answer came back (reset, timeout, 5xx): re-read before resending."""
-
-
-class _Retry(Exception):
-    def __init__(self, wait_seconds: float | None, reason: str):
-        super().__init__(reason)
-        self.wait_seconds = wait_seconds
 
 
 @dataclass
@@ -120,73 +121,9 @@ def _path_shape(path: str) -> str:
     return re.sub(r"/(\d+|[A-Z][A-Z0-9]+-\d+|[a-zA-Z0-9]{15,18})(?=/|\.json|$)", "/{id}", path)
 
 
-def _certificate_problem(error: BaseException) -> str | None:
-    """What the TLS library said about the server's certificate; None if it was not that."""
-    seen: set[int] = set()
-    pending: list[object] = [error]
-    while pending:
-        current = pending.pop()
-        if not isinstance(current, BaseException) or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return current.verify_message or "certificate verify failed"
-        pending += [*current.args, getattr(current, "reason", None)]
-        pending += [current.__cause__, current.__context__]
-    return None
-
-
 def _host(request: requests.PreparedRequest) -> str:
     parts = urlsplit(request.url or "")
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def retry_after_seconds(response: requests.Response) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def budget_wait_seconds(response: requests.Response) -> float:
-    """How long to wait before the next request, from the vendor's remaining-budget headers."""
-    headers = response.headers
-    remaining = headers.get("ratelimit-remaining") or headers.get("X-Rate-Limit-Remaining")
-    remaining = remaining or headers.get("X-RateLimit-Remaining")
-    if remaining is None:
-        return 0.0
-    try:
-        if int(float(remaining)) > 0:
-            return 0.0
-        reset = headers.get("ratelimit-reset") or headers.get("X-RateLimit-Reset")
-        return float(reset) if reset and reset.replace(".", "", 1).isdigit() else 1.0
-    except ValueError:
-        return 0.0
-
-
-def _header(response: requests.Response, *names: str) -> str | None:
-    return next((response.headers[name] for name in names if response.headers.get(name)), None)
-
-
-def opens_window(response: requests.Response) -> bool:
-    """Whether this answer is the first of a rate-limit window (remaining is limit - 1)."""
-    limit = _header(response, "ratelimit-limit", "X-Rate-Limit", "X-RateLimit-Limit")
-    remaining = _header(
-        response, "ratelimit-remaining", "X-Rate-Limit-Remaining", "X-RateLimit-Remaining"
-    )
-    try:
-        return (
-            limit is not None
-            and remaining is not None
-            and int(float(remaining)) == int(float(limit)) - 1
-        )
-    except ValueError:
-        return False
 
 
 class PolicyAdapter(HTTPAdapter):
@@ -206,19 +143,24 @@ class PolicyAdapter(HTTPAdapter):
         # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override session.verify for calls
         # made without verify=; a configured CA bundle must win, so the adapter pins it.
         self.ca_bundle: str | None = None
+        self.budget = WaitBudget(system, self.policy.max_total_wait_seconds, self.policy.sleep)
+        backoff = wait_exponential_jitter(
+            multiplier=self.policy.backoff_initial_seconds,
+            max=self.policy.backoff_max_seconds,
+            jitter=self.policy.backoff_initial_seconds,
+        )
+        self._retrying = Retrying(
+            stop=stop_after_attempt(self.policy.max_attempts),
+            wait=RetryWait(backoff, self.budget),
+            retry=retry_if_exception_type(RetryAttempt),
+            before_sleep=self._count_retry,
+            sleep=lambda seconds: self._wait(seconds, "retrying"),
+            retry_error_callback=self._attempts_spent,
+        )
 
     def _wait(self, seconds: float, why: str) -> None:
-        if seconds <= 0:
-            return
-        if self.stats.waited_seconds + seconds > self.policy.max_total_wait_seconds:
-            raise RateLimited(
-                f"{self.system}: asked to wait {seconds:.0f}s ({why}); the run's waiting budget "
-                f"of {self.policy.max_total_wait_seconds:.0f}s is spent, resuming next run",
-                retry_after_seconds=seconds,
-            )
-        log.info("%s: waiting %.1fs (%s)", self.system, seconds, why)
-        self.stats.waited_seconds += seconds
-        self.policy.sleep(seconds)
+        self.budget.wait(seconds, why)
+        self.stats.waited_seconds = self.budget.waited_seconds
 
     def _pace(self, path: str) -> float:
         """Wait as the pacers and budget headers say; returns the moment the request goes out."""
@@ -253,7 +195,7 @@ class PolicyAdapter(HTTPAdapter):
                 return
             until = now + wait
             opened = self._window_opened.get(key)
-            reset = _header(response, "ratelimit-reset", "X-RateLimit-Reset")
+            reset = header(response, RESET_HEADERS)
             if reset is None and opened is not None and now < opened + UNKNOWN_WINDOW_SECONDS:
                 until = opened + UNKNOWN_WINDOW_SECONDS
             self._not_before = max(self._not_before, until)
@@ -266,102 +208,78 @@ class PolicyAdapter(HTTPAdapter):
                     pacer.note_answered(sent, now)
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout=None, **kwargs):  # type: ignore[override]
+        """Send with the policy: pace, attempt, classify, wait, attempt again (one `Retrying`)."""
         timeout = timeout if timeout is not None else self.policy.default_timeout_seconds
         if self.ca_bundle:
             kwargs["verify"] = self.ca_bundle
+        return self._retrying(self._attempt, request, stream=stream, timeout=timeout, **kwargs)
+
+    def _attempt(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """One attempt: the response to hand on, or an exception saying what happened."""
         method = (request.method or "GET").upper()
         path = request.path_url
         shape = f"{method} {_path_shape(path)}"
-
-        def before_sleep(state: RetryCallState) -> None:
-            self.stats.retries += 1
-            error = state.outcome.exception() if state.outcome else None
-            if isinstance(error, _Retry) and error.wait_seconds is not None:
-                self._wait(error.wait_seconds, str(error))
-
-        def wait_strategy(state: RetryCallState) -> float:
-            error = state.outcome.exception() if state.outcome else None
-            if isinstance(error, _Retry) and error.wait_seconds is not None:
-                return 0.0  # already waited in before_sleep, within the run's budget
-            return backoff(state)
-
-        backoff = wait_exponential_jitter(
-            multiplier=self.policy.backoff_initial_seconds,
-            max=self.policy.backoff_max_seconds,
-            jitter=self.policy.backoff_initial_seconds,
-        )
-        retrying = Retrying(
-            stop=stop_after_attempt(self.policy.max_attempts),
-            wait=wait_strategy,
-            retry=retry_if_exception_type(_Retry),
-            before_sleep=before_sleep,
-            sleep=lambda s: self._wait(s, "backing off") if s > 0 else None,
-            reraise=True,
-        )
-        last_response: list[requests.Response] = []
-
-        def attempt() -> requests.Response:
-            sent = self._pace(path)
-            self.stats.requests[shape] += 1
-            try:
-                response = super(PolicyAdapter, self).send(
-                    request, stream=stream, timeout=timeout, **kwargs
-                )
-                self._answered(path, sent)
-            except (requests.ConnectionError, requests.Timeout) as error:
-                self._answered(path, sent)
-                untrusted = _certificate_problem(error)
-                if untrusted is not None:
-                    # Not transient: waiting does not make the configured CA trust the server.
-                    raise SystemUnavailable(
-                        f"{self.system}: the TLS certificate of {_host(request)} is not trusted "
-                        f"({untrusted}); set ca_bundle to the CA that signed it"
-                    ) from None
-                if method in READ_METHODS:
-                    raise _Retry(None, f"{type(error).__name__}") from error
-                raise WriteOutcomeUnknown(
-                    f"{self.system}: {method} {_path_shape(path)} got no answer ({type(error).__name__}); "
-                    "the record is re-read and re-planned next run"
-                ) from error
-            except OSError as error:
-                if isinstance(error, requests.RequestException):
-                    raise
-                # requests' own check of the CA bundle path (ca_bundle, REQUESTS_CA_BUNDLE or
-                # CURL_CA_BUNDLE): a bad path is a setup problem, not a reason to crash.
-                raise SystemUnavailable(
-                    f"{self.system}: {error}; expected a readable PEM file of CA certificates "
-                    "(ca_bundle, or REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE)"
-                ) from None
-            last_response[:] = [response]
-            status = response.status_code
-            if status in RETRY_ALWAYS:
-                if status == 429:
-                    self.stats.throttled += 1
-                raise _Retry(retry_after_seconds(response), f"HTTP {status}")
-            if status in RETRY_READS:
-                if method in READ_METHODS:
-                    raise _Retry(None, f"HTTP {status}")
-                raise WriteOutcomeUnknown(
-                    f"{self.system}: {method} {_path_shape(path)} answered HTTP {status}; "
-                    "the record is re-read and re-planned next run"
-                )
-            self._note_budget(shape, response)
-            return response
-
+        sent = self._pace(path)
+        self.stats.requests[shape] += 1
         try:
-            return retrying(attempt)
-        except _Retry as error:
-            if last_response and last_response[0].status_code == 429:
-                raise RateLimited(
-                    f"{self.system}: still rate limited after {self.policy.max_attempts} attempts",
-                    retry_after_seconds=error.wait_seconds,
-                ) from None
-            if last_response:
-                # Hand the final answer to the client, which raises its own error for it.
-                return last_response[0]
-            raise SystemUnavailable(
-                f"{self.system}: no answer after {self.policy.max_attempts} attempts ({error})"
-            ) from None
+            response = super().send(request, **kwargs)
+        except OSError as error:  # requests' errors are OSErrors too
+            self._answered(path, sent)
+            decision = classify(method, error)
+            if decision.action is Action.ANSWER:
+                raise
+            raise self._exception_for(decision, request, shape) from error
+        self._answered(path, sent)
+        decision = classify(method, response)
+        if response.status_code == 429:
+            self.stats.throttled += 1
+        if decision.action is Action.RETRY:
+            raise RetryAttempt(decision, response)
+        if decision.action is not Action.ANSWER:
+            raise self._exception_for(decision, request, shape)
+        self._note_budget(shape, response)
+        return response
+
+    def _exception_for(
+        self, decision: Decision, request: requests.PreparedRequest, shape: str
+    ) -> Exception:
+        """The exception that tells the connector what happened, in one line, without secrets."""
+        if decision.action is Action.RETRY:
+            return RetryAttempt(decision)
+        if decision.action is Action.OUTCOME_UNKNOWN:
+            return WriteOutcomeUnknown(
+                f"{self.system}: {shape} {decision.reason}; "
+                "the record is re-read and re-planned next run"
+            )
+        if decision.action is Action.UNTRUSTED:
+            # Not transient: waiting does not make the configured CA trust the server.
+            return SystemUnavailable(
+                f"{self.system}: the TLS certificate of {_host(request)} is not trusted "
+                f"({decision.reason}); set ca_bundle to the CA that signed it"
+            )
+        return SystemUnavailable(
+            f"{self.system}: {decision.reason}; expected a readable PEM file of CA certificates "
+            "(ca_bundle, or REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE)"
+        )
+
+    def _count_retry(self, retry_state: RetryCallState) -> None:
+        self.stats.retries += 1
+
+    def _attempts_spent(self, retry_state: RetryCallState) -> requests.Response:
+        """Every attempt asked for another: say so, or hand the last answer to the client."""
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if not isinstance(error, RetryAttempt):  # tenacity only retries RetryAttempt
+            raise error or SystemUnavailable(f"{self.system}: no attempt was made")
+        attempts = self.policy.max_attempts
+        if error.response is not None and error.response.status_code == 429:
+            raise RateLimited(
+                f"{self.system}: still rate limited after {attempts} attempts",
+                retry_after_seconds=error.decision.wait_seconds,
+            )
+        if error.response is not None:
+            # The client raises its own error for the final answer.
+            return error.response
+        raise SystemUnavailable(f"{self.system}: no answer after {attempts} attempts ({error})")
 
 
 def make_session(

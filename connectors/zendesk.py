@@ -26,6 +26,15 @@ from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyExce
 
 from connectors.base import FieldWrite, Page, WriteResult, WriteStatus
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
+from connectors.outcomes import ZENDESK_JOB_ITEM
+from connectors.paginators import (
+    IdBatches,
+    NextPageUrl,
+    PageRequest,
+    ZendeskCursorExport,
+    ZendeskTimeExport,
+    pages,
+)
 from connectors.transport import Pacer, RetryPolicy, WriteOutcomeUnknown, batched, make_session
 from mapping.records import SourceRecord
 
@@ -43,19 +52,6 @@ EXPORT_LAG_SECONDS = 61  # start_time must be over a minute in the past
 # reply, last assignee update) is nested in the ticket as "metric_set".
 TICKET_SIDELOADS = ("users", "organizations", "metric_sets")
 INCREMENTAL_QUOTA = (10, 60.0)  # requests per window, shared by the incremental exports
-# Per-ticket job errors: a collision is re-planned; these are the vendor refusing for good;
-# anything else (unknown codes included) is treated as transient and retried next run.
-CONFLICT_ERRORS = frozenset({"UpdateConflict"})
-PERMANENT_ERRORS = frozenset(
-    {
-        "RecordInvalid",
-        "RecordNotFound",
-        "PermissionDenied",
-        "Forbidden",
-        "InvalidValue",
-        "TooManyValues",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -149,17 +145,13 @@ class ZendeskConnector:
             params["cursor"] = cursor
         else:
             params["start_time"] = self._export_start(start_time.timestamp() if start_time else 0)
-        while True:
-            body = self._get("/incremental/tickets/cursor.json", params)
+        export = ZendeskCursorExport(PageRequest.of(**params))
+        for body, done in pages(export, self._fetch("/incremental/tickets/cursor.json")):
             cursor = body.get("after_cursor") or cursor
             records = [_record("ticket", t) for t in body.get("tickets") or []]
             records += [_record("user", u) for u in body.get("users") or []]
             records += [_record("organization", o) for o in body.get("organizations") or []]
-            done = bool(body.get("end_of_stream"))
             yield Page(records, cursor, done)
-            if done:
-                return
-            params = {k: v for k, v in params.items() if k != "start_time"} | {"cursor": cursor}
 
     def read_organization_changes(self, cursor: str | None = None) -> Iterator[Page]:
         """Organisations changed since the stored cursor (an end_time; None: all of them).
@@ -167,53 +159,63 @@ class ZendeskConnector:
         Time-based export: the page boundary's second may repeat on the next page.
         """
         start = self._export_start(float(cursor) if cursor else 0)
-        while True:
-            body = self._get(
-                "/incremental/organizations.json", {"start_time": start, "per_page": self.page_size}
-            )
-            end_time = int(body.get("end_time") or start)
-            done = bool(body.get("end_of_stream"))
+        export = ZendeskTimeExport(PageRequest.of(start_time=start, per_page=self.page_size))
+        for body, done in pages(export, self._fetch("/incremental/organizations.json")):
+            end_time = int(body.get("end_time") or export.request.param("start_time"))
             records = [_record("organization", o) for o in body.get("organizations") or []]
             yield Page(records, str(end_time), done)
-            if done:
-                return
-            if end_time <= start:
-                raise ConnectorError(f"zendesk: organization export did not move past {start}")
-            start = end_time
 
     def get_tickets(self, ids: Sequence[str]) -> list[SourceRecord]:
         """Current state of the given tickets (GET show_many, 100 ids a call); unknown ids left out."""
-        found: list[SourceRecord] = []
         # A re-read ticket must carry its metric set as the exported one did, or its first reply
         # would look missing; its people and organisation are already stored.
         extra = {"include": "metric_sets"} if "metric_sets" in self.include else {}
-        for chunk in batched(list(ids), BULK_SIZE):
-            body = self._get(
-                "/tickets/show_many.json", {"ids": ",".join(str(i) for i in chunk), **extra}
-            )
-            found += [_record("ticket", t) for t in body.get("tickets") or []]
-        return found
+        return self._show_many("/tickets/show_many.json", "tickets", "ticket", ids, extra)
 
     def get_organizations(self, ids: Sequence[str]) -> list[SourceRecord]:
-        found: list[SourceRecord] = []
-        for chunk in batched(list(ids), BULK_SIZE):
-            body = self._get(
-                "/organizations/show_many.json", {"ids": ",".join(str(i) for i in chunk)}
-            )
-            found += [_record("organization", o) for o in body.get("organizations") or []]
-        return found
+        return self._show_many(
+            "/organizations/show_many.json", "organizations", "organization", ids
+        )
+
+    def _show_many(
+        self,
+        path: str,
+        key: str,
+        kind: str,
+        ids: Sequence[str],
+        params: Mapping[str, Any] | None = None,
+    ) -> list[SourceRecord]:
+        """GET {path}?ids=..., BULK_SIZE ids a call; ids Zendesk does not know are left out."""
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        if not wanted:
+            return []
+        batches = IdBatches(PageRequest.of(**(params or {})), wanted, BULK_SIZE)
+        return [
+            _record(kind, item)
+            for body, _ in pages(batches, self._fetch(path))
+            for item in body.get(key) or []
+        ]
 
     def ticket_comments(self, ticket_id: str) -> list[dict[str, Any]]:
         """The ticket's comments, every page (to see whether a note already landed)."""
-        body = self._get(f"/tickets/{int(ticket_id)}/comments.json", {})
-        comments = list(body.get("comments") or [])
-        while body.get("next_page"):
-            body = self._get(str(body["next_page"]).removeprefix(self.base_url), {})
-            comments += body.get("comments") or []
-        return comments
+        listing = NextPageUrl(PageRequest.of())
+        fetch = self._fetch(f"/tickets/{int(ticket_id)}/comments.json")
+        return [
+            comment for body, _ in pages(listing, fetch) for comment in body.get("comments") or []
+        ]
 
     def _export_start(self, start: float) -> int:
         return int(min(start, self._clock() - EXPORT_LAG_SECONDS))
+
+    def _fetch(self, path: str) -> Callable[[PageRequest], dict[str, Any]]:
+        """GET one page of `path`: the paginator's parameters, or the URL Zendesk handed out."""
+
+        def fetch(request: PageRequest) -> dict[str, Any]:
+            if request.url is not None:
+                return self._get(request.url.removeprefix(self.base_url), dict(request.params))
+            return self._get(path, dict(request.params))
+
+        return fetch
 
     def _get(self, path: str, params: Mapping[str, Any]) -> dict[str, Any]:
         try:
@@ -389,16 +391,16 @@ def ticket_payload(write: FieldWrite) -> Ticket:
 
 
 def result_for(write: FieldWrite, result: dict[str, Any]) -> WriteResult:
-    """A job result item as a WriteResult, with Zendesk's words for a failure."""
+    """A job result item as a WriteResult, with Zendesk's words for a failure.
+
+    Failed items come without `success` (`{"index", "error", "id", "details"}`); the error
+    code's outcome is in connectors/outcomes.py.
+    """
     if result.get("success"):
         return WriteResult(write, WriteStatus.OK)
     error = str(result.get("error") or "")
     reason = f"{error}: {result.get('details')}" if result.get("details") else error or "failed"
-    if error in CONFLICT_ERRORS:
-        return WriteResult(write, WriteStatus.CONFLICT, reason)
-    if error in PERMANENT_ERRORS:
-        return WriteResult(write, WriteStatus.REJECTED, reason)
-    return WriteResult(write, WriteStatus.RETRY, reason)
+    return WriteResult(write, ZENDESK_JOB_ITEM.outcome(error), reason)
 
 
 def _batches(numbered: list[tuple[int, FieldWrite]]) -> list[list[tuple[int, FieldWrite]]]:

@@ -364,7 +364,7 @@ def test_job_results_map_to_ok_conflict_rejected_and_retry(zd):
                 2, "UpdateConflict", "Safe Update prevented the update due to outdated ticket data."
             ),
             failed(3, "RecordInvalid", "Escalation level: x is not a valid option"),
-            failed(4, "TicketUpdateFailed", "please retry"),
+            failed(4, "SomethingNobodyDocumented", "please retry"),
         ],
     )
     results = zd.apply([write(str(n), note="n") for n in range(1, 6)])

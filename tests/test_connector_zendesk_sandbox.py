@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from connectors.base import FieldWrite, WriteStatus
@@ -100,6 +102,16 @@ def test_a_job_failing_for_one_ticket_is_retried_and_lands_next_time(sandbox):
     assert [r.status for r in zd.apply(writes[1:])] == [WriteStatus.OK]
 
 
+def test_a_validation_failure_in_a_job_is_rejected_with_zendesks_details(sandbox):
+    # Zendesk reports it as {"index", "error": "TicketUpdateFailed", "id", "details"}: sending
+    # the same values again would fail the same way every run.
+    sandbox.zendesk.put_ticket(fixtures.ticket(7, status="closed"))
+    writes = [FieldWrite("zendesk", "ticket", n, {LEVEL: "esc_level_advisory"}) for n in ("1", "7")]
+    results = connector(sandbox).apply(writes)
+    assert [r.status for r in results] == [WriteStatus.OK, WriteStatus.REJECTED]
+    assert results[1].reason == "TicketUpdateFailed: Status: closed prevents ticket update"
+
+
 def test_an_agent_editing_the_ticket_meanwhile_is_a_conflict_and_nothing_lands(sandbox):
     zd = connector(sandbox)
     [current] = zd.get_tickets(["4"])
@@ -138,3 +150,27 @@ def test_pacing_keeps_the_export_under_its_quota(sandbox):
     zd = connector(sandbox, page_size=1, incremental_quota=(4, 1.3))
     assert len(tickets_in(zd.read_ticket_changes())) == 10
     assert app.traffic.statuses.get(("incremental_tickets", 429), 0) == 0
+
+
+@pytest.mark.parametrize("spelling", ["ratelimit", "rate-limit"])
+def test_a_spent_budget_is_waited_out_until_its_reset_in_either_header_spelling(sandbox, spelling):
+    # The older spelling's reset was not read: the client waited 1 s instead of until the
+    # reset, and its next request met a 429.
+    app = sandbox.zendesk
+    app.quotas.enabled = True
+    app.quotas.set_rules([QuotaRule("account", 2, 60.0)], time_factor=0.03)  # a 1.8 s window
+    app.rate_limit_spelling = spelling
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        time.sleep(seconds)
+
+    try:
+        zd = connector(sandbox, policy=RetryPolicy(sleep=sleep))
+        for _ in range(3):
+            assert [r.id for r in zd.get_tickets(["1"])] == ["1"]
+    finally:
+        app.rate_limit_spelling = "ratelimit"
+    assert app.traffic.statuses.get(("tickets_show_many", 429), 0) == 0
+    assert len(sleeps) == 1 and sleeps[0] > 1.0  # the reset (2 s, whole seconds), not 1 s

@@ -230,7 +230,7 @@ CASES = [
          writes_to_retry("salesforce", "Timeout"), CLIENT_TIMEOUT),
     # Vendor faults: the request was handled, some records failed in it and are sent again.
     Case("zendesk-job-fails-for-some-tickets", "zendesk", job_failure, 1,
-         writes_to_retry("zendesk", "TicketUpdateFailed"), transport=False),
+         writes_to_retry("zendesk", "InternalError"), transport=False),
     Case("zendesk-job-fails-whole", "zendesk", lambda w, ref: w.sandbox.zendesk.faults.add(
          Fault("update_many", "job_failed")), 1, writes_to_retry("zendesk", "the job was killed", whole_job=True), transport=False),
     Case("salesforce-unable-to-lock-row", "salesforce", lock_rows, 1,

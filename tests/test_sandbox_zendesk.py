@@ -239,7 +239,13 @@ def test_an_unknown_tagger_option_is_a_validation_failure(zd):
         [Ticket(id=1, custom_fields=[{"id": LEVEL, "value": "esc_level_nonsense"}])]
     )
     result = results_by_id(wait_for_job(zd, job.id))[1]
-    assert result["success"] is False and result["error"] == "RecordInvalid"
+    assert result == {
+        "index": 0,
+        "error": "TicketUpdateFailed",
+        "id": 1,
+        "details": result["details"],
+    }
+    assert "esc_level_nonsense" in result["details"]
 
 
 def test_update_many_refuses_more_than_100_tickets(zd):
@@ -286,7 +292,8 @@ def test_closed_tickets_refuse_updates(sandbox, zd):
     result = results_by_id(wait_for_job(zd, zd.tickets.update([Ticket(id=7, priority="low")]).id))[
         7
     ]
-    assert result["error"] == "RecordInvalid" and "closed" in result["details"]
+    assert result["error"] == "TicketUpdateFailed" and "closed" in result["details"]
+    assert "success" not in result and "action" not in result
 
 
 # -- vendor faults ------------------------------------------------------------------------------
@@ -295,7 +302,7 @@ def test_job_failure_fault_fails_the_chosen_tickets_only(sandbox, zd):
     job = zd.tickets.update([Ticket(id=1, priority="high"), Ticket(id=2, priority="high")])
     results = results_by_id(wait_for_job(zd, job.id))
     assert results[1]["success"] is True
-    assert results[2]["success"] is False and results[2]["error"] == "TicketUpdateFailed"
+    assert results[2]["success"] is False and results[2]["error"] == "InternalError"
     assert zd.tickets(id=2).priority == "normal"
 
 

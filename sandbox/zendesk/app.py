@@ -23,6 +23,10 @@ INCREMENTAL_ENDPOINTS = ("incremental_tickets", "incremental_organizations")
 ENTERPRISE_LIMIT_PER_MINUTE = 700
 INCREMENTAL_LIMIT_PER_MINUTE = 10
 EXPORT_LAG_SECONDS = 60.0  # Zendesk leaves out changes of the last minute (2024-10)
+# Zendesk has sent its rate-limit headers in two spellings over time, each beside
+# X-Rate-Limit and X-Rate-Limit-Remaining: "ratelimit-limit/-remaining/-reset" and
+# "rate-limit, rate-limit-remaining, rate-limit-reset".
+RATE_LIMIT_SPELLINGS = ("ratelimit", "rate-limit")
 BOT_USER_ID = 1  # author of our comments when the data set has no user with the API email
 _ID = r"(?P<id>\d+)"
 _JSON = r"(?:\.json)?"
@@ -31,8 +35,16 @@ _JSON = r"(?:\.json)?"
 class ZendeskApp(VendorApp):
     name = "zendesk"
 
-    def __init__(self, quota_rules: list[QuotaRule] | None = None, time_factor: float = 1.0):
+    def __init__(
+        self,
+        quota_rules: list[QuotaRule] | None = None,
+        time_factor: float = 1.0,
+        rate_limit_spelling: str = RATE_LIMIT_SPELLINGS[0],
+    ):
         super().__init__(quota_rules, time_factor)
+        if rate_limit_spelling not in RATE_LIMIT_SPELLINGS:
+            raise ValueError(f"rate_limit_spelling must be one of {RATE_LIMIT_SPELLINGS}")
+        self.rate_limit_spelling = rate_limit_spelling  # which headers answers carry
         self.clock = Clock()
         self.store = ZendeskStore(self.clock)
         self.jobs = JobQueue(self.store, self.agent_edit)
@@ -157,9 +169,14 @@ class ZendeskApp(VendorApp):
         if account is None or status is None:
             return {}
         remaining, reset = status
-        return {
-            "X-Rate-Limit": str(account.limit),
-            "X-Rate-Limit-Remaining": str(remaining),
+        headers = {"X-Rate-Limit": str(account.limit), "X-Rate-Limit-Remaining": str(remaining)}
+        if self.rate_limit_spelling == "rate-limit":
+            return headers | {
+                "rate-limit": str(account.limit),
+                "rate-limit-remaining": str(remaining),
+                "rate-limit-reset": str(reset),
+            }
+        return headers | {
             "ratelimit-limit": str(account.limit),
             "ratelimit-remaining": str(remaining),
             "ratelimit-reset": str(reset),

@@ -14,7 +14,10 @@ from typing import Any
 
 from sandbox.zendesk.store import ZendeskStore, zendesk_time
 
-DEFAULT_FAILURE = ("TicketUpdateFailed", "The ticket could not be updated, please retry")
+# The job_failure fault's default: a failure of Zendesk's own for now, retried next run.
+DEFAULT_FAILURE = ("InternalError", "The ticket could not be updated, please retry")
+# How a job reports a ticket's validation errors (a 422 RecordInvalid on a single-ticket PUT).
+VALIDATION_FAILURE = "TicketUpdateFailed"
 
 
 @dataclass
@@ -89,6 +92,9 @@ class JobQueue:
             failure = job.faults.failing.get(ticket_id)
             if failure is None:
                 refused = self.store.update_ticket(ticket_id, changes, job.author_id)
+                if refused is not None and refused.status == 422:
+                    results.append(validation_failure(index, ticket_id, refused.details))
+                    continue
                 failure = (refused.error, refused.details) if refused else None
             if failure is None:
                 results.append(
@@ -100,6 +106,8 @@ class JobQueue:
                         "success": True,
                     }
                 )
+            elif failure[0] == VALIDATION_FAILURE:
+                results.append(validation_failure(index, ticket_id, failure[1]))
             else:
                 error, details = failure
                 results.append(
@@ -114,3 +122,9 @@ class JobQueue:
                 )
         job.status, job.results, job.progress = "completed", results, len(job.tickets)
         job.message = f"Completed at {zendesk_time(self.store.clock())}"
+
+
+def validation_failure(index: int, ticket_id: int, details: str) -> dict[str, Any]:
+    """A ticket the job refused for its values, as Zendesk reports it: no `success`, no
+    `action`, the error "<Resource>UpdateFailed" and the validation messages in `details`."""
+    return {"index": index, "error": VALIDATION_FAILURE, "id": ticket_id, "details": details}
