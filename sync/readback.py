@@ -23,14 +23,19 @@ def read_back_unknown(
     targets: list[Target],
     failures: dict[tuple[str, str], dict[str, Any]],
     connectors: dict[str, Any],
+    unremembered: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[Target]:
-    """`targets` with `current` filled in for upserted records whose last write may have landed."""
+    """`targets` with `current` filled in for upserted records whose last write may have
+    landed, and for those in `unremembered` (record ids written by a run we have no memory of)."""
     unknown = [
         t
         for t in targets
         if t.current is None
         and t.kind == "escalation_record"
-        and (failures.get((t.system, t.record_id)) or {}).get("status") == "retry"
+        and (
+            t.record_id in unremembered
+            or (failures.get((t.system, t.record_id)) or {}).get("status") == "retry"
+        )
     ]
     connector = connectors.get("salesforce")
     if not unknown or connector is None:

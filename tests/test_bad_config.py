@@ -327,8 +327,8 @@ CASES = [
         "      severity:\n        source: priority", "      severty:\n        source: priority",
         "{file}:{at}: mapping.zendesk.ticket.severty: unknown key 'severty' (did you mean "
         "'severity'?); expected one of: subject, status, created_at, updated_at, key, url, "
-        "severity, category, first_response_at, last_agent_update_at, organization, "
-        "requester_email, assignee, tags, linked, account_id",
+        "severity, category, first_response_at, last_agent_update_at, status_changed_at, "
+        "organization, requester_email, assignee, tags, linked, account_id",
     ),
     case(
         "dropdown-without-options", "mapping.yaml", LEVEL_OPTIONS, "",
