@@ -383,6 +383,26 @@ CASES = [
         "{file}:{at}: matrix.levels: found []; expected at least 1 entry",
     ),
     case(
+        "level-renamed-from-a-level-there-is", "matrix.yaml",
+        "  levels: [none, informational, advisory, action-needed, executive-review]",
+        "  levels:\n    - none\n    - informational\n    - advisory\n"
+        "    - {name: action-needed, renamed_from: advisory}\n    - executive-review",
+        "{file}:{line:renamed_from: advisory}: matrix.levels[3].renamed_from: found "
+        "'advisory', which is a level now; renamed_from names a level's old name, one no "
+        "level has any more",
+    ),
+    case(
+        "two-levels-renamed-from-one-name", "matrix.yaml",
+        "  levels: [none, informational, advisory, action-needed, executive-review]",
+        "  levels:\n    - none\n    - informational\n    - advisory\n"
+        "    - {name: action-needed, renamed_from: hot}\n"
+        "    - name: executive-review\n      renamed_from: [critical, hot]",
+        "{file}:{line:renamed_from: hot}: matrix.levels[3].renamed_from: found 'hot' under "
+        "renamed_from more than once; an old name can become one level only",
+        "{file}:{line:renamed_from: [critical}: matrix.levels[4].renamed_from: found 'hot' "
+        "under renamed_from more than once; an old name can become one level only",
+    ),
+    case(
         "empty-section", "escalation-sync.yaml", FIRST_RUN, "    # (the defaults)",
         "{file}:{line:  first_run:}: sync.first_run: found None; expected a mapping of keys",
     ),
