@@ -241,6 +241,7 @@ ZENDESK_TICKET_DEFAULTS: dict[str, dict[str, Any]] = {
         "minutes_after": "created_at",
     },
     "last_agent_update_at": {"source": "metric_set.assignee_updated_at"},
+    "status_changed_at": {"source": "metric_set.status_updated_at"},
 }
 
 # Status names first (a workflow's own words), then the status category every Jira status has

@@ -4,8 +4,9 @@ acknowledge  counted from creation, met by the first agent response.
 next_update  counted from the last agent update (or the first response); starts only once the
              ticket has been acknowledged, and is never "met": each update restarts it.
 resolve      counted from creation; open tickets have not met it.
-Paused intervals (ticket.paused_intervals, plus "since the last update" when the current status
-pauses and no open interval was recorded) do not count, for the metrics the config names.
+Paused intervals (ticket.paused_intervals, plus "since the status changed" - or the last update -
+when the current status pauses and no open interval was recorded) do not count, for the metrics
+the config names.
 """
 
 from __future__ import annotations
@@ -87,7 +88,9 @@ class SlaPolicy:
         ]
         still_open = any(end is None for _, end in ticket.paused_intervals)
         if ticket.status in self.pause_statuses and not still_open:
-            raw.append((ticket.updated_at.timestamp(), now))  # best estimate of when it paused
+            # Best estimate of when it paused: the status change, else the last update.
+            since = ticket.status_changed_at or ticket.updated_at
+            raw.append((since.timestamp(), now))
         merged: list[tuple[float, float]] = []
         for start, end in sorted(raw):
             end = min(end, now)

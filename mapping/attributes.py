@@ -40,6 +40,7 @@ TICKET_ATTRIBUTES: dict[str, ValueKind] = {
     "category": "str",
     "first_response_at": "datetime",
     "last_agent_update_at": "datetime",
+    "status_changed_at": "datetime",
     "organization": "str",
     "requester_email": "email",
     "assignee": "str",

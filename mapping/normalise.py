@@ -268,6 +268,7 @@ def normalise_ticket(
         linked=tuple(values.get("linked") or ()),
         join_keys=_join_keys(record.system, record.data, values, join, related),
         managed_fields=_managed_fields(record.system, record.data, system_mapping.write),
+        status_changed_at=values.get("status_changed_at"),
     )
 
 

@@ -70,6 +70,9 @@ class Ticket:
     # Intervals the ticket spent paused (pending / on hold), oldest first; an open interval
     # has end None. Filled from observed status changes.
     paused_intervals: tuple[tuple[datetime, datetime | None], ...] = ()
+    # When the status last changed, as the system says (Zendesk's metric set). A ticket first
+    # seen paused has been paused since then; its updated_at also moves with our own writes.
+    status_changed_at: datetime | None = None
 
     @property
     def ref(self) -> str:

@@ -8,7 +8,13 @@ from typing import Any
 
 from mapping.records import Account, Ticket, TicketStatus
 
-_TICKET_DATETIMES = ("created_at", "updated_at", "first_response_at", "last_agent_update_at")
+_TICKET_DATETIMES = (
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "last_agent_update_at",
+    "status_changed_at",
+)
 
 
 def _dt(value: str | None) -> datetime | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from escalation.engine import evaluate_many
 from escalation.facts import Facts, PriorState, index_ticket_creation
 from mapping.join import join
 from mapping.records import Account, Ticket
+from sync.shown import prior_from_shown
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,10 @@ class Evaluation:
     accounts: dict[str, Account]
     decisions: list[Decision]
     unmatched: list[tuple[str, str]]  # (ticket ref, why no single account matched)
-    priors: dict[str, PriorState]
+    priors: dict[str, PriorState]  # as stored (an old level name read as the level's new one)
+    # Tickets without a stored state start from the level they show (sync/shown.py).
+    shown_priors: dict[str, PriorState] = field(default_factory=dict)
+    renamed: dict[str, str] = field(default_factory=dict)  # ref -> old level name in its state
 
 
 def evaluate_mirror(
@@ -35,9 +39,20 @@ def evaluate_mirror(
     """Decisions for open tickets, and for closed ones whose escalation still has to end.
 
     All tickets (closed too) feed the "repeated tickets" fact: an account's history counts.
+    A ticket with no stored state starts from the level it shows (a first run, a lost state
+    file); a state stored under a level's old name (renamed_from) is read as the new one.
     """
     lowest = compiled.levels[0]
-    priors = {ref: PriorState.from_dict(data) for ref, data in prior_states.items()}
+    old_names = config.matrix.renamed
+    priors: dict[str, PriorState] = {}
+    renamed: dict[str, str] = {}
+    for ref, data in prior_states.items():
+        prior = PriorState.from_dict(data)
+        if prior.level in old_names:
+            renamed[ref] = prior.level
+            prior = replace(prior, level=old_names[prior.level])
+        priors[ref] = prior
+    shown_priors: dict[str, PriorState] = {}
     joined = join(all_tickets, accounts, config.join)
     # "Repeated tickets" counts the customer's own requests: an engineering issue that reached
     # the account through its links is not another request.
@@ -48,6 +63,10 @@ def evaluate_mirror(
     items = []
     for ticket in joined.tickets:
         prior = priors.get(ticket.ref)
+        if prior is None:
+            prior = prior_from_shown(ticket, config, now)
+            if prior is not None:
+                shown_priors[ticket.ref] = prior
         if not ticket.status.is_open and (prior is None or prior.level == lowest):
             continue
         linked = linked_severities.get(ticket.ref, ())
@@ -57,7 +76,7 @@ def evaluate_mirror(
     decisions = evaluate_many(items, now, compiled)
     open_refs = {t.ref for t in chosen}
     unmatched = [(ref, why) for ref, why in joined.unmatched if ref in open_refs]
-    return Evaluation(chosen, accounts_by_id, decisions, unmatched, priors)
+    return Evaluation(chosen, accounts_by_id, decisions, unmatched, priors, shown_priors, renamed)
 
 
 def _linked_severities(tickets: list[Ticket]) -> dict[str, tuple[int, ...]]:

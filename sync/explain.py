@@ -49,7 +49,7 @@ def print_explain(
     people = PeopleLevels(
         compiled.levels,
         written,
-        overrides_by_record(store),
+        overrides_by_record(store, config.matrix.renamed),
         config.sync.overrides.expire == "on_level_rise",
         now,
     )

@@ -47,13 +47,14 @@ def merge_paused(
     """Carry the paused intervals over from the mirror and open/close one on a status change.
 
     Intervals are built from the status changes we observe; a ticket first seen paused is
-    taken to be paused since its last update.
+    taken to be paused since its status changed (its last update when the system does not
+    say: updated_at also moves with our own writes, so a rebuilt mirror would cut the pause).
     """
     intervals = list(previous.paused_intervals) if previous is not None else []
     open_interval = bool(intervals) and intervals[-1][1] is None
     paused_now = ticket.status in pause_statuses
     if paused_now and not open_interval:
-        intervals.append((ticket.updated_at, None))
+        intervals.append((ticket.status_changed_at or ticket.updated_at, None))
     elif not paused_now and open_interval:
         start = intervals[-1][0]
         intervals[-1] = (start, max(start, ticket.updated_at))

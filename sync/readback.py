@@ -4,12 +4,14 @@ Tickets, issues and accounts come back through the incremental pulls, so their p
 with a fresh read. Records we only upsert (Salesforce escalation records) are never pulled:
 after a timeout, a 5xx or a crash in the middle of the request their values may be there
 already, and planning against what we last wrote would send them a second time. Those records
-are read by external id, and the plan compares with what they hold.
+are read by external id, and the plan compares with what they hold. So are those of tickets
+that show our work when we remember writing none (the state file was lost).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Any
 
@@ -23,14 +25,19 @@ def read_back_unknown(
     targets: list[Target],
     failures: dict[tuple[str, str], dict[str, Any]],
     connectors: dict[str, Any],
+    unremembered: AbstractSet[str] = frozenset(),
 ) -> list[Target]:
-    """`targets` with `current` filled in for upserted records whose last write may have landed."""
+    """`targets` with `current` filled in for upserted records whose last write may have
+    landed, and for those in `unremembered` (record ids written by a run we have no memory of)."""
     unknown = [
         t
         for t in targets
         if t.current is None
         and t.kind == "escalation_record"
-        and (failures.get((t.system, t.record_id)) or {}).get("status") == "retry"
+        and (
+            t.record_id in unremembered
+            or (failures.get((t.system, t.record_id)) or {}).get("status") == "retry"
+        )
     ]
     connector = connectors.get("salesforce")
     if not unknown or connector is None:

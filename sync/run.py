@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from sync.human import PeopleLevels
 from sync.plan import PlannedWrite, plan_target
 from sync.pull import Puller, PullReport
 from sync.readback import read_back_unknown
+from sync.shown import last_marker, noted_level, shows_our_work
 from sync.state import StateStore
 from sync.wanted import Planner, Target
 
@@ -161,7 +163,7 @@ class SyncRun:
 
     def _plan(self, evaluation: Evaluation, only_refs: set[str] | None) -> list[PlannedWrite]:
         written = self.store.written()
-        overrides = overrides_by_record(self.store)
+        overrides = overrides_by_record(self.store, self.config.matrix.renamed)
         expire = self.config.sync.overrides.expire == "on_level_rise"
         planner = Planner(
             self.config,
@@ -177,7 +179,14 @@ class SyncRun:
             targets = [t for t in targets if t.system == "zendesk" and t.ref in only_refs]
         notes = self.store.notes()
         failures = self.store.failures()
-        targets = read_back_unknown(targets, failures, self.connectors)
+        # Escalation records are never pulled: without a memory of writing them, those of
+        # tickets that show our work (a lost state file) are read, not upserted blindly.
+        unremembered = {
+            t.ref
+            for t in evaluation.tickets
+            if ("salesforce", t.ref) not in written and shows_our_work(t, self.config)
+        }
+        targets = read_back_unknown(targets, failures, self.connectors, unremembered)
         planned = []
         for target in targets:
             key = (target.system, target.record_id)
@@ -188,6 +197,11 @@ class SyncRun:
                 target, written.get(key, {}), overrides.get(key, {}), self.rank, expire, note_there
             )
             item = self._unless_rejected_before(item, failures.get(key))
+            if target.announced_key and not self.dry_run and not self.result.pull.never_read:
+                # The ticket shows its level: that is the note announcing it, for later runs.
+                self.store.set_note_state(
+                    target.system, target.ref, target.announced_key, "sent", self.now
+                )
             self._note_field_outcomes(target, item, written.get(key, {}))
             if (
                 item.write is None
@@ -261,13 +275,16 @@ class SyncRun:
                 )
 
     def _note_already_there(self, target: Target, notes: dict[tuple[str, str], str]) -> bool:
-        """Whether the note for this level change is on the ticket already (never post it twice)."""
+        """Whether the note for this level change is on the ticket already (never post it twice).
+
+        Looked for on the ticket when its outcome is unknown, or when we remember no note on a
+        ticket that shows our work. A key names a level reached, which a ticket may reach
+        again: "sent" long ago is no answer, and only the ticket's last note of ours counts.
+        """
         if not target.note_key:
             return True
         state = notes.get((target.ref, target.note_key))
-        if state == "sent":
-            return True
-        if state != "unknown":
+        if state != "unknown" and not target.look_for_note:
             return False
         connector = self.connectors.get(target.system)
         if connector is None or not hasattr(connector, "ticket_comments"):
@@ -276,8 +293,9 @@ class SyncRun:
             comments = connector.ticket_comments(target.record_id)
         except ConnectorError:
             return True
-        marker = f"[escalation-sync:{target.note_key}]"
-        found = any(marker in (c.get("body") or c.get("plain_body") or "") for c in comments)
+        marker = last_marker(comments)
+        renamed = self.config.matrix.renamed
+        found = marker is not None and noted_level(target.ref, marker, renamed) == target.level
         if found and not self.dry_run:
             self.store.set_note_state(target.system, target.ref, target.note_key, "sent", self.now)
         return found
@@ -332,24 +350,34 @@ class SyncRun:
         states: dict[str, dict[str, Any]] = {}
         entries = []
         for decision in decisions:
+            ref = decision.ticket_ref
             state = decision.state.to_dict()
-            prior = evaluation.priors.get(decision.ticket_ref)
-            if prior is None or prior.to_dict() != state:
-                states[decision.ticket_ref] = state
+            stored = evaluation.priors.get(ref)
+            if stored is None or ref in evaluation.renamed or stored.to_dict() != state:
+                states[ref] = state
+            # A level the ticket showed already (no stored state) did not change.
+            prior = stored or evaluation.shown_priors.get(ref)
             if prior is None or prior.level != decision.level:
-                entries.append(("decision", decision.ticket_ref, decision_detail(decision)))
+                entries.append(("decision", ref, decision_detail(decision)))
+            if stored is not None and ref in evaluation.renamed:
+                renamed = {"from": evaluation.renamed[ref], "to": stored.level}
+                entries.append(("renamed", ref, renamed))
         with self.store.transaction():
             self.store.save_prior_states(states)
             self.store.audit_many(self.result.run_id, self.now, entries)
 
 
-def overrides_by_record(store: StateStore) -> dict[tuple[str, str], dict[str, Override]]:
-    """(system, record id) -> output -> the override an earlier run recorded."""
+def overrides_by_record(
+    store: StateStore, renamed: Mapping[str, str]
+) -> dict[tuple[str, str], dict[str, Override]]:
+    """(system, record id) -> output -> the override an earlier run recorded (a level recorded
+    under a name the matrix has since renamed is read under its new name)."""
     overrides: dict[tuple[str, str], dict[str, Override]] = {}
     for (system, record_id, name), info in store.overrides().items():
+        level = info["level_at_detection"]
         overrides.setdefault((system, record_id), {})[name] = Override(
             info["human_value"],
-            info["level_at_detection"],
+            renamed.get(level, level),
             datetime.fromisoformat(info["detected_at"]),
         )
     return overrides

@@ -24,6 +24,7 @@ from escalation.decision import Decision, ReasonKind, SlaState
 from mapping.records import Account, Ticket
 from sync.formats import render
 from sync.human import PeopleLevels, PersonLevel, as_set_by_person
+from sync.shown import note_key, noted_level, shown_level, shows_our_work, timer_reason
 
 _STATE_RANK = {SlaState.OK: 0, SlaState.AT_RISK: 1, SlaState.BREACHED: 2}
 
@@ -43,6 +44,12 @@ class Target:
     current_tags: frozenset[str] = frozenset()
     note_key: str | None = None  # a private note is due for this level change
     note: str | None = None
+    # We remember no note on this ticket, yet it shows our work (a lost state file): look on
+    # the ticket for the note before sending it.
+    look_for_note: bool = False
+    # The ticket shows its level and we remember no note on it: remember this key as the
+    # note announcing it, so later runs compare with it.
+    announced_key: str | None = None
     expected_updated_at: str | None = None
     object_name: str | None = None
     external_id_field: str | None = None
@@ -53,6 +60,19 @@ class Target:
     matrix_level: str | None = None
     # Output -> the ticket ref its value comes from (a Jira issue's customer impact).
     sources: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NotePlan:
+    """The private note a ticket is due, if any (see Target's fields of the same names)."""
+
+    key: str | None = None
+    text: str | None = None
+    look_first: bool = False
+    announced_key: str | None = None
+
+
+NO_NOTE = NotePlan()
 
 
 def next_due(decision: Decision) -> datetime | None:
@@ -97,7 +117,7 @@ def field_reason(decision: Decision) -> str | None:
     if kinds & {ReasonKind.TIMED, ReasonKind.HELD}:
         steps = decision.state.timed_steps
         if steps:
-            texts.append(f"Escalated by the SLA timer ({steps} step{'s' if steps > 1 else ''})")
+            texts.append(timer_reason(steps))
         elif ReasonKind.HELD in kinds:
             texts.append(f"Kept at {decision.level}: levels do not fall while the ticket is open")
     texts += [r.text for r in decision.reasons if r.kind is ReasonKind.ENDED]
@@ -135,6 +155,7 @@ class Planner:
         self.accounts = {a.id: a for a in accounts}
         self.written_refs = written_refs
         self.last_notes = last_notes
+        self.renamed = config.matrix.renamed
         self.jira_by_key = {t.key: t for t in self.tickets.values() if t.system == "jira" and t.key}
         self.people = people
         # The matrix's decisions, and the ones every target is built from: a Zendesk ticket's
@@ -197,10 +218,11 @@ class Planner:
             wanted_tags = frozenset(
                 {f"{prefix}{decision.level}"} if prefix and decision.level != self.lowest else ()
             )
-            note_key, note = (
+            # A person's level is not announced: the note tells of the matrix's escalations.
+            note = (
                 self._note(ticket, decision)
                 if mapping.private_note_on_level_change and person is None
-                else (None, None)
+                else NO_NOTE
             )
             targets.append(
                 Target(
@@ -215,8 +237,10 @@ class Planner:
                     current_tags=frozenset(
                         t for t in ticket.tags if prefix and t.startswith(prefix)
                     ),
-                    note_key=note_key,
-                    note=note,
+                    note_key=note.key,
+                    note=note.text,
+                    look_for_note=note.look_first,
+                    announced_key=note.announced_key,
                     expected_updated_at=_stamp(ticket.updated_at),
                     current=ticket.managed_fields,
                     ref=ref,
@@ -226,17 +250,28 @@ class Planner:
             )
         return targets
 
-    def _note(self, ticket: Ticket, decision: Decision) -> tuple[str | None, str | None]:
-        """A private note when the level differs from the one we last noted on this ticket."""
-        key = f"{decision.level}@{decision.level_since.isoformat()}"
+    def _note(self, ticket: Ticket, decision: Decision) -> NotePlan:
+        """A private note when the level differs from the one we last announced on the ticket.
+
+        Of a ticket we remember nothing about (a first run, a lost state file), the level it
+        shows counts as announced: never a note for a level the ticket already shows.
+        """
         last = self.last_notes.get(ticket.ref)
-        if last == key or (last is None and decision.level == self.lowest):
-            return None, None
-        if last is not None and last.split("@", 1)[0] == decision.level:
-            return None, None
-        before = last.split("@", 1)[0] if last else self.lowest
+        announced = noted_level(ticket.ref, last, self.renamed) if last else None
+        remembered = last is not None or ("zendesk", ticket.id) in self.written_refs
+        look = False
+        if not remembered:
+            announced = shown_level(ticket, self.config)
+            look = shows_our_work(ticket, self.config)
+        level = decision.level
+        if announced == level:
+            return NotePlan(announced_key=None if remembered else note_key(ticket.ref, level))
+        if announced is None and level == self.lowest:
+            return NO_NOTE
+        before = announced or self.lowest
+        key = note_key(ticket.ref, level)
         owner = decision.owner
-        lines = [f"Escalation level: {before} -> {decision.level} (escalation-sync)"]
+        lines = [f"Escalation level: {before} -> {level} (escalation-sync)"]
         if owner is not None and owner.current:
             lines.append(
                 f"Owner: {owner.current} ({owner.role})"
@@ -246,10 +281,9 @@ class Planner:
         if due is not None:
             lines.append(f"Next due: {due.strftime('%Y-%m-%d %H:%M UTC')}")
         lines += [f"- {reason.text}" for reason in decision.reasons]
-        lines.append(
-            f"[escalation-sync:{key}]"
-        )  # marker: lets a re-run see the note already exists
-        return key, "\n".join(lines)
+        # The marker lets a later run (even one without a state file) find the note.
+        lines.append(f"[escalation-sync:{key}]")
+        return NotePlan(key, "\n".join(lines), look)
 
     # -- Jira ---------------------------------------------------------------------------------
     def jira_targets(self) -> list[Target]:

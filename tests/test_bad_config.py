@@ -327,8 +327,8 @@ CASES = [
         "      severity:\n        source: priority", "      severty:\n        source: priority",
         "{file}:{at}: mapping.zendesk.ticket.severty: unknown key 'severty' (did you mean "
         "'severity'?); expected one of: subject, status, created_at, updated_at, key, url, "
-        "severity, category, first_response_at, last_agent_update_at, organization, "
-        "requester_email, assignee, tags, linked, account_id",
+        "severity, category, first_response_at, last_agent_update_at, status_changed_at, "
+        "organization, requester_email, assignee, tags, linked, account_id",
     ),
     case(
         "dropdown-without-options", "mapping.yaml", LEVEL_OPTIONS, "",
@@ -381,6 +381,26 @@ CASES = [
         "no-levels", "matrix.yaml",
         "  levels: [none, informational, advisory, action-needed, executive-review]", "  levels: []",
         "{file}:{at}: matrix.levels: found []; expected at least 1 entry",
+    ),
+    case(
+        "level-renamed-from-a-level-there-is", "matrix.yaml",
+        "  levels: [none, informational, advisory, action-needed, executive-review]",
+        "  levels:\n    - none\n    - informational\n    - advisory\n"
+        "    - {name: action-needed, renamed_from: advisory}\n    - executive-review",
+        "{file}:{line:renamed_from: advisory}: matrix.levels[3].renamed_from: found "
+        "'advisory', which is a level now; renamed_from names a level's old name, one no "
+        "level has any more",
+    ),
+    case(
+        "two-levels-renamed-from-one-name", "matrix.yaml",
+        "  levels: [none, informational, advisory, action-needed, executive-review]",
+        "  levels:\n    - none\n    - informational\n    - advisory\n"
+        "    - {name: action-needed, renamed_from: hot}\n"
+        "    - name: executive-review\n      renamed_from: [critical, hot]",
+        "{file}:{line:renamed_from: hot}: matrix.levels[3].renamed_from: found 'hot' under "
+        "renamed_from more than once; an old name can become one level only",
+        "{file}:{line:renamed_from: [critical}: matrix.levels[4].renamed_from: found 'hot' "
+        "under renamed_from more than once; an old name can become one level only",
     ),
     case(
         "empty-section", "escalation-sync.yaml", FIRST_RUN, "    # (the defaults)",

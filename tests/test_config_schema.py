@@ -222,9 +222,10 @@ def test_minutes_after_must_name_a_mapped_datetime_read_directly(
     )
     assert problem.line == 16
     assert found in problem.message
-    assert "expected a mapped date-time attribute read directly: created_at, updated_at" in (
-        problem.message
-    )
+    assert (
+        "expected a mapped date-time attribute read directly: "
+        "created_at, status_changed_at, updated_at"
+    ) in (problem.message)
 
 
 def test_a_field_counted_in_minutes_must_read_a_number(tmp_path: Path) -> None:

@@ -41,6 +41,8 @@ class _Declared:
     roles: tuple[str, ...] | None = None
     calendars: tuple[str, ...] | None = None
     trigger_names: tuple[str, ...] = ()
+    # Every old name under the levels' renamed_from, once per mention (to find repeats).
+    old_level_names: tuple[str, ...] = ()
 
     @classmethod
     def from_raw(cls, raw: Any) -> _Declared:
@@ -48,14 +50,16 @@ class _Declared:
             return cls()
         tiers = _names(raw.get("tiers"))
         calendars = raw.get("calendars")
+        raw_levels = raw.get("levels", list(DEFAULT_LEVELS))
         return cls(
-            levels=_names(raw.get("levels", list(DEFAULT_LEVELS))),
+            levels=_names(_level_names(raw_levels)),
             tiers=None if tiers is None else with_unknown(tiers),
             categories=_names(raw.get("categories")),
             regions=_names(raw.get("regions")),
             roles=_names(raw.get("roles", list(DEFAULT_ROLES))),
             calendars=tuple(calendars) if isinstance(calendars, dict) else None,
             trigger_names=_trigger_names(raw.get("triggers")),
+            old_level_names=_old_level_names(raw_levels),
         )
 
 
@@ -68,6 +72,23 @@ def _names(raw: Any) -> tuple[str, ...] | None:
     if isinstance(raw, list | tuple) and raw and all(isinstance(name, str) for name in raw):
         return tuple(raw)
     return None
+
+
+def _level_names(raw: Any) -> Any:
+    """A level is written as its name or as {name: ..., renamed_from: ...}; the names."""
+    if not isinstance(raw, list | tuple):
+        return raw
+    return [entry.get("name") if isinstance(entry, dict) else entry for entry in raw]
+
+
+def _old_level_names(raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list | tuple):
+        return ()
+    found: list[str] = []
+    for entry in raw:
+        old = entry.get("renamed_from") if isinstance(entry, dict) else None
+        found += [old] if isinstance(old, str) else [o for o in old or () if isinstance(o, str)]
+    return tuple(found)
 
 
 def _trigger_names(raw: Any) -> tuple[str, ...]:

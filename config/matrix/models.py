@@ -46,6 +46,45 @@ def reason_placeholders(text: str) -> list[str]:
     return _PLACEHOLDER.findall(text)
 
 
+class Level(Model):
+    """One level. Written as its name, or as {name, renamed_from} after a rename: states,
+    written values and overrides stored under an old name are read as this level, and the
+    run moves fields and tags to the new name without announcing an escalation."""
+
+    name: StrictStr
+    renamed_from: tuple[StrictStr, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_alone(cls, given: Any) -> Any:
+        return given if isinstance(given, dict) else {"name": given}
+
+    @field_validator("renamed_from", mode="before")
+    @classmethod
+    def _one_old_name(cls, given: Any) -> Any:
+        return (given,) if isinstance(given, str) else given
+
+    @field_validator("renamed_from")
+    @classmethod
+    def _old_names_are_free(cls, old_names: tuple[str, ...]) -> tuple[str, ...]:
+        names = declared()
+        for old in old_names:
+            if names.levels is not None and old in names.levels:
+                raise ValueError(
+                    f"found {old!r}, which is a level now; renamed_from names a level's old "
+                    "name, one no level has any more"
+                )
+            if names.old_level_names.count(old) > 1:
+                raise ValueError(
+                    f"found {old!r} under renamed_from more than once; an old name can become "
+                    "one level only"
+                )
+        return old_names
+
+
+DEFAULT_LEVEL_ENTRIES = tuple(Level(name=name) for name in DEFAULT_LEVELS)
+
+
 class Trigger(Model):
     """A named condition that, when it holds, puts the ticket at least at `level`."""
 
@@ -175,7 +214,8 @@ class OutOfOffice(Model):
 class MatrixConfig(Model):
     """The whole escalation matrix (the `matrix:` key of the config)."""
 
-    levels: tuple[str, ...] = Field(DEFAULT_LEVELS, min_length=1)  # lowest first
+    # Lowest first; read them as `levels` (names) and `renamed` (old name -> level).
+    level_entries: tuple[Level, ...] = Field(DEFAULT_LEVEL_ENTRIES, alias="levels", min_length=1)
     tiers: tuple[str, ...] = Field(min_length=1)
     categories: tuple[str, ...] | None = None  # when given, category names are checked
     regions: tuple[str, ...] | None = None  # when given, region names are checked
@@ -195,10 +235,21 @@ class MatrixConfig(Model):
         with declaring(data):
             return handler(data)
 
-    @field_validator("levels")
+    @field_validator("level_entries")
     @classmethod
-    def _unique_levels(cls, levels: tuple[str, ...]) -> tuple[str, ...]:
-        return unique(levels, "level")
+    def _unique_levels(cls, entries: tuple[Level, ...]) -> tuple[Level, ...]:
+        unique(tuple(entry.name for entry in entries), "level")
+        return entries
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """The level names, lowest first."""
+        return tuple(entry.name for entry in self.level_entries)
+
+    @property
+    def renamed(self) -> dict[str, str]:
+        """Old level name -> the level it is now (from the levels' renamed_from)."""
+        return {old: entry.name for entry in self.level_entries for old in entry.renamed_from}
 
     @field_validator("tiers")
     @classmethod

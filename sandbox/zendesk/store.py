@@ -162,6 +162,11 @@ class ZendeskStore:
         invalid = self._invalid_option(custom)
         if invalid:
             return UpdateFailure("RecordInvalid", invalid, 422)
+        metric_set = self.metric_sets.get(ticket_id)
+        if metric_set is not None and changes.get("status", ticket.get("status")) != ticket.get(
+            "status"
+        ):
+            metric_set["status_updated_at"] = zendesk_time(self.clock())
         for name in SETTABLE & changes.keys():
             ticket[name] = changes[name]
         if "subject" in changes:
