@@ -107,7 +107,7 @@ def _open_per_week(clock: Clock) -> str:
 
 def _never_due(config: MatrixConfig, compiled: CompiledMatrix, now: float) -> list[Finding]:
     """Calendars in which a target does not come due within the window the engine builds."""
-    late: dict[str, dict[str, None]] = {}  # calendar -> "4h (targets[2].acknowledge)"
+    late: dict[str, dict[tuple[int, str], str]] = {}  # calendar -> (row, metric) -> text
     available: dict[str, float] = {}
     for target in _targets(config, compiled):
         clock = target.clock
@@ -116,21 +116,20 @@ def _never_due(config: MatrixConfig, compiled: CompiledMatrix, now: float) -> li
             available[clock.name] = clock.between(now, now + HORIZON_AHEAD)
         if target.seconds > available[clock.name]:
             text = getattr(config.sla.targets[target.row], target.metric)
-            late.setdefault(clock.name, {})[f"{text} (targets[{target.row}].{target.metric})"] = (
-                None
-            )
+            where = f"{text} (targets[{target.row}].{target.metric})"
+            late.setdefault(clock.name, {})[(target.row, target.metric)] = where
     findings = []
     for name, targets in late.items():
         clock = compiled.clocks[name]
-        listed = sorted(targets, key=lambda text: text.split("(", 1)[1])
+        listed = [targets[key] for key in sorted(targets)]
         more = f" and {len(listed) - 3} more" if len(listed) > 3 else ""
         findings.append(
             (
                 ("calendars", name),
-                f"open {_open_per_week(clock)}, {format_seconds(available[name])} in the next "
-                f"{_years(HORIZON_AHEAD)} years, with a working day of "
+                f"open {_open_per_week(clock)} with a working day of "
                 f"{format_seconds(clock.working_day_seconds)}: the targets "
-                f"{', '.join(listed[:3])}{more} do not come due within them; expected longer "
+                f"{', '.join(listed[:3])}{more} do not come due within "
+                f"{_years(HORIZON_AHEAD)} years; expected longer "
                 "opening hours, a shorter working_day or shorter targets",
             )
         )

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from config.schema import Config
-from config.write_mapping import WriteField, WriteMappingBase
+from config.write_mapping import WriteField, WriteMappingBase, level_tag
 from escalation.decision import Decision, ReasonKind, SlaState
 from mapping.records import Account, Ticket
 from sync.formats import render
@@ -148,7 +148,9 @@ class Planner:
             values, writes = _rendered(ticket_outputs(decision), mapping.write)
             prefix = mapping.tags_prefix
             wanted_tags = frozenset(
-                {f"{prefix}{decision.level}"} if prefix and decision.level != self.lowest else ()
+                {level_tag(prefix, decision.level)}
+                if prefix and decision.level != self.lowest
+                else ()
             )
             note_key, note = (
                 self._note(ticket, decision)
@@ -242,7 +244,8 @@ class Planner:
             prefix = label.prefix if label is not None else None
             wanted = frozenset()
             if label is not None and top.level != self.lowest:
-                wanted = frozenset({(label.options or {}).get(top.level) or f"{prefix}{top.level}"})
+                option = (label.options or {}).get(top.level)
+                wanted = frozenset({option or level_tag(prefix or "", top.level)})
             current_labels = frozenset(
                 t
                 for t in issue.tags
