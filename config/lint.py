@@ -103,7 +103,8 @@ def _never_produced(config: Config) -> list[RelativeProblem]:
             shown = sorted(str(value) for value in values)
             hint = did_you_mean(str(missing[0]), shown) if len(missing) == 1 else ""
             never = ", ".join(repr(value) for value in missing)
-            gives = f"gives only {', '.join(shown)}" if shown else "gives no value"
+            verb = "give" if len(where) > 1 else "gives"
+            gives = f"{verb} only {', '.join(shown)}" if shown else f"{verb} no value"
             so = "this comparison never holds" if missing == list(wanted) else "it never matches"
             problems.append(
                 (

@@ -197,20 +197,21 @@ class Config(StrictModel):
                     )
                     problems.append((path + ("options", level), message))
         for what, prefix, options, path in owned:
-            first: dict[str, str] = {}
+            first: dict[str, tuple[str, tuple[str | int, ...] | None]] = {}
             for index, level in enumerate(self.matrix.levels):
                 tag = options.get(level) or level_tag(prefix, level)
+                option = path + ("options", level) if level in options else None
                 if tag in first:
-                    where = path + ("options", level) if level in options else None
+                    earlier, earlier_option = first[tag]
                     problems.append(
                         (
-                            where or ("matrix", "levels", index),
-                            f"levels '{first[tag]}' and '{level}' are both written as the {what} "
+                            option or earlier_option or ("matrix", "levels", index),
+                            f"levels '{earlier}' and '{level}' are both written as the {what} "
                             f"'{tag}' (level names become lowercase, with _ for characters other "
                             "than a-z, 0-9, _ and -); expected one per level",
                         )
                     )
-                first.setdefault(tag, level)
+                first.setdefault(tag, (level, option))
         return problems
 
     def _translate_problems(

@@ -151,3 +151,29 @@ def test_validate_script_lists_every_problem_and_exits_2(tmp_path: Path) -> None
         f"{tmp_path / 'matrix.yaml'}:13: matrix.triggers[0].level: unknown level 'loud'" in lines[4]
     )
     assert "Traceback" not in result.stderr
+
+
+def test_levels_that_become_one_zendesk_tag_are_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    matrix = MATRIX.replace("matrix:\n", "matrix:\n  levels: [none, Hot, hot]\n", 1).replace(
+        "level: action-needed", "level: hot"
+    )
+    path = write(tmp_path, main_yaml=MAIN, matrix_yaml=matrix)
+    code = run_sync.main(["validate", "--skip-env-check", "--config", str(path)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        "config has 1 problem:",
+        f"  {tmp_path / 'matrix.yaml'}:2: matrix.levels[2]: levels 'Hot' and 'hot' are both "
+        "written as the tag 'escalation_hot' (level names become lowercase, with _ for "
+        "characters other than a-z, 0-9, _ and -); expected one per level",
+    ]
+
+
+def test_a_level_name_with_spaces_is_written_as_its_slug() -> None:
+    from config.write_mapping import level_tag, slug
+
+    assert slug("war room: CEO") == "war_room_ceo"
+    assert slug("action-needed") == "action-needed"
+    assert level_tag("escalation-", "War Room") == "escalation-war_room"
