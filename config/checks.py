@@ -18,6 +18,16 @@ from config.schema import Config
 from escalation.matrix_check import check_matrix
 
 
+def _matrix_findings(
+    config: Config, now: float | None
+) -> tuple[list[ConfigProblem], list[ConfigProblem]]:
+    """(errors, warnings) of the compiled matrix, as ConfigProblems at their keys."""
+    findings = check_matrix(config.matrix, time.time() if now is None else now)
+    errors = [config.problem(("matrix", *path), text) for path, text in findings.errors]
+    warnings = [config.problem(("matrix", *path), text) for path, text in findings.warnings]
+    return errors, warnings
+
+
 def run_problems(
     config: Config,
     now: float | None = None,
@@ -26,8 +36,7 @@ def run_problems(
     environ: Mapping[str, str] | None = None,
 ) -> list[ConfigProblem]:
     """Errors that stop a run: a matrix that cannot run, and (with `secrets`) unset secrets."""
-    findings = check_matrix(config.matrix, time.time() if now is None else now)
-    problems = [config.problem(("matrix", *path), text) for path, text in findings.errors]
+    problems, _ = _matrix_findings(config, now)
     if secrets:
         problems += config.check_environment(environ)
     return sort_problems(problems)
@@ -41,9 +50,7 @@ def validate_problems(
     environ: Mapping[str, str] | None = None,
 ) -> list[ConfigProblem]:
     """Everything `validate` reports: errors, and warnings (missing secrets among them)."""
-    findings = check_matrix(config.matrix, time.time() if now is None else now)
-    problems = [config.problem(("matrix", *path), text) for path, text in findings.errors]
-    warnings = [config.problem(("matrix", *path), text) for path, text in findings.warnings]
+    problems, warnings = _matrix_findings(config, now)
     warnings += [config.problem(path, text) for path, text in mapping_warnings(config)]
     if check_secrets:
         warnings += config.check_environment(environ)

@@ -5,8 +5,9 @@ that are surely not what was meant.
 window the engine uses (from `now`), and one due time is computed per SLA target and calendar
 the target can run in, exactly as the engine would. Pure: same matrix and `now`, same findings.
 
-- errors: an SLA target whose business time does not fit in the century the clock looks ahead
-  (a calendar open one minute a week with `working_day: 24h`): every run would fail on it.
+- errors: an SLA target that does not come due within the window the engine builds ahead of
+  `now` (3 years; a calendar open one minute a week with `working_day: 24h`): runs would grow
+  the window for a century and then fail with "no business time left".
 - warnings: escalating loosens a target (a level+"*" row beats a "*"+tier row); a duration
   `at_risk_when_remaining` at or above a target (at risk from birth); a timed escalation
   ceiling at the lowest level; an out-of-office person no routing rule names.
