@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not require the secrets' environment variables (e.g. in CI)",
     )
+    validate.add_argument("--strict", action="store_true", help="warnings are errors (exit 2)")
     sync = with_config(commands.add_parser("sync", help="pull, decide and write back, once"))
     sync.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     with_config(commands.add_parser("plan", help="alias of sync --dry-run"))

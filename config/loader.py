@@ -8,15 +8,10 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from config.base import collect_problems
-from config.errors import ConfigError, ConfigProblem
+from config.errors import ConfigError, ConfigProblem, sort_problems
 from config.problems import problems_from_validation
 from config.schema import Config
 from config.yaml_source import SourceMap, load_tree
-
-
-def _sorted(problems: list[ConfigProblem]) -> list[ConfigProblem]:
-    unique = list(dict.fromkeys(problems))
-    return sorted(unique, key=lambda p: (p.file, p.line or 0, p.key_path))
 
 
 def _section_problems(
@@ -50,10 +45,10 @@ def build_config(data: dict[str, Any], sources: SourceMap, base_dir: Path) -> Co
         problems = problems_from_validation(error, sources, Config)
         failed = {detail["loc"][0] for detail in error.errors() if detail["loc"]}
         problems += _section_problems(data, failed, sources, context)
-        raise ConfigError(_sorted(problems)) from None
+        raise ConfigError(sort_problems(problems)) from None
     problems = [sources.problem(path, message) for path, message in collect_problems(config)]
     if problems:
-        raise ConfigError(_sorted(problems))
+        raise ConfigError(sort_problems(problems))
     config.attach_sources(sources)
     return config
 

@@ -20,7 +20,7 @@ from config.join_schema import JoinStrategy, default_join, join_problems
 from config.mapping_schema import MappingConfig
 from config.matrix import MatrixConfig
 from config.policy import StateConfig, SyncPolicy
-from config.write_mapping import LEVEL_OUTPUTS
+from config.write_mapping import LEVEL_OUTPUTS, level_tag, slug
 from config.yaml_source import Location, SourceMap
 from escalation.attributes import SLA_STATES
 
@@ -108,6 +108,7 @@ class Config(StrictModel):
         problems += self._tier_problems()
         problems += self._role_problems()
         problems += self._category_problems()
+        problems += self._tag_problems()
         jira = self.connections.jira
         if jira is not None and jira.deployment == "cloud" and self.sync.jira.search == "start_at":
             problems.append(
@@ -119,7 +120,7 @@ class Config(StrictModel):
             )
         return problems
 
-    def _writes(self) -> list[tuple[tuple[str | int, ...], str, Any]]:
+    def write_fields(self) -> list[tuple[tuple[str | int, ...], str, Any]]:
         """(path, output name, WriteField) for every write mapping of every system."""
         writes = []
         for system, section in (("zendesk", "write"), ("jira", "write"), ("salesforce", "write")):
@@ -138,7 +139,7 @@ class Config(StrictModel):
         self, outputs: tuple[str, ...], names: tuple[str, ...], what: str
     ) -> list[RelativeProblem]:
         problems: list[RelativeProblem] = []
-        for path, output, write in self._writes():
+        for path, output, write in self.write_fields():
             if output not in outputs or not write.options:
                 continue
             for key in write.options:
@@ -171,6 +172,46 @@ class Config(StrictModel):
                     f"unknown level '{record.min_level}'; expected one of {', '.join(levels)}",
                 )
             )
+        return problems
+
+    def _tag_problems(self) -> list[RelativeProblem]:
+        """The tags and labels levels are written as (an option, else prefix + `slug`) must tell
+        levels apart, and a Jira label holds no space: Jira rejects the whole edit of the issue
+        (and with it the tier, renewal and every other field of that edit)."""
+        problems: list[RelativeProblem] = []
+        owned: list[tuple[str, str, dict[str, str], tuple[str, ...]]] = []
+        if self.mapping.zendesk.tags_prefix:
+            owned.append(("tag", self.mapping.zendesk.tags_prefix, {}, ()))
+        label = self.mapping.jira.write.label
+        if label is not None:
+            path = ("mapping", "jira", "write", "label")
+            owned.append(("Jira label", label.prefix or "", label.options or {}, path))
+            if any(character.isspace() for character in label.prefix or ""):
+                message = f"found '{label.prefix}'; a Jira label cannot hold a space"
+                problems.append((path + ("prefix",), message))
+            for level, text in (label.options or {}).items():
+                if not text or any(character.isspace() for character in text):
+                    message = (
+                        f"found '{text}'; a Jira label cannot hold a space "
+                        f"(expected e.g. '{slug(text) or 'escalation'}')"
+                    )
+                    problems.append((path + ("options", level), message))
+        for what, prefix, options, path in owned:
+            first: dict[str, tuple[str, tuple[str | int, ...] | None]] = {}
+            for index, level in enumerate(self.matrix.levels):
+                tag = options.get(level) or level_tag(prefix, level)
+                option = path + ("options", level) if level in options else None
+                if tag in first:
+                    earlier, earlier_option = first[tag]
+                    problems.append(
+                        (
+                            option or earlier_option or ("matrix", "levels", index),
+                            f"levels '{earlier}' and '{level}' are both written as the {what} "
+                            f"'{tag}' (level names become lowercase, with _ for characters other "
+                            "than a-z, 0-9, _ and -); expected one per level",
+                        )
+                    )
+                first.setdefault(tag, (level, option))
         return problems
 
     def _translate_problems(

@@ -68,14 +68,19 @@ def _matrix(config: Config) -> list[str]:
     return summarise(config.matrix).rstrip("\n").splitlines()
 
 
-def summarise_config(config: Config, secrets_checked: bool = True) -> str:
-    """What this configuration does, in a screen: systems, join, writes, state, matrix."""
+def summarise_config(config: Config, secrets_missing: int | None = 0) -> str:
+    """What this configuration does, in a screen: systems, join, writes, state, matrix.
+
+    `secrets_missing`: how many secret variables are not set here (None: not checked)."""
     lines = ["systems:", *_systems(config)]
     lines.append("join: " + " -> ".join(strategy.key for strategy in config.join))
     lines += ["writes:", *_writes(config)]
     lines.append(f"state: {config.state.path} (lock {config.state.lock_file})")
     secrets = len(config.secret_refs())
-    checked = "all set" if secrets_checked else "not checked"
+    if secrets_missing is None:
+        checked = "not checked"
+    else:
+        checked = f"{secrets_missing} not set" if secrets_missing else "all set"
     lines.append(f"secrets: {secrets} environment variables, {checked}")
     lines += _matrix(config)
     return "\n".join(lines)

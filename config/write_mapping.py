@@ -40,6 +40,22 @@ FORMATS_BY_SYSTEM: dict[str, tuple[str, ...]] = {
 # Outputs whose dropdown options are keyed by level name; checked against the matrix.
 LEVEL_OUTPUTS = ("level", "highest_level")
 
+_NOT_IN_SLUG = re.compile(r"[^a-z0-9_-]+")
+
+
+def slug(name: str) -> str:
+    """A level name as a Zendesk tag or Jira label can hold it: lowercase, and every run of
+    characters other than a-z, 0-9, _ and - replaced by one _ ("war room: CEO" ->
+    "war_room_ceo"). Zendesk lowercases tags and splits them at spaces; Jira refuses a label
+    with a space, and with it the whole edit of the issue."""
+    return _NOT_IN_SLUG.sub("_", name.lower())
+
+
+def level_tag(prefix: str, level: str) -> str:
+    """The tag (Zendesk) or label (Jira) we own for a level: prefix + slug of the level."""
+    return f"{prefix}{slug(level)}"
+
+
 TICKET_OUTPUTS: dict[str, OutputKind] = {
     "level": "choice",
     "owner": "text",
@@ -90,7 +106,7 @@ class WriteField(StrictModel):
     field: str
     format: Format
     options: dict[str, str] | None = None  # our value -> the system's option value
-    prefix: str | None = None  # label format: the label is prefix + level name
+    prefix: str | None = None  # label format: the label is prefix + slug(level name)
     max_length: int | None = Field(default=None, ge=1)  # text is cut to fit the field
 
     @field_validator("field", mode="before")

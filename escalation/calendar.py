@@ -26,6 +26,9 @@ from escalation.durations import parse_duration
 DAY = 86400.0
 _YEAR = 366 * DAY
 _BACK, _AHEAD, _GROW = 2 * _YEAR, 3 * _YEAR, 2 * _YEAR
+# How far ahead of the first instant asked about the tables reach: a due time past it is
+# possible (the window grows) but slow, and no sane target is that far away.
+HORIZON_AHEAD = _AHEAD
 _MAX_GROWTHS = 50  # a century ahead: past that the calendar is effectively never open
 
 # Per weekday (Monday first), the open spans as (start minute, end minute); end <= start

@@ -27,6 +27,9 @@ def _as_set(selector: str | tuple[str, ...]) -> frozenset[str] | None:
 def _instant(moment: date | datetime, end_of_day: bool) -> float:
     if isinstance(moment, datetime):
         return moment.timestamp()
+    if end_of_day and moment == date.max:
+        # `until: 9999-12-31` is how people write "indefinitely": the day after has no date.
+        return float("inf")
     day = moment + timedelta(days=1) if end_of_day else moment
     return datetime.combine(day, time(0), UTC).timestamp()
 

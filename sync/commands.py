@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
+from config.checks import run_problems
 from config.errors import ConfigError
 from config.loader import load_config
 from config.schema import Config
@@ -40,10 +41,12 @@ def parse_now(text: str | None) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _load(args: argparse.Namespace, err: TextIO) -> Config | None:
+def _load(args: argparse.Namespace, err: TextIO, need_secrets: bool = True) -> Config | None:
+    """The config, or None after printing why it cannot run (a matrix that cannot run; with
+    `need_secrets`, an unset secret: explain reads only the mirror and needs none)."""
     try:
         config = load_config(args.config)
-        problems = config.check_environment()
+        problems = run_problems(config, secrets=need_secrets)
         if problems:
             raise ConfigError(problems)
         return config
@@ -99,7 +102,7 @@ def run_sync(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
 def explain(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Why a ticket has its level, from the mirror of the last run (no system is called)."""
     out, err = out or sys.stdout, err or sys.stderr
-    config = _load(args, err)
+    config = _load(args, err, need_secrets=False)
     if config is None:
         return EXIT_CONFIG_ERROR
     try:

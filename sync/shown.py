@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from config.schema import Config
+from config.write_mapping import level_tag
 from escalation.facts import PriorState
 from mapping.records import Ticket, TicketStatus
 
@@ -79,10 +80,13 @@ def shown_level(ticket: Ticket, config: Config) -> str | None:
     prefix = mapping.tags_prefix
     if not prefix:
         return None
-    tagged = {
-        renamed.get(t[len(prefix) :], t[len(prefix) :]) for t in ticket.tags if t.startswith(prefix)
-    }
-    return next((level for level in reversed(levels) if level in tagged), None)
+    # Tags carry the slug of a level's name (level_tag), so compare slugs, old names included.
+    tags = set(ticket.tags)
+    for level in reversed(levels):
+        names = [level, *(old for old, new in renamed.items() if new == level)]
+        if any(level_tag(prefix, name) in tags for name in names):
+            return level
+    return None
 
 
 def shows_our_work(ticket: Ticket, config: Config) -> bool:

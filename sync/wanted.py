@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from config.schema import Config
-from config.write_mapping import WriteField, WriteMappingBase
+from config.write_mapping import WriteField, WriteMappingBase, level_tag
 from escalation.decision import Decision, ReasonKind, SlaState
 from mapping.records import Account, Ticket
 from sync.formats import render
@@ -216,7 +216,9 @@ class Planner:
             values, writes = _rendered(outputs, mapping.write)
             prefix = mapping.tags_prefix
             wanted_tags = frozenset(
-                {f"{prefix}{decision.level}"} if prefix and decision.level != self.lowest else ()
+                {level_tag(prefix, decision.level)}
+                if prefix and decision.level != self.lowest
+                else ()
             )
             # A person's level is not announced: the note tells of the matrix's escalations.
             note = (
@@ -337,9 +339,8 @@ class Planner:
             prefix = label.prefix if label is not None else None
             wanted = frozenset()
             if label is not None and shown.level != self.lowest:
-                wanted = frozenset(
-                    {(label.options or {}).get(shown.level) or f"{prefix}{shown.level}"}
-                )
+                option = (label.options or {}).get(shown.level)
+                wanted = frozenset({option or level_tag(prefix or "", shown.level)})
             current_labels = frozenset(
                 t
                 for t in issue.tags

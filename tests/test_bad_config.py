@@ -54,6 +54,11 @@ ROUTING_SECTION = re.search(
     (EXAMPLE / "matrix.yaml").read_text(encoding="utf-8"),
     re.MULTILINE | re.DOTALL,
 ).group(0)
+EMEA_WEEK = (
+    '        mon: ["08:00-18:00"]\n        tue: ["08:00-18:00"]\n        wed: ["08:00-18:00"]\n'
+    '        thu: ["08:00-18:00"]\n        fri: ["08:00-17:00"]\n'
+)
+JIRA_LABEL = '        prefix: "escalation-"'
 LEVEL_OPTIONS = (
     "        options:\n          none: esc_none\n          informational: esc_informational\n"
     "          advisory: esc_advisory\n          action-needed: esc_action_needed\n"
@@ -70,10 +75,17 @@ class Broken:
     problems: tuple[str, ...]  # every line of the report, in order
     unset: tuple[str, ...] = ()  # environment variables to remove
     empty: tuple[str, ...] = ()  # environment variables set to ""
+    # "error": validate and sync refuse it. "warning": validate warns (exit 0, --strict: 2) and
+    # sync runs. "secret": validate warns, sync refuses (it needs the secret).
+    severity: str = "error"
 
 
 def case(name: str, file: str, old: str | None, new: str, *problems: str, **env) -> Broken:
     return Broken(name, file, old, new, problems, **env)
+
+
+def warning(name: str, file: str, old: str | None, new: str, *problems: str, **env) -> Broken:
+    return Broken(name, file, old, new, problems, severity="warning", **env)
 
 
 # fmt: off
@@ -439,7 +451,7 @@ CASES = [
         "secret-variable-not-set", "connections.yaml", None, "",
         "{dir}/connections.yaml:{line:token_env: JIRA_API_TOKEN}: connections.jira.token_env: "
         "environment variable JIRA_API_TOKEN is not set (or empty); expected it to hold the secret",
-        unset=("JIRA_API_TOKEN",),
+        unset=("JIRA_API_TOKEN",), severity="secret",
     ),
     case(
         "secret-variables-empty-and-unset", "connections.yaml", None, "",
@@ -448,7 +460,95 @@ CASES = [
         "{dir}/connections.yaml:{line:client_secret_env}: connections.salesforce."
         "client_secret_env: environment variable SALESFORCE_CLIENT_SECRET is not set (or "
         "empty); expected it to hold the secret",
-        unset=("SALESFORCE_CLIENT_SECRET",), empty=("ZENDESK_EMAIL",),
+        unset=("SALESFORCE_CLIENT_SECRET",), empty=("ZENDESK_EMAIL",), severity="secret",
+    ),
+    # --- what only compiling the matrix shows: validate refuses what a run cannot do ----
+    case(
+        "calendar-too-short-for-its-targets", "matrix.yaml", EMEA_WEEK, '        mon: ["09:00-09:01"]\n',
+        "{file}:{line:emea-business:}: matrix.calendars.emea-business: open 1m a week with a "
+        "working day of 10h: the targets 4h (targets[2].acknowledge), 1d "
+        "(targets[2].next_update), 5d (targets[2].resolve) and 9 more do not come due within 3 "
+        "years; expected longer opening hours, a shorter working_day or shorter targets",
+    ),
+    case(
+        "opening-hours-written-twice", "matrix.yaml",
+        'mon: ["08:00-18:00"]', 'mon: ["08:00-18:00", "08:00-18:00"]',
+        "{file}:{at}: matrix.calendars.emea-business.hours.mon[1]: '08:00-18:00' overlaps "
+        "'08:00-18:00' (mon[0]); expected spans that do not overlap (write one span for the "
+        "whole time)",
+    ),
+    case(
+        "overnight-span-overlapping-the-next-morning", "matrix.yaml",
+        'sun: ["20:00-08:00"]', 'sun: ["20:00-09:00"]',
+        "{file}:{at}: matrix.calendars.enterprise-24x5.hours.sun[0]: '20:00-09:00' overlaps "
+        "'08:00-20:00' (mon[0]); expected spans that do not overlap (write one span for the "
+        "whole time)",
+    ),
+    # --- tags and labels: what a system cannot hold is an error, not a rejected write -----
+    case(
+        "jira-label-with-a-space", "mapping.yaml", JIRA_LABEL,
+        '        options: {executive-review: "war room: CEO"}\n' + JIRA_LABEL,
+        "{file}:{at}: mapping.jira.write.label.options.executive-review: found 'war room: CEO'; "
+        "a Jira label cannot hold a space (expected e.g. 'war_room_ceo')",
+    ),
+    case(
+        "two-levels-written-as-one-jira-label", "mapping.yaml", JIRA_LABEL,
+        '        options: {advisory: escalation-action-needed}\n' + JIRA_LABEL,
+        "{file}:{at}: mapping.jira.write.label.options.advisory: levels 'advisory' and "
+        "'action-needed' are both written as the Jira label 'escalation-action-needed' (level "
+        "names become lowercase, with _ for characters other than a-z, 0-9, _ and -); expected "
+        "one per level",
+    ),
+    # --- accepted, but surely wrong: warnings -------------------------------------------
+    warning(
+        "trigger-value-the-mapping-never-gives", "matrix.yaml",
+        "{field: account.health, in: [red, at-risk]}", "{field: account.health, in: [Red, at-risk]}",
+        "{file}:{at}: matrix.triggers[9].when.all[0].in: account.health is never 'Red' (did you "
+        "mean 'red'?): mapping.salesforce.account.health gives only at-risk, green, red, so it "
+        "never matches; expected one of those values",
+    ),
+    warning(
+        "trigger-comparison-that-never-holds", "matrix.yaml",
+        "{field: linked_max_severity, eq: 2}", "{field: ticket.severity, eq: 0}",
+        "{file}:{at}: matrix.triggers[14].when.eq: ticket.severity is never 0: "
+        "mapping.zendesk.ticket.severity and mapping.jira.ticket.severity give only 1, 2, 3, 4, "
+        "so this comparison never holds; expected one of those values",
+    ),
+    warning(
+        "out-of-office-person-in-no-routing-rule", "matrix.yaml",
+        "{person: dpo@acme.example, from:", "{person: dpo@acme.exmaple, from:",
+        "{file}:{at}: matrix.out_of_office[1].person: 'dpo@acme.exmaple' is named in no routing "
+        "rule, so being away changes no owner; expected the primary or backup of a rule (or an "
+        "account owner or CSM that {account.owner} / {account.csm} names)",
+    ),
+    warning(
+        "two-levels-one-zendesk-option", "mapping.yaml",
+        "          advisory: esc_advisory\n", "          advisory: esc_informational\n",
+        "{file}:{at}: mapping.zendesk.write.level.options.advisory: level advisory is written as "
+        "'esc_informational', like level informational; the system cannot tell them apart; "
+        "expected one option per level",
+    ),
+    warning(
+        "timed-escalation-ceiling-at-the-lowest-level", "matrix.yaml",
+        "max_level: action-needed", "max_level: none",
+        "{file}:{at}: matrix.timed_escalation.max_level: 'none' is the lowest level, so timed "
+        "escalation never moves a ticket up; expected a higher level (or no timed_escalation)",
+    ),
+    warning(
+        "escalating-loosens-a-target", "matrix.yaml",
+        "next_update: 4h, resolve: 3d}", "next_update: 4h, resolve: 4d}",
+        "{file}:{at}: matrix.sla.targets[5].resolve: escalating loosens resolve: this row gives "
+        "level action-needed 4d, more than a lower level gives: enterprise 3d at none "
+        "(targets[1]); a level+'*' row beats a '*'+tier row, so expected rows for level "
+        "action-needed and those tiers at least as tight",
+    ),
+    warning(
+        "at-risk-from-birth", "matrix.yaml",
+        "at_risk_when_remaining: 25%", "at_risk_when_remaining: 30m",
+        "{file}:{at}: matrix.sla.at_risk_when_remaining: 30m is at or above the targets 30m "
+        "(targets[0].acknowledge), 30m (targets[6].acknowledge), 15m (targets[7].acknowledge), "
+        "15m (targets[8].acknowledge): those tickets are at risk from the moment they open; "
+        "expected less than every target, or a share such as 25%",
     ),
     # --- files: YAML, includes ----------------------------------------------------------
     case(
@@ -557,22 +657,51 @@ def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     return code, out, err
 
 
-@pytest.mark.parametrize("broken", CASES, ids=[c.name for c in CASES])
+ERRORS = [c for c in CASES if c.severity == "error"]
+WARNINGS = [c for c in CASES if c.severity != "error"]  # secrets included
+REFUSED_BY_SYNC = [c for c in CASES if c.severity != "warning"]
+
+
+def _listing(heading: str, lines: list[str]) -> list[str]:
+    noun = heading if len(lines) == 1 else f"{heading}s"
+    return [f"config has {len(lines)} {noun}:"] + [f"  {line}" for line in lines]
+
+
+@pytest.mark.parametrize("broken", ERRORS, ids=[c.name for c in ERRORS])
 def test_validate_prints_exactly_the_problems_and_exits_2(
     broken: Broken, tmp_path: Path, environment, capsys: pytest.CaptureFixture[str]
 ) -> None:
     environment(broken)
     main = make_config(tmp_path, broken)
     code, out, err = run_cli(["validate", "--config", str(main)], capsys)
-    expected = expected_lines(tmp_path, broken)
-    noun = "problem" if len(expected) == 1 else "problems"
     assert (code, out) == (2, "")
-    assert err.splitlines() == [f"config has {len(expected)} {noun}:"] + [
-        f"  {line}" for line in expected
-    ]
+    assert err.splitlines() == _listing("problem", expected_lines(tmp_path, broken))
 
 
-@pytest.mark.parametrize("broken", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("broken", WARNINGS, ids=[c.name for c in WARNINGS])
+def test_validate_prints_exactly_the_warnings_and_exits_0(
+    broken: Broken, tmp_path: Path, environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environment(broken)
+    main = make_config(tmp_path, broken)
+    code, out, err = run_cli(["validate", "--config", str(main)], capsys)
+    assert (code, out.splitlines()[0]) == (0, "ok")
+    assert err.splitlines() == _listing("warning", expected_lines(tmp_path, broken))
+    assert not any(value in out + err for value in SECRETS.values())
+
+
+@pytest.mark.parametrize("broken", WARNINGS, ids=[c.name for c in WARNINGS])
+def test_validate_strict_makes_warnings_problems_and_exits_2(
+    broken: Broken, tmp_path: Path, environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environment(broken)
+    main = make_config(tmp_path, broken)
+    code, out, err = run_cli(["validate", "--strict", "--config", str(main)], capsys)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == _listing("problem", expected_lines(tmp_path, broken))
+
+
+@pytest.mark.parametrize("broken", REFUSED_BY_SYNC, ids=[c.name for c in REFUSED_BY_SYNC])
 def test_sync_refuses_a_broken_config_and_creates_no_state(
     broken: Broken, tmp_path: Path, environment, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -586,6 +715,16 @@ def test_sync_refuses_a_broken_config_and_creates_no_state(
     ] + [f"  {line}" for line in expected]
     assert not (tmp_path / "state").exists()
     assert not any(value in err for value in SECRETS.values())
+
+
+def test_the_shipped_example_has_no_warnings(
+    tmp_path: Path, environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unbroken = Broken("unbroken", "matrix.yaml", "\nmatrix:\n", "\nmatrix:\n", ())
+    environment(unbroken)
+    main = make_config(tmp_path, unbroken)
+    code, out, err = run_cli(["validate", "--strict", "--config", str(main)], capsys)
+    assert (code, err, out.splitlines()[0]) == (0, "", "ok")
 
 
 def test_all_problems_in_several_files_are_listed_in_one_report(

@@ -89,6 +89,26 @@ def test_the_level_shown_comes_from_our_field_else_our_tag(config):
     assert noted_level("zendesk:41", "advisory@2026-11-18T15:00:00+00:00", {}) == "advisory"
 
 
+def test_a_level_whose_name_is_not_a_tag_is_recognised_by_its_slugged_tag(config):
+    """Tags carry the slug of a level's name ("war room: CEO" -> war_room_ceo), so the level a
+    ticket shows after a lost state file is found by the same slug, old names included."""
+    levels = [
+        *config.matrix.level_entries[:-1],
+        config.matrix.level_entries[-1].model_copy(
+            update={"name": "war room: CEO", "renamed_from": ("executive-review",)}
+        ),
+    ]
+    renamed = config.model_copy(
+        update={"matrix": config.matrix.model_copy(update={"level_entries": levels})}
+    )
+    ticket = unacknowledged()
+    assert shown_level(replace(ticket, tags=("escalation_war_room_ceo",)), renamed) == (
+        "war room: CEO"
+    )
+    old_tag = replace(ticket, tags=("escalation_executive-review",))
+    assert shown_level(old_tag, renamed) == "war room: CEO"
+
+
 def test_the_timer_steps_are_read_back_from_the_reason_field():
     assert timer_steps("Escalated by the SLA timer (2 steps); Open for long") == 2
     assert timer_steps("Kept at advisory: levels do not fall while the ticket is open") == 0

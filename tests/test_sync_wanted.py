@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -166,3 +167,20 @@ def test_issues_joined_through_links_do_not_count_as_the_customers_repeated_tick
     assert not any(
         r.name in ("repeated-tickets", "many-tickets-this-month") for r in zendesk.reasons
     )
+
+
+def test_a_level_name_with_spaces_becomes_one_tag_and_one_label_by_its_slug(config):
+    created = NOW - timedelta(hours=3)
+    issue = Ticket(
+        "jira", "10002", "outage", TicketStatus.OPEN, created, created, key="ENG-2", severity=1
+    )
+    ticket = Ticket("zendesk", "9", "outage", TicketStatus.OPEN, created, created, severity=1)
+    decisions = [
+        dataclasses.replace(evaluate(record, None, None, NOW, config.matrix), level="War room: CEO")
+        for record in (ticket, issue)
+    ]
+    planner = Planner(config, [ticket, issue], [], decisions, set(), {})
+    [zendesk] = planner.zendesk_targets()
+    [jira] = planner.jira_targets()
+    assert zendesk.wanted_tags == {"escalation_war_room_ceo"}
+    assert jira.wanted_tags == {"escalation-war_room_ceo"}

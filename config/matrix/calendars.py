@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import holidays as holidays_lib
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
+from config.base import RelativeProblem
 from config.matrix.base import Duration, Model, check_known
 from config.problems import did_you_mean
 
@@ -114,6 +116,48 @@ class Calendar(Model):
                 "expected opening hours for at least one weekday, or always_open: true"
             )
         return self
+
+    def config_problems(self) -> list[RelativeProblem]:
+        """Spans that overlap: the clock counts shared time once, so "1d" (the usual open day)
+        would disagree with it; one span for the whole time says what is meant."""
+        problems: list[RelativeProblem] = []
+        earlier: list[tuple[int, int, str]] = []  # start, end, "'08:00-12:00' (mon[0])"
+        for day, index, text, start, end in _week_minutes(self.hours):
+            # An overnight span on Sunday reaches into Monday: compare a week later too.
+            clash = next(
+                (
+                    where
+                    for first, last, where in earlier
+                    for shift in (0, _WEEK, -_WEEK)
+                    if start + shift < last and first < end + shift
+                ),
+                None,
+            )
+            if clash is not None:
+                problems.append(
+                    (
+                        ("hours", day, index),
+                        f"'{text}' overlaps {clash}; expected spans that do not overlap "
+                        "(write one span for the whole time)",
+                    )
+                )
+            earlier.append((start, end, f"'{text}' ({day}[{index}])"))
+        return problems
+
+
+_WEEK = 7 * 24 * 60
+
+
+def _week_minutes(hours: Mapping[str, tuple[str, ...]]) -> list[tuple[str, int, str, int, int]]:
+    """(weekday, index, text, start, end) of every span, in minutes from Monday 00:00."""
+    spans = []
+    for day in WEEKDAYS:
+        offset = WEEKDAY_INDEX[day] * 24 * 60
+        for index, text in enumerate(hours.get(day, ())):
+            start, end = parse_span(text)
+            end += 0 if end > start else 24 * 60
+            spans.append((day, index, text, offset + start, offset + end))
+    return spans
 
 
 class CalendarChoice(Model):
