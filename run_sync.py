@@ -21,8 +21,8 @@ EXIT_LOCKED = 4
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="escalation-sync", description=__doc__.splitlines()[0])
-    parser.add_argument("--log-format", choices=("text", "json"), default="text")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    add_global_options(parser)
+    parser.set_defaults(log_format="text", verbose=0)
     commands = parser.add_subparsers(dest="command", required=True)
 
     def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -61,7 +61,31 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--anchor", help="time the data is relative to, ISO 8601 with offset (default: now)"
     )
+    for sub in [*commands.choices.values(), *sandbox_commands.choices.values()]:
+        add_global_options(sub)
     return parser
+
+
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    """--log-format and -v/-vv, on the main parser and on every subcommand.
+
+    The README's cron line puts them after the subcommand, people before it: both work.
+    No default here (SUPPRESS), so a subcommand that was not given one keeps the main
+    parser's value; the defaults live in build_parser's set_defaults.
+    """
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=argparse.SUPPRESS,
+        help="stderr log lines and the stdout summary as text (default) or JSON objects",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="-v: also a line per decision that changed; -vv: also the client libraries' debug",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
