@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(commands.add_parser("plan", help="alias of sync --dry-run"))
     explain = with_config(commands.add_parser("explain", help="why a ticket has its level"))
     explain.add_argument("ticket", metavar="SYSTEM:ID")
+    init = commands.add_parser("init", help="write a commented starting configuration to DIR")
+    init.add_argument("dir", metavar="DIR", help="the folder to write (made when missing)")
+    init.add_argument("--minimal", action="store_true", help="the smallest configuration")
+    init.add_argument("--force", action="store_true", help="overwrite files already there")
 
     sandbox = commands.add_parser("sandbox", help="the local emulation of the three APIs")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
@@ -113,6 +117,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from sync.commands import explain
 
         return explain(args)
+    if args.command == "init":
+        from config.starter import init
+
+        return init(args)
     if args.command == "sandbox":
         from sandbox import commands
 
