@@ -207,7 +207,7 @@ class PolicyAdapter(HTTPAdapter):
         # made without verify=; a configured CA bundle must win, so the adapter pins it.
         self.ca_bundle: str | None = None
 
-    def _wait(self, seconds: float, why: str) -> None:
+    def _wait(self, seconds: float, why: str, level: int = logging.INFO) -> None:
         if seconds <= 0:
             return
         if self.stats.waited_seconds + seconds > self.policy.max_total_wait_seconds:
@@ -216,7 +216,7 @@ class PolicyAdapter(HTTPAdapter):
                 f"of {self.policy.max_total_wait_seconds:.0f}s is spent, resuming next run",
                 retry_after_seconds=seconds,
             )
-        log.info("%s: waiting %.1fs (%s)", self.system, seconds, why)
+        log.log(level, "%s: waiting %.1fs (%s)", self.system, seconds, why)
         self.stats.waited_seconds += seconds
         self.policy.sleep(seconds)
 
@@ -228,7 +228,8 @@ class PolicyAdapter(HTTPAdapter):
             for pacer in self.pacers:
                 if pacer.matches(path):
                     wait = max(wait, pacer.wait_needed(now + wait))
-        self._wait(wait, "pacing to the known quota")
+        # Debug: when a quota binds, that is a wait before nearly every request.
+        self._wait(wait, "pacing to the known quota", logging.DEBUG)
         with self._lock:
             now = time.monotonic()
             for pacer in self.pacers:
