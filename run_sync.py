@@ -21,8 +21,8 @@ EXIT_LOCKED = 4
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="escalation-sync", description=__doc__.splitlines()[0])
-    parser.add_argument("--log-format", choices=("text", "json"), default="text")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    add_global_options(parser)
+    parser.set_defaults(log_format="text", verbose=0)
     commands = parser.add_subparsers(dest="command", required=True)
 
     def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -46,6 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(commands.add_parser("plan", help="alias of sync --dry-run"))
     explain = with_config(commands.add_parser("explain", help="why a ticket has its level"))
     explain.add_argument("ticket", metavar="SYSTEM:ID")
+    init = commands.add_parser("init", help="write a commented starting configuration to DIR")
+    init.add_argument("dir", metavar="DIR", help="the folder to write (made when missing)")
+    init.add_argument("--minimal", action="store_true", help="the smallest configuration")
+    init.add_argument("--force", action="store_true", help="overwrite files already there")
 
     sandbox = commands.add_parser("sandbox", help="the local emulation of the three APIs")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
@@ -62,7 +66,31 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--anchor", help="time the data is relative to, ISO 8601 with offset (default: now)"
     )
+    for sub in [*commands.choices.values(), *sandbox_commands.choices.values()]:
+        add_global_options(sub)
     return parser
+
+
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    """--log-format and -v/-vv, on the main parser and on every subcommand.
+
+    The README's cron line puts them after the subcommand, people before it: both work.
+    No default here (SUPPRESS), so a subcommand that was not given one keeps the main
+    parser's value; the defaults live in build_parser's set_defaults.
+    """
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=argparse.SUPPRESS,
+        help="stderr log lines and the stdout summary as text (default) or JSON objects",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="-v: also a line per decision that changed; -vv: also the client libraries' debug",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,6 +118,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from sync.commands import explain
 
         return explain(args)
+    if args.command == "init":
+        from config.starter import init
+
+        return init(args)
     if args.command == "sandbox":
         from sandbox import commands
 

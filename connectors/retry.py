@@ -188,12 +188,13 @@ class WaitBudget:
                 retry_after_seconds=seconds,
             )
 
-    def wait(self, seconds: float, why: str) -> None:
-        """Sleep `seconds` within the budget (nothing for a non-positive wait)."""
+    def wait(self, seconds: float, why: str, level: int = logging.INFO) -> None:
+        """Sleep `seconds` within the budget (nothing for a non-positive wait). Pacing waits log
+        at debug: under a binding quota one precedes almost every request."""
         if seconds <= 0:
             return
         self.check(seconds, why)
-        log.info("%s: waiting %.1fs (%s)", self.system, seconds, why)
+        log.log(level, "%s: waiting %.1fs (%s)", self.system, seconds, why)
         self.waited_seconds += seconds
         self._sleep(seconds)
 

@@ -158,8 +158,8 @@ class PolicyAdapter(HTTPAdapter):
             retry_error_callback=self._attempts_spent,
         )
 
-    def _wait(self, seconds: float, why: str) -> None:
-        self.budget.wait(seconds, why)
+    def _wait(self, seconds: float, why: str, level: int = logging.INFO) -> None:
+        self.budget.wait(seconds, why, level)
         self.stats.waited_seconds = self.budget.waited_seconds
 
     def _pace(self, path: str) -> float:
@@ -170,7 +170,8 @@ class PolicyAdapter(HTTPAdapter):
             for pacer in self.pacers:
                 if pacer.matches(path):
                     wait = max(wait, pacer.wait_needed(now + wait))
-        self._wait(wait, "pacing to the known quota")
+        # Debug: when a quota binds, that is a wait before nearly every request.
+        self._wait(wait, "pacing to the known quota", logging.DEBUG)
         with self._lock:
             now = time.monotonic()
             for pacer in self.pacers:

@@ -36,6 +36,7 @@ def write_sandbox_config(
     `extra` is appended to the main file (tests use it for sync policy tweaks).
     """
     folder.mkdir(parents=True, exist_ok=True)
+    ca_path = ca_path.resolve()  # a relative path would be read relative to the config's folder
     shutil.copyfile(CONFIG_DIR / "sandbox" / "mapping.yaml", folder / "mapping.yaml")
     shutil.copyfile(matrix or CONFIG_DIR / "example" / "matrix.yaml", folder / "matrix.yaml")
     projects = ", ".join(key for _, key, _ in catalogue.JIRA_PROJECTS)

@@ -18,6 +18,7 @@ from sync.explain import print_explain
 from sync.lock import LockHeld, RunLock
 from sync.logs import setup_logging
 from sync.report import print_plan, print_rejections, summary_line
+from sync.report_json import summary_json
 from sync.run import run_once
 from sync.state import StateStore
 
@@ -92,6 +93,9 @@ def run_sync(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
     except ConnectorError as error:
         print(f"escalation-sync: {error}", file=err)
         return EXIT_UNREACHABLE
+    if args.log_format == "json":  # one JSON object on stdout, plan and rejections included
+        print(summary_json(result), file=out)
+        return result.exit_code
     if args.dry_run:
         print_plan(result, out)
     print_rejections(result, out)

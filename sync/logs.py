@@ -50,8 +50,19 @@ class JsonFormatter(logging.Formatter):
         )
 
 
-def setup_logging(log_format: str, verbose: bool, secrets: Iterable[str] = ()) -> SecretMask:
-    """Configure the root logger for one CLI invocation; returns the mask (to add secrets)."""
+# Client libraries whose debug output is every request, and for zenpy every payload: shown
+# with -vv only. Below that they log errors only (our transport reports retries and waits).
+LIBRARIES = ("urllib3", "zenpy", "jira", "simple_salesforce", "requests")
+OURS = "escalation_sync"
+
+
+def setup_logging(log_format: str, verbose: int, secrets: Iterable[str] = ()) -> SecretMask:
+    """Configure the root logger for one CLI invocation; returns the mask (to add secrets).
+
+    verbose 0: our info lines, one per step (what cron appends to its log each run);
+    1: also our debug lines (one per decision that changed); 2: also the libraries' debug.
+    Customer data (subjects, descriptions, payloads) is never logged by us at info or above.
+    """
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
@@ -63,8 +74,9 @@ def setup_logging(log_format: str, verbose: bool, secrets: Iterable[str] = ()) -
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    if not verbose:
-        for noisy in ("urllib3", "zenpy", "jira", "simple_salesforce"):
-            logging.getLogger(noisy).setLevel(logging.ERROR)
+    root.setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+    logging.getLogger(OURS).setLevel(logging.DEBUG if verbose >= 1 else logging.INFO)
+    # Set every time: the levels are process-wide and a process may set up logging twice.
+    for library in LIBRARIES:
+        logging.getLogger(library).setLevel(logging.NOTSET if verbose >= 2 else logging.ERROR)
     return mask

@@ -149,7 +149,7 @@ class Puller:
                 if page.cursor is not None:
                     self.store.set_cursor(name, page.cursor, self.now)
             self.report.count(name, stored)
-        log.debug("pulled %s: %s records", name, self.report.records.get(name, 0))
+        log.info("pulled %s: %s records", name, self.report.records.get(name, 0))
 
     def _skip(self, ref: str, reason: str) -> None:
         self.report.skipped.append((ref, reason))

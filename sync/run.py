@@ -25,6 +25,7 @@ from sync.human import PeopleLevels
 from sync.plan import PlannedWrite, plan_target
 from sync.pull import Puller, PullReport
 from sync.readback import read_back_unknown
+from sync.run_log import log_applied, log_evaluated, log_planned
 from sync.shown import last_marker, noted_level, shows_our_work
 from sync.state import StateStore
 from sync.wanted import Planner, Target
@@ -116,6 +117,7 @@ class SyncRun:
         result.pull = Puller(self.config, self.store, self.connectors, self.now).run()
         self._read_unknown_again()
         result.evaluation = self._evaluate()
+        log_evaluated(result.evaluation)
         never_read = result.pull.never_read
         if ACCOUNT_SOURCE in never_read:
             # Levels worked out without the accounts (a first run that could not reach them)
@@ -137,6 +139,7 @@ class SyncRun:
         result = self.result
         assert result.evaluation is not None
         result.planned = self._plan(result.evaluation, only_refs=None)
+        log_planned(result.planned, self.dry_run)
         if not self.dry_run:
             reachable = {
                 s: c for s, c in self.connectors.items() if s not in result.pull.unreachable
@@ -146,6 +149,7 @@ class SyncRun:
             )
             if result.apply.conflicts and "zendesk" in reachable:
                 self._replan_conflicts()
+            log_applied(result.apply)
             if not result.pull.never_read:
                 self._remember_decisions(result.evaluation.decisions, result.evaluation)
 
