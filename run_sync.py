@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     sync = with_config(commands.add_parser("sync", help="pull, decide and write back, once"))
     sync.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     with_config(commands.add_parser("plan", help="alias of sync --dry-run"))
+    for name in ("sync", "plan"):  # a clock before the last run's is refused (sync/clock.py)
+        commands.choices[name].add_argument(
+            "--allow-backwards-clock", action="store_true", help="run even if before the last run"
+        )
     explain = with_config(commands.add_parser("explain", help="why a ticket has its level"))
     explain.add_argument("ticket", metavar="SYSTEM:ID")
 
