@@ -53,7 +53,7 @@ def test_a_clock_two_weeks_back_is_refused_with_exit_9_and_touches_nothing(
         "newer ones; nothing was read or written. Fix the clock (or --now), or add "
         "--allow-backwards-clock to run anyway\n"
     )
-    assert requests_made(world) == 0 and world.writes() == {"zendesk": 0, "jira": 0, "salesforce": 0}
+    assert requests_made(world) == 0 and sum(world.writes().values()) == 0
     assert runs_recorded(world) == 1
 
 
