@@ -26,6 +26,7 @@ from sync.plan import PlannedWrite, plan_target
 from sync.pull import Puller, PullReport
 from sync.readback import read_back_unknown
 from sync.state import StateStore
+from sync.state_faults import last_noted_level, replaces_a_damaged_file
 from sync.wanted import Planner, Target
 
 log = logging.getLogger("escalation_sync.run")
@@ -120,6 +121,7 @@ class SyncRun:
         self.dry_run = dry_run
         self.compiled: CompiledMatrix = compile_matrix(config.matrix)
         self.rank = {level: i for i, level in enumerate(config.matrix.levels)}
+        self.after_damage = replaces_a_damaged_file(store)  # which notes were sent is unknown
         self.result = RunResult(store.begin_run(now, dry_run), dry_run)
 
     def execute(self) -> RunResult:
@@ -285,6 +287,8 @@ class SyncRun:
         state = notes.get((target.ref, target.note_key))
         if state == "sent":
             return True
+        if state is None and self.after_damage:
+            state = "unknown"
         if state != "unknown":
             return False
         connector = self.connectors.get(target.system)
@@ -296,6 +300,9 @@ class SyncRun:
             return True
         marker = f"[escalation-sync:{target.note_key}]"
         found = any(marker in (c.get("body") or c.get("plain_body") or "") for c in comments)
+        if self.after_damage:
+            # The note's moment went with the damaged file: a note announcing this level is it.
+            found = found or last_noted_level(comments) == target.level
         if found and not self.dry_run:
             self.store.set_note_state(target.system, target.ref, target.note_key, "sent", self.now)
         return found

@@ -16,7 +16,9 @@ fails rolls back), so the next run after the fix resumes from it, as after a cra
 from __future__ import annotations
 
 import errno
+import glob
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +39,10 @@ _NOT_WRITABLE = {
     sqlite3.SQLITE_PERM,
     sqlite3.SQLITE_IOERR,
 }
+# SQLite reports some writes that failed for want of space as I/O errors (extending its -shm
+# file, say): on a file system with next to nothing left, that is what they are.
+_MAYBE_FULL = {sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+_LOW_SPACE = 1 << 20
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 _CANNOT_WRITE = {
     errno.EROFS,
@@ -87,7 +93,8 @@ def open_state(path: Path) -> StateStore:
         raise
     if found != ["ok"]:
         store.close()
-        raise StateDamaged(path, "SQLite's check: " + "; ".join(found))
+        lines = [line for row in found for line in row.splitlines() if not line.startswith("***")]
+        raise StateDamaged(path, "SQLite's check: " + "; ".join(lines[:2]))
     return store
 
 
@@ -99,7 +106,7 @@ def classify(error: BaseException, path: Path, lock_file: Path) -> StateFault | 
         words = str(error)
         if code in _DAMAGED:
             return StateDamaged(path, words)
-        if code in _FULL:
+        if code in _FULL or (code in _MAYBE_FULL and _space_left(path.parent) < _LOW_SPACE):
             return _full(path, words)
         if code in _NOT_WRITABLE:
             return _not_writable(path, words)
@@ -116,6 +123,17 @@ def classify(error: BaseException, path: Path, lock_file: Path) -> StateFault | 
     return None
 
 
+def _space_left(folder: Path) -> int:
+    """Bytes this process may still write in `folder`'s file system (root may use the
+    blocks reserved for it); a large number when it cannot be told."""
+    try:
+        stats = os.statvfs(folder)
+    except OSError:
+        return 1 << 62
+    blocks = stats.f_bfree if os.geteuid() == 0 else stats.f_bavail
+    return blocks * stats.f_frsize
+
+
 def _full(path: Path, words: str) -> StateFull:
     return StateFull(
         f"no space left for the state file {path} ({words}); free space on its file system and "
@@ -125,8 +143,8 @@ def _full(path: Path, words: str) -> StateFull:
 
 def _not_writable(path: Path, words: str) -> StateNotWritable:
     return StateNotWritable(
-        f"cannot write the state file {path} ({words}); make its folder writable, or point "
-        "state.path at a writable folder, and run again"
+        f"cannot write {path} ({words}); make {path.parent} writable, or point state.path "
+        "(and state.lock_path) at a writable folder, and run again"
     )
 
 
@@ -152,6 +170,34 @@ def move_aside(path: Path, at: datetime | None = None) -> Path:
             os.rename(side, aside.with_name(aside.name + suffix))
     os.rename(path, aside)
     return aside
+
+
+def replaces_a_damaged_file(store: StateStore) -> bool:
+    """Whether this state file was started after a damaged one was moved aside, and no run has
+    finished in it yet. Such a run does not know which private notes were sent: it looks at the
+    ticket before sending one (SyncRun._note_already_there)."""
+    if str(store.path) == ":memory:":
+        return False
+    aside = glob.escape(store.path.name) + ".damaged-*"
+    if next(store.path.parent.glob(aside), None) is None:
+        return False
+    finished = store.db.execute(
+        "SELECT 1 FROM runs WHERE dry_run = 0 AND finished_at IS NOT NULL LIMIT 1"
+    ).fetchone()
+    return finished is None
+
+
+_NOTE_MARKER = re.compile(r"\[escalation-sync:([^@\]]+)@")
+
+
+def last_noted_level(comments: list[dict]) -> str | None:
+    """The level our latest private note on a ticket announced, from the notes' markers."""
+    levels = [
+        level
+        for comment in comments
+        for level in _NOTE_MARKER.findall(comment.get("body") or comment.get("plain_body") or "")
+    ]
+    return levels[-1] if levels else None
 
 
 @contextmanager
