@@ -2,8 +2,7 @@
 """escalation-sync command line: the cron entry point.
 
 Only parses arguments and hands over; the work lives in config/, sync/ and sandbox/.
-Exit codes: 0 ok, 1 some records failed, 2 config error, 3 could not reach a system or
-authenticate, 4 another run holds the lock.
+Exit codes: sync/exits.py (ExitCode), listed in the README.
 """
 
 from __future__ import annotations
@@ -12,11 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-EXIT_OK = 0
-EXIT_RECORDS_FAILED = 1
-EXIT_CONFIG_ERROR = 2
-EXIT_UNREACHABLE = 3
-EXIT_LOCKED = 4
+from sync.exits import ExitCode
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # Output piped into `head` or a closed pager: not an error of ours.
         sys.stderr.close()
-        return EXIT_OK
+        return ExitCode.OK
 
 
 def _dispatch(argv: Sequence[str] | None) -> int:
