@@ -272,3 +272,23 @@ def test_a_read_only_state_file_with_its_lock_elsewhere_names_the_state_file(tmp
     unrelated = OSError(30, "Read-only file system", "/etc/ssl/ca.pem")
     assert classify(unrelated, path, tmp_path / "locks" / "sync.lock") is None
     assert classify(sqlite3.OperationalError("database is locked"), path, path) is None
+
+
+def test_explain_on_a_damaged_state_file_says_so_with_6_and_leaves_it_for_sync(world: World):
+    """explain takes no run lock, so it never moves the file: the next sync does."""
+    assert run_cli(world).returncode == 0
+    path = world.config.state.path
+    path.write_bytes(garble_header(path.read_bytes()))
+    explained = subprocess.run(
+        [*sync_command(world)[:2], "explain", "--config", str(world.config_path), "zendesk:1"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert explained.returncode == 6
+    assert explained.stderr == (
+        f"escalation-sync: the state file {path} is damaged (file is not a database); the next "
+        "sync moves it aside and starts afresh as a first run\n"
+    )
+    assert path.exists() and not list(path.parent.glob("*.damaged-*"))
