@@ -2,8 +2,7 @@
 """escalation-sync command line: the cron entry point.
 
 Only parses arguments and hands over; the work lives in config/, sync/ and sandbox/.
-Exit codes: 0 ok, 1 some records failed, 2 config error, 3 could not reach a system or
-authenticate, 4 another run holds the lock.
+Exit codes: sync/exits.py (ExitCode), listed in the README.
 """
 
 from __future__ import annotations
@@ -12,11 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-EXIT_OK = 0
-EXIT_RECORDS_FAILED = 1
-EXIT_CONFIG_ERROR = 2
-EXIT_UNREACHABLE = 3
-EXIT_LOCKED = 4
+from sync.exits import ExitCode
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     sync = with_config(commands.add_parser("sync", help="pull, decide and write back, once"))
     sync.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     with_config(commands.add_parser("plan", help="alias of sync --dry-run"))
+    for name in ("sync", "plan"):  # a clock before the last run's is refused (sync/clock.py)
+        commands.choices[name].add_argument(
+            "--allow-backwards-clock", action="store_true", help="run even if before the last run"
+        )
     explain = with_config(commands.add_parser("explain", help="why a ticket has its level"))
     explain.add_argument("ticket", metavar="SYSTEM:ID")
     init = commands.add_parser("init", help="write a commented starting configuration to DIR")
@@ -99,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # Output piped into `head` or a closed pager: not an error of ours.
         sys.stderr.close()
-        return EXIT_OK
+        return ExitCode.OK
 
 
 def _dispatch(argv: Sequence[str] | None) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 
 from config.base import StrictModel, resolve_path
+from config.file_path import file_path_problem
 
 
 def _config_relative(value: object, info: ValidationInfo) -> object:
@@ -17,11 +18,22 @@ def _config_relative(value: object, info: ValidationInfo) -> object:
 ConfigPath = Annotated[Path, BeforeValidator(_config_relative)]
 
 
+def _can_be_file(path: Path) -> Path:
+    problem = file_path_problem(path)
+    if problem:
+        raise ValueError(problem)
+    return path
+
+
+# A file the run creates and writes: not a directory, not under /proc (config/file_path.py).
+FilePath = Annotated[ConfigPath, AfterValidator(_can_be_file)]
+
+
 class StateConfig(StrictModel):
     """Relative paths are relative to the folder of the main config file."""
 
-    path: ConfigPath = Field(default="escalation-sync.sqlite", validate_default=True)
-    lock_path: ConfigPath | None = None  # default: the state path + ".lock"
+    path: FilePath = Field(default="escalation-sync.sqlite", validate_default=True)
+    lock_path: FilePath | None = None  # default: the state path + ".lock"
 
     @property
     def lock_file(self) -> Path:

@@ -33,6 +33,7 @@ class ApplyReport:
     retry: list[tuple[str, str]] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     unreachable: dict[str, str] = field(default_factory=dict)  # system -> why
+    refused: dict[str, str] = field(default_factory=dict)  # of those: credentials refused -> why
 
 
 def apply_writes(
@@ -60,6 +61,8 @@ def apply_writes(
             # Refused credentials mid-run (a session that cannot be renewed) end this system's
             # writes, not the run: the other systems' results are still remembered.
             report.unreachable[system] = str(error)
+            if isinstance(error, AuthError):
+                report.refused[system] = str(error)
             results = [WriteResult(item.write, WriteStatus.RETRY, str(error)) for item in items]
         with store.transaction():
             for item, result in zip(items, results, strict=True):

@@ -12,19 +12,19 @@ from config.checks import run_problems
 from config.errors import ConfigError
 from config.loader import load_config
 from config.schema import Config
-from connectors.errors import AuthError, ConnectorError, SystemUnavailable
+from connectors.errors import AuthError, ConnectorError
+from sync.clock import ClockWentBackwards
 from sync.connections import build_connectors
+from sync.exits import ExitCode
 from sync.explain import print_explain
 from sync.lock import LockHeld, RunLock
 from sync.logs import setup_logging
 from sync.report import print_plan, print_rejections, summary_line
 from sync.report_json import summary_json
-from sync.run import run_once
-from sync.state import StateStore
+from sync.run import RunResult, run_once
+from sync.state_faults import StateFault, open_state, state_faults
 
 log = logging.getLogger("escalation_sync")
-
-EXIT_CONFIG_ERROR, EXIT_UNREACHABLE, EXIT_LOCKED = 2, 3, 4
 
 
 def parse_now(text: str | None) -> datetime:
@@ -62,7 +62,7 @@ def run_sync(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
     out, err = out or sys.stdout, err or sys.stderr
     config = _load(args, err)
     if config is None:
-        return EXIT_CONFIG_ERROR
+        return ExitCode.CONFIG_ERROR
     setup_logging(
         args.log_format, args.verbose, [config.secret(name) for _, name in config.secret_refs()]
     )
@@ -70,29 +70,20 @@ def run_sync(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
         now = parse_now(args.now)
     except ValueError as error:
         print(f"escalation-sync: {error}", file=err)
-        return EXIT_CONFIG_ERROR
+        return ExitCode.CONFIG_ERROR
+    state = config.state
     try:
-        with RunLock(config.state.lock_file):
-            store = StateStore(config.state.path)
-            try:
-                connectors = build_connectors(config)
-            except (AuthError, SystemUnavailable) as error:
-                print(f"escalation-sync: {error}", file=err)
-                return EXIT_UNREACHABLE
-            try:
-                result = run_once(config, connectors, store, now, dry_run=args.dry_run)
-            finally:
-                for connector in connectors.values():
-                    close = getattr(connector, "close", None)
-                    if close is not None:
-                        close()
-                store.close()
-    except LockHeld as error:
+        # The outer guard explains a lock file that cannot be made; the inner one, the state
+        # file, and moves a damaged one aside while the lock is still held.
+        with (
+            state_faults(state.path, state.lock_file, move_damaged=False),
+            RunLock(state.lock_file),
+            state_faults(state.path, state.lock_file, move_damaged=True),
+        ):
+            result = _run_locked(config, args, now)
+    except (LockHeld, StateFault, ClockWentBackwards, ConnectorError) as error:
         print(f"escalation-sync: {error}", file=err)
-        return EXIT_LOCKED
-    except ConnectorError as error:
-        print(f"escalation-sync: {error}", file=err)
-        return EXIT_UNREACHABLE
+        return _exit_code(error)
     if args.log_format == "json":  # one JSON object on stdout, plan and rejections included
         print(summary_json(result), file=out)
         return result.exit_code
@@ -103,25 +94,65 @@ def run_sync(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
     return result.exit_code
 
 
+def _run_locked(config: Config, args: argparse.Namespace, now: datetime) -> RunResult:
+    """One run, under the run lock: open the state, build the connectors, run."""
+    store = open_state(config.state.path)
+    try:
+        connectors = build_connectors(config)
+        try:
+            return run_once(
+                config,
+                connectors,
+                store,
+                now,
+                dry_run=args.dry_run,
+                allow_backwards_clock=getattr(args, "allow_backwards_clock", False),
+            )
+        finally:
+            for connector in connectors.values():
+                close = getattr(connector, "close", None)
+                if close is not None:
+                    close()
+    finally:
+        store.close()
+
+
+def _exit_code(error: Exception) -> ExitCode:
+    """The exit code of an error that ended the run before its summary."""
+    if isinstance(error, LockHeld):
+        return ExitCode.LOCKED
+    if isinstance(error, StateFault | ClockWentBackwards):
+        return error.exit_code
+    if isinstance(error, AuthError):
+        return ExitCode.CREDENTIALS_REFUSED
+    return ExitCode.UNREACHABLE
+
+
 def explain(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Why a ticket has its level, from the mirror of the last run (no system is called)."""
     out, err = out or sys.stdout, err or sys.stderr
     config = _load(args, err, need_secrets=False)
     if config is None:
-        return EXIT_CONFIG_ERROR
+        return ExitCode.CONFIG_ERROR
     try:
         now = parse_now(args.now)
     except ValueError as error:
         print(f"escalation-sync: {error}", file=err)
-        return EXIT_CONFIG_ERROR
+        return ExitCode.CONFIG_ERROR
     if not config.state.path.exists():
         print(f"escalation-sync: no state at {config.state.path}; run sync first", file=err)
         return 1
-    store = StateStore(config.state.path)
     try:
-        found = print_explain(config, store, args.ticket, now, out)
-    finally:
-        store.close()
+        # No run lock here: a damaged file is reported, and left for the next sync to move.
+        with state_faults(config.state.path, config.state.lock_file, move_damaged=False):
+            store = open_state(config.state.path)
+            try:
+                found = print_explain(config, store, args.ticket, now, out)
+            finally:
+                store.close()
+    except StateFault as fault:
+        print(f"escalation-sync: {fault}", file=err)
+        return fault.exit_code
     if not found:
         print(
             f"escalation-sync: {args.ticket} is not in the mirror (expected SYSTEM:ID, e.g. zendesk:123)",

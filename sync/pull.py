@@ -33,6 +33,7 @@ class PullReport:
     records: dict[str, int] = field(default_factory=dict)  # stream -> records stored
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (record ref, reason)
     unreachable: dict[str, str] = field(default_factory=dict)  # system -> why it could not be read
+    refused: dict[str, str] = field(default_factory=dict)  # of those: credentials refused -> why
     # Unreachable, and never read before: decisions lack its data (see SyncRun.execute).
     never_read: list[str] = field(default_factory=list)
     issues: list[RecordIssue] = field(default_factory=list)  # values left empty, with reasons
@@ -102,9 +103,11 @@ class Puller:
                 pull(self.connectors[system])
             except (AuthError, SystemUnavailable, RateLimited) as error:
                 self.report.unreachable[system] = str(error)
+                if isinstance(error, AuthError):
+                    self.report.refused[system] = str(error)
                 if never_read:
                     self.report.never_read.append(system)
-                log.error("%s: %s", system, error)
+                log.error("%s", error)  # the connector's message starts with the system
         return self.report
 
     def _pull_salesforce(self, salesforce: Any) -> None:

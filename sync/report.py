@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import TextIO
 
 from config.write_mapping import WriteField
+from sync.exits import ExitCode
 from sync.formats import comparable
 from sync.run import RunResult
 
@@ -15,9 +17,7 @@ def summary_line(result: RunResult) -> str:
     pulled = sum(s["pulled"].values())
     written = sum(n for key, n in s["results"].items() if key.endswith(":ok"))
     planned = sum(s["planned_writes"].values())
-    state = {0: "ok", 1: "some records failed", 3: "a system could not be reached"}[
-        result.exit_code
-    ]
+    state = ExitCode(result.exit_code).meaning
     parts = [
         f"escalation-sync: {state}" + (" (dry run)" if result.dry_run else ""),
         f"pulled {pulled}",
@@ -36,7 +36,10 @@ def summary_line(result: RunResult) -> str:
         ("still_rejected", "still rejected"),
     ):
         if s[key]:
-            parts.append(f"{s[key]} {label}")
+            since = s.get(f"{key}_since")  # how long a record has been refused
+            parts.append(f"{s[key]} {label}" + (f" (since {_utc_minute(since)})" if since else ""))
+    for system, why in s.get("credentials_refused", {}).items():
+        parts.append(f"{system} refused our credentials: {why.removeprefix(system + ': ')}")
     if s["unreachable"]:
         parts.append("unreachable: " + ", ".join(s["unreachable"]))
     never_read = s.get("never_read") or []
@@ -59,6 +62,11 @@ def summary_line(result: RunResult) -> str:
             )
         )
     return "; ".join(parts)
+
+
+def _utc_minute(moment: str) -> str:
+    """A stored ISO 8601 UTC moment as a person reads it: 2026-11-23 09:00 UTC."""
+    return f"{datetime.fromisoformat(moment):%Y-%m-%d %H:%M} UTC"
 
 
 def print_rejections(result: RunResult, out: TextIO) -> None:

@@ -19,8 +19,10 @@ from connectors.transport import TrafficStats
 from escalation.compiled import CompiledMatrix, compile_matrix
 from escalation.decision import Decision
 from sync.apply import ApplyReport, apply_writes
+from sync.clock import check_clock
 from sync.diff import FieldAction, Override
 from sync.evaluate import Evaluation, evaluate_mirror
+from sync.exits import ExitCode
 from sync.human import PeopleLevels
 from sync.plan import PlannedWrite, plan_target
 from sync.pull import Puller, PullReport
@@ -32,7 +34,6 @@ from sync.wanted import Planner, Target
 
 log = logging.getLogger("escalation_sync.run")
 
-EXIT_OK, EXIT_RECORDS_FAILED, EXIT_UNREACHABLE = 0, 1, 3
 ACCOUNT_SOURCE = "salesforce"  # accounts feed every decision: tier, ARR, renewal, health, owner
 
 
@@ -48,6 +49,8 @@ class RunResult:
     overrides_found: list[tuple[str, str, Any]] = field(default_factory=list)
     overrides_kept: int = 0
     still_rejected: list[tuple[str, str]] = field(default_factory=list)
+    # When the oldest of the still rejected records was first refused (ISO 8601, UTC).
+    still_rejected_since: str | None = None
     # system -> requests, retries, 429s, seconds waited (and Salesforce logins): what the
     # transport absorbed, so a run that recovered from faults still says it met them.
     transport: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -61,12 +64,22 @@ class RunResult:
         return {**self.pull.unreachable, **self.apply.unreachable}
 
     @property
-    def exit_code(self) -> int:
+    def refused(self) -> dict[str, str]:
+        """Systems that refused our credentials (also unreachable), with their words."""
+        return {**self.pull.refused, **self.apply.refused}
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.refused:
+            return ExitCode.CREDENTIALS_REFUSED
         if self.unreachable:
-            return EXIT_UNREACHABLE
-        if self.apply.rejected or self.apply.retry or self.apply.conflicts:
-            return EXIT_RECORDS_FAILED
-        return EXIT_OK
+            return ExitCode.UNREACHABLE
+        # A record still rejected from an earlier run keeps the exit code at 1 on every run, so
+        # monitoring that looks at exit codes sees it until a person acts.
+        apply = self.apply
+        if apply.rejected or apply.retry or apply.conflicts or self.still_rejected:
+            return ExitCode.RECORDS_FAILED
+        return ExitCode.OK
 
     def summary(self) -> dict[str, Any]:
         """Counts for the one-line summary and the runs table. No secrets, no record values."""
@@ -84,9 +97,11 @@ class RunResult:
             "overrides_kept": self.overrides_kept,
             "rejected": len(self.apply.rejected),
             "still_rejected": len(self.still_rejected),
+            "still_rejected_since": self.still_rejected_since,
             "retry": len(self.apply.retry),
             "conflicts": len(self.apply.conflicts),
-            "unreachable": sorted(self.unreachable),
+            "unreachable": sorted(set(self.unreachable) - set(self.refused)),
+            "credentials_refused": dict(sorted(self.refused.items())),
             "never_read": sorted(self.pull.never_read),
             "transport": self.transport,
         }
@@ -227,6 +242,10 @@ class SyncRun:
         if f"[payload {item.payload_hash}]" not in (failure["reason"] or ""):
             return item
         self.result.still_rejected.append((item.write.ref, failure["reason"]))
+        since = self.result.still_rejected_since
+        self.result.still_rejected_since = min(
+            since or failure["first_failed_at"], failure["first_failed_at"]
+        )
         return PlannedWrite(item.target, item.record_plan, None, {}, None)
 
     def _note_field_outcomes(
@@ -445,6 +464,11 @@ def run_once(
     store: StateStore,
     now: datetime,
     dry_run: bool = False,
+    allow_backwards_clock: bool = False,
 ) -> RunResult:
-    """A whole run against connectors already built (the CLI builds them; tests may inject them)."""
+    """A whole run against connectors already built (the CLI builds them; tests may inject them).
+
+    Raises ClockWentBackwards, before anything is read or written, when `now` is earlier than
+    the last run's (sync/clock.py)."""
+    check_clock(store, now, allow_backwards_clock)
     return SyncRun(config, connectors, store, now, dry_run).execute()

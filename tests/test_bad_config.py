@@ -390,6 +390,28 @@ CASES = [
         "{file}:{at}: state.path: found 123; expected a file path",
     ),
     case(
+        "state-path-names-a-directory", "escalation-sync.yaml",
+        "  path: state/state.sqlite", "  path: .",
+        "{file}:{at}: state.path: found {dir}, a directory; expected the path of a file in it",
+    ),
+    case(
+        "state-path-under-proc", "escalation-sync.yaml",
+        "  path: state/state.sqlite", "  path: /proc/escalation-sync/state.sqlite",
+        "{file}:{at}: state.path: found /proc/escalation-sync/state.sqlite, on the kernel's proc "
+        "file system, where no file can be created; expected a path on a file system that stores files",
+    ),
+    case(
+        "state-path-below-a-file", "escalation-sync.yaml",
+        "  path: state/state.sqlite", "  path: matrix.yaml/state.sqlite",
+        "{file}:{at}: state.path: found {dir}/matrix.yaml/state.sqlite, but {dir}/matrix.yaml is "
+        "a file, not a directory; expected a file path",
+    ),
+    case(
+        "lock-path-names-a-directory", "escalation-sync.yaml",
+        "  lock_path: state/sync.lock", "  lock_path: /tmp",
+        "{file}:{at}: state.lock_path: found /tmp, a directory; expected the path of a file in it",
+    ),
+    case(
         "no-levels", "matrix.yaml",
         "  levels: [none, informational, advisory, action-needed, executive-review]", "  levels: []",
         "{file}:{at}: matrix.levels: found []; expected at least 1 entry",

@@ -63,15 +63,30 @@ def test_explain_of_an_unknown_ticket_says_so(world: World, capsys):
     assert "is not in the mirror" in capsys.readouterr().err
 
 
-def test_wrong_credentials_exit_3_and_the_other_systems_still_sync(
+def test_wrong_credentials_exit_5_naming_the_system_and_the_others_still_sync(
     world: World, capsys, monkeypatch
 ):
     monkeypatch.setenv("JIRA_API_TOKEN", "not-the-token")
-    assert run_sync.main(cli(world, "sync")) == 3
+    assert run_sync.main(cli(world, "sync")) == 5
     out = capsys.readouterr().out
-    assert "unreachable: jira" in out
+    assert out.startswith("escalation-sync: a system refused our credentials;")
+    assert "; jira refused our credentials: " in out and "unreachable" not in out
     assert world.writes()["zendesk"] > 0 and world.writes()["salesforce"] > 0
     assert "not-the-token" not in out
+
+
+def test_a_refused_salesforce_login_says_credentials_refused_with_the_vendors_words(
+    world: World, capsys, monkeypatch
+):
+    monkeypatch.setenv("SALESFORCE_CLIENT_SECRET", "not-the-secret")
+    assert run_sync.main(cli(world, "sync")) == 5
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("escalation-sync: a system refused our credentials;"), out
+    assert (
+        "salesforce refused our credentials: login refused "
+        "(invalid_client: invalid client credentials)" in out
+    ), out
+    assert "unreachable" not in out and "not-the-secret" not in out
 
 
 def test_unreachable_system_exits_3(world: World, capsys):

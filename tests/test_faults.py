@@ -109,6 +109,18 @@ def unreachable(system: str, words: str = ""):
     return check
 
 
+def credentials_refused(system: str, words: str = ""):
+    """Not 'unreachable': the system answered and refused us (exit 5, a person must act)."""
+
+    def check(result: RunResult, sleep: FakeSleep) -> None:
+        summary = result.summary()
+        assert list(summary["credentials_refused"]) == [system], summary
+        assert summary["unreachable"] == [], summary
+        assert words in result.refused[system], result.refused
+
+    return check
+
+
 def nothing_written_before_accounts_are_read(result: RunResult, sleep: FakeSleep) -> None:
     unreachable("salesforce", "500")(result, sleep)
     assert result.summary()["never_read"] == ["salesforce"]
@@ -243,8 +255,8 @@ CASES = [
     Case("salesforce-session-expires-on-write", "salesforce",
          lambda w, ref: w.sandbox.salesforce.expire_session_on("composite_update"), 0, logged_in_again),
     Case("salesforce-session-refused-after-new-login", "salesforce",
-         lambda w, ref: w.sandbox.salesforce.expire_session_on("composite_upsert", times=2), 3,
-         unreachable("salesforce", "session")),
+         lambda w, ref: w.sandbox.salesforce.expire_session_on("composite_upsert", times=2), 5,
+         credentials_refused("salesforce", "session")),
 ]
 # fmt: on
 

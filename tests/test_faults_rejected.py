@@ -169,6 +169,8 @@ def test_a_permanently_rejected_record_is_listed_with_the_vendors_reason_and_not
     assert writes_to(world, record) == 0
     assert [(ref, case.words in why) for ref, why in again.still_rejected] == [(record, True)]
     assert again.summary()["still_rejected"] == 1
+    # Monitoring sees the failure on every run while it remains, not on the first run only.
+    assert again.exit_code == 1
 
     # The data changes, so the payload does: it is sent, and lands once the vendor accepts it.
     world.sandbox.clear_faults()
@@ -178,6 +180,7 @@ def test_a_permanently_rejected_record_is_listed_with_the_vendors_reason_and_not
     changed = world.run()
     assert writes_to(world, record) >= 1
     assert changed.still_rejected == [] and changed.apply.rejected == [], changed.summary()
+    assert changed.exit_code == 0
     store = world.store()
     try:
         assert tuple(record.split(":", 1)) not in store.failures()
@@ -195,11 +198,14 @@ def test_sync_command_prints_each_rejected_record_with_the_vendors_words(
     out = capsys.readouterr().out.splitlines()
     assert f"rejected {record}: {words}" in out
     assert out[-1].startswith("escalation-sync: some records failed;") and "1 rejected" in out[-1]
-    world.settle()
-    assert run_sync.main(args) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out == [
-        f"still rejected {record} (the same values are not sent again): {words}",
-        out[-1],
-    ]
-    assert "1 still rejected" in out[-1]
+    first_failed = world.now.strftime("%Y-%m-%d %H:%M UTC")
+    for _ in range(2):  # every later run exits 1 while the record stays rejected
+        world.settle()
+        assert run_sync.main(args) == 1
+        out = capsys.readouterr().out.splitlines()
+        assert out == [
+            f"still rejected {record} (the same values are not sent again): {words}",
+            out[-1],
+        ]
+        assert out[-1].startswith("escalation-sync: some records failed;")
+        assert f"1 still rejected (since {first_failed})" in out[-1]

@@ -237,7 +237,7 @@ def test_a_wrong_secret_gives_an_auth_error_whose_message_and_chain_hold_no_secr
     assert system in str(error)
 
 
-def test_a_wrong_token_on_the_cli_exits_3_and_says_so_without_the_token(
+def test_a_wrong_token_on_the_cli_exits_5_and_says_so_without_the_token(
     secret_world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("ZENDESK_API_TOKEN", WRONG["ZENDESK_API_TOKEN"])
@@ -246,7 +246,7 @@ def test_a_wrong_token_on_the_cli_exits_3_and_says_so_without_the_token(
             ["--log-format", log_format, "-v", "sync", "--config", str(secret_world.config_path)],
             capsys,
         )
-        assert code == 3, err[-2000:]
+        assert code == 5, err[-2000:]
         assert "zendesk" in out + err and "401" in out + err
         assert leaks(out + err) == []
 

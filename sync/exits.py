@@ -1,0 +1,50 @@
+"""The command's exit codes, in one place: what cron and monitoring see.
+
+Each code names one kind of outcome that calls for its own action, so an alert can say what to
+do without reading the log. `meaning` is the phrase the summary line starts with and the README's
+exit-code table repeats (a test holds the two together). When a run meets several outcomes the
+exit code is the first of: a machine fault (6-9, the run stops), credentials refused (5), a system
+unreachable (3), records failed (1).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    meaning: str
+
+    def __new__(cls, value: int, meaning: str) -> ExitCode:
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member.meaning = meaning
+        return member
+
+    # Every record landed (a bad source record skipped is reported, not a failure).
+    OK = 0, "ok"
+    # A vendor rejected a record (this run, or an earlier one and the same values are still
+    # held back), a write is to be retried, or a person edited a record while we wrote it.
+    # Repeats on every run while one remains, so monitoring keeps seeing it.
+    RECORDS_FAILED = 1, "some records failed"
+    # The configuration is wrong: file, key, line and expectation printed; a missing secret too.
+    CONFIG_ERROR = 2, "configuration error"
+    # A system did not answer (network, outage, rate limit beyond the run's patience); the
+    # others were synced and its writes wait for the next run.
+    UNREACHABLE = 3, "a system could not be reached"
+    # Another run holds the lock: this one left at once (not a fault when runs overlap).
+    LOCKED = 4, "another run holds the lock"
+    # A system answered and refused our credentials: it will not pass by itself; a person must
+    # fix the secret or the integration user. The other systems were synced.
+    CREDENTIALS_REFUSED = 5, "a system refused our credentials"
+    # The state file is damaged (malformed, not a database): it was moved aside for inspection
+    # and the next run starts afresh as a first run.
+    STATE_DAMAGED = 6, "the state file is damaged"
+    # The state file's file system is full: the file holds the last completed step.
+    STATE_FULL = 7, "no space left for the state file"
+    # The state file or its lock cannot be created or written (read-only file system,
+    # permissions, a directory in its place).
+    STATE_NOT_WRITABLE = 8, "the state file cannot be written"
+    # The clock (or --now) is earlier than the last run's beyond the tolerated skew: refused
+    # unless --allow-backwards-clock is given.
+    CLOCK_BACKWARDS = 9, "the clock is earlier than the last run's"
