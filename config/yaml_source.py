@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 
 from config.errors import ConfigError, ConfigProblem
+from config.file_text import read_utf8
+from config.yaml_schema import MERGE_TAG, Yaml12Resolver
 
 Path_ = tuple[Any, ...]  # a key path: mapping keys and sequence indexes
 
@@ -93,17 +95,67 @@ class SourceMap:
         return ConfigProblem(where.file, format_key_path(path), message, where.line)
 
 
-class LocatingLoader(yaml.SafeLoader):
-    """A SafeLoader that builds plain data while recording the line of every key and item."""
+# How many values aliases may add to a file, all aliases together. A few anchors reused in
+# many places stay far below it; nested aliases that multiply (a "billion laughs" document
+# expands 9 aliases of 9 aliases ... to a billion values) reach it after milliseconds, long
+# before they would exhaust memory.
+MAX_ALIAS_VALUES = 10_000
+
+
+class _AliasBomb(Exception):
+    """Aliases expanded past MAX_ALIAS_VALUES; stops building the file."""
+
+    def __init__(self, path: Path_, line: int | None):
+        super().__init__(path, line)
+        self.path = path
+        self.line = line
+
+
+class LocatingLoader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    yaml.constructor.SafeConstructor,
+    Yaml12Resolver,
+):
+    """A safe loader that builds plain data while recording the line of every key and item.
+
+    Scalars resolve by YAML 1.2 (config/yaml_schema.py). Aliases are expanded by `build`, which
+    counts the values they add and refuses a file past MAX_ALIAS_VALUES. Merge keys (`<<`)
+    follow the YAML merge key spec: keys written beside `<<` override merged ones, and earlier
+    mappings in `<<: [*a, *b]` override later ones.
+    """
 
     def __init__(self, stream: str, file: str, sources: SourceMap, problems: list[ConfigProblem]):
-        super().__init__(stream)
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        Yaml12Resolver.__init__(self)
         self.file = file
         self.sources = sources
         self.problems = problems
         self._active: set[int] = set()
+        self._built: set[int] = set()
+        self._alias_values = 0
+        self._expanding: tuple[Path_, int | None] | None = None  # the outermost alias in use
+        # The composer hands an alias over as the anchored node itself, whose marks are the
+        # anchor's; remember where each alias was written: (id(parent), index or id(key)).
+        self._alias_lines: dict[tuple[int, int], int] = {}
 
-    def build(self, node: yaml.Node, path: Path_) -> Any:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if parent is not None and self.check_event(yaml.AliasEvent):
+            slot = index if isinstance(index, int) else id(index)
+            self._alias_lines[(id(parent), slot)] = self.peek_event().start_mark.line + 1
+        return super().compose_node(parent, index)
+
+    def _line(self, parent: yaml.Node, slot: int, written: yaml.Node) -> int:
+        """The line where the value at `slot` of `parent` was written (the alias, if one)."""
+        return self._alias_lines.get((id(parent), slot), written.start_mark.line + 1)
+
+    def build(self, node: yaml.Node, path: Path_, line: int | None = None) -> Any:
         if id(node) in self._active:  # an alias that contains itself
             self._report(node, path, "an anchor refers to itself; expected a finite value")
             return None
@@ -113,6 +165,7 @@ class LocatingLoader(yaml.SafeLoader):
                 node, path, f"found the YAML tag {node.tag}; expected plain mappings and lists"
             )
             return None
+        outermost = self._count_alias_value(node, path, line)
         self._active.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
@@ -122,12 +175,30 @@ class LocatingLoader(yaml.SafeLoader):
             return self._scalar(node, path)
         finally:
             self._active.discard(id(node))
+            if outermost:
+                self._expanding = None
+
+    def _count_alias_value(self, node: yaml.Node, path: Path_, line: int | None) -> bool:
+        """Count a node built again (through an alias); True when it starts an expansion."""
+        if id(node) not in self._built:
+            self._built.add(id(node))
+            return False
+        outermost = self._expanding is None
+        if outermost:
+            self._expanding = (path, line)
+        self._alias_values += 1
+        if self._alias_values > MAX_ALIAS_VALUES:
+            raise _AliasBomb(*(self._expanding or (path, line)))
+        return outermost
 
     def _build_mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
-        self.flatten_mapping(node)  # resolves `<<:` merge keys in place
         result: dict[Any, Any] = {}
         first_line: dict[Any, int] = {}
+        merges: list[tuple[yaml.Node, yaml.Node]] = []
         for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:
+                merges.append((key_node, value_node))
+                continue
             key = self._scalar(key_node, path)
             line = key_node.start_mark.line + 1
             if not isinstance(key, str | int | float | bool) or key is None:
@@ -147,8 +218,52 @@ class LocatingLoader(yaml.SafeLoader):
                 continue
             first_line[key] = line
             self.sources.add(path + (key,), Location(self.file, line))
-            result[key] = self.build(value_node, path + (key,))
-        return result
+            result[key] = self.build(
+                value_node, path + (key,), self._line(node, id(key_node), value_node)
+            )
+        merged: dict[Any, Any] = {}
+        for key_node, value_node in merges:
+            self._merge(merged, result, node, key_node, value_node, path)
+        return {**merged, **result}
+
+    def _merge(
+        self,
+        merged: dict[Any, Any],
+        own: dict[Any, Any],
+        node: yaml.MappingNode,
+        key_node: yaml.Node,
+        value_node: yaml.Node,
+        path: Path_,
+    ) -> None:
+        """Add the keys of `<<: value_node` that neither `own` nor an earlier merge has."""
+        if isinstance(value_node, yaml.SequenceNode):
+            slots = [(value_node, index, item) for index, item in enumerate(value_node.value)]
+        else:
+            slots = [(node, id(key_node), value_node)]
+        for parent, slot, source in slots:
+            if not isinstance(source, yaml.MappingNode):
+                found = f"{source.value!r}" if isinstance(source, yaml.ScalarNode) else "a list"
+                self._report(
+                    key_node,
+                    path,
+                    f"found {found} after '<<'; expected an alias of a mapping (<<: *name) or "
+                    "a list of them",
+                )
+                continue
+            # Build into a scratch map: the lines of overridden keys must not shadow their own.
+            scratch = SourceMap(self.file)
+            sources, self.sources = self.sources, scratch
+            try:
+                values = self.build(source, path, self._line(parent, slot, source))
+            finally:
+                self.sources = sources
+            for key, value in (values or {}).items():
+                if key in own or key in merged:
+                    continue
+                merged[key] = value
+                for sub_path, location in scratch.locations.items():
+                    if sub_path[len(path) : len(path) + 1] == (key,):
+                        self.sources.add(sub_path, location)
 
     def _scalar(self, node: yaml.Node, path: Path_) -> Any:
         # PyYAML builds dates itself and raises a bare ValueError for one like 2026-02-30.
@@ -165,8 +280,9 @@ class LocatingLoader(yaml.SafeLoader):
     def _build_sequence(self, node: yaml.SequenceNode, path: Path_) -> list[Any]:
         items = []
         for index, item_node in enumerate(node.value):
-            self.sources.add(path + (index,), Location(self.file, item_node.start_mark.line + 1))
-            items.append(self.build(item_node, path + (index,)))
+            line = self._line(node, index, item_node)
+            self.sources.add(path + (index,), Location(self.file, line))
+            items.append(self.build(item_node, path + (index,), line))
         return items
 
     def _report(self, node: yaml.Node, path: Path_, message: str) -> None:
@@ -183,16 +299,20 @@ def _yaml_error_problem(file: str, error: yaml.YAMLError) -> ConfigProblem:
     return ConfigProblem(file, "(yaml)", f"not valid YAML: {text}", mark.line + 1 if mark else None)
 
 
+def _alias_bomb_problem(file: str, bomb: _AliasBomb) -> ConfigProblem:
+    message = (
+        f"aliases (*name) here expand to more than {MAX_ALIAS_VALUES:,} values; expected "
+        "anchors that repeat a few values, not aliases of aliases that multiply"
+    )
+    return ConfigProblem(file, format_key_path(bomb.path), message, bomb.line)
+
+
 def _read_file(path: Path, sources: SourceMap, problems: list[ConfigProblem]) -> Any:
     """The file's data; None after reporting why there is none."""
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        problems.append(ConfigProblem(file, "(file)", "file not found; expected a YAML file"))
-        return None
-    except (OSError, UnicodeDecodeError) as error:
-        problems.append(ConfigProblem(file, "(file)", f"cannot read the file: {error}"))
+    text, unreadable = read_utf8(path)
+    if text is None:
+        problems.extend([unreadable] if unreadable else [])
         return None
     loader = LocatingLoader(text, file, sources, problems)
     try:
@@ -205,6 +325,9 @@ def _read_file(path: Path, sources: SourceMap, problems: list[ConfigProblem]) ->
         return loader.build(node, ())
     except yaml.YAMLError as error:
         problems.append(_yaml_error_problem(file, error))
+        return None
+    except _AliasBomb as bomb:
+        problems.append(_alias_bomb_problem(file, bomb))
         return None
     finally:
         loader.dispose()
