@@ -272,6 +272,16 @@ CASES = [
         "or '1d4h' (d = working days, h = hours, m = minutes), found '2 days'",
     ),
     case(
+        "duration-without-a-unit", "matrix.yaml", "working_day: 10h", "working_day: 8",
+        "{file}:{at}: matrix.calendars.emea-business.working_day: found 8; expected a duration "
+        "with a unit, such as '8h' (d = working days, h = hours, m = minutes)",
+    ),
+    case(
+        "duration-as-hours-and-minutes", "matrix.yaml", "working_day: 10h", "working_day: 8:30",
+        "{file}:{at}: matrix.calendars.emea-business.working_day: expected a duration like '30m', "
+        "'4h', '2d' or '1d4h' (d = working days, h = hours, m = minutes), found '8:30'",
+    ),
+    case(
         "zero-duration", "matrix.yaml",
         "tier: strategic,  acknowledge: 30m,", "tier: strategic,  acknowledge: 0m,",
         "{file}:{at}: matrix.sla.targets[0].acknowledge: expected a duration greater than zero, "
@@ -293,6 +303,17 @@ CASES = [
         "impossible-holiday-date", "matrix.yaml", "dates: [2026-12-24,", "dates: [2026-12-32,",
         "{file}:{at}: matrix.calendars.emea-business.holidays.dates[0]: found '2026-12-32', "
         "which is not a real date (day is out of range for month); expected YYYY-MM-DD",
+    ),
+    case(
+        "holiday-date-day-first", "matrix.yaml", "dates: [2026-12-24,", "dates: [24.12.2026,",
+        "{file}:{at}: matrix.calendars.emea-business.holidays.dates[0]: found '24.12.2026'; "
+        "expected a date as YYYY-MM-DD",
+    ),
+    case(
+        "out-of-office-date-day-first", "matrix.yaml",
+        "from: 2026-12-21, until", "from: 21.12.2026, until",
+        "{file}:{at}: matrix.out_of_office[1].from: found '21.12.2026'; expected a date as "
+        "YYYY-MM-DD or a moment such as 2026-11-23T09:00:00+00:00",
     ),
     case(
         "unknown-holiday-country", "matrix.yaml",
