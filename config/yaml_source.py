@@ -100,15 +100,20 @@ class SourceMap:
 # expands 9 aliases of 9 aliases ... to a billion values) reach it after milliseconds, long
 # before they would exhaust memory.
 MAX_ALIAS_VALUES = 10_000
+# How deep lists and mappings may nest. A configuration needs about ten levels; thousands (as
+# written, or through aliases of aliases) would end in a RecursionError instead of a message.
+MAX_DEPTH = 50
+_A_FEW_LEVELS = f"more than {MAX_DEPTH} levels deep; expected a few levels"
 
 
-class _AliasBomb(Exception):
-    """Aliases expanded past MAX_ALIAS_VALUES; stops building the file."""
+class _Refused(Exception):
+    """A file too hostile to build; stops building it, with the one problem to report."""
 
-    def __init__(self, path: Path_, line: int | None):
-        super().__init__(path, line)
+    def __init__(self, path: str, line: int | None, message: str):
+        super().__init__(path, line, message)
         self.path = path
         self.line = line
+        self.message = message
 
 
 class LocatingLoader(
@@ -144,12 +149,20 @@ class LocatingLoader(
         # The composer hands an alias over as the anchored node itself, whose marks are the
         # anchor's; remember where each alias was written: (id(parent), index or id(key)).
         self._alias_lines: dict[tuple[int, int], int] = {}
+        self._depth = 0  # of the node being composed
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        line = self.peek_event().start_mark.line + 1
         if parent is not None and self.check_event(yaml.AliasEvent):
             slot = index if isinstance(index, int) else id(index)
-            self._alias_lines[(id(parent), slot)] = self.peek_event().start_mark.line + 1
-        return super().compose_node(parent, index)
+            self._alias_lines[(id(parent), slot)] = line
+        if self._depth >= MAX_DEPTH:
+            raise _Refused("(yaml)", line, f"found lists and mappings nested {_A_FEW_LEVELS}")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def _line(self, parent: yaml.Node, slot: int, written: yaml.Node) -> int:
         """The line where the value at `slot` of `parent` was written (the alias, if one)."""
@@ -166,6 +179,10 @@ class LocatingLoader(
             )
             return None
         outermost = self._count_alias_value(node, path, line)
+        if len(path) > MAX_DEPTH:  # as written the depth is bounded; aliases can add to it
+            where, alias_line = self._expanding or (path, line)
+            message = f"aliases (*name) here nest lists and mappings {_A_FEW_LEVELS}"
+            raise _Refused(format_key_path(where), alias_line, message)
         self._active.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
@@ -188,7 +205,12 @@ class LocatingLoader(
             self._expanding = (path, line)
         self._alias_values += 1
         if self._alias_values > MAX_ALIAS_VALUES:
-            raise _AliasBomb(*(self._expanding or (path, line)))
+            where, alias_line = self._expanding or (path, line)
+            message = (
+                f"aliases (*name) here expand to more than {MAX_ALIAS_VALUES:,} values; expected "
+                "anchors that repeat a few values, not aliases of aliases that multiply"
+            )
+            raise _Refused(format_key_path(where), alias_line, message)
         return outermost
 
     def _build_mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
@@ -299,14 +321,6 @@ def _yaml_error_problem(file: str, error: yaml.YAMLError) -> ConfigProblem:
     return ConfigProblem(file, "(yaml)", f"not valid YAML: {text}", mark.line + 1 if mark else None)
 
 
-def _alias_bomb_problem(file: str, bomb: _AliasBomb) -> ConfigProblem:
-    message = (
-        f"aliases (*name) here expand to more than {MAX_ALIAS_VALUES:,} values; expected "
-        "anchors that repeat a few values, not aliases of aliases that multiply"
-    )
-    return ConfigProblem(file, format_key_path(bomb.path), message, bomb.line)
-
-
 def _read_file(path: Path, sources: SourceMap, problems: list[ConfigProblem]) -> Any:
     """The file's data; None after reporting why there is none."""
     file = str(path)
@@ -326,8 +340,8 @@ def _read_file(path: Path, sources: SourceMap, problems: list[ConfigProblem]) ->
     except yaml.YAMLError as error:
         problems.append(_yaml_error_problem(file, error))
         return None
-    except _AliasBomb as bomb:
-        problems.append(_alias_bomb_problem(file, bomb))
+    except _Refused as refused:
+        problems.append(ConfigProblem(file, refused.path, refused.message, refused.line))
         return None
     finally:
         loader.dispose()

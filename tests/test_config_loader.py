@@ -414,3 +414,28 @@ def test_a_latin1_byte_is_reported_with_its_line(tmp_path: Path) -> None:
         problem.message
         == "found the byte 0xfc, which is not UTF-8; expected UTF-8 (save the file as UTF-8)"
     )
+
+
+def test_deep_nesting_is_refused_not_a_recursion_error(tmp_path: Path) -> None:
+    deep = "deep: " + "[" * 1000 + "]" * 1000 + "\n"
+    (problem,) = problems(write(tmp_path, main_yaml=MAIN, matrix_yaml=MATRIX + deep))
+    assert (problem.file, problem.key_path, problem.line) == (
+        str(tmp_path / "matrix.yaml"),
+        "(yaml)",
+        18,
+    )
+    assert problem.message == (
+        "found lists and mappings nested more than 50 levels deep; expected a few levels"
+    )
+
+
+def test_aliases_cannot_nest_past_the_depth_limit_either(tmp_path: Path) -> None:
+    chain = "chain:\n  l0: &l0 [[[[[[[[[[x]]]]]]]]]]\n"
+    for level in range(1, 12):
+        chain += f"  l{level}: &l{level} [[[[[[[[[[*l{level - 1}]]]]]]]]]]\n"
+    (problem,) = problems(write(tmp_path, main_yaml=MAIN, matrix_yaml=MATRIX + chain))
+    assert (problem.key_path, problem.line) == ("chain.l4[0][0][0][0][0][0][0][0][0][0]", 23)
+    assert problem.message == (
+        "aliases (*name) here nest lists and mappings more than 50 levels deep; expected a few "
+        "levels"
+    )
