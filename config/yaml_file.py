@@ -77,6 +77,7 @@ class LocatingLoader(
         self._depth = 0  # of the node being composed
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        """PyYAML's composer, plus where each alias was written and a bound on nesting."""
         line = self.peek_event().start_mark.line + 1
         if parent is not None and self.check_event(yaml.AliasEvent):
             slot = index if isinstance(index, int) else id(index)
@@ -94,6 +95,7 @@ class LocatingLoader(
         return self._alias_lines.get((id(parent), slot), written.start_mark.line + 1)
 
     def build(self, node: yaml.Node, path: Path_, line: int | None = None) -> Any:
+        """The plain data of `node` at `path`; `line` is where it was written (an alias's)."""
         if id(node) in self._active:  # an alias that contains itself
             self._report(node, path, "an anchor refers to itself; expected a finite value")
             return None
