@@ -81,8 +81,8 @@ def _descend(candidates: list[Any], part: Any) -> list[Any]:
     return found
 
 
-def allowed_keys(root: type[BaseModel], loc: Sequence[Any]) -> list[str]:
-    """The keys the model at `loc` accepts; [] when it cannot be told."""
+def _candidates_at(root: type[BaseModel], loc: Sequence[Any]) -> list[Any]:
+    """The types the value at `loc` may have."""
     candidates: list[Any] = [root]
     for part in loc:
         descended = _descend(candidates, part)
@@ -93,6 +93,12 @@ def allowed_keys(root: type[BaseModel], loc: Sequence[Any]) -> list[str]:
         if tagged:
             candidates = tagged
         # otherwise: a tag we do not understand (e.g. a validator function); skip it
+    return candidates
+
+
+def allowed_keys(root: type[BaseModel], loc: Sequence[Any]) -> list[str]:
+    """The keys the model at `loc` accepts; [] when it cannot be told."""
+    candidates = _candidates_at(root, loc)
     keys: list[str] = []
     for candidate in candidates:
         if _is_model(candidate):
@@ -100,7 +106,42 @@ def allowed_keys(root: type[BaseModel], loc: Sequence[Any]) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
+def _is_duration(root: type[BaseModel], loc: Sequence[Any]) -> bool:
+    """Whether the key at `loc` holds a Duration ("4h"): a bare number there lacks its unit."""
+    # Imported here: the matrix models import did_you_mean from this module.
+    from config.matrix.base import Duration
+
+    if not loc:
+        return False
+    for candidate in _candidates_at(root, loc[:-1]):
+        if not _is_model(candidate):
+            continue
+        for name, info in candidate.model_fields.items():
+            if loc[-1] in (name, info.alias) and (
+                # `Duration | None` keeps the Annotated type; a bare `Duration` field is unwrapped
+                # by pydantic into str plus the validator in its metadata.
+                Duration in typing.get_args(info.annotation)
+                or typing.get_args(Duration)[1] in info.metadata
+            ):
+                return True
+    return False
+
+
 # --- messages ---------------------------------------------------------------------------
+
+# Pydantic names a date format in its own words, once per member of `date | datetime`.
+_DATE = "a date as YYYY-MM-DD"
+_MOMENT = "a moment such as 2026-11-23T09:00:00+00:00"
+_FORMATS = {
+    "date_type": _DATE,
+    "date_parsing": _DATE,
+    "date_from_datetime_parsing": _DATE,
+    "date_from_datetime_inexact": _DATE,
+    "datetime_type": _MOMENT,
+    "datetime_parsing": _MOMENT,
+    "datetime_from_date_parsing": _MOMENT,
+    "timezone_aware": _MOMENT,
+}
 
 
 _PYTHON_WORDS = re.compile(
@@ -148,6 +189,15 @@ def _message(error: dict[str, Any], root: type[BaseModel], loc: Sequence[Any]) -
         if whole_section or "found" in text.lower() or found in text:
             return text
         return f"{text} (found {found})"
+    if kind in _FORMATS:
+        return f"found {short(error.get('input'))}; expected {_FORMATS[kind]}"
+    number = error.get("input")
+    if kind == "string_type" and type(number) in (int, float) and _is_duration(root, loc):
+        unit = f"'{number}h'" if isinstance(number, int) else "'8h'"
+        return (
+            f"found {number}; expected a duration with a unit, such as {unit} "
+            "(d = working days, h = hours, m = minutes)"
+        )
     if kind == "literal_error":
         options = _QUOTED.findall(str(error.get("ctx", {}).get("expected", "")))
         hint = (

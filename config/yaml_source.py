@@ -1,213 +1,22 @@
 """Read the YAML files of a configuration, remembering where every key came from.
 
 A configuration is a main file plus the files it `include:`s; each contributes top-level keys.
-Pydantic reports problems by key path; `SourceMap` turns such a path back into the file and
-line an ops engineer has to open, which is the whole point of careful error messages.
+Each file is built by config/yaml_file.py; the SourceMap (config/source_map.py) of the whole
+turns a pydantic key path back into the file and line an ops engineer has to open.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from config.errors import ConfigError, ConfigProblem
+from config.source_map import Location, SourceMap, format_key_path
+from config.yaml_file import read_yaml_file
 
-Path_ = tuple[Any, ...]  # a key path: mapping keys and sequence indexes
+__all__ = ["INCLUDE_KEY", "Location", "SourceMap", "format_key_path", "load_tree"]
 
 INCLUDE_KEY = "include"
-_PLAIN_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-
-
-@dataclass(frozen=True)
-class Location:
-    file: str
-    line: int | None
-
-
-def format_key_path(path: Sequence[Any]) -> str:
-    """("matrix", "triggers", 3, "level") -> "matrix.triggers[3].level"."""
-    text = ""
-    for part in path:
-        if isinstance(part, int) and not isinstance(part, bool):
-            text += f"[{part}]"
-        elif isinstance(part, str) and _PLAIN_KEY.match(part):
-            text += f".{part}" if text else part
-        else:
-            text += f"[{str(part)!r}]"
-    return text or "(top level)"
-
-
-@dataclass
-class SourceMap:
-    """Where each key path of the merged configuration was written."""
-
-    main_file: str
-    locations: dict[Path_, Location] = field(default_factory=dict)
-
-    def add(self, path: Path_, location: Location) -> None:
-        self.locations[path] = location
-        # Pydantic reports dict keys as it received them, but YAML may have built ints or
-        # dates out of them; index the text form too so either spelling finds the line.
-        text_path = tuple(p if isinstance(p, str | int) else str(p) for p in path)
-        self.locations.setdefault(text_path, location)
-
-    def resolve(self, loc: Sequence[Any]) -> tuple[Path_, list[Any]]:
-        """Split a pydantic loc into the part the YAML had and the parts it did not.
-
-        Elements not found (union member tags, missing keys) are returned separately, in order.
-        """
-        known: Path_ = ()
-        unknown: list[Any] = []
-        for part in loc:
-            candidate = known + (part,)
-            if candidate in self.locations:
-                known = candidate
-            elif (
-                isinstance(part, str) and part.isdigit() and known + (int(part),) in self.locations
-            ):
-                known = known + (int(part),)
-            else:
-                unknown.append(part)
-        return known, unknown
-
-    def locate(self, path: Sequence[Any]) -> Location:
-        """The file and line of the deepest known prefix of `path`."""
-        known, _ = self.resolve(path)
-        while known:
-            if known in self.locations:
-                return self.locations[known]
-            known = known[:-1]
-        if path and (path[0],) in self.locations:
-            return self.locations[(path[0],)]
-        return Location(self.main_file, None)
-
-    def problem(self, path: Sequence[Any], message: str) -> ConfigProblem:
-        """A problem at `path`, with the file and line where that key was written."""
-        where = self.locate(path)
-        return ConfigProblem(where.file, format_key_path(path), message, where.line)
-
-
-class LocatingLoader(yaml.SafeLoader):
-    """A SafeLoader that builds plain data while recording the line of every key and item."""
-
-    def __init__(self, stream: str, file: str, sources: SourceMap, problems: list[ConfigProblem]):
-        super().__init__(stream)
-        self.file = file
-        self.sources = sources
-        self.problems = problems
-        self._active: set[int] = set()
-
-    def build(self, node: yaml.Node, path: Path_) -> Any:
-        if id(node) in self._active:  # an alias that contains itself
-            self._report(node, path, "an anchor refers to itself; expected a finite value")
-            return None
-        if isinstance(node, yaml.CollectionNode) and node.tag not in _PLAIN_COLLECTION_TAGS:
-            # We build collections ourselves, so refuse tags here that SafeLoader would refuse.
-            self._report(
-                node, path, f"found the YAML tag {node.tag}; expected plain mappings and lists"
-            )
-            return None
-        self._active.add(id(node))
-        try:
-            if isinstance(node, yaml.MappingNode):
-                return self._build_mapping(node, path)
-            if isinstance(node, yaml.SequenceNode):
-                return self._build_sequence(node, path)
-            return self._scalar(node, path)
-        finally:
-            self._active.discard(id(node))
-
-    def _build_mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
-        self.flatten_mapping(node)  # resolves `<<:` merge keys in place
-        result: dict[Any, Any] = {}
-        first_line: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            key = self._scalar(key_node, path)
-            line = key_node.start_mark.line + 1
-            if not isinstance(key, str | int | float | bool) or key is None:
-                self._report(
-                    key_node,
-                    path,
-                    f"found a key of type {type(key).__name__}; expected a plain word",
-                )
-                continue
-            if key in first_line:
-                self._report(
-                    key_node,
-                    path + (key,),
-                    f"key '{key}' is written twice in this mapping (lines {first_line[key]} and "
-                    f"{line}); expected each key once",
-                )
-                continue
-            first_line[key] = line
-            self.sources.add(path + (key,), Location(self.file, line))
-            result[key] = self.build(value_node, path + (key,))
-        return result
-
-    def _scalar(self, node: yaml.Node, path: Path_) -> Any:
-        # PyYAML builds dates itself and raises a bare ValueError for one like 2026-02-30.
-        try:
-            return self.construct_object(node, deep=True)
-        except ValueError as error:
-            self._report(
-                node,
-                path,
-                f"found {node.value!r}, which is not a real date ({error}); expected YYYY-MM-DD",
-            )
-            return None
-
-    def _build_sequence(self, node: yaml.SequenceNode, path: Path_) -> list[Any]:
-        items = []
-        for index, item_node in enumerate(node.value):
-            self.sources.add(path + (index,), Location(self.file, item_node.start_mark.line + 1))
-            items.append(self.build(item_node, path + (index,)))
-        return items
-
-    def _report(self, node: yaml.Node, path: Path_, message: str) -> None:
-        self.problems.append(
-            ConfigProblem(self.file, format_key_path(path), message, node.start_mark.line + 1)
-        )
-
-
-def _yaml_error_problem(file: str, error: yaml.YAMLError) -> ConfigProblem:
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    problem = getattr(error, "problem", None) or str(error)
-    context = getattr(error, "context", None)
-    text = f"{context}, {problem}" if context else problem
-    return ConfigProblem(file, "(yaml)", f"not valid YAML: {text}", mark.line + 1 if mark else None)
-
-
-def _read_file(path: Path, sources: SourceMap, problems: list[ConfigProblem]) -> Any:
-    """The file's data; None after reporting why there is none."""
-    file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        problems.append(ConfigProblem(file, "(file)", "file not found; expected a YAML file"))
-        return None
-    except (OSError, UnicodeDecodeError) as error:
-        problems.append(ConfigProblem(file, "(file)", f"cannot read the file: {error}"))
-        return None
-    loader = LocatingLoader(text, file, sources, problems)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            problems.append(
-                ConfigProblem(file, "(file)", "file is empty; expected a mapping of keys")
-            )
-            return None
-        return loader.build(node, ())
-    except yaml.YAMLError as error:
-        problems.append(_yaml_error_problem(file, error))
-        return None
-    finally:
-        loader.dispose()
 
 
 def _include_list(value: Any, file: str, line: int | None) -> tuple[list[str], list[ConfigProblem]]:
@@ -230,7 +39,7 @@ def load_tree(main_path: str | Path) -> tuple[dict[str, Any], SourceMap]:
 
     def visit(path: Path, stack: tuple[Path, ...]) -> None:
         file_sources = SourceMap(str(path))
-        data = _read_file(path, file_sources, problems)
+        data = read_yaml_file(path, file_sources, problems)
         if data is None:
             return
         if not isinstance(data, dict):

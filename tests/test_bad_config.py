@@ -66,6 +66,21 @@ LEVEL_OPTIONS = (
 )
 
 
+def laughs(indent: str) -> str:
+    """A "billion laughs": 9 anchors of 9 aliases each, 9**9 values once expanded."""
+    lines = [f"{indent}a: &a [{', '.join(['lol'] * 9)}]"]
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{indent}{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")
+    return "\n".join(lines) + "\n"
+
+
+ALIAS_BOMB = (
+    "aliases (*name) here expand to more than 10,000 values; expected anchors that repeat a few "
+    "values, not aliases of aliases that multiply"
+)
+NOT_UTF8 = "expected UTF-8 (save the file as UTF-8)"
+
+
 @dataclass(frozen=True)
 class Broken:
     name: str
@@ -78,6 +93,7 @@ class Broken:
     # "error": validate and sync refuse it. "warning": validate warns (exit 0, --strict: 2) and
     # sync runs. "secret": validate warns, sync refuses (it needs the secret).
     severity: str = "error"
+    encoding: str = "utf-8"  # how the edited file is saved
 
 
 def case(name: str, file: str, old: str | None, new: str, *problems: str, **env) -> Broken:
@@ -161,7 +177,7 @@ CASES = [
     case(
         "scalar-where-a-section-is-expected", "connections.yaml",
         "  zendesk:\n    url", "  zendesk: yes\n  zendesk_:\n    url",
-        "{file}:{at}: connections.zendesk: found True; expected a mapping of keys",
+        "{file}:{at}: connections.zendesk: found 'yes'; expected a mapping of keys",
         "{file}:{line:zendesk_:}: connections.zendesk_: unknown key 'zendesk_' (did you mean "
         "'zendesk'?); expected one of: zendesk, jira, salesforce",
     ),
@@ -268,6 +284,16 @@ CASES = [
         "or '1d4h' (d = working days, h = hours, m = minutes), found '2 days'",
     ),
     case(
+        "duration-without-a-unit", "matrix.yaml", "working_day: 10h", "working_day: 8",
+        "{file}:{at}: matrix.calendars.emea-business.working_day: found 8; expected a duration "
+        "with a unit, such as '8h' (d = working days, h = hours, m = minutes)",
+    ),
+    case(
+        "duration-as-hours-and-minutes", "matrix.yaml", "working_day: 10h", "working_day: 8:30",
+        "{file}:{at}: matrix.calendars.emea-business.working_day: expected a duration like '30m', "
+        "'4h', '2d' or '1d4h' (d = working days, h = hours, m = minutes), found '8:30'",
+    ),
+    case(
         "zero-duration", "matrix.yaml",
         "tier: strategic,  acknowledge: 30m,", "tier: strategic,  acknowledge: 0m,",
         "{file}:{at}: matrix.sla.targets[0].acknowledge: expected a duration greater than zero, "
@@ -289,6 +315,17 @@ CASES = [
         "impossible-holiday-date", "matrix.yaml", "dates: [2026-12-24,", "dates: [2026-12-32,",
         "{file}:{at}: matrix.calendars.emea-business.holidays.dates[0]: found '2026-12-32', "
         "which is not a real date (day is out of range for month); expected YYYY-MM-DD",
+    ),
+    case(
+        "holiday-date-day-first", "matrix.yaml", "dates: [2026-12-24,", "dates: [24.12.2026,",
+        "{file}:{at}: matrix.calendars.emea-business.holidays.dates[0]: found '24.12.2026'; "
+        "expected a date as YYYY-MM-DD",
+    ),
+    case(
+        "out-of-office-date-day-first", "matrix.yaml",
+        "from: 2026-12-21, until", "from: 21.12.2026, until",
+        "{file}:{at}: matrix.out_of_office[1].from: found '21.12.2026'; expected a date as "
+        "YYYY-MM-DD or a moment such as 2026-11-23T09:00:00+00:00",
     ),
     case(
         "unknown-holiday-country", "matrix.yaml",
@@ -612,6 +649,42 @@ CASES = [
         "empty-include", "matrix.yaml", None, "",
         "{dir}/matrix.yaml: (file): file is empty; expected a mapping of keys",
     ),
+    case(
+        "file-saved-as-utf-16", "matrix.yaml", "\nmatrix:\n", "\nmatrix:\n",
+        f"{{dir}}/matrix.yaml: (file): found a UTF-16 byte order mark; {NOT_UTF8}",
+        encoding="utf-16",
+    ),
+    case(
+        "file-saved-as-utf-16-without-a-byte-order-mark", "mapping.yaml", "\nmapping:\n",
+        "\nmapping:\n",
+        f"{{dir}}/mapping.yaml: (file): found NUL bytes, as in UTF-16 or UTF-32; {NOT_UTF8}",
+        encoding="utf-16-le",
+    ),
+    case(
+        "file-saved-as-latin-1", "matrix.yaml", "note: summer leave", "note: congé d'été",
+        f"{{file}}:{{at}}: (file): found the byte 0xe9, which is not UTF-8; {NOT_UTF8}",
+        encoding="latin-1",
+    ),
+    # --- anchors and aliases ------------------------------------------------------------
+    case(
+        "alias-bomb-in-the-matrix", "matrix.yaml",
+        "\n  levels: [none,", "\n  lol:\n" + laughs("    ") + "  levels: [none,",
+        "{file}:{line:    e: &e}: matrix.lol.e[0]: " + ALIAS_BOMB,
+    ),
+    case(
+        "alias-bomb-in-a-translate-table", "mapping.yaml",
+        "translate: {urgent: 1, high: 2, normal: 3, low: 4}",
+        "translate:\n          urgent: 1\n          lol:\n" + laughs("            "),
+        "{file}:{line:            e: &e}: mapping.zendesk.ticket.severity.translate.lol.e[0]: "
+        + ALIAS_BOMB,
+    ),
+    case(
+        "merge-of-a-word", "matrix.yaml",
+        "{level: executive-review, tier: strategic, acknowledge: 15m,",
+        "{<<: fast, level: executive-review, tier: strategic, acknowledge: 15m,",
+        "{file}:{at}: matrix.sla.targets[8]: found 'fast' after '<<'; expected an alias of a "
+        "mapping (<<: *name) or a list of them",
+    ),
 ]
 # fmt: on
 
@@ -632,7 +705,7 @@ def make_config(folder: Path, broken: Broken) -> Path:
     if broken.old is not None:
         text = target.read_text(encoding="utf-8")
         assert text.count(broken.old) == 1, f"{broken.name}: the edit must match exactly once"
-        target.write_text(text.replace(broken.old, broken.new), encoding="utf-8")
+        target.write_text(text.replace(broken.old, broken.new), encoding=broken.encoding)
     elif not (broken.unset or broken.empty):  # a whole file replaced
         target.write_text(broken.new, encoding="utf-8")
     return folder / "escalation-sync.yaml"
@@ -650,7 +723,7 @@ def _edit_line(broken: Broken) -> int:
 
 
 def expected_lines(folder: Path, broken: Broken) -> list[str]:
-    edited = (folder / broken.file).read_text(encoding="utf-8")
+    edited = (folder / broken.file).read_text(encoding=broken.encoding)
     at = _edit_line(broken)
 
     def fill(line: str) -> str:
@@ -800,3 +873,37 @@ def test_sync_with_an_unreadable_now_exits_2_before_touching_state(
         "expected e.g. 2026-11-23T09:00:00+00:00\n"
     )
     assert not (tmp_path / "state").exists()
+
+
+# YAML that only looks unusual: validate accepts it. (edit as in `case`, then a text the summary shows)
+TARGET_ROWS = (
+    "      - {level: action-needed,    tier: strategic, acknowledge: 15m, next_update: 2h, resolve: 1d}\n"
+    "      - {level: executive-review, tier: strategic, acknowledge: 15m, next_update: 1h, resolve: 1d}\n"
+)
+ACCEPTED = [
+    case(
+        "merge-key-with-overriding-keys", "matrix.yaml", TARGET_ROWS,
+        TARGET_ROWS.splitlines(keepends=True)[0].replace("- {", "- &plat {")
+        + "      - {<<: *plat, level: executive-review, resolve: 12h}\n",
+        "  executive-review  15m/2h/12h ",
+    ),
+    case(
+        "country-code-of-norway", "matrix.yaml", "holidays: {country: US}", "holidays: {country: NO}",
+        "holidays NO;",
+    ),
+    case(
+        "utf-8-byte-order-mark", "matrix.yaml", "holidays: {country: US}", "holidays: {country: US}",
+        "holidays US;", encoding="utf-8-sig",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("fine", ACCEPTED, ids=[c.name for c in ACCEPTED])
+def test_validate_accepts_yaml_that_only_looks_unusual(
+    fine: Broken, tmp_path: Path, environment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environment(fine)
+    main = make_config(tmp_path, fine)
+    code, out, err = run_cli(["validate", "--config", str(main)], capsys)
+    assert (code, err) == (0, "")
+    assert fine.problems[0] in out
