@@ -196,15 +196,6 @@ class ZendeskConnector:
             found += [_record("ticket", t) for t in body.get("tickets") or []]
         return found
 
-    def get_organizations(self, ids: Sequence[str]) -> list[SourceRecord]:
-        found: list[SourceRecord] = []
-        for chunk in batched(list(ids), BULK_SIZE):
-            body = self._get(
-                "/organizations/show_many.json", {"ids": ",".join(str(i) for i in chunk)}
-            )
-            found += [_record("organization", o) for o in body.get("organizations") or []]
-        return found
-
     def ticket_comments(self, ticket_id: str) -> list[dict[str, Any]]:
         """The ticket's comments, every page (to see whether a note already landed)."""
         body = self._get(f"/tickets/{int(ticket_id)}/comments.json", {})

@@ -14,7 +14,6 @@ from config.matrix.base import Duration, Model, check_known
 from config.problems import did_you_mean
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_INDEX = {name: index for index, name in enumerate(WEEKDAYS)}
 
 _SPAN = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
