@@ -113,4 +113,4 @@ class JobQueue:
                     }
                 )
         job.status, job.results, job.progress = "completed", results, len(job.tickets)
-        job.message = f"Completed at {zendesk_time(self.store.clock())}"
+        job.message = f"Completed at {zendesk_time(self.store.clock.timestamp())}"
