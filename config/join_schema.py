@@ -143,14 +143,6 @@ JoinStrategy = Annotated[
     | LinkedTicket,
     Field(discriminator="strategy"),
 ]
-STRATEGY_NAMES = (
-    "account_id_field",
-    "organization_external_id",
-    "organization_field",
-    "jira_field",
-    "email_domain",
-    "linked_ticket",
-)
 
 
 def default_join() -> list[JoinStrategy]:

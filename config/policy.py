@@ -49,6 +49,8 @@ class OverridePolicy(StrictModel):
 class FirstRun(StrictModel):
     """What the first run (no state yet) reads."""
 
+    # open_tickets: every open ticket updated within lookback_days; none: only tickets and
+    # issues that change after the first run starts (accounts are always read in full).
     backfill: Literal["open_tickets", "none"] = "open_tickets"
     lookback_days: int = Field(default=365, ge=1, le=3650)  # open tickets updated within this
 

@@ -21,12 +21,3 @@ class RateLimited(ConnectorError):
     def __init__(self, message: str, retry_after_seconds: float | None = None):
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
-
-
-class RecordRejected(ConnectorError):
-    """The system rejected one record permanently (validation, permissions, missing field)."""
-
-    def __init__(self, record_ref: str, reason: str):
-        super().__init__(f"{record_ref}: {reason}")
-        self.record_ref = record_ref
-        self.reason = reason

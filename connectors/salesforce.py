@@ -88,6 +88,8 @@ def from_config(
     connection: SalesforceConnection,
     secret: Callable[[str], str],
     policy: RetryPolicy | None = None,
+    *,
+    write_batch_size: int = COLLECTION_SIZE,
 ) -> SalesforceConnector:
     """A connector for `connections.salesforce`; `secret(env_name)` reads one secret (Config.secret)."""
 
@@ -110,6 +112,7 @@ def from_config(
         ca_bundle=str(connection.ca_bundle) if connection.ca_bundle else None,
         timeout=connection.timeout_seconds,
         policy=policy,
+        write_batch_size=write_batch_size,
     )
 
 
@@ -132,6 +135,7 @@ class SalesforceConnector:
         timeout: float = 30.0,
         policy: RetryPolicy | None = None,
         batch_size: int = MAX_BATCH_SIZE,
+        write_batch_size: int = COLLECTION_SIZE,
         pacers: Sequence[Pacer] = (),
     ):
         if urlsplit(login_url).scheme != "https":
@@ -141,6 +145,7 @@ class SalesforceConnector:
         self.api_version = api_version.removeprefix("v")
         self.timeout = timeout
         self.batch_size = max(200, min(batch_size, MAX_BATCH_SIZE))
+        self.write_batch_size = max(1, min(write_batch_size, COLLECTION_SIZE))
         self.session, self.adapter = make_session(
             SYSTEM, ca_bundle, policy or RetryPolicy(), list(pacers)
         )
@@ -312,7 +317,8 @@ class SalesforceConnector:
     # -- writes -------------------------------------------------------------------------------
     def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
         """One WriteResult per write, in order. Accounts: collection update by Id; escalation
-        records: collection upsert by external id; 200 records a request, allOrNone false.
+        records: collection upsert by external id; write_batch_size records a request (at most
+        200), allOrNone false.
 
         When the org stops answering or its API allowance is spent, the unsent writes are RETRY
         and `rate_limited` is set; an AuthError is raised.
@@ -327,7 +333,7 @@ class SalesforceConnector:
                 groups.setdefault(target, []).append((position, write))
         stop_reason: str | None = None
         for (object_name, key_field), items in groups.items():
-            for batch in batched(items, COLLECTION_SIZE):
+            for batch in batched(items, self.write_batch_size):
                 if stop_reason is None:
                     outcome = self._send(object_name, key_field, batch, may_split=True)
                 else:

@@ -94,6 +94,7 @@ class ZendeskConnector:
         timeout: float = 30.0,
         policy: RetryPolicy | None = None,
         page_size: int = EXPORT_PAGE_SIZE,
+        write_batch_size: int = BULK_SIZE,
         include: Sequence[str] = TICKET_SIDELOADS,
         incremental_quota: tuple[int, float] = INCREMENTAL_QUOTA,
         job_polling: JobPolling | None = None,
@@ -121,6 +122,7 @@ class ZendeskConnector:
         )
         self.timeout = timeout
         self.page_size = min(page_size, EXPORT_PAGE_SIZE)
+        self.write_batch_size = max(1, min(write_batch_size, BULK_SIZE))
         self.include = tuple(include)
         self.job_polling = job_polling or JobPolling()
         self._clock = clock
@@ -171,11 +173,6 @@ class ZendeskConnector:
         # would look missing; its people and organisation are already stored.
         extra = {"include": "metric_sets"} if "metric_sets" in self.include else {}
         return self._show_many("/tickets/show_many.json", "tickets", "ticket", ids, extra)
-
-    def get_organizations(self, ids: Sequence[str]) -> list[SourceRecord]:
-        return self._show_many(
-            "/organizations/show_many.json", "organizations", "organization", ids
-        )
 
     def _show_many(
         self,
@@ -234,7 +231,7 @@ class ZendeskConnector:
 
     # -- writes ---------------------------------------------------------------------------
     def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
-        """Update tickets with update_many (100 a job), poll the jobs, one result per write.
+        """Update tickets with update_many (write_batch_size a job), poll the jobs, one result each.
 
         A write whose outcome is unknown (no answer to the PUT, a job that failed or never
         finished) is RETRY: the sync re-reads the ticket before sending it again, so a private
@@ -250,7 +247,7 @@ class ZendeskConnector:
                     write, WriteStatus.REJECTED, "not a Zendesk ticket id"
                 )
         stop_reason: str | None = None  # set when the system is out of reach or of budget
-        for group in batched(_batches(numeric), JOBS_IN_FLIGHT):
+        for group in batched(_batches(numeric, self.write_batch_size), JOBS_IN_FLIGHT):
             submitted = []  # (batch, job id, when it was queued)
             for batch in group:
                 outcome = (
@@ -347,7 +344,11 @@ class ZendeskConnector:
 
 
 def from_settings(
-    connection: ZendeskConnection, secret: Callable[[str], str], policy: RetryPolicy | None = None
+    connection: ZendeskConnection,
+    secret: Callable[[str], str],
+    policy: RetryPolicy | None = None,
+    *,
+    write_batch_size: int = BULK_SIZE,
 ) -> ZendeskConnector:
     """The connector for a validated config connection; `secret(env_name)` reads one (Config.secret)."""
     if connection.auth == "oauth":
@@ -363,6 +364,7 @@ def from_settings(
         ca_bundle=ca_bundle,
         timeout=connection.timeout_seconds,
         policy=policy,
+        write_batch_size=write_batch_size,
         **credentials,
     )
 
@@ -403,16 +405,18 @@ def result_for(write: FieldWrite, result: dict[str, Any]) -> WriteResult:
     return WriteResult(write, ZENDESK_JOB_ITEM.outcome(error), reason)
 
 
-def _batches(numbered: list[tuple[int, FieldWrite]]) -> list[list[tuple[int, FieldWrite]]]:
-    # At most 100 tickets a job and a ticket at most once per job: a second write for the same
-    # ticket goes into a later job than its first.
+def _batches(
+    numbered: list[tuple[int, FieldWrite]], size: int
+) -> list[list[tuple[int, FieldWrite]]]:
+    # At most `size` tickets a job and a ticket at most once per job: a second write for the
+    # same ticket goes into a later job than its first.
     batches: list[list[tuple[int, FieldWrite]]] = []
     last_job_of: dict[int, int] = {}
     for item in numbered:
         ticket_id = int(item[1].record_id)
         first = last_job_of.get(ticket_id, -1) + 1
         index = next(
-            (i for i in range(first, len(batches)) if len(batches[i]) < BULK_SIZE), len(batches)
+            (i for i in range(first, len(batches)) if len(batches[i]) < size), len(batches)
         )
         if index == len(batches):
             batches.append([])

@@ -79,7 +79,6 @@ COMPATIBLE_TYPES: dict[ValueKind, tuple[str, ...]] = {
     "list": ("list",),
     "domains": ("list", "str"),
 }
-SOURCE_TYPES = ("str", "int", "float", "date", "datetime", "list")
 
 
 def _check_against_records() -> None:

@@ -72,7 +72,3 @@ class Route:
             return None
         found = re.fullmatch(self.pattern, path)
         return found.groupdict() if found else None
-
-
-def json_response(status: int, body: Any, **headers: str) -> Response:
-    return Response(status, body, dict(headers))

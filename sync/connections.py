@@ -41,7 +41,12 @@ def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[
     if "zendesk" in enabled:
         from connectors.zendesk import from_settings as zendesk_connector
 
-        zendesk = zendesk_connector(config.connections.zendesk, config.secret, policy)
+        zendesk = zendesk_connector(
+            config.connections.zendesk,
+            config.secret,
+            policy,
+            write_batch_size=config.sync.zendesk.write_batch_size,
+        )
         zendesk.page_size = config.sync.zendesk.page_size
         connectors["zendesk"] = zendesk
     if "jira" in enabled:
@@ -51,7 +56,12 @@ def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[
     if "salesforce" in enabled:
         from connectors.salesforce import from_config as salesforce_connector
 
-        salesforce = salesforce_connector(config.connections.salesforce, config.secret, policy)
+        salesforce = salesforce_connector(
+            config.connections.salesforce,
+            config.secret,
+            policy,
+            write_batch_size=config.sync.salesforce.write_batch_size,
+        )
         salesforce.batch_size = config.sync.salesforce.query_batch_size
         connectors["salesforce"] = _SalesforceAccounts(
             salesforce, salesforce_account_fields(config), config.mapping.salesforce.where

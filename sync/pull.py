@@ -126,10 +126,24 @@ class Puller:
         self._stream("zendesk.tickets", self._zendesk_tickets(zendesk), self.store_tickets)
 
     def _pull_jira(self, jira: Any) -> None:
-        self._stream("jira.issues", jira.read_issue_changes, self.store_tickets)
+        self._stream("jira.issues", self._jira_issues(jira), self.store_tickets)
+
+    def _jira_issues(self, jira: Any) -> Callable[[str | None], Iterator[Page]]:
+        def read(cursor: str | None) -> Iterator[Page]:
+            # Without a cursor Jira reads every open issue; backfill none starts at this run
+            # instead (a bare ISO time is a Jira issue cursor).
+            if not cursor and self.config.sync.first_run.backfill == "none":
+                cursor = self.now.isoformat()
+            return jira.read_issue_changes(cursor)
+
+        return read
 
     def _first_run_start(self) -> datetime:
-        return self.now - timedelta(days=self.config.sync.first_run.lookback_days)
+        """Where the first run reads tickets from: `lookback_days` back, or now (backfill none)."""
+        first_run = self.config.sync.first_run
+        if first_run.backfill == "none":
+            return self.now
+        return self.now - timedelta(days=first_run.lookback_days)
 
     def _zendesk_tickets(self, zendesk: Any) -> Callable[[str | None], Iterator[Page]]:
         def read(cursor: str | None) -> Iterator[Page]:

@@ -273,13 +273,6 @@ class StateStore:
         )
 
     # -- private notes (sent at most once per level change) ---------------------------------
-    def note_state(self, system: str, record_id: str, note_key: str) -> str | None:
-        row = self.db.execute(
-            "SELECT state FROM notes WHERE system = ? AND record_id = ? AND note_key = ?",
-            (system, record_id, note_key),
-        ).fetchone()
-        return row[0] if row else None
-
     def set_note_state(
         self, system: str, record_id: str, note_key: str, state: str, now: datetime
     ) -> None:

@@ -156,7 +156,6 @@ class Planner:
         self.written_refs = written_refs
         self.last_notes = last_notes
         self.renamed = config.matrix.renamed
-        self.jira_by_key = {t.key: t for t in self.tickets.values() if t.system == "jira" and t.key}
         self.people = people
         # The matrix's decisions, and the ones every target is built from: a Zendesk ticket's
         # level set by a person replaces the matrix's (its linked issues and account follow).

@@ -206,7 +206,7 @@ def test_acknowledged_ticket_does_not_escalate_for_a_late_acknowledge() -> None:
     assert late.level == "none"
 
 
-def test_step_is_configurable() -> None:
+def test_timed_escalation_moves_up_by_the_configured_step() -> None:
     matrix = small_matrix(timed_escalation={**TIMED, "step": 2, "max_level": "executive-review"})
     decision = evaluate(make_ticket(CREATED), make_account(), None, ny(2, 14, 1), matrix)
     assert decision.level == "advisory"

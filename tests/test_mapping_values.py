@@ -97,7 +97,7 @@ def test_unparsable_datetimes_raise_value_problem(raw: object) -> None:
         to_datetime(raw)
 
 
-def test_dates_and_numbers() -> None:
+def test_dates_read_as_their_utc_day_and_integers_only_from_whole_numbers() -> None:
     assert to_date("2026-09-30") == date(2026, 9, 30)
     assert to_date("2026-09-30T23:30:00-05:00") == date(2026, 10, 1)  # the UTC day
     with pytest.raises(ValueProblem):

@@ -158,7 +158,7 @@ def test_field_contexts_and_options_match_their_pages(openapi, site):
     check(openapi, "GET", path, site.call("GET", path))
 
 
-def test_server_info_and_myself_match(openapi, site):
+def test_server_info_and_myself_answers_match_the_openapi_spec(openapi, site):
     check(openapi, "GET", "/rest/api/3/serverInfo", site.call("GET", "/rest/api/3/serverInfo"))
     check(openapi, "GET", "/rest/api/3/myself", site.call("GET", "/rest/api/3/myself"))
 

@@ -224,7 +224,7 @@ def test_malformed_and_invalid_field_queries_are_400(sandbox):
     assert "ERROR at Row:1:Column:8" in caught.value.content[0]["message"]
 
 
-def test_owner_email_through_relationship_field(sandbox):
+def test_a_relationship_field_reads_the_owners_email(sandbox):
     app = sandbox.salesforce
     owner = app.put_record("User", {"Name": "Olu", "Email": "olu@example.com"})
     app.put_record("Account", {"Name": "Owned", "OwnerId": owner})
@@ -232,7 +232,7 @@ def test_owner_email_through_relationship_field(sandbox):
     assert row["Owner"]["Email"] == "olu@example.com"
 
 
-def test_query_all_and_count(sandbox):
+def test_query_all_and_select_count_report_the_total_size(sandbox):
     add_accounts(sandbox, 3)
     sf = client(sandbox)
     assert sf.query("SELECT Id FROM Account", include_deleted=True)["totalSize"] == 3

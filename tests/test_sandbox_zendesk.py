@@ -154,7 +154,7 @@ def test_show_and_show_many_return_the_stored_tickets(sandbox, zd):
         zd.tickets(id=999)
 
 
-def test_users_show_and_show_many(zd):
+def test_users_are_shown_one_by_id_and_several_by_ids(zd):
     assert zd.users(id=100).email == "ana@customer1.example"
     assert sorted(u.id for u in zd.users(ids=[100, 101])) == [100, 101]
 

@@ -16,7 +16,6 @@ from config.matrix.base import Duration, Model, check_known
 from config.problems import did_you_mean
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_INDEX = {name: index for index, name in enumerate(WEEKDAYS)}
 
 _SPAN = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
@@ -151,8 +150,8 @@ _WEEK = 7 * 24 * 60
 def _week_minutes(hours: Mapping[str, tuple[str, ...]]) -> list[tuple[str, int, str, int, int]]:
     """(weekday, index, text, start, end) of every span, in minutes from Monday 00:00."""
     spans = []
-    for day in WEEKDAYS:
-        offset = WEEKDAY_INDEX[day] * 24 * 60
+    for day_index, day in enumerate(WEEKDAYS):
+        offset = day_index * 24 * 60
         for index, text in enumerate(hours.get(day, ())):
             start, end = parse_span(text)
             end += 0 if end > start else 24 * 60

@@ -18,12 +18,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sandbox import catalogue
+from sandbox.clock import Clock
 from sandbox.faults import Fault
 from sandbox.http import Request, Response, Route
 from sandbox.jira.api import JiraApi
 from sandbox.jira.bulk import BulkEdits
 from sandbox.jira.edits import apply_edit
-from sandbox.jira.store import Clock, JiraStore, format_jira_time
+from sandbox.jira.store import JiraStore, format_jira_time
 from sandbox.quotas import QuotaRule, QuotaVerdict
 from sandbox.vendor import VendorApp
 
@@ -261,7 +262,7 @@ class JiraApp(VendorApp):
 
     def advance_clock(self, seconds: float) -> None:
         with self.state_lock:
-            self.clock.offset_ms += int(seconds * 1000)
+            self.clock.advance(seconds)
 
     def get_issue(self, key: str) -> dict[str, Any] | None:
         with self.state_lock:

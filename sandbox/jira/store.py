@@ -1,4 +1,4 @@
-"""The emulated Jira site's records: issues, fields, select options, projects, and a clock.
+"""The emulated Jira site's records: issues, fields, select options and projects.
 
 Issues are kept as GET /rest/api/3/issue/{key} returns them (v3: rich text as ADF). Each issue
 also has a `Row` with what JQL filters and sorts on (epoch-millisecond times, the status
@@ -8,11 +8,12 @@ category, the key split into project and number), kept in step with every change
 from __future__ import annotations
 
 import copy
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from sandbox.clock import Clock
 
 DEFAULT_TIME_ZONE = "Europe/Berlin"
 RICH_TEXT_SYSTEM_FIELDS = frozenset({"description", "environment"})
@@ -39,16 +40,6 @@ def format_jira_time(epoch_ms: int, zone: ZoneInfo) -> str:
     """Jira's rendering: milliseconds and a colon-less offset, in the user's time zone."""
     moment = datetime.fromtimestamp(epoch_ms / 1000, UTC).astimezone(zone)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}" + moment.strftime("%z")
-
-
-class Clock:
-    """Wall time plus an offset tests can advance; Jira times have millisecond precision."""
-
-    def __init__(self) -> None:
-        self.offset_ms = 0
-
-    def now_ms(self) -> int:
-        return int(time.time() * 1000) + self.offset_ms
 
 
 @dataclass

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sandbox import catalogue
+from sandbox.clock import Clock
 from sandbox.faults import Fault
 from sandbox.http import Request, Response, Route
 from sandbox.quotas import QuotaRule, QuotaVerdict
@@ -45,7 +46,8 @@ class SalesforceApp(VendorApp):
     def __init__(self, quota_rules: list[QuotaRule] | None = None, time_factor: float = 1.0):
         super().__init__(quota_rules, time_factor)
         self.version = catalogue.SALESFORCE_API_VERSION
-        self.store = RecordStore()
+        self.clock = Clock()
+        self.store = RecordStore(clock=self.clock)
         self.oauth = OAuthServer()
         self.allowance = ApiAllowance()
         self.query_api = QueryApi(self)
@@ -160,13 +162,13 @@ class SalesforceApp(VendorApp):
             self.store.update(obj, record["Id"], changes)
 
     def now(self) -> datetime:
-        return self.store.clock.now()
+        return self.clock.now()
 
     def advance_clock(self, seconds: float) -> None:
-        self.store.clock.advance(seconds)
+        self.clock.advance(seconds)
 
     def set_clock(self, moment: datetime) -> None:
-        self.store.clock.set(moment)
+        self.clock.set(moment)
 
     def expire_all_sessions(self) -> None:
         self.oauth.expire_all()

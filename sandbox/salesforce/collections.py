@@ -24,7 +24,7 @@ from sandbox.http import Request, Response
 from sandbox.salesforce import ids
 from sandbox.salesforce.responses import not_found, rest_error
 from sandbox.salesforce.schema import object_info
-from sandbox.salesforce.store import BodyError, RecordError, check_fields
+from sandbox.salesforce.store import BodyError, RecordError, check_fields, format_datetime
 
 if TYPE_CHECKING:
     from sandbox.salesforce.app import SalesforceApp
@@ -100,7 +100,7 @@ class Collections:
         self._inject_faults(endpoint, planned)
         failed = any(item.errors for item in planned)
         results: list[dict[str, Any]] = []
-        stamp = self.app.store.clock.stamp()
+        stamp = format_datetime(self.app.store.clock.now())
         for item in planned:
             if item.errors:
                 results.append(_failure(item.record_id, item.errors, upsert))

@@ -8,12 +8,12 @@ object has it, LastModifiedDate, with the record clock (real time plus an offset
 from __future__ import annotations
 
 import copy
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
+from sandbox.clock import Clock
 from sandbox.salesforce import ids
 from sandbox.salesforce.schema import OBJECTS, REQUIRED_FIELDS, FieldInfo, ObjectInfo
 from sandbox.salesforce.soql_engine import NUMBER_TYPES
@@ -46,29 +46,6 @@ class RecordError:
         }
 
 
-class RecordClock:
-    """UTC now plus an offset: tests advance it to simulate time passing between edits."""
-
-    def __init__(self) -> None:
-        self._offset = timedelta(0)
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return datetime.now(UTC) + self._offset
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._offset += timedelta(seconds=seconds)
-
-    def set(self, moment: datetime) -> None:
-        with self._lock:
-            self._offset = moment.astimezone(UTC) - datetime.now(UTC)
-
-    def stamp(self) -> str:
-        return format_datetime(self.now())
-
-
 def format_datetime(moment: datetime) -> str:
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
@@ -76,7 +53,7 @@ def format_datetime(moment: datetime) -> str:
 
 @dataclass
 class RecordStore:
-    clock: RecordClock = field(default_factory=RecordClock)
+    clock: Clock = field(default_factory=Clock)
     records: dict[str, dict[str, Record]] = field(
         default_factory=lambda: {name: {} for name in OBJECTS}
     )
@@ -102,7 +79,7 @@ class RecordStore:
         """Add a record (values already validated); returns its new id."""
         self._serial += 1
         record_id = ids.new_id(obj.key_prefix, self._serial)
-        stamp = stamp or self.clock.stamp()
+        stamp = stamp or format_datetime(self.clock.now())
         record: Record = {name: None for name in obj.fields}
         record.update(values)
         record["Id"] = record_id
@@ -119,7 +96,7 @@ class RecordStore:
         record = self.records[obj.name][record_id]
         before = dict(record)
         record.update(changes)
-        stamp = stamp or self.clock.stamp()
+        stamp = stamp or format_datetime(self.clock.now())
         for audit in ("LastModifiedDate", "SystemModstamp"):
             if audit in obj.fields:
                 record[audit] = stamp

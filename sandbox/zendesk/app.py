@@ -8,13 +8,14 @@ import copy
 from typing import Any
 
 from sandbox import catalogue
+from sandbox.clock import Clock
 from sandbox.http import Request, Response, Route
 from sandbox.quotas import QuotaRule, QuotaVerdict
 from sandbox.vendor import VendorApp
 from sandbox.zendesk.directory_api import DirectoryApi
 from sandbox.zendesk.jobs import JobQueue
 from sandbox.zendesk.responses import ok
-from sandbox.zendesk.store import Clock, ZendeskStore
+from sandbox.zendesk.store import ZendeskStore
 from sandbox.zendesk.tickets_api import TicketsApi
 
 ACCOUNT_RULE = "account"
@@ -198,12 +199,12 @@ class ZendeskApp(VendorApp):
     # -- admin API for tests and the demo ---------------------------------------------------
     def export_cutoff(self) -> float:
         """Records whose generated_timestamp is at or after this are not exported yet."""
-        return self.clock() - self.export_lag_seconds
+        return self.clock.timestamp() - self.export_lag_seconds
 
     def advance_clock(self, seconds: float) -> None:
         """Move the record clock forward: what was just written becomes exportable."""
         with self.state_lock:
-            self.clock.offset += seconds
+            self.clock.advance(seconds)
 
     def run_jobs(self) -> None:
         """Run every queued job now."""

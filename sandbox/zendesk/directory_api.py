@@ -239,7 +239,7 @@ class DirectoryApi:
         )
 
     def _new_field(self, field_id: int, spec: dict[str, Any]) -> dict[str, Any]:
-        stamp = zendesk_time(self.store.clock())
+        stamp = zendesk_time(self.store.clock.timestamp())
         return {
             "id": field_id,
             "type": spec["type"],

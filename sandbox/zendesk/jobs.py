@@ -121,7 +121,7 @@ class JobQueue:
                     }
                 )
         job.status, job.results, job.progress = "completed", results, len(job.tickets)
-        job.message = f"Completed at {zendesk_time(self.store.clock())}"
+        job.message = f"Completed at {zendesk_time(self.store.clock.timestamp())}"
 
 
 def validation_failure(index: int, ticket_id: int, details: str) -> dict[str, Any]:

@@ -7,11 +7,11 @@ Plain dicts in the shapes the API returns. Tickets are kept in an index sorted b
 from __future__ import annotations
 
 import bisect
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from sandbox.clock import Clock
 
 # Ticket attributes an update may set directly (besides custom fields, tags and comments).
 SETTABLE = frozenset(
@@ -60,17 +60,6 @@ class UpdateFailure:
     status: int  # the HTTP status a single-ticket PUT answers with
 
 
-class Clock:
-    """Wall time plus an offset tests can advance (record timestamps, export lag)."""
-
-    def __init__(self, source: Callable[[], float] = time.time):
-        self._source = source
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return self._source() + self.offset
-
-
 class ZendeskStore:
     def __init__(self, clock: Clock):
         self.clock = clock
@@ -92,7 +81,9 @@ class ZendeskStore:
         ticket_id = int(ticket["id"])
         if "generated_timestamp" not in ticket:
             stamp = parse_time(ticket.get("updated_at"))
-            ticket["generated_timestamp"] = int(stamp if stamp is not None else self.clock())
+            ticket["generated_timestamp"] = int(
+                stamp if stamp is not None else self.clock.timestamp()
+            )
         self._unindex(ticket_id)
         self.tickets[ticket_id] = ticket
         bisect.insort(self._order, (int(ticket["generated_timestamp"]), ticket_id))
@@ -102,7 +93,9 @@ class ZendeskStore:
         for ticket in tickets:
             if "generated_timestamp" not in ticket:
                 stamp = parse_time(ticket.get("updated_at"))
-                ticket["generated_timestamp"] = int(stamp if stamp is not None else self.clock())
+                ticket["generated_timestamp"] = int(
+                    stamp if stamp is not None else self.clock.timestamp()
+                )
             self.tickets[int(ticket["id"])] = ticket
         self._order = sorted((int(t["generated_timestamp"]), i) for i, t in self.tickets.items())
 
@@ -125,7 +118,7 @@ class ZendeskStore:
 
     def _touch(self, ticket: dict[str, Any]) -> None:
         # Every update is a ticket event: both updated_at and generated_timestamp move.
-        now = self.clock()
+        now = self.clock.timestamp()
         self._unindex(int(ticket["id"]))
         ticket["updated_at"] = zendesk_time(now)
         ticket["generated_timestamp"] = int(now)
@@ -229,7 +222,7 @@ class ZendeskStore:
             "attachments": [],
             "audit_id": self._next_comment_id + 1,
             "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}},
-            "created_at": zendesk_time(self.clock()),
+            "created_at": zendesk_time(self.clock.timestamp()),
             "metadata": {"system": {}, "custom": {}},
         }
         self.comments_of(ticket_id).append(record)
@@ -267,7 +260,7 @@ class ZendeskStore:
     # -- organisations --------------------------------------------------------------------
     def put_organization(self, organization: dict[str, Any], touch: bool = False) -> None:
         if touch:
-            organization["updated_at"] = zendesk_time(self.clock())
+            organization["updated_at"] = zendesk_time(self.clock.timestamp())
         self.organizations[int(organization["id"])] = organization
 
     def organizations_since(self, start_time: int, cutoff: float) -> list[tuple[int, int]]:

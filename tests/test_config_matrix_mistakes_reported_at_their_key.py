@@ -39,7 +39,7 @@ def test_unknown_key_is_refused() -> None:
     assert "trigers" in problems(raw)
 
 
-def test_trigger_naming_unknown_level() -> None:
+def test_a_trigger_naming_an_unknown_level_is_reported_with_the_known_ones() -> None:
     found = problems(
         small_matrix_dict(triggers=[trigger("t", "urgent", {"field": "ticket.severity", "eq": 1})])
     )
@@ -64,7 +64,7 @@ def test_duplicate_levels_are_refused() -> None:
     )
 
 
-def test_level_without_an_owner() -> None:
+def test_a_level_no_routing_rule_covers_is_reported_as_without_an_owner() -> None:
     found = problems(
         small_matrix_dict(routing=[{"level": "none", "role": "technical", "primary": "q"}])
     )
@@ -74,7 +74,7 @@ def test_level_without_an_owner() -> None:
     )
 
 
-def test_routing_names_unknown_level_role_category_tier_and_region() -> None:
+def test_a_routing_rule_naming_unknown_values_is_reported_at_each_key() -> None:
     routing = small_matrix_dict()["routing"] + [
         {
             "level": "urgent",
@@ -101,13 +101,13 @@ def test_owner_placeholder_must_be_an_account_person() -> None:
     )
 
 
-def test_invalid_time_zone() -> None:
+def test_an_unknown_time_zone_is_reported_at_its_calendar() -> None:
     raw = small_matrix_dict()
     raw["calendars"]["berlin"]["time_zone"] = "Europe/Berlim"
     assert "unknown time zone 'Europe/Berlim'" in problems(raw)["calendars.berlin.time_zone"]
 
 
-def test_undefined_calendar_and_unknown_tier_in_calendar_choice() -> None:
+def test_calendar_for_naming_unknown_tiers_or_calendars_is_reported_at_each_key() -> None:
     found = problems(
         small_matrix_dict(
             calendar_for={
@@ -165,7 +165,9 @@ def test_several_calendars_need_a_choice() -> None:
         ),
     ],
 )
-def test_calendar_mistakes(calendar: dict, key: str, message: str) -> None:
+def test_a_calendar_mistake_is_reported_at_its_key_with_the_expected_form(
+    calendar: dict, key: str, message: str
+) -> None:
     raw = small_matrix_dict()
     raw["calendars"]["berlin"] = calendar
     found = problems(raw)
@@ -173,7 +175,7 @@ def test_calendar_mistakes(calendar: dict, key: str, message: str) -> None:
     assert message in found[where], found
 
 
-def test_sla_targets_for_unknown_level_and_tier() -> None:
+def test_an_sla_target_for_an_unknown_level_or_tier_is_reported_at_its_key() -> None:
     raw = small_matrix_dict()
     raw["sla"]["targets"].append({"level": "urgent", "tier": "platinum", "resolve": "1d"})
     found = problems(raw)
@@ -201,7 +203,9 @@ def test_sla_targets_must_cover_every_level_and_tier_once() -> None:
         ({"pause_statuses": ["waiting"]}, "pause_statuses.0", "Input should be"),
     ],
 )
-def test_sla_setting_mistakes(sla: dict, key: str, message: str) -> None:
+def test_an_sla_setting_out_of_range_or_unknown_is_reported_at_its_key(
+    sla: dict, key: str, message: str
+) -> None:
     raw = small_matrix_dict()
     raw["sla"].update(sla)
     assert message in problems(raw)[f"sla.{key}"]
@@ -216,7 +220,7 @@ def test_zero_and_malformed_durations_are_refused() -> None:
     assert "expected a duration" in found["sla.targets.0.resolve"]
 
 
-def test_timed_escalation_with_unknown_max_level() -> None:
+def test_timed_escalation_up_to_an_unknown_level_is_reported() -> None:
     found = problems(small_matrix_dict(timed_escalation={"max_level": "critical"}))
     assert "unknown level 'critical'" in found["timed_escalation.max_level"]
 
@@ -278,7 +282,7 @@ def test_nested_condition_mistake_has_its_full_path() -> None:
     assert "account.arr is a number" in found["triggers.0.when.all.1.any.0.not.ge"]
 
 
-def test_reason_with_unknown_placeholder() -> None:
+def test_a_reason_with_an_unknown_placeholder_is_reported() -> None:
     bad = trigger(
         "t", "advisory", {"field": "ticket.severity", "eq": 1}, reason="{account.nam} is upset"
     )
