@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from mapping.records import TicketStatus
+from vocabulary.attributes import TicketStatus
 
 
 class Kind(StrEnum):

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.read_mapping import ReadField
-from mapping.attributes import ValueKind
 from mapping.paths import SourcePath, parse_source_path, resolve
 from mapping.values import (
     ValueProblem,
@@ -23,6 +22,7 @@ from mapping.values import (
     to_text,
     translation_key,
 )
+from vocabulary.attributes import ValueKind
 
 _LIST_KINDS = ("list", "domains")
 

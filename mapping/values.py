@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mapping.records import UNKNOWN_TIER, TicketStatus
+from vocabulary.attributes import UNKNOWN_TIER, TicketStatus
 
 MAX_TEXT_LENGTH = 2000  # longer text is cut: it ends up in field values, notes and logs
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -224,7 +224,7 @@ _BY_KIND = {
 
 
 def coerce(value: Any, kind: str) -> Any:
-    """`value` as the canonical `kind` (see mapping/attributes.py); ValueProblem if it cannot be."""
+    """`value` as the canonical `kind` (see vocabulary/attributes.py); ValueProblem if it cannot be."""
     return _BY_KIND[kind](value)
 
 

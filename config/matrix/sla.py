@@ -8,7 +8,7 @@ from pydantic import AfterValidator, field_validator
 
 from config.matrix.base import ANY, Duration, Model, NonEmpty, check_known, declared
 from escalation.attributes import SLA_METRICS
-from mapping.records import TicketStatus
+from vocabulary.attributes import TicketStatus
 from vocabulary.durations import parse_percent, parse_positive_duration
 
 Metric = Literal["acknowledge", "next_update", "resolve"]
