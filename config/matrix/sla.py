@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, field_validator
 
 from config.matrix.base import ANY, Duration, Model, NonEmpty, check_known, declared
-from escalation.attributes import SLA_METRICS
 from vocabulary.attributes import TicketStatus
+from vocabulary.conditions import SLA_METRICS
 from vocabulary.durations import parse_percent, parse_positive_duration
 
 Metric = Literal["acknowledge", "next_update", "resolve"]
