@@ -14,7 +14,6 @@ from pydantic import ConfigDict, Field, create_model, field_validator, model_val
 
 from config.base import RelativeProblem, StrictModel
 from config.problems import did_you_mean
-from mapping.paths import SourcePath, parse_source_path
 from mapping.values import ValueProblem, coerce, translation_key
 from vocabulary.attributes import (
     ACCOUNT_ATTRIBUTES,
@@ -23,6 +22,7 @@ from vocabulary.attributes import (
     TICKET_ATTRIBUTES,
     ValueKind,
 )
+from vocabulary.paths import SourcePath, parse_source_path
 
 
 class Unless(StrictModel):

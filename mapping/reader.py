@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.read_mapping import ReadField
-from mapping.paths import SourcePath, parse_source_path, resolve
+from mapping.paths import resolve
 from mapping.values import (
     ValueProblem,
     coerce,
@@ -23,6 +23,7 @@ from mapping.values import (
     translation_key,
 )
 from vocabulary.attributes import ValueKind
+from vocabulary.paths import SourcePath, parse_source_path
 
 _LIST_KINDS = ("list", "domains")
 

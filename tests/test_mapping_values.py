@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mapping.paths import parse_source_path, resolve
+from mapping.paths import resolve
 from mapping.values import (
     MAX_TEXT_LENGTH,
     ValueProblem,
@@ -22,6 +22,7 @@ from mapping.values import (
     to_time_zone,
     translation_key,
 )
+from vocabulary.paths import parse_source_path
 
 ISSUE = {
     "key": "SUP-1",
