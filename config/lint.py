@@ -18,8 +18,8 @@ from config.problems import did_you_mean
 from config.read_mapping import ReadField, ReadMappingBase
 from config.schema import Config
 from config.write_mapping import LEVEL_OUTPUTS
-from mapping.values import ValueProblem, coerce
 from vocabulary.attributes import UNKNOWN_TIER
+from vocabulary.values import ValueProblem, coerce
 
 
 def mapping_warnings(config: Config) -> list[RelativeProblem]:

@@ -14,7 +14,6 @@ from pydantic import ConfigDict, Field, create_model, field_validator, model_val
 
 from config.base import RelativeProblem, StrictModel
 from config.problems import did_you_mean
-from mapping.values import ValueProblem, coerce, translation_key
 from vocabulary.attributes import (
     ACCOUNT_ATTRIBUTES,
     COMPATIBLE_TYPES,
@@ -23,6 +22,7 @@ from vocabulary.attributes import (
     ValueKind,
 )
 from vocabulary.paths import SourcePath, parse_source_path
+from vocabulary.values import ValueProblem, coerce, translation_key
 
 
 class Unless(StrictModel):

@@ -12,7 +12,9 @@ from typing import Any
 
 from config.read_mapping import ReadField
 from mapping.paths import resolve
-from mapping.values import (
+from vocabulary.attributes import ValueKind
+from vocabulary.paths import SourcePath, parse_source_path
+from vocabulary.values import (
     ValueProblem,
     coerce,
     is_empty,
@@ -22,8 +24,6 @@ from mapping.values import (
     to_text,
     translation_key,
 )
-from vocabulary.attributes import ValueKind
-from vocabulary.paths import SourcePath, parse_source_path
 
 _LIST_KINDS = ("list", "domains")
 

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mapping.paths import resolve
-from mapping.values import (
+from vocabulary.paths import parse_source_path
+from vocabulary.values import (
     MAX_TEXT_LENGTH,
     ValueProblem,
     clean_text,
@@ -22,7 +23,6 @@ from mapping.values import (
     to_time_zone,
     translation_key,
 )
-from vocabulary.paths import parse_source_path
 
 ISSUE = {
     "key": "SUP-1",

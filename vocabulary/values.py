@@ -1,7 +1,9 @@
 """Turn raw vendor values into canonical ones, tolerating the dirt real systems hold.
 
 Every function raises `ValueProblem` with a reason a person can act on; callers decide
-whether that rejects the record or only empties the attribute.
+whether that rejects the record or only empties the attribute. The rules live below config/
+and mapping/ because both apply them: config/ to translation tables and defaults at load time,
+mapping/ to every record it reads.
 """
 
 from __future__ import annotations
