@@ -11,10 +11,11 @@ import argparse
 import sys
 from datetime import datetime
 
-from config.checks import validate_problems
 from config.errors import ConfigError, ConfigProblem
 from config.loader import load_config
 from config.summary import summarise_config
+from escalation.summary import summarise
+from sync.checks import validate_problems
 
 EXIT_OK = 0
 EXIT_CONFIG_ERROR = 2
@@ -71,4 +72,5 @@ def validate(args: argparse.Namespace) -> int:
     print("ok")
     missing = len(config.check_environment()) if check_env else None
     print(summarise_config(config, secrets_missing=missing))
+    print(summarise(config.matrix).rstrip("\n"))
     return EXIT_OK
