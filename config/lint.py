@@ -4,7 +4,7 @@
   (`account.health eq: Red` when the translate table yields `red`): it can never fire.
 - Two levels written as the same option of a field: the system cannot tell them apart.
 
-Each is a (key path, message) pair like the errors; `config.checks` makes them warnings.
+Each is a (key path, message) pair like the errors; `sync.checks` makes them warnings.
 """
 
 from __future__ import annotations
