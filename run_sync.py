@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "validate":
-        from config.commands import validate
+        from sync.validate import validate
 
         return validate(args)
     if args.command in ("sync", "plan"):

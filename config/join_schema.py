@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from config.base import RelativeProblem, StrictModel
-from mapping.paths import SourcePath, parse_source_path
+from vocabulary.paths import SourcePath, parse_source_path
 
 AccountMatch = Literal["id", "external_id", "name"]
 

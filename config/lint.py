@@ -4,7 +4,7 @@
   (`account.health eq: Red` when the translate table yields `red`): it can never fire.
 - Two levels written as the same option of a field: the system cannot tell them apart.
 
-Each is a (key path, message) pair like the errors; `config.checks` makes them warnings.
+Each is a (key path, message) pair like the errors; `sync.checks` makes them warnings.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from config.problems import did_you_mean
 from config.read_mapping import ReadField, ReadMappingBase
 from config.schema import Config
 from config.write_mapping import LEVEL_OUTPUTS
-from mapping.records import UNKNOWN_TIER
-from mapping.values import ValueProblem, coerce
+from vocabulary.attributes import UNKNOWN_TIER
+from vocabulary.values import ValueProblem, coerce
 
 
 def mapping_warnings(config: Config) -> list[RelativeProblem]:

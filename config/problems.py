@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from config.errors import ConfigProblem
 from config.yaml_source import SourceMap, format_key_path
-from mapping.values import short
+from vocabulary.values import short
 
 _QUOTED = re.compile(r"'([^']*)'")
 

@@ -14,15 +14,15 @@ from pydantic import ConfigDict, Field, create_model, field_validator, model_val
 
 from config.base import RelativeProblem, StrictModel
 from config.problems import did_you_mean
-from mapping.attributes import (
+from vocabulary.attributes import (
     ACCOUNT_ATTRIBUTES,
     COMPATIBLE_TYPES,
     REQUIRED_TICKET_ATTRIBUTES,
     TICKET_ATTRIBUTES,
     ValueKind,
 )
-from mapping.paths import SourcePath, parse_source_path
-from mapping.values import ValueProblem, coerce, translation_key
+from vocabulary.paths import SourcePath, parse_source_path
+from vocabulary.values import ValueProblem, coerce, translation_key
 
 
 class Unless(StrictModel):

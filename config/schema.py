@@ -22,7 +22,7 @@ from config.matrix import MatrixConfig
 from config.policy import StateConfig, SyncPolicy
 from config.write_mapping import LEVEL_OUTPUTS, level_tag, slug
 from config.yaml_source import Location, SourceMap
-from escalation.attributes import SLA_STATES
+from vocabulary.conditions import SLA_STATES
 
 
 class Config(StrictModel):

@@ -1,4 +1,4 @@
-"""The one-screen summary `validate` prints for a configuration that is ok."""
+"""The one-screen summary `validate` prints for a configuration that is ok, but the matrix."""
 
 from __future__ import annotations
 
@@ -55,21 +55,9 @@ def _writes(config: Config) -> list[str]:
     return lines
 
 
-def _matrix(config: Config) -> list[str]:
-    try:
-        from escalation.summary import summarise
-    except ImportError:
-        matrix = config.matrix
-        return [
-            f"matrix: levels {' < '.join(matrix.levels)}",
-            f"  tiers {', '.join(matrix.tiers)}; calendars {', '.join(matrix.calendars)}",
-            f"  {len(matrix.triggers)} triggers, {len(matrix.routing)} routing rules",
-        ]
-    return summarise(config.matrix).rstrip("\n").splitlines()
-
-
 def summarise_config(config: Config, secrets_missing: int | None = 0) -> str:
-    """What this configuration does, in a screen: systems, join, writes, state, matrix.
+    """What this configuration does, in a screen: systems, join, writes, state; `validate`
+    adds the matrix (escalation.summary, which compiles it: a layer above config/).
 
     `secrets_missing`: how many secret variables are not set here (None: not checked)."""
     lines = ["systems:", *_systems(config)]
@@ -82,5 +70,4 @@ def summarise_config(config: Config, secrets_missing: int | None = 0) -> str:
     else:
         checked = f"{secrets_missing} not set" if secrets_missing else "all set"
     lines.append(f"secrets: {secrets} environment variables, {checked}")
-    lines += _matrix(config)
     return "\n".join(lines)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import holidays as holidays_lib
 
 from config.matrix import WEEKDAYS, Calendar, parse_span
-from escalation.durations import parse_duration
+from vocabulary.durations import parse_duration
 
 DAY = 86400.0
 _YEAR = 366 * DAY

@@ -19,9 +19,9 @@ from escalation.conditions import (
     uses_sla,
 )
 from escalation.context import TicketContext
-from escalation.durations import Duration, parse_duration
 from escalation.routing import Router
 from escalation.sla import SlaPolicy
+from vocabulary.durations import Duration, parse_duration
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from operator import attrgetter
 from typing import Any
 
 from config.matrix import Condition, RecentTickets
-from escalation.attributes import ATTRIBUTES, RECENT_TICKETS, Kind
 from escalation.context import TicketContext
+from vocabulary.conditions import ATTRIBUTES, RECENT_TICKETS, Kind
 
 Predicate = Callable[[TicketContext], bool]
 Getter = Callable[[TicketContext], Any]
@@ -86,7 +86,7 @@ def required_values(condition: Condition, name: str) -> frozenset[Any] | None:
 
 
 def getter(name: str) -> Getter:
-    """How to read attribute `name` (from escalation.attributes) off a context."""
+    """How to read attribute `name` (from vocabulary.conditions) off a context."""
     if name.startswith(("ticket.", "account.")):
         return attrgetter(name)
     if name.startswith("sla."):

@@ -11,9 +11,9 @@ from datetime import datetime
 from escalation.compiled import CompiledMatrix, CompiledTrigger
 from escalation.context import TicketContext
 from escalation.decision import MetricSla, Reason, ReasonKind, SlaState
-from escalation.durations import format_seconds
 from escalation.facts import PriorState
 from escalation.sla import Pauses, measure
+from vocabulary.durations import format_seconds
 
 _BREACHED = SlaState.BREACHED
 _MISSED = {"acknowledge": "not acknowledged", "next_update": "no update", "resolve": "not resolved"}

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from config.matrix import ANY, MatrixConfig
 from escalation.calendar import HORIZON_AHEAD, AlwaysOpen, Clock
 from escalation.compiled import CompiledMatrix
-from escalation.durations import format_seconds, parse_percent
+from vocabulary.durations import format_seconds, parse_percent
 
 Finding = tuple[tuple[str | int, ...], str]  # key path inside `matrix:`, message
 

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from config.matrix import ANY, Sla, SlaTarget
 from escalation.calendar import Clock, Pauses
 from escalation.decision import MetricSla, SlaState, metric_sla
-from escalation.durations import Duration, parse_duration, parse_percent
 from mapping.records import Ticket
+from vocabulary.durations import Duration, parse_duration, parse_percent
 
 # (metric, target seconds, at-risk threshold seconds) for the metrics tracked
 Targets = tuple[tuple[str, float, float], ...]

@@ -17,12 +17,13 @@ from config.join_schema import JiraField, JoinStrategy, OrganizationExternalId, 
 from config.mapping_schema import JiraMapping, SalesforceMapping, ZendeskMapping
 from config.read_mapping import ReadMappingBase
 from config.write_mapping import WriteMappingBase
-from mapping.attributes import REQUIRED_TICKET_ATTRIBUTES
 from mapping.errors import RecordError, RecordIssue
-from mapping.paths import SourcePath, parse_source_path, resolve
+from mapping.paths import resolve
 from mapping.reader import AttributeReader
 from mapping.records import UNKNOWN_TIER, Account, SourceRecord, Ticket
-from mapping.values import ValueProblem, is_empty, short, to_domain, to_text
+from vocabulary.attributes import REQUIRED_TICKET_ATTRIBUTES
+from vocabulary.paths import SourcePath, parse_source_path
+from vocabulary.values import ValueProblem, is_empty, short, to_domain, to_text
 
 Related = Mapping[str, Mapping[str, Any]]
 _ORG_EXTERNAL_ID = parse_source_path("organization.external_id")

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.read_mapping import ReadField
-from mapping.attributes import ValueKind
-from mapping.paths import SourcePath, parse_source_path, resolve
-from mapping.values import (
+from mapping.paths import resolve
+from vocabulary.attributes import ValueKind
+from vocabulary.paths import SourcePath, parse_source_path
+from vocabulary.values import (
     ValueProblem,
     coerce,
     is_empty,

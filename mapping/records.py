@@ -6,26 +6,20 @@ Connectors yield vendor-shaped `SourceRecord`s; mapping/ turns them into `Ticket
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
+from vocabulary.attributes import (
+    ACCOUNT_ATTRIBUTES,
+    TICKET_ATTRIBUTES,
+    UNKNOWN_TIER,
+    TicketStatus,
+)
 
-class TicketStatus(StrEnum):
-    NEW = "new"
-    OPEN = "open"
-    PENDING = "pending"
-    ON_HOLD = "on_hold"
-    SOLVED = "solved"
-    CLOSED = "closed"
-
-    @property
-    def is_open(self) -> bool:
-        return self not in (TicketStatus.SOLVED, TicketStatus.CLOSED)
-
-
-UNKNOWN_TIER = "unknown"
+# TicketStatus and UNKNOWN_TIER are part of the records' vocabulary; layers above mapping/
+# may import them from here with the records.
+__all__ = ["UNKNOWN_TIER", "Account", "SourceRecord", "Ticket", "TicketStatus"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +90,19 @@ class Account:
     external_id: str | None = None
     domains: tuple[str, ...] = ()
     managed_fields: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_against_records() -> None:
+    # Fail at import if a record renames a field the mapping layer relies on.
+    ticket_fields = {f.name for f in fields(Ticket)}
+    account_fields = {f.name for f in fields(Account)}
+    missing = (set(TICKET_ATTRIBUTES) - {"account_id"} - ticket_fields) | (
+        set(ACCOUNT_ATTRIBUTES) - account_fields
+    )
+    if missing:
+        raise ImportError(
+            f"attributes of vocabulary/attributes.py missing from mapping/records.py: {sorted(missing)}"
+        )
+
+
+_check_against_records()

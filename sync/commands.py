@@ -8,11 +8,11 @@ import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
-from config.checks import run_problems
 from config.errors import ConfigError
 from config.loader import load_config
 from config.schema import Config
 from connectors.errors import AuthError, ConnectorError
+from sync.checks import run_problems
 from sync.clock import ClockWentBackwards
 from sync.connections import build_connectors
 from sync.exits import ExitCode

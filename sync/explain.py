@@ -15,13 +15,13 @@ from typing import Any, TextIO
 from config.schema import Config
 from escalation.compiled import compile_matrix
 from escalation.decision import Decision
-from escalation.durations import format_seconds
 from mapping.records import Account, Ticket
 from sync.evaluate import Evaluation, evaluate_mirror
 from sync.human import PeopleLevels
 from sync.run import overrides_by_record
 from sync.state import StateStore
 from sync.wanted import Planner, Target
+from vocabulary.durations import format_seconds
 
 NOT_SET = "not set"
 HISTORY_LINES = 12

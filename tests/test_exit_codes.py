@@ -35,10 +35,3 @@ def test_readme_lists_exactly_the_exit_codes_with_their_meanings():
 def test_every_exit_code_has_its_own_meaning():
     meanings = [code.meaning for code in ExitCode]
     assert len(set(meanings)) == len(meanings)
-
-
-def test_validate_uses_the_same_codes():
-    """config/ may not import sync/ (imports run one way): its two codes are held equal here."""
-    from config import commands
-
-    assert (commands.EXIT_OK, commands.EXIT_CONFIG_ERROR) == (ExitCode.OK, ExitCode.CONFIG_ERROR)

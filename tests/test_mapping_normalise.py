@@ -12,7 +12,7 @@ from config.mapping_schema import JiraMapping, SalesforceMapping, ZendeskMapping
 from mapping.errors import RecordError, RecordIssue
 from mapping.normalise import normalise_account, normalise_ticket
 from mapping.records import UNKNOWN_TIER, SourceRecord, TicketStatus
-from mapping.values import MAX_TEXT_LENGTH
+from vocabulary.values import MAX_TEXT_LENGTH
 
 ZENDESK = ZendeskMapping.model_validate(
     {

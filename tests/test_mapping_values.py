@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mapping.paths import parse_source_path, resolve
-from mapping.values import (
+from mapping.paths import resolve
+from vocabulary.paths import parse_source_path
+from vocabulary.values import (
     MAX_TEXT_LENGTH,
     ValueProblem,
     clean_text,

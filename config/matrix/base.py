@@ -16,8 +16,8 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-from escalation.durations import parse_positive_duration
-from mapping.records import UNKNOWN_TIER
+from vocabulary.attributes import UNKNOWN_TIER
+from vocabulary.durations import parse_positive_duration
 
 DEFAULT_LEVELS = ("none", "informational", "advisory", "action-needed", "executive-review")
 DEFAULT_ROLES = ("technical", "commercial", "executive")

@@ -18,7 +18,7 @@ from pydantic import (
 )
 
 from config.matrix.base import Model, NonEmpty, check_known
-from escalation.attributes import ATTRIBUTES, OPERATORS, RECENT_TICKETS, Kind
+from vocabulary.conditions import ATTRIBUTES, OPERATORS, RECENT_TICKETS, Kind
 
 
 def _scalar(value: Any) -> Any:

@@ -31,7 +31,7 @@ from config.matrix.base import (
 from config.matrix.calendars import Calendar, CalendarChoice
 from config.matrix.conditions import Condition
 from config.matrix.sla import Metric, Sla
-from escalation.attributes import ATTRIBUTES
+from vocabulary.conditions import ATTRIBUTES
 
 Selector = StrictStr | tuple[StrictStr, ...]
 

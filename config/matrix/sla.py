@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, field_validator
 
 from config.matrix.base import ANY, Duration, Model, NonEmpty, check_known, declared
-from escalation.attributes import SLA_METRICS
-from escalation.durations import parse_percent, parse_positive_duration
-from mapping.records import TicketStatus
+from vocabulary.attributes import TicketStatus
+from vocabulary.conditions import SLA_METRICS
+from vocabulary.durations import parse_percent, parse_positive_duration
 
 Metric = Literal["acknowledge", "next_update", "resolve"]
 

@@ -11,13 +11,12 @@ import argparse
 import sys
 from datetime import datetime
 
-from config.checks import validate_problems
 from config.errors import ConfigError, ConfigProblem
 from config.loader import load_config
 from config.summary import summarise_config
-
-EXIT_OK = 0
-EXIT_CONFIG_ERROR = 2
+from escalation.summary import summarise
+from sync.checks import validate_problems
+from sync.exits import ExitCode
 
 
 def _report(problems: list[ConfigProblem], noun: str) -> None:
@@ -53,10 +52,10 @@ def validate(args: argparse.Namespace) -> int:
         now = _now(getattr(args, "now", None))
     except ConfigError as error:
         _report(error.problems, "problem")
-        return EXIT_CONFIG_ERROR
+        return ExitCode.CONFIG_ERROR
     except ValueError as error:
         print(f"escalation-sync: {error}", file=sys.stderr)
-        return EXIT_CONFIG_ERROR
+        return ExitCode.CONFIG_ERROR
     # --skip-env-check is kept for scripts written before secrets became warnings.
     check_env = not getattr(args, "skip_env_check", False)
     problems = validate_problems(config, now, check_secrets=check_env)
@@ -67,8 +66,9 @@ def validate(args: argparse.Namespace) -> int:
     _report(errors, "problem")
     _report(warnings, "warning")
     if errors:
-        return EXIT_CONFIG_ERROR
+        return ExitCode.CONFIG_ERROR
     print("ok")
     missing = len(config.check_environment()) if check_env else None
     print(summarise_config(config, secrets_missing=missing))
-    return EXIT_OK
+    print(summarise(config.matrix).rstrip("\n"))
+    return ExitCode.OK

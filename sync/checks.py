@@ -4,7 +4,8 @@
 (the matrix compiled as a run compiles it; the secrets a run reads) and whether it is surely
 what was meant (warnings). Commands choose: `validate` wants everything, with missing secrets
 as warnings (a CI keeps the config in git without them); `sync` and `plan` want what stops a
-run, secrets included; `explain` reads the mirror only and needs no secret.
+run, secrets included; `explain` reads the mirror only and needs no secret. They live with
+the commands, above both config/ and escalation/, whose compiler they run.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Turn raw vendor values into canonical ones, tolerating the dirt real systems hold.
 
 Every function raises `ValueProblem` with a reason a person can act on; callers decide
-whether that rejects the record or only empties the attribute.
+whether that rejects the record or only empties the attribute. The rules live below config/
+and mapping/ because both apply them: config/ to translation tables and defaults at load time,
+mapping/ to every record it reads.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from mapping.records import UNKNOWN_TIER, TicketStatus
+from vocabulary.attributes import UNKNOWN_TIER, TicketStatus
 
 MAX_TEXT_LENGTH = 2000  # longer text is cut: it ends up in field values, notes and logs
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -224,7 +226,7 @@ _BY_KIND = {
 
 
 def coerce(value: Any, kind: str) -> Any:
-    """`value` as the canonical `kind` (see mapping/attributes.py); ValueProblem if it cannot be."""
+    """`value` as the canonical `kind` (see vocabulary/attributes.py); ValueProblem if it cannot be."""
     return _BY_KIND[kind](value)
 
 

@@ -1,7 +1,8 @@
 """The attributes a trigger condition may name, and what kind of value each holds.
 
-One catalog shared by the config validation (config/matrix.py checks names and value types at
-load time) and the condition compiler (escalation/conditions.py reads the values).
+One catalog shared by the config validation (config/matrix/ checks names and value types at
+load time) and the condition compiler (escalation/conditions.py reads the values); here, below
+both, so neither imports the other for it.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from mapping.records import TicketStatus
+from vocabulary.attributes import TicketStatus
 
 
 class Kind(StrEnum):

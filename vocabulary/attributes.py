@@ -1,16 +1,32 @@
-"""The canonical attributes a read mapping may fill, and the kind of value each holds.
+"""The canonical attributes a read mapping may fill, the kind of value each holds, and the
+values every layer names: ticket statuses and the tier of a ticket without an account.
 
-Names are those of `Ticket` and `Account` in mapping/records.py, minus what the code sets
-itself (system, id, the joined account_id). `account_id` on a ticket is the account id the
-ticket carries in a field of its own; the join strategy `account_id_field` uses it.
+Names are those of `Ticket` and `Account` in mapping/records.py (which checks at import that
+they still are), minus what the code sets itself (system, id, the joined account_id).
+`account_id` on a ticket is the account id the ticket carries in a field of its own; the join
+strategy `account_id_field` uses it.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
+from enum import StrEnum
 from typing import Literal
 
-from mapping.records import Account, Ticket
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    ON_HOLD = "on_hold"
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (TicketStatus.SOLVED, TicketStatus.CLOSED)
+
+
+UNKNOWN_TIER = "unknown"
 
 # How a value is parsed. "status" is text that must name a TicketStatus; "tier" is text
 # lower-cased; "email" is lower-cased text; "domains" a list of bare domain names;
@@ -79,19 +95,3 @@ COMPATIBLE_TYPES: dict[ValueKind, tuple[str, ...]] = {
     "list": ("list",),
     "domains": ("list", "str"),
 }
-
-
-def _check_against_records() -> None:
-    # Fail at import if records.py renames a field the mapping layer relies on.
-    ticket_fields = {f.name for f in fields(Ticket)}
-    account_fields = {f.name for f in fields(Account)}
-    missing = (set(TICKET_ATTRIBUTES) - {"account_id"} - ticket_fields) | (
-        set(ACCOUNT_ATTRIBUTES) - account_fields
-    )
-    if missing:
-        raise ImportError(
-            f"canonical attributes missing from mapping/records.py: {sorted(missing)}"
-        )
-
-
-_check_against_records()
