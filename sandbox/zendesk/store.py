@@ -159,7 +159,7 @@ class ZendeskStore:
         if metric_set is not None and changes.get("status", ticket.get("status")) != ticket.get(
             "status"
         ):
-            metric_set["status_updated_at"] = zendesk_time(self.clock())
+            metric_set["status_updated_at"] = zendesk_time(self.clock.timestamp())
         for name in SETTABLE & changes.keys():
             ticket[name] = changes[name]
         if "subject" in changes:
