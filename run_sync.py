@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--anchor", help="time the data is relative to, ISO 8601 with offset (default: now)"
     )
+    generate.add_argument(
+        "--bare-org", action="store_true", help="without the fields provision creates"
+    )
     return parser
 
 
