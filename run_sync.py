@@ -3,7 +3,7 @@
 
 Only parses arguments and hands over; the work lives in config/, sync/ and sandbox/.
 Exit codes: 0 ok, 1 some records failed, 2 config error, 3 could not reach a system or
-authenticate, 4 another run holds the lock.
+authenticate, 4 another run holds the lock, 5 doctor found problems (provision/commands.py).
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(commands.add_parser("plan", help="alias of sync --dry-run"))
     explain = with_config(commands.add_parser("explain", help="why a ticket has its level"))
     explain.add_argument("ticket", metavar="SYSTEM:ID")
+    doctor = with_config(commands.add_parser("doctor", help="check the systems against the config"))
+    doctor.add_argument("--format", choices=("text", "json"), default="text")
 
     sandbox = commands.add_parser("sandbox", help="the local emulation of the three APIs")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
@@ -92,6 +94,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from sync.commands import explain
 
         return explain(args)
+    if args.command == "doctor":
+        from provision.commands import doctor
+
+        return doctor(args)
     if args.command == "sandbox":
         from sandbox import commands
 

@@ -1,0 +1,56 @@
+"""The CLI of `doctor` and `provision`: load the config, open the systems, print, exit.
+
+Exit codes (doctor): 0 every check ok (warnings allowed); 5 some check found a problem (each
+printed with its fix); 2 configuration error; 3 a system could not be reached or refused our
+credentials. provision: 0 done (or nothing to do), 5 something could not be created, 2, 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from typing import TextIO
+
+from config.errors import ConfigError
+from config.loader import load_config
+from config.schema import Config
+from provision.doctor import run_doctor
+from provision.findings import as_json, as_text
+from provision.systems import open_systems
+
+EXIT_OK = 0
+EXIT_CONFIG_ERROR = 2
+EXIT_UNREACHABLE = 3
+EXIT_SETUP_PROBLEMS = 5  # doctor found problems / provision could not create something
+
+
+def _load(path: str, err: TextIO) -> Config | None:
+    try:
+        config = load_config(path)
+        problems = config.check_environment()
+        if problems:
+            raise ConfigError(problems)
+        return config
+    except ConfigError as error:
+        print(f"escalation-sync: the configuration has {len(error.problems)} problem(s):", file=err)
+        for found in error.problems:
+            print(f"  {found}", file=err)
+        return None
+
+
+def doctor(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Print the checklist; the exit code says whether all is well (see the module docstring)."""
+    out, err = out or sys.stdout, err or sys.stderr
+    config = _load(args.config, err)
+    if config is None:
+        return EXIT_CONFIG_ERROR
+    with open_systems(config) as systems:
+        findings, unreachable = run_doctor(config, systems)
+    findings = [
+        replace(f, fix=f.fix.replace("--config F", f"--config {args.config}")) for f in findings
+    ]
+    print(as_json(findings) if args.format == "json" else as_text(findings), file=out)
+    if unreachable:
+        return EXIT_UNREACHABLE
+    return EXIT_SETUP_PROBLEMS if any(f.status == "problem" for f in findings) else EXIT_OK
