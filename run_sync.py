@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("ticket", metavar="SYSTEM:ID")
     doctor = with_config(commands.add_parser("doctor", help="check the systems against the config"))
     doctor.add_argument("--format", choices=("text", "json"), default="text")
+    provision = with_config(
+        commands.add_parser("provision", help="create what doctor finds missing")
+    )
+    provision.add_argument("--apply", action="store_true", help="make it (default: print the plan)")
+    provision.add_argument("--print", action="store_true", help="print new ids, leave the mapping")
 
     sandbox = commands.add_parser("sandbox", help="the local emulation of the three APIs")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
@@ -98,6 +103,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from provision.commands import doctor
 
         return doctor(args)
+    if args.command == "provision":
+        from provision.commands import provision
+
+        return provision(args)
     if args.command == "sandbox":
         from sandbox import commands
 

@@ -15,8 +15,11 @@ from typing import TextIO
 from config.errors import ConfigError
 from config.loader import load_config
 from config.schema import Config
+from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from provision.doctor import run_doctor
 from provision.findings import as_json, as_text
+from provision.mapping_file import snippet, write_ids
+from provision.provisioner import apply_plan, make_plan
 from provision.systems import open_systems
 
 EXIT_OK = 0
@@ -54,3 +57,40 @@ def doctor(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
     if unreachable:
         return EXIT_UNREACHABLE
     return EXIT_SETUP_PROBLEMS if any(f.status == "problem" for f in findings) else EXIT_OK
+
+
+def provision(
+    args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Print the plan; with --apply make it, then write the new ids (or --print them)."""
+    out, err = out or sys.stdout, err or sys.stderr
+    config = _load(args.config, err)
+    if config is None:
+        return EXIT_CONFIG_ERROR
+    try:
+        with open_systems(config) as systems:
+            plan = make_plan(config, systems)
+            print("plan:", file=out)
+            print("\n".join(plan.lines()), file=out)
+            if not args.apply:
+                if plan.steps:
+                    print("nothing was changed; run again with --apply to make it", file=out)
+                return EXIT_OK
+            applied = apply_plan(plan)
+    except (AuthError, SystemUnavailable, RateLimited) as error:
+        print(f"escalation-sync: {error}", file=err)
+        return EXIT_UNREACHABLE
+    except ConnectorError as error:
+        print(f"escalation-sync: {error}", file=err)
+        return EXIT_SETUP_PROBLEMS
+    for line in applied.done:
+        print(f"done: {line}", file=out)
+    for line in applied.failed:
+        print(f"FAILED: {line}", file=out)
+    if applied.new_ids and args.print:
+        print("new field ids (copy into the mapping):", file=out)
+        print(snippet(applied.new_ids), file=out)
+    elif applied.new_ids:
+        for path in write_ids(config, applied.new_ids):
+            print(f"wrote {len(applied.new_ids)} new field id(s) into {path}", file=out)
+    return EXIT_SETUP_PROBLEMS if applied.failed else EXIT_OK
