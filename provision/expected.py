@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from config.schema import Config
-from config.write_mapping import WriteField
+from config.write_mapping import LEVEL_OUTPUTS, WriteField
 
 # Outputs -> the name a person sees on the created field.
 TITLES = {
@@ -77,23 +77,22 @@ class TranslatedSource:
 def wanted_fields(config: Config) -> list[WantedField]:
     """Every field the enabled systems' write mappings name."""
     mapping, enabled = config.mapping, config.connections.enabled_systems()
+    levels = tuple(config.matrix.levels)
     found: list[WantedField] = []
     if "zendesk" in enabled:
-        found += _writes(
-            "zendesk", mapping.zendesk.write.outputs(), ("mapping", "zendesk", "write")
-        )
+        found += _writes("zendesk", mapping.zendesk.write.outputs(), ("mapping", "zendesk", "write"), None, levels)  # fmt: skip
     if "jira" in enabled:
-        found += _writes("jira", mapping.jira.write.outputs(), ("mapping", "jira", "write"))
+        found += _writes("jira", mapping.jira.write.outputs(), ("mapping", "jira", "write"), None, levels)  # fmt: skip
     if "salesforce" in enabled:
         sf = mapping.salesforce
         found += _writes(
-            "salesforce", sf.write.outputs(), ("mapping", "salesforce", "write"), "Account"
+            "salesforce", sf.write.outputs(), ("mapping", "salesforce", "write"), "Account", levels
         )
         record = sf.ticket_record
         if record is not None:
             path = ("mapping", "salesforce", "ticket_record")
             found += _writes(
-                "salesforce", record.fields.outputs(), (*path, "fields"), record.object
+                "salesforce", record.fields.outputs(), (*path, "fields"), record.object, levels
             )
             found.append(WantedField("salesforce", "ticket_ref", record.external_id_field,
                                      "external_id", (*path, "external_id_field"), object_name=record.object))  # fmt: skip
@@ -104,7 +103,8 @@ def _writes(
     system: str,
     outputs: dict[str, WriteField],
     path: tuple[str, ...],
-    object_name: str | None = None,
+    object_name: str | None,
+    levels: tuple[str, ...],
 ) -> list[WantedField]:
     found = []
     for output, write in outputs.items():
@@ -116,6 +116,9 @@ def _writes(
         if system == "salesforce" and write.field == "Name":
             kind = "name"  # the object's own Name field: it comes with the object
         options = write.options or {}
+        if not options and output in LEVEL_OUTPUTS:
+            # a level written as text is the level's name: a picklist must hold every one
+            options = {level: level for level in levels}
         found.append(
             WantedField(
                 system,

@@ -76,10 +76,10 @@ def _field_finding(config: Config, want: WantedField, field: dict[str, Any] | No
     if want.kind == "external_id" and not (field.get("externalId") and field.get("unique")):
         return problem(SYSTEM, subject, "not marked External ID and Unique; upserts by it would duplicate or fail",
                        f"mark it External ID and Unique (Object Manager > {want.object_name} > Fields)")  # fmt: skip
-    if want.kind != "external_id" and not (field.get("updateable") and field.get("createable")):
+    if not (field.get("updateable") and field.get("createable")):
         return problem(SYSTEM, subject, "the integration user cannot edit it (field-level security)",
                        f"{RUN_PROVISION} ({GRANT}), or give the user's profile edit access")  # fmt: skip
-    if want.kind == "dropdown":
+    if field["type"] == "picklist" and want.options:
         values = [p["value"] for p in field.get("picklistValues") or [] if p.get("active", True)]
         missing = option_finding(SYSTEM, config, want, subject, values, "picklist values")
         if missing is not None and not field.get("restrictedPicklist"):

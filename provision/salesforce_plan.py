@@ -21,10 +21,8 @@ TEXT_LENGTH = 255
 def _metadata(want: WantedField) -> dict[str, Any]:
     """The Metadata API description of a field of our kind."""
     label = want.title
-    if want.kind == "dropdown" or (
-        want.kind == "text" and want.output in ("level", "highest_level")
-    ):
-        values = want.options or ("none",)
+    if want.kind == "dropdown":
+        values = want.options
         return {"label": label, "type": "Picklist", "valueSet": {"restricted": True, "valueSetDefinition": {
             "sorted": False, "value": [{"fullName": v, "label": v, "default": False} for v in values]}}}  # fmt: skip
     if want.kind == "long_text":
@@ -68,10 +66,9 @@ def plan_salesforce(
             metadata = _metadata(want)
             plan.add(Step(SYSTEM, f"create field {full_name} ({metadata['type']})",
                           lambda f=full_name, m=metadata: setup.create_custom_field(f, m) and None))  # fmt: skip
-            if want.kind != "external_id":
-                grant_fields.append(full_name)
+            grant_fields.append(full_name)  # the external id too: upserts write it
             continue
-        if want.kind != "external_id" and not (field.get("updateable") and field.get("createable")):
+        if not (field.get("updateable") and field.get("createable")):
             grant_fields.append(full_name)
         if field["type"] == "picklist" and want.options:
             _picklist(setup, want, field, plan)

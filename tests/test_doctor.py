@@ -170,3 +170,15 @@ def test_refused_credentials_are_one_line_and_the_others_are_checked(org):
     assert code == EXIT_UNREACHABLE
     assert [c["subject"] for c in jira] == ["credentials"]
     assert any(c["system"] == "salesforce" and c["status"] == "ok" for c in checks)
+
+
+def test_level_written_as_text_into_a_picklist_missing_a_level_is_a_problem(org):
+    from dataclasses import replace
+
+    schema = org.sandbox.salesforce.store.schema
+    info = schema.objects["Escalation__c"].fields["Level__c"]
+    schema.put_field("Escalation__c", replace(info, picklist=info.picklist[:-1]))
+    code, checks = org.checks()
+    [found] = _problems(checks)
+    assert found["subject"] == "field level (Escalation__c.Level__c)"
+    assert found["detail"] == "missing picklist values: executive-review"

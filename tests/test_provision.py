@@ -135,3 +135,27 @@ def test_a_refused_creation_is_reported_and_the_rest_still_made(bare):
     assert "FAILED: zendesk: create ticket field 'Escalation level'" in report
     assert "HTTP 403" in report
     assert "done: jira: create field 'Escalation level'" in report
+
+
+def test_sync_after_provisioning_a_bare_org_writes_every_record_without_rejection(bare):
+    from datetime import UTC, datetime, timedelta
+
+    from config.loader import load_config
+    from connectors.transport import RetryPolicy
+    from sync.connections import build_connectors
+    from sync.run import run_once
+    from sync.state import StateStore
+
+    assert _provision(bare)[0] == EXIT_OK
+    bare.sandbox.zendesk.advance_clock(61)
+    config = load_config(bare.config)
+    connectors = build_connectors(config, RetryPolicy(max_total_wait_seconds=30))
+    store = StateStore(config.state.path)
+    try:
+        result = run_once(config, connectors, store, datetime.now(UTC) + timedelta(minutes=5))
+    finally:
+        store.close()
+        for connector in connectors.values():
+            connector.close()
+    assert result.exit_code == 0, result.apply
+    assert bare.sandbox.salesforce.records("Escalation__c")  # upserted by Ticket_Ref__c
