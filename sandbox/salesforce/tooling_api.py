@@ -16,6 +16,7 @@ unknown types; that no propagation delay exists between create and describe.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sandbox.http import Request, Response
@@ -126,8 +127,6 @@ class ToolingApi:
         table, _, name = row["FullName"].partition(".")
         info = self.schema.objects[table].fields[name]
         values, restricted = _picklist(metadata)
-        from dataclasses import replace
-
         self.schema.put_field(table, replace(info, picklist=values, restricted=restricted))
         return Response(204)
 
