@@ -49,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("dir", metavar="DIR", help="the folder to write (made when missing)")
     init.add_argument("--minimal", action="store_true", help="the smallest configuration")
     init.add_argument("--force", action="store_true", help="overwrite files already there")
+    doctor = with_config(commands.add_parser("doctor", help="check the systems against the config"))
+    doctor.add_argument("--format", choices=("text", "json"), default="text")
+    provision = with_config(
+        commands.add_parser("provision", help="create what doctor finds missing")
+    )
+    provision.add_argument("--apply", action="store_true", help="make it (default: print the plan)")
+    provision.add_argument("--print", action="store_true", help="print new ids, leave the mapping")
 
     sandbox = commands.add_parser("sandbox", help="the local emulation of the three APIs")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
@@ -64,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=1)
     generate.add_argument(
         "--anchor", help="time the data is relative to, ISO 8601 with offset (default: now)"
+    )
+    generate.add_argument(
+        "--bare-org", action="store_true", help="without the fields provision creates"
     )
     for sub in [*commands.choices.values(), *sandbox_commands.choices.values()]:
         add_global_options(sub)
@@ -121,6 +131,14 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from config.starter import init
 
         return init(args)
+    if args.command == "doctor":
+        from provision.commands import doctor
+
+        return doctor(args)
+    if args.command == "provision":
+        from provision.commands import provision
+
+        return provision(args)
     if args.command == "sandbox":
         from sandbox import commands
 

@@ -150,6 +150,7 @@ class SalesforceConnector:
             SYSTEM, ca_bundle, policy or RetryPolicy(), list(pacers)
         )
         self._client: Salesforce | None = None
+        self.identity_url = ""
         self.logins = 0
         self.rate_limited: RateLimited | None = None  # once set, the org refuses us for the run
 
@@ -178,6 +179,7 @@ class SalesforceConnector:
                 f"salesforce: login answered an instance URL that is not https: {instance_url!r}"
             )
         self.logins += 1
+        self.identity_url = str(body.get("id") or "")  # .../id/{org id}/{user id}
         self._client = Salesforce(
             instance_url=instance_url,
             session_id=body["access_token"],

@@ -3,18 +3,20 @@
 The generator writes, and each emulation loads, one JSON file per vendor in the data folder:
 
 - `zendesk.json`: {"tickets": [ticket as GET /api/v2/tickets/{id} returns it], "organizations":
-  [...], "users": [...], "ticket_fields": [...], "organization_fields": [...], "ticket_metrics":
-  [metric set as GET /api/v2/tickets/{id}/metrics returns it, one per ticket, with its
+  [...], "users": [...], "ticket_fields": [...], "organization_fields": [...], "views": [...],
+  "ticket_metrics": [metric set as GET /api/v2/tickets/{id}/metrics returns it, one per ticket, with its
   "ticket_id"; nested into tickets as "metric_set" for include=metric_sets]}. Metric sets: a
   "new" ticket has no reply yet (replies 0, reply_time_in_minutes calendar/business null,
   assignee_updated_at null); any other has a first reply minutes to hours after creation (most
   within the acknowledge targets of config/example/matrix.yaml, some late), assignee_updated_at
   between that reply and updated_at, and solved_at once solved or closed.
 - `jira.json`: {"issues": [issue as GET /rest/api/3/issue/{key} returns it, with "fields"],
-  "fields": [as GET /rest/api/3/field returns them], "projects": [{"id","key","name"}]}
+  "fields": [as GET /rest/api/3/field returns them], "projects": [{"id","key","name"}],
+  "screens": {project key: [field ids on its screen]} (absent: every field on every screen)}
 - `salesforce.json`: {"sobjects": {"Account": [record with "attributes"], "User": [...],
   "Escalation__c": [...]}} (records as a SOQL query returns them; describe is derived from
-  SALESFORCE_OBJECTS below)
+  SALESFORCE_OBJECTS below; with "schema", the org's own objects and fields as
+  sandbox/salesforce/schema.py `Schema.dump` writes them: a bare org, or one provision changed)
 
 Ids below are the ones config/sandbox/ maps; a real org has its own, set in its config.
 """

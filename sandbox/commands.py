@@ -24,6 +24,10 @@ def generate(args: argparse.Namespace) -> int:
         dataset = generate_dataset(
             args.accounts, args.tickets, args.jira_issues, args.seed, anchor=anchor
         )
+        if getattr(args, "bare_org", False):
+            from sandbox.bare_org import bare_org
+
+            bare_org(dataset)
         write_dataset(dataset, Path(args.out))
     except ValueError as problem:
         print(f"sandbox generate: {problem}", file=sys.stderr)

@@ -1,12 +1,15 @@
 """`make demo`: the sandbox with generated data, a real sync against it, and what it wrote.
 
-1. generate a data set into demo-data/ (later runs reuse it for a day: its times are relative
-   to when it was made, so an older one shows every open ticket as neglected),
+1. generate a data set into demo-data/ of an org without our fields (later runs reuse it for
+   a day: its times are relative to when it was made, so an older one shows every open ticket
+   as neglected),
 2. start the three APIs on 127.0.0.1 over TLS (in this process, on threads),
-3. run `run_sync.py sync` as a separate process, exactly as cron would,
-4. read the escalated tickets back from the sandbox's Zendesk with zenpy and show them,
-5. run sync again: it writes nothing,
-6. summarise the audit log.
+3. `doctor` lists what is missing, `provision --apply` creates it and writes the new field ids
+   into the mapping, `doctor` again: all ok,
+4. run `run_sync.py sync` as a separate process, exactly as cron would,
+5. read the escalated tickets back from the sandbox's Zendesk with zenpy and show them,
+6. run sync again: it writes nothing,
+7. summarise the audit log.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ DATA = DEMO / "data"
 # About one ticket per account a month (the bigger customers several): with many more, the
 # example matrix's "6 tickets in 30 days" rule escalates most tickets of the bigger customers.
 SIZES = {"accounts": 1000, "tickets": 3000, "jira_issues": 300, "seed": 7}
+MADE_WITH = {**SIZES, "bare_org": True}  # the stamp: an older data set had our fields
 ESCALATED_FROM = "action-needed"  # the levels from here up ask someone to act
 STAMP = DATA / "demo-sizes.json"  # the sizes the data set was made with
 MAX_DATA_AGE_SECONDS = 86_400
@@ -44,7 +48,7 @@ def _why_generate() -> str | None:
         made_with = json.loads(STAMP.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         made_with = None
-    if made_with != SIZES:
+    if made_with != MADE_WITH:
         return "the data set was made with other sizes or an older generator"
     return None
 
@@ -70,28 +74,49 @@ def _generate() -> None:
             str(SIZES["jira_issues"]),
             "--seed",
             str(SIZES["seed"]),
+            "--bare-org",
         ],
         check=True,
     )
-    STAMP.write_text(json.dumps(SIZES), encoding="utf-8")
+    STAMP.write_text(json.dumps(MADE_WITH), encoding="utf-8")
 
 
-def _sync(config: Path, label: str) -> int:
-    print(f"\n$ run_sync.py sync --config {config.relative_to(ROOT)}   # {label}", flush=True)
+def _command(config: Path, label: str, command: str, *extra: str) -> int:
+    shown = " ".join((command, "--config", str(config.relative_to(ROOT)), *extra))
+    print(f"\n$ run_sync.py {shown}   # {label}", flush=True)
     env = {**os.environ, **ENVIRONMENT}
     done = subprocess.run(
-        [sys.executable, str(ROOT / "run_sync.py"), "sync", "--config", str(config)], env=env
+        [sys.executable, str(ROOT / "run_sync.py"), command, "--config", str(config), *extra],
+        env=env,
     )
     return done.returncode
 
 
-def _escalated_table(sandbox: Sandbox, state: Path) -> None:
+def _sync(config: Path, label: str) -> int:
+    return _command(config, label, "sync")
+
+
+def _set_up(config: Path) -> bool:
+    """doctor (problems), provision --apply, doctor (all ok): True when the org is ready."""
+    _command(config, "a new org: our fields are missing", "doctor")
+    applied = _command(config, "create them; the new ids go into mapping.yaml", "provision", "--apply")  # fmt: skip
+    checked = _command(config, "all ok now", "doctor")
+    return applied == 0 and checked == 0
+
+
+def _escalated_table(sandbox: Sandbox, state: Path, config: Path) -> None:
     """Read back, through zenpy's show_many, every ticket the sync wrote to."""
     from zenpy import Zenpy
 
+    from config.loader import load_config
     from connectors.transport import make_session
     from sync.state import StateStore
 
+    # provision chose the field ids: read them from the mapping it wrote them into
+    write = load_config(config).mapping.zendesk.write
+    level_id, owner_id, due_id, reason_id = (
+        int(write.level.field), int(write.owner.field), int(write.sla_next_due.field), int(write.reason.field)
+    )  # fmt: skip
     store = StateStore(state)
     ids = sorted(int(record_id) for system, record_id in store.written() if system == "zendesk")
     levels = [
@@ -121,19 +146,15 @@ def _escalated_table(sandbox: Sandbox, state: Path) -> None:
     for start in range(0, len(ids), 100):
         for ticket in zendesk.tickets(ids=ids[start : start + 100]):
             fields = {f["id"]: f["value"] for f in ticket.custom_fields}
-            level = (
-                (fields.get(catalogue.ZD_FIELD_LEVEL) or "")
-                .removeprefix("esc_level_")
-                .replace("_", "-")
-            )
+            level = (fields.get(level_id) or "").removeprefix("esc_level_").replace("_", "-")
             rows.append(
                 (
                     rank.get(level, 0),
                     ticket.id,
                     level,
-                    fields.get(catalogue.ZD_FIELD_OWNER),
-                    fields.get(catalogue.ZD_FIELD_SLA_DUE),
-                    fields.get(catalogue.ZD_FIELD_REASON) or "",
+                    fields.get(owner_id),
+                    fields.get(due_id),
+                    fields.get(reason_id) or "",
                 )
             )
     rows.sort(key=lambda row: (-row[0], row[1]))
@@ -195,11 +216,12 @@ def main() -> int:
         for leftover in state.parent.glob("escalation-sync.sqlite*"):
             leftover.unlink()  # each demo starts from a first run against fresh data
         print("sandbox:", ", ".join(f"{name} {url}" for name, url in sandbox.urls.items()))
+        ready = _set_up(config)
         first = _sync(config, "first run: backfill and write")
-        _escalated_table(sandbox, state)
+        _escalated_table(sandbox, state, config)
         second = _sync(config, "second run: nothing changed, so nothing is written")
         _audit_summary(state)
-    return 0 if first in (0, 1) and second in (0, 1) else 1
+    return 0 if ready and first in (0, 1) and second in (0, 1) else 1
 
 
 if __name__ == "__main__":

@@ -48,3 +48,6 @@ class ExitCode(IntEnum):
     # The clock (or --now) is earlier than the last run's beyond the tolerated skew: refused
     # unless --allow-backwards-clock is given.
     CLOCK_BACKWARDS = 9, "the clock is earlier than the last run's"
+    # `doctor` found a problem in a system's setup (a field missing or of the wrong type, an
+    # option or permission missing): each is printed with its fix, most often "run provision".
+    SETUP_PROBLEMS = 10, "doctor found a problem"

@@ -24,6 +24,7 @@ from sandbox.http import Request, Response, Route
 from sandbox.jira.api import JiraApi
 from sandbox.jira.bulk import BulkEdits
 from sandbox.jira.edits import apply_edit
+from sandbox.jira.setup_api import SetupApi
 from sandbox.jira.store import JiraStore, format_jira_time
 from sandbox.quotas import QuotaRule, QuotaVerdict
 from sandbox.vendor import VendorApp
@@ -70,6 +71,10 @@ class JiraApp(VendorApp):
         ] = []  # (issue key, notifyUsers) of every accepted edit
         self._issue_writes: dict[str, tuple[float, int]] = {}
         self._api = JiraApi(self)
+        self._setup = SetupApi(self)
+        # (project key or "*", permission key) the API user lacks (mypermissions, editmeta)
+        self.denied_permissions: set[tuple[str, str]] = set()
+        self.screens: dict[str, list[str]] = {}  # project key -> field ids on its one screen
         self.load_state(_default_state())
 
     @property
@@ -78,8 +83,9 @@ class JiraApp(VendorApp):
 
     # -- routes ---------------------------------------------------------------------------
     def routes(self) -> list[Route]:
-        api = self._api
+        api, setup = self._api, self._setup
         field = r"(?P<field>[^/]+)"
+        screen, tab = r"(?P<screen>\d+)", r"(?P<tab>\d+)"
         return [
             Route("GET", f"{_V}/search/jql", "search_jql", api.search_jql),
             Route("POST", f"{_V}/search/jql", "search_jql", api.search_jql),
@@ -107,6 +113,33 @@ class JiraApp(VendorApp):
                 f"{_V}/field/{field}/context/(?P<context>[^/]+)/option",
                 "field_options_create",
                 api.field_options_create,
+                writes=True,
+            ),
+            Route("GET", f"{_V}/issue/{_KEY}/editmeta", "editmeta", setup.edit_meta),
+            Route("GET", f"{_V}/project/(?P<project>[^/]+)", "project_get", setup.project),
+            Route("GET", f"{_V}/mypermissions", "mypermissions", setup.my_permissions),
+            Route(
+                "GET",
+                f"{_V}/issuetypescreenscheme/project",
+                "issuetype_screen_schemes",
+                setup.scheme_of_project,
+            ),
+            Route(
+                "GET",
+                f"{_V}/issuetypescreenscheme/mapping",
+                "issuetype_screen_scheme_mapping",
+                setup.scheme_mapping,
+            ),
+            Route("GET", f"{_V}/screenscheme", "screen_schemes", setup.screen_schemes),
+            Route("GET", f"{_V}/screens/{screen}/tabs", "screen_tabs", setup.tabs),
+            Route(
+                "GET", f"{_V}/screens/{screen}/tabs/{tab}/fields", "tab_fields", setup.tab_fields
+            ),
+            Route(
+                "POST",
+                f"{_V}/screens/{screen}/tabs/{tab}/fields",
+                "tab_field_add",
+                setup.add_tab_field,
                 writes=True,
             ),
             Route("GET", f"{_V}/serverInfo", "server_info", api.server_info),
@@ -244,11 +277,31 @@ class JiraApp(VendorApp):
 
     # -- state and admin API --------------------------------------------------------------
     def dump_state(self) -> dict[str, Any]:
-        return self.store.dump()
+        return {**self.store.dump(), "screens": copy.deepcopy(self.screens)}
 
     def load_state(self, state: dict[str, Any]) -> None:
         with self.state_lock:
             self.store.load(state)
+            # Without saved screens, every field of the site is on every project's screen.
+            every = ["summary", "description", "labels"] + [
+                f["id"] for f in self.store.fields if f.get("custom")
+            ]
+            saved = state.get("screens") or {}
+            self.screens = {p["key"]: list(saved.get(p["key"], every)) for p in self.store.projects}
+
+    def screen_fields(self, project_key: str) -> list[str]:
+        """The field ids on the project's screen (the live list: adding to it adds to the screen)."""
+        return self.screens.setdefault(project_key, ["summary", "description", "labels"])
+
+    def remove_from_screen(self, project_key: str, field_id: str) -> None:
+        """An admin takes a field off the project's screen: edits of it are refused."""
+        with self.state_lock:
+            self.screen_fields(project_key).remove(field_id)
+
+    def deny_permission(self, project_key: str, permission: str) -> None:
+        """The API user loses a project permission ("*": in every project)."""
+        with self.state_lock:
+            self.denied_permissions.add((project_key, permission))
 
     def now_text(self) -> str:
         return format_jira_time(self.clock.now_ms(), ZoneInfo(self.store.time_zone))

@@ -30,8 +30,8 @@ from sandbox.salesforce.responses import (
     invalid_session,
     not_found,
 )
-from sandbox.salesforce.schema import OBJECTS
 from sandbox.salesforce.store import RecordStore
+from sandbox.salesforce.tooling_api import ToolingApi
 from sandbox.vendor import VendorApp
 
 _V = r"/services/data/v(?P<version>\d{2,3}\.\d)"
@@ -53,6 +53,7 @@ class SalesforceApp(VendorApp):
         self.query_api = QueryApi(self)
         self.records_api = RecordsApi(self)
         self.collections = Collections(self)
+        self.tooling = ToolingApi(self)
 
     def routes(self) -> list[Route]:
         records, query, collections = self.records_api, self.query_api, self.collections
@@ -93,6 +94,21 @@ class SalesforceApp(VendorApp):
                 collections.upsert,
                 writes=True,
             ),
+            Route(
+                "POST",
+                _V + rf"/tooling/sobjects/{_OBJ}/?",
+                "tooling_create",
+                self.tooling.create,
+                writes=True,
+            ),
+            Route(
+                "PATCH",
+                _V + rf"/tooling/sobjects/{_OBJ}/{_ID}",
+                "tooling_update",
+                self.tooling.update,
+                writes=True,
+            ),
+            Route("GET", _V + r"/tooling/query/?", "tooling_query", self.tooling.query),
         ]
 
     # -- the VendorApp hooks -------------------------------------------------------------------
@@ -136,6 +152,18 @@ class SalesforceApp(VendorApp):
     def load_state(self, state: dict[str, Any]) -> None:
         with self.state_lock:
             self.store.load(state)
+            self.tooling = ToolingApi(self)
+
+    def set_field_editable(self, object_name: str, field_name: str, editable: bool) -> None:
+        """Field-level security of the integration user (False: a missing edit permission)."""
+        with self.state_lock:
+            self.store.schema.set_field_editable(object_name, field_name, editable)
+
+    def describe_field(self, object_name: str, field_name: str) -> dict[str, Any] | None:
+        with self.state_lock:
+            obj = self.store.schema.objects.get(object_name)
+            info = obj.fields.get(field_name) if obj else None
+            return info.describe() if info else None
 
     # -- admin API for tests and benchmarks ------------------------------------------------------
     def put_record(self, object_name: str, record: dict[str, Any]) -> str:
@@ -155,7 +183,7 @@ class SalesforceApp(VendorApp):
     def edit_record(self, object_name: str, record_id: str, **changes: Any) -> None:
         """A person edits a record in the UI: fields change, SystemModstamp moves."""
         with self.state_lock:
-            obj = OBJECTS[object_name]
+            obj = self.store.schema.objects[object_name]
             record = self.store.get(object_name, record_id)
             if record is None:
                 raise KeyError(f"{object_name} {record_id} not found")

@@ -23,7 +23,7 @@ from sandbox.faults import Fault
 from sandbox.http import Request, Response
 from sandbox.salesforce import ids
 from sandbox.salesforce.responses import not_found, rest_error
-from sandbox.salesforce.schema import object_info
+from sandbox.salesforce.schema import Schema
 from sandbox.salesforce.store import BodyError, RecordError, check_fields, format_datetime
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class Collections:
         return self._run(request, "composite_update", self._plan_update, upsert=False)
 
     def upsert(self, request: Request) -> Response:
-        obj = object_info(request.params["object"])
+        obj = self.app.store.object_info(request.params["object"])
         if obj is None:
             return not_found()
         key_field = obj.field(request.params["field"])
@@ -138,7 +138,7 @@ class Collections:
 
     # -- one record ----------------------------------------------------------------------------
     def _plan_update(self, record: dict[str, Any]) -> _Planned:
-        obj = _record_type(record)
+        obj = _record_type(record, self.app.store.schema)
         raw_id = record.get("id", record.get("Id"))
         if not raw_id:
             return _Planned(
@@ -166,7 +166,7 @@ class Collections:
         return _Planned(record_id, [], apply, keys)
 
     def _plan_upsert(self, object_name: str, key_field: str, record: dict[str, Any]) -> _Planned:
-        obj = _record_type(record)
+        obj = _record_type(record, self.app.store.schema)
         if obj.name != object_name:
             error = RecordError(
                 "INVALID_TYPE", f"Record type {obj.name} does not match {object_name}"
@@ -232,12 +232,12 @@ def _parse_body(request: Request) -> tuple[list[dict[str, Any]], bool]:
     return body["records"], all_or_none
 
 
-def _record_type(record: dict[str, Any]):
+def _record_type(record: dict[str, Any], schema: Schema):
     attributes = record.get("attributes")
     type_name = attributes.get("type") if isinstance(attributes, dict) else None
     if not type_name:
         raise BodyError("INVALID_TYPE", "Must send a concrete entity type.")
-    obj = object_info(str(type_name))
+    obj = schema.object_info(str(type_name))
     if obj is None:
         raise BodyError("INVALID_TYPE", f"sObject type '{type_name}' is not supported.")
     return obj

@@ -49,11 +49,11 @@ class QueryApi:
         if not text:
             return rest_error(400, "MALFORMED_QUERY", "A query string has to be specified")
         version = request.params["version"]
+        store = self.app.store
         try:
-            compiled = soql_engine.compile_query(parse(text))
+            compiled = soql_engine.compile_query(parse(text), store.schema)
         except SoqlError as error:
             return rest_error(400, error.code, soql_engine.format_error(text, error))
-        store = self.app.store
         matched = soql_engine.run(compiled, store.all(compiled.obj.name), store.get)
         if compiled.query.count_only:
             return Response(200, {"totalSize": len(matched), "done": True, "records": []})

@@ -8,9 +8,10 @@ from sandbox import catalogue
 from sandbox.http import Request, Response
 from sandbox.salesforce import ids
 from sandbox.salesforce.responses import not_found, rest_error
-from sandbox.salesforce.schema import OBJECTS, ObjectInfo, object_info
+from sandbox.salesforce.schema import ObjectInfo
 from sandbox.salesforce.soql_engine import attributes
 from sandbox.salesforce.store import BodyError, check_fields
+from sandbox.salesforce.tooling_api import PERMISSION_OBJECTS
 
 if TYPE_CHECKING:
     from sandbox.salesforce.app import SalesforceApp
@@ -51,12 +52,14 @@ class RecordsApi:
             {
                 "encoding": "UTF-8",
                 "maxBatchSize": 200,
-                "sobjects": [obj.summary(version) for obj in OBJECTS.values()],
+                "sobjects": [
+                    obj.summary(version) for obj in self.app.store.schema.objects.values()
+                ],
             },
         )
 
     def sobject_info(self, request: Request) -> Response:
-        obj = object_info(request.params["object"])
+        obj = self.app.store.object_info(request.params["object"])
         if obj is None:
             return not_found()
         return Response(
@@ -64,13 +67,13 @@ class RecordsApi:
         )
 
     def describe(self, request: Request) -> Response:
-        obj = object_info(request.params["object"])
+        obj = self.app.store.object_info(request.params["object"])
         if obj is None:
             return not_found()
         return Response(200, obj.describe(request.params["version"]))
 
     def get(self, request: Request) -> Response:
-        obj = object_info(request.params["object"])
+        obj = self.app.store.object_info(request.params["object"])
         record = self.app.store.get(obj.name, request.params["id"]) if obj else None
         if obj is None or record is None:
             return not_found()
@@ -93,7 +96,7 @@ class RecordsApi:
         return Response(200, body)
 
     def update(self, request: Request) -> Response:
-        obj = object_info(request.params["object"])
+        obj = self.app.store.object_info(request.params["object"])
         record_id = ids.normalise(request.params["id"])
         if obj is None or record_id is None or self.app.store.get(obj.name, record_id) is None:
             return not_found()
@@ -104,13 +107,15 @@ class RecordsApi:
         return Response(204)
 
     def create(self, request: Request) -> Response:
-        obj = object_info(request.params["object"])
+        obj = self.app.store.object_info(request.params["object"])
         if obj is None:
             return not_found()
         changes, failure = self._checked(obj, request, creating=True)
         if failure is not None:
             return failure
         record_id = self.app.store.insert(obj, changes)
+        if obj.name in PERMISSION_OBJECTS:
+            self.app.tooling.apply_permissions()
         return Response(201, {"id": record_id, "success": True, "errors": []})
 
     def _checked(

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from sandbox.salesforce import ids
-from sandbox.salesforce.schema import FieldInfo, ObjectInfo, object_info
+from sandbox.salesforce.schema import FieldInfo, ObjectInfo, Schema
 from sandbox.salesforce.soql_lexer import SoqlError
 from sandbox.salesforce.soql_parser import (
     Comparison,
@@ -75,8 +75,10 @@ class CompiledQuery:
     order: tuple[tuple[FieldRef, bool, bool], ...]  # (field, descending, nulls_last)
 
 
-def compile_query(query: Query) -> CompiledQuery:
-    obj = object_info(query.object_name)
+def compile_query(query: Query, schema: Schema | None = None) -> CompiledQuery:
+    """The query resolved against an org's schema (default: the catalogue's full org)."""
+    schema = schema or Schema()
+    obj = schema.object_info(query.object_name)
     if obj is None:
         raise SoqlError(
             "INVALID_TYPE",
@@ -85,7 +87,7 @@ def compile_query(query: Query) -> CompiledQuery:
             "your WSDL or the describe call for the appropriate names.",
             query.object_position,
         )
-    fields = tuple(_resolve(obj, path) for path in query.fields)
+    fields = tuple(_resolve(schema, obj, path) for path in query.fields)
     seen: set[tuple[str, ...]] = set()
     for path, ref in zip(query.fields, fields, strict=True):
         if ref.output_path in seen:
@@ -93,8 +95,10 @@ def compile_query(query: Query) -> CompiledQuery:
                 "MALFORMED_QUERY", f"duplicate field selected: {path.text}", path.position
             )
         seen.add(ref.output_path)
-    predicate = _compile(obj, query.where) if query.where is not None else None
-    order = tuple((_resolve(obj, key.path), key.descending, key.nulls_last) for key in query.order)
+    predicate = _compile(schema, obj, query.where) if query.where is not None else None
+    order = tuple(
+        (_resolve(schema, obj, key.path), key.descending, key.nulls_last) for key in query.order
+    )
     return CompiledQuery(query, obj, fields, predicate, order)
 
 
@@ -152,12 +156,12 @@ def format_error(text: str, error: SoqlError) -> str:
 
 
 # -- resolving names ------------------------------------------------------------------------
-def _resolve(obj: ObjectInfo, path: Path) -> FieldRef:
+def _resolve(schema: Schema, obj: ObjectInfo, path: Path) -> FieldRef:
     hops: list[FieldInfo] = []
     current = obj
     for part in path.parts[:-1]:
         hop = current.relationship(part)
-        target = object_info(hop.reference_to) if hop and hop.reference_to else None
+        target = schema.object_info(hop.reference_to) if hop and hop.reference_to else None
         if hop is None or target is None:
             raise SoqlError(
                 "INVALID_FIELD",
@@ -199,18 +203,18 @@ def _value(ref: FieldRef, record: Record, resolve: Resolver) -> Any:
 Predicate = Callable[[Record, Resolver], bool]
 
 
-def _compile(obj: ObjectInfo, condition: Condition) -> Predicate:
+def _compile(schema: Schema, obj: ObjectInfo, condition: Condition) -> Predicate:
     if isinstance(condition, Junction):
-        parts = [_compile(obj, operand) for operand in condition.operands]
+        parts = [_compile(schema, obj, operand) for operand in condition.operands]
         if condition.kind == "and":
             return lambda record, resolve: all(part(record, resolve) for part in parts)
         return lambda record, resolve: any(part(record, resolve) for part in parts)
     if isinstance(condition, Not):
-        inner = _compile(obj, condition.operand)
+        inner = _compile(schema, obj, condition.operand)
         return lambda record, resolve: not inner(record, resolve)
     if isinstance(condition, InList):
-        return _compile_in(obj, condition)
-    return _compile_comparison(obj, condition)
+        return _compile_in(schema, obj, condition)
+    return _compile_comparison(schema, obj, condition)
 
 
 def _check_filterable(ref: FieldRef, path: Path) -> None:
@@ -266,8 +270,8 @@ def _comparable(field_type: str, value: Any, for_filter: bool) -> Any:
     return str(value).casefold()
 
 
-def _compile_comparison(obj: ObjectInfo, condition: Comparison) -> Predicate:
-    ref = _resolve(obj, condition.path)
+def _compile_comparison(schema: Schema, obj: ObjectInfo, condition: Comparison) -> Predicate:
+    ref = _resolve(schema, obj, condition.path)
     _check_filterable(ref, condition.path)
     if condition.op == "like":
         if ref.target.type not in TEXT_TYPES | ID_TYPES:
@@ -304,8 +308,8 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _compile_in(obj: ObjectInfo, condition: InList) -> Predicate:
-    ref = _resolve(obj, condition.path)
+def _compile_in(schema: Schema, obj: ObjectInfo, condition: InList) -> Predicate:
+    ref = _resolve(schema, obj, condition.path)
     _check_filterable(ref, condition.path)
     wanted = {_literal_value(ref, literal) for literal in condition.literals}
     field_type = ref.target.type

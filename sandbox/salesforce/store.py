@@ -15,7 +15,7 @@ from typing import Any
 
 from sandbox.clock import Clock
 from sandbox.salesforce import ids
-from sandbox.salesforce.schema import OBJECTS, REQUIRED_FIELDS, FieldInfo, ObjectInfo
+from sandbox.salesforce.schema import REQUIRED_FIELDS, FieldInfo, ObjectInfo, Schema
 from sandbox.salesforce.soql_engine import NUMBER_TYPES
 
 Record = dict[str, Any]
@@ -54,9 +54,8 @@ def format_datetime(moment: datetime) -> str:
 @dataclass
 class RecordStore:
     clock: Clock = field(default_factory=Clock)
-    records: dict[str, dict[str, Record]] = field(
-        default_factory=lambda: {name: {} for name in OBJECTS}
-    )
+    schema: Schema = field(default_factory=Schema)
+    records: dict[str, dict[str, Record]] = field(default_factory=dict)
     _serial: int = 0
     # (object, external id field) -> value -> ids holding it; dirty data may hold duplicates
     _external: dict[tuple[str, str], dict[Any, set[str]]] = field(
@@ -64,6 +63,14 @@ class RecordStore:
     )
 
     # -- reading -----------------------------------------------------------------------------
+    def __post_init__(self) -> None:
+        for name in self.schema.objects:
+            self.records.setdefault(name, {})
+
+    def object_info(self, name: str) -> ObjectInfo | None:
+        """This org's object (names are case-insensitive)."""
+        return self.schema.object_info(name)
+
     def get(self, object_name: str, record_id: str) -> Record | None:
         normalised = ids.normalise(record_id)
         return self.records.get(object_name, {}).get(normalised) if normalised else None
@@ -86,7 +93,7 @@ class RecordStore:
         for audit in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
             if audit in obj.fields:
                 record[audit] = stamp
-        self.records[obj.name][record_id] = record
+        self.records.setdefault(obj.name, {})[record_id] = record
         self._index(obj, record, None)
         return record_id
 
@@ -104,7 +111,7 @@ class RecordStore:
 
     def put_raw(self, object_name: str, record: Record) -> str:
         """Load a record as given (data files, admin API); keeps its id and stamps."""
-        obj = OBJECTS[object_name]
+        obj = self.schema.objects[object_name]
         values = {key: value for key, value in record.items() if key != "attributes"}
         record_id = ids.normalise(str(values.get("Id") or "")) if values.get("Id") else None
         if record_id is None:
@@ -137,13 +144,14 @@ class RecordStore:
                 }
                 for record_id, record in by_id.items()
             ]
-        return {"sobjects": sobjects}
+        return {"sobjects": sobjects, "schema": self.schema.dump()}
 
     def load(self, state: dict[str, Any]) -> None:
-        self.records = {name: {} for name in OBJECTS}
+        self.schema = Schema.load(state.get("schema"))
+        self.records = {name: {} for name in self.schema.objects}
         self._external.clear()
         for object_name, records in (state.get("sobjects") or {}).items():
-            if object_name not in OBJECTS:
+            if object_name not in self.schema.objects:
                 continue
             for record in records:
                 self.put_raw(object_name, record)

@@ -15,6 +15,7 @@ from sandbox.vendor import VendorApp
 from sandbox.zendesk.directory_api import DirectoryApi
 from sandbox.zendesk.jobs import JobQueue
 from sandbox.zendesk.responses import ok
+from sandbox.zendesk.setup_api import SetupApi
 from sandbox.zendesk.store import ZendeskStore
 from sandbox.zendesk.tickets_api import TicketsApi
 
@@ -54,10 +55,14 @@ class ZendeskApp(VendorApp):
         self.oauth_tokens = {catalogue.ZENDESK_OAUTH_TOKEN}
         self._tickets = TicketsApi(self)
         self._directory = DirectoryApi(self)
+        self._setup = SetupApi(self)
+        self.api_user_role = "admin"  # users/me role: "admin", "agent" or "end-user"
+        # users/me custom role's configuration ({ticket_editing, comment_access}), or None
+        self.api_custom_role: dict[str, object] | None = None
 
     # -- routes -------------------------------------------------------------------------
     def routes(self) -> list[Route]:
-        t, d = self._tickets, self._directory
+        t, d, s = self._tickets, self._directory, self._setup
 
         def r(method: str, path: str, name: str, handler: Any, writes: bool = False) -> Route:
             return Route(method, f"/api/v2/{path}", name, self._settled(handler), writes)
@@ -85,6 +90,17 @@ class ZendeskApp(VendorApp):
                 writes=True,
             ),
             r("GET", f"ticket_fields/{_ID}{_JSON}", "ticket_field_show", d.ticket_field),
+            r(
+                "POST",
+                f"ticket_fields/{_ID}/options{_JSON}",
+                "ticket_field_option_create",
+                s.add_option,
+                writes=True,
+            ),
+            r("GET", f"users/me{_JSON}", "users_me", s.me),
+            r("GET", f"custom_roles/{_ID}{_JSON}", "custom_role_show", s.custom_role),
+            r("GET", f"views{_JSON}", "views_list", s.views),
+            r("POST", f"views{_JSON}", "views_create", s.create_view, writes=True),
             r(
                 "GET",
                 f"organization_fields{_JSON}",
@@ -271,6 +287,7 @@ class ZendeskApp(VendorApp):
                 store.organization_fields[i] for i in sorted(store.organization_fields)
             ],
             "ticket_metrics": [store.metric_sets[i] for i in sorted(store.metric_sets)],
+            "views": [store.views[i] for i in sorted(store.views)],
             "comments": {str(i): c for i, c in store.comments.items()},
             "clock_offset": self.clock.offset,
         }
@@ -289,5 +306,6 @@ class ZendeskApp(VendorApp):
             store.organization_fields = {
                 int(f["id"]): f for f in state.get("organization_fields", [])
             }
+            store.views = {int(v["id"]): v for v in state.get("views", [])}
             store.load_comments({int(i): c for i, c in (state.get("comments") or {}).items()})
             self.clock.offset = float(state.get("clock_offset", 0.0))

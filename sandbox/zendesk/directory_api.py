@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sandbox.http import Request, Response
 from sandbox.zendesk import exports
 from sandbox.zendesk.responses import body_of, error, id_list, int_arg, invalid, not_found, ok
+from sandbox.zendesk.setup_api import FORBIDDEN
 from sandbox.zendesk.store import zendesk_time
 
 if TYPE_CHECKING:
@@ -168,6 +169,8 @@ class DirectoryApi:
 
     # POST /api/v2/ticket_fields.json
     def create_ticket_field(self, request: Request) -> Response:
+        if self.app.api_user_role != "admin":
+            return error(403, *FORBIDDEN)
         body = body_of(request)
         if isinstance(body, Response):
             return body
@@ -213,6 +216,8 @@ class DirectoryApi:
 
     # POST /api/v2/organization_fields.json
     def create_organization_field(self, request: Request) -> Response:
+        if self.app.api_user_role != "admin":
+            return error(403, *FORBIDDEN)
         body = body_of(request)
         if isinstance(body, Response):
             return body

@@ -73,6 +73,7 @@ class ZendeskStore:
         self.organizations: dict[int, dict[str, Any]] = {}
         self.ticket_fields: dict[int, dict[str, Any]] = {}
         self.organization_fields: dict[int, dict[str, Any]] = {}
+        self.views: dict[int, dict[str, Any]] = {}
         self._next_comment_id = 1_000_000_000
 
     # -- tickets ------------------------------------------------------------------------

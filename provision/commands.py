@@ -1,0 +1,100 @@
+"""The CLI of `doctor` and `provision`: load the config, open the systems, print, exit.
+
+Exit codes (sync/exits.py): doctor 0 every check ok (warnings allowed), 10 some check found a
+problem (each printed with its fix), 2 configuration error, 3 a system could not be reached or
+refused our credentials; provision 0 done (or nothing to do), 10 something could not be created,
+2, 3, and 5 when a system refused our credentials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from typing import TextIO
+
+from config.errors import ConfigError
+from config.loader import load_config
+from config.schema import Config
+from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
+from provision.doctor import run_doctor
+from provision.findings import as_json, as_text
+from provision.mapping_file import snippet, write_ids
+from provision.provisioner import apply_plan, make_plan
+from provision.systems import open_systems
+from sync.exits import ExitCode
+
+# doctor: problems found; provision: something could not be created.
+EXIT_OK, EXIT_CONFIG_ERROR = ExitCode.OK, ExitCode.CONFIG_ERROR
+EXIT_UNREACHABLE, EXIT_SETUP_PROBLEMS = ExitCode.UNREACHABLE, ExitCode.SETUP_PROBLEMS
+
+
+def _load(path: str, err: TextIO) -> Config | None:
+    try:
+        config = load_config(path)
+        problems = config.check_environment()
+        if problems:
+            raise ConfigError(problems)
+        return config
+    except ConfigError as error:
+        print(f"escalation-sync: the configuration has {len(error.problems)} problem(s):", file=err)
+        for found in error.problems:
+            print(f"  {found}", file=err)
+        return None
+
+
+def doctor(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Print the checklist; the exit code says whether all is well (see the module docstring)."""
+    out, err = out or sys.stdout, err or sys.stderr
+    config = _load(args.config, err)
+    if config is None:
+        return EXIT_CONFIG_ERROR
+    with open_systems(config) as systems:
+        findings, unreachable = run_doctor(config, systems)
+    findings = [
+        replace(f, fix=f.fix.replace("--config F", f"--config {args.config}")) for f in findings
+    ]
+    print(as_json(findings) if args.format == "json" else as_text(findings), file=out)
+    if unreachable:
+        return EXIT_UNREACHABLE
+    return EXIT_SETUP_PROBLEMS if any(f.status == "problem" for f in findings) else EXIT_OK
+
+
+def provision(
+    args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Print the plan; with --apply make it, then write the new ids (or --print them)."""
+    out, err = out or sys.stdout, err or sys.stderr
+    config = _load(args.config, err)
+    if config is None:
+        return EXIT_CONFIG_ERROR
+    try:
+        with open_systems(config) as systems:
+            plan = make_plan(config, systems)
+            print("plan:", file=out)
+            print("\n".join(plan.lines()), file=out)
+            if not args.apply:
+                if plan.steps:
+                    print("nothing was changed; run again with --apply to make it", file=out)
+                return EXIT_OK
+            applied = apply_plan(plan)
+    except AuthError as error:
+        print(f"escalation-sync: {error}", file=err)
+        return ExitCode.CREDENTIALS_REFUSED
+    except (SystemUnavailable, RateLimited) as error:
+        print(f"escalation-sync: {error}", file=err)
+        return EXIT_UNREACHABLE
+    except ConnectorError as error:
+        print(f"escalation-sync: {error}", file=err)
+        return EXIT_SETUP_PROBLEMS
+    for line in applied.done:
+        print(f"done: {line}", file=out)
+    for line in applied.failed:
+        print(f"FAILED: {line}", file=out)
+    if applied.new_ids and args.print:
+        print("new field ids (copy into the mapping):", file=out)
+        print(snippet(applied.new_ids), file=out)
+    elif applied.new_ids:
+        for path in write_ids(config, applied.new_ids):
+            print(f"wrote {len(applied.new_ids)} new field id(s) into {path}", file=out)
+    return EXIT_SETUP_PROBLEMS if applied.failed else EXIT_OK

@@ -1,0 +1,49 @@
+"""Open each enabled system's setup operations for one doctor or provision run, and close them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from config.schema import Config
+from connectors.jira_setup import JiraSetup
+from connectors.salesforce_setup import SalesforceSetup
+from connectors.transport import RetryPolicy
+from connectors.zendesk_setup import ZendeskSetup
+
+
+@dataclass
+class Systems:
+    zendesk: ZendeskSetup | None = None
+    jira: JiraSetup | None = None
+    salesforce: SalesforceSetup | None = None
+
+
+@contextmanager
+def open_systems(config: Config, policy: RetryPolicy | None = None) -> Iterator[Systems]:
+    """The setup operations of every enabled system (secrets are read from the environment)."""
+    policy = policy or RetryPolicy(max_total_wait_seconds=60)
+    enabled = config.connections.enabled_systems()
+    opened = []
+    systems = Systems()
+    try:
+        if "zendesk" in enabled:
+            from connectors.zendesk import from_settings as zendesk
+
+            opened.append(zendesk(config.connections.zendesk, config.secret, policy))
+            systems.zendesk = ZendeskSetup(opened[-1])
+        if "jira" in enabled:
+            from connectors.jira import from_settings as jira
+
+            opened.append(jira(config, config.secret, policy))
+            systems.jira = JiraSetup(opened[-1])
+        if "salesforce" in enabled:
+            from connectors.salesforce import from_config as salesforce
+
+            opened.append(salesforce(config.connections.salesforce, config.secret, policy))
+            systems.salesforce = SalesforceSetup(opened[-1])
+        yield systems
+    finally:
+        for connector in opened:
+            connector.close()

@@ -1,0 +1,198 @@
+"""What setting up a site reads and changes: projects, screens, permissions and edit metadata.
+
+Each project has one issue type screen scheme mapping every issue type ("default") to one
+screen scheme, whose default screen has one tab ("Field Tab"). A field is editable on an issue
+(`GET /issue/{key}/editmeta`) when it is on that screen; a field made with `POST /field` is on
+no screen until `POST /screens/{id}/tabs/{tab}/fields` adds it, as in Jira Cloud.
+`GET /mypermissions?projectKey=&permissions=` answers `havePermission` per key; tests take a
+permission away with `JiraApp.deny_permission(project_key, key)`.
+
+Sandbox simplifications: one screen per project for every operation and issue type; ids are
+derived from the project id; system fields other than summary, description and labels are
+not listed in editmeta.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sandbox.http import Request, Response
+
+if TYPE_CHECKING:
+    from sandbox.jira.app import JiraApp
+
+PERMISSIONS = {  # key -> (id, name)
+    "BROWSE_PROJECTS": ("10", "Browse Projects"),
+    "EDIT_ISSUES": ("12", "Edit Issues"),
+    "ADD_COMMENTS": ("15", "Add Comments"),
+    "CREATE_ISSUES": ("11", "Create Issues"),
+}
+SYSTEM_ON_SCREEN = ("summary", "description", "labels")
+TAB_NAME = "Field Tab"
+
+
+def _error(status: int, *messages: str) -> Response:
+    return Response(status, {"errorMessages": list(messages), "errors": {}})
+
+
+def _page(values: list[Any]) -> dict[str, Any]:
+    return {"maxResults": 50, "startAt": 0, "total": len(values), "isLast": True, "values": values}
+
+
+class SetupApi:
+    def __init__(self, app: JiraApp):
+        self.app = app
+
+    @property
+    def store(self):  # noqa: ANN201 - JiraStore
+        return self.app.store
+
+    def _project(self, id_or_key: str | None) -> dict[str, Any] | None:
+        return next((p for p in self.store.projects if id_or_key in (p["id"], p["key"])), None)
+
+    def _project_of_screen(self, screen_id: str) -> dict[str, Any] | None:
+        return next((p for p in self.store.projects if f"1{p['id']}" == screen_id), None)
+
+    # GET /rest/api/{2,3}/project/{projectIdOrKey}
+    def project(self, request: Request) -> Response:
+        project = self._project(request.params["project"])
+        if project is None:
+            return _error(404, f"No project could be found with key '{request.params['project']}'.")
+        base = f"{request.base_url}/rest/api/{request.params['v']}"
+        return Response(200, {"self": f"{base}/project/{project['id']}", **project,
+                              "issueTypes": [{"id": "10001", "name": "Bug", "subtask": False},
+                                             {"id": "10002", "name": "Incident", "subtask": False}]})  # fmt: skip
+
+    # GET /rest/api/3/mypermissions?projectKey=&permissions=
+    def my_permissions(self, request: Request) -> Response:
+        wanted = [k for k in (request.arg("permissions") or "").split(",") if k]
+        if not wanted:
+            return _error(400, "The permissions parameter is required.")
+        unknown = [k for k in wanted if k not in PERMISSIONS]
+        if unknown:
+            return _error(400, f"Unrecognized permission keys: {', '.join(unknown)}")
+        project_key = request.arg("projectKey") or request.arg("projectId")
+        project = self._project(project_key) if project_key else None
+        if project_key and project is None:
+            return _error(404, f"No project could be found with key '{project_key}'.")
+        denied = self.app.denied_permissions
+        answer = {
+            key: {
+                "id": PERMISSIONS[key][0],
+                "key": key,
+                "name": PERMISSIONS[key][1],
+                "type": "PROJECT",
+                "description": PERMISSIONS[key][1],
+                "havePermission": (project["key"] if project else "*", key) not in denied
+                and ("*", key) not in denied,
+            }
+            for key in wanted
+        }
+        return Response(200, {"permissions": answer})
+
+    # GET /rest/api/{2,3}/issue/{key}/editmeta
+    def edit_meta(self, request: Request) -> Response:
+        issue = self.store.find(request.params["key"])
+        if issue is None:
+            return _error(404, "Issue does not exist or you do not have permission to see it.")
+        project_key = (issue["fields"].get("project") or {}).get("key")
+        if (project_key, "EDIT_ISSUES") in self.app.denied_permissions:
+            return Response(200, {"fields": {}})
+        fields: dict[str, Any] = {}
+        for field_id in self.app.screen_fields(project_key):
+            field = self.store.field(field_id)
+            if field is None:
+                continue
+            meta: dict[str, Any] = {
+                "required": field_id == "summary",
+                "schema": field.get("schema") or {"type": "string", "system": field_id},
+                "name": field["name"],
+                "key": field.get("key", field_id),
+                "operations": ["set"] if field_id != "labels" else ["add", "set", "remove"],
+            }
+            if field_id in self.store.options:
+                meta["allowedValues"] = [
+                    {
+                        "self": f"{request.base_url}/rest/api/3/customFieldOption/{o['id']}",
+                        "value": o["value"],
+                        "id": o["id"],
+                    }  # fmt: skip
+                    for o in self.store.options[field_id]
+                    if not o.get("disabled")
+                ]
+            fields[field_id] = meta
+        return Response(200, {"fields": fields})
+
+    # GET /rest/api/3/issuetypescreenscheme/project?projectId=
+    def scheme_of_project(self, request: Request) -> Response:
+        values = []
+        for project_id in request.query.get("projectId", []):
+            project = self._project(project_id)
+            if project is not None:
+                scheme = {"id": f"2{project['id']}", "name": f"{project['key']}: Issue Type Screen Scheme",
+                          "description": ""}  # fmt: skip
+                values.append({"issueTypeScreenScheme": scheme, "projectIds": [project["id"]]})
+        return Response(200, _page(values))
+
+    # GET /rest/api/3/issuetypescreenscheme/mapping?issueTypeScreenSchemeId=
+    def scheme_mapping(self, request: Request) -> Response:
+        values = [
+            {
+                "issueTypeScreenSchemeId": scheme_id,
+                "issueTypeId": "default",
+                "screenSchemeId": f"3{scheme_id[1:]}",
+            }  # fmt: skip
+            for scheme_id in request.query.get("issueTypeScreenSchemeId", [])
+            if self._project(scheme_id[1:]) is not None
+        ]
+        return Response(200, _page(values))
+
+    # GET /rest/api/3/screenscheme?id=
+    def screen_schemes(self, request: Request) -> Response:
+        values = []
+        for scheme_id in request.query.get("id", []):
+            project = self._project(scheme_id[1:])
+            if project is not None:
+                values.append({"id": int(scheme_id), "name": f"{project['key']}: Screen Scheme",
+                               "description": "", "screens": {"default": int(f"1{project['id']}")}})  # fmt: skip
+        return Response(200, _page(values))
+
+    # GET /rest/api/3/screens/{screenId}/tabs
+    def tabs(self, request: Request) -> Response:
+        project = self._project_of_screen(request.params["screen"])
+        if project is None:
+            return _error(404, "The screen was not found.")
+        return Response(200, [{"id": int(f"4{project['id']}"), "name": TAB_NAME}])
+
+    def _tab_project(self, request: Request) -> dict[str, Any] | None:
+        project = self._project_of_screen(request.params["screen"])
+        if project is None or request.params["tab"] != f"4{project['id']}":
+            return None
+        return project
+
+    # GET /rest/api/3/screens/{screenId}/tabs/{tabId}/fields
+    def tab_fields(self, request: Request) -> Response:
+        project = self._tab_project(request)
+        if project is None:
+            return _error(404, "The screen tab was not found.")
+        fields = [self.store.field(f) for f in self.app.screen_fields(project["key"])]
+        return Response(200, [{"id": f["id"], "name": f["name"]} for f in fields if f])
+
+    # POST /rest/api/3/screens/{screenId}/tabs/{tabId}/fields {"fieldId"}
+    def add_tab_field(self, request: Request) -> Response:
+        project = self._tab_project(request)
+        if project is None:
+            return _error(404, "The screen tab was not found.")
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        field_id = body.get("fieldId") if isinstance(body, dict) else None
+        field = self.store.field(str(field_id)) if field_id else None
+        if field is None:
+            return _error(400, f"The field {field_id} does not exist.")
+        on_screen = self.app.screen_fields(project["key"])
+        if field["id"] in on_screen:
+            return _error(400, f"The field {field['id']} is already present on the screen.")
+        on_screen.append(field["id"])
+        return Response(200, {"id": field["id"], "name": field["name"]})
