@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_RECORDS_FAILED = 1
@@ -42,9 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync = with_config(commands.add_parser("sync", help="pull, decide and write back, once"))
     sync.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    sync.add_argument("--metrics-file", help="write Prometheus metrics here after each run")
     with_config(commands.add_parser("plan", help="alias of sync --dry-run"))
     explain = with_config(commands.add_parser("explain", help="why a ticket has its level"))
     explain.add_argument("ticket", metavar="SYSTEM:ID")
+    report = with_config(commands.add_parser("report", help="write the escalation report"))
+    report.add_argument("--out", required=True, type=Path, help="folder for the HTML, CSV, JSON")
+    report.add_argument("--since", default="90d", help="period of the metrics (90d, 13w)")
+    report.add_argument("--renewal-days", type=int, default=90, help="renewal risk window")
 
     sandbox = commands.add_parser("sandbox", help="the local emulation of the three APIs")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
@@ -89,6 +95,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from sync.commands import explain
 
         return explain(args)
+    if args.command == "report":
+        from report.commands import report
+
+        return report(args)
     if args.command == "sandbox":
         from sandbox import commands
 

@@ -22,6 +22,9 @@ class StateConfig(StrictModel):
 
     path: ConfigPath = Field(default="escalation-sync.sqlite", validate_default=True)
     lock_path: ConfigPath | None = None  # default: the state path + ".lock"
+    # How long the report's history (ticket lifecycles, level and owner changes, SLA
+    # outcomes) is kept; older rows are pruned at the end of each run.
+    history_days: int = Field(default=400, ge=7, le=3650)
 
     @property
     def lock_file(self) -> Path:

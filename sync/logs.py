@@ -12,6 +12,8 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from escalation.decision import Decision
+
 MASK = "***"
 
 
@@ -39,15 +41,40 @@ class SecretMask(logging.Filter):
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(
-            {
-                "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-                "level": record.levelname.lower(),
-                "logger": record.name,
-                "message": record.getMessage(),
-            },
-            ensure_ascii=False,
-        )
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        decision = getattr(record, "decision", None)
+        if isinstance(decision, dict):
+            line["decision"] = decision  # fields a log shipper can alert on
+        return json.dumps(line, ensure_ascii=False)
+
+
+DECISIONS = logging.getLogger("escalation_sync.decisions")
+
+
+def log_decision_change(decision: Decision) -> None:
+    """One info line per decision whose level changed: ticket, old -> new, reasons, owner."""
+    owner = decision.owner.current if decision.owner is not None else None
+    fields = {
+        "ticket": decision.ticket_ref,
+        "old_level": decision.previous_level,
+        "new_level": decision.level,
+        "reasons": [reason.name for reason in decision.reasons],
+        "owner": owner,
+    }
+    DECISIONS.info(
+        "%s: level %s -> %s (%s); owner %s",
+        decision.ticket_ref,
+        decision.previous_level or "-",
+        decision.level,
+        ", ".join(fields["reasons"]) or "no trigger",
+        owner or "-",
+        extra={"decision": fields},
+    )
 
 
 def setup_logging(log_format: str, verbose: bool, secrets: Iterable[str] = ()) -> SecretMask:
@@ -64,6 +91,8 @@ def setup_logging(log_format: str, verbose: bool, secrets: Iterable[str] = ()) -
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # JSON logs feed log shippers: the decisions that changed are what they alert on.
+    DECISIONS.setLevel(logging.INFO if log_format == "json" or verbose else logging.NOTSET)
     if not verbose:
         for noisy in ("urllib3", "zenpy", "jira", "simple_salesforce"):
             logging.getLogger(noisy).setLevel(logging.ERROR)

@@ -20,6 +20,8 @@ from escalation.decision import Decision
 from sync.apply import ApplyReport, apply_writes
 from sync.diff import FieldAction, Override
 from sync.evaluate import Evaluation, evaluate_mirror
+from sync.history import record_history
+from sync.logs import log_decision_change
 from sync.plan import PlannedWrite, plan_target
 from sync.pull import Puller, PullReport
 from sync.readback import read_back_unknown
@@ -338,9 +340,18 @@ class SyncRun:
                 states[decision.ticket_ref] = state
             if prior is None or prior.level != decision.level:
                 entries.append(("decision", decision.ticket_ref, decision_detail(decision)))
+                log_decision_change(decision)
         with self.store.transaction():
             self.store.save_prior_states(states)
             self.store.audit_many(self.result.run_id, self.now, entries)
+            record_history(
+                self.store,
+                self.compiled,
+                evaluation,
+                self.result.run_id,
+                self.now,
+                self.config.state.history_days,
+            )
 
 
 def transport_stats(connectors: dict[str, Any]) -> dict[str, dict[str, Any]]:
