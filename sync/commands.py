@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -15,6 +16,7 @@ from connectors.errors import AuthError, ConnectorError, SystemUnavailable
 from sync.connections import build_connectors
 from sync.lock import LockHeld, RunLock
 from sync.logs import setup_logging
+from sync.metrics import export_run_metrics
 from sync.report import print_explain, print_plan, print_rejections, summary_line
 from sync.run import run_once
 from sync.state import StateStore
@@ -74,8 +76,18 @@ def run_sync(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | 
             except (AuthError, SystemUnavailable) as error:
                 print(f"escalation-sync: {error}", file=err)
                 return EXIT_UNREACHABLE
+            started = time.monotonic()
             try:
                 result = run_once(config, connectors, store, now, dry_run=args.dry_run)
+                if getattr(args, "metrics_file", None) and not args.dry_run:
+                    export_run_metrics(
+                        args.metrics_file,
+                        store,
+                        result,
+                        now,
+                        time.monotonic() - started,
+                        config.matrix.levels,
+                    )
             finally:
                 for connector in connectors.values():
                     close = getattr(connector, "close", None)

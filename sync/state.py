@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS audit (
     kind TEXT NOT NULL, ref TEXT NOT NULL, detail TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_by_ref ON audit (ref);
 CREATE INDEX IF NOT EXISTS audit_by_run ON audit (run_id, kind);
-""" + HISTORY_SCHEMA
+"""
+SCHEMA += HISTORY_SCHEMA  # the report's history (sync/history_schema.py)
 
 
 def _dumps(value: Any) -> str:
