@@ -34,6 +34,12 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
+def _number(value: float) -> str:
+    # Full precision: %g would round a Unix time to the nearest 10,000 seconds.
+    number = float(value)
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
 class _Lines:
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -46,7 +52,7 @@ class _Lines:
         for labels, value in samples:
             label_text = ",".join(f'{key}="{_escape(val)}"' for key, val in labels.items())
             self.lines.append(
-                f"{PREFIX}{name}{'{' + label_text + '}' if label_text else ''} {float(value):g}"
+                f"{PREFIX}{name}{'{' + label_text + '}' if label_text else ''} {_number(value)}"
             )
 
 
