@@ -1,12 +1,14 @@
 """What the report reads: the history tables, the accounts and the matrix's levels.
 
 Only the state store is read, never a vendor: the report can run at any time, also while a
-sync runs (SQLite's WAL lets a reader see the last committed run). The period (`since`)
-limits the history read; open tickets are read whatever their age.
+sync runs (SQLite's WAL lets a reader see the last committed run). Open tickets are read
+whatever their age; the period (`since`) limits the history the metrics aggregate.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,40 +49,29 @@ class TicketRow:
 
 
 @dataclass(frozen=True, slots=True)
-class ClockRow:
-    """One SLA clock (sla_outcomes)."""
+class RunningSla:
+    """One SLA metric of an open ticket now, from its clocks (sla_outcomes)."""
 
     ref: str
     metric: str
-    start_at: str
-    due_at: str
-    met_at: str | None
-    target_seconds: float
-    taken_seconds: float | None
-    breached: bool
-    level: str
-
-
-@dataclass(frozen=True, slots=True)
-class EventRow:
-    """One thing that happened to a ticket (ticket_events)."""
-
-    ref: str
-    at: str
-    kind: str
-    old_level: str | None
-    new_level: str | None
-    owner: str | None
+    breached: bool  # met late, or overdue now (next_update: the running interval only)
+    due_at: str | None  # the due time of its running clock; None once met
 
 
 @dataclass(frozen=True)
 class ReportData:
+    """The report's inputs. Open tickets come as rows; the period's history stays in the
+    database (`db`) for the metrics, which aggregate it in SQL: a quarter of history is
+    millions of rows, too many to hold as objects."""
+
     now: datetime
     since: datetime
     levels: tuple[str, ...]  # lowest first
-    tickets: dict[str, TicketRow]
-    clocks: list[ClockRow]
-    events: list[EventRow]
+    db: sqlite3.Connection
+    tickets: dict[str, TicketRow]  # open tickets
+    running: list[RunningSla]  # the SLA metrics of the open tickets
+    handoffs: Counter[str]  # owner changes in the period, per open ticket
+    recent_requests: dict[str, int]  # per account: its own tickets of the last 30 days
     accounts: dict[str, Account]
 
     @property
@@ -106,38 +97,51 @@ def _rank(levels: tuple[str, ...]) -> dict[str, int]:
     return found
 
 
+REPEAT_WINDOW_DAYS = 30
+
+
 def load_report_data(
     store: StateStore, levels: tuple[str, ...], now: datetime, since_days: int
 ) -> ReportData:
-    """Everything the report shows, read in four queries."""
+    """The open tickets with their clocks and handoffs, and the accounts."""
     since = now - timedelta(days=since_days)
-    since_text = iso(since)
     db = store.db
     tickets = {
         row[0]: TicketRow(*row[:12], bool(row[12]), *row[13:])
         for row in db.execute(
             "SELECT ref, system, key, subject, url, account_id, unmatched_reason, tier, region, "
             "category, severity, created_at, is_open, resolved_at, level, level_since, max_level, "
-            "owner, backup, role FROM ticket_history "
-            "WHERE is_open = 1 OR created_at >= ? OR resolved_at >= ?",
-            (since_text, since_text),
+            "owner, backup, role FROM ticket_history WHERE is_open = 1"
         )
     }
-    clocks = [
-        ClockRow(ref, metric, start, due, met, target, taken, bool(breached), level)
-        for ref, metric, start, due, met, target, taken, breached, level in db.execute(
-            "SELECT ref, metric, start_at, due_at, met_at, target_seconds, taken_seconds, "
-            "breached, level FROM sla_outcomes WHERE start_at >= ? OR met_at IS NULL",
-            (since_text,),
+    running = [
+        RunningSla(ref, metric, bool(breached), due)
+        for ref, metric, breached, due in db.execute(
+            "SELECT c.ref, c.metric, MAX(CASE WHEN c.metric = 'next_update' AND c.met_at IS NOT "
+            "NULL THEN 0 ELSE c.breached OR (c.met_at IS NULL AND c.due_at < :now) END), "
+            "MIN(CASE WHEN c.met_at IS NULL THEN c.due_at END) FROM ticket_history h "
+            "JOIN sla_outcomes c ON c.ref = h.ref WHERE h.is_open = 1 GROUP BY 1, 2",
+            {"now": iso(now)},
         )
     ]
-    events = [
-        EventRow(*row)
-        for row in db.execute(
-            "SELECT ref, at, kind, old_level, new_level, owner FROM ticket_events "
-            "WHERE at >= ? ORDER BY id",
-            (since_text,),
+    handoffs = Counter(
+        dict(
+            db.execute(
+                "SELECT e.ref, COUNT(*) FROM ticket_history h JOIN ticket_events e "
+                "ON e.ref = h.ref WHERE h.is_open = 1 AND e.kind = 'owner_changed' "
+                "AND e.at >= ? GROUP BY e.ref",
+                (iso(since),),
+            )
         )
-    ]
+    )
+    # The customer's own requests: Jira issues are engineering's (as in the engine's
+    # repeated-tickets fact).
+    recent = dict(
+        db.execute(
+            "SELECT account_id, COUNT(*) FROM ticket_history WHERE account_id IS NOT NULL "
+            "AND system != 'jira' AND created_at >= ? GROUP BY account_id",
+            (iso(now - timedelta(days=REPEAT_WINDOW_DAYS)),),
+        )
+    )
     accounts = {account.id: account for account in store.accounts()}
-    return ReportData(now, since, levels, tickets, clocks, events, accounts)
+    return ReportData(now, since, levels, db, tickets, running, handoffs, recent, accounts)

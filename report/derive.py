@@ -3,11 +3,10 @@ SLA clocks, soonest due time and breaches; per account its open escalations."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from report.data import ClockRow, ReportData, TicketRow
+from report.data import ReportData, RunningSla, TicketRow
 
 
 @dataclass(frozen=True)
@@ -24,30 +23,23 @@ class Derived:
     open_tickets: list[TicketRow]  # open, every level
     escalations: list[TicketRow]  # open, above the lowest level
     state: dict[str, OpenState]  # by ticket ref, open tickets only
-    handoffs: Counter[str]  # owner changes per ticket in the period
     by_account: dict[str, list[TicketRow]]  # open escalations per account id
 
 
 def derive(data: ReportData) -> Derived:
-    open_tickets = [t for t in data.tickets.values() if t.is_open]
-    running: dict[str, list[ClockRow]] = {}
-    for clock in data.clocks:
-        ticket = data.tickets.get(clock.ref)
-        if ticket is not None and ticket.is_open:
-            running.setdefault(clock.ref, []).append(clock)
-    now = data.now_text
+    open_tickets = list(data.tickets.values())
+    running: dict[str, list[RunningSla]] = {}
+    for sla in data.running:
+        running.setdefault(sla.ref, []).append(sla)
     state = {}
     for ticket in open_tickets:
-        clocks = running.get(ticket.ref, [])
-        unmet = [c for c in clocks if c.met_at is None]
-        soonest = min(unmet, key=lambda c: c.due_at, default=None)
-        breached = sorted(
-            {c.metric for c in clocks if c.breached or (c.met_at is None and c.due_at < now)}
-        )
+        metrics = running.get(ticket.ref, [])
+        due = [m for m in metrics if m.due_at is not None]
+        soonest = min(due, key=lambda m: m.due_at or "", default=None)
         state[ticket.ref] = OpenState(
             soonest.due_at if soonest else None,
             soonest.metric if soonest else None,
-            tuple(breached),
+            tuple(sorted(m.metric for m in metrics if m.breached)),
         )
     escalations = [t for t in open_tickets if data.rank(t.level) > 0]
     escalations.sort(key=lambda t: (-data.rank(t.level), state[t.ref].due_soonest or "9999", t.ref))
@@ -55,8 +47,7 @@ def derive(data: ReportData) -> Derived:
     for ticket in escalations:
         if ticket.account_id:
             by_account.setdefault(ticket.account_id, []).append(ticket)
-    handoffs = Counter(e.ref for e in data.events if e.kind == "owner_changed")
-    return Derived(open_tickets, escalations, state, handoffs, by_account)
+    return Derived(open_tickets, escalations, state, by_account)
 
 
 def hours_between(start: str, end: str | datetime) -> float:

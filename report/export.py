@@ -46,6 +46,6 @@ def table_json(table: Table) -> dict[str, Any]:
 
 def write_json(table: Table, path: Path, meta: dict[str, Any]) -> None:
     path.write_text(
-        json.dumps({**meta, **table_json(table)}, ensure_ascii=False, indent=1) + "\n",
+        json.dumps({**meta, **table_json(table)}, ensure_ascii=False) + "\n",
         encoding="utf-8",
     )

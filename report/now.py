@@ -99,7 +99,7 @@ def bottlenecks(data: ReportData, derived: Derived) -> Table:
     longest = sorted(derived.escalations, key=lambda t: (t.level_since, t.ref))[:BOTTLENECK_ROWS]
     chosen = {t.ref: "long at its level" for t in longest}
     for ticket in derived.escalations:
-        if derived.handoffs[ticket.ref] >= SEVERAL_HANDOFFS:
+        if data.handoffs[ticket.ref] >= SEVERAL_HANDOFFS:
             chosen[ticket.ref] = (
                 "long at its level; several handoffs"
                 if ticket.ref in chosen
@@ -115,7 +115,7 @@ def bottlenecks(data: ReportData, derived: Derived) -> Table:
                 ticket.label,
                 ticket.level,
                 round(hours_between(ticket.level_since, data.now), 1),
-                derived.handoffs[ticket.ref],
+                data.handoffs[ticket.ref],
                 ticket.owner,
                 why,
             )

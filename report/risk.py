@@ -8,15 +8,13 @@ are high. Those come first; then the others by total grade, then ARR.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from mapping.records import Account
 from report.data import ReportData
 from report.derive import Derived
 from report.tables import Table
-from sync.history import iso
 
-REPEAT_WINDOW_DAYS = 30
 # Health as the example mappings translate it (green / at-risk / red), and common synonyms.
 HEALTH_GRADES = {"green": 0, "at-risk": 2, "at_risk": 2, "yellow": 2, "amber": 2, "red": 3}
 FACTORS = (
@@ -53,22 +51,10 @@ def days_to_renewal(account: Account, today: date) -> int | None:
     return (account.renewal_date - today).days if account.renewal_date else None
 
 
-def _recent_tickets(data: ReportData) -> dict[str, int]:
-    """Tickets per account created in the last 30 days: the customer's own requests (Jira
-    issues are engineering's, as in the engine's repeated-tickets fact)."""
-    cutoff = iso(data.now - timedelta(days=REPEAT_WINDOW_DAYS))
-    counts: dict[str, int] = {}
-    for ticket in data.tickets.values():
-        if ticket.account_id and ticket.created_at >= cutoff and ticket.system != "jira":
-            counts[ticket.account_id] = counts.get(ticket.account_id, 0) + 1
-    return counts
-
-
 def heat_map(data: ReportData, derived: Derived, renewal_days: int) -> Table:
     """Accounts with an open escalation, each factor graded; executive attention first."""
     today = data.now.date()
     top = len(data.levels) - 1
-    recent = _recent_tickets(data)
     ranked = []
     for account_id, tickets in derived.by_account.items():
         account = data.accounts.get(account_id)
@@ -76,7 +62,7 @@ def heat_map(data: ReportData, derived: Derived, renewal_days: int) -> Table:
             continue
         highest = max(tickets, key=lambda t: data.rank(t.level)).level
         breaches = sum(1 for t in tickets if derived.state[t.ref].breached)
-        repeated = recent.get(account_id, 0)
+        repeated = data.recent_requests.get(account_id, 0)
         days = days_to_renewal(account, today)
         grades = (
             _level_grade(data.rank(highest), top),

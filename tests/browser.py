@@ -1,6 +1,6 @@
 """Headless Chromium for tests that look at a page as a person would (Selenium + chromedriver).
 
-Debian's `chromium` and `chromium-driver` (installed by .ci/run and `make test-browser-deps`).
+Debian's `chromium` and `chromium-driver` (`make browser-deps` or .ci/run installs them).
 Missing locally: the test is skipped with the reason. Missing under CI=true: the test fails,
 so a CI machine without a browser cannot pass the browser tests by skipping them.
 """
