@@ -179,3 +179,22 @@ def test_report_cli_writes_the_report_from_the_state_file_and_prints_its_path(tm
     assert capsys.readouterr().out.strip() == f"report: {tmp_path / 'out' / 'report.html'}"
     assert run_sync.main([*args, "--since", "soon", "--out", str(tmp_path / "out")]) == 2
     assert "expected days or weeks" in capsys.readouterr().err
+
+
+def test_a_late_update_answered_since_is_no_breach_now_but_counts_in_the_metrics(history):
+    acme = account("001A", "Acme")
+    first = later(T0, minutes=10)
+    leak = ticket(
+        "1", "001A", T0, category="privacy", first_response_at=first, last_agent_update_at=first
+    )
+    history.run([leak], [acme], later(T0, minutes=20))
+    history.run([leak], [acme], later(T0, hours=3))  # the 2h update target passed at 11:10
+    update = later(T0, hours=3, minutes=5)
+    answered = replace(leak, last_agent_update_at=update, updated_at=update)
+    now = later(T0, hours=3, minutes=10)
+    history.run([answered], [acme], now)
+    report = build_report(history.store, LEVELS, now, 90, 90)
+    (row,) = report.table("open_escalations").rows
+    assert row[10] == "no" and row[9] == "next_update"
+    metrics = {(r[0], r[1], r[2]): r[3:] for r in report.table("sla_metrics").rows}
+    assert metrics[("all", "all", "next_update")][-1] == 1  # the late interval is a breach
