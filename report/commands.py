@@ -41,6 +41,10 @@ def report(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
     try:
         now = parse_now(args.now)
         since_days = parse_period(args.since)
+        if args.renewal_days < 1:
+            raise ValueError(
+                f"--renewal-days {args.renewal_days}: expected a number of days, 1 or more"
+            )
     except ValueError as error:
         print(f"escalation-sync: {error}", file=err)
         return EXIT_CONFIG_ERROR

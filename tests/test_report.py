@@ -179,6 +179,8 @@ def test_report_cli_writes_the_report_from_the_state_file_and_prints_its_path(tm
     assert capsys.readouterr().out.strip() == f"report: {tmp_path / 'out' / 'report.html'}"
     assert run_sync.main([*args, "--since", "soon", "--out", str(tmp_path / "out")]) == 2
     assert "expected days or weeks" in capsys.readouterr().err
+    assert run_sync.main([*args, "--renewal-days", "0", "--out", str(tmp_path / "out")]) == 2
+    assert "--renewal-days 0: expected a number of days" in capsys.readouterr().err
 
 
 def test_a_late_update_answered_since_is_no_breach_now_but_counts_in_the_metrics(history):
