@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test test-all lint bench clean
+.PHONY: demo test test-all lint bench clean browser-deps
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -34,6 +34,11 @@ lint: $(TEST_STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_engine.py
+
+# The report's browser test: Debian's Chromium and its WebDriver (as root; skipped if present).
+browser-deps:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update && apt-get install -y chromium chromium-driver)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

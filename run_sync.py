@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from sync.exits import ExitCode
 
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--strict", action="store_true", help="warnings are errors (exit 2)")
     sync = with_config(commands.add_parser("sync", help="pull, decide and write back, once"))
     sync.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    sync.add_argument("--metrics-file", help="write Prometheus metrics here after each run")
     with_config(commands.add_parser("plan", help="alias of sync --dry-run"))
     for name in ("sync", "plan"):  # a clock before the last run's is refused (sync/clock.py)
         commands.choices[name].add_argument(
@@ -56,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     provision.add_argument("--apply", action="store_true", help="make it (default: print the plan)")
     provision.add_argument("--print", action="store_true", help="print new ids, leave the mapping")
+    report = with_config(commands.add_parser("report", help="write the escalation report"))
+    report.add_argument("--out", required=True, type=Path, help="folder for the HTML, CSV, JSON")
+    report.add_argument("--since", default="90d", help="period of the metrics (90d, 13w)")
+    report.add_argument("--renewal-days", type=int, default=90, help="renewal risk window")
 
     sandbox = commands.add_parser("sandbox", help="the local emulation of the three APIs")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
@@ -139,6 +145,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from provision.commands import provision
 
         return provision(args)
+    if args.command == "report":
+        from report.commands import report
+
+        return report(args)
     if args.command == "sandbox":
         from sandbox import commands
 

@@ -34,6 +34,9 @@ class StateConfig(StrictModel):
 
     path: FilePath = Field(default="escalation-sync.sqlite", validate_default=True)
     lock_path: FilePath | None = None  # default: the state path + ".lock"
+    # How long the report's history (ticket lifecycles, level and owner changes, SLA
+    # outcomes) is kept; older rows are pruned at the end of each run.
+    history_days: int = Field(default=400, ge=7, le=3650)
 
     @property
     def lock_file(self) -> Path:

@@ -9,7 +9,8 @@
 4. run `run_sync.py sync` as a separate process, exactly as cron would,
 5. read the escalated tickets back from the sandbox's Zendesk with zenpy and show them,
 6. run sync again: it writes nothing,
-7. summarise the audit log.
+7. summarise the audit log,
+8. write the escalation report (HTML, CSV, JSON) and print its path.
 """
 
 from __future__ import annotations
@@ -221,7 +222,30 @@ def main() -> int:
         _escalated_table(sandbox, state, config)
         second = _sync(config, "second run: nothing changed, so nothing is written")
         _audit_summary(state)
-    return 0 if ready and first in (0, 1) and second in (0, 1) else 1
+    report = _report(config)
+    ok = ready and first in (0, 1) and second in (0, 1) and report == 0
+    return 0 if ok else 1
+
+
+def _report(config: Path) -> int:
+    """The escalation report of the demo's state, from the state file alone (the sandbox is
+    stopped by now: the report calls no system). It prints the page's path."""
+    out = DEMO / "report"
+    print(
+        f"\n$ run_sync.py report --config {config.relative_to(ROOT)} --out {out.relative_to(ROOT)}"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "run_sync.py"),
+            "report",
+            "--config",
+            str(config),
+            "--out",
+            str(out),
+        ]
+    )
+    return done.returncode
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -19,6 +20,7 @@ from sync.exits import ExitCode
 from sync.explain import print_explain
 from sync.lock import LockHeld, RunLock
 from sync.logs import setup_logging
+from sync.metrics import export_run_metrics
 from sync.report import print_plan, print_rejections, summary_line
 from sync.report_json import summary_json
 from sync.run import RunResult, run_once
@@ -99,8 +101,9 @@ def _run_locked(config: Config, args: argparse.Namespace, now: datetime) -> RunR
     store = open_state(config.state.path)
     try:
         connectors = build_connectors(config)
+        started = time.monotonic()
         try:
-            return run_once(
+            result = run_once(
                 config,
                 connectors,
                 store,
@@ -108,6 +111,11 @@ def _run_locked(config: Config, args: argparse.Namespace, now: datetime) -> RunR
                 dry_run=args.dry_run,
                 allow_backwards_clock=getattr(args, "allow_backwards_clock", False),
             )
+            if getattr(args, "metrics_file", None) and not args.dry_run:
+                elapsed = time.monotonic() - started
+                levels = config.matrix.levels
+                export_run_metrics(args.metrics_file, store, result, now, elapsed, levels)
+            return result
         finally:
             for connector in connectors.values():
                 close = getattr(connector, "close", None)

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from escalation.decision import Decision
+
 MASK = "***"
 
 
@@ -39,15 +41,42 @@ class SecretMask(logging.Filter):
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(
-            {
-                "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-                "level": record.levelname.lower(),
-                "logger": record.name,
-                "message": record.getMessage(),
-            },
-            ensure_ascii=False,
-        )
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        decision = getattr(record, "decision", None)
+        if isinstance(decision, dict):
+            line["decision"] = decision  # fields a log shipper can alert on
+        return json.dumps(line, ensure_ascii=False)
+
+
+DECISIONS = logging.getLogger("escalation_sync.decisions")
+
+
+def log_decision_change(decision: Decision, old_level: str | None) -> None:
+    """One info line per decision whose level changed (the audit log's rule): ticket, old ->
+    new level, the triggers, the owner; in JSON also as fields. Never customer text."""
+    owner = decision.owner
+    fields = {
+        "ticket": decision.ticket_ref,
+        "old_level": old_level,
+        "new_level": decision.level,
+        "reasons": [reason.name for reason in decision.reasons],
+        "owner": owner.current if owner is not None else None,
+    }
+    who = f"{owner.current} ({owner.role})" if owner else "none (closed)"
+    DECISIONS.info(
+        "%s level %s -> %s; owner %s; why: %s",
+        decision.ticket_ref,
+        old_level or "new",
+        decision.level,
+        who,
+        ", ".join(fields["reasons"]) or "no trigger fired",
+        extra={"decision": fields},
+    )
 
 
 # Client libraries whose debug output is every request, and for zenpy every payload: shown
@@ -79,4 +108,7 @@ def setup_logging(log_format: str, verbose: int, secrets: Iterable[str] = ()) ->
     # Set every time: the levels are process-wide and a process may set up logging twice.
     for library in LIBRARIES:
         logging.getLogger(library).setLevel(logging.NOTSET if verbose >= 2 else logging.ERROR)
+    # Decisions that changed: one info line each, what JSON log shippers alert on; in text
+    # logs with -v only (a first run changes every decision).
+    DECISIONS.setLevel(logging.INFO if log_format == "json" or verbose >= 1 else logging.WARNING)
     return mask

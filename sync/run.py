@@ -23,7 +23,9 @@ from sync.clock import check_clock
 from sync.diff import FieldAction, Override
 from sync.evaluate import Evaluation, evaluate_mirror
 from sync.exits import ExitCode
+from sync.history import record_history
 from sync.human import PeopleLevels
+from sync.logs import log_decision_change
 from sync.plan import PlannedWrite, plan_target
 from sync.pull import Puller, PullReport
 from sync.readback import read_back_unknown
@@ -382,12 +384,21 @@ class SyncRun:
             prior = stored or evaluation.shown_priors.get(ref)
             if prior is None or prior.level != decision.level:
                 entries.append(("decision", ref, decision_detail(decision)))
+                log_decision_change(decision, prior.level if prior else None)
             if stored is not None and ref in evaluation.renamed:
                 renamed = {"from": evaluation.renamed[ref], "to": stored.level}
                 entries.append(("renamed", ref, renamed))
         with self.store.transaction():
             self.store.save_prior_states(states)
             self.store.audit_many(self.result.run_id, self.now, entries)
+            record_history(
+                self.store,
+                self.compiled,
+                evaluation,
+                self.result.run_id,
+                self.now,
+                self.config.state.history_days,
+            )
 
 
 def overrides_by_record(

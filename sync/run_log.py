@@ -1,5 +1,5 @@
-"""The run's own log lines: one per step at info (what cron appends to its log on every run),
-one per decision that changed at debug (-v).
+"""The run's own log lines: one per step at info (what cron appends to its log on every run).
+The line per decision that changed is sync.logs.log_decision_change, written with the audit.
 
 Only counts, record refs, level names, trigger names and owners are logged: never a ticket's
 subject, description or any other customer text, so an info-level log is safe to ship.
@@ -11,7 +11,6 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 
-from escalation.decision import Decision
 from sync.apply import ApplyReport
 from sync.evaluate import Evaluation
 from sync.plan import PlannedWrite
@@ -20,29 +19,13 @@ log = logging.getLogger("escalation_sync.run")
 
 
 def log_evaluated(evaluation: Evaluation) -> None:
-    """Info: how many tickets were evaluated, by level; debug: each decision that changed."""
+    """Info: how many tickets were evaluated, by level."""
     levels = Counter(d.level for d in evaluation.decisions)
     log.info(
         "evaluated %d ticket(s): %s; %d without an account",
         len(evaluation.decisions),
         _counts(levels) or "none open",
         len(evaluation.unmatched),
-    )
-    if log.isEnabledFor(logging.DEBUG):
-        for decision in evaluation.decisions:
-            prior = evaluation.priors.get(decision.ticket_ref)
-            if prior is None or prior.level != decision.level:
-                log.debug("%s", decision_line(decision, prior.level if prior else None))
-
-
-def decision_line(decision: Decision, old_level: str | None) -> str:
-    """`zendesk:12 level none -> advisory; owner ann@x (technical); why: trigger, trigger`."""
-    owner = decision.owner
-    who = f"{owner.current} ({owner.role})" if owner else "none (closed)"
-    why = ", ".join(reason.name for reason in decision.reasons) or "no trigger fired"
-    return (
-        f"{decision.ticket_ref} level {old_level or 'new'} -> {decision.level}; "
-        f"owner {who}; why: {why}"
     )
 
 

@@ -1,0 +1,1 @@
+"""The escalation report: `escalation-sync report`, from the state store's history only."""
