@@ -87,6 +87,14 @@ class ChannelSandbox:
         self.slack.faults.clear()
         self.webhook.faults.clear()
 
+    def reset(self) -> None:
+        """Fresh state for the next test: default workspace, nothing received, no faults."""
+        self.clear_faults()
+        self.slack.reset()
+        self.webhook.reset()
+        self.smtp.reset()
+        self.smtps.reset()
+
     # -- a ready configuration ----------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
         """The `channels:` mapping of a notifications config that reaches this sandbox."""

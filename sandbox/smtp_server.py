@@ -183,6 +183,15 @@ class SMTPSandbox:
             self.logins_refused += 1
         return AuthResult(success=False, handled=False)
 
+    def reset(self) -> None:
+        """Nothing received, nothing scripted, the default login and unknown mailbox."""
+        with self.lock:
+            self.received.clear()
+            self._scripted.clear()
+            self.unknown_mailboxes = {"nobody@acme.example"}
+            self.credentials = {USERNAME: PASSWORD}
+            self.logins_refused = 0
+
     # -- what tests read ------------------------------------------------------------------
     def messages_to(self, address: str) -> list[ReceivedMail]:
         wanted = address.lower()

@@ -62,8 +62,20 @@ class WebhookReceiverApp(VendorApp):
         self.deliveries: list[Delivery] = []
         self.refused: list[Refusal] = []
         self.duplicates = 0
-        self._clock = clock
+        self.clock = clock  # tests move it to replay an old request
         self._seen: dict[tuple[str, str], str] = {}  # (hook, key) -> delivery id
+
+    def reset(self) -> None:
+        """No deliveries, the default secret and tolerance, no faults."""
+        with self.state_lock:
+            self.secrets = {HOOK_NAME: SECRET}
+            self.tolerance_seconds = TOLERANCE_SECONDS
+            self.deliveries.clear()
+            self.refused.clear()
+            self.duplicates = 0
+            self._seen.clear()
+            self.faults.clear()
+            self.traffic.reset()
 
     def url(self, hook: str = HOOK_NAME) -> str:
         return f"{self.base_url}/hooks/{hook}"
@@ -97,7 +109,7 @@ class WebhookReceiverApp(VendorApp):
             sent_at = int(timestamp)
         except ValueError:
             return self._refuse(request, hook, 401, "bad timestamp")
-        if abs(self._clock() - sent_at) > self.tolerance_seconds:
+        if abs(self.clock() - sent_at) > self.tolerance_seconds:
             return self._refuse(request, hook, 401, "stale timestamp (a replay?)")
         key = request.headers.get("idempotency-key", "")
         if not key:

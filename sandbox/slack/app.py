@@ -46,11 +46,11 @@ NEEDED_SCOPE = {POST: "chat:write", "users.lookupByEmail": "users:read.email"}
 
 def _ok(body: dict[str, Any]) -> Response:
     # Serialised now, under the state lock: the body may hold live records.
-    return Response(200, json.dumps({"ok": True, **body}).encode(), _JSON)
+    return Response(200, json.dumps({"ok": True, **body}).encode(), dict(_JSON))
 
 
 def slack_error(code: str, status: int = 200, **extra: Any) -> Response:
-    return Response(status, json.dumps({"ok": False, "error": code, **extra}).encode(), _JSON)
+    return Response(status, json.dumps({"ok": False, "error": code, **extra}).encode(), dict(_JSON))
 
 
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
@@ -333,6 +333,18 @@ class SlackApp(VendorApp):
         return found
 
     # -- admin API for tests ---------------------------------------------------------------
+    def reset(self) -> None:
+        """The default workspace and token, no messages, no faults, quotas at their rules."""
+        with self.state_lock:
+            self.workspace = default_workspace()
+            self.tokens = {ws.BOT_TOKEN: ws.BOT_SCOPES}
+            self.revoked_tokens.clear()
+            self.per_channel_posts = PER_CHANNEL_POSTS
+            self._channel_quotas.clear()
+            self.faults.clear()
+            self.quotas.set_rules(self.default_quota_rules())
+            self.traffic.reset()
+
     @property
     def messages(self) -> list[Posted]:
         with self.workspace.lock:
