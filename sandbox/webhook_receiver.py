@@ -63,6 +63,7 @@ class WebhookReceiverApp(VendorApp):
         self.refused: list[Refusal] = []
         self.duplicates = 0
         self.clock = clock  # tests move it to replay an old request
+        self._default_clock = clock
         self._seen: dict[tuple[str, str], str] = {}  # (hook, key) -> delivery id
 
     def reset(self) -> None:
@@ -70,6 +71,7 @@ class WebhookReceiverApp(VendorApp):
         with self.state_lock:
             self.secrets = {HOOK_NAME: SECRET}
             self.tolerance_seconds = TOLERANCE_SECONDS
+            self.clock = self._default_clock
             self.deliveries.clear()
             self.refused.clear()
             self.duplicates = 0
