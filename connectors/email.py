@@ -108,14 +108,21 @@ class EmailChannel:
         self.envelope_sender = parseaddr(sender)[1]
         self.domain = message_id_domain or self.envelope_sender.rpartition("@")[2]
         self._smtp: smtplib.SMTP | None = None
+        # A setup failure (login refused, certificate not trusted, no STARTTLS) ends the run's
+        # sends: logging in again per message could lock the account.
+        self._setup_failure: str | None = None
 
     def send(self, message: Message) -> SendResult:
         """Submit one message; one SendResult, never an exception."""
         mime = build_mime(message, self.sender, self.domain, self.reply_to)
         mid = str(mime["Message-ID"])
+        if self._setup_failure is not None:
+            return SendResult(message.key, SendStatus.RETRY, self._setup_failure, mid)
         try:
             self._submit(message.to, mime)
         except _Failed as failed:
+            if failed.detail.startswith(SETUP):
+                self._setup_failure = failed.detail
             return SendResult(message.key, failed.status, failed.detail, mid)
         return SendResult(message.key, SendStatus.SENT, "accepted", mid)
 
