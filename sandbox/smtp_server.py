@@ -19,6 +19,7 @@ import email.policy
 import socket
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Literal
@@ -27,6 +28,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from sandbox.tls import LocalTLS
+
+# aiosmtpd sets its own deprecated Session.login_data after every successful AUTH, which warns
+# on each login from its server thread; nothing of ours uses it.
+warnings.filterwarnings(
+    "ignore", message="Session.login_data is deprecated", category=DeprecationWarning
+)
 
 USERNAME = "escalation-sync"
 PASSWORD = "sandbox-smtp-password"
