@@ -84,6 +84,11 @@ SETUP_ERRORS = frozenset(
         "access_denied",
     }
 )
+# Of those, the ones that make every call of the run fail: the run stops calling Slack (one
+# refusal, not one per message). A missing scope only stops what needs that scope.
+CREDENTIAL_ERRORS = frozenset(
+    {"not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired"}
+)
 # The request was refused before any work: safe to send again.
 NOT_DONE_ERRORS = frozenset(
     {"ratelimited", "rate_limited", "service_unavailable", "request_timeout", "team_added_to_org"}
@@ -175,7 +180,7 @@ class SlackChannel:
         self.name = name
         self.client = client
         self.identity: dict[str, Any] | None = None  # auth.test's answer
-        self._setup_failure: Verdict | None = None  # a setup error stops the run's sends
+        self._setup_failure: Verdict | None = None  # refused credentials or CA: the run stops
         self._channel_ids: dict[str, str] | None = None  # name -> id, listed once per run
         self._user_ids: dict[str, str] = {}  # e-mail (lowercase) -> user id
 
@@ -218,15 +223,14 @@ class SlackChannel:
         except SlackApiError as error:
             answer = error.response
             data = answer.data if isinstance(answer.data, dict) else {}
-            verdict = classify_answer(
-                method, answer.status_code, str(data.get("error", "")), answer.headers or {}
-            )
-            if verdict.detail.startswith(SETUP):
+            error_code = str(data.get("error", ""))
+            verdict = classify_answer(method, answer.status_code, error_code, answer.headers or {})
+            if error_code in CREDENTIAL_ERRORS:
                 self._setup_failure = verdict
             raise _Failed(verdict) from None
         except Exception as error:  # noqa: BLE001 - every failure becomes a verdict
             verdict = classify_exception(method, error)
-            if verdict.detail.startswith(SETUP):
+            if verdict.detail.startswith(SETUP):  # the certificate: no call can succeed
                 self._setup_failure = verdict
             raise _Failed(verdict) from None
         return dict(response.data) if isinstance(response.data, dict) else {}

@@ -207,6 +207,20 @@ def test_missing_scope_for_lookups_is_setup_and_names_the_scope_in_the_log_detai
 
 
 @pytest.mark.integration
+def test_a_missing_scope_for_dms_leaves_channel_posts_going(channels):
+    channels.slack.tokens["xoxb-no-email"] = frozenset(
+        {"chat:write", "channels:read", "groups:read"}
+    )
+    channel = slack_channel(channels, token="xoxb-no-email")
+
+    dm = channel.send(message("user:coo@acme.example", key="k1"))
+    post = channel.send(message("#escalations", key="k2"))
+
+    assert dm.status is SendStatus.RETRY and dm.detail.startswith(SETUP)
+    assert post.status is SendStatus.SENT
+
+
+@pytest.mark.integration
 def test_a_lost_answer_is_unknown_and_the_post_is_not_sent_twice(channels):
     channels.slack.faults.add(Fault(POST, "lost_answer"))
 
