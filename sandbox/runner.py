@@ -36,7 +36,8 @@ class Sandbox:
 
     Use as a context manager. `urls[name]` is the base URL, `ca_path` the CA file the clients
     must trust. `quotas=False` switches rate limits off (most functional tests); `time_factor`
-    scales quota windows.
+    scales quota windows. `channels=True` also serves the notification channels (Slack, SMTP,
+    a webhook receiver; sandbox/channels.py) with the same CA, as `self.channels`.
     """
 
     def __init__(
@@ -46,6 +47,7 @@ class Sandbox:
         time_factor: float = 1.0,
         quotas: bool = True,
         first_port: int = 0,
+        channels: bool = False,
     ):
         self._tmp = None
         if work_dir is None:
@@ -58,6 +60,11 @@ class Sandbox:
             self.load(Path(data_dir))
         self._servers: dict[str, VendorHTTPServer] = {}
         self._first_port = first_port
+        self.channels: Any = None
+        if channels:
+            from sandbox.channels import ChannelSandbox
+
+            self.channels = ChannelSandbox(self.tls, time_factor, quotas)
 
     @property
     def zendesk(self) -> Any:
@@ -85,12 +92,16 @@ class Sandbox:
             server = VendorHTTPServer(app, self.tls, port)
             server.start()
             self._servers[name] = server
+        if self.channels is not None:
+            self.channels.start()
         return self
 
     def stop(self) -> None:
         for server in self._servers.values():
             server.stop()
         self._servers.clear()
+        if self.channels is not None:
+            self.channels.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

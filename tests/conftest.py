@@ -81,3 +81,21 @@ def zendesk_small(zendesk_running):
     app.traffic.reset()
     app.load_state(fixtures.small_dataset(5))
     return zendesk_running
+
+
+@pytest.fixture(scope="module")
+def channels_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """One notification-channel sandbox (Slack, SMTP, webhook receiver) per module."""
+    from sandbox.channels import ChannelSandbox
+
+    with ChannelSandbox(quotas=False) as started:
+        yield started
+
+
+@pytest.fixture
+def channels(channels_running):
+    """The module's channel sandbox with fresh state: default workspace, nothing received,
+    no faults, Slack's rate limits off (tests switch them on)."""
+    channels_running.reset()
+    channels_running.slack.quotas.enabled = False
+    return channels_running

@@ -1,0 +1,1 @@
+"""A Slack Web API emulation for the notification channel (see app.py)."""
