@@ -11,8 +11,9 @@ Changed before running, and only where a command names a place on a production m
 - the cron line runs from `.venv/bin/escalation-sync` on (the stand-in is its
   /opt/escalation-sync and the exported credentials its env.sh), with the sandbox's config for
   /etc/escalation-sync/escalation-sync.yaml and a temporary file for /var/log/...;
-- `doctor` and `provision` take the sandbox's config for /etc/escalation-sync/escalation-sync.yaml
-  (the example systems `init` names are not reachable from here);
+- `doctor`, `provision` and `report` take the sandbox's config for
+  /etc/escalation-sync/escalation-sync.yaml (the example systems `init` names are not reachable
+  from here, and report needs the state a sync left);
 - the command table's placeholders: F is the sandbox's config, SYSTEM:ID a ticket of the
   mirror, DIR a temporary folder; an option alone (`--now ...`) is given to `explain` of that
   ticket (a replay: it reads the mirror, so a clock two weeks back is no step back in time for
@@ -49,7 +50,7 @@ NOT_RUN_HERE = {
     "python3.11 -m venv .venv && .venv/bin/pip install .": "tests/test_install.py",
 }
 ETC = "/etc/escalation-sync"
-SYSTEM_COMMAND = re.compile(r"escalation-sync (doctor|provision) ")
+SANDBOX_CONFIG_COMMAND = re.compile(r"escalation-sync (doctor|provision|report) ")
 
 
 def without_comment(command: str) -> str:
@@ -188,9 +189,10 @@ def test_every_readme_command_runs_as_written(
             assert summary["status"] == "ok" and summary["exit_code"] == 0, summary
             logged = log.read_text(encoding="utf-8").splitlines()
             assert logged and all(json.loads(entry)["logger"] for entry in logged)
-        elif SYSTEM_COMMAND.search(command):
-            # doctor and provision talk to the systems: the sandbox's config stands for the
-            # one `init` wrote (whose example systems are not reachable from here).
+        elif SANDBOX_CONFIG_COMMAND.search(command):
+            # doctor and provision talk to the systems, report reads the state a sync left: the
+            # sandbox's config stands for the one `init` wrote (whose systems are not reachable
+            # from here and which has no state yet).
             check(command.replace(f"{ETC}/escalation-sync.yaml", config))
         else:
             check(command.replace(ETC, str(tmp_path / "etc")))
