@@ -26,14 +26,14 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from jira import JIRA, JIRAError
 
-from connectors.base import FieldWrite, Page, WriteResult, WriteStatus
+from connectors.base import ConnectorStats, FieldWrite, Page, WriteResult, WriteStatus
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from connectors.jira_bulk import BulkEditor
 from connectors.outcomes import JIRA_EDIT
@@ -45,6 +45,9 @@ from connectors.transport import (
     make_session,
 )
 from mapping.records import SourceRecord
+
+if TYPE_CHECKING:
+    from config.schema import Config
 
 log = logging.getLogger("escalation_sync.jira")
 
@@ -142,9 +145,13 @@ class IssueCursor:
 
 
 class JiraConnector:
-    """Jira Cloud or Data Center, one project list, one policy session per run."""
+    """Jira Cloud or Data Center, one project list, one policy session per run.
+
+    Satisfies `connectors.base.Connector`: stream "issues", records of kind "issue" by key.
+    """
 
     system = SYSTEM
+    streams = ("issues",)
 
     def __init__(
         self,
@@ -209,7 +216,27 @@ class JiraConnector:
     def close(self) -> None:
         self.client.close()
 
+    def stats(self) -> ConnectorStats:
+        return self.adapter.stats.totals()
+
     # -- reads ------------------------------------------------------------------------------
+    def read_changes(
+        self, stream: str, cursor: str | None, start: datetime | None = None
+    ) -> Iterator[Page]:
+        """The contract's read: issues since `cursor`; without one, updated since `start`
+        (a bare ISO time is an issue cursor), or every open issue when `start` is None."""
+        if stream != "issues":
+            raise ValueError(f"jira has no stream {stream!r}; it has issues")
+        if not cursor and start is not None:
+            cursor = start.isoformat()
+        return self.read_issue_changes(cursor)
+
+    def read_by_id(self, kind: str, ids: Sequence[str]) -> list[SourceRecord]:
+        """The contract's re-read: issues by key."""
+        if kind != "issue":
+            raise ValueError(f"jira reads issues by key, not {kind!r}")
+        return self.read_issues(ids)
+
     def user_time_zone(self) -> ZoneInfo | None:
         """The API user's zone (GET /rest/api/{v}/myself), which JQL dates are read in."""
         if self._zone is False:
@@ -439,11 +466,13 @@ def vendor_words(error: JIRAError) -> str:
     return (error.text or "").strip()[:500]
 
 
-def from_settings(
-    config: Any, secret: Callable[[str], str], policy: RetryPolicy | None = None
+def from_config(
+    config: Config, secret: Callable[[str], str], policy: RetryPolicy | None = None
 ) -> JiraConnector:
-    """The connector for a validated Config (connections.jira, sync.jira); `secret` reads env vars."""
+    """The connector for a validated config (connections.jira, sync.jira); `secret(env_name)`
+    reads one secret (Config.secret)."""
     connection = config.connections.jira
+    assert connection is not None, "jira is not enabled in this config"
     if connection.auth == "bearer":
         credentials: dict[str, str] = {"personal_access_token": secret(str(connection.token_env))}
     else:

@@ -39,6 +39,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from connectors.base import ConnectorStats
 from connectors.errors import ConnectorError, RateLimited, SystemUnavailable
 from connectors.retry import (
     RESET_HEADERS,
@@ -112,6 +113,12 @@ class TrafficStats:
     throttled: int = 0
     retries: int = 0
     waited_seconds: float = 0.0
+
+    def totals(self, logins: int | None = None) -> ConnectorStats:
+        """These counts as a connector reports them (`Connector.stats`)."""
+        return ConnectorStats(
+            sum(self.requests.values()), self.retries, self.throttled, self.waited_seconds, logins
+        )
 
 
 def _path_shape(path: str) -> str:

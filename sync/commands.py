@@ -110,9 +110,7 @@ def _run_locked(config: Config, args: argparse.Namespace, now: datetime) -> RunR
             )
         finally:
             for connector in connectors.values():
-                close = getattr(connector, "close", None)
-                if close is not None:
-                    close()
+                connector.close()
     finally:
         store.close()
 

@@ -11,10 +11,12 @@ that show our work when we remember writing none (the state file was lost).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Any
 
+from connectors.base import Connector, UpsertReader
 from connectors.errors import ConnectorError
 from sync.wanted import Target
 
@@ -24,7 +26,7 @@ log = logging.getLogger("escalation_sync.readback")
 def read_back_unknown(
     targets: list[Target],
     failures: dict[tuple[str, str], dict[str, Any]],
-    connectors: dict[str, Any],
+    connectors: Mapping[str, Connector],
     unremembered: AbstractSet[str] = frozenset(),
 ) -> list[Target]:
     """`targets` with `current` filled in for upserted records whose last write may have
@@ -40,7 +42,7 @@ def read_back_unknown(
         )
     ]
     connector = connectors.get("salesforce")
-    if not unknown or connector is None:
+    if not unknown or not isinstance(connector, UpsertReader):
         return targets
     groups: dict[tuple[str, str], list[Target]] = {}
     for target in unknown:
@@ -53,19 +55,14 @@ def read_back_unknown(
             {key_field} | {write.field for target in group for write in target.writes.values()}
         )
         try:
-            records = connector.read_records(
-                object_name,
-                "escalation_record",
-                fields,
-                [t.record_id for t in group],
-                key_field=key_field,
+            found = connector.read_upserted(
+                object_name, key_field, fields, [t.record_id for t in group]
             )
         except ConnectorError as error:
             log.warning(
                 "salesforce: reading back %d %s records failed: %s", len(group), object_name, error
             )
             continue
-        found = {str(r.data.get(key_field)): r.data for r in records}
         held.update({(object_name, t.record_id): found.get(t.record_id) for t in group})
     unknown_ids = {id(t) for t in unknown}
     read: list[Target] = []

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from config.schema import Config
+from connectors.base import Connector, NoteReader
 from connectors.errors import ConnectorError
-from connectors.transport import TrafficStats
 from escalation.compiled import CompiledMatrix, compile_matrix
 from escalation.decision import Decision
 from sync.apply import ApplyReport, apply_writes
@@ -113,7 +113,7 @@ class SyncRun:
     def __init__(
         self,
         config: Config,
-        connectors: dict[str, Any],
+        connectors: Mapping[str, Connector],
         store: StateStore,
         now: datetime,
         dry_run: bool = False,
@@ -310,13 +310,13 @@ class SyncRun:
         if state != "unknown" and not target.look_for_note:
             return False
         connector = self.connectors.get(target.system)
-        if connector is None or not hasattr(connector, "ticket_comments"):
+        if not isinstance(connector, NoteReader):
             return True  # cannot check: better no note than a duplicate
         try:
-            comments = connector.ticket_comments(target.record_id)
+            texts = connector.read_note_texts(target.record_id)
         except ConnectorError:
             return True
-        marker = last_marker(comments)
+        marker = last_marker(texts)
         renamed = self.config.matrix.renamed
         found = marker is not None and noted_level(target.ref, marker, renamed) == target.level
         if found and not self.dry_run:
@@ -339,10 +339,10 @@ class SyncRun:
         if ids:
             self._read_tickets_again(zendesk, ids)
 
-    def _read_tickets_again(self, zendesk: Any, ids: list[str]) -> bool:
+    def _read_tickets_again(self, zendesk: Connector, ids: list[str]) -> bool:
         """Store the current state of these Zendesk tickets in the mirror; False if unreadable."""
         try:
-            records = zendesk.get_tickets(ids)
+            records = zendesk.read_by_id("ticket", ids)
         except ConnectorError as error:
             log.warning("zendesk: re-reading %d tickets failed: %s", len(ids), error)
             return False
@@ -406,25 +406,9 @@ def overrides_by_record(
     return overrides
 
 
-def transport_stats(connectors: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per system, what its PolicyAdapter did this run (connectors live for one run)."""
-    stats: dict[str, dict[str, Any]] = {}
-    for system, connector in connectors.items():
-        adapter = getattr(connector, "adapter", None)
-        traffic = getattr(adapter, "stats", None)
-        if not isinstance(traffic, TrafficStats):
-            continue
-        entry: dict[str, Any] = {
-            "requests": sum(traffic.requests.values()),
-            "retries": traffic.retries,
-            "throttled": traffic.throttled,
-            "waited_seconds": round(traffic.waited_seconds, 3),
-        }
-        logins = getattr(connector, "logins", None)
-        if isinstance(logins, int):
-            entry["logins"] = logins
-        stats[system] = entry
-    return stats
+def transport_stats(connectors: Mapping[str, Connector]) -> dict[str, dict[str, Any]]:
+    """Per system, what its transport did this run (connectors live for one run)."""
+    return {system: dict(connector.stats().summary()) for system, connector in connectors.items()}
 
 
 def decision_detail(decision: Decision) -> dict[str, Any]:
@@ -460,7 +444,7 @@ def decision_detail(decision: Decision) -> dict[str, Any]:
 
 def run_once(
     config: Config,
-    connectors: dict[str, Any],
+    connectors: Mapping[str, Connector],
     store: StateStore,
     now: datetime,
     dry_run: bool = False,

@@ -524,10 +524,10 @@ def test_refused_bulk_submission_falls_back_to_one_edit_each(sleeps):
     assert [r.status for r in results] == [WriteStatus.OK, WriteStatus.REJECTED]
 
 
-def test_from_settings_builds_the_connector_from_the_config_sections():
+def test_from_config_builds_the_connector_from_the_config_sections():
     from types import SimpleNamespace
 
-    from connectors.jira import from_settings
+    from connectors.jira import from_config
 
     connection = SimpleNamespace(url="https://jira.acme.internal", deployment="data_center", auth="bearer", token_env="JIRA_PAT",
                                  email_env=None, projects=["ENG"], jql="labels = customer", ca_bundle=None, timeout_seconds=12.0)  # fmt: skip
@@ -539,7 +539,7 @@ def test_from_settings_builds_the_connector_from_the_config_sections():
         jira_search_mode=lambda: "start_at",
     )
     asked = []
-    jira = from_settings(config, lambda name: asked.append(name) or "pat-value")
+    jira = from_config(config, lambda name: asked.append(name) or "pat-value")
     assert asked == ["JIRA_PAT"]
     assert (jira.deployment, jira.search, jira.page_size, jira.projects) == (
         "data_center",
