@@ -34,7 +34,13 @@ import requests
 from jira import JIRA, JIRAError
 
 from connectors.base import ConnectorStats, FieldWrite, Page, WriteResult, WriteStatus
-from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
+from connectors.errors import (
+    AuthError,
+    ConfigRefused,
+    ConnectorError,
+    RateLimited,
+    SystemUnavailable,
+)
 from connectors.jira_bulk import BulkEditor
 from connectors.outcomes import JIRA_EDIT
 from connectors.paginators import NextPageToken, PageRequest, Paginator, StartAt, pages
@@ -274,6 +280,18 @@ class JiraConnector:
             raise ConnectorError("jira: no projects to read; Jira Cloud rejects unbounded searches")
         state = IssueCursor.decode(cursor)
         jql = self.issue_jql(state, projects)
+        try:
+            yield from self._issue_pages(jql, state, cursor)
+        except _QueryRefused as refused:
+            # The query is built from the configuration: a person must fix it there.
+            keys = "connections.jira.projects"
+            if self.extra_jql:
+                keys = f"connections.jira.jql ({self.extra_jql!r}) and {keys}"
+            raise ConfigRefused(
+                f"jira: the issue search was refused (HTTP 400: {refused.words}); check {keys}"
+            ) from None
+
+    def _issue_pages(self, jql: str, state: IssueCursor, cursor: str | None) -> Iterator[Page]:
         encoded = cursor
         for issues, done in self._search_pages(jql, self.fields):
             records = []
@@ -363,6 +381,8 @@ class JiraConnector:
             missing = _missing_keys(error)
             if missing:
                 raise _MissingKeys(missing) from None
+            if error.status_code == 400:
+                raise _QueryRefused(f"jira: {what} refused (HTTP 400): {words}", words) from None
             raise SystemUnavailable(
                 f"jira: {what} failed (HTTP {error.status_code}): {words}"
             ) from None
@@ -423,6 +443,15 @@ class JiraConnector:
         if status is WriteStatus.REJECTED:
             return WriteResult(write, status, words or f"HTTP {error.status_code}")
         return WriteResult(write, status, f"HTTP {error.status_code}: {words}")
+
+
+class _QueryRefused(SystemUnavailable):
+    """Jira answered 400 to a read: unreachable to most callers; the incremental read, whose
+    query comes from the configuration, makes it a ConfigRefused."""
+
+    def __init__(self, message: str, words: str):
+        super().__init__(message)
+        self.words = words
 
 
 class _MissingKeys(ConnectorError):

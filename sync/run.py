@@ -16,13 +16,13 @@ from typing import Any
 from config.schema import Config
 from connectors.base import Connector, NoteReader
 from connectors.errors import ConnectorError
+from errors import ExitCode
 from escalation.compiled import CompiledMatrix, compile_matrix
 from escalation.decision import Decision
 from sync.apply import ApplyReport, apply_writes
 from sync.clock import check_clock
 from sync.diff import FieldAction, Override
 from sync.evaluate import Evaluation, evaluate_mirror
-from sync.exits import ExitCode
 from sync.human import PeopleLevels
 from sync.plan import PlannedWrite, plan_target
 from sync.pull import Puller, PullReport

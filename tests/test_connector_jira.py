@@ -15,9 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.base import FieldWrite, WriteStatus
-from connectors.errors import AuthError, SystemUnavailable
+from connectors.errors import AuthError, ConfigRefused, SystemUnavailable
 from connectors.jira import IssueCursor, JiraConnector, jql_string, jql_time
 from connectors.transport import RetryPolicy
+from errors import ExitCode
 from sandbox.jira.jql import parse
 
 SITE = "https://acme.atlassian.net"
@@ -231,7 +232,9 @@ def test_bad_credentials_on_read_raise_auth_error_without_the_token(sleeps):
 
 
 @responses.activate
-def test_refused_query_is_system_unavailable_with_jiras_words(sleeps):
+def test_refused_incremental_query_is_a_config_error_naming_the_keys_with_jiras_words(sleeps):
+    """The incremental query is built from the configuration: its 400 is a person's to fix
+    there (exit 2), not an unreachable system (exit 3)."""
     field_list()
     responses.get(
         f"{API3}/search/jql",
@@ -241,10 +244,11 @@ def test_refused_query_is_system_unavailable_with_jiras_words(sleeps):
             "errors": {},
         },
     )
-    with pytest.raises(
-        SystemUnavailable, match="The value 'ENG' does not exist for the field 'project'"
-    ):
+    with pytest.raises(ConfigRefused) as refused:
         list(connector(sleeps).read_issue_changes(None))
+    assert "The value 'ENG' does not exist for the field 'project'" in str(refused.value)
+    assert "connections.jira.projects" in str(refused.value)
+    assert refused.value.exit_code == ExitCode.CONFIG_ERROR
 
 
 @responses.activate
