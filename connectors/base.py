@@ -16,9 +16,11 @@ A connector knows its vendor and nothing about escalation. Every connector satis
 - `close()`: end the connections; a connector lives for one run.
 
 Where vendors really differ, a connector also satisfies a small capability protocol, and
-`sync/` asks with `isinstance`: `NoteReader` (a ticket's comments, where our private notes
-are: Zendesk) and `UpsertReader` (records we upsert by an external id and never pull:
-Salesforce escalation records). Values cross the contract in the vendor's own field ids.
+`sync/` asks with `isinstance`: `LaggingStream` (an incremental read that leaves out the newest
+changes: Zendesk), `NoteReader` (a ticket's comments, where our private notes are: Zendesk)
+and `UpsertReader` (records we upsert by an external id and never pull:
+Salesforce escalation records). Values cross the contract in the vendor's own field ids; a
+choice among a field's options is an `Option`, which each connector sends in its own shape.
 """
 
 from __future__ import annotations
@@ -80,6 +82,11 @@ class WriteResult:
     reason: str | None = None  # the vendor's words for a failure
 
 
+class Option(str):
+    """A value chosen among a field's options (a dropdown, select list or picklist): the
+    option's own text. Jira takes it as `{"value": ...}`; Zendesk and Salesforce as the text."""
+
+
 @dataclass(frozen=True)
 class ConnectorStats:
     """What a connector's transport did this run: what it absorbed, so a run that recovered
@@ -132,6 +139,15 @@ class Connector(Protocol):
     def close(self) -> None:
         """End the connections."""
         ...
+
+
+@runtime_checkable
+class LaggingStream(Protocol):
+    """A system whose incremental read leaves out the newest changes (Zendesk's export: the
+    last minute): a record whose last write has an unknown outcome is read by id, as
+    `reread_kind`, before it is planned again."""
+
+    reread_kind: str
 
 
 @runtime_checkable

@@ -24,7 +24,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import requests
 from jira import JIRA, JIRAError
 
-from connectors.base import ConnectorStats, FieldWrite, Page, WriteResult, WriteStatus
+from connectors.base import ConnectorStats, FieldWrite, Option, Page, WriteResult, WriteStatus
 from connectors.errors import (
     AuthError,
     ConfigRefused,
@@ -394,6 +394,10 @@ class JiraConnector:
     # -- writes -----------------------------------------------------------------------------
     def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
         """One result per write, in order: OK, REJECTED (Jira's words) or RETRY."""
+        sent = self._apply([_in_jira_shape(write) for write in writes])
+        return [replace(result, write=write) for write, result in zip(writes, sent, strict=True)]
+
+    def _apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
         results: dict[int, WriteResult] = {}
         numbered = list(enumerate(writes))
         try:
@@ -443,6 +447,17 @@ class JiraConnector:
         if status is WriteStatus.REJECTED:
             return WriteResult(write, status, words or f"HTTP {error.status_code}")
         return WriteResult(write, status, f"HTTP {error.status_code}: {words}")
+
+
+def _in_jira_shape(write: FieldWrite) -> FieldWrite:
+    """A select list's option goes to Jira as {"value": ...}."""
+    if not any(isinstance(value, Option) for value in write.fields.values()):
+        return write
+    fields = {
+        field_id: {"value": str(value)} if isinstance(value, Option) else value
+        for field_id, value in write.fields.items()
+    }
+    return replace(write, fields=fields)
 
 
 class _QueryRefused(SystemUnavailable):

@@ -82,11 +82,13 @@ class ZendeskConnector:
     """One Zendesk account. Credentials are values (read from the environment by the caller).
 
     Satisfies `connectors.base.Connector` (streams "organizations" and "tickets", records of
-    kind "ticket" by id) and `NoteReader`.
+    kind "ticket" by id), `LaggingStream` (the export leaves out the last minute) and
+    `NoteReader`.
     """
 
     system = SYSTEM
     streams = ("organizations", "tickets")
+    reread_kind = "ticket"
 
     def __init__(
         self,

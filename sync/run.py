@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from config.schema import Config
-from connectors.base import Connector, NoteReader
-from connectors.errors import ConnectorError
+from connectors.base import Connector
 from errors import ExitCode
 from escalation.compiled import CompiledMatrix, compile_matrix
 from escalation.decision import Decision
+from mapping.records import SourceRecord
 from sync.apply import ApplyReport, apply_writes
 from sync.clock import check_clock
 from sync.diff import FieldAction, Override
@@ -26,9 +26,15 @@ from sync.evaluate import Evaluation, evaluate_mirror
 from sync.human import PeopleLevels
 from sync.plan import PlannedWrite, plan_target
 from sync.pull import Puller, PullReport
-from sync.readback import read_back_unknown
+from sync.readback import (
+    NoteLook,
+    look_for_notes,
+    read_again,
+    read_back_unknown,
+    read_unknown_outcomes,
+)
 from sync.run_log import log_applied, log_evaluated, log_planned
-from sync.shown import last_marker, noted_level, shows_our_work
+from sync.shown import noted_level, shows_our_work
 from sync.state import StateStore
 from sync.wanted import Planner, Target
 
@@ -162,8 +168,8 @@ class SyncRun:
             result.apply = apply_writes(
                 result.planned, reachable, self.store, result.run_id, self.now
             )
-            if result.apply.conflicts and "zendesk" in reachable:
-                self._replan_conflicts()
+            if result.apply.conflicts:
+                self._replan_conflicts(reachable)
             log_applied(result.apply)
             if not result.pull.never_read:
                 self._remember_decisions(result.evaluation.decisions, result.evaluation)
@@ -181,6 +187,7 @@ class SyncRun:
         )
 
     def _plan(self, evaluation: Evaluation, only_refs: set[str] | None) -> list[PlannedWrite]:
+        """Build the targets, read what planning needs (sync/readback.py), then plan them."""
         written = self.store.written()
         overrides = overrides_by_record(self.store, self.config.matrix.renamed)
         expire = self.config.sync.overrides.expire == "on_level_rise"
@@ -195,22 +202,41 @@ class SyncRun:
         )
         targets = planner.all_targets()
         if only_refs is not None:
-            targets = [t for t in targets if t.system == "zendesk" and t.ref in only_refs]
+            targets = [t for t in targets if f"{t.system}:{t.record_id}" in only_refs]
         notes = self.store.notes()
         failures = self.store.failures()
         # Escalation records are never pulled: without a memory of writing them, those of
         # tickets that show our work (a lost state file) are read, not upserted blindly.
+        showing_work = {t.ref for t in evaluation.tickets if shows_our_work(t, self.config)}
         unremembered = {
-            t.ref
-            for t in evaluation.tickets
-            if ("salesforce", t.ref) not in written and shows_our_work(t, self.config)
+            (t.system, t.record_id)
+            for t in targets
+            if t.kind == "escalation_record"
+            and (t.system, t.record_id) not in written
+            and t.record_id in showing_work
         }
+        # Every read planning needs happens here; planning itself does no I/O.
         targets = read_back_unknown(targets, failures, self.connectors, unremembered)
+        never_read = bool(self.result.pull.never_read)
+        looks = {} if never_read else look_for_notes(targets, notes, self.connectors)
+        return self._plan_targets(targets, looks, written, overrides, failures, notes)
+
+    def _plan_targets(
+        self,
+        targets: list[Target],
+        looks: Mapping[tuple[str, str], NoteLook],
+        written: Mapping[tuple[str, str], dict[str, Any]],
+        overrides: Mapping[tuple[str, str], dict[str, Override]],
+        failures: Mapping[tuple[str, str], dict[str, Any]],
+        notes: Mapping[tuple[str, str], str],
+    ) -> list[PlannedWrite]:
+        """Plan each target from what was read before (no I/O); remember what planning found."""
+        expire = self.config.sync.overrides.expire == "on_level_rise"
         planned = []
         for target in targets:
             key = (target.system, target.record_id)
             note_there = bool(self.result.pull.never_read) or self._note_already_there(
-                target, notes
+                target, notes, looks
             )
             item = plan_target(
                 target, written.get(key, {}), overrides.get(key, {}), self.rank, expire, note_there
@@ -297,26 +323,28 @@ class SyncRun:
                     target.system, target.record_id, {plan.field: target.values[plan.field]}, now
                 )
 
-    def _note_already_there(self, target: Target, notes: dict[tuple[str, str], str]) -> bool:
+    def _note_already_there(
+        self,
+        target: Target,
+        notes: Mapping[tuple[str, str], str],
+        looks: Mapping[tuple[str, str], NoteLook],
+    ) -> bool:
         """Whether the note for this level change is on the ticket already (never post it twice).
 
-        Looked for on the ticket when its outcome is unknown, or when we remember no note on a
-        ticket that shows our work. A key names a level reached, which a ticket may reach
-        again: "sent" long ago is no answer, and only the ticket's last note of ours counts.
+        Looked for on the ticket (before planning) when its outcome is unknown, or when we
+        remember no note on a ticket that shows our work. A key names a level reached, which a
+        ticket may reach again: "sent" long ago is no answer, and only the ticket's last note
+        of ours counts.
         """
         if not target.note_key:
             return True
         state = notes.get((target.ref, target.note_key))
         if state != "unknown" and not target.look_for_note:
             return False
-        connector = self.connectors.get(target.system)
-        if not isinstance(connector, NoteReader):
+        look = looks.get((target.system, target.record_id))
+        if look is None or not look.readable:
             return True  # cannot check: better no note than a duplicate
-        try:
-            texts = connector.read_note_texts(target.record_id)
-        except ConnectorError:
-            return True
-        marker = last_marker(texts)
+        marker = look.last_key
         renamed = self.config.matrix.renamed
         found = marker is not None and noted_level(target.ref, marker, renamed) == target.level
         if found and not self.dry_run:
@@ -324,44 +352,45 @@ class SyncRun:
         return found
 
     def _read_unknown_again(self) -> None:
-        """Zendesk tickets whose last write has an unknown outcome are read now, by id: the
-        export leaves out the last minute, so a run soon after would plan against the values
-        from before that write and send the ones already there a second time."""
-        zendesk = self.connectors.get("zendesk")
-        if zendesk is None or "zendesk" in self.result.pull.unreachable:
-            return
-        failures = self.store.failures()
-        ids = [
-            record_id
-            for (system, record_id), f in failures.items()
-            if system == "zendesk" and f["status"] == "retry"
-        ]
-        if ids:
-            self._read_tickets_again(zendesk, ids)
+        """Records whose last write has an unknown outcome, on a system whose stream lags, are
+        read now, by id, into the mirror (sync/readback.py says why)."""
+        records = read_unknown_outcomes(
+            self.connectors, self.store.failures(), set(self.result.pull.unreachable)
+        )
+        if records:
+            self._store_read_again(records)
 
-    def _read_tickets_again(self, zendesk: Connector, ids: list[str]) -> bool:
-        """Store the current state of these Zendesk tickets in the mirror; False if unreadable."""
-        try:
-            records = zendesk.read_by_id("ticket", ids)
-        except ConnectorError as error:
-            log.warning("zendesk: re-reading %d tickets failed: %s", len(ids), error)
-            return False
+    def _store_read_again(self, records: list[SourceRecord]) -> None:
         puller = Puller(self.config, self.store, {}, self.now)
-        puller.load_zendesk_related()  # without them the re-read tickets lose their account
+        puller.load_zendesk_related()  # without them re-read tickets lose their account
         with self.store.transaction():
             puller.store_tickets(records)
-        return True
 
-    def _replan_conflicts(self) -> None:
-        """Tickets a person edited while we planned: read them again, plan, write once more."""
+    def _replan_conflicts(self, reachable: Mapping[str, Connector]) -> None:
+        """Records a person edited while we planned: read them again, plan, write once more."""
         result = self.result
-        ids = [ref.split(":", 1)[1] for ref in result.apply.conflicts if ref.startswith("zendesk:")]
-        zendesk = self.connectors["zendesk"]
-        if not self._read_tickets_again(zendesk, ids):
+        kinds = {p.write.ref: p.target.kind for p in result.planned if p.write is not None}
+        by_system: dict[tuple[str, str], list[str]] = {}
+        for ref in result.apply.conflicts:
+            system, record_id = ref.split(":", 1)
+            if system in reachable:
+                by_system.setdefault((system, kinds[ref]), []).append(record_id)
+        records: list[SourceRecord] = []
+        for (system, kind), ids in by_system.items():
+            read = read_again(reachable[system], kind, ids)
+            if read is None:
+                return
+            records += read
+        if not by_system:
             return
+        self._store_read_again(records)
         evaluation = self._evaluate()
-        second = self._plan(evaluation, only_refs={f"zendesk:{i}" for i in ids})
-        again = apply_writes(second, {"zendesk": zendesk}, self.store, result.run_id, self.now)
+        refs = {f"{system}:{i}" for (system, _), ids in by_system.items() for i in ids}
+        second = self._plan(evaluation, only_refs=refs)
+        systems = {system for system, _ in by_system}
+        again = apply_writes(
+            second, {s: reachable[s] for s in systems}, self.store, result.run_id, self.now
+        )
         result.apply.conflicts = again.conflicts
         result.apply.results.update(again.results)
         result.apply.rejected += again.rejected

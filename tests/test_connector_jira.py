@@ -14,7 +14,7 @@ import responses
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.base import FieldWrite, WriteStatus
+from connectors.base import FieldWrite, Option, WriteStatus
 from connectors.errors import AuthError, ConfigRefused, SystemUnavailable
 from connectors.jira import IssueCursor, JiraConnector, jql_string, jql_time
 from connectors.transport import RetryPolicy
@@ -322,6 +322,19 @@ def test_edit_sends_one_put_with_fields_and_label_updates_without_notifications(
     assert json.loads(call.request.body) == {
         "fields": {LEVEL: {"value": "advisory"}},
         "update": {"labels": [{"add": "customer-escalation"}, {"remove": "esc-old"}]},
+    }
+
+
+@responses.activate
+def test_an_option_goes_to_jira_as_a_value_object_and_the_result_keeps_the_write(sleeps):
+    responses.put(f"{API3}/issue/ENG-1", status=204)
+    write = edit(fields={LEVEL: Option("advisory"), "customfield_1": "text"})
+    (result,) = connector(sleeps).apply([write])
+    assert result.status == WriteStatus.OK and result.write is write
+    (call,) = responses.calls
+    assert json.loads(call.request.body)["fields"] == {
+        LEVEL: {"value": "advisory"},
+        "customfield_1": "text",
     }
 
 
