@@ -136,7 +136,7 @@ class IssueCursor:
             return None
         return (self.updated - overlap).replace(second=0, microsecond=0)
 
-    def note(self, key: str, updated: datetime, overlap: timedelta) -> None:
+    def remember(self, key: str, updated: datetime, overlap: timedelta) -> None:
         self.seen[key] = _epoch_ms(updated)
         if self.updated is None or updated > self.updated:
             before = self.floor(overlap)
@@ -295,7 +295,7 @@ class JiraConnector:
         encoded = cursor
         for issues, done in self._search_pages(jql, self.fields):
             records = []
-            noted = False
+            remembered = False
             for issue in issues:
                 key = issue["key"]
                 self._ids[key] = str(issue["id"])
@@ -309,12 +309,12 @@ class JiraConnector:
                 if state.already_read(key, updated, self.overlap):
                     continue
                 records.append(SourceRecord(SYSTEM, "issue", str(issue["id"]), issue))
-                state.note(key, updated, self.overlap)
-                noted = True
+                state.remember(key, updated, self.overlap)
+                remembered = True
             # Encoding is linear in the overlap's `seen` map: re-encoding it for every page of
             # a window already read (e.g. after thousands of edits within two minutes) made
-            # the read quadratic. A page that noted nothing leaves the cursor as it was.
-            if noted:
+            # the read quadratic. A page that remembered nothing leaves the cursor as it was.
+            if remembered:
                 encoded = state.encode() or cursor
             yield Page(records, encoded, done)
 

@@ -36,7 +36,7 @@ from sync.readback import (
 from sync.run_log import log_applied, log_evaluated, log_planned
 from sync.shown import noted_level, shows_our_work
 from sync.state import StateStore
-from sync.wanted import Planner, Target
+from sync.wanted import Target, TargetBuilder
 
 log = logging.getLogger("escalation_sync.run")
 
@@ -191,7 +191,7 @@ class SyncRun:
         written = self.store.written()
         overrides = overrides_by_record(self.store, self.config.matrix.renamed)
         expire = self.config.sync.overrides.expire == "on_level_rise"
-        planner = Planner(
+        builder = TargetBuilder(
             self.config,
             evaluation.tickets,
             evaluation.accounts.values(),
@@ -200,7 +200,7 @@ class SyncRun:
             self.store.last_notes(),
             PeopleLevels(self.compiled.levels, written, overrides, expire, self.now),
         )
-        targets = planner.all_targets()
+        targets = builder.all_targets()
         if only_refs is not None:
             targets = [t for t in targets if f"{t.system}:{t.record_id}" in only_refs]
         notes = self.store.notes()
@@ -247,7 +247,7 @@ class SyncRun:
                 self.store.set_note_state(
                     target.system, target.ref, target.announced_key, "sent", self.now
                 )
-            self._note_field_outcomes(target, item, written.get(key, {}))
+            self._record_field_outcomes(target, item, written.get(key, {}))
             if (
                 item.write is None
                 and (failures.get(key) or {}).get("status") == "retry"
@@ -274,7 +274,7 @@ class SyncRun:
         )
         return PlannedWrite(item.target, item.record_plan, None, {}, None)
 
-    def _note_field_outcomes(
+    def _record_field_outcomes(
         self, target: Target, item: PlannedWrite, written: dict[str, Any]
     ) -> None:
         record_ref = f"{target.system}:{target.record_id}"

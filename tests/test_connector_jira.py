@@ -124,7 +124,7 @@ def test_issues_read_before_are_dropped_by_key_and_updated(sleeps):
         ("ENG-1", "2026-11-20T09:10:00.000+0000"),
         ("ENG-2", "2026-11-20T09:15:30.000+0000"),
     ):
-        state.note(
+        state.remember(
             key, datetime.fromisoformat(when.replace("+0000", "+00:00")), timedelta(minutes=2)
         )
     responses.get(f"{API3}/search/jql", json={"isLast": True, "issues": [
