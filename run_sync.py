@@ -2,7 +2,8 @@
 """escalation-sync command line: the cron entry point.
 
 Only parses arguments and hands over; the work lives in config/, sync/ and sandbox/.
-Exit codes: sync/exits.py (ExitCode), listed in the README.
+Exit codes: errors.py (ExitCode), listed in the README; an error that ends a command carries
+its own (errors.EscalationSyncError), and `main` is the one place that turns it into one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sync.exits import ExitCode
+from errors import EscalationSyncError, ExitCode
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,6 +112,9 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(argv)
+    except EscalationSyncError as error:
+        print(f"escalation-sync: {error.report()}", file=sys.stderr)
+        return error.exit_code
     except BrokenPipeError:
         # Output piped into `head` or a closed pager: not an error of ours.
         sys.stderr.close()

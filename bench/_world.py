@@ -355,7 +355,7 @@ def _timed(call: Callable[..., Any], seconds: Counter, key: str) -> Callable[...
 
 
 def _adapter(connector: Any) -> Any:
-    return getattr(connector, "adapter", None) or connector.connector.adapter
+    return connector.adapter
 
 
 # -- the floor ------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from errors import EscalationSyncError, ExitCode
+
 Severity = Literal["error", "warning"]
 
 
@@ -38,9 +40,15 @@ def sort_problems(problems: list[ConfigProblem]) -> list[ConfigProblem]:
     return sorted(unique, key=lambda p: (p.file, p.line or 0, p.key_path))
 
 
-class ConfigError(Exception):
-    """One or more problems in the configuration (exit code 2)."""
+class ConfigError(EscalationSyncError):
+    """One or more problems in the configuration."""
+
+    exit_code = ExitCode.CONFIG_ERROR
 
     def __init__(self, problems: list[ConfigProblem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+    def report(self) -> str:
+        lines = [f"the configuration has {len(self.problems)} problem(s):"]
+        return "\n".join([*lines, *(f"  {problem}" for problem in self.problems)])

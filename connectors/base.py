@@ -1,14 +1,35 @@
-"""The vocabulary between connectors and the sync: pages read, field writes, write results.
+"""The connector contract: what `sync/` may ask of a vendor, and the values that cross it.
 
-A connector knows its vendor and nothing about escalation: it reads `SourceRecord`s in pages
-with a cursor to store, and applies `FieldWrite`s in the vendor's batches.
+A connector knows its vendor and nothing about escalation. Every connector satisfies
+`Connector`:
+
+- `read_changes(stream, cursor, start)`: the records of one stream changed since `cursor`, in
+  `Page`s; each page carries the cursor to store with it (in the same transaction), so a crash
+  re-reads a page instead of skipping it. `start` is where a stream read without a cursor
+  begins (None: the vendor's own first read). `streams` names what it can read.
+- `read_by_id(kind, ids)`: the current state of records of one kind, ids it does not know left
+  out (re-reads after an unknown outcome or a conflict).
+- `apply(writes)`: send `FieldWrite`s in the vendor's batches; exactly one `WriteResult` per
+  write, in order. Failures are results (OK / CONFLICT / REJECTED / RETRY, connectors/outcomes.py);
+  only a system that cannot be used at all raises (connectors/errors.py).
+- `stats()`: what the transport absorbed this run (requests, retries, 429s, waits, logins).
+- `close()`: end the connections; a connector lives for one run.
+
+Where vendors really differ, a connector also satisfies a small capability protocol, and
+`sync/` asks with `isinstance`: `LaggingStream` (an incremental read that leaves out the newest
+changes: Zendesk), `NoteReader` (a ticket's comments, where our private notes are: Zendesk)
+and `UpsertReader` (records we upsert by an external id and never pull:
+Salesforce escalation records). Values cross the contract in the vendor's own field ids; a
+choice among a field's options is an `Option`, which each connector sends in its own shape.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from mapping.records import SourceRecord
 
@@ -59,3 +80,91 @@ class WriteResult:
     write: FieldWrite
     status: WriteStatus
     reason: str | None = None  # the vendor's words for a failure
+
+
+class Option(str):
+    """A value chosen among a field's options (a dropdown, select list or picklist): the
+    option's own text. Jira takes it as `{"value": ...}`; Zendesk and Salesforce as the text."""
+
+
+@dataclass(frozen=True)
+class ConnectorStats:
+    """What a connector's transport did this run: what it absorbed, so a run that recovered
+    from faults still says it met them."""
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0  # answers of 429
+    waited_seconds: float = 0.0
+    logins: int | None = None  # Salesforce logs in; the others send credentials each request
+
+    def summary(self) -> dict[str, int | float]:
+        """The counts as the run summary stores them (logins only where there are any)."""
+        counts: dict[str, int | float] = {
+            "requests": self.requests,
+            "retries": self.retries,
+            "throttled": self.throttled,
+            "waited_seconds": round(self.waited_seconds, 3),
+        }
+        if self.logins is not None:
+            counts["logins"] = self.logins
+        return counts
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """One vendor system, as `sync/` sees it (see the module docstring)."""
+
+    system: str
+    streams: tuple[str, ...]
+
+    def read_changes(
+        self, stream: str, cursor: str | None, start: datetime | None = None
+    ) -> Iterator[Page]:
+        """The records of `stream` changed since `cursor` (from `start` without one)."""
+        ...
+
+    def read_by_id(self, kind: str, ids: Sequence[str]) -> list[SourceRecord]:
+        """The current state of these records of `kind`; ids the system does not know left out."""
+        ...
+
+    def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
+        """Send the writes; one result per write, in order."""
+        ...
+
+    def stats(self) -> ConnectorStats:
+        """What the transport did so far this run."""
+        ...
+
+    def close(self) -> None:
+        """End the connections."""
+        ...
+
+
+@runtime_checkable
+class LaggingStream(Protocol):
+    """A system whose incremental read leaves out the newest changes (Zendesk's export: the
+    last minute): a record whose last write has an unknown outcome is read by id, as
+    `reread_kind`, before it is planned again."""
+
+    reread_kind: str
+
+
+@runtime_checkable
+class NoteReader(Protocol):
+    """A system whose tickets carry comments, among them our private notes (Zendesk)."""
+
+    def read_note_texts(self, record_id: str) -> list[str]:
+        """The texts of the record's comments, oldest first."""
+        ...
+
+
+@runtime_checkable
+class UpsertReader(Protocol):
+    """A system where we upsert records by an external id and never pull them (Salesforce)."""
+
+    def read_upserted(
+        self, object_name: str, key_field: str, fields: Sequence[str], keys: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """External id -> the `fields` its record holds now; keys without a record left out."""
+        ...

@@ -24,17 +24,23 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from jira import JIRA, JIRAError
 
-from connectors.base import FieldWrite, Page, WriteResult, WriteStatus
-from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
+from connectors.base import ConnectorStats, FieldWrite, Option, Page, WriteResult, WriteStatus
+from connectors.errors import (
+    AuthError,
+    ConfigRefused,
+    ConnectorError,
+    RateLimited,
+    SystemUnavailable,
+)
 from connectors.jira_bulk import BulkEditor
 from connectors.outcomes import JIRA_EDIT
 from connectors.paginators import NextPageToken, PageRequest, Paginator, StartAt, pages
@@ -45,6 +51,9 @@ from connectors.transport import (
     make_session,
 )
 from mapping.records import SourceRecord
+
+if TYPE_CHECKING:
+    from config.schema import Config
 
 log = logging.getLogger("escalation_sync.jira")
 
@@ -127,7 +136,7 @@ class IssueCursor:
             return None
         return (self.updated - overlap).replace(second=0, microsecond=0)
 
-    def note(self, key: str, updated: datetime, overlap: timedelta) -> None:
+    def remember(self, key: str, updated: datetime, overlap: timedelta) -> None:
         self.seen[key] = _epoch_ms(updated)
         if self.updated is None or updated > self.updated:
             before = self.floor(overlap)
@@ -142,9 +151,13 @@ class IssueCursor:
 
 
 class JiraConnector:
-    """Jira Cloud or Data Center, one project list, one policy session per run."""
+    """Jira Cloud or Data Center, one project list, one policy session per run.
+
+    Satisfies `connectors.base.Connector`: stream "issues", records of kind "issue" by key.
+    """
 
     system = SYSTEM
+    streams = ("issues",)
 
     def __init__(
         self,
@@ -209,7 +222,27 @@ class JiraConnector:
     def close(self) -> None:
         self.client.close()
 
+    def stats(self) -> ConnectorStats:
+        return self.adapter.stats.totals()
+
     # -- reads ------------------------------------------------------------------------------
+    def read_changes(
+        self, stream: str, cursor: str | None, start: datetime | None = None
+    ) -> Iterator[Page]:
+        """The contract's read: issues since `cursor`; without one, updated since `start`
+        (a bare ISO time is an issue cursor), or every open issue when `start` is None."""
+        if stream != "issues":
+            raise ValueError(f"jira has no stream {stream!r}; it has issues")
+        if not cursor and start is not None:
+            cursor = start.isoformat()
+        return self.read_issue_changes(cursor)
+
+    def read_by_id(self, kind: str, ids: Sequence[str]) -> list[SourceRecord]:
+        """The contract's re-read: issues by key."""
+        if kind != "issue":
+            raise ValueError(f"jira reads issues by key, not {kind!r}")
+        return self.read_issues(ids)
+
     def user_time_zone(self) -> ZoneInfo | None:
         """The API user's zone (GET /rest/api/{v}/myself), which JQL dates are read in."""
         if self._zone is False:
@@ -247,10 +280,22 @@ class JiraConnector:
             raise ConnectorError("jira: no projects to read; Jira Cloud rejects unbounded searches")
         state = IssueCursor.decode(cursor)
         jql = self.issue_jql(state, projects)
+        try:
+            yield from self._issue_pages(jql, state, cursor)
+        except _QueryRefused as refused:
+            # The query is built from the configuration: a person must fix it there.
+            keys = "connections.jira.projects"
+            if self.extra_jql:
+                keys = f"connections.jira.jql ({self.extra_jql!r}) and {keys}"
+            raise ConfigRefused(
+                f"jira: the issue search was refused (HTTP 400: {refused.words}); check {keys}"
+            ) from None
+
+    def _issue_pages(self, jql: str, state: IssueCursor, cursor: str | None) -> Iterator[Page]:
         encoded = cursor
         for issues, done in self._search_pages(jql, self.fields):
             records = []
-            noted = False
+            remembered = False
             for issue in issues:
                 key = issue["key"]
                 self._ids[key] = str(issue["id"])
@@ -264,12 +309,12 @@ class JiraConnector:
                 if state.already_read(key, updated, self.overlap):
                     continue
                 records.append(SourceRecord(SYSTEM, "issue", str(issue["id"]), issue))
-                state.note(key, updated, self.overlap)
-                noted = True
+                state.remember(key, updated, self.overlap)
+                remembered = True
             # Encoding is linear in the overlap's `seen` map: re-encoding it for every page of
             # a window already read (e.g. after thousands of edits within two minutes) made
-            # the read quadratic. A page that noted nothing leaves the cursor as it was.
-            if noted:
+            # the read quadratic. A page that remembered nothing leaves the cursor as it was.
+            if remembered:
                 encoded = state.encode() or cursor
             yield Page(records, encoded, done)
 
@@ -336,6 +381,8 @@ class JiraConnector:
             missing = _missing_keys(error)
             if missing:
                 raise _MissingKeys(missing) from None
+            if error.status_code == 400:
+                raise _QueryRefused(f"jira: {what} refused (HTTP 400): {words}", words) from None
             raise SystemUnavailable(
                 f"jira: {what} failed (HTTP {error.status_code}): {words}"
             ) from None
@@ -347,6 +394,10 @@ class JiraConnector:
     # -- writes -----------------------------------------------------------------------------
     def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
         """One result per write, in order: OK, REJECTED (Jira's words) or RETRY."""
+        sent = self._apply([_in_jira_shape(write) for write in writes])
+        return [replace(result, write=write) for write, result in zip(writes, sent, strict=True)]
+
+    def _apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
         results: dict[int, WriteResult] = {}
         numbered = list(enumerate(writes))
         try:
@@ -398,6 +449,26 @@ class JiraConnector:
         return WriteResult(write, status, f"HTTP {error.status_code}: {words}")
 
 
+def _in_jira_shape(write: FieldWrite) -> FieldWrite:
+    """A select list's option goes to Jira as {"value": ...}."""
+    if not any(isinstance(value, Option) for value in write.fields.values()):
+        return write
+    fields = {
+        field_id: {"value": str(value)} if isinstance(value, Option) else value
+        for field_id, value in write.fields.items()
+    }
+    return replace(write, fields=fields)
+
+
+class _QueryRefused(SystemUnavailable):
+    """Jira answered 400 to a read: unreachable to most callers; the incremental read, whose
+    query comes from the configuration, makes it a ConfigRefused."""
+
+    def __init__(self, message: str, words: str):
+        super().__init__(message)
+        self.words = words
+
+
 class _MissingKeys(ConnectorError):
     def __init__(self, keys: set[str]):
         super().__init__(", ".join(sorted(keys)))
@@ -439,11 +510,13 @@ def vendor_words(error: JIRAError) -> str:
     return (error.text or "").strip()[:500]
 
 
-def from_settings(
-    config: Any, secret: Callable[[str], str], policy: RetryPolicy | None = None
+def from_config(
+    config: Config, secret: Callable[[str], str], policy: RetryPolicy | None = None
 ) -> JiraConnector:
-    """The connector for a validated Config (connections.jira, sync.jira); `secret` reads env vars."""
+    """The connector for a validated config (connections.jira, sync.jira); `secret(env_name)`
+    reads one secret (Config.secret)."""
     connection = config.connections.jira
+    assert connection is not None, "jira is not enabled in this config"
     if connection.auth == "bearer":
         credentials: dict[str, str] = {"personal_access_token": secret(str(connection.token_env))}
     else:

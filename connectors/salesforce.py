@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -36,13 +36,15 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from config.connections import SalesforceConnection
-from connectors.base import FieldWrite, Page, WriteResult, WriteStatus
+from connectors.base import ConnectorStats, FieldWrite, Page, WriteResult, WriteStatus
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from connectors.outcomes import SALESFORCE_NO_CODE, SALESFORCE_RECORD
 from connectors.paginators import NextRecordsUrl, PageRequest, pages
 from connectors.transport import Pacer, RetryPolicy, WriteOutcomeUnknown, batched, make_session
 from mapping.records import SourceRecord
+
+if TYPE_CHECKING:
+    from config.schema import Config
 
 log = logging.getLogger("escalation_sync.salesforce")
 
@@ -84,14 +86,21 @@ class SalesforceCredentials:
         return data
 
 
+def account_fields(config: Config) -> list[str]:
+    """The Account fields to SELECT: every mapped source path and every field we write."""
+    mapping = config.mapping.salesforce
+    fields = {path.text for path in mapping.account.source_paths()}
+    fields |= {write.field for write in mapping.write.outputs().values()}
+    return sorted(fields)
+
+
 def from_config(
-    connection: SalesforceConnection,
-    secret: Callable[[str], str],
-    policy: RetryPolicy | None = None,
-    *,
-    write_batch_size: int = COLLECTION_SIZE,
+    config: Config, secret: Callable[[str], str], policy: RetryPolicy | None = None
 ) -> SalesforceConnector:
-    """A connector for `connections.salesforce`; `secret(env_name)` reads one secret (Config.secret)."""
+    """The connector for a validated config (connections.salesforce, sync.salesforce, and the
+    account fields and filter of mapping.salesforce); `secret(env_name)` reads one secret."""
+    connection = config.connections.salesforce
+    assert connection is not None, "salesforce is not enabled in this config"
 
     def read(env_name: str | None) -> str | None:
         return secret(env_name) if env_name else None
@@ -112,7 +121,10 @@ def from_config(
         ca_bundle=str(connection.ca_bundle) if connection.ca_bundle else None,
         timeout=connection.timeout_seconds,
         policy=policy,
-        write_batch_size=write_batch_size,
+        batch_size=config.sync.salesforce.query_batch_size,
+        write_batch_size=config.sync.salesforce.write_batch_size,
+        account_fields=account_fields(config),
+        account_filter=config.mapping.salesforce.where,
     )
 
 
@@ -121,9 +133,12 @@ class SalesforceConnector:
 
     Salesforce has no per-minute limit, only the daily allowance; `pacers` space requests when
     one is imposed anyway (the sandbox's benchmark rule, an integration user's own budget).
+    Satisfies `connectors.base.Connector` (stream "accounts": `account_fields`, filtered by
+    `account_filter`; records of kind "account" by Id) and `UpsertReader`.
     """
 
     system = SYSTEM
+    streams = ("accounts",)
 
     def __init__(
         self,
@@ -137,6 +152,8 @@ class SalesforceConnector:
         batch_size: int = MAX_BATCH_SIZE,
         write_batch_size: int = COLLECTION_SIZE,
         pacers: Sequence[Pacer] = (),
+        account_fields: Sequence[str] = (),
+        account_filter: str | None = None,
     ):
         if urlsplit(login_url).scheme != "https":
             raise ConnectorError(f"salesforce: login URL must be https, got {login_url!r}")
@@ -146,6 +163,9 @@ class SalesforceConnector:
         self.timeout = timeout
         self.batch_size = max(200, min(batch_size, MAX_BATCH_SIZE))
         self.write_batch_size = max(1, min(write_batch_size, COLLECTION_SIZE))
+        self.account_fields = list(account_fields)
+        # The ops team's own SOQL condition (e.g. "Type = 'Customer'"), never record data.
+        self.account_filter = account_filter
         self.session, self.adapter = make_session(
             SYSTEM, ca_bundle, policy or RetryPolicy(), list(pacers)
         )
@@ -156,6 +176,9 @@ class SalesforceConnector:
 
     def close(self) -> None:
         self.session.close()
+
+    def stats(self) -> ConnectorStats:
+        return self.adapter.stats.totals(logins=self.logins)
 
     # -- session ----------------------------------------------------------------------------
     def login(self) -> Salesforce:
@@ -227,13 +250,40 @@ class SalesforceConnector:
         raise AssertionError("unreachable")
 
     # -- reads --------------------------------------------------------------------------------
-    def read_account_changes(
-        self, cursor: str | None, fields: Sequence[str], where: str | None = None
-    ) -> Iterator[Page]:
-        """Accounts changed since `cursor` (a SystemModstamp; None: every account)."""
-        return self.read_changes("Account", "account", cursor, fields, where)
-
     def read_changes(
+        self, stream: str, cursor: str | None, start: datetime | None = None
+    ) -> Iterator[Page]:
+        """The contract's read: accounts, always in full at first (`start` is not used)."""
+        if stream != "accounts":
+            raise ValueError(f"salesforce has no stream {stream!r}; it has accounts")
+        return self.read_account_changes(cursor)
+
+    def read_by_id(self, kind: str, ids: Sequence[str]) -> list[SourceRecord]:
+        """The contract's re-read: accounts by Id, with the account fields."""
+        if kind != "account":
+            raise ValueError(f"salesforce reads accounts by id, not {kind!r}")
+        return self.read_records("Account", "account", self.account_fields, ids)
+
+    def read_upserted(
+        self, object_name: str, key_field: str, fields: Sequence[str], keys: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """External id -> the fields its record holds now (`UpsertReader`)."""
+        records = self.read_records(object_name, "escalation_record", fields, keys, key_field)
+        return {str(record.data.get(key_field)): record.data for record in records}
+
+    def read_account_changes(
+        self,
+        cursor: str | None,
+        fields: Sequence[str] | None = None,
+        where: str | None = None,
+    ) -> Iterator[Page]:
+        """Accounts changed since `cursor` (a SystemModstamp; None: every account); `fields`
+        and `where` default to the connector's account fields and filter."""
+        fields = self.account_fields if fields is None else fields
+        where = self.account_filter if where is None else where
+        return self.query_changes("Account", "account", cursor, fields, where)
+
+    def query_changes(
         self,
         object_name: str,
         kind: str,

@@ -39,6 +39,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from connectors.base import ConnectorStats
 from connectors.errors import ConnectorError, RateLimited, SystemUnavailable
 from connectors.retry import (
     RESET_HEADERS,
@@ -91,10 +92,10 @@ class Pacer:
             return 0.0
         return self._sent[0] + self.window_seconds - now
 
-    def note_sent(self, now: float) -> None:
+    def record_sent(self, now: float) -> None:
         self._sent.append(now)
 
-    def note_answered(self, sent: float, answered: float) -> None:
+    def record_answered(self, sent: float, answered: float) -> None:
         """The server counted the request somewhere between `sent` and its answer: pace from
         the answer, or a slow first request (a new TLS connection) puts the window's start
         after the one we pace from, and the request after the window is refused with a 429."""
@@ -112,6 +113,12 @@ class TrafficStats:
     throttled: int = 0
     retries: int = 0
     waited_seconds: float = 0.0
+
+    def totals(self, logins: int | None = None) -> ConnectorStats:
+        """These counts as a connector reports them (`Connector.stats`)."""
+        return ConnectorStats(
+            sum(self.requests.values()), self.retries, self.throttled, self.waited_seconds, logins
+        )
 
 
 def _path_shape(path: str) -> str:
@@ -176,10 +183,10 @@ class PolicyAdapter(HTTPAdapter):
             now = time.monotonic()
             for pacer in self.pacers:
                 if pacer.matches(path):
-                    pacer.note_sent(now)
+                    pacer.record_sent(now)
         return now
 
-    def _note_budget(self, key: str, response: requests.Response) -> None:
+    def _read_budget(self, key: str, response: requests.Response) -> None:
         """Hold the next request back when the vendor says the budget is spent.
 
         With a reset time (Zendesk) the wait is until then. Without one (Jira's per-endpoint
@@ -206,7 +213,7 @@ class PolicyAdapter(HTTPAdapter):
             now = time.monotonic()
             for pacer in self.pacers:
                 if pacer.matches(path):
-                    pacer.note_answered(sent, now)
+                    pacer.record_answered(sent, now)
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout=None, **kwargs):  # type: ignore[override]
         """Send with the policy: pace, attempt, classify, wait, attempt again (one `Retrying`)."""
@@ -238,7 +245,7 @@ class PolicyAdapter(HTTPAdapter):
             raise RetryAttempt(decision, response)
         if decision.action is not Action.ANSWER:
             raise self._exception_for(decision, request, shape)
-        self._note_budget(shape, response)
+        self._read_budget(shape, response)
         return response
 
     def _exception_for(

@@ -24,7 +24,7 @@ from zenpy import Zenpy
 from zenpy.lib.api_objects import Comment, Ticket
 from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyException
 
-from connectors.base import FieldWrite, Page, WriteResult, WriteStatus
+from connectors.base import ConnectorStats, FieldWrite, Page, WriteResult, WriteStatus
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from connectors.outcomes import ZENDESK_JOB_ITEM
 from connectors.paginators import (
@@ -39,7 +39,7 @@ from connectors.transport import Pacer, RetryPolicy, WriteOutcomeUnknown, batche
 from mapping.records import SourceRecord
 
 if TYPE_CHECKING:
-    from config.connections import ZendeskConnection
+    from config.schema import Config
 
 log = logging.getLogger("escalation_sync.zendesk")
 
@@ -79,9 +79,16 @@ def split_url(url: str) -> tuple[str, str]:
 
 
 class ZendeskConnector:
-    """One Zendesk account. Credentials are values (read from the environment by the caller)."""
+    """One Zendesk account. Credentials are values (read from the environment by the caller).
+
+    Satisfies `connectors.base.Connector` (streams "organizations" and "tickets", records of
+    kind "ticket" by id), `LaggingStream` (the export leaves out the last minute) and
+    `NoteReader`.
+    """
 
     system = SYSTEM
+    streams = ("organizations", "tickets")
+    reread_kind = "ticket"
 
     def __init__(
         self,
@@ -130,7 +137,26 @@ class ZendeskConnector:
     def close(self) -> None:
         self.session.close()
 
+    def stats(self) -> ConnectorStats:
+        return self.adapter.stats.totals()
+
     # -- reads ----------------------------------------------------------------------------
+    def read_changes(
+        self, stream: str, cursor: str | None, start: datetime | None = None
+    ) -> Iterator[Page]:
+        """The contract's read: organisations (always in full at first) or tickets."""
+        if stream == "organizations":
+            return self.read_organization_changes(cursor)
+        if stream == "tickets":
+            return self.read_ticket_changes(cursor=cursor, start_time=None if cursor else start)
+        raise ValueError(f"zendesk has no stream {stream!r}; it has {', '.join(self.streams)}")
+
+    def read_by_id(self, kind: str, ids: Sequence[str]) -> list[SourceRecord]:
+        """The contract's re-read: tickets by id."""
+        if kind != "ticket":
+            raise ValueError(f"zendesk reads tickets by id, not {kind!r}")
+        return self.get_tickets(ids)
+
     def read_ticket_changes(
         self, cursor: str | None = None, start_time: datetime | None = None
     ) -> Iterator[Page]:
@@ -199,6 +225,13 @@ class ZendeskConnector:
         fetch = self._fetch(f"/tickets/{int(ticket_id)}/comments.json")
         return [
             comment for body, _ in pages(listing, fetch) for comment in body.get("comments") or []
+        ]
+
+    def read_note_texts(self, record_id: str) -> list[str]:
+        """The texts of the ticket's comments, oldest first (`NoteReader`)."""
+        return [
+            str(comment.get("body") or comment.get("plain_body") or "")
+            for comment in self.ticket_comments(record_id)
         ]
 
     def _export_start(self, start: float) -> int:
@@ -343,14 +376,13 @@ class ZendeskConnector:
             wait = min(wait * 2, self.job_polling.max_wait_seconds)
 
 
-def from_settings(
-    connection: ZendeskConnection,
-    secret: Callable[[str], str],
-    policy: RetryPolicy | None = None,
-    *,
-    write_batch_size: int = BULK_SIZE,
+def from_config(
+    config: Config, secret: Callable[[str], str], policy: RetryPolicy | None = None
 ) -> ZendeskConnector:
-    """The connector for a validated config connection; `secret(env_name)` reads one (Config.secret)."""
+    """The connector for a validated config (connections.zendesk, sync.zendesk); `secret(env_name)`
+    reads one secret (Config.secret)."""
+    connection = config.connections.zendesk
+    assert connection is not None, "zendesk is not enabled in this config"
     if connection.auth == "oauth":
         credentials = {"oauth_token": secret(str(connection.oauth_token_env))}
     else:
@@ -364,7 +396,8 @@ def from_settings(
         ca_bundle=ca_bundle,
         timeout=connection.timeout_seconds,
         policy=policy,
-        write_batch_size=write_batch_size,
+        page_size=config.sync.zendesk.page_size,
+        write_batch_size=config.sync.zendesk.write_batch_size,
         **credentials,
     )
 

@@ -2,7 +2,7 @@
 
 A record missing what every ticket needs (status, created/updated times) raises RecordError:
 the caller reports it and skips the record. Any other unusable value is left empty and, when
-the caller passes an `issues` list, noted there; dirty data never stops a run. A time outside
+the caller passes an `issues` list, recorded there; dirty data never stops a run. A time outside
 what a ticket can hold (before 1990, or after the caller's `latest`) is unusable too: a ticket
 "created" in 2999 would otherwise be judged ok with 2022991 hours left.
 """

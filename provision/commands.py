@@ -1,6 +1,6 @@
 """The CLI of `doctor` and `provision`: load the config, open the systems, print, exit.
 
-Exit codes (sync/exits.py): doctor 0 every check ok (warnings allowed), 10 some check found a
+Exit codes (errors.py): doctor 0 every check ok (warnings allowed), 10 some check found a
 problem (each printed with its fix), 2 configuration error, 3 a system could not be reached or
 refused our credentials; provision 0 done (or nothing to do), 10 something could not be created,
 2, 3, and 5 when a system refused our credentials.
@@ -17,12 +17,12 @@ from config.errors import ConfigError
 from config.loader import load_config
 from config.schema import Config
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
+from errors import ExitCode
 from provision.doctor import run_doctor
 from provision.findings import as_json, as_text
 from provision.mapping_file import snippet, write_ids
 from provision.provisioner import apply_plan, make_plan
 from provision.systems import open_systems
-from sync.exits import ExitCode
 
 # doctor: problems found; provision: something could not be created.
 EXIT_OK, EXIT_CONFIG_ERROR = ExitCode.OK, ExitCode.CONFIG_ERROR

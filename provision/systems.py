@@ -29,19 +29,19 @@ def open_systems(config: Config, policy: RetryPolicy | None = None) -> Iterator[
     systems = Systems()
     try:
         if "zendesk" in enabled:
-            from connectors.zendesk import from_settings as zendesk
+            from connectors.zendesk import from_config as zendesk
 
-            opened.append(zendesk(config.connections.zendesk, config.secret, policy))
+            opened.append(zendesk(config, config.secret, policy))
             systems.zendesk = ZendeskSetup(opened[-1])
         if "jira" in enabled:
-            from connectors.jira import from_settings as jira
+            from connectors.jira import from_config as jira
 
             opened.append(jira(config, config.secret, policy))
             systems.jira = JiraSetup(opened[-1])
         if "salesforce" in enabled:
             from connectors.salesforce import from_config as salesforce
 
-            opened.append(salesforce(config.connections.salesforce, config.secret, policy))
+            opened.append(salesforce(config, config.secret, policy))
             systems.salesforce = SalesforceSetup(opened[-1])
         yield systems
     finally:

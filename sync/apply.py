@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
-from connectors.base import WriteResult, WriteStatus
+from connectors.base import Connector, WriteResult, WriteStatus
 from connectors.errors import AuthError, RateLimited, SystemUnavailable
 from sync.plan import PlannedWrite
 from sync.state import StateStore
@@ -38,7 +38,7 @@ class ApplyReport:
 
 def apply_writes(
     planned: list[PlannedWrite],
-    connectors: dict[str, Any],
+    connectors: Mapping[str, Connector],
     store: StateStore,
     run_id: int,
     now: datetime,

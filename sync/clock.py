@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sync.exits import ExitCode
+from errors import EscalationSyncError, ExitCode
 from sync.state import StateStore
 
 log = logging.getLogger("escalation_sync.clock")
@@ -20,7 +20,7 @@ log = logging.getLogger("escalation_sync.clock")
 TOLERATED_SKEW = timedelta(minutes=5)
 
 
-class ClockWentBackwards(Exception):
+class ClockWentBackwards(EscalationSyncError):
     """`now` is earlier than the last run's by more than TOLERATED_SKEW."""
 
     exit_code = ExitCode.CLOCK_BACKWARDS

@@ -1,4 +1,8 @@
-"""`sync`, `plan` and `explain`: load the config, take the lock, build connectors, run, report."""
+"""`sync`, `plan` and `explain`: load the config, take the lock, build connectors, run, report.
+
+An error that ends the command (errors.EscalationSyncError) is left to run_sync.main, which
+prints it and exits with its code.
+"""
 
 from __future__ import annotations
 
@@ -12,19 +16,17 @@ from typing import TextIO
 from config.errors import ConfigError
 from config.loader import load_config
 from config.schema import Config
-from connectors.errors import AuthError, ConnectorError
+from errors import UsageError
 from sync.checks import run_problems
-from sync.clock import ClockWentBackwards
 from sync.connections import build_connectors
-from sync.exits import ExitCode
 from sync.explain import print_explain
-from sync.lock import LockHeld, RunLock
+from sync.lock import RunLock
 from sync.logs import setup_logging
 from sync.metrics import export_run_metrics
 from sync.report import print_plan, print_rejections, summary_line
 from sync.report_json import summary_json
 from sync.run import RunResult, run_once
-from sync.state_faults import StateFault, open_state, state_faults
+from sync.state_faults import open_state, state_faults
 
 log = logging.getLogger("escalation_sync")
 
@@ -36,56 +38,40 @@ def parse_now(text: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(
+        raise UsageError(
             f"--now {text!r} is not an ISO 8601 moment; expected e.g. 2026-11-23T09:00:00+00:00"
         ) from None
     if moment.tzinfo is None:
-        raise ValueError(f"--now {text!r} has no offset; expected e.g. 2026-11-23T09:00:00+00:00")
+        raise UsageError(f"--now {text!r} has no offset; expected e.g. 2026-11-23T09:00:00+00:00")
     return moment.astimezone(UTC)
 
 
-def _load(args: argparse.Namespace, err: TextIO, need_secrets: bool = True) -> Config | None:
-    """The config, or None after printing why it cannot run (a matrix that cannot run; with
+def _load(args: argparse.Namespace, need_secrets: bool = True) -> Config:
+    """The config; ConfigError when it cannot run (a matrix that cannot run; with
     `need_secrets`, an unset secret: explain reads only the mirror and needs none)."""
-    try:
-        config = load_config(args.config)
-        problems = run_problems(config, secrets=need_secrets)
-        if problems:
-            raise ConfigError(problems)
-        return config
-    except ConfigError as error:
-        print(f"escalation-sync: the configuration has {len(error.problems)} problem(s):", file=err)
-        for problem in error.problems:
-            print(f"  {problem}", file=err)
-        return None
+    config = load_config(args.config)
+    problems = run_problems(config, secrets=need_secrets)
+    if problems:
+        raise ConfigError(problems)
+    return config
 
 
-def run_sync(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    out, err = out or sys.stdout, err or sys.stderr
-    config = _load(args, err)
-    if config is None:
-        return ExitCode.CONFIG_ERROR
+def run_sync(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    config = _load(args)
     setup_logging(
         args.log_format, args.verbose, [config.secret(name) for _, name in config.secret_refs()]
     )
-    try:
-        now = parse_now(args.now)
-    except ValueError as error:
-        print(f"escalation-sync: {error}", file=err)
-        return ExitCode.CONFIG_ERROR
+    now = parse_now(args.now)
     state = config.state
-    try:
-        # The outer guard explains a lock file that cannot be made; the inner one, the state
-        # file, and moves a damaged one aside while the lock is still held.
-        with (
-            state_faults(state.path, state.lock_file, move_damaged=False),
-            RunLock(state.lock_file),
-            state_faults(state.path, state.lock_file, move_damaged=True),
-        ):
-            result = _run_locked(config, args, now)
-    except (LockHeld, StateFault, ClockWentBackwards, ConnectorError) as error:
-        print(f"escalation-sync: {error}", file=err)
-        return _exit_code(error)
+    # The outer guard explains a lock file that cannot be made; the inner one, the state
+    # file, and moves a damaged one aside while the lock is still held.
+    with (
+        state_faults(state.path, state.lock_file, move_damaged=False),
+        RunLock(state.lock_file),
+        state_faults(state.path, state.lock_file, move_damaged=True),
+    ):
+        result = _run_locked(config, args, now)
     if args.log_format == "json":  # one JSON object on stdout, plan and rejections included
         print(summary_json(result), file=out)
         return result.exit_code
@@ -118,49 +104,26 @@ def _run_locked(config: Config, args: argparse.Namespace, now: datetime) -> RunR
             return result
         finally:
             for connector in connectors.values():
-                close = getattr(connector, "close", None)
-                if close is not None:
-                    close()
+                connector.close()
     finally:
         store.close()
-
-
-def _exit_code(error: Exception) -> ExitCode:
-    """The exit code of an error that ended the run before its summary."""
-    if isinstance(error, LockHeld):
-        return ExitCode.LOCKED
-    if isinstance(error, StateFault | ClockWentBackwards):
-        return error.exit_code
-    if isinstance(error, AuthError):
-        return ExitCode.CREDENTIALS_REFUSED
-    return ExitCode.UNREACHABLE
 
 
 def explain(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Why a ticket has its level, from the mirror of the last run (no system is called)."""
     out, err = out or sys.stdout, err or sys.stderr
-    config = _load(args, err, need_secrets=False)
-    if config is None:
-        return ExitCode.CONFIG_ERROR
-    try:
-        now = parse_now(args.now)
-    except ValueError as error:
-        print(f"escalation-sync: {error}", file=err)
-        return ExitCode.CONFIG_ERROR
+    config = _load(args, need_secrets=False)
+    now = parse_now(args.now)
     if not config.state.path.exists():
         print(f"escalation-sync: no state at {config.state.path}; run sync first", file=err)
         return 1
-    try:
-        # No run lock here: a damaged file is reported, and left for the next sync to move.
-        with state_faults(config.state.path, config.state.lock_file, move_damaged=False):
-            store = open_state(config.state.path)
-            try:
-                found = print_explain(config, store, args.ticket, now, out)
-            finally:
-                store.close()
-    except StateFault as fault:
-        print(f"escalation-sync: {fault}", file=err)
-        return fault.exit_code
+    # No run lock here: a damaged file is reported, and left for the next sync to move.
+    with state_faults(config.state.path, config.state.lock_file, move_damaged=False):
+        store = open_state(config.state.path)
+        try:
+            found = print_explain(config, store, args.ticket, now, out)
+        finally:
+            store.close()
     if not found:
         print(
             f"escalation-sync: {args.ticket} is not in the mirror (expected SYSTEM:ID, e.g. zendesk:123)",

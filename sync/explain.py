@@ -20,7 +20,7 @@ from sync.evaluate import Evaluation, evaluate_mirror
 from sync.human import PeopleLevels
 from sync.run import overrides_by_record
 from sync.state import StateStore
-from sync.wanted import Planner, Target
+from sync.wanted import Target, TargetBuilder
 from vocabulary.durations import format_seconds
 
 NOT_SET = "not set"
@@ -53,7 +53,7 @@ def print_explain(
         config.sync.overrides.expire == "on_level_rise",
         now,
     )
-    planner = Planner(
+    builder = TargetBuilder(
         config,
         evaluation.tickets,
         evaluation.accounts.values(),
@@ -65,17 +65,17 @@ def print_explain(
     p: Callable[..., None] = lambda text="": print(text, file=out)  # noqa: E731
     joined = next((t for t in evaluation.tickets if t.ref == ticket.ref), ticket)
     _print_ticket(p, ticket, evaluation.accounts.get(joined.account_id or ""), evaluation)
-    decision = planner.computed.get(ticket.ref)
+    decision = builder.computed.get(ticket.ref)
     if decision is None:
         p(
             f"  not evaluated at {now:%Y-%m-%d %H:%M} UTC: the ticket is {ticket.status.value} "
             "and its escalation ended"
         )
     else:
-        _print_decision(p, config, ticket, decision, planner)
+        _print_decision(p, config, ticket, decision, builder)
         if ticket.system == "jira":
-            target = next((t for t in planner.jira_targets() if t.ref == ticket.ref), None)
-            _print_issue_writes(p, ticket, target, planner)
+            target = next((t for t in builder.jira_targets() if t.ref == ticket.ref), None)
+            _print_issue_writes(p, ticket, target, builder)
     _print_history(p, store, ticket)
     return True
 
@@ -103,11 +103,15 @@ def _print_ticket(
 
 
 def _print_decision(
-    p: Callable[..., None], config: Config, ticket: Ticket, decision: Decision, planner: Planner
+    p: Callable[..., None],
+    config: Config,
+    ticket: Ticket,
+    decision: Decision,
+    builder: TargetBuilder,
 ) -> None:
     since = f"since {decision.level_since:%Y-%m-%d %H:%M} UTC"
     previous = shown(decision.previous_level)
-    person = planner.set_by_person.get(ticket.ref)
+    person = builder.set_by_person.get(ticket.ref)
     own = "its own level" if ticket.system == "jira" else "level"
     if person is not None:
         p(
@@ -145,7 +149,7 @@ def _print_decision(
 
 
 def _print_issue_writes(
-    p: Callable[..., None], issue: Ticket, target: Target | None, planner: Planner
+    p: Callable[..., None], issue: Ticket, target: Target | None, builder: TargetBuilder
 ) -> None:
     """The values we write to the issue, each with the ticket it comes from."""
     name = issue.key or issue.id
@@ -160,10 +164,10 @@ def _print_issue_writes(
             return ""
         if ref == issue.ref:
             return "from its own decision"
-        account = planner.tickets[ref].account_id if ref in planner.tickets else None
+        account = builder.tickets[ref].account_id if ref in builder.tickets else None
         if output in ("customer_tier", "renewal_date", "arr") and account:
             return f"account {account} of {ref}"
-        person = planner.set_by_person.get(ref)
+        person = builder.set_by_person.get(ref)
         return f"from {ref}" + (f", set by a person on {person.set_on:%Y-%m-%d}" if person else "")
 
     def line(output: str, value: Any) -> str:
@@ -171,7 +175,7 @@ def _print_issue_writes(
         return f"    {output}: {shown(value)}" + (f" ({where})" if where else "")
 
     by_hand = (
-        planner.issue_person_level(issue, target.matrix_level)
+        builder.issue_person_level(issue, target.matrix_level)
         if target.matrix_level is not None
         else None
     )

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from config.write_mapping import WriteField
+from connectors.base import Option
 
 _TEXT_DATETIME = "%Y-%m-%d %H:%M UTC"
 
@@ -76,15 +77,16 @@ def comparable(write: WriteField, value: Any) -> Any:
             return float(value)
         except (TypeError, ValueError):
             return str(value)
-    if isinstance(value, dict):  # Jira select options come back as objects
+    if isinstance(value, dict):  # a select option read back as an object ({"value": ...})
         return value.get("value", value.get("name"))
     if isinstance(value, str):
         return value.strip()
     return value
 
 
-def to_vendor(system: str, write: WriteField, rendered: Any) -> Any:
-    """The rendered value in the shape the vendor's write API takes."""
-    if system == "jira" and write.format == "dropdown" and rendered is not None:
-        return {"value": rendered}
+def write_value(write: WriteField, rendered: Any) -> Any:
+    """The rendered value as a FieldWrite carries it: a dropdown's option as an `Option`, which
+    each connector sends in its vendor's shape."""
+    if write.format == "dropdown" and rendered is not None:
+        return Option(rendered)
     return rendered

@@ -5,7 +5,7 @@ person's and leaves it alone. For the level field that is not enough: the tag, t
 issues' impact, the Salesforce rollups and records, `explain` and the audit are all derived from
 the level, and would otherwise go on saying the matrix's level while the field says the
 person's. This module finds the person's level with the same rule (and the same expiry) as the
-diff, so the planner can build every target from it.
+diff, so the target builder can build every target from it.
 """
 
 from __future__ import annotations

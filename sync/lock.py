@@ -7,9 +7,13 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from errors import EscalationSyncError, ExitCode
 
-class LockHeld(Exception):
-    """Another run holds the lock (exit code 4)."""
+
+class LockHeld(EscalationSyncError):
+    """Another run holds the lock."""
+
+    exit_code = ExitCode.LOCKED
 
 
 class RunLock:

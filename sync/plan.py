@@ -14,7 +14,7 @@ from typing import Any
 
 from connectors.base import FieldWrite
 from sync.diff import FieldAction, Override, RecordPlan, plan_record
-from sync.formats import comparable, to_vendor
+from sync.formats import comparable, write_value
 from sync.wanted import Target
 
 
@@ -69,8 +69,7 @@ def plan_target(
     )
     to_write = {p.field for p in record_plan.fields if p.needs_write}
     fields = {
-        writes[name].field: to_vendor(target.system, writes[name], target.values[name])
-        for name in to_write
+        writes[name].field: write_value(writes[name], target.values[name]) for name in to_write
     }
     level_overridden = any(
         p.field == "level" and p.action in (FieldAction.OVERRIDE_FOUND, FieldAction.OVERRIDE_KEPT)

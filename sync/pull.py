@@ -8,13 +8,13 @@ record that cannot be normalised is reported and skipped; the rest of the page i
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from config.schema import Config
-from connectors.base import Page
+from connectors.base import Connector, Page
 from connectors.errors import AuthError, RateLimited, SystemUnavailable
 from mapping.errors import RecordError, RecordIssue
 from mapping.normalise import normalise_account, normalise_ticket
@@ -64,6 +64,17 @@ def merge_paused(
     return replace(ticket, paused_intervals=tuple(intervals))
 
 
+def _reader(
+    connector: Connector, stream: str, start: datetime | None = None
+) -> Callable[[str | None], Iterator[Page]]:
+    """Read `stream` from a stored cursor; `start` is where a first read (no cursor) begins."""
+
+    def read(cursor: str | None) -> Iterator[Page]:
+        return connector.read_changes(stream, cursor, start)
+
+    return read
+
+
 class Puller:
     """Runs every configured stream; the connectors come from the caller."""
 
@@ -75,7 +86,11 @@ class Puller:
     }
 
     def __init__(
-        self, config: Config, store: StateStore, connectors: dict[str, Any], now: datetime
+        self,
+        config: Config,
+        store: StateStore,
+        connectors: Mapping[str, Connector],
+        now: datetime,
     ):
         self.config = config
         self.store = store
@@ -110,33 +125,26 @@ class Puller:
                 log.error("%s", error)  # the connector's message starts with the system
         return self.report
 
-    def _pull_salesforce(self, salesforce: Any) -> None:
-        self._stream("salesforce.accounts", salesforce.read_account_changes, self._store_accounts)
+    def _pull_salesforce(self, salesforce: Connector) -> None:
+        self._stream("salesforce.accounts", _reader(salesforce, "accounts"), self._store_accounts)
 
     def load_zendesk_related(self) -> None:
         """The stored organisations and users, which Zendesk tickets are joined through."""
         self.organizations = self.store.raw_records("zendesk", "organization")
         self.users = self.store.raw_records("zendesk", "user")
 
-    def _pull_zendesk(self, zendesk: Any) -> None:
+    def _pull_zendesk(self, zendesk: Connector) -> None:
         self.load_zendesk_related()
         self._stream(
-            "zendesk.organizations", zendesk.read_organization_changes, self._store_related
+            "zendesk.organizations", _reader(zendesk, "organizations"), self._store_related
         )
-        self._stream("zendesk.tickets", self._zendesk_tickets(zendesk), self.store_tickets)
+        tickets = _reader(zendesk, "tickets", self._first_run_start())
+        self._stream("zendesk.tickets", tickets, self.store_tickets)
 
-    def _pull_jira(self, jira: Any) -> None:
-        self._stream("jira.issues", self._jira_issues(jira), self.store_tickets)
-
-    def _jira_issues(self, jira: Any) -> Callable[[str | None], Iterator[Page]]:
-        def read(cursor: str | None) -> Iterator[Page]:
-            # Without a cursor Jira reads every open issue; backfill none starts at this run
-            # instead (a bare ISO time is a Jira issue cursor).
-            if not cursor and self.config.sync.first_run.backfill == "none":
-                cursor = self.now.isoformat()
-            return jira.read_issue_changes(cursor)
-
-        return read
+    def _pull_jira(self, jira: Connector) -> None:
+        # Without a cursor Jira reads every open issue; backfill none starts at this run instead.
+        start = self.now if self.config.sync.first_run.backfill == "none" else None
+        self._stream("jira.issues", _reader(jira, "issues", start), self.store_tickets)
 
     def _first_run_start(self) -> datetime:
         """Where the first run reads tickets from: `lookback_days` back, or now (backfill none)."""
@@ -144,14 +152,6 @@ class Puller:
         if first_run.backfill == "none":
             return self.now
         return self.now - timedelta(days=first_run.lookback_days)
-
-    def _zendesk_tickets(self, zendesk: Any) -> Callable[[str | None], Iterator[Page]]:
-        def read(cursor: str | None) -> Iterator[Page]:
-            return zendesk.read_ticket_changes(
-                cursor=cursor, start_time=None if cursor else self._first_run_start()
-            )
-
-        return read
 
     def _stream(
         self,

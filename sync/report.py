@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TextIO
 
 from config.write_mapping import WriteField
-from sync.exits import ExitCode
+from errors import ExitCode
 from sync.formats import comparable
 from sync.run import RunResult
 

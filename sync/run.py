@@ -14,25 +14,31 @@ from datetime import datetime
 from typing import Any
 
 from config.schema import Config
-from connectors.errors import ConnectorError
-from connectors.transport import TrafficStats
+from connectors.base import Connector
+from errors import ExitCode
 from escalation.compiled import CompiledMatrix, compile_matrix
 from escalation.decision import Decision
+from mapping.records import SourceRecord
 from sync.apply import ApplyReport, apply_writes
 from sync.clock import check_clock
 from sync.diff import FieldAction, Override
 from sync.evaluate import Evaluation, evaluate_mirror
-from sync.exits import ExitCode
 from sync.history import record_history
 from sync.human import PeopleLevels
 from sync.logs import log_decision_change
 from sync.plan import PlannedWrite, plan_target
 from sync.pull import Puller, PullReport
-from sync.readback import read_back_unknown
+from sync.readback import (
+    NoteLook,
+    look_for_notes,
+    read_again,
+    read_back_unknown,
+    read_unknown_outcomes,
+)
 from sync.run_log import log_applied, log_evaluated, log_planned
-from sync.shown import last_marker, noted_level, shows_our_work
+from sync.shown import noted_level, shows_our_work
 from sync.state import StateStore
-from sync.wanted import Planner, Target
+from sync.wanted import Target, TargetBuilder
 
 log = logging.getLogger("escalation_sync.run")
 
@@ -115,7 +121,7 @@ class SyncRun:
     def __init__(
         self,
         config: Config,
-        connectors: dict[str, Any],
+        connectors: Mapping[str, Connector],
         store: StateStore,
         now: datetime,
         dry_run: bool = False,
@@ -164,8 +170,8 @@ class SyncRun:
             result.apply = apply_writes(
                 result.planned, reachable, self.store, result.run_id, self.now
             )
-            if result.apply.conflicts and "zendesk" in reachable:
-                self._replan_conflicts()
+            if result.apply.conflicts:
+                self._replan_conflicts(reachable)
             log_applied(result.apply)
             if not result.pull.never_read:
                 self._remember_decisions(result.evaluation.decisions, result.evaluation)
@@ -183,10 +189,11 @@ class SyncRun:
         )
 
     def _plan(self, evaluation: Evaluation, only_refs: set[str] | None) -> list[PlannedWrite]:
+        """Build the targets, read what planning needs (sync/readback.py), then plan them."""
         written = self.store.written()
         overrides = overrides_by_record(self.store, self.config.matrix.renamed)
         expire = self.config.sync.overrides.expire == "on_level_rise"
-        planner = Planner(
+        builder = TargetBuilder(
             self.config,
             evaluation.tickets,
             evaluation.accounts.values(),
@@ -195,24 +202,43 @@ class SyncRun:
             self.store.last_notes(),
             PeopleLevels(self.compiled.levels, written, overrides, expire, self.now),
         )
-        targets = planner.all_targets()
+        targets = builder.all_targets()
         if only_refs is not None:
-            targets = [t for t in targets if t.system == "zendesk" and t.ref in only_refs]
+            targets = [t for t in targets if f"{t.system}:{t.record_id}" in only_refs]
         notes = self.store.notes()
         failures = self.store.failures()
         # Escalation records are never pulled: without a memory of writing them, those of
         # tickets that show our work (a lost state file) are read, not upserted blindly.
+        showing_work = {t.ref for t in evaluation.tickets if shows_our_work(t, self.config)}
         unremembered = {
-            t.ref
-            for t in evaluation.tickets
-            if ("salesforce", t.ref) not in written and shows_our_work(t, self.config)
+            (t.system, t.record_id)
+            for t in targets
+            if t.kind == "escalation_record"
+            and (t.system, t.record_id) not in written
+            and t.record_id in showing_work
         }
+        # Every read planning needs happens here; planning itself does no I/O.
         targets = read_back_unknown(targets, failures, self.connectors, unremembered)
+        never_read = bool(self.result.pull.never_read)
+        looks = {} if never_read else look_for_notes(targets, notes, self.connectors)
+        return self._plan_targets(targets, looks, written, overrides, failures, notes)
+
+    def _plan_targets(
+        self,
+        targets: list[Target],
+        looks: Mapping[tuple[str, str], NoteLook],
+        written: Mapping[tuple[str, str], dict[str, Any]],
+        overrides: Mapping[tuple[str, str], dict[str, Override]],
+        failures: Mapping[tuple[str, str], dict[str, Any]],
+        notes: Mapping[tuple[str, str], str],
+    ) -> list[PlannedWrite]:
+        """Plan each target from what was read before (no I/O); remember what planning found."""
+        expire = self.config.sync.overrides.expire == "on_level_rise"
         planned = []
         for target in targets:
             key = (target.system, target.record_id)
             note_there = bool(self.result.pull.never_read) or self._note_already_there(
-                target, notes
+                target, notes, looks
             )
             item = plan_target(
                 target, written.get(key, {}), overrides.get(key, {}), self.rank, expire, note_there
@@ -223,7 +249,7 @@ class SyncRun:
                 self.store.set_note_state(
                     target.system, target.ref, target.announced_key, "sent", self.now
                 )
-            self._note_field_outcomes(target, item, written.get(key, {}))
+            self._record_field_outcomes(target, item, written.get(key, {}))
             if (
                 item.write is None
                 and (failures.get(key) or {}).get("status") == "retry"
@@ -250,7 +276,7 @@ class SyncRun:
         )
         return PlannedWrite(item.target, item.record_plan, None, {}, None)
 
-    def _note_field_outcomes(
+    def _record_field_outcomes(
         self, target: Target, item: PlannedWrite, written: dict[str, Any]
     ) -> None:
         record_ref = f"{target.system}:{target.record_id}"
@@ -299,26 +325,28 @@ class SyncRun:
                     target.system, target.record_id, {plan.field: target.values[plan.field]}, now
                 )
 
-    def _note_already_there(self, target: Target, notes: dict[tuple[str, str], str]) -> bool:
+    def _note_already_there(
+        self,
+        target: Target,
+        notes: Mapping[tuple[str, str], str],
+        looks: Mapping[tuple[str, str], NoteLook],
+    ) -> bool:
         """Whether the note for this level change is on the ticket already (never post it twice).
 
-        Looked for on the ticket when its outcome is unknown, or when we remember no note on a
-        ticket that shows our work. A key names a level reached, which a ticket may reach
-        again: "sent" long ago is no answer, and only the ticket's last note of ours counts.
+        Looked for on the ticket (before planning) when its outcome is unknown, or when we
+        remember no note on a ticket that shows our work. A key names a level reached, which a
+        ticket may reach again: "sent" long ago is no answer, and only the ticket's last note
+        of ours counts.
         """
         if not target.note_key:
             return True
         state = notes.get((target.ref, target.note_key))
         if state != "unknown" and not target.look_for_note:
             return False
-        connector = self.connectors.get(target.system)
-        if connector is None or not hasattr(connector, "ticket_comments"):
+        look = looks.get((target.system, target.record_id))
+        if look is None or not look.readable:
             return True  # cannot check: better no note than a duplicate
-        try:
-            comments = connector.ticket_comments(target.record_id)
-        except ConnectorError:
-            return True
-        marker = last_marker(comments)
+        marker = look.last_key
         renamed = self.config.matrix.renamed
         found = marker is not None and noted_level(target.ref, marker, renamed) == target.level
         if found and not self.dry_run:
@@ -326,44 +354,45 @@ class SyncRun:
         return found
 
     def _read_unknown_again(self) -> None:
-        """Zendesk tickets whose last write has an unknown outcome are read now, by id: the
-        export leaves out the last minute, so a run soon after would plan against the values
-        from before that write and send the ones already there a second time."""
-        zendesk = self.connectors.get("zendesk")
-        if zendesk is None or "zendesk" in self.result.pull.unreachable:
-            return
-        failures = self.store.failures()
-        ids = [
-            record_id
-            for (system, record_id), f in failures.items()
-            if system == "zendesk" and f["status"] == "retry"
-        ]
-        if ids:
-            self._read_tickets_again(zendesk, ids)
+        """Records whose last write has an unknown outcome, on a system whose stream lags, are
+        read now, by id, into the mirror (sync/readback.py says why)."""
+        records = read_unknown_outcomes(
+            self.connectors, self.store.failures(), set(self.result.pull.unreachable)
+        )
+        if records:
+            self._store_read_again(records)
 
-    def _read_tickets_again(self, zendesk: Any, ids: list[str]) -> bool:
-        """Store the current state of these Zendesk tickets in the mirror; False if unreadable."""
-        try:
-            records = zendesk.get_tickets(ids)
-        except ConnectorError as error:
-            log.warning("zendesk: re-reading %d tickets failed: %s", len(ids), error)
-            return False
+    def _store_read_again(self, records: list[SourceRecord]) -> None:
         puller = Puller(self.config, self.store, {}, self.now)
-        puller.load_zendesk_related()  # without them the re-read tickets lose their account
+        puller.load_zendesk_related()  # without them re-read tickets lose their account
         with self.store.transaction():
             puller.store_tickets(records)
-        return True
 
-    def _replan_conflicts(self) -> None:
-        """Tickets a person edited while we planned: read them again, plan, write once more."""
+    def _replan_conflicts(self, reachable: Mapping[str, Connector]) -> None:
+        """Records a person edited while we planned: read them again, plan, write once more."""
         result = self.result
-        ids = [ref.split(":", 1)[1] for ref in result.apply.conflicts if ref.startswith("zendesk:")]
-        zendesk = self.connectors["zendesk"]
-        if not self._read_tickets_again(zendesk, ids):
+        kinds = {p.write.ref: p.target.kind for p in result.planned if p.write is not None}
+        by_system: dict[tuple[str, str], list[str]] = {}
+        for ref in result.apply.conflicts:
+            system, record_id = ref.split(":", 1)
+            if system in reachable:
+                by_system.setdefault((system, kinds[ref]), []).append(record_id)
+        records: list[SourceRecord] = []
+        for (system, kind), ids in by_system.items():
+            read = read_again(reachable[system], kind, ids)
+            if read is None:
+                return
+            records += read
+        if not by_system:
             return
+        self._store_read_again(records)
         evaluation = self._evaluate()
-        second = self._plan(evaluation, only_refs={f"zendesk:{i}" for i in ids})
-        again = apply_writes(second, {"zendesk": zendesk}, self.store, result.run_id, self.now)
+        refs = {f"{system}:{i}" for (system, _), ids in by_system.items() for i in ids}
+        second = self._plan(evaluation, only_refs=refs)
+        systems = {system for system, _ in by_system}
+        again = apply_writes(
+            second, {s: reachable[s] for s in systems}, self.store, result.run_id, self.now
+        )
         result.apply.conflicts = again.conflicts
         result.apply.results.update(again.results)
         result.apply.rejected += again.rejected
@@ -417,25 +446,9 @@ def overrides_by_record(
     return overrides
 
 
-def transport_stats(connectors: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per system, what its PolicyAdapter did this run (connectors live for one run)."""
-    stats: dict[str, dict[str, Any]] = {}
-    for system, connector in connectors.items():
-        adapter = getattr(connector, "adapter", None)
-        traffic = getattr(adapter, "stats", None)
-        if not isinstance(traffic, TrafficStats):
-            continue
-        entry: dict[str, Any] = {
-            "requests": sum(traffic.requests.values()),
-            "retries": traffic.retries,
-            "throttled": traffic.throttled,
-            "waited_seconds": round(traffic.waited_seconds, 3),
-        }
-        logins = getattr(connector, "logins", None)
-        if isinstance(logins, int):
-            entry["logins"] = logins
-        stats[system] = entry
-    return stats
+def transport_stats(connectors: Mapping[str, Connector]) -> dict[str, dict[str, Any]]:
+    """Per system, what its transport did this run (connectors live for one run)."""
+    return {system: dict(connector.stats().summary()) for system, connector in connectors.items()}
 
 
 def decision_detail(decision: Decision) -> dict[str, Any]:
@@ -471,7 +484,7 @@ def decision_detail(decision: Decision) -> dict[str, Any]:
 
 def run_once(
     config: Config,
-    connectors: dict[str, Any],
+    connectors: Mapping[str, Connector],
     store: StateStore,
     now: datetime,
     dry_run: bool = False,

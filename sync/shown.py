@@ -45,12 +45,11 @@ def noted_level(ticket_ref: str, key: str, renamed: Mapping[str, str]) -> str:
     return renamed.get(level, level)
 
 
-def last_marker(comments: list[dict]) -> str | None:
-    """The key in the last note of ours among a ticket's comments (oldest first)."""
+def last_marker(comment_texts: list[str]) -> str | None:
+    """The key in the last note of ours among a ticket's comments (their texts, oldest first)."""
     found = None
-    for comment in comments:
-        body = comment.get("body") or comment.get("plain_body") or ""
-        markers = _NOTE_MARKER.findall(body)
+    for text in comment_texts:
+        markers = _NOTE_MARKER.findall(text)
         if markers:
             found = markers[-1]
     return found

@@ -2,7 +2,7 @@
 
 SQLite and the OS report them as exceptions from deep inside a run (a truncated or garbled file,
 a full disk, a read-only file system); cron needs one line that names the file and says what to
-do, and an exit code of its own (sync/exits.py), not a traceback and "some records failed".
+do, and an exit code of its own (errors.py), not a traceback and "some records failed".
 
 A damaged state file is never deleted or written over: it is renamed aside, with its -wal and
 -shm, to `<name>.damaged-<UTC time>` for inspection, and the run stops. The next run finds no
@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sync.exits import ExitCode
+from errors import EscalationSyncError, ExitCode
 from sync.state import StateStore
 
 SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite's companions of a database file
@@ -52,10 +52,10 @@ _CANNOT_WRITE = {
 }
 
 
-class StateFault(Exception):
+class StateFault(EscalationSyncError):
     """The state file cannot be used; the message is the whole line a person reads."""
 
-    exit_code: ExitCode = ExitCode.STATE_NOT_WRITABLE
+    exit_code = ExitCode.STATE_NOT_WRITABLE
 
 
 class StateDamaged(StateFault):

@@ -14,9 +14,9 @@ from datetime import datetime
 from config.errors import ConfigError, ConfigProblem
 from config.loader import load_config
 from config.summary import summarise_config
+from errors import ExitCode
 from escalation.summary import summarise
 from sync.checks import validate_problems
-from sync.exits import ExitCode
 
 
 def _report(problems: list[ConfigProblem], noun: str) -> None:

@@ -134,7 +134,7 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Planner:
+class TargetBuilder:
     """Builds targets for one run from decisions; holds the lookups every system needs."""
 
     def __init__(

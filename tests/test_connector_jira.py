@@ -14,10 +14,11 @@ import responses
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.base import FieldWrite, WriteStatus
-from connectors.errors import AuthError, SystemUnavailable
+from connectors.base import FieldWrite, Option, WriteStatus
+from connectors.errors import AuthError, ConfigRefused, SystemUnavailable
 from connectors.jira import IssueCursor, JiraConnector, jql_string, jql_time
 from connectors.transport import RetryPolicy
+from errors import ExitCode
 from sandbox.jira.jql import parse
 
 SITE = "https://acme.atlassian.net"
@@ -123,7 +124,7 @@ def test_issues_read_before_are_dropped_by_key_and_updated(sleeps):
         ("ENG-1", "2026-11-20T09:10:00.000+0000"),
         ("ENG-2", "2026-11-20T09:15:30.000+0000"),
     ):
-        state.note(
+        state.remember(
             key, datetime.fromisoformat(when.replace("+0000", "+00:00")), timedelta(minutes=2)
         )
     responses.get(f"{API3}/search/jql", json={"isLast": True, "issues": [
@@ -231,7 +232,9 @@ def test_bad_credentials_on_read_raise_auth_error_without_the_token(sleeps):
 
 
 @responses.activate
-def test_refused_query_is_system_unavailable_with_jiras_words(sleeps):
+def test_refused_incremental_query_is_a_config_error_naming_the_keys_with_jiras_words(sleeps):
+    """The incremental query is built from the configuration: its 400 is a person's to fix
+    there (exit 2), not an unreachable system (exit 3)."""
     field_list()
     responses.get(
         f"{API3}/search/jql",
@@ -241,10 +244,11 @@ def test_refused_query_is_system_unavailable_with_jiras_words(sleeps):
             "errors": {},
         },
     )
-    with pytest.raises(
-        SystemUnavailable, match="The value 'ENG' does not exist for the field 'project'"
-    ):
+    with pytest.raises(ConfigRefused) as refused:
         list(connector(sleeps).read_issue_changes(None))
+    assert "The value 'ENG' does not exist for the field 'project'" in str(refused.value)
+    assert "connections.jira.projects" in str(refused.value)
+    assert refused.value.exit_code == ExitCode.CONFIG_ERROR
 
 
 @responses.activate
@@ -318,6 +322,19 @@ def test_edit_sends_one_put_with_fields_and_label_updates_without_notifications(
     assert json.loads(call.request.body) == {
         "fields": {LEVEL: {"value": "advisory"}},
         "update": {"labels": [{"add": "customer-escalation"}, {"remove": "esc-old"}]},
+    }
+
+
+@responses.activate
+def test_an_option_goes_to_jira_as_a_value_object_and_the_result_keeps_the_write(sleeps):
+    responses.put(f"{API3}/issue/ENG-1", status=204)
+    write = edit(fields={LEVEL: Option("advisory"), "customfield_1": "text"})
+    (result,) = connector(sleeps).apply([write])
+    assert result.status == WriteStatus.OK and result.write is write
+    (call,) = responses.calls
+    assert json.loads(call.request.body)["fields"] == {
+        LEVEL: {"value": "advisory"},
+        "customfield_1": "text",
     }
 
 
@@ -524,10 +541,10 @@ def test_refused_bulk_submission_falls_back_to_one_edit_each(sleeps):
     assert [r.status for r in results] == [WriteStatus.OK, WriteStatus.REJECTED]
 
 
-def test_from_settings_builds_the_connector_from_the_config_sections():
+def test_from_config_builds_the_connector_from_the_config_sections():
     from types import SimpleNamespace
 
-    from connectors.jira import from_settings
+    from connectors.jira import from_config
 
     connection = SimpleNamespace(url="https://jira.acme.internal", deployment="data_center", auth="bearer", token_env="JIRA_PAT",
                                  email_env=None, projects=["ENG"], jql="labels = customer", ca_bundle=None, timeout_seconds=12.0)  # fmt: skip
@@ -539,7 +556,7 @@ def test_from_settings_builds_the_connector_from_the_config_sections():
         jira_search_mode=lambda: "start_at",
     )
     asked = []
-    jira = from_settings(config, lambda name: asked.append(name) or "pat-value")
+    jira = from_config(config, lambda name: asked.append(name) or "pat-value")
     assert asked == ["JIRA_PAT"]
     assert (jira.deployment, jira.search, jira.page_size, jira.projects) == (
         "data_center",

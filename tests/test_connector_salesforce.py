@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -509,7 +510,19 @@ def test_from_config_reads_each_secret_through_the_given_reader():
         "SF_USER": "bot@acme.example",
         "SF_PASSWORD": PASSWORD,
     }
-    connector = from_config(connection, environment.__getitem__)
+    mapping = SimpleNamespace(
+        account=SimpleNamespace(source_paths=lambda: []),
+        write=SimpleNamespace(outputs=lambda: {}),
+        where=None,
+    )
+    config = SimpleNamespace(
+        connections=SimpleNamespace(salesforce=connection),
+        sync=SimpleNamespace(
+            salesforce=SimpleNamespace(query_batch_size=2000, write_batch_size=200)
+        ),
+        mapping=SimpleNamespace(salesforce=mapping),
+    )
+    connector = from_config(config, environment.__getitem__)
     assert connector.credentials.form()["password"] == PASSWORD
     assert connector.credentials.grant_type == "password"
     assert (connector.login_url, connector.api_version) == (

@@ -14,7 +14,12 @@ from sandbox.faults import Fault
 pytestmark = pytest.mark.integration
 
 
-def connector(sandbox, batch_size: int = 2000, secret: str = catalogue.SALESFORCE_CLIENT_SECRET):
+def connector(
+    sandbox,
+    batch_size: int = 2000,
+    secret: str = catalogue.SALESFORCE_CLIENT_SECRET,
+    **options,
+):
     credentials = SalesforceCredentials(catalogue.SALESFORCE_CLIENT_ID, secret)
     policy = RetryPolicy(sleep=lambda seconds: None, backoff_initial_seconds=0.01)
     return SalesforceConnector(
@@ -23,6 +28,7 @@ def connector(sandbox, batch_size: int = 2000, secret: str = catalogue.SALESFORC
         ca_bundle=str(sandbox.ca_path),
         batch_size=batch_size,
         policy=policy,
+        **options,
     )
 
 
@@ -164,11 +170,11 @@ def test_pacer_keeps_under_a_per_minute_rule_without_429s(sandbox):
 
 
 def test_account_filter_from_the_config_limits_the_incremental_read(sandbox):
-    from sync.connections import _SalesforceAccounts
-
     app = sandbox.salesforce
     first = app.put_record("Account", {"Name": "Keep Ltd", "Tier__c": "strategic"})
     app.put_record("Account", {"Name": "Drop Ltd", "Tier__c": "standard"})
-    accounts = _SalesforceAccounts(connector(sandbox), ["Name", "Tier__c"], "Tier__c = 'strategic'")
-    ids = [r.id for page in accounts.read_account_changes(None) for r in page.records]
+    accounts = connector(
+        sandbox, account_fields=["Name", "Tier__c"], account_filter="Tier__c = 'strategic'"
+    )
+    ids = [r.id for page in accounts.read_changes("accounts", None) for r in page.records]
     assert ids == [first]

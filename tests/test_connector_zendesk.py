@@ -474,16 +474,22 @@ def test_a_non_numeric_record_id_is_rejected_without_a_request(zd):
     assert result.status is WriteStatus.REJECTED
 
 
-def test_from_settings_reads_the_named_secrets_through_the_callers_function():
+def test_from_config_reads_the_named_secrets_through_the_callers_function():
+    from types import SimpleNamespace
+
     from config.connections import ZendeskConnection
-    from connectors.zendesk import from_settings
+    from connectors.zendesk import from_config
 
     connection = ZendeskConnection(
         url="https://acme.zendesk.com", email_env="ZD_EMAIL", token_env="ZD_TOKEN"
     )
     asked = []
     values = {"ZD_EMAIL": "bot@acme.example", "ZD_TOKEN": TOKEN}
-    zd = from_settings(connection, lambda name: asked.append(name) or values[name])
+    config = SimpleNamespace(
+        connections=SimpleNamespace(zendesk=connection),
+        sync=SimpleNamespace(zendesk=SimpleNamespace(page_size=1000, write_batch_size=100)),
+    )
+    zd = from_config(config, lambda name: asked.append(name) or values[name])
     assert asked == ["ZD_EMAIL", "ZD_TOKEN"]
     assert zd.base_url == BASE and zd.session.auth == ("bot@acme.example/token", TOKEN)
 

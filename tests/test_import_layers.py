@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("connectors", "escalation"),
     ("mapping",),
     ("config",),
-    ("vocabulary",),
+    ("vocabulary", "errors"),
 )
 LAYER_OF = {name: depth for depth, names in enumerate(LAYERS) for name in names}
 NOT_LAYERED = {"tests", "bench"}  # they drive every layer from outside

@@ -12,7 +12,7 @@ from config.loader import load_config
 from escalation.engine import evaluate
 from mapping.records import Account, Ticket, TicketStatus
 from sandbox.sandbox_config import ENVIRONMENT, write_sandbox_config
-from sync.wanted import Planner
+from sync.wanted import TargetBuilder
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 
@@ -60,8 +60,8 @@ def test_jira_issue_carries_its_customers_level_and_account_on_a_tie(config):
         evaluate(customer, strategic, None, NOW, matrix),
         evaluate(issue, None, None, NOW, matrix),
     ]
-    planner = Planner(config, [customer, issue], [strategic], decisions, set(), {})
-    [target] = planner.jira_targets()
+    builder = TargetBuilder(config, [customer, issue], [strategic], decisions, set(), {})
+    [target] = builder.jira_targets()
     assert target.record_id == "ENG-1"
     assert target.level == max((d.level for d in decisions), key=matrix.levels.index)
     assert target.values["customer_tier"] == "strategic"
@@ -83,8 +83,8 @@ def test_tickets_at_the_lowest_level_never_written_get_no_target(config):
     )
     decision = evaluate(quiet, None, None, NOW, config.matrix)
     assert decision.level == config.matrix.levels[0]
-    assert Planner(config, [quiet], [], [decision], set(), {}).zendesk_targets() == []
-    known = Planner(config, [quiet], [], [decision], {("zendesk", "8")}, {}).zendesk_targets()
+    assert TargetBuilder(config, [quiet], [], [decision], set(), {}).zendesk_targets() == []
+    known = TargetBuilder(config, [quiet], [], [decision], {("zendesk", "8")}, {}).zendesk_targets()
     assert [t.record_id for t in known] == ["8"], "a ticket we wrote to before is brought back down"
 
 
@@ -124,7 +124,9 @@ def test_on_an_exact_tie_the_customer_account_is_used(config):
     assert decisions[0].level == decisions[1].level != config.matrix.levels[0], [
         d.level for d in decisions
     ]
-    [target] = Planner(config, [customer_vip, issue], [plain], decisions, set(), {}).jira_targets()
+    [target] = TargetBuilder(
+        config, [customer_vip, issue], [plain], decisions, set(), {}
+    ).jira_targets()
     assert target.values["customer_tier"] == "standard"
 
 
@@ -179,8 +181,8 @@ def test_a_level_name_with_spaces_becomes_one_tag_and_one_label_by_its_slug(conf
         dataclasses.replace(evaluate(record, None, None, NOW, config.matrix), level="War room: CEO")
         for record in (ticket, issue)
     ]
-    planner = Planner(config, [ticket, issue], [], decisions, set(), {})
-    [zendesk] = planner.zendesk_targets()
-    [jira] = planner.jira_targets()
+    builder = TargetBuilder(config, [ticket, issue], [], decisions, set(), {})
+    [zendesk] = builder.zendesk_targets()
+    [jira] = builder.jira_targets()
     assert zendesk.wanted_tags == {"escalation_war_room_ceo"}
     assert jira.wanted_tags == {"escalation-war_room_ceo"}

@@ -135,8 +135,8 @@ def test_pacer_counts_the_window_from_the_answer_not_from_the_send():
     # The server starts its window when the first request arrives, which may be well after
     # it was sent (a new TLS connection); pacing from the send would run one window early.
     pacer = Pacer(r"/incremental/", limit=1, window_seconds=60)
-    pacer.note_sent(100.0)
-    pacer.note_answered(100.0, 102.5)
+    pacer.record_sent(100.0)
+    pacer.record_answered(100.0, 102.5)
     assert pacer.wait_needed(160.0) == pytest.approx(2.5)
     assert pacer.wait_needed(162.5) == 0.0
 

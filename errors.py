@@ -1,15 +1,23 @@
-"""The command's exit codes, in one place: what cron and monitoring see.
+"""The command's exit codes and the one error root, in one place: what cron and monitoring see.
 
 Each code names one kind of outcome that calls for its own action, so an alert can say what to
 do without reading the log. `meaning` is the phrase the summary line starts with and the README's
 exit-code table repeats (a test holds the two together). When a run meets several outcomes the
 exit code is the first of: a machine fault (6-9, the run stops), credentials refused (5), a system
 unreachable (3), records failed (1).
+
+Every error that ends a command derives from `EscalationSyncError` and carries its exit code;
+the CLI (run_sync.main) turns one into its line on stderr and its code, in one place. The
+subclasses live with what raises them: ConfigError (config/errors.py), ConnectorError and its
+kin (connectors/errors.py), LockHeld (sync/lock.py), StateFault (sync/state_faults.py),
+ClockWentBackwards (sync/clock.py). This module imports none of the project's packages, so
+every package may import it.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import ClassVar
 
 
 class ExitCode(IntEnum):
@@ -51,3 +59,20 @@ class ExitCode(IntEnum):
     # `doctor` found a problem in a system's setup (a field missing or of the wrong type, an
     # option or permission missing): each is printed with its fix, most often "run provision".
     SETUP_PROBLEMS = 10, "doctor found a problem"
+
+
+class EscalationSyncError(Exception):
+    """The root of every error that ends a command; the message is the line a person reads
+    (never a secret, never a traceback)."""
+
+    exit_code: ClassVar[ExitCode]
+
+    def report(self) -> str:
+        """What the CLI prints after "escalation-sync: "."""
+        return str(self)
+
+
+class UsageError(EscalationSyncError):
+    """A command-line value that cannot be used (e.g. a --now without an offset)."""
+
+    exit_code = ExitCode.CONFIG_ERROR
