@@ -8,6 +8,7 @@ from typing import Any
 from config.schema import Config
 from connectors.base import Page
 from connectors.transport import RetryPolicy
+from sync.pacing import apply_pacing, run_policy
 
 
 def salesforce_account_fields(config: Config) -> list[str]:
@@ -34,8 +35,10 @@ class _SalesforceAccounts:
 
 
 def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[str, Any]:
-    """system -> connector for every enabled system. Secrets are read from the environment now."""
-    policy = policy or RetryPolicy()
+    """system -> connector for every enabled system. Secrets are read from the environment now.
+
+    Without a `policy`, waits are bounded by `sync.max_wait`; pacing follows the `sync:` rates."""
+    policy = policy or run_policy(config)
     connectors: dict[str, Any] = {}
     enabled = config.connections.enabled_systems()
     if "zendesk" in enabled:
@@ -66,4 +69,5 @@ def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[
         connectors["salesforce"] = _SalesforceAccounts(
             salesforce, salesforce_account_fields(config), config.mapping.salesforce.where
         )
+    apply_pacing(config, connectors)
     return connectors

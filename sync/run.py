@@ -25,7 +25,9 @@ from sync.evaluate import Evaluation, evaluate_mirror
 from sync.exits import ExitCode
 from sync.human import PeopleLevels
 from sync.plan import PlannedWrite, plan_target
+from sync.progress import ProgressListener
 from sync.pull import Puller, PullReport
+from sync.quota_bound import quota_bound_summary
 from sync.readback import read_back_unknown
 from sync.run_log import log_applied, log_evaluated, log_planned
 from sync.shown import last_marker, noted_level, shows_our_work
@@ -64,6 +66,11 @@ class RunResult:
         return {**self.pull.unreachable, **self.apply.unreachable}
 
     @property
+    def quota_bound(self) -> dict[str, str]:
+        """Systems whose quota or waiting budget ran out (reachable; resuming next run)."""
+        return {**self.pull.quota_bound, **self.apply.quota_bound}
+
+    @property
     def refused(self) -> dict[str, str]:
         """Systems that refused our credentials (also unreachable), with their words."""
         return {**self.pull.refused, **self.apply.refused}
@@ -77,8 +84,10 @@ class RunResult:
         # A record still rejected from an earlier run keeps the exit code at 1 on every run, so
         # monitoring that looks at exit codes sees it until a person acts.
         apply = self.apply
-        if apply.rejected or apply.retry or apply.conflicts or self.still_rejected:
+        if apply.rejected or apply.failed_retries() or apply.conflicts or self.still_rejected:
             return ExitCode.RECORDS_FAILED
+        if self.quota_bound:
+            return ExitCode.QUOTA_BOUND
         return ExitCode.OK
 
     def summary(self) -> dict[str, Any]:
@@ -103,6 +112,7 @@ class RunResult:
             "unreachable": sorted(set(self.unreachable) - set(self.refused)),
             "credentials_refused": dict(sorted(self.refused.items())),
             "never_read": sorted(self.pull.never_read),
+            "quota_bound": quota_bound_summary(self),
             "transport": self.transport,
         }
 
@@ -117,8 +127,10 @@ class SyncRun:
         store: StateStore,
         now: datetime,
         dry_run: bool = False,
+        listener: ProgressListener | None = None,
     ):
         self.config = config
+        self.listener = listener
         self.connectors = dict(connectors)
         self.store = store
         self.now = now
@@ -129,7 +141,7 @@ class SyncRun:
 
     def execute(self) -> RunResult:
         result = self.result
-        result.pull = Puller(self.config, self.store, self.connectors, self.now).run()
+        result.pull = Puller(self.config, self.store, self.connectors, self.now, self.listener).run()
         self._read_unknown_again()
         result.evaluation = self._evaluate()
         log_evaluated(result.evaluation)
@@ -160,7 +172,7 @@ class SyncRun:
                 s: c for s, c in self.connectors.items() if s not in result.pull.unreachable
             }
             result.apply = apply_writes(
-                result.planned, reachable, self.store, result.run_id, self.now
+                result.planned, reachable, self.store, result.run_id, self.now, self.listener
             )
             if result.apply.conflicts and "zendesk" in reachable:
                 self._replan_conflicts()
@@ -465,10 +477,11 @@ def run_once(
     now: datetime,
     dry_run: bool = False,
     allow_backwards_clock: bool = False,
+    listener: ProgressListener | None = None,
 ) -> RunResult:
     """A whole run against connectors already built (the CLI builds them; tests may inject them).
 
     Raises ClockWentBackwards, before anything is read or written, when `now` is earlier than
-    the last run's (sync/clock.py)."""
+    the last run's (sync/clock.py). `listener` is told the progress (`backfill` shows it)."""
     check_clock(store, now, allow_backwards_clock)
-    return SyncRun(config, connectors, store, now, dry_run).execute()
+    return SyncRun(config, connectors, store, now, dry_run, listener).execute()
