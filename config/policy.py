@@ -51,10 +51,14 @@ def wall_seconds(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return value  # pydantic reports the type
     if not isinstance(value, str):
-        raise ValueError(f"found {value}; expected a duration with a unit, such as '{value}s' or '10m'")
+        raise ValueError(
+            f"found {value}; expected a duration with a unit, such as '{value}s' or '10m'"
+        )
     match = _WALL_DURATION.match(value)
     if not match or not any(match.groups()):
-        raise ValueError(f"found {value!r}; expected a duration like '90s', '10m' or '1h30m' (h, m, s)")
+        raise ValueError(
+            f"found {value!r}; expected a duration like '90s', '10m' or '1h30m' (h, m, s)"
+        )
     hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
     return float(hours * 3600 + minutes * 60 + seconds)
 

@@ -68,7 +68,9 @@ def serve(args: argparse.Namespace) -> int:
         for app in sandbox.apps.values():
             scale_quotas(app.quotas, args.time_factor)
     with sandbox:
-        pacing = f"sync:\n  quota_time_factor: {args.time_factor}\n" if args.time_factor != 1.0 else ""
+        pacing = (
+            f"sync:\n  quota_time_factor: {args.time_factor}\n" if args.time_factor != 1.0 else ""
+        )
         config = write_sandbox_config(data / "config", sandbox.urls, sandbox.ca_path, extra=pacing)
         for name, url in sandbox.urls.items():
             print(f"{name:<11} {url}")

@@ -42,7 +42,9 @@ class ApplyReport:
 
     def failed_retries(self) -> list[tuple[str, str]]:
         """Writes to retry for a reason other than a spent quota."""
-        return [(ref, why) for ref, why in self.retry if ref.split(":", 1)[0] not in self.quota_bound]
+        return [
+            (ref, why) for ref, why in self.retry if ref.split(":", 1)[0] not in self.quota_bound
+        ]
 
 
 # Writes handed to a connector at a time (a multiple of every vendor's batch: 10 Zendesk jobs,

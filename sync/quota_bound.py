@@ -61,7 +61,9 @@ def quota_bound_lines(summary: dict[str, dict[str, Any]]) -> list[str]:
             text += " read"
             if read["seconds_left"] is not None:
                 quota = " of quota" if read["quota_paced"] else ""
-                text += f"; about {duration_text(read['seconds_left'])}{quota} left to read the rest"
+                text += (
+                    f"; about {duration_text(read['seconds_left'])}{quota} left to read the rest"
+                )
             lines.append(text + "; resumes next run")
         writes = entry.get("writes")
         if writes:

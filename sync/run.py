@@ -141,7 +141,9 @@ class SyncRun:
 
     def execute(self) -> RunResult:
         result = self.result
-        result.pull = Puller(self.config, self.store, self.connectors, self.now, self.listener).run()
+        result.pull = Puller(
+            self.config, self.store, self.connectors, self.now, self.listener
+        ).run()
         self._read_unknown_again()
         result.evaluation = self._evaluate()
         log_evaluated(result.evaluation)

@@ -1,0 +1,113 @@
+"""A cron `sync` whose waiting budget runs out on a vendor's quota is quota-bound, not unreachable.
+
+The sandbox enforces the vendors' quotas with time running ten times faster (Zendesk's 10
+incremental exports a minute become 10 per 6 s) and the config paces to the same
+(`sync.quota_time_factor`). With 20 tickets a page the export needs more than ten requests, and
+`sync.max_wait: 1s` cannot wait for the next window: the run stores what it read, writes it,
+says how far it got and exits 10; the next runs resume from the stored cursors.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import run_sync
+from sandbox.quotas import scale_quotas
+from sync.exits import ExitCode
+from tests.sync_world import World
+
+pytestmark = pytest.mark.integration
+
+TIME_FACTOR = 0.1
+QUOTA_BOUND_CONFIG = f"""sync:
+  max_wait: 1s
+  quota_time_factor: {TIME_FACTOR}
+  zendesk:
+    page_size: 20
+"""
+
+
+@pytest.fixture
+def quota_world(world_sandbox, tmp_path: Path) -> World:
+    sandbox, data = world_sandbox
+    world = World(sandbox, data, tmp_path, extra_config=QUOTA_BOUND_CONFIG)
+    for app in sandbox.apps.values():
+        app.quotas.set_rules(app.default_quota_rules(), time_factor=1.0)
+        scale_quotas(app.quotas, TIME_FACTOR)
+        app.quotas.enabled = True
+    yield world
+    for app in sandbox.apps.values():
+        app.quotas.enabled = False
+
+
+def cron_sync(world: World, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = run_sync.main(["sync", "--config", str(world.config_path)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def next_window(world: World) -> None:
+    """Cron's next run comes minutes later: the quota windows have passed."""
+    for app in world.sandbox.apps.values():
+        app.quotas.set_rules(app.quotas.rules)
+
+
+def test_a_run_that_spends_its_waiting_budget_on_the_export_quota_is_quota_bound_not_unreachable(
+    quota_world: World, capsys: pytest.CaptureFixture[str]
+):
+    code, out, err = cron_sync(quota_world, capsys)
+
+    assert code == ExitCode.QUOTA_BOUND == 10, out + err
+    assert out.startswith("escalation-sync: quota-bound, resuming next run;"), out
+    assert "unreachable" not in out + err
+    line = re.search(r"zendesk tickets: ([\d,]+) of about ([\d,]+) read; about [^;]+ of quota "
+                     r"left to read the rest; resumes next run", out)  # fmt: skip
+    assert line, out
+    read, total = (int(n.replace(",", "")) for n in line.groups())
+    assert 0 < read < total
+    store = quota_world.store()
+    try:
+        assert store.cursor("zendesk.tickets") is not None  # stored: the next run resumes there
+        assert store.cursor("jira.issues") is not None  # the other systems were read in full
+        assert store.cursor("salesforce.accounts") is not None
+    finally:
+        store.close()
+    # What was read is written: the accounts and escalation records of the tickets read.
+    assert quota_world.writes()["salesforce"] > 0
+
+
+def test_cron_runs_after_a_quota_bound_one_resume_without_reading_the_export_again(
+    quota_world: World, capsys: pytest.CaptureFixture[str]
+):
+    zendesk = quota_world.sandbox.zendesk
+    codes = []
+    for _ in range(6):
+        code, out, err = cron_sync(quota_world, capsys)
+        codes.append(code)
+        if code != ExitCode.QUOTA_BOUND:
+            break
+        next_window(quota_world)
+    assert codes[0] == ExitCode.QUOTA_BOUND
+    assert codes[-1] == ExitCode.OK, out + err
+    resumed_pages = zendesk.traffic.requests["incremental_tickets"]
+
+    # The same export in one go (a fresh state, no quota): as many pages, give or take the
+    # one that ends each run (it says "no more" and is asked again from its cursor).
+    fresh = World(
+        quota_world.sandbox, quota_world.data, quota_world.config_path.parent.parent / "fresh"
+    )
+    for app in quota_world.sandbox.apps.values():
+        app.quotas.enabled = False
+    fresh_config = fresh.config_path.parent / "escalation-sync.yaml"
+    fresh_config.write_text(
+        fresh_config.read_text(encoding="utf-8")
+        + "sync:\n  zendesk:\n    page_size: 20\n    export_per_minute: 1000\n",
+        encoding="utf-8",
+    )
+    assert run_sync.main(["sync", "--config", str(fresh_config)]) == ExitCode.OK
+    capsys.readouterr()
+    one_go_pages = zendesk.traffic.requests["incremental_tickets"]
+    assert resumed_pages <= one_go_pages + len(codes) - 1
