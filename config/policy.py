@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
-
-import re
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 
