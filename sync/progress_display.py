@@ -21,7 +21,8 @@ LOG_EVERY_SECONDS = 10.0
 def reading_text(progress: StreamProgress) -> str:
     """'zendesk tickets: 4,000 read, 4 pages, 160/s; about 96,000 left, about 10 min (quota)'."""
     system, _, _ = progress.stream.partition(".")
-    head = f"{system} {progress.kind}: {progress.read:,} read, {progress.pages:,} pages"
+    pages = "page" if progress.pages == 1 else "pages"
+    head = f"{system} {progress.kind}: {progress.read:,} read, {progress.pages:,} {pages}"
     if progress.done:
         return f"{head} in {duration_text(progress.seconds())}, done"
     text = f"{head}, {progress.rate():,.0f}/s"

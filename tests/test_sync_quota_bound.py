@@ -10,49 +10,38 @@ says how far it got and exits 10; the next runs resume from the stored cursors.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import run_sync
-from sandbox.quotas import scale_quotas
 from sync.exits import ExitCode
+from tests.quota_helpers import (
+    QUOTA_BOUND_CONFIG,
+    next_window,
+    one_go_export_pages,
+    quotas_off,
+    quotas_on,
+)
 from tests.sync_world import World
 
 pytestmark = pytest.mark.integration
 
-TIME_FACTOR = 0.1
-QUOTA_BOUND_CONFIG = f"""sync:
-  max_wait: 1s
-  quota_time_factor: {TIME_FACTOR}
-  zendesk:
-    page_size: 20
-"""
-
 
 @pytest.fixture
-def quota_world(world_sandbox, tmp_path: Path) -> World:
+def quota_world(world_sandbox, tmp_path: Path) -> Iterator[World]:
     sandbox, data = world_sandbox
     world = World(sandbox, data, tmp_path, extra_config=QUOTA_BOUND_CONFIG)
-    for app in sandbox.apps.values():
-        app.quotas.set_rules(app.default_quota_rules(), time_factor=1.0)
-        scale_quotas(app.quotas, TIME_FACTOR)
-        app.quotas.enabled = True
+    quotas_on(sandbox)
     yield world
-    for app in sandbox.apps.values():
-        app.quotas.enabled = False
+    quotas_off(sandbox)
 
 
 def cron_sync(world: World, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     code = run_sync.main(["sync", "--config", str(world.config_path)])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
-
-
-def next_window(world: World) -> None:
-    """Cron's next run comes minutes later: the quota windows have passed."""
-    for app in world.sandbox.apps.values():
-        app.quotas.set_rules(app.quotas.rules)
 
 
 def test_a_run_that_spends_its_waiting_budget_on_the_export_quota_is_quota_bound_not_unreachable(
@@ -89,25 +78,13 @@ def test_cron_runs_after_a_quota_bound_one_resume_without_reading_the_export_aga
         codes.append(code)
         if code != ExitCode.QUOTA_BOUND:
             break
-        next_window(quota_world)
+        next_window(quota_world.sandbox)
     assert codes[0] == ExitCode.QUOTA_BOUND
     assert codes[-1] == ExitCode.OK, out + err
     resumed_pages = zendesk.traffic.requests["incremental_tickets"]
-
-    # The same export in one go (a fresh state, no quota): as many pages, give or take the
-    # one that ends each run (it says "no more" and is asked again from its cursor).
-    fresh = World(
-        quota_world.sandbox, quota_world.data, quota_world.config_path.parent.parent / "fresh"
-    )
-    for app in quota_world.sandbox.apps.values():
-        app.quotas.enabled = False
-    fresh_config = fresh.config_path.parent / "escalation-sync.yaml"
-    fresh_config.write_text(
-        fresh_config.read_text(encoding="utf-8")
-        + "sync:\n  zendesk:\n    page_size: 20\n    export_per_minute: 1000\n",
-        encoding="utf-8",
-    )
-    assert run_sync.main(["sync", "--config", str(fresh_config)]) == ExitCode.OK
     capsys.readouterr()
-    one_go_pages = zendesk.traffic.requests["incremental_tickets"]
-    assert resumed_pages <= one_go_pages + len(codes) - 1
+
+    # As many pages as the same export in one go, give or take the one that ends each run (it
+    # says "no more" and is asked again from its cursor).
+    one_go = one_go_export_pages(quota_world, quota_world.config_path.parent.parent / "one-go")
+    assert resumed_pages <= one_go + len(codes) - 1
