@@ -86,7 +86,8 @@ class ZendeskSync(StrictModel):
     write_batch_size: int = Field(default=100, ge=1, le=100)  # update_many: at most 100
     # The quotas the transport paces to (connectors/transport.py Pacer). Incremental exports:
     # 10 a minute, 30 with the High Volume API add-on. The account-wide limit is the plan's:
-    # Team 200, Growth and Professional 400, Enterprise 700, Enterprise Plus 2500 a minute.
+    # Team 200, Growth and Professional 400, Enterprise 700 a minute; Enterprise Plus and the
+    # High Volume API add-on 2500.
     export_per_minute: int = Field(default=10, ge=1, le=1000)
     requests_per_minute: int = Field(default=700, ge=1, le=100000)
 
