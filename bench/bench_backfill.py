@@ -122,7 +122,9 @@ def main() -> int:
         sandbox, printed = serve(data, args.time_factor)
         try:
             seconds, peak_mb, code, lines = backfill(printed["config"])
-            counts = {s: traffic(printed[s], printed["ca"]) for s in ("zendesk", "jira", "salesforce")}
+            counts = {
+                s: traffic(printed[s], printed["ca"]) for s in ("zendesk", "jira", "salesforce")
+            }
         finally:
             sandbox.kill()  # its state is not needed: skip saving 100k records back
             sandbox.wait()
@@ -143,9 +145,15 @@ def report(
     lines: list[tuple[datetime, str]],
     counts: dict[str, dict],
 ) -> None:
-    print(f"\n== backfill: exit {code}, wall {seconds:.1f} s, peak RSS of the sync process {peak_mb:.0f} MB")
+    print(
+        f"\n== backfill: exit {code}, wall {seconds:.1f} s, peak RSS of the sync process {peak_mb:.0f} MB"
+    )
     for _, text in lines:
-        if text.startswith("backfill ") and text.endswith("done") or text.startswith(("evaluated", "planned", "wrote")):
+        if (
+            text.startswith("backfill ")
+            and text.endswith("done")
+            or text.startswith(("evaluated", "planned", "wrote"))
+        ):
             print(f"   {text}")
     print(f"\n   {'system':<11}{'endpoint':<27}{'requests':>9}{'429s':>6}")
     served: dict[str, Counter] = {}
@@ -167,8 +175,13 @@ def report(
     edit_rule = jira_rules["burst:issue_edit"]
     search_rule = jira_rules["burst:search_jql"]
     edits, searches = served["jira"]["issue_edit"], served["jira"]["search_jql"]
-    zendesk_read = (moment_of(lines, r"^pulled zendesk.tickets") - moment_of(lines, r"^pulled salesforce.accounts")).total_seconds()
-    jira_read = (moment_of(lines, r"^pulled jira.issues") - moment_of(lines, r"^pulled zendesk.tickets")).total_seconds()
+    zendesk_read = (
+        moment_of(lines, r"^pulled zendesk.tickets")
+        - moment_of(lines, r"^pulled salesforce.accounts")
+    ).total_seconds()
+    jira_read = (
+        moment_of(lines, r"^pulled jira.issues") - moment_of(lines, r"^pulled zendesk.tickets")
+    ).total_seconds()
     jira_write = (moment_of(lines, r"backfill jira writes: .* done") - moment_of(lines, r"backfill zendesk writes: .* done")).total_seconds()  # fmt: skip
     phases = [
         ("zendesk", "incremental exports", export_rule, exports, zendesk_read),
@@ -186,8 +199,10 @@ def report(
     print(f"\n   wall {seconds:.1f} s vs quota-bound minimum {minimum:.1f} s (the phases in sequence): "
           f"{seconds / minimum if minimum else float('inf'):.2f}x")  # fmt: skip
     real = minimum / factor
-    print(f"   at the vendors' real rates the quota-bound minimum is {real / 60:.1f} min "
-          f"(+ the sync's own work, about {max(seconds - minimum, 0):.0f} s here)")
+    print(
+        f"   at the vendors' real rates the quota-bound minimum is {real / 60:.1f} min "
+        f"(+ the sync's own work, about {max(seconds - minimum, 0):.0f} s here)"
+    )
 
 
 if __name__ == "__main__":
