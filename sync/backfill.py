@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from types import FrameType
 from typing import TextIO
 
@@ -132,7 +133,7 @@ def _max_time(text: str | None) -> float | None:
 def _run(
     config: Config,
     args: argparse.Namespace,
-    now: object,
+    now: datetime,
     max_time: float | None,
     listener: Remembered | Deadline,
 ) -> RunResult:
@@ -144,7 +145,7 @@ def _run(
                 config,
                 connectors,
                 store,
-                now,  # type: ignore[arg-type]
+                now,
                 allow_backwards_clock=getattr(args, "allow_backwards_clock", False),
                 listener=listener,
             )

@@ -14,7 +14,6 @@ Zendesk's High Volume add-on or another plan says so once in the config:
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from config.schema import Config
@@ -62,11 +61,6 @@ def seconds_per_request(config: Config, stream: str) -> float:
     if stream.startswith("jira."):
         return 1.0 / config.sync.jira.requests_per_second * scale
     return 0.0
-
-
-def quota_seconds(config: Config, stream: str, records: int, page_size: int) -> float:
-    """The least time the vendor's quota allows for reading `records` more of a stream."""
-    return math.ceil(max(records, 0) / max(page_size, 1)) * seconds_per_request(config, stream)
 
 
 def page_size(config: Config, stream: str) -> int:

@@ -32,15 +32,19 @@ STREAM_KINDS = {
 
 
 def record_moment(record: SourceRecord) -> datetime | None:
-    """The modification time the vendor's export is ordered by; None when the record has none."""
+    """The modification time the vendor's export is ordered by; None when the record has none
+    (or is no JSON object at all: a bad record is reported by the pull, not here)."""
     data = record.data
+    if not isinstance(data, dict):
+        return None
     if record.system == "zendesk":
         stamp = data.get("generated_timestamp")
         if isinstance(stamp, int | float) and not isinstance(stamp, bool):
             return datetime.fromtimestamp(stamp, UTC)
         text = data.get("updated_at")
     elif record.system == "jira":
-        text = (data.get("fields") or {}).get("updated")
+        fields = data.get("fields")
+        text = fields.get("updated") if isinstance(fields, dict) else None
     else:
         text = data.get("SystemModstamp")
     if not isinstance(text, str):

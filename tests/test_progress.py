@@ -72,3 +72,10 @@ def test_estimates_read_as_estimates():
     assert duration_text(40) == "40 s" and duration_text(240) == "4 min"
     assert duration_text(4800) == "80 min" and duration_text(6000) == "1 h 40 min"
     assert reading_text(StreamProgress("jira.issues", 100, 0.1)).startswith("jira issues: 0 read")
+
+
+def test_a_record_that_is_no_json_object_has_no_time_and_is_still_counted_by_kind():
+    progress = StreamProgress("jira.issues", 100, 0.1, until=NOW)
+    progress.note_page([SourceRecord("jira", "issue", "X", "not an object"),  # type: ignore[arg-type]
+                        SourceRecord("jira", "issue", "Y", {"fields": None})], 0)  # fmt: skip
+    assert progress.read == 2 and progress.first_at is None
