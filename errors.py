@@ -4,7 +4,7 @@ Each code names one kind of outcome that calls for its own action, so an alert c
 do without reading the log. `meaning` is the phrase the summary line starts with and the README's
 exit-code table repeats (a test holds the two together). When a run meets several outcomes the
 exit code is the first of: a machine fault (6-9, the run stops), credentials refused (5), a system
-unreachable (3), records failed (1).
+unreachable (3), records failed (1), quota-bound (10).
 
 Every error that ends a command derives from `EscalationSyncError` and carries its exit code;
 the CLI (run_sync.main) turns one into its line on stderr and its code, in one place. The
@@ -56,9 +56,18 @@ class ExitCode(IntEnum):
     # The clock (or --now) is earlier than the last run's beyond the tolerated skew: refused
     # unless --allow-backwards-clock is given.
     CLOCK_BACKWARDS = 9, "the clock is earlier than the last run's"
+    # A vendor's quota (or the run's waiting budget, `sync.max_wait`) ran out before everything
+    # was read or written: every system answered, what was read is stored with its cursor and
+    # written, and the next run goes on from there. Expected while a large org's first sync
+    # works through its backlog; a code of its own so monitoring can tell it from an outage
+    # (3), and notice when it never ends (the quota is too small for the org's rate of change).
+    QUOTA_BOUND = 10, "quota-bound, resuming next run"
+    # `backfill` stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it): the pages read
+    # are stored with their cursors and the next backfill or sync resumes from them.
+    INTERRUPTED = 130, "interrupted, resuming next run"
     # `doctor` found a problem in a system's setup (a field missing or of the wrong type, an
     # option or permission missing): each is printed with its fix, most often "run provision".
-    SETUP_PROBLEMS = 10, "doctor found a problem"
+    SETUP_PROBLEMS = 11, "doctor found a problem"
 
 
 class EscalationSyncError(Exception):

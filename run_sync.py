@@ -42,7 +42,17 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
     sync.add_argument("--metrics-file", help="write Prometheus metrics here after each run")
     with_config(commands.add_parser("plan", help="alias of sync --dry-run"))
-    for name in ("sync", "plan"):  # a clock before the last run's is refused (sync/clock.py)
+    backfill = with_config(
+        commands.add_parser("backfill", help="the first sync to the end in one go, with progress")
+    )
+    backfill.add_argument(
+        "--max-time", metavar="DURATION", help="stop reading after this long (e.g. 2h, 90m)"
+    )
+    for name in (
+        "sync",
+        "plan",
+        "backfill",
+    ):  # a clock before the last run's is refused (sync/clock.py)
         commands.choices[name].add_argument(
             "--allow-backwards-clock", action="store_true", help="run even if before the last run"
         )
@@ -133,6 +143,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         if args.command == "plan":
             args.dry_run = True
         return run_sync(args)
+    if args.command == "backfill":
+        from sync.backfill import backfill
+
+        return backfill(args)
     if args.command == "explain":
         from sync.commands import explain
 

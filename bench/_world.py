@@ -27,7 +27,7 @@ from config.loader import load_config  # noqa: E402
 from connectors.base import Page  # noqa: E402
 from connectors.transport import RetryPolicy  # noqa: E402
 from sandbox.generate import generate_dataset  # noqa: E402
-from sandbox.quotas import QuotaRule  # noqa: E402
+from sandbox.quotas import scaled_rule  # noqa: E402
 from sandbox.runner import Sandbox  # noqa: E402
 from sandbox.sandbox_config import ENVIRONMENT, write_sandbox_config  # noqa: E402
 from sync.connections import build_connectors  # noqa: E402
@@ -40,9 +40,6 @@ ZENDESK_EXPORT_PAGE = 1000
 ZENDESK_JOB_SIZE = 100
 SALESFORCE_QUERY_BATCH = 2000
 SALESFORCE_COLLECTION = 200
-# A scaled quota window shorter than this gets a proportionally higher limit instead (see
-# scaled_rule): vendors answer Retry-After and reset times in whole seconds.
-MIN_SCALED_WINDOW = 5.0
 
 
 def add_size_flags(
@@ -78,20 +75,6 @@ def current_rss_mb() -> float:
 def _process_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def scaled_rule(rule: QuotaRule, time_factor: float) -> QuotaRule:
-    """The rule with time running `1/time_factor` times faster: same allowed rate, shorter wait.
-
-    A window that would shrink below MIN_SCALED_WINDOW (Jira's 1-second bursts) keeps a longer
-    window and a proportionally higher limit instead: Retry-After and reset headers count whole
-    seconds, so a 0.1 s window could never be waited for precisely.
-    """
-    window = rule.window_seconds * time_factor
-    if window >= MIN_SCALED_WINDOW or window >= rule.window_seconds:
-        return QuotaRule(rule.name, rule.limit, window, rule.endpoints)
-    longer = min(rule.window_seconds, MIN_SCALED_WINDOW)
-    return QuotaRule(rule.name, round(rule.limit * longer / window), longer, rule.endpoints)
 
 
 def _version(record: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -43,6 +44,31 @@ class StateConfig(StrictModel):
         return self.lock_path or self.path.with_name(self.path.name + ".lock")
 
 
+_WALL_DURATION = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?\s*$")
+
+
+def wall_seconds(value: object) -> object:
+    """A wall-clock duration ("90s", "10m", "1h30m") as seconds. Not the matrix's business
+    durations: a "d" there is a working day, and a wait counts every second of the clock."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return value  # pydantic reports the type
+    if not isinstance(value, str):
+        raise ValueError(
+            f"found {value}; expected a duration with a unit, such as '{value}s' or '10m'"
+        )
+    match = _WALL_DURATION.match(value)
+    if not match or not any(match.groups()):
+        raise ValueError(
+            f"found {value!r}; expected a duration like '90s', '10m' or '1h30m' (h, m, s)"
+        )
+    hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
+    return float(hours * 3600 + minutes * 60 + seconds)
+
+
+# Seconds, written in the config as a duration with its unit.
+WallSeconds = Annotated[float, BeforeValidator(wall_seconds)]
+
+
 class OverridePolicy(StrictModel):
     """A level an agent set by hand: kept until it expires."""
 
@@ -61,6 +87,12 @@ class FirstRun(StrictModel):
 class ZendeskSync(StrictModel):
     page_size: int = Field(default=1000, ge=1, le=1000)  # incremental export: at most 1000
     write_batch_size: int = Field(default=100, ge=1, le=100)  # update_many: at most 100
+    # The quotas the transport paces to (connectors/transport.py Pacer). Incremental exports:
+    # 10 a minute, 30 with the High Volume API add-on. The account-wide limit is the plan's:
+    # Team 200, Growth and Professional 400, Enterprise 700 a minute; Enterprise Plus and the
+    # High Volume API add-on 2500.
+    export_per_minute: int = Field(default=10, ge=1, le=1000)
+    requests_per_minute: int = Field(default=700, ge=1, le=100000)
 
 
 class JiraSync(StrictModel):
@@ -70,14 +102,28 @@ class JiraSync(StrictModel):
     # Cloud only: send identical changes to many issues as one bulk edit task
     # (POST /rest/api/3/bulk/issues/fields) instead of one PUT per issue.
     use_bulk_edit: bool = False
+    # Jira Cloud's burst limit per endpoint (its documents give no number; 10 a second is what
+    # clients observe and the sandbox assumes): searches and edits are paced to it.
+    requests_per_second: int = Field(default=10, ge=1, le=1000)
 
 
 class SalesforceSync(StrictModel):
     query_batch_size: int = Field(default=2000, ge=200, le=2000)
     write_batch_size: int = Field(default=200, ge=1, le=200)  # composite/sobjects: at most 200
+    # The org's daily API allowance (100,000 + 1,000 per licence on Enterprise). Salesforce has no
+    # per-minute limit to pace to: this sizes a backfill, and `doctor` compares it with the
+    # Sforce-Limit-Info header.
+    requests_per_day: int = Field(default=100000, ge=1)
 
 
 class SyncPolicy(StrictModel):
+    # How long one run may wait, per system, in all (pacing to a quota, Retry-After, rate-limit
+    # resets). Past it the run stops reading that system, keeps its cursors and ends
+    # quota-bound (exit 10); the next run resumes. `backfill` has no such limit (or --max-time).
+    max_wait: WallSeconds = Field(default=600.0, ge=0, le=86400)
+    # Quota windows are taken to last this many times their real length: only for the sandbox
+    # (`sandbox serve --time-factor`), whose windows run faster. 1 against the real vendors.
+    quota_time_factor: float = Field(default=1.0, gt=0, le=1)
     overrides: OverridePolicy = Field(default_factory=OverridePolicy)
     first_run: FirstRun = Field(default_factory=FirstRun)
     zendesk: ZendeskSync = Field(default_factory=ZendeskSync)

@@ -97,6 +97,9 @@ class ConnectorStats:
     throttled: int = 0  # answers of 429
     waited_seconds: float = 0.0
     logins: int | None = None  # Salesforce logs in; the others send credentials each request
+    # What the run's waiting budget ran out on, if it did: writes the connector then reports
+    # as RETRY were cut short by the quota, not lost in flight.
+    wait_budget_spent: str | None = None
 
     def summary(self) -> dict[str, int | float]:
         """The counts as the run summary stores them (logins only where there are any)."""

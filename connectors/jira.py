@@ -223,7 +223,7 @@ class JiraConnector:
         self.client.close()
 
     def stats(self) -> ConnectorStats:
-        return self.adapter.stats.totals()
+        return self.adapter.stats.totals(wait_budget_spent=self.adapter.budget.spent)
 
     # -- reads ------------------------------------------------------------------------------
     def read_changes(

@@ -177,11 +177,15 @@ class WaitBudget:
         self.system = system
         self.max_total_seconds = max_total_seconds
         self.waited_seconds = 0.0
+        # Why the budget ran out, once it has: the run is quota-bound for this system from then
+        # on, whatever the connector made of the RateLimited (a write it reports as RETRY).
+        self.spent: str | None = None
         self._sleep = sleep
 
     def check(self, seconds: float, why: str) -> None:
         """Raise RateLimited when waiting `seconds` more would exceed the budget."""
         if self.waited_seconds + seconds > self.max_total_seconds:
+            self.spent = self.spent or why
             raise RateLimited(
                 f"{self.system}: asked to wait {seconds:.0f}s ({why}); the run's waiting budget "
                 f"of {self.max_total_seconds:.0f}s is spent, resuming next run",

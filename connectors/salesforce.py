@@ -178,7 +178,7 @@ class SalesforceConnector:
         self.session.close()
 
     def stats(self) -> ConnectorStats:
-        return self.adapter.stats.totals(logins=self.logins)
+        return self.adapter.stats.totals(self.logins, self.adapter.budget.spent)
 
     # -- session ----------------------------------------------------------------------------
     def login(self) -> Salesforce:

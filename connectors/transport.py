@@ -114,10 +114,17 @@ class TrafficStats:
     retries: int = 0
     waited_seconds: float = 0.0
 
-    def totals(self, logins: int | None = None) -> ConnectorStats:
+    def totals(
+        self, logins: int | None = None, wait_budget_spent: str | None = None
+    ) -> ConnectorStats:
         """These counts as a connector reports them (`Connector.stats`)."""
         return ConnectorStats(
-            sum(self.requests.values()), self.retries, self.throttled, self.waited_seconds, logins
+            sum(self.requests.values()),
+            self.retries,
+            self.throttled,
+            self.waited_seconds,
+            logins,
+            wait_budget_spent,
         )
 
 

@@ -45,6 +45,7 @@ log = logging.getLogger("escalation_sync.zendesk")
 
 SYSTEM = "zendesk"
 EXPORT_PAGE_SIZE = 1000  # Zendesk's maximum for incremental exports
+MINUTE = 60.0
 BULK_SIZE = 100  # update_many and show_many take at most 100 ids
 JOBS_IN_FLIGHT = 25  # Zendesk keeps at most 30 queued jobs per account (unconfirmed)
 EXPORT_LAG_SECONDS = 61  # start_time must be over a minute in the past
@@ -104,14 +105,17 @@ class ZendeskConnector:
         write_batch_size: int = BULK_SIZE,
         include: Sequence[str] = TICKET_SIDELOADS,
         incremental_quota: tuple[int, float] = INCREMENTAL_QUOTA,
+        account_quota: tuple[int, float] | None = None,
         job_polling: JobPolling | None = None,
         clock: Callable[[], float] = time.time,
     ):
         if not oauth_token and not (email and api_token):
             raise AuthError("zendesk: an email and API token, or an OAuth token, are required")
         self.policy = policy or RetryPolicy()
-        pacer = Pacer(r"/api/v2/incremental/", incremental_quota[0], incremental_quota[1])
-        self.session, self.adapter = make_session(SYSTEM, ca_bundle, self.policy, [pacer])
+        pacers = [Pacer(r"/api/v2/incremental/", incremental_quota[0], incremental_quota[1])]
+        if account_quota is not None:  # the plan's account-wide limit (shared with other apps)
+            pacers.append(Pacer(r"/api/v2/", account_quota[0], account_quota[1]))
+        self.session, self.adapter = make_session(SYSTEM, ca_bundle, self.policy, pacers)
         subdomain, domain = split_url(url)
         self.base_url = f"https://{subdomain}.{domain}/api/v2"
         credentials = (
@@ -138,7 +142,7 @@ class ZendeskConnector:
         self.session.close()
 
     def stats(self) -> ConnectorStats:
-        return self.adapter.stats.totals()
+        return self.adapter.stats.totals(wait_budget_spent=self.adapter.budget.spent)
 
     # -- reads ----------------------------------------------------------------------------
     def read_changes(
@@ -391,6 +395,7 @@ def from_config(
             "api_token": secret(str(connection.token_env)),
         }
     ca_bundle = str(connection.ca_bundle) if connection.ca_bundle else None
+    rates, rates_scale = config.sync.zendesk, config.sync.quota_time_factor
     return ZendeskConnector(
         connection.url,
         ca_bundle=ca_bundle,
@@ -398,6 +403,10 @@ def from_config(
         policy=policy,
         page_size=config.sync.zendesk.page_size,
         write_batch_size=config.sync.zendesk.write_batch_size,
+        # The configured rates (High Volume: 30 exports a minute), windows scaled by
+        # quota_time_factor (1 against the real vendor; the sandbox's benchmarks speed time up).
+        incremental_quota=(rates.export_per_minute, MINUTE * rates_scale),
+        account_quota=(rates.requests_per_minute, MINUTE * rates_scale),
         **credentials,
     )
 

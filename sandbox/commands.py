@@ -54,6 +54,7 @@ def _parse_anchor(text: str | None) -> datetime | None:
 
 def serve(args: argparse.Namespace) -> int:
     """Serve the three APIs on 127.0.0.1 until interrupted; save their state back on exit."""
+    from sandbox.quotas import scale_quotas
     from sandbox.runner import Sandbox
     from sandbox.sandbox_config import ENVIRONMENT, write_sandbox_config
 
@@ -64,11 +65,17 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_ARGUMENTS
-    sandbox = Sandbox(
-        data_dir=data, work_dir=data / "tls", time_factor=args.time_factor, first_port=args.port
-    )
+    sandbox = Sandbox(data_dir=data, work_dir=data / "tls", first_port=args.port)
+    if args.time_factor != 1.0:
+        # Whole-second windows at the same rates (Jira's 1 s bursts cannot shrink to 0.1 s: its
+        # answers count seconds); a sync against it sets sync.quota_time_factor to the same.
+        for app in sandbox.apps.values():
+            scale_quotas(app.quotas, args.time_factor)
     with sandbox:
-        config = write_sandbox_config(data / "config", sandbox.urls, sandbox.ca_path)
+        pacing = (
+            f"sync:\n  quota_time_factor: {args.time_factor}\n" if args.time_factor != 1.0 else ""
+        )
+        config = write_sandbox_config(data / "config", sandbox.urls, sandbox.ca_path, extra=pacing)
         for name, url in sandbox.urls.items():
             print(f"{name:<11} {url}")
         print(f"CA file     {sandbox.ca_path}")

@@ -96,3 +96,28 @@ class Quotas:
             if now - start >= window:
                 start, count = now, 0
             return max(rule.limit - count, 0), max(1, math.ceil(start + window - now))
+
+
+# A scaled window shorter than this gets a proportionally higher limit instead (scaled_rule):
+# vendors answer Retry-After and reset times in whole seconds.
+MIN_SCALED_WINDOW = 5.0
+
+
+def scaled_rule(rule: QuotaRule, time_factor: float) -> QuotaRule:
+    """The rule with time running `1/time_factor` times faster: same allowed rate, shorter wait.
+
+    A window that would shrink below MIN_SCALED_WINDOW (Jira's 1-second bursts) keeps a longer
+    window and a proportionally higher limit instead: Retry-After and reset headers count whole
+    seconds, so a 0.1 s window could never be waited for precisely.
+    """
+    window = rule.window_seconds * time_factor
+    if window >= MIN_SCALED_WINDOW or window >= rule.window_seconds:
+        return QuotaRule(rule.name, rule.limit, window, rule.endpoints)
+    longer = min(rule.window_seconds, MIN_SCALED_WINDOW)
+    return QuotaRule(rule.name, round(rule.limit * longer / window), longer, rule.endpoints)
+
+
+def scale_quotas(quotas: Quotas, time_factor: float) -> None:
+    """Run `quotas`' windows `1/time_factor` times faster at the same allowed rates (each rule
+    through scaled_rule, so every wait stays expressible in whole seconds); fresh windows."""
+    quotas.set_rules([scaled_rule(rule, time_factor) for rule in quotas.rules], time_factor=1.0)

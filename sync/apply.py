@@ -21,6 +21,7 @@ from datetime import datetime
 from connectors.base import Connector, WriteResult, WriteStatus
 from connectors.errors import AuthError, RateLimited, SystemUnavailable
 from sync.plan import PlannedWrite
+from sync.progress import ProgressListener, Unseen, WriteProgress
 from sync.state import StateStore
 
 log = logging.getLogger("escalation_sync.apply")
@@ -34,6 +35,22 @@ class ApplyReport:
     conflicts: list[str] = field(default_factory=list)
     unreachable: dict[str, str] = field(default_factory=dict)  # system -> why
     refused: dict[str, str] = field(default_factory=dict)  # of those: credentials refused -> why
+    # A quota or the run's waiting budget ran out while writing: its writes still to retry
+    # wait for the next run, and are not failures (sync/run.py RunResult.exit_code).
+    quota_bound: dict[str, str] = field(default_factory=dict)  # system -> why
+    progress: dict[str, WriteProgress] = field(default_factory=dict)  # system -> writes sent
+
+    def failed_retries(self) -> list[tuple[str, str]]:
+        """Writes to retry for a reason other than a spent quota."""
+        return [
+            (ref, why) for ref, why in self.retry if ref.split(":", 1)[0] not in self.quota_bound
+        ]
+
+
+# Writes handed to a connector at a time (a multiple of every vendor's batch: 10 Zendesk jobs,
+# 5 Salesforce collections, one Jira bulk edit task at most): results are remembered and
+# progress is told after each chunk.
+WRITE_CHUNK = 1000
 
 
 def apply_writes(
@@ -42,32 +59,68 @@ def apply_writes(
     store: StateStore,
     run_id: int,
     now: datetime,
+    listener: ProgressListener | None = None,
 ) -> ApplyReport:
     report = ApplyReport()
+    listener = listener or Unseen()
     by_system: dict[str, list[PlannedWrite]] = {}
     for item in planned:
         if item.write is not None:
             by_system.setdefault(item.target.system, []).append(item)
-    for system, items in by_system.items():
+    for system, all_items in by_system.items():
         connector = connectors.get(system)
         if connector is None:
             continue
-        with store.transaction():
-            for item in items:
-                _mark_in_flight(item, store, now)
-        try:
-            results = connector.apply([item.write for item in items])
-        except (AuthError, RateLimited, SystemUnavailable) as error:
-            # Refused credentials mid-run (a session that cannot be renewed) end this system's
-            # writes, not the run: the other systems' results are still remembered.
-            report.unreachable[system] = str(error)
-            if isinstance(error, AuthError):
-                report.refused[system] = str(error)
-            results = [WriteResult(item.write, WriteStatus.RETRY, str(error)) for item in items]
-        with store.transaction():
-            for item, result in zip(items, results, strict=True):
-                _remember(item, result, store, run_id, now, report)
+        progress = report.progress[system] = WriteProgress(system, len(all_items))
+        for start in range(0, len(all_items), WRITE_CHUNK):
+            items = all_items[start : start + WRITE_CHUNK]
+            _apply_chunk(system, connector, items, store, run_id, now, report)
+            progress.sent += len(items)
+            listener.writing(progress)
+            _record_spent_budget(system, connector, report)
+            if system in report.unreachable or system in report.quota_bound:
+                break  # the rest is planned again next run (nothing was marked or sent)
     return report
+
+
+def _record_spent_budget(system: str, connector: Connector, report: ApplyReport) -> None:
+    """A connector reports writes it could not send for a spent waiting budget as RETRY; its
+    stats say whether the budget ran out, which tells those apart from an unknown outcome."""
+    spent = connector.stats().wait_budget_spent
+    if spent and any(ref.startswith(f"{system}:") for ref, _ in report.retry):
+        report.quota_bound.setdefault(
+            system, f"{system}: the run's waiting budget is spent ({spent}); resuming next run"
+        )
+
+
+def _apply_chunk(
+    system: str,
+    connector: Connector,
+    items: list[PlannedWrite],
+    store: StateStore,
+    run_id: int,
+    now: datetime,
+    report: ApplyReport,
+) -> None:
+    """Mark, send and remember one chunk of a system's writes."""
+    with store.transaction():
+        for item in items:
+            _mark_in_flight(item, store, now)
+    try:
+        results = connector.apply([item.write for item in items])
+    except RateLimited as error:
+        report.quota_bound[system] = str(error)
+        results = [WriteResult(item.write, WriteStatus.RETRY, str(error)) for item in items]
+    except (AuthError, SystemUnavailable) as error:
+        # Refused credentials mid-run (a session that cannot be renewed) end this system's
+        # writes, not the run: the other systems' results are still remembered.
+        report.unreachable[system] = str(error)
+        if isinstance(error, AuthError):
+            report.refused[system] = str(error)
+        results = [WriteResult(item.write, WriteStatus.RETRY, str(error)) for item in items]
+    with store.transaction():
+        for item, result in zip(items, results, strict=True):
+            _remember(item, result, store, run_id, now, report)
 
 
 def _mark_in_flight(item: PlannedWrite, store: StateStore, now: datetime) -> None:

@@ -11,6 +11,7 @@ from importlib import import_module
 from config.schema import Config
 from connectors.base import Connector
 from connectors.transport import RetryPolicy
+from sync.pacing import run_policy
 
 # system -> the module of its connector; imported only when the config enables the system.
 CONNECTOR_MODULES = {
@@ -21,8 +22,11 @@ CONNECTOR_MODULES = {
 
 
 def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[str, Connector]:
-    """system -> connector for every enabled system. Secrets are read from the environment now."""
-    policy = policy or RetryPolicy()
+    """system -> connector for every enabled system. Secrets are read from the environment now.
+
+    Without a `policy`, waits are bounded by `sync.max_wait`; each connector paces itself to the
+    `sync:` rates it reads from the config."""
+    policy = policy or run_policy(config)
     enabled = config.connections.enabled_systems()
     return {
         system: import_module(module).from_config(config, config.secret, policy)

@@ -8,6 +8,7 @@ record that cannot be normalised is reported and skipped; the rest of the page i
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,8 @@ from connectors.errors import AuthError, RateLimited, SystemUnavailable
 from mapping.errors import RecordError, RecordIssue
 from mapping.normalise import normalise_account, normalise_ticket
 from mapping.records import SourceRecord, Ticket, TicketStatus
+from sync.pacing import page_size, seconds_per_request
+from sync.progress import ProgressListener, StreamProgress, Unseen
 from sync.state import StateStore
 
 log = logging.getLogger("escalation_sync.pull")
@@ -37,6 +40,10 @@ class PullReport:
     # Unreachable, and never read before: decisions lack its data (see SyncRun.execute).
     never_read: list[str] = field(default_factory=list)
     issues: list[RecordIssue] = field(default_factory=list)  # values left empty, with reasons
+    # A quota or the run's waiting budget spent: reachable, read up to its stored cursor,
+    # resumes next run (sync/progress.py says how far it got). Not in `unreachable`.
+    quota_bound: dict[str, str] = field(default_factory=dict)  # system -> why
+    streams: dict[str, StreamProgress] = field(default_factory=dict)  # how far each got
 
     def count(self, stream: str, n: int) -> None:
         self.records[stream] = self.records.get(stream, 0) + n
@@ -91,8 +98,10 @@ class Puller:
         store: StateStore,
         connectors: Mapping[str, Connector],
         now: datetime,
+        listener: ProgressListener | None = None,
     ):
         self.config = config
+        self.listener = listener or Unseen()
         self.store = store
         self.connectors = connectors
         self.now = now
@@ -116,7 +125,14 @@ class Puller:
             never_read = self.store.cursor(self.RECORD_STREAMS[system]) is None
             try:
                 pull(self.connectors[system])
-            except (AuthError, SystemUnavailable, RateLimited) as error:
+            except RateLimited as error:
+                # Reachable, and read up to the last page stored: the quota or the run's waiting
+                # budget is spent, not the system. The next run resumes from the cursors.
+                self.report.quota_bound[system] = str(error)
+                if never_read:
+                    self.report.never_read.append(system)
+                log.warning("%s", error)
+            except (AuthError, SystemUnavailable) as error:
                 self.report.unreachable[system] = str(error)
                 if isinstance(error, AuthError):
                     self.report.refused[system] = str(error)
@@ -160,12 +176,20 @@ class Puller:
         store_page: Callable[[list[SourceRecord]], int],
     ) -> None:
         cursor = self.store.cursor(name)
+        progress = StreamProgress(
+            name, page_size(self.config, name), seconds_per_request(self.config, name), self.now
+        )
+        self.report.streams[name] = progress
         for page in read(cursor):
             with self.store.transaction():
                 stored = store_page(page.records)
                 if page.cursor is not None:
                     self.store.set_cursor(name, page.cursor, self.now)
             self.report.count(name, stored)
+            progress.note_page(page.records, stored)
+            self.listener.reading(progress)
+        progress.finished = time.monotonic()
+        self.listener.reading(progress)
         log.info("pulled %s: %s records", name, self.report.records.get(name, 0))
 
     def _skip(self, ref: str, reason: str) -> None:

@@ -9,6 +9,7 @@ from typing import TextIO
 from config.write_mapping import WriteField
 from errors import ExitCode
 from sync.formats import comparable
+from sync.quota_bound import quota_bound_lines
 from sync.run import RunResult
 
 
@@ -42,6 +43,7 @@ def summary_line(result: RunResult) -> str:
         parts.append(f"{system} refused our credentials: {why.removeprefix(system + ': ')}")
     if s["unreachable"]:
         parts.append("unreachable: " + ", ".join(s["unreachable"]))
+    parts += quota_bound_lines(s.get("quota_bound") or {})
     never_read = s.get("never_read") or []
     if never_read:
         held = "nothing written" if "salesforce" in never_read else "private notes wait"

@@ -15,7 +15,12 @@ from sync.plan import PlannedWrite
 from sync.report import summary_line
 from sync.run import RunResult
 
-STATUS = {0: "ok", 1: "some records failed", 3: "a system could not be reached"}
+STATUS = {
+    0: "ok",
+    1: "some records failed",
+    3: "a system could not be reached",
+    10: "quota-bound, resuming next run",
+}
 
 
 def summary_json(result: RunResult) -> str:

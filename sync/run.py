@@ -27,7 +27,9 @@ from sync.history import record_history
 from sync.human import PeopleLevels
 from sync.logs import log_decision_change
 from sync.plan import PlannedWrite, plan_target
+from sync.progress import ProgressListener
 from sync.pull import Puller, PullReport
+from sync.quota_bound import quota_bound_summary
 from sync.readback import (
     NoteLook,
     look_for_notes,
@@ -72,6 +74,11 @@ class RunResult:
         return {**self.pull.unreachable, **self.apply.unreachable}
 
     @property
+    def quota_bound(self) -> dict[str, str]:
+        """Systems whose quota or waiting budget ran out (reachable; resuming next run)."""
+        return {**self.pull.quota_bound, **self.apply.quota_bound}
+
+    @property
     def refused(self) -> dict[str, str]:
         """Systems that refused our credentials (also unreachable), with their words."""
         return {**self.pull.refused, **self.apply.refused}
@@ -85,8 +92,10 @@ class RunResult:
         # A record still rejected from an earlier run keeps the exit code at 1 on every run, so
         # monitoring that looks at exit codes sees it until a person acts.
         apply = self.apply
-        if apply.rejected or apply.retry or apply.conflicts or self.still_rejected:
+        if apply.rejected or apply.failed_retries() or apply.conflicts or self.still_rejected:
             return ExitCode.RECORDS_FAILED
+        if self.quota_bound:
+            return ExitCode.QUOTA_BOUND
         return ExitCode.OK
 
     def summary(self) -> dict[str, Any]:
@@ -111,6 +120,7 @@ class RunResult:
             "unreachable": sorted(set(self.unreachable) - set(self.refused)),
             "credentials_refused": dict(sorted(self.refused.items())),
             "never_read": sorted(self.pull.never_read),
+            "quota_bound": quota_bound_summary(self),
             "transport": self.transport,
         }
 
@@ -125,8 +135,10 @@ class SyncRun:
         store: StateStore,
         now: datetime,
         dry_run: bool = False,
+        listener: ProgressListener | None = None,
     ):
         self.config = config
+        self.listener = listener
         self.connectors = dict(connectors)
         self.store = store
         self.now = now
@@ -137,7 +149,9 @@ class SyncRun:
 
     def execute(self) -> RunResult:
         result = self.result
-        result.pull = Puller(self.config, self.store, self.connectors, self.now).run()
+        result.pull = Puller(
+            self.config, self.store, self.connectors, self.now, self.listener
+        ).run()
         self._read_unknown_again()
         result.evaluation = self._evaluate()
         log_evaluated(result.evaluation)
@@ -168,7 +182,7 @@ class SyncRun:
                 s: c for s, c in self.connectors.items() if s not in result.pull.unreachable
             }
             result.apply = apply_writes(
-                result.planned, reachable, self.store, result.run_id, self.now
+                result.planned, reachable, self.store, result.run_id, self.now, self.listener
             )
             if result.apply.conflicts:
                 self._replan_conflicts(reachable)
@@ -489,10 +503,11 @@ def run_once(
     now: datetime,
     dry_run: bool = False,
     allow_backwards_clock: bool = False,
+    listener: ProgressListener | None = None,
 ) -> RunResult:
     """A whole run against connectors already built (the CLI builds them; tests may inject them).
 
     Raises ClockWentBackwards, before anything is read or written, when `now` is earlier than
-    the last run's (sync/clock.py)."""
+    the last run's (sync/clock.py). `listener` is told the progress (`backfill` shows it)."""
     check_clock(store, now, allow_backwards_clock)
-    return SyncRun(config, connectors, store, now, dry_run).execute()
+    return SyncRun(config, connectors, store, now, dry_run, listener).execute()

@@ -153,6 +153,24 @@ CASES = [
     ),
     # --- wrong types --------------------------------------------------------------------
     case(
+        "waiting-budget-without-a-unit", "escalation-sync.yaml",
+        "  max_wait: 10m\n", "  max_wait: 600\n",
+        "{file}:{at}: sync.max_wait: found 600; expected a duration with a unit, such as "
+        "'600s' or '10m'",
+    ),
+    case(
+        "waiting-budget-in-working-days", "escalation-sync.yaml",
+        "  max_wait: 10m\n", "  max_wait: 1d\n",
+        "{file}:{at}: sync.max_wait: found '1d'; expected a duration like '90s', '10m' or "
+        "'1h30m' (h, m, s)",
+    ),
+    case(
+        "export-quota-of-zero", "escalation-sync.yaml",
+        "    export_per_minute: 10 ", "    export_per_minute: 0  ",
+        "{file}:{at}: sync.zendesk.export_per_minute: found 0; expected greater than or equal "
+        "to 1",
+    ),
+    case(
         "text-where-a-number-is-expected", "connections.yaml",
         "    timeout_seconds: 60\n", "    timeout_seconds: a minute\n",
         "{file}:{at}: connections.salesforce.timeout_seconds: found 'a minute'; expected a valid "

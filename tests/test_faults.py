@@ -109,6 +109,18 @@ def unreachable(system: str, words: str = ""):
     return check
 
 
+def quota_bound(system: str, words: str = ""):
+    """Not 'unreachable': the system answered, its quota kept refusing (exit 10, resumes)."""
+
+    def check(result: RunResult, sleep: FakeSleep) -> None:
+        summary = result.summary()
+        assert list(summary["quota_bound"]) == [system], summary
+        assert summary["unreachable"] == [], summary
+        assert words in result.quota_bound[system], result.quota_bound
+
+    return check
+
+
 def credentials_refused(system: str, words: str = ""):
     """Not 'unreachable': the system answered and refused us (exit 5, a person must act)."""
 
@@ -186,8 +198,9 @@ CASES = [
          clean_after_retries("jira", 2, 2.0)),
     Case("429-salesforce-upsert", "salesforce", status("salesforce", "composite_upsert", 429, 1, 6), 0,
          clean_after_retries("salesforce", 1, 6.0)),
-    Case("429-until-cleared-zendesk-export", "zendesk", status("zendesk", "incremental_tickets", 429, -1, 1), 3,
-         unreachable("zendesk", "rate limited")),
+    # A quota that never lets up: the system answered, so the run is quota-bound, not unreachable.
+    Case("429-until-cleared-zendesk-export", "zendesk", status("zendesk", "incremental_tickets", 429, -1, 1), 10,
+         quota_bound("zendesk", "rate limited")),
     # 500/503: reads are retried; a 503 says nothing was done, so even a write is sent again;
     # a 500 on a write leaves its outcome unknown: RETRY, re-read and re-planned next run.
     Case("500-zendesk-export", "zendesk", status("zendesk", "incremental_tickets", 500, 2), 0,
