@@ -478,6 +478,7 @@ def test_from_config_reads_the_named_secrets_through_the_callers_function():
     from types import SimpleNamespace
 
     from config.connections import ZendeskConnection
+    from config.policy import SyncPolicy
     from connectors.zendesk import from_config
 
     connection = ZendeskConnection(
@@ -485,10 +486,7 @@ def test_from_config_reads_the_named_secrets_through_the_callers_function():
     )
     asked = []
     values = {"ZD_EMAIL": "bot@acme.example", "ZD_TOKEN": TOKEN}
-    config = SimpleNamespace(
-        connections=SimpleNamespace(zendesk=connection),
-        sync=SimpleNamespace(zendesk=SimpleNamespace(page_size=1000, write_batch_size=100)),
-    )
+    config = SimpleNamespace(connections=SimpleNamespace(zendesk=connection), sync=SyncPolicy())
     zd = from_config(config, lambda name: asked.append(name) or values[name])
     assert asked == ["ZD_EMAIL", "ZD_TOKEN"]
     assert zd.base_url == BASE and zd.session.auth == ("bot@acme.example/token", TOKEN)
