@@ -29,11 +29,13 @@ def running(tmp_path_factory):
 class Org:
     """The module's sandbox loaded with a small data set (bare or set up) and a config for it."""
 
-    def __init__(self, sandbox: Sandbox, folder: Path, bare: bool = False):
+    def __init__(
+        self, sandbox: Sandbox, folder: Path, bare: bool = False, organization_field: bool = True
+    ):
         self.sandbox = sandbox
         dataset = generate_dataset(10, 30, 6, seed=2)
         if bare:
-            bare_org(dataset)
+            bare_org(dataset, organization_field=organization_field)
         for name in DATA_FILES:
             sandbox.apps[name].load_state(dataset[name])
         sandbox.zendesk.api_user_role, sandbox.zendesk.api_custom_role = "admin", None

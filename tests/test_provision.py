@@ -128,6 +128,23 @@ def test_missing_picklist_value_and_field_permission_are_added(org):
     assert _problems(org.checks()[1]) == []
 
 
+def test_missing_join_organization_field_is_created_and_then_found(running, tmp_path):  # noqa: F811
+    org = Org(running, tmp_path, bare=True, organization_field=False)
+    subject = "organization field salesforce_account_id (join)"
+    code, checks = org.checks()
+    [missing] = [c for c in _problems(checks) if c["subject"] == subject]
+    assert missing["detail"] == "no such organization field"
+    assert "provision" in missing["fix"] and "join[1].field" in missing["fix"]
+
+    code, report = _provision(org)
+    assert code == EXIT_OK, report
+    assert "done: zendesk: create organization field 'salesforce_account_id' (text, the join reads it)" in report  # fmt: skip
+    made = [f for f in org.sandbox.zendesk.store.organization_fields.values() if f["key"] == "salesforce_account_id"]  # fmt: skip
+    assert [(f["type"], f["title"]) for f in made] == [("text", "Salesforce account id")]
+    assert [c["status"] for c in org.checks()[1] if c["subject"] == subject] == ["ok"]
+    assert "nothing to create" in _provision(org)[1]
+
+
 def test_a_refused_creation_is_reported_and_the_rest_still_made(bare):
     bare.sandbox.zendesk.api_user_role = "agent"  # may not create fields
     code, report = _provision(bare)
