@@ -40,6 +40,7 @@ class Org:
             sandbox.apps[name].load_state(dataset[name])
         sandbox.zendesk.api_user_role, sandbox.zendesk.api_custom_role = "admin", None
         sandbox.jira.denied_permissions.clear()
+        sandbox.salesforce.oauth.scopes = ("api",)
         os.environ.update(ENVIRONMENT)
         self.config = write_sandbox_config(folder / "config", sandbox.urls, sandbox.ca_path)
 
@@ -184,3 +185,23 @@ def test_level_written_as_text_into_a_picklist_missing_a_level_is_a_problem(org)
     [found] = _problems(checks)
     assert found["subject"] == "field level (Escalation__c.Level__c)"
     assert found["detail"] == "missing picklist values: executive-review"
+
+
+def test_connected_app_scopes_are_ok_when_the_token_grants_api(org):
+    code, checks = org.checks()
+    [scopes] = [c for c in checks if c["subject"] == "connected app scopes"]
+    assert scopes["status"] == "ok" and "api" in scopes["detail"]
+
+
+def test_connected_app_without_the_api_scope_is_a_problem_with_the_fix(org):
+    oauth = org.sandbox.salesforce.oauth
+    oauth.scopes = ("id", "web")
+    try:
+        code, checks = org.checks()
+    finally:
+        oauth.scopes = ("api",)
+    [found] = _problems(checks)
+    assert code == EXIT_SETUP_PROBLEMS
+    assert found["subject"] == "connected app scopes"
+    assert found["detail"] == "the token grants id, web; without api no REST call is allowed"
+    assert "Manage user data via APIs (api)" in found["fix"]

@@ -43,6 +43,7 @@ class Salesforce:
             },
             verify=str(sandbox.ca_path),
         ).json()
+        self.token = token
         self.user_id = token["id"].rsplit("/", 1)[1]
         self.headers = {"Authorization": f"Bearer {token['access_token']}"}
         self.base = f"{token['instance_url']}/services/data/v{catalogue.SALESFORCE_API_VERSION}"
@@ -228,6 +229,17 @@ def test_salesforce_missing_field_permission_is_scriptable_and_refuses_writes(sa
     assert sf.field("Account", "Next_SLA_Breach__c")["updateable"] is False
     assert refused.status_code == 400
     assert refused.json()[0]["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
+
+
+def test_salesforce_token_names_its_scopes_and_one_without_api_is_refused_by_rest(sandbox):
+    granted = Salesforce(sandbox)
+    sandbox.salesforce.oauth.scopes = ("id", "web")
+    limited = Salesforce(sandbox)
+    refused = limited.call("GET", "/limits")
+    assert granted.token["scope"] == "api" and limited.token["scope"] == "id web"
+    assert granted.call("GET", "/limits").status_code == 200
+    assert refused.status_code == 401
+    assert refused.json() == [{"message": "This session is not valid for use with the REST API", "errorCode": "INVALID_SESSION_ID"}]  # fmt: skip
 
 
 @pytest.mark.parametrize("vendor", ["zendesk", "jira", "salesforce"])
