@@ -205,3 +205,17 @@ def test_connected_app_without_the_api_scope_is_a_problem_with_the_fix(org):
     assert found["subject"] == "connected app scopes"
     assert found["detail"] == "the token grants id, web; without api no REST call is allowed"
     assert "Manage user data via APIs (api)" in found["fix"]
+
+
+def test_jira_field_no_context_applies_to_a_configured_project_is_a_problem(org):
+    contexts = org.sandbox.jira.store.contexts
+    [context] = contexts.of(catalogue.JIRA_FIELD_TIER)
+    context["projectIds"] = ["10000"]  # ENG only: OPS issues cannot hold the tier
+    code, checks = org.checks()
+    found = _problems(checks)
+    assert code == EXIT_SETUP_PROBLEMS
+    assert found[0]["subject"] == f"contexts of customer_tier ({catalogue.JIRA_FIELD_TIER})"
+    assert found[0]["detail"] == "no context of 'Customer Tier' covers OPS; the field cannot be set on their issues"  # fmt: skip
+    assert "provision" in found[0]["fix"]
+    # editmeta agrees: on OPS's issues the field is not editable any more
+    assert any(f["subject"].startswith("edit screen of OPS") for f in found[1:])

@@ -176,3 +176,30 @@ def test_sync_after_provisioning_a_bare_org_writes_every_record_without_rejectio
             connector.close()
     assert result.exit_code == 0, result.apply
     assert bare.sandbox.salesforce.records("Escalation__c")  # upserted by Ticket_Ref__c
+
+
+def test_new_jira_fields_get_a_context_limited_to_the_configured_projects(bare):
+    assert _provision(bare)[0] == EXIT_OK
+    jira = bare.sandbox.jira.store
+    ours = [f for f in jira.fields if (f.get("description") or "").startswith("Written by escalation-sync")]  # fmt: skip
+    assert len(ours) == 5
+    for field in ours:
+        [context] = jira.contexts.of(field["id"])
+        assert (context["projectIds"], context["issueTypeIds"]) == (["10000", "10001"], [])
+    tier = next(f for f in ours if f["name"] == "Customer tier")
+    [context] = jira.contexts.of(tier["id"])
+    assert "unknown" in [o["value"] for o in jira.context_options(tier["id"], context["id"])]
+
+
+def test_jira_field_missing_a_project_context_gets_one_with_our_options(org):
+    jira = org.sandbox.jira.store
+    [context] = jira.contexts.of(catalogue.JIRA_FIELD_TIER)
+    context["projectIds"] = ["10000"]
+    code, report = _provision(org)
+    assert code == EXIT_OK, report
+    assert f"done: jira: add a context for OPS to 'Customer Tier' ({catalogue.JIRA_FIELD_TIER})" in report  # fmt: skip
+    ops = jira.contexts.covering(catalogue.JIRA_FIELD_TIER, "10001")
+    assert ops["projectIds"] == ["10001"]
+    assert "unknown" in [o["value"] for o in jira.context_options(catalogue.JIRA_FIELD_TIER, ops["id"])]  # fmt: skip
+    assert _problems(org.checks()[1]) == []
+    assert "nothing to create" in _provision(org)[1]

@@ -163,6 +163,35 @@ def test_jira_field_taken_off_the_screen_leaves_editmeta(sandbox):
     ]
 
 
+def test_jira_project_context_limits_a_new_field_to_its_projects(sandbox):
+    eng, ops = (sandbox.jira.create_issue(p, "Checkout fails") for p in ("ENG", "OPS"))
+    field = _jira(sandbox, "POST", "/rest/api/3/field", json={
+        "name": "Customer tier", "type": "com.atlassian.jira.plugin.system.customfieldtypes:select"}).json()["id"]  # fmt: skip
+    for key in ("ENG", "OPS"):
+        project = _jira(sandbox, "GET", f"/rest/api/3/project/{key}").json()
+        sandbox.jira.screen_fields(key).append(field)
+        if key == "ENG":
+            eng_id = project["id"]
+    [default] = _jira(sandbox, "GET", f"/rest/api/3/field/{field}/context").json()["values"]
+    made = _jira(sandbox, "POST", f"/rest/api/3/field/{field}/context", json={
+        "name": "escalation-sync", "projectIds": [eng_id], "issueTypeIds": []})  # fmt: skip
+    again = _jira(sandbox, "POST", f"/rest/api/3/field/{field}/context", json={"name": "x", "projectIds": [eng_id]})  # fmt: skip
+    context = made.json()["id"]
+    _jira(sandbox, "POST", f"/rest/api/3/field/{field}/context/{context}/option", json={"options": [{"value": "gold"}]})  # fmt: skip
+    deleted = _jira(sandbox, "DELETE", f"/rest/api/3/field/{field}/context/{default['id']}")
+    mapping = _jira(sandbox, "GET", f"/rest/api/3/field/{field}/context/projectmapping").json()
+    listed = _jira(sandbox, "GET", f"/rest/api/3/field/{field}/context").json()["values"]
+    options = _jira(sandbox, "GET", f"/rest/api/3/field/{field}/context/{context}/option").json()
+    assert default["isGlobalContext"] is True
+    assert made.status_code == 201 and made.json()["projectIds"] == [eng_id]
+    assert again.status_code == 400 and deleted.status_code == 204
+    assert mapping["values"] == [{"contextId": context, "projectId": eng_id}]
+    assert [(c["id"], c["isGlobalContext"], c["isAnyIssueType"]) for c in listed] == [(context, False, True)]  # fmt: skip
+    assert [o["value"] for o in options["values"]] == ["gold"]
+    assert field in _jira(sandbox, "GET", f"/rest/api/3/issue/{eng}/editmeta").json()["fields"]
+    assert field not in _jira(sandbox, "GET", f"/rest/api/3/issue/{ops}/editmeta").json()["fields"]
+
+
 # -- Salesforce -------------------------------------------------------------------------------
 def test_salesforce_tooling_field_shows_in_describe_and_is_editable_once_permitted(sandbox):
     _load_bare(sandbox)

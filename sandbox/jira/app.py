@@ -103,6 +103,26 @@ class JiraApp(VendorApp):
             Route("POST", f"{_V}/field", "field_create", api.field_create, writes=True),
             Route("GET", f"{_V}/field/{field}/context", "field_contexts", api.field_contexts),
             Route(
+                "POST",
+                f"{_V}/field/{field}/context",
+                "field_context_create",
+                setup.create_context,
+                writes=True,
+            ),  # fmt: skip
+            Route(
+                "GET",
+                f"{_V}/field/{field}/context/projectmapping",
+                "field_context_projects",
+                setup.project_mapping,
+            ),  # fmt: skip
+            Route(
+                "DELETE",
+                f"{_V}/field/{field}/context/(?P<context>\\d+)",
+                "field_context_delete",
+                setup.delete_context,
+                writes=True,
+            ),  # fmt: skip
+            Route(
                 "GET",
                 f"{_V}/field/{field}/context/(?P<context>[^/]+)/option",
                 "field_options",
