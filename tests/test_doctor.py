@@ -92,7 +92,7 @@ def test_text_checklist_shows_the_file_and_line_to_change(bare):
     code, text = bare.doctor()
     assert "PROBLEM ticket field owner (360000000202): no such ticket field" in text
     assert "mapping.yaml:32 (mapping.zendesk.write.owner)" in text
-    assert text.rstrip().endswith("13 problems, 1 warnings")
+    assert text.rstrip().endswith("13 problems, 2 warnings")
 
 
 def test_wrong_type_names_the_type_found_and_the_key_to_change(org):

@@ -203,3 +203,32 @@ def test_jira_field_missing_a_project_context_gets_one_with_our_options(org):
     assert "unknown" in [o["value"] for o in jira.context_options(catalogue.JIRA_FIELD_TIER, ops["id"])]  # fmt: skip
     assert _problems(org.checks()[1]) == []
     assert "nothing to create" in _provision(org)[1]
+
+
+def test_one_view_per_escalated_level_due_soonest_first_made_once(bare):
+    code, checks = bare.checks()
+    [views] = [c for c in checks if c["subject"] == "views"]
+    assert views["status"] == "warning" and "'Escalated: executive-review'" in views["detail"]
+    planned = _provision(bare, apply=False)[1]
+    assert "zendesk: create view 'Escalated: executive-review' (open tickets tagged escalation_executive-review, SLA due soonest first)" in planned  # fmt: skip
+
+    assert _provision(bare)[0] == EXIT_OK
+    made = sorted(bare.sandbox.zendesk.store.views.values(), key=lambda v: v["id"])
+    sla_due = next(f["id"] for f in bare.sandbox.zendesk.store.ticket_fields.values() if f["title"] == "Escalation SLA due")  # fmt: skip
+    assert [v["title"] for v in made] == [f"Escalated: {level}" for level in ("informational", "advisory", "action-needed", "executive-review")]  # fmt: skip
+    top = made[-1]
+    assert {"field": "status", "operator": "less_than", "value": "solved"} in top["conditions"]["all"]  # fmt: skip
+    assert {"field": "current_tags", "operator": "includes", "value": "escalation_executive-review"} in top["conditions"]["all"]  # fmt: skip
+    assert (top["execution"]["sort_by"], top["execution"]["sort_order"]) == (str(sla_due), "asc")
+    assert [c["status"] for c in bare.checks()[1] if c["subject"] == "views"] == ["ok"]
+    assert "nothing to create" in _provision(bare)[1]
+    assert len(bare.sandbox.zendesk.store.views) == 4
+
+
+def test_views_switched_off_are_neither_made_nor_checked(bare):
+    mapping = bare.config.parent / "mapping.yaml"
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace("    tags_prefix: escalation_\n", "    tags_prefix: escalation_\n    level_views: false\n"), encoding="utf-8")  # fmt: skip
+    assert _provision(bare)[0] == EXIT_OK
+    assert bare.sandbox.zendesk.store.views == {}
+    assert not [c for c in bare.checks()[1] if c["subject"] == "views"]

@@ -9,8 +9,10 @@
   an option (201), or updates the option with that value (200), as Zendesk documents.
 - `GET`/`POST /api/v2/views.json`: views with `title`, `all`/`any` conditions and `output`
   (`sort_by`, `sort_order`); answered with `conditions` and `execution` as Zendesk does.
-  Creating views needs an admin (403 otherwise). Sorting by a custom field as
-  `custom_fields_<id>` is the sandbox's guess.
+  Creating views needs an admin (403 otherwise). A custom field is a column (and a sort key)
+  by its id, as Zendesk's views reference says ("For custom fields, specify the id of the
+  custom field"; the preview endpoint: sort_by is "a title or a custom field id"); the sandbox
+  keeps `output` as sent and does not execute views.
 """
 
 from __future__ import annotations
