@@ -11,7 +11,8 @@ Changed before running, and only where a command names a place on a production m
 - the cron line runs from `.venv/bin/escalation-sync` on (the stand-in is its
   /opt/escalation-sync and the exported credentials its env.sh), with the sandbox's config for
   /etc/escalation-sync/escalation-sync.yaml and a temporary file for /var/log/...;
-- the command table's placeholders: F is the sandbox's config, SYSTEM:ID a ticket of the
+- `--config F` in a code block (the setup section's doctor and provision) and the command
+  table's placeholders: F is the sandbox's config, SYSTEM:ID a ticket of the
   mirror, DIR a temporary folder; an option alone (`--now ...`) is given to `explain` of that
   ticket (a replay: it reads the mirror, so a clock two weeks back is no step back in time for
   the state).
@@ -186,6 +187,7 @@ def test_every_readme_command_runs_as_written(
             logged = log.read_text(encoding="utf-8").splitlines()
             assert logged and all(json.loads(entry)["logger"] for entry in logged)
         else:
+            command = re.sub(r"--config F(?=\s|$)", f"--config {config}", command)
             check(command.replace(ETC, str(tmp_path / "etc")))
 
     store = StateStore(load_config(readme_sandbox.config).state.path)
