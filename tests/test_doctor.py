@@ -8,6 +8,7 @@ import argparse
 import io
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,12 +31,19 @@ class Org:
     """The module's sandbox loaded with a small data set (bare or set up) and a config for it."""
 
     def __init__(
-        self, sandbox: Sandbox, folder: Path, bare: bool = False, organization_field: bool = True
+        self,
+        sandbox: Sandbox,
+        folder: Path,
+        bare: bool = False,
+        organization_field: bool = True,
+        change: Callable[[dict], None] | None = None,
     ):
         self.sandbox = sandbox
         dataset = generate_dataset(10, 30, 6, seed=2)
         if bare:
             bare_org(dataset, organization_field=organization_field)
+        if change is not None:
+            change(dataset)
         for name in DATA_FILES:
             sandbox.apps[name].load_state(dataset[name])
         sandbox.zendesk.api_user_role, sandbox.zendesk.api_custom_role = "admin", None
@@ -44,15 +52,15 @@ class Org:
         os.environ.update(ENVIRONMENT)
         self.config = write_sandbox_config(folder / "config", sandbox.urls, sandbox.ca_path)
 
-    def doctor(self, output: str = "text") -> tuple[int, str]:
+    def doctor(self, output: str = "text", join_sample: int = 0) -> tuple[int, str]:
+        """The join sample is off unless asked for: tests/test_doctor_join.py checks it."""
         out = io.StringIO()
-        code = doctor(
-            argparse.Namespace(config=str(self.config), format=output), out, io.StringIO()
-        )
+        args = argparse.Namespace(config=str(self.config), format=output, join_sample=join_sample)
+        code = doctor(args, out, io.StringIO())
         return code, out.getvalue()
 
-    def checks(self) -> tuple[int, list[dict]]:
-        code, text = self.doctor("json")
+    def checks(self, join_sample: int = 0) -> tuple[int, list[dict]]:
+        code, text = self.doctor("json", join_sample)
         return code, json.loads(text)["checks"]
 
 
