@@ -70,6 +70,16 @@ class JiraSetup:
             by_type.setdefault(kind, issue["key"])
         return by_type
 
+    def approximate_count(self, jql: str) -> int:
+        """POST /rest/api/3/search/approximate-count {"jql"}: Jira Cloud's estimate of the
+        issues a bounded JQL finds (`{"count": N}`); Data Center has no such endpoint."""
+        url = self.client._get_url("search/approximate-count").replace(
+            "/rest/api/2/", "/rest/api/3/"
+        )
+        return int(
+            self._send("POST", url, "approximate count", json={"jql": jql}).get("count") or 0
+        )
+
     def edit_meta(self, issue_key: str) -> dict[str, Any]:
         """GET /rest/api/{v}/issue/{key}/editmeta: field id -> what may be set on this issue."""
         return self._send("GET", f"issue/{issue_key}/editmeta", "editmeta")["fields"]
@@ -137,7 +147,7 @@ class JiraSetup:
             start += len(values)
 
     def _send(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
-        url = self.client._get_url(path)
+        url = path if path.startswith("https://") else self.client._get_url(path)
         try:
             response = self.client._session.request(method, url, **kwargs)
         except JIRAError as error:

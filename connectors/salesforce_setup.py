@@ -80,6 +80,10 @@ class SalesforceSetup:
         """GET query?q= (every batch): a setup query's records."""
         return self._call("query", lambda sf: sf.query_all(soql))["records"]
 
+    def count(self, soql: str) -> int:
+        """GET query?q=SELECT COUNT() ...: the answer's totalSize."""
+        return int(self._call("count", lambda sf: sf.query(soql))["totalSize"])
+
     def tooling_query(self, soql: str) -> list[dict[str, Any]]:
         """GET tooling/query?q=: CustomField / CustomObject rows."""
         from urllib.parse import quote

@@ -16,6 +16,7 @@ from config.schema import Config
 from connectors.jira_setup import JiraSetup
 from provision.expected import TranslatedSource, WantedField
 from provision.findings import RUN_PROVISION, Finding, ok, problem, warning, where
+from provision.first_run import jira_first_run
 from provision.zendesk_checks import option_finding
 
 SYSTEM = "jira"
@@ -202,4 +203,5 @@ def check_jira(
     findings += check_contexts(setup, fields, wanted, projects)
     findings += check_screens(config, setup, fields, wanted)
     findings += check_translated(config, setup, fields, sources)
-    return findings + check_rate_limit(setup.last_headers)
+    findings += check_rate_limit(setup.last_headers)
+    return findings + jira_first_run(config, setup)

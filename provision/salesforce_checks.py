@@ -1,7 +1,7 @@
 """Doctor's Salesforce checks: the connected app's OAuth scopes, our objects and fields with
 type, length and picklist values, the integration user's edit access (describe: updateable,
 createable), the ticket record's external id (External ID and Unique), translated sources, the
-daily API allowance.
+daily API allowance and whether a first run fits in what is left (provision/first_run.py).
 
 Scopes: every REST call needs `api` (or `full`); without it Salesforce refuses each one with
 401 "This session is not valid for use with the REST API". Our auth modes (client
@@ -16,6 +16,7 @@ from config.schema import Config
 from connectors.salesforce_setup import SalesforceSetup
 from provision.expected import TranslatedSource, WantedField
 from provision.findings import RUN_PROVISION, Finding, ok, problem, warning, where
+from provision.first_run import salesforce_first_run
 from provision.zendesk_checks import option_finding
 
 SYSTEM = "salesforce"
@@ -147,8 +148,8 @@ def check_translated(
     return findings
 
 
-def check_allowance(setup: SalesforceSetup) -> list[Finding]:
-    daily = setup.limits().get("DailyApiRequests") or {}
+def check_allowance(daily: dict[str, Any]) -> list[Finding]:
+    """The daily allowance (GET limits' DailyApiRequests): used, left, a warning when low."""
     most, left = int(daily.get("Max") or 0), int(daily.get("Remaining") or 0)
     detail = f"daily API requests: {most - left} used, {left} left of {most}"
     if most and left < most * ALLOWANCE_WARNING_SHARE:
@@ -169,4 +170,7 @@ def check_salesforce(
     findings = scopes + check_objects(config, described, wanted)
     findings += check_fields(config, described, wanted)
     findings += check_translated(config, described.get("Account"), sources)
-    return findings + check_allowance(setup)
+    daily = setup.limits().get("DailyApiRequests") or {}
+    findings += check_allowance(daily)
+    remaining = int(daily["Remaining"]) if daily.get("Remaining") is not None else None
+    return findings + salesforce_first_run(config, setup, remaining)

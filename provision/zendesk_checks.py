@@ -1,6 +1,7 @@
 """Doctor's Zendesk checks: the API user's role, our ticket fields and options, the fields a
 translate table reads, the organisation field the join uses, the views per escalated level
-(when `mapping.zendesk.level_views`), the plan's rate limit."""
+(when `mapping.zendesk.level_views`), the plan's rate limit and how long a first run takes at
+the quotas (provision/first_run.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from connectors.setup_errors import SetupRefused
 from connectors.zendesk_setup import ZendeskSetup
 from provision.expected import TranslatedSource, WantedField
 from provision.findings import RUN_PROVISION, Finding, ok, problem, warning, where
+from provision.first_run import zendesk_first_run
 from provision.zendesk_views import level_views
 
 SYSTEM = "zendesk"
@@ -167,4 +169,5 @@ def check_zendesk(
     findings += check_organization_fields(config, setup.organization_fields())
     if config.mapping.zendesk.level_views:
         findings += check_views(config, setup.views())
-    return findings + check_rate_limit(setup.last_headers)
+    findings += check_rate_limit(setup.last_headers)
+    return findings + zendesk_first_run(config, setup)

@@ -18,6 +18,7 @@ from sandbox import catalogue
 from sandbox.bare_org import bare_org
 from sandbox.generate import generate_dataset
 from sandbox.runner import DATA_FILES, Sandbox
+from sandbox.salesforce.limits import DEFAULT_DAILY_LIMIT
 from sandbox.sandbox_config import ENVIRONMENT, write_sandbox_config
 
 
@@ -49,6 +50,8 @@ class Org:
         sandbox.zendesk.api_user_role, sandbox.zendesk.api_custom_role = "admin", None
         sandbox.jira.denied_permissions.clear()
         sandbox.salesforce.oauth.scopes = ("api",)
+        sandbox.zendesk.cached_ticket_count = None
+        sandbox.salesforce.allowance.configure(DEFAULT_DAILY_LIMIT, force=False)
         os.environ.update(ENVIRONMENT)
         self.config = write_sandbox_config(folder / "config", sandbox.urls, sandbox.ca_path)
 
@@ -227,3 +230,35 @@ def test_jira_field_no_context_applies_to_a_configured_project_is_a_problem(org)
     assert "provision" in found[0]["fix"]
     # editmeta agrees: on OPS's issues the field is not editable any more
     assert any(f["subject"].startswith("edit screen of OPS") for f in found[1:])
+
+
+def _first_run(checks: list[dict], system: str) -> dict:
+    [found] = [c for c in checks if c["system"] == system and c["subject"] == "first run"]
+    return found
+
+
+def test_first_run_estimates_come_from_the_vendors_counts(org):
+    code, checks = org.checks()
+    assert _first_run(checks, "zendesk")["detail"].startswith("30 tickets in the account")
+    assert _first_run(checks, "salesforce")["detail"].startswith("10 accounts: 1 query requests")
+    assert _first_run(checks, "jira")["detail"].startswith("about 6 open issues: 1 search requests")
+    assert all(_first_run(checks, s)["status"] == "ok" for s in ("zendesk", "jira", "salesforce"))
+
+
+def test_a_first_run_longer_than_half_an_hour_at_the_export_quota_is_a_warning(org):
+    org.sandbox.zendesk.cached_ticket_count = 450_000  # 450 export pages at 10 a minute
+    code, checks = org.checks()
+    found = _first_run(checks, "zendesk")
+    assert code == EXIT_OK and found["status"] == "warning"
+    assert "450 export requests at 10 a minute" in found["detail"]
+    assert "about 45 minutes (15 with High Volume's 30 exports a minute)" in found["detail"]
+    assert "escalation-sync backfill" in found["fix"]
+
+
+def test_a_first_run_over_the_salesforce_allowance_left_is_a_warning(org):
+    org.sandbox.salesforce.allowance.configure(4, force=False)  # counted, not enforced
+    code, checks = org.checks()
+    found = _first_run(checks, "salesforce")
+    assert found["status"] == "warning"
+    assert "requests are left of today's allowance" in found["detail"]
+    assert "escalation-sync backfill" in found["fix"]

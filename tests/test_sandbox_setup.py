@@ -111,7 +111,26 @@ def test_zendesk_views_are_created_by_admins_only(sandbox):
     assert refused.status_code == 403
 
 
+def test_zendesk_ticket_count_is_every_ticket_or_the_cached_value(sandbox):
+    _load_bare(sandbox)
+    exact = _zendesk(sandbox, "GET", "/api/v2/tickets/count.json").json()["count"]
+    sandbox.zendesk.cached_ticket_count = 250_000
+    cached = _zendesk(sandbox, "GET", "/api/v2/tickets/count").json()["count"]
+    assert exact["value"] == 10 and exact["refreshed_at"]
+    assert cached["value"] == 250_000
+
+
 # -- Jira -------------------------------------------------------------------------------------
+def test_jira_approximate_count_answers_bounded_jql_only(sandbox):
+    for _ in range(3):
+        sandbox.jira.create_issue("ENG", "Checkout fails")
+    path = "/rest/api/3/search/approximate-count"
+    counted = _jira(sandbox, "POST", path, json={"jql": "project in (ENG, OPS) AND statusCategory != Done"})  # fmt: skip
+    unbounded = _jira(sandbox, "POST", path, json={"jql": "order by created"})
+    assert counted.status_code == 200 and counted.json() == {"count": 3}
+    assert unbounded.status_code == 400
+
+
 def test_jira_mypermissions_answers_each_key_and_a_denied_one(sandbox):
     sandbox.jira.deny_permission("OPS", "EDIT_ISSUES")
     query = "/rest/api/3/mypermissions?permissions=BROWSE_PROJECTS,EDIT_ISSUES&projectKey="

@@ -90,6 +90,12 @@ class JiraApp(VendorApp):
             Route("GET", f"{_V}/search/jql", "search_jql", api.search_jql),
             Route("POST", f"{_V}/search/jql", "search_jql", api.search_jql),
             Route("GET", f"{_V}/search", "search", api.search_classic),
+            Route(
+                "POST",
+                r"/rest/api/3/search/approximate-count",
+                "approximate_count",
+                setup.approximate_count,
+            ),  # fmt: skip
             Route("POST", f"{_V}/search", "search", api.search_classic),
             Route("GET", f"{_V}/issue/{_KEY}", "issue_get", api.issue_get),
             Route(

@@ -14,6 +14,9 @@ removes one with its options (204), `GET /field/{id}/context/projectmapping` lis
 {contextId, projectId} or {contextId, isGlobalContext: true}. A custom field that no context
 covers for a project is left out of that project's editmeta.
 
+`POST /rest/api/3/search/approximate-count` {"jql"} answers {"count"} for a bounded JQL (400
+otherwise), Cloud only; Atlassian's count is an estimate, the sandbox's is exact.
+
 Sandbox simplifications: one screen per project for every operation and issue type; ids are
 derived from the project id; system fields other than summary, description and labels are
 not listed in editmeta; a select field's allowed values in editmeta are those of every context.
@@ -24,6 +27,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sandbox.http import Request, Response
+from sandbox.jira.jql import JqlError
+from sandbox.jira.search import search
 
 if TYPE_CHECKING:
     from sandbox.jira.app import JiraApp
@@ -281,3 +286,22 @@ class SetupApi:
                 values.append({"contextId": context["id"], "isGlobalContext": True})
             values += [{"contextId": context["id"], "projectId": p} for p in context["projectIds"]]
         return Response(200, _page(values))
+
+    # POST /rest/api/3/search/approximate-count {"jql"}
+    def approximate_count(self, request: Request) -> Response:
+        if not self.app.is_cloud:
+            return self.app.not_found(request)
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        jql = body.get("jql") if isinstance(body, dict) else None
+        if not isinstance(jql, str):
+            return _error(400, "The jql parameter is required.")
+        try:
+            found = search(self.store, jql, self.app.clock.now_ms(), require_bounded=True)
+        except JqlError as problem:
+            return _error(400, *problem.messages)
+        except ValueError as problem:
+            return _error(400, str(problem))
+        return Response(200, {"count": len(found.rows)})
