@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="overwrite files already there")
     doctor = with_config(commands.add_parser("doctor", help="check the systems against the config"))
     doctor.add_argument("--format", choices=("text", "json"), default="text")
+    doctor.add_argument("--join-sample", type=int, metavar="N",
+                        help="open tickets per ticket system read to test the join (default 200; 0: skip)")  # fmt: skip
     provision = with_config(
         commands.add_parser("provision", help="create what doctor finds missing")
     )

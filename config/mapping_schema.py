@@ -39,6 +39,9 @@ class ZendeskMapping(_TicketSystemMapping):
     # them all in Zendesk, so only tags with this prefix are ever touched.
     tags_prefix: str | None = Field(default="escalation_", pattern=r"^[a-z0-9_\-/]+$")
     private_note_on_level_change: bool = True
+    # provision makes one shared view per escalated level ("Escalated: <level>", open tickets
+    # at that level, SLA due soonest first) and doctor warns when one is missing; false: neither.
+    level_views: bool = True
     ticket_url: str = "{base_url}/agent/tickets/{id}"
 
 

@@ -1,8 +1,9 @@
 """Jira setup operations for doctor and provision, one method per endpoint.
 
 Through the jira client's session (with the shared retry policy mounted on it), on raw JSON:
-fields, field contexts and options, permissions, edit metadata, and the chain from a project
-to its screens (issue type screen scheme -> screen scheme -> screens -> tabs -> fields).
+fields, field contexts (which projects a field applies to) and their options, permissions,
+edit metadata, and the chain from a project to its screens (issue type screen scheme -> screen
+scheme -> screens -> tabs -> fields).
 """
 
 from __future__ import annotations
@@ -39,6 +40,12 @@ class JiraSetup:
         """GET /rest/api/{v}/field/{id}/context, every page."""
         return list(self._pages(f"field/{field_id}/context", "field contexts"))
 
+    def context_projects(self, field_id: str) -> list[dict[str, Any]]:
+        """GET /rest/api/{v}/field/{id}/context/projectmapping, every page: {contextId,
+        projectId} per project a context is limited to, {contextId, isGlobalContext} for a
+        global one."""
+        return list(self._pages(f"field/{field_id}/context/projectmapping", "context projects"))
+
     def field_options(self, field_id: str, context_id: str) -> list[dict[str, Any]]:
         """GET /rest/api/{v}/field/{id}/context/{context}/option, every page."""
         return list(self._pages(f"field/{field_id}/context/{context_id}/option", "options"))
@@ -62,6 +69,16 @@ class JiraSetup:
             kind = ((issue.get("fields") or {}).get("issuetype") or {}).get("name") or "(none)"
             by_type.setdefault(kind, issue["key"])
         return by_type
+
+    def approximate_count(self, jql: str) -> int:
+        """POST /rest/api/3/search/approximate-count {"jql"}: Jira Cloud's estimate of the
+        issues a bounded JQL finds (`{"count": N}`); Data Center has no such endpoint."""
+        url = self.client._get_url("search/approximate-count").replace(
+            "/rest/api/2/", "/rest/api/3/"
+        )
+        return int(
+            self._send("POST", url, "approximate count", json={"jql": jql}).get("count") or 0
+        )
 
     def edit_meta(self, issue_key: str) -> dict[str, Any]:
         """GET /rest/api/{v}/issue/{key}/editmeta: field id -> what may be set on this issue."""
@@ -93,6 +110,19 @@ class JiraSetup:
         body = {"name": name, "type": CUSTOM_TYPE + kind, "description": description}
         return self._send("POST", "field", "create field", json=body)
 
+    def create_context(
+        self, field_id: str, name: str, description: str, project_ids: list[str]
+    ) -> dict[str, Any]:
+        """POST /rest/api/{v}/field/{id}/context: a context for these projects and every issue
+        type (issueTypeIds empty: all issue types; projectIds empty would make it global)."""
+        body = {"name": name, "description": description, "projectIds": project_ids, "issueTypeIds": []}  # fmt: skip
+        return self._send("POST", f"field/{field_id}/context", "create field context", json=body)
+
+    def delete_context(self, field_id: str, context_id: str) -> None:
+        """DELETE /rest/api/{v}/field/{id}/context/{context} (only the global context Jira gave
+        a field we made in the same step)."""
+        self._send("DELETE", f"field/{field_id}/context/{context_id}", "delete field context")
+
     def add_options(
         self, field_id: str, context_id: str, values: list[str]
     ) -> list[dict[str, Any]]:
@@ -117,7 +147,7 @@ class JiraSetup:
             start += len(values)
 
     def _send(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
-        url = self.client._get_url(path)
+        url = path if path.startswith("https://") else self.client._get_url(path)
         try:
             response = self.client._session.request(method, url, **kwargs)
         except JIRAError as error:

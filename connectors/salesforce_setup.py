@@ -2,7 +2,8 @@
 
 Through the Salesforce connector's client (simple-salesforce on the shared session; an expired
 session logs in again): describe, limits, SOQL on setup objects, the Tooling API's
-CustomField / CustomObject, and sObject creates (permission sets, field permissions).
+CustomField / CustomObject, and sObject creates (permission sets, field permissions); and the
+OAuth token answer's `scope`, what the connected app grants.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import requests
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceResourceNotFound
 
+from connectors.errors import AuthError, SystemUnavailable
 from connectors.setup_errors import SetupRefused
+from connectors.transport import WriteOutcomeUnknown
 
 if TYPE_CHECKING:
     from connectors.salesforce import SalesforceConnector
@@ -36,6 +40,33 @@ class SalesforceSetup:
                 return None
             raise
 
+    def granted_scopes(self) -> tuple[str, ...] | None:
+        """The OAuth scopes the connected app grants (the token answer's space-separated
+        `scope`), asked with a login of our own as the connector logs in; None when the answer
+        names none. Read before any REST call: a token without `api` has every one refused."""
+        connector = self.connector
+        url = f"{connector.login_url}/services/oauth2/token"
+        try:
+            response = connector.session.post(
+                url, data=connector.credentials.form(), timeout=connector.timeout
+            )
+        except (WriteOutcomeUnknown, requests.RequestException) as error:
+            raise SystemUnavailable(
+                f"salesforce: no answer from {connector.login_url} ({type(error).__name__})"
+            ) from None
+        if response.status_code >= 500:
+            raise SystemUnavailable(f"salesforce: login answered HTTP {response.status_code}")
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        if response.status_code != 200:
+            words = f"{body.get('error', 'HTTP ' + str(response.status_code))}: {body.get('error_description', '')}"  # fmt: skip
+            raise AuthError(f"salesforce: login refused ({words.strip(': ')})")
+        scope = body.get("scope")
+        return tuple(str(scope).split()) if scope else None
+
     def limits(self) -> dict[str, Any]:
         """GET limits: DailyApiRequests {Max, Remaining} and the rest."""
         return self._call("limits", lambda sf: sf.restful("limits"))
@@ -48,6 +79,10 @@ class SalesforceSetup:
     def query(self, soql: str) -> list[dict[str, Any]]:
         """GET query?q= (every batch): a setup query's records."""
         return self._call("query", lambda sf: sf.query_all(soql))["records"]
+
+    def count(self, soql: str) -> int:
+        """GET query?q=SELECT COUNT() ...: the answer's totalSize."""
+        return int(self._call("count", lambda sf: sf.query(soql))["totalSize"])
 
     def tooling_query(self, soql: str) -> list[dict[str, Any]]:
         """GET tooling/query?q=: CustomField / CustomObject rows."""

@@ -44,6 +44,11 @@ class ZendeskSetup:
         """GET /api/v2/organization_fields.json, every page."""
         return self._every("/organization_fields.json", "organization_fields")
 
+    def ticket_count(self) -> int:
+        """GET /api/v2/tickets/count.json: Zendesk's approximate count of every ticket in the
+        account (over 100,000 it is refreshed once a day)."""
+        return int(((self._send("GET", "/tickets/count.json", "tickets/count").get("count")) or {}).get("value") or 0)  # fmt: skip
+
     def views(self) -> list[dict[str, Any]]:
         """GET /api/v2/views.json, every page."""
         return self._every("/views.json", "views")

@@ -20,6 +20,7 @@ from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnav
 from errors import ExitCode
 from provision.doctor import run_doctor
 from provision.findings import as_json, as_text
+from provision.join_check import DEFAULT_SAMPLE
 from provision.mapping_file import snippet, write_ids
 from provision.provisioner import apply_plan, make_plan
 from provision.systems import open_systems
@@ -50,7 +51,8 @@ def doctor(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
     if config is None:
         return EXIT_CONFIG_ERROR
     with open_systems(config) as systems:
-        findings, unreachable = run_doctor(config, systems)
+        sample = getattr(args, "join_sample", None)
+        findings, unreachable = run_doctor(config, systems, DEFAULT_SAMPLE if sample is None else sample)  # fmt: skip
     findings = [
         replace(f, fix=f.fix.replace("--config F", f"--config {args.config}")) for f in findings
     ]

@@ -38,11 +38,13 @@ def warning(system: str, subject: str, detail: str, fix: str = "") -> Finding:
     return Finding(system, "warning", subject, detail, fix)
 
 
-def where(config: Config, key_path: tuple[str, ...]) -> str:
-    """`mapping.yaml:12 (mapping.zendesk.write.level)`: the file, line and key to change."""
+def where(config: Config, key_path: tuple[str | int, ...]) -> str:
+    """`mapping.yaml:12 (mapping.zendesk.write.level)`: the file, line and key to change (a list
+    position shows as `join[1]`)."""
     location = config.location(key_path)
     line = f":{location.line}" if location.line else ""
-    return f"{location.file}{line} ({'.'.join(key_path)})"
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in key_path)
+    return f"{location.file}{line} ({key.lstrip('.')})"
 
 
 def as_text(findings: list[Finding]) -> str:

@@ -1,14 +1,22 @@
 """Doctor's Jira checks: permissions in every configured project, our fields with their schema
-types and options, the fields on each project's edit screen (editmeta), translated sources."""
+types and options, a context of each field covering every configured project (a field no
+context applies to a project cannot be set on its issues), the fields on each project's edit
+screen (editmeta), translated sources.
+
+A select field's options live in a context: the options we write must be in the context that
+applies the field to each configured project (the project's own context, else the global one).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from config.schema import Config
 from connectors.jira_setup import JiraSetup
 from provision.expected import TranslatedSource, WantedField
 from provision.findings import RUN_PROVISION, Finding, ok, problem, warning, where
+from provision.first_run import jira_first_run
 from provision.zendesk_checks import option_finding
 
 SYSTEM = "jira"
@@ -38,16 +46,45 @@ def check_permissions(config: Config, setup: JiraSetup) -> list[Finding]:
     return findings
 
 
-def field_options(setup: JiraSetup, field_id: str) -> list[str]:
-    """The enabled option values of a select field, over all its contexts."""
-    values: list[str] = []
-    for context in setup.field_contexts(field_id):
-        values += [o["value"] for o in setup.field_options(field_id, context["id"]) if not o.get("disabled")]  # fmt: skip
-    return values
+def project_ids(config: Config, setup: JiraSetup) -> dict[str, str]:
+    """Configured project key -> its id (contexts name projects by id)."""
+    return {key: str(setup.project(key)["id"]) for key in config.connections.jira.projects}
+
+
+def covering_contexts(
+    setup: JiraSetup, field_id: str, projects: dict[str, str]
+) -> dict[str, str | None]:
+    """Project key -> the context that applies the field there (the project's own, else the
+    global one), or None when no context covers the project."""
+    mapping = setup.context_projects(field_id)
+    own = {str(m["projectId"]): str(m["contextId"]) for m in mapping if m.get("projectId")}
+    default = next((str(m["contextId"]) for m in mapping if m.get("isGlobalContext")), None)
+    return {key: own.get(project_id, default) for key, project_id in projects.items()}
+
+
+def field_options(
+    setup: JiraSetup, field_id: str, contexts: Iterable[str] | None = None
+) -> list[str]:
+    """The enabled option values of a select field that every one of `contexts` holds (every
+    context of the field, joined, when None)."""
+    wanted = (
+        [c["id"] for c in setup.field_contexts(field_id)] if contexts is None else list(contexts)
+    )
+    held = [
+        [o["value"] for o in setup.field_options(field_id, c) if not o.get("disabled")]
+        for c in wanted
+    ]
+    if contexts is None:
+        return [value for values in held for value in values]
+    return [v for v in held[0] if all(v in values for values in held[1:])] if held else []
 
 
 def check_fields(
-    config: Config, setup: JiraSetup, fields: dict[str, dict[str, Any]], wanted: list[WantedField]
+    config: Config,
+    setup: JiraSetup,
+    fields: dict[str, dict[str, Any]],
+    wanted: list[WantedField],
+    projects: dict[str, str],
 ) -> list[Finding]:
     findings = []
     for want in wanted:
@@ -63,8 +100,34 @@ def check_fields(
         else:
             missing = None
             if want.kind == "dropdown":
-                missing = option_finding(SYSTEM, config, want, subject, field_options(setup, want.field), "options")  # fmt: skip
+                cover = covering_contexts(setup, want.field, projects)
+                contexts = sorted({c for c in cover.values() if c is not None})
+                present = field_options(setup, want.field, contexts or None)
+                missing = option_finding(SYSTEM, config, want, subject, present, "options")
             findings.append(missing or ok(SYSTEM, subject, f"{schema_type} '{field.get('name')}'"))
+    return findings
+
+
+def check_contexts(
+    setup: JiraSetup,
+    fields: dict[str, dict[str, Any]],
+    wanted: list[WantedField],
+    projects: dict[str, str],
+) -> list[Finding]:
+    """Each existing custom field of ours has a context covering every configured project."""
+    findings = []
+    for want in wanted:
+        field = fields.get(want.field)
+        if field is None or not field.get("custom"):
+            continue
+        cover = covering_contexts(setup, want.field, projects)
+        uncovered = [key for key, context in cover.items() if context is None]
+        subject = f"contexts of {want.label}"
+        if uncovered:
+            findings.append(problem(SYSTEM, subject, f"no context of '{field.get('name')}' covers {', '.join(uncovered)}; the field cannot be set on their issues",
+                                    f"{RUN_PROVISION} (adds a context for them), or add them to a context in Settings > Issues > Custom fields"))  # fmt: skip
+        else:
+            findings.append(ok(SYSTEM, subject, f"a context covers {', '.join(cover)}"))
     return findings
 
 
@@ -135,7 +198,10 @@ def check_jira(
 ) -> list[Finding]:
     findings = check_permissions(config, setup)
     fields = {f["id"]: f for f in setup.fields()}
-    findings += check_fields(config, setup, fields, wanted)
+    projects = project_ids(config, setup)
+    findings += check_fields(config, setup, fields, wanted, projects)
+    findings += check_contexts(setup, fields, wanted, projects)
     findings += check_screens(config, setup, fields, wanted)
     findings += check_translated(config, setup, fields, sources)
-    return findings + check_rate_limit(setup.last_headers)
+    findings += check_rate_limit(setup.last_headers)
+    return findings + jira_first_run(config, setup)

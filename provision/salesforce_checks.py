@@ -1,6 +1,12 @@
-"""Doctor's Salesforce checks: our objects and fields with type, length and picklist values,
-the integration user's edit access (describe: updateable, createable), the ticket record's
-external id (External ID and Unique), translated sources, the daily API allowance."""
+"""Doctor's Salesforce checks: the connected app's OAuth scopes, our objects and fields with
+type, length and picklist values, the integration user's edit access (describe: updateable,
+createable), the ticket record's external id (External ID and Unique), translated sources, the
+daily API allowance and whether a first run fits in what is left (provision/first_run.py).
+
+Scopes: every REST call needs `api` (or `full`); without it Salesforce refuses each one with
+401 "This session is not valid for use with the REST API". Our auth modes (client
+credentials, username-password) fetch a new token when a session ends and never use a refresh
+token, so `refresh_token` / `offline_access` is not needed."""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from config.schema import Config
 from connectors.salesforce_setup import SalesforceSetup
 from provision.expected import TranslatedSource, WantedField
 from provision.findings import RUN_PROVISION, Finding, ok, problem, warning, where
+from provision.first_run import salesforce_first_run
 from provision.zendesk_checks import option_finding
 
 SYSTEM = "salesforce"
@@ -26,6 +33,21 @@ TYPES = {
 }
 ALLOWANCE_WARNING_SHARE = 0.1  # warn when less than this share of the daily allowance is left
 GRANT = "grants edit access through the permission set Escalation_Sync"
+REST_SCOPES = frozenset({"api", "full"})  # either lets the token call the REST API
+SCOPE_FIX = ("add the OAuth scope 'Manage user data via APIs (api)' to the connected app "
+             "(Setup > App Manager > the app > Edit > Selected OAuth Scopes; an external client app: "
+             "its OAuth Settings), then wait a few minutes for the change to reach every server")  # fmt: skip
+
+
+def check_scopes(setup: SalesforceSetup) -> list[Finding]:
+    """What the token answer says the connected app grants; without `api` nothing else works."""
+    scopes = setup.granted_scopes()
+    subject = "connected app scopes"
+    if scopes is None:
+        return [ok(SYSTEM, subject, "the token answer names no scopes; the calls below show whether REST is allowed")]  # fmt: skip
+    if not REST_SCOPES & set(scopes):
+        return [problem(SYSTEM, subject, f"the token grants {', '.join(scopes)}; without api no REST call is allowed", SCOPE_FIX)]  # fmt: skip
+    return [ok(SYSTEM, subject, ", ".join(scopes))]
 
 
 def _described(
@@ -126,8 +148,8 @@ def check_translated(
     return findings
 
 
-def check_allowance(setup: SalesforceSetup) -> list[Finding]:
-    daily = setup.limits().get("DailyApiRequests") or {}
+def check_allowance(daily: dict[str, Any]) -> list[Finding]:
+    """The daily allowance (GET limits' DailyApiRequests): used, left, a warning when low."""
     most, left = int(daily.get("Max") or 0), int(daily.get("Remaining") or 0)
     detail = f"daily API requests: {most - left} used, {left} left of {most}"
     if most and left < most * ALLOWANCE_WARNING_SHARE:
@@ -141,8 +163,14 @@ def check_salesforce(
     wanted: list[WantedField],
     sources: list[TranslatedSource],
 ) -> list[Finding]:
+    scopes = check_scopes(setup)
+    if any(f.status == "problem" for f in scopes):
+        return scopes  # every REST call would be refused: its lines would only repeat that
     described = _described(setup, [*wanted, *[WantedField("salesforce", "-", "-", "text", (), object_name="Account")]])  # fmt: skip
-    findings = check_objects(config, described, wanted)
+    findings = scopes + check_objects(config, described, wanted)
     findings += check_fields(config, described, wanted)
     findings += check_translated(config, described.get("Account"), sources)
-    return findings + check_allowance(setup)
+    daily = setup.limits().get("DailyApiRequests") or {}
+    findings += check_allowance(daily)
+    remaining = int(daily["Remaining"]) if daily.get("Remaining") is not None else None
+    return findings + salesforce_first_run(config, setup, remaining)

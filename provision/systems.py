@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from config.schema import Config
 from connectors.jira_setup import JiraSetup
@@ -18,6 +19,8 @@ class Systems:
     zendesk: ZendeskSetup | None = None
     jira: JiraSetup | None = None
     salesforce: SalesforceSetup | None = None
+    # system -> its connector, to read records as a run does (doctor's join sample)
+    connectors: dict[str, Any] = field(default_factory=dict)
 
 
 @contextmanager
@@ -32,16 +35,19 @@ def open_systems(config: Config, policy: RetryPolicy | None = None) -> Iterator[
             from connectors.zendesk import from_config as zendesk
 
             opened.append(zendesk(config, config.secret, policy))
+            systems.connectors["zendesk"] = opened[-1]
             systems.zendesk = ZendeskSetup(opened[-1])
         if "jira" in enabled:
             from connectors.jira import from_config as jira
 
             opened.append(jira(config, config.secret, policy))
+            systems.connectors["jira"] = opened[-1]
             systems.jira = JiraSetup(opened[-1])
         if "salesforce" in enabled:
             from connectors.salesforce import from_config as salesforce
 
             opened.append(salesforce(config, config.secret, policy))
+            systems.connectors["salesforce"] = opened[-1]
             systems.salesforce = SalesforceSetup(opened[-1])
         yield systems
     finally:

@@ -1,5 +1,7 @@
 """Doctor's Zendesk checks: the API user's role, our ticket fields and options, the fields a
-translate table reads, the organisation field the join uses, the plan's rate limit."""
+translate table reads, the organisation field the join uses, the views per escalated level
+(when `mapping.zendesk.level_views`), the plan's rate limit and how long a first run takes at
+the quotas (provision/first_run.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from connectors.setup_errors import SetupRefused
 from connectors.zendesk_setup import ZendeskSetup
 from provision.expected import TranslatedSource, WantedField
 from provision.findings import RUN_PROVISION, Finding, ok, problem, warning, where
+from provision.first_run import zendesk_first_run
+from provision.zendesk_views import level_views
 
 SYSTEM = "zendesk"
 # our kind -> the ticket field types that hold it
@@ -130,6 +134,19 @@ def check_organization_fields(config: Config, org_fields: list[dict[str, Any]]) 
     return findings
 
 
+def check_views(config: Config, views: list[dict[str, Any]]) -> list[Finding]:
+    """A missing view is a warning: syncing works without it, agents lack the queue."""
+    wanted = level_views(config)
+    if not wanted:
+        return []
+    titles = {str(v.get("title")) for v in views}
+    missing = [f"'{v.title}'" for v in wanted if v.title not in titles]
+    if missing:
+        return [warning(SYSTEM, "views", f"missing: {', '.join(missing)}",
+                        f"{RUN_PROVISION} (makes them), or set level_views: false at {where(config, ('mapping', 'zendesk'))}")]  # fmt: skip
+    return [ok(SYSTEM, "views", f"one per escalated level ({len(wanted)})")]
+
+
 def check_rate_limit(headers: dict[str, str]) -> list[Finding]:
     lowered = {k.lower(): v for k, v in headers.items()}
     limit, left = lowered.get("x-rate-limit"), lowered.get("x-rate-limit-remaining")
@@ -150,4 +167,7 @@ def check_zendesk(
     findings += check_fields(config, fields, wanted)
     findings += check_translated(config, fields, sources)
     findings += check_organization_fields(config, setup.organization_fields())
-    return findings + check_rate_limit(setup.last_headers)
+    if config.mapping.zendesk.level_views:
+        findings += check_views(config, setup.views())
+    findings += check_rate_limit(setup.last_headers)
+    return findings + zendesk_first_run(config, setup)

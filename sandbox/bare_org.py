@@ -5,6 +5,10 @@ organisation field, Jira's severity and linked-ticket fields, Salesforce's tier,
 region...); what goes is what `escalation-sync provision` creates: the managed ticket fields,
 the managed Jira fields, the Account fields we write and the `Escalation__c` object (with its
 records). `sandbox generate --bare-org` writes such a data set.
+
+With `organization_field=False` the organisation field the join reads goes too (its
+definition and every organisation's value): an org where nobody ever filled in the
+Salesforce account id, for provision to create the field.
 """
 
 from __future__ import annotations
@@ -37,9 +41,14 @@ SALESFORCE_MANAGED: dict[str, tuple[str, ...] | None] = {
 }
 
 
-def bare_org(dataset: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The data set (as generate_dataset returns it) without our fields, changed in place."""
+def bare_org(
+    dataset: dict[str, dict[str, Any]], organization_field: bool = True
+) -> dict[str, dict[str, Any]]:
+    """The data set (as generate_dataset returns it) without our fields, changed in place;
+    without the join's organisation field too when `organization_field` is False."""
     _bare_zendesk(dataset["zendesk"])
+    if not organization_field:
+        _without_organization_field(dataset["zendesk"], catalogue.ZD_ORG_FIELD_SF_ID)
     _bare_jira(dataset["jira"])
     _bare_salesforce(dataset["salesforce"])
     return dataset
@@ -55,6 +64,14 @@ def _bare_zendesk(zendesk: dict[str, Any]) -> None:
             if key in ticket:
                 ticket[key] = [e for e in ticket[key] if e.get("id") not in ZENDESK_MANAGED]
         ticket["tags"] = [t for t in ticket.get("tags") or [] if t not in level_tags]
+
+
+def _without_organization_field(zendesk: dict[str, Any], key: str) -> None:
+    zendesk["organization_fields"] = [
+        f for f in zendesk.get("organization_fields") or [] if f.get("key") != key
+    ]
+    for organization in zendesk.get("organizations") or []:
+        (organization.get("organization_fields") or {}).pop(key, None)
 
 
 def _bare_jira(jira: dict[str, Any]) -> None:

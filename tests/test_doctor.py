@@ -8,6 +8,7 @@ import argparse
 import io
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from sandbox import catalogue
 from sandbox.bare_org import bare_org
 from sandbox.generate import generate_dataset
 from sandbox.runner import DATA_FILES, Sandbox
+from sandbox.salesforce.limits import DEFAULT_DAILY_LIMIT
 from sandbox.sandbox_config import ENVIRONMENT, write_sandbox_config
 
 
@@ -29,27 +31,39 @@ def running(tmp_path_factory):
 class Org:
     """The module's sandbox loaded with a small data set (bare or set up) and a config for it."""
 
-    def __init__(self, sandbox: Sandbox, folder: Path, bare: bool = False):
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        folder: Path,
+        bare: bool = False,
+        organization_field: bool = True,
+        change: Callable[[dict], None] | None = None,
+    ):
         self.sandbox = sandbox
         dataset = generate_dataset(10, 30, 6, seed=2)
         if bare:
-            bare_org(dataset)
+            bare_org(dataset, organization_field=organization_field)
+        if change is not None:
+            change(dataset)
         for name in DATA_FILES:
             sandbox.apps[name].load_state(dataset[name])
         sandbox.zendesk.api_user_role, sandbox.zendesk.api_custom_role = "admin", None
         sandbox.jira.denied_permissions.clear()
+        sandbox.salesforce.oauth.scopes = ("api",)
+        sandbox.zendesk.cached_ticket_count = None
+        sandbox.salesforce.allowance.configure(DEFAULT_DAILY_LIMIT, force=False)
         os.environ.update(ENVIRONMENT)
         self.config = write_sandbox_config(folder / "config", sandbox.urls, sandbox.ca_path)
 
-    def doctor(self, output: str = "text") -> tuple[int, str]:
+    def doctor(self, output: str = "text", join_sample: int = 0) -> tuple[int, str]:
+        """The join sample is off unless asked for: tests/test_doctor_join.py checks it."""
         out = io.StringIO()
-        code = doctor(
-            argparse.Namespace(config=str(self.config), format=output), out, io.StringIO()
-        )
+        args = argparse.Namespace(config=str(self.config), format=output, join_sample=join_sample)
+        code = doctor(args, out, io.StringIO())
         return code, out.getvalue()
 
-    def checks(self) -> tuple[int, list[dict]]:
-        code, text = self.doctor("json")
+    def checks(self, join_sample: int = 0) -> tuple[int, list[dict]]:
+        code, text = self.doctor("json", join_sample)
         return code, json.loads(text)["checks"]
 
 
@@ -89,7 +103,7 @@ def test_text_checklist_shows_the_file_and_line_to_change(bare):
     code, text = bare.doctor()
     assert "PROBLEM ticket field owner (360000000202): no such ticket field" in text
     assert "mapping.yaml:32 (mapping.zendesk.write.owner)" in text
-    assert text.rstrip().endswith("13 problems, 1 warnings")
+    assert text.rstrip().endswith("13 problems, 2 warnings")
 
 
 def test_wrong_type_names_the_type_found_and_the_key_to_change(org):
@@ -182,3 +196,69 @@ def test_level_written_as_text_into_a_picklist_missing_a_level_is_a_problem(org)
     [found] = _problems(checks)
     assert found["subject"] == "field level (Escalation__c.Level__c)"
     assert found["detail"] == "missing picklist values: executive-review"
+
+
+def test_connected_app_scopes_are_ok_when_the_token_grants_api(org):
+    code, checks = org.checks()
+    [scopes] = [c for c in checks if c["subject"] == "connected app scopes"]
+    assert scopes["status"] == "ok" and "api" in scopes["detail"]
+
+
+def test_connected_app_without_the_api_scope_is_a_problem_with_the_fix(org):
+    oauth = org.sandbox.salesforce.oauth
+    oauth.scopes = ("id", "web")
+    try:
+        code, checks = org.checks()
+    finally:
+        oauth.scopes = ("api",)
+    [found] = _problems(checks)
+    assert code == EXIT_SETUP_PROBLEMS
+    assert found["subject"] == "connected app scopes"
+    assert found["detail"] == "the token grants id, web; without api no REST call is allowed"
+    assert "Manage user data via APIs (api)" in found["fix"]
+
+
+def test_jira_field_no_context_applies_to_a_configured_project_is_a_problem(org):
+    contexts = org.sandbox.jira.store.contexts
+    [context] = contexts.of(catalogue.JIRA_FIELD_TIER)
+    context["projectIds"] = ["10000"]  # ENG only: OPS issues cannot hold the tier
+    code, checks = org.checks()
+    found = _problems(checks)
+    assert code == EXIT_SETUP_PROBLEMS
+    assert found[0]["subject"] == f"contexts of customer_tier ({catalogue.JIRA_FIELD_TIER})"
+    assert found[0]["detail"] == "no context of 'Customer Tier' covers OPS; the field cannot be set on their issues"  # fmt: skip
+    assert "provision" in found[0]["fix"]
+    # editmeta agrees: on OPS's issues the field is not editable any more
+    assert any(f["subject"].startswith("edit screen of OPS") for f in found[1:])
+
+
+def _first_run(checks: list[dict], system: str) -> dict:
+    [found] = [c for c in checks if c["system"] == system and c["subject"] == "first run"]
+    return found
+
+
+def test_first_run_estimates_come_from_the_vendors_counts(org):
+    code, checks = org.checks()
+    assert _first_run(checks, "zendesk")["detail"].startswith("30 tickets in the account")
+    assert _first_run(checks, "salesforce")["detail"].startswith("10 accounts: 1 query requests")
+    assert _first_run(checks, "jira")["detail"].startswith("about 6 open issues: 1 search requests")
+    assert all(_first_run(checks, s)["status"] == "ok" for s in ("zendesk", "jira", "salesforce"))
+
+
+def test_a_first_run_longer_than_half_an_hour_at_the_export_quota_is_a_warning(org):
+    org.sandbox.zendesk.cached_ticket_count = 450_000  # 450 export pages at 10 a minute
+    code, checks = org.checks()
+    found = _first_run(checks, "zendesk")
+    assert code == EXIT_OK and found["status"] == "warning"
+    assert "450 export requests at 10 a minute" in found["detail"]
+    assert "about 45 minutes (15 with High Volume's 30 exports a minute)" in found["detail"]
+    assert "escalation-sync backfill" in found["fix"]
+
+
+def test_a_first_run_over_the_salesforce_allowance_left_is_a_warning(org):
+    org.sandbox.salesforce.allowance.configure(4, force=False)  # counted, not enforced
+    code, checks = org.checks()
+    found = _first_run(checks, "salesforce")
+    assert found["status"] == "warning"
+    assert "requests are left of today's allowance" in found["detail"]
+    assert "escalation-sync backfill" in found["fix"]

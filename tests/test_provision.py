@@ -128,6 +128,23 @@ def test_missing_picklist_value_and_field_permission_are_added(org):
     assert _problems(org.checks()[1]) == []
 
 
+def test_missing_join_organization_field_is_created_and_then_found(running, tmp_path):  # noqa: F811
+    org = Org(running, tmp_path, bare=True, organization_field=False)
+    subject = "organization field salesforce_account_id (join)"
+    code, checks = org.checks()
+    [missing] = [c for c in _problems(checks) if c["subject"] == subject]
+    assert missing["detail"] == "no such organization field"
+    assert "provision" in missing["fix"] and "join[1].field" in missing["fix"]
+
+    code, report = _provision(org)
+    assert code == EXIT_OK, report
+    assert "done: zendesk: create organization field 'salesforce_account_id' (text, the join reads it)" in report  # fmt: skip
+    made = [f for f in org.sandbox.zendesk.store.organization_fields.values() if f["key"] == "salesforce_account_id"]  # fmt: skip
+    assert [(f["type"], f["title"]) for f in made] == [("text", "Salesforce account id")]
+    assert [c["status"] for c in org.checks()[1] if c["subject"] == subject] == ["ok"]
+    assert "nothing to create" in _provision(org)[1]
+
+
 def test_a_refused_creation_is_reported_and_the_rest_still_made(bare):
     bare.sandbox.zendesk.api_user_role = "agent"  # may not create fields
     code, report = _provision(bare)
@@ -159,3 +176,59 @@ def test_sync_after_provisioning_a_bare_org_writes_every_record_without_rejectio
             connector.close()
     assert result.exit_code == 0, result.apply
     assert bare.sandbox.salesforce.records("Escalation__c")  # upserted by Ticket_Ref__c
+
+
+def test_new_jira_fields_get_a_context_limited_to_the_configured_projects(bare):
+    assert _provision(bare)[0] == EXIT_OK
+    jira = bare.sandbox.jira.store
+    ours = [f for f in jira.fields if (f.get("description") or "").startswith("Written by escalation-sync")]  # fmt: skip
+    assert len(ours) == 5
+    for field in ours:
+        [context] = jira.contexts.of(field["id"])
+        assert (context["projectIds"], context["issueTypeIds"]) == (["10000", "10001"], [])
+    tier = next(f for f in ours if f["name"] == "Customer tier")
+    [context] = jira.contexts.of(tier["id"])
+    assert "unknown" in [o["value"] for o in jira.context_options(tier["id"], context["id"])]
+
+
+def test_jira_field_missing_a_project_context_gets_one_with_our_options(org):
+    jira = org.sandbox.jira.store
+    [context] = jira.contexts.of(catalogue.JIRA_FIELD_TIER)
+    context["projectIds"] = ["10000"]
+    code, report = _provision(org)
+    assert code == EXIT_OK, report
+    assert f"done: jira: add a context for OPS to 'Customer Tier' ({catalogue.JIRA_FIELD_TIER})" in report  # fmt: skip
+    ops = jira.contexts.covering(catalogue.JIRA_FIELD_TIER, "10001")
+    assert ops["projectIds"] == ["10001"]
+    assert "unknown" in [o["value"] for o in jira.context_options(catalogue.JIRA_FIELD_TIER, ops["id"])]  # fmt: skip
+    assert _problems(org.checks()[1]) == []
+    assert "nothing to create" in _provision(org)[1]
+
+
+def test_one_view_per_escalated_level_due_soonest_first_made_once(bare):
+    code, checks = bare.checks()
+    [views] = [c for c in checks if c["subject"] == "views"]
+    assert views["status"] == "warning" and "'Escalated: executive-review'" in views["detail"]
+    planned = _provision(bare, apply=False)[1]
+    assert "zendesk: create view 'Escalated: executive-review' (open tickets tagged escalation_executive-review, SLA due soonest first)" in planned  # fmt: skip
+
+    assert _provision(bare)[0] == EXIT_OK
+    made = sorted(bare.sandbox.zendesk.store.views.values(), key=lambda v: v["id"])
+    sla_due = next(f["id"] for f in bare.sandbox.zendesk.store.ticket_fields.values() if f["title"] == "Escalation SLA due")  # fmt: skip
+    assert [v["title"] for v in made] == [f"Escalated: {level}" for level in ("informational", "advisory", "action-needed", "executive-review")]  # fmt: skip
+    top = made[-1]
+    assert {"field": "status", "operator": "less_than", "value": "solved"} in top["conditions"]["all"]  # fmt: skip
+    assert {"field": "current_tags", "operator": "includes", "value": "escalation_executive-review"} in top["conditions"]["all"]  # fmt: skip
+    assert (top["execution"]["sort_by"], top["execution"]["sort_order"]) == (str(sla_due), "asc")
+    assert [c["status"] for c in bare.checks()[1] if c["subject"] == "views"] == ["ok"]
+    assert "nothing to create" in _provision(bare)[1]
+    assert len(bare.sandbox.zendesk.store.views) == 4
+
+
+def test_views_switched_off_are_neither_made_nor_checked(bare):
+    mapping = bare.config.parent / "mapping.yaml"
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace("    tags_prefix: escalation_\n", "    tags_prefix: escalation_\n    level_views: false\n"), encoding="utf-8")  # fmt: skip
+    assert _provision(bare)[0] == EXIT_OK
+    assert bare.sandbox.zendesk.store.views == {}
+    assert not [c for c in bare.checks()[1] if c["subject"] == "views"]

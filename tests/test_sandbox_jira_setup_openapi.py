@@ -61,3 +61,17 @@ def test_screen_chain_matches_its_page_beans(openapi, site):  # noqa: F811
     added = site.call("POST", fields_path, json={"fieldId": created["id"]})
     assert added.status_code == 200
     check(openapi, "POST", fields_path, added, body={"fieldId": created["id"]})
+
+
+def test_field_context_creation_and_project_mapping_match_their_beans(openapi, site):  # noqa: F811
+    created = site.call("POST", "/rest/api/3/field", json={
+        "name": "Tier", "type": "com.atlassian.jira.plugin.system.customfieldtypes:select"}).json()  # fmt: skip
+    path = f"/rest/api/3/field/{created['id']}/context"
+    body = {"name": "escalation-sync", "description": "ENG only", "projectIds": ["10000"], "issueTypeIds": []}  # fmt: skip
+    made = site.call("POST", path, json=body)
+    assert made.status_code == 201
+    check(openapi, "POST", path, made, body=body)
+    check(openapi, "GET", path, site.call("GET", path))
+    mapping = site.call("GET", f"{path}/projectmapping")
+    check(openapi, "GET", f"{path}/projectmapping", mapping)
+    assert site.call("DELETE", f"{path}/{made.json()['id']}").status_code == 204

@@ -43,6 +43,7 @@ class Salesforce:
             },
             verify=str(sandbox.ca_path),
         ).json()
+        self.token = token
         self.user_id = token["id"].rsplit("/", 1)[1]
         self.headers = {"Authorization": f"Bearer {token['access_token']}"}
         self.base = f"{token['instance_url']}/services/data/v{catalogue.SALESFORCE_API_VERSION}"
@@ -110,7 +111,26 @@ def test_zendesk_views_are_created_by_admins_only(sandbox):
     assert refused.status_code == 403
 
 
+def test_zendesk_ticket_count_is_every_ticket_or_the_cached_value(sandbox):
+    _load_bare(sandbox)
+    exact = _zendesk(sandbox, "GET", "/api/v2/tickets/count.json").json()["count"]
+    sandbox.zendesk.cached_ticket_count = 250_000
+    cached = _zendesk(sandbox, "GET", "/api/v2/tickets/count").json()["count"]
+    assert exact["value"] == 10 and exact["refreshed_at"]
+    assert cached["value"] == 250_000
+
+
 # -- Jira -------------------------------------------------------------------------------------
+def test_jira_approximate_count_answers_bounded_jql_only(sandbox):
+    for _ in range(3):
+        sandbox.jira.create_issue("ENG", "Checkout fails")
+    path = "/rest/api/3/search/approximate-count"
+    counted = _jira(sandbox, "POST", path, json={"jql": "project in (ENG, OPS) AND statusCategory != Done"})  # fmt: skip
+    unbounded = _jira(sandbox, "POST", path, json={"jql": "order by created"})
+    assert counted.status_code == 200 and counted.json() == {"count": 3}
+    assert unbounded.status_code == 400
+
+
 def test_jira_mypermissions_answers_each_key_and_a_denied_one(sandbox):
     sandbox.jira.deny_permission("OPS", "EDIT_ISSUES")
     query = "/rest/api/3/mypermissions?permissions=BROWSE_PROJECTS,EDIT_ISSUES&projectKey="
@@ -160,6 +180,35 @@ def test_jira_field_taken_off_the_screen_leaves_editmeta(sandbox):
     assert [o["value"] for o in fields[catalogue.JIRA_FIELD_TIER]["allowedValues"]][:1] == [
         "strategic"
     ]
+
+
+def test_jira_project_context_limits_a_new_field_to_its_projects(sandbox):
+    eng, ops = (sandbox.jira.create_issue(p, "Checkout fails") for p in ("ENG", "OPS"))
+    field = _jira(sandbox, "POST", "/rest/api/3/field", json={
+        "name": "Customer tier", "type": "com.atlassian.jira.plugin.system.customfieldtypes:select"}).json()["id"]  # fmt: skip
+    for key in ("ENG", "OPS"):
+        project = _jira(sandbox, "GET", f"/rest/api/3/project/{key}").json()
+        sandbox.jira.screen_fields(key).append(field)
+        if key == "ENG":
+            eng_id = project["id"]
+    [default] = _jira(sandbox, "GET", f"/rest/api/3/field/{field}/context").json()["values"]
+    made = _jira(sandbox, "POST", f"/rest/api/3/field/{field}/context", json={
+        "name": "escalation-sync", "projectIds": [eng_id], "issueTypeIds": []})  # fmt: skip
+    again = _jira(sandbox, "POST", f"/rest/api/3/field/{field}/context", json={"name": "x", "projectIds": [eng_id]})  # fmt: skip
+    context = made.json()["id"]
+    _jira(sandbox, "POST", f"/rest/api/3/field/{field}/context/{context}/option", json={"options": [{"value": "gold"}]})  # fmt: skip
+    deleted = _jira(sandbox, "DELETE", f"/rest/api/3/field/{field}/context/{default['id']}")
+    mapping = _jira(sandbox, "GET", f"/rest/api/3/field/{field}/context/projectmapping").json()
+    listed = _jira(sandbox, "GET", f"/rest/api/3/field/{field}/context").json()["values"]
+    options = _jira(sandbox, "GET", f"/rest/api/3/field/{field}/context/{context}/option").json()
+    assert default["isGlobalContext"] is True
+    assert made.status_code == 201 and made.json()["projectIds"] == [eng_id]
+    assert again.status_code == 400 and deleted.status_code == 204
+    assert mapping["values"] == [{"contextId": context, "projectId": eng_id}]
+    assert [(c["id"], c["isGlobalContext"], c["isAnyIssueType"]) for c in listed] == [(context, False, True)]  # fmt: skip
+    assert [o["value"] for o in options["values"]] == ["gold"]
+    assert field in _jira(sandbox, "GET", f"/rest/api/3/issue/{eng}/editmeta").json()["fields"]
+    assert field not in _jira(sandbox, "GET", f"/rest/api/3/issue/{ops}/editmeta").json()["fields"]
 
 
 # -- Salesforce -------------------------------------------------------------------------------
@@ -228,6 +277,17 @@ def test_salesforce_missing_field_permission_is_scriptable_and_refuses_writes(sa
     assert sf.field("Account", "Next_SLA_Breach__c")["updateable"] is False
     assert refused.status_code == 400
     assert refused.json()[0]["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
+
+
+def test_salesforce_token_names_its_scopes_and_one_without_api_is_refused_by_rest(sandbox):
+    granted = Salesforce(sandbox)
+    sandbox.salesforce.oauth.scopes = ("id", "web")
+    limited = Salesforce(sandbox)
+    refused = limited.call("GET", "/limits")
+    assert granted.token["scope"] == "api" and limited.token["scope"] == "id web"
+    assert granted.call("GET", "/limits").status_code == 200
+    assert refused.status_code == 401
+    assert refused.json() == [{"message": "This session is not valid for use with the REST API", "errorCode": "INVALID_SESSION_ID"}]  # fmt: skip
 
 
 @pytest.mark.parametrize("vendor", ["zendesk", "jira", "salesforce"])

@@ -90,6 +90,12 @@ class JiraApp(VendorApp):
             Route("GET", f"{_V}/search/jql", "search_jql", api.search_jql),
             Route("POST", f"{_V}/search/jql", "search_jql", api.search_jql),
             Route("GET", f"{_V}/search", "search", api.search_classic),
+            Route(
+                "POST",
+                r"/rest/api/3/search/approximate-count",
+                "approximate_count",
+                setup.approximate_count,
+            ),  # fmt: skip
             Route("POST", f"{_V}/search", "search", api.search_classic),
             Route("GET", f"{_V}/issue/{_KEY}", "issue_get", api.issue_get),
             Route(
@@ -102,6 +108,26 @@ class JiraApp(VendorApp):
             Route("GET", f"{_V}/field", "fields", api.fields),
             Route("POST", f"{_V}/field", "field_create", api.field_create, writes=True),
             Route("GET", f"{_V}/field/{field}/context", "field_contexts", api.field_contexts),
+            Route(
+                "POST",
+                f"{_V}/field/{field}/context",
+                "field_context_create",
+                setup.create_context,
+                writes=True,
+            ),  # fmt: skip
+            Route(
+                "GET",
+                f"{_V}/field/{field}/context/projectmapping",
+                "field_context_projects",
+                setup.project_mapping,
+            ),  # fmt: skip
+            Route(
+                "DELETE",
+                f"{_V}/field/{field}/context/(?P<context>\\d+)",
+                "field_context_delete",
+                setup.delete_context,
+                writes=True,
+            ),  # fmt: skip
             Route(
                 "GET",
                 f"{_V}/field/{field}/context/(?P<context>[^/]+)/option",

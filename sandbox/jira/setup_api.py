@@ -7,9 +7,19 @@ no screen until `POST /screens/{id}/tabs/{tab}/fields` adds it, as in Jira Cloud
 `GET /mypermissions?projectKey=&permissions=` answers `havePermission` per key; tests take a
 permission away with `JiraApp.deny_permission(project_key, key)`.
 
+Custom field contexts (`sandbox/jira/contexts.py`): `POST /field/{id}/context` {name,
+description, projectIds, issueTypeIds} makes one (201, CreateCustomFieldContext; empty
+projectIds: global, empty issueTypeIds: every issue type), `DELETE /field/{id}/context/{ctx}`
+removes one with its options (204), `GET /field/{id}/context/projectmapping` lists
+{contextId, projectId} or {contextId, isGlobalContext: true}. A custom field that no context
+covers for a project is left out of that project's editmeta.
+
+`POST /rest/api/3/search/approximate-count` {"jql"} answers {"count"} for a bounded JQL (400
+otherwise), Cloud only; Atlassian's count is an estimate, the sandbox's is exact.
+
 Sandbox simplifications: one screen per project for every operation and issue type; ids are
 derived from the project id; system fields other than summary, description and labels are
-not listed in editmeta.
+not listed in editmeta; a select field's allowed values in editmeta are those of every context.
 """
 
 from __future__ import annotations
@@ -17,10 +27,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sandbox.http import Request, Response
+from sandbox.jira.jql import JqlError
+from sandbox.jira.search import search
 
 if TYPE_CHECKING:
     from sandbox.jira.app import JiraApp
 
+ISSUE_TYPES = ({"id": "10001", "name": "Bug", "subtask": False},
+               {"id": "10002", "name": "Incident", "subtask": False})  # fmt: skip
 PERMISSIONS = {  # key -> (id, name)
     "BROWSE_PROJECTS": ("10", "Browse Projects"),
     "EDIT_ISSUES": ("12", "Edit Issues"),
@@ -60,8 +74,7 @@ class SetupApi:
             return _error(404, f"No project could be found with key '{request.params['project']}'.")
         base = f"{request.base_url}/rest/api/{request.params['v']}"
         return Response(200, {"self": f"{base}/project/{project['id']}", **project,
-                              "issueTypes": [{"id": "10001", "name": "Bug", "subtask": False},
-                                             {"id": "10002", "name": "Incident", "subtask": False}]})  # fmt: skip
+                              "issueTypes": [dict(t) for t in ISSUE_TYPES]})  # fmt: skip
 
     # GET /rest/api/3/mypermissions?projectKey=&permissions=
     def my_permissions(self, request: Request) -> Response:
@@ -99,10 +112,16 @@ class SetupApi:
         if (project_key, "EDIT_ISSUES") in self.app.denied_permissions:
             return Response(200, {"fields": {}})
         fields: dict[str, Any] = {}
+        project_id = (issue["fields"].get("project") or {}).get("id")
         for field_id in self.app.screen_fields(project_key):
             field = self.store.field(field_id)
             if field is None:
                 continue
+            if (
+                field.get("custom")
+                and self.store.contexts.covering(field_id, str(project_id)) is None
+            ):
+                continue  # no context applies the field to this project
             meta: dict[str, Any] = {
                 "required": field_id == "summary",
                 "schema": field.get("schema") or {"type": "string", "system": field_id},
@@ -196,3 +215,93 @@ class SetupApi:
             return _error(400, f"The field {field['id']} is already present on the screen.")
         on_screen.append(field["id"])
         return Response(200, {"id": field["id"], "name": field["name"]})
+
+    # -- custom field contexts -----------------------------------------------------------------
+    def _custom_field(self, request: Request) -> dict[str, Any] | None:
+        field = self.store.field(request.params["field"])
+        return field if field is not None and field.get("custom") else None
+
+    # POST /rest/api/3/field/{fieldId}/context
+    def create_context(self, request: Request) -> Response:
+        field = self._custom_field(request)
+        if field is None:
+            return _error(404, "The custom field was not found.")
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("name"), str)
+            or not body["name"].strip()
+        ):
+            return _error(400, "The name of the context is required.")
+        project_ids = [str(p) for p in body.get("projectIds") or []]
+        issue_type_ids = [str(i) for i in body.get("issueTypeIds") or []]
+        unknown = [p for p in project_ids if self._project(p) is None]
+        if unknown:
+            return _error(404, f"The projects were not found: {', '.join(unknown)}")
+        known_types = {t["id"] for t in ISSUE_TYPES}
+        if any(i not in known_types for i in issue_type_ids):
+            return _error(404, "The issue type was not found.")
+        contexts = self.store.contexts.of(field["id"])
+        taken = [p for p in project_ids if any(p in c["projectIds"] for c in contexts)]
+        if taken:
+            return _error(400, f"These projects are already associated with a context of this custom field: {', '.join(taken)}")  # fmt: skip
+        if not project_ids and any(not c["projectIds"] for c in contexts):
+            return _error(400, "The custom field already has a global context.")
+        context = self.store.contexts.add(field["id"], body["name"].strip(), str(body.get("description") or ""),
+                                          project_ids, issue_type_ids)  # fmt: skip
+        self.store.version += 1
+        return Response(201, dict(context))
+
+    # DELETE /rest/api/3/field/{fieldId}/context/{contextId}
+    def delete_context(self, request: Request) -> Response:
+        field = self._custom_field(request)
+        if field is None:
+            return _error(404, "The custom field was not found.")
+        context_id = request.params["context"]
+        if self.store.contexts.find(field["id"], context_id) is None:
+            return _error(404, "The context was not found.")
+        gone = {o["id"] for o in self.store.context_options(field["id"], context_id)}
+        if field["id"] in self.store.options:
+            self.store.options[field["id"]] = [
+                o for o in self.store.options[field["id"]] if o["id"] not in gone
+            ]
+        self.store.contexts.remove(field["id"], context_id)
+        self.store.version += 1
+        return Response(204)
+
+    # GET /rest/api/3/field/{fieldId}/context/projectmapping
+    def project_mapping(self, request: Request) -> Response:
+        field = self._custom_field(request)
+        if field is None:
+            return _error(404, "The custom field was not found.")
+        wanted = set(request.query.get("contextId", []))
+        values: list[dict[str, Any]] = []
+        for context in self.store.contexts.of(field["id"]):
+            if wanted and context["id"] not in wanted:
+                continue
+            if not context["projectIds"]:
+                values.append({"contextId": context["id"], "isGlobalContext": True})
+            values += [{"contextId": context["id"], "projectId": p} for p in context["projectIds"]]
+        return Response(200, _page(values))
+
+    # POST /rest/api/3/search/approximate-count {"jql"}
+    def approximate_count(self, request: Request) -> Response:
+        if not self.app.is_cloud:
+            return self.app.not_found(request)
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        jql = body.get("jql") if isinstance(body, dict) else None
+        if not isinstance(jql, str):
+            return _error(400, "The jql parameter is required.")
+        try:
+            found = search(self.store, jql, self.app.clock.now_ms(), require_bounded=True)
+        except JqlError as problem:
+            return _error(400, *problem.messages)
+        except ValueError as problem:
+            return _error(400, str(problem))
+        return Response(200, {"count": len(found.rows)})

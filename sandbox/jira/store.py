@@ -14,12 +14,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sandbox.clock import Clock
+from sandbox.jira.contexts import FieldContexts
 
 DEFAULT_TIME_ZONE = "Europe/Berlin"
 RICH_TEXT_SYSTEM_FIELDS = frozenset({"description", "environment"})
 FIRST_CUSTOM_FIELD_NUMBER = 10300
 FIRST_OPTION_ID = 20000
-FIRST_CONTEXT_ID = 30000
 
 
 def parse_jira_time(text: str) -> int:
@@ -102,7 +102,7 @@ class JiraStore:
         self.keys_by_id: dict[str, str] = {}
         self.fields: list[dict[str, Any]] = []
         self.options: dict[str, list[dict[str, Any]]] = {}  # field id -> [{id, value, disabled}]
-        self.contexts: dict[str, str] = {}  # field id -> its one context's id
+        self.contexts = FieldContexts()  # which projects each custom field applies to
         self.projects: list[dict[str, Any]] = []
         self.time_zone = DEFAULT_TIME_ZONE
         self.version = 0  # bumped by every change; search caches results against it
@@ -115,12 +115,13 @@ class JiraStore:
         self.fields = copy.deepcopy(state.get("fields") or [])
         self.options = copy.deepcopy(state.get("field_options") or {})
         self.projects = copy.deepcopy(state.get("projects") or [])
-        self.contexts = {}
+        self.contexts.load(state.get("field_contexts"))
         for field in self.fields:
             if field.get("custom") and (field.get("schema") or {}).get("type") == "option":
                 self.options.setdefault(field["id"], [])
-        for field_id in self.options:
-            self._ensure_context(field_id)
+        for field in self.fields:
+            if field.get("custom"):  # every custom field applies somewhere: global by default
+                self.contexts.default(field["id"], field["name"])
         self.time_zone = state.get("time_zone", self.time_zone)
         for issue in state.get("issues") or []:
             self.put_issue(issue)
@@ -132,6 +133,7 @@ class JiraStore:
             "fields": copy.deepcopy(self.fields),
             "projects": copy.deepcopy(self.projects),
             "field_options": copy.deepcopy(self.options),
+            "field_contexts": self.contexts.dump(),
             "time_zone": self.time_zone,
         }
 
@@ -190,16 +192,21 @@ class JiraStore:
         self.fields.append(field)
         if schema_type == "option" or items == "option":
             self.options[field_id] = []
-        self._ensure_context(field_id)
+        self.contexts.default(field_id, name)
         self.version += 1
         return field
 
-    def _ensure_context(self, field_id: str) -> str:
-        if field_id not in self.contexts:
-            self.contexts[field_id] = str(FIRST_CONTEXT_ID + len(self.contexts))
-        return self.contexts[field_id]
+    def context_options(self, field_id: str, context_id: str) -> list[dict[str, Any]]:
+        """The options of one context of the field."""
+        return [
+            option
+            for option in self.options.get(field_id, [])
+            if self.contexts.context_of_option(field_id, option["id"]) == context_id
+        ]
 
-    def add_options(self, field_id: str, values: list[tuple[str, bool]]) -> list[dict[str, Any]]:
+    def add_options(
+        self, field_id: str, values: list[tuple[str, bool]], context_id: str | None = None
+    ) -> list[dict[str, Any]]:
         every = [
             int(o["id"])
             for options in self.options.values()
@@ -211,6 +218,8 @@ class JiraStore:
         for offset, (value, disabled) in enumerate(values):
             option = {"id": str(next_id + offset), "value": value, "disabled": disabled}
             self.options.setdefault(field_id, []).append(option)
+            if context_id is not None:
+                self.contexts.option_context[option["id"]] = context_id
             added.append(option)
         self.version += 1
         return added

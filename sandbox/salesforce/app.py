@@ -25,10 +25,12 @@ from sandbox.salesforce.query_api import QueryApi
 from sandbox.salesforce.records_api import RecordsApi
 from sandbox.salesforce.responses import (
     LIMIT_EXCEEDED,
+    NOT_FOR_REST,
     body_for_status,
     error_list,
     invalid_session,
     not_found,
+    rest_error,
 )
 from sandbox.salesforce.store import RecordStore
 from sandbox.salesforce.tooling_api import ToolingApi
@@ -115,8 +117,11 @@ class SalesforceApp(VendorApp):
     def authenticate(self, request: Request, route: Route) -> Response | None:
         if route.name in UNAUTHENTICATED:
             return None
-        if self.oauth.session_for(request) is None:
+        session = self.oauth.session_for(request)
+        if session is None:
             return invalid_session()
+        if not session.allows_rest:
+            return rest_error(401, "INVALID_SESSION_ID", NOT_FOR_REST)
         if self.faults.take_vendor(route.name, "expired_session") is not None:
             self.oauth.expire(request)
             return invalid_session()

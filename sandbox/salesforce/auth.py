@@ -1,8 +1,14 @@
 """OAuth 2.0 token endpoint and sessions: client-credentials and username-password flows.
 
-`POST /services/oauth2/token` answers like Salesforce: 200 with access_token, instance_url (the
-sandbox's own https URL), id, token_type, issued_at and signature; 400 with
+`POST /services/oauth2/token` answers like Salesforce: 200 with access_token, signature, scope,
+instance_url (the sandbox's own https URL), id, token_type and issued_at; 400 with
 {"error", "error_description"} for a wrong client id, secret, user or password.
+
+`scope` is the space-separated list of OAuth scopes the connected app grants
+(`OAuthServer.scopes`, "api" by default). A session without `api` (or `full`) is refused by
+the REST API with 401 INVALID_SESSION_ID "This session is not valid for use with the REST
+API", as Salesforce answers when the connected app lacks "Manage user data via APIs (api)"
+(Salesforce Help, knowledge article 005226515).
 """
 
 from __future__ import annotations
@@ -23,12 +29,18 @@ from sandbox.http import Request, Response
 ORG_ID = "00DSb0000000001AAA"
 INTEGRATION_USER_ID = "005Sb0000000001AAA"
 DEFAULT_SESSION_SECONDS = 2 * 3600.0  # Salesforce's default session timeout
+REST_SCOPES = frozenset({"api", "full"})  # either lets a token call the REST API
 
 
 @dataclass
 class Session:
     user_id: str
     expires_at: float
+    scopes: tuple[str, ...] = ("api",)
+
+    @property
+    def allows_rest(self) -> bool:
+        return bool(REST_SCOPES & set(self.scopes))
 
 
 def _oauth_error(error: str, description: str) -> Response:
@@ -46,6 +58,7 @@ class OAuthServer:
         self.security_token = catalogue.SALESFORCE_SECURITY_TOKEN
         self.session_seconds = DEFAULT_SESSION_SECONDS
         self.require_security_token = True  # False: the caller is in a trusted IP range
+        self.scopes: tuple[str, ...] = ("api",)  # what the connected app grants its tokens
         self.tokens_issued = 0
         self._clock = clock
         self._sessions: dict[str, Session] = {}
@@ -89,11 +102,12 @@ class OAuthServer:
         )
         with self._lock:
             self._sessions[access_token] = Session(
-                INTEGRATION_USER_ID, self._clock() + self.session_seconds
+                INTEGRATION_USER_ID, self._clock() + self.session_seconds, tuple(self.scopes)
             )
             self.tokens_issued += 1
         return {
             "access_token": access_token,
+            "scope": " ".join(self.scopes),
             "instance_url": base_url,
             "id": identity,
             "token_type": "Bearer",

@@ -7,6 +7,7 @@ from typing import Any
 from sandbox.http import Response
 
 SESSION_EXPIRED = "Session expired or invalid"
+NOT_FOR_REST = "This session is not valid for use with the REST API"  # a token without `api`
 LIMIT_EXCEEDED = "TotalRequests Limit exceeded."
 NOT_FOUND = "The requested resource does not exist"
 

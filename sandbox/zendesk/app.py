@@ -59,6 +59,7 @@ class ZendeskApp(VendorApp):
         self.api_user_role = "admin"  # users/me role: "admin", "agent" or "end-user"
         # users/me custom role's configuration ({ticket_editing, comment_access}), or None
         self.api_custom_role: dict[str, object] | None = None
+        self.cached_ticket_count: int | None = None  # tickets/count's cached value; None: exact
 
     # -- routes -------------------------------------------------------------------------
     def routes(self) -> list[Route]:
@@ -76,6 +77,7 @@ class ZendeskApp(VendorApp):
                 d.incremental_organizations,
             ),
             r("GET", f"tickets/show_many{_JSON}", "tickets_show_many", t.show_many),
+            r("GET", f"tickets/count{_JSON}", "tickets_count", s.ticket_count),
             r("PUT", f"tickets/update_many{_JSON}", "update_many", t.update_many, writes=True),
             r("GET", f"tickets/{_ID}/comments{_JSON}", "ticket_comments", t.comments),
             r("GET", f"tickets/{_ID}{_JSON}", "ticket_show", t.show),

@@ -7,10 +7,15 @@
   "private": private only, "none": a sandbox stand-in for a role without comments).
 - `POST /api/v2/ticket_fields/{id}/options.json` `{"custom_field_option": {name, value}}`: adds
   an option (201), or updates the option with that value (200), as Zendesk documents.
+- `GET /api/v2/tickets/count.json`: `{"count": {"value", "refreshed_at"}}`, every ticket in the
+  account. Zendesk's is approximate (over 100,000 refreshed once a day): `ZendeskApp.
+  cached_ticket_count` stands for such a cached value; unset, the count is exact.
 - `GET`/`POST /api/v2/views.json`: views with `title`, `all`/`any` conditions and `output`
   (`sort_by`, `sort_order`); answered with `conditions` and `execution` as Zendesk does.
-  Creating views needs an admin (403 otherwise). Sorting by a custom field as
-  `custom_fields_<id>` is the sandbox's guess.
+  Creating views needs an admin (403 otherwise). A custom field is a column (and a sort key)
+  by its id, as Zendesk's views reference says ("For custom fields, specify the id of the
+  custom field"; the preview endpoint: sort_by is "a title or a custom field id"); the sandbox
+  keeps `output` as sent and does not execute views.
 """
 
 from __future__ import annotations
@@ -85,6 +90,13 @@ class SetupApi:
                   "raw_name": spec["name"], "value": spec["value"], "default": False}  # fmt: skip
         options.append(option)
         return ok({"custom_field_option": option}, 201)
+
+    # GET /api/v2/tickets/count.json
+    def ticket_count(self, request: Request) -> Response:
+        stamp = zendesk_time(self.store.clock.timestamp())
+        cached = self.app.cached_ticket_count
+        value = len(self.store.tickets) if cached is None else cached
+        return ok({"count": {"value": value, "refreshed_at": stamp}})
 
     # GET /api/v2/views.json
     def views(self, request: Request) -> Response:
