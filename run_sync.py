@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--step", default="1h", help="30m, 1h, 1d, or runs (the recorded runs)")
     replay.add_argument("--format", choices=("text", "html", "json"), default="text")
     replay.add_argument("--out", type=Path, help="write replay.txt/.html/.json here")
+    drill = with_config(commands.add_parser("drill", help="run a scenario on a simulated clock"))
+    drill.add_argument("scenario", metavar="SCENARIO.yaml", help="the scripted scenario")
+    drill.add_argument("--format", choices=("text", "json"), default="text")
 
     sandbox = commands.add_parser("sandbox", help="the local emulation of the three APIs")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)

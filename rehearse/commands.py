@@ -128,3 +128,20 @@ def replay(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
         return EXIT_NO_STATE
     print(f"replay: {path}", file=out)
     return EXIT_OK
+
+
+def drill(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run a scripted scenario through the config's matrix and print its timeline."""
+    from rehearse.drill import run_drill
+    from rehearse.drill_render import as_json, as_text
+    from rehearse.scenario import load_scenario
+
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        config = load_config(args.config)
+        scenario = load_scenario(args.scenario, config.matrix)
+    except ConfigError as error:
+        return _config_problems(error, err)
+    timeline = run_drill(scenario, config.matrix)
+    out.write(as_json(timeline) if args.format == "json" else as_text(timeline))
+    return EXIT_OK

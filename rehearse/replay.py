@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from escalation.compiled import CompiledMatrix
-from escalation.decision import Decision, SlaState
+from escalation.decision import Decision, ReasonKind, SlaState
 from escalation.engine import evaluate_many
 from escalation.facts import Facts, PriorState
 from mapping.records import UNKNOWN_TIER, Account, Ticket
@@ -57,6 +57,7 @@ class Step:
     states: tuple[tuple[str, str], ...]  # (metric, ok|at_risk|breached) for clocks running
     reasons: tuple[str, ...]  # why the ticket has its level (in words)
     timed: bool = False  # a timed escalation step was taken here
+    dues: tuple[tuple[str, float, bool], ...] = ()  # (metric, due, paused) of running clocks
 
     @property
     def changed(self) -> bool:
@@ -97,8 +98,17 @@ def step_of(decision: Decision, at: float) -> Step:
             for metric, status in decision.sla.items()
             if status.met_at is None or status.state is SlaState.BREACHED
         ),
-        reasons=tuple(reason.text for reason in decision.reasons),
-        timed=any(reason.kind.value == "timed_escalation" for reason in decision.reasons),
+        # A timed step is why the level is what it is: its reason comes first.
+        reasons=tuple(
+            reason.text
+            for reason in sorted(decision.reasons, key=lambda r: r.kind is not ReasonKind.TIMED)
+        ),
+        timed=any(reason.kind is ReasonKind.TIMED for reason in decision.reasons),
+        dues=tuple(
+            (metric, status.due_at.timestamp(), status.paused)
+            for metric, status in decision.sla.items()
+            if status.met_at is None
+        ),
     )
 
 
