@@ -75,6 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", required=True, type=Path, help="folder for the HTML, CSV, JSON")
     report.add_argument("--since", default="90d", help="period of the metrics (90d, 13w)")
     report.add_argument("--renewal-days", type=int, default=90, help="renewal risk window")
+    replay = with_config(commands.add_parser("replay", help="replay a draft matrix over history"))
+    replay.add_argument("--matrix", required=True, help="the draft matrix file")
+    replay.add_argument("--from", dest="from_", required=True, help="date or ISO moment")
+    replay.add_argument("--to", required=True, help="date (whole day) or ISO moment")
+    replay.add_argument("--step", default="1h", help="30m, 1h, 1d, or runs (the recorded runs)")
+    replay.add_argument("--format", choices=("text", "html", "json"), default="text")
+    replay.add_argument("--out", type=Path, help="write replay.txt/.html/.json here")
+    drill = with_config(commands.add_parser("drill", help="run a scenario on a simulated clock"))
+    drill.add_argument("scenario", metavar="SCENARIO.yaml", help="the scripted scenario")
+    drill.add_argument("--format", choices=("text", "json"), default="text")
 
     sandbox = commands.add_parser("sandbox", help="the local emulation of the three APIs")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
@@ -169,6 +179,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from report.commands import report
 
         return report(args)
+    if args.command in ("replay", "drill"):
+        from rehearse import commands as rehearse
+
+        return getattr(rehearse, args.command)(args)
     if args.command == "sandbox":
         from sandbox import commands
 

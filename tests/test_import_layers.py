@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("run_sync",),
     ("sandbox",),
+    ("rehearse",),
     ("report", "provision"),
     ("sync",),
     ("connectors", "escalation"),
