@@ -67,6 +67,11 @@ class VendorHTTPServer(ThreadingHTTPServer):
         self._routes = app.routes()
         self._thread: threading.Thread | None = None
 
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        # socketserver prints a connection that ended badly (a client's TLS EOF, the resets the
+        # fault tests cause) to stderr, where it mixes into what the sync's logs and a test read.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
     def dispatch(self, request: Request, handler: _Handler) -> Response | None:
         app = self.app
         if request.path.startswith("/__sandbox/"):
