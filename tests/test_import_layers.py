@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sandbox",),
     ("report", "provision"),
     ("sync",),
+    ("notify",),
     ("connectors", "escalation"),
     ("mapping",),
     ("config",),
