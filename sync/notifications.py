@@ -206,3 +206,33 @@ def timeline_step(
     else:
         text = kind
     return {"at": when, "text": text}
+
+
+def plan_entries(result: NotifyResult) -> list[dict[str, Any]]:
+    """The notifications a run would send (suppressed ones left out), for `plan`."""
+    return [
+        {
+            "key": row.key,
+            "event": row.event,
+            "ticket": row.ticket_ref,
+            "level": row.level,
+            "channel": row.channel,
+            "to": row.message.get("to") or "(webhook)",
+            "not_before": row.not_before,
+            "digest": row.state == "digest",
+            "subject": row.message.get("subject"),
+        }
+        for row in result.planned.rows
+        if row.state != "suppressed"
+    ]
+
+
+def plan_lines(result: NotifyResult) -> list[str]:
+    entries = plan_entries(result)
+    lines = [f"notifications: {len(entries)} to send"] if entries else []
+    for entry in entries:
+        when = " (in the daily digest)" if entry["digest"] else ""
+        lines.append(
+            f"  {entry['channel']} -> {entry['to']}: {entry['subject']}{when} [{entry['key']}]"
+        )
+    return lines
