@@ -88,7 +88,10 @@ def derive_events(
             events.append(Event(ref, "resolved", old, since, old, before.owner, None, debrief))
         return events
     if new_rank > old_rank:
-        events.append(Event(ref, "level_raised", level, since, old, before.owner))
+        # A ticket that shows our work but no level we can read (a Jira issue's level field
+        # holds its customers' highest) was announced before the store forgot it.
+        told = not before.remembered and before.shows_our_work and old is None
+        events.append(Event(ref, "level_raised", level, since, old, before.owner, suppressed=told))
     elif new_rank < old_rank:
         events.append(Event(ref, "de_escalated", level, since, old, before.owner))
     if before.owner is not None and owner is not None and owner != before.owner:

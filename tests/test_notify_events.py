@@ -119,3 +119,10 @@ def test_a_ticket_the_store_forgot_is_not_told_what_it_shows():
     # A ticket that shows nothing of ours (a true first run) hears everything.
     fresh = Before(None, remembered=False)
     assert kinds(fresh, decision(sla=sla)) == ["level_raised", "sla_breached", "update_due"]
+
+
+def test_a_forgotten_ticket_that_shows_our_work_but_no_level_is_not_announced_again():
+    # A Jira issue's level field holds its customers' highest level, not its own.
+    forgot = Before(None, remembered=False, shows_our_work=True)
+    events = derive_events(forgot, decision(), True, NOW, RANK, TIMING)
+    assert [(e.kind, e.suppressed) for e in events] == [("level_raised", True)]
