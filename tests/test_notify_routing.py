@@ -4,7 +4,7 @@ digest rules go by the digest's channel."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from config.notifications_rules import NotificationsConfig
 from notify.events import Event
