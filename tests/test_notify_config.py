@@ -78,7 +78,9 @@ def test_unknown_levels_channels_and_calendars_are_reported_with_file_and_line(t
         "notifications.yaml:9: notifications.rules[0].levels[0]: unknown level 'action_needed'"
         in text
     )
-    assert "notifications.yaml:10: notifications.rules[0].channels[1]: unknown channel 'teams'" in text
+    assert (
+        "notifications.yaml:10: notifications.rules[0].channels[1]: unknown channel 'teams'" in text
+    )
     assert (
         "notifications.yaml:7: notifications.recipients.support-tier2.calendar: unknown calendar 'berlin'"
         in text
