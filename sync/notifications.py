@@ -79,6 +79,25 @@ def shown_sla_state(ticket: Ticket, config: Config) -> str | None:
     return by_option.get(value, value)
 
 
+def shows_our_work_to_notify(ticket: Ticket, config: Config) -> bool:
+    """Whether an earlier run wrote to this ticket (sync/shown.py), where a Jira issue's
+    label field counts only with one of our labels: the field holds every label of the issue,
+    and an engineer's `backend` is no sign of ours."""
+    if ticket.system != "jira":
+        return shows_our_work(ticket, config)
+    label = config.mapping.jira.write.label
+    ours = {*((label.options or {}).values() if label else ())}
+    prefix = label.prefix if label is not None else None
+    labels = ticket.managed_fields.get("label") or []
+    if any(str(x) in ours or (prefix and str(x).startswith(prefix)) for x in labels):
+        return True
+    return any(
+        value not in (None, "", [])
+        for name, value in ticket.managed_fields.items()
+        if name != "label"
+    )
+
+
 class RunNotifications:
     """One run's notifications (see the module docstring)."""
 
@@ -128,7 +147,7 @@ class RunNotifications:
                 owner=owner,
                 remembered=stored is not None,
                 shown_sla_state=shown_sla_state(ticket, self.config),
-                shows_our_work=stored is None and shows_our_work(ticket, self.config),
+                shows_our_work=stored is None and shows_our_work_to_notify(ticket, self.config),
                 max_level=max_level or (prior.level if prior is not None else None),
             )
             account = evaluation.accounts.get(ticket.account_id or "")

@@ -54,7 +54,6 @@ CREATE INDEX IF NOT EXISTS audit_by_ref ON audit (ref);
 CREATE INDEX IF NOT EXISTS audit_by_run ON audit (run_id, kind);
 """
 SCHEMA += HISTORY_SCHEMA  # the report's history (sync/history_schema.py)
-SCHEMA += OUTBOX_SCHEMA  # notifications stored before they are sent (notify/outbox.py)
 
 
 def _dumps(value: Any) -> str:
@@ -82,6 +81,7 @@ class StateStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self.db.executescript(OUTBOX_SCHEMA)  # notifications before they are sent (notify/)
         self._depth = 0
 
     def close(self) -> None:

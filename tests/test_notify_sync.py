@@ -14,6 +14,7 @@ import pytest
 from sandbox.faults import Fault
 from sandbox.runner import Sandbox
 from sync.exits import ExitCode
+from sync.notifications import plan_entries
 from tests.fault_helpers import FAULT_SIZES
 from tests.notify_helpers import (
     RULES,
@@ -73,7 +74,7 @@ def test_a_run_tells_the_owners_on_every_channel_and_the_next_run_sends_nothing(
 def test_plan_lists_the_notifications_and_sends_none(running, tmp_path):
     w = world(running, tmp_path)
     planned = w.run(dry_run=True)
-    listed = {row.key for row in planned.notifications.planned.rows}
+    listed = {entry["key"] for entry in plan_entries(planned.notifications)}
     assert listed and all_keys(w.sandbox) == []
     w.run()
     assert set(all_keys(w.sandbox)) == listed
