@@ -171,3 +171,26 @@ def test_a_lost_state_file_announces_nothing_the_tickets_already_show(running, t
     before, lost_last = story(tmp_path / "lost", lose=True)
     assert not (set(lost_last) & set(before)), "a message sent again after the state was lost"
     assert set(lost_last) <= set(normal_last)
+
+
+def test_a_jira_issue_with_labels_of_its_own_is_announced_on_a_first_run(running, tmp_path):
+    """The label field holds every label of an issue: `backend` is no sign of our work."""
+    w = world(running, tmp_path)
+    result = w.run()
+    labelled = {
+        t.ref
+        for t in result.evaluation.tickets
+        if t.system == "jira" and t.managed_fields.get("label")
+    }
+    raised = {
+        row.ticket_ref
+        for row in result.notifications.planned.rows
+        if row.event == "level_raised" and row.state != "suppressed"
+    } | {
+        e.ticket_ref
+        for e in result.notifications.planned.events
+        if e.kind == "level_raised" and e.suppressed and e.level in ("advisory", "action-needed")
+    }
+    announced = {key.split("|")[0] for key in all_keys(w.sandbox)}
+    assert labelled & raised, "the world must hold labelled issues that escalate"
+    assert labelled & raised <= announced
