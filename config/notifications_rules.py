@@ -141,12 +141,9 @@ class Digest(StrictModel):
 
 
 class Debrief(StrictModel):
-    """When a ticket that reached `min_level` is solved: a Salesforce Task and a private note."""
+    """From which level a solved ticket's close-out asks for a debrief."""
 
     min_level: str = "action-needed"
-    task_due_business_days: int = Field(3, ge=1, le=60)
-    salesforce_task: bool = True
-    zendesk_note: bool = True
 
 
 def _templates_dir(value: object, info: ValidationInfo) -> Path | None:
