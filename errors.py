@@ -4,7 +4,7 @@ Each code names one kind of outcome that calls for its own action, so an alert c
 do without reading the log. `meaning` is the phrase the summary line starts with and the README's
 exit-code table repeats (a test holds the two together). When a run meets several outcomes the
 exit code is the first of: a machine fault (6-9, the run stops), credentials refused (5), a system
-unreachable (3), records failed (1), quota-bound (10).
+unreachable (3), records failed (1), quota-bound (10), notifications failed (12).
 
 Every error that ends a command derives from `EscalationSyncError` and carries its exit code;
 the CLI (run_sync.main) turns one into its line on stderr and its code, in one place. The
@@ -68,6 +68,10 @@ class ExitCode(IntEnum):
     # `doctor` found a problem in a system's setup (a field missing or of the wrong type, an
     # option or permission missing): each is printed with its fix, most often "run provision".
     SETUP_PROBLEMS = 11, "doctor found a problem"
+    # Every record landed, but a notification did not go: a channel refused it, failed (it is
+    # retried on later runs), lost its answer (not resent) or was given up. The field writes
+    # are never held up by a channel; this code comes after all the others.
+    NOTIFICATIONS_FAILED = 12, "some notifications failed"
 
 
 class EscalationSyncError(Exception):

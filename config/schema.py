@@ -19,6 +19,7 @@ from config.errors import ConfigError, ConfigProblem
 from config.join_schema import JoinStrategy, default_join, join_problems
 from config.mapping_schema import MappingConfig
 from config.matrix import MatrixConfig
+from config.notifications_rules import NotificationsConfig, notification_problems
 from config.policy import StateConfig, SyncPolicy
 from config.write_mapping import LEVEL_OUTPUTS, level_tag, slug
 from config.yaml_source import Location, SourceMap
@@ -32,6 +33,7 @@ class Config(StrictModel):
     matrix: MatrixConfig
     state: StateConfig = Field(default_factory=StateConfig)
     sync: SyncPolicy = Field(default_factory=SyncPolicy)
+    notifications: NotificationsConfig | None = None  # notifications.yaml (notify/)
 
     _sources: SourceMap | None = PrivateAttr(default=None)
 
@@ -58,6 +60,10 @@ class Config(StrictModel):
             connection = getattr(self.connections, system)
             for key, env_name in connection.secret_env_fields().items():
                 refs.append((("connections", system, key), env_name))
+        if self.notifications is not None:
+            refs += [
+                (("notifications", *path), env) for path, env in self.notifications.secret_refs()
+            ]
         return refs
 
     def check_environment(self, environ: Mapping[str, str] | None = None) -> list[ConfigProblem]:
@@ -109,6 +115,8 @@ class Config(StrictModel):
         problems += self._role_problems()
         problems += self._category_problems()
         problems += self._tag_problems()
+        if self.notifications is not None:
+            problems += notification_problems(self.notifications, self.matrix.levels, self.matrix)
         jira = self.connections.jira
         if jira is not None and jira.deployment == "cloud" and self.sync.jira.search == "start_at":
             problems.append(

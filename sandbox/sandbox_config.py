@@ -30,10 +30,12 @@ def write_sandbox_config(
     ca_path: Path,
     matrix: Path | None = None,
     extra: str = "",
+    notifications: str | None = None,
 ) -> Path:
     """Write folder/escalation-sync.yaml (+ includes); returns the main file's path.
 
-    `extra` is appended to the main file (tests use it for sync policy tweaks).
+    `extra` is appended to the main file (tests use it for sync policy tweaks);
+    `notifications` is written to notifications.yaml and included.
     """
     folder.mkdir(parents=True, exist_ok=True)
     ca_path = ca_path.resolve()  # a relative path would be read relative to the config's folder
@@ -69,10 +71,14 @@ def write_sandbox_config(
 """,
         encoding="utf-8",
     )
+    includes = "connections.yaml, mapping.yaml, matrix.yaml"
+    if notifications is not None:
+        (folder / "notifications.yaml").write_text(notifications, encoding="utf-8")
+        includes += ", notifications.yaml"
     main = folder / "escalation-sync.yaml"
     main.write_text(
-        """# Generated for the local sandbox: the ports and the CA change with every start.
-include: [connections.yaml, mapping.yaml, matrix.yaml]
+        f"""# Generated for the local sandbox: the ports and the CA change with every start.
+include: [{includes}]
 join:
   - strategy: account_id_field
     match: id

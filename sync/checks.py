@@ -17,6 +17,7 @@ from config.errors import ConfigProblem, sort_problems
 from config.lint import mapping_warnings
 from config.schema import Config
 from escalation.matrix_check import check_matrix
+from notify.checks import template_problems
 
 
 def _matrix_findings(
@@ -38,6 +39,7 @@ def run_problems(
 ) -> list[ConfigProblem]:
     """Errors that stop a run: a matrix that cannot run, and (with `secrets`) unset secrets."""
     problems, _ = _matrix_findings(config, now)
+    problems += template_problems(config)
     if secrets:
         problems += config.check_environment(environ)
     return sort_problems(problems)
@@ -52,6 +54,7 @@ def validate_problems(
 ) -> list[ConfigProblem]:
     """Everything `validate` reports: errors, and warnings (missing secrets among them)."""
     problems, warnings = _matrix_findings(config, now)
+    problems += template_problems(config)
     warnings += [config.problem(path, text) for path, text in mapping_warnings(config)]
     if check_secrets:
         warnings += config.check_environment(environ)

@@ -9,6 +9,7 @@ from typing import TextIO
 from config.write_mapping import WriteField
 from errors import ExitCode
 from sync.formats import comparable
+from sync.notifications import plan_lines
 from sync.quota_bound import quota_bound_lines
 from sync.run import RunResult
 
@@ -39,6 +40,12 @@ def summary_line(result: RunResult) -> str:
         if s[key]:
             since = s.get(f"{key}_since")  # how long a record has been refused
             parts.append(f"{s[key]} {label}" + (f" (since {_utc_minute(since)})" if since else ""))
+    notified = s.get("notifications") or {}
+    for key, label in (("sent", "notifications sent"), ("retry", "notifications to retry"),
+                       ("rejected", "notifications rejected"), ("unknown", "notifications unknown"),
+                       ("given_up", "notifications given up")):  # fmt: skip
+        if notified.get(key) and not result.dry_run:
+            parts.append(f"{notified[key]} {label}")
     for system, why in s.get("credentials_refused", {}).items():
         parts.append(f"{system} refused our credentials: {why.removeprefix(system + ': ')}")
     if s["unreachable"]:
@@ -105,6 +112,9 @@ def print_plan(result: RunResult, out: TextIO) -> None:
                 print(f"    {tags}: +{list(write.tags_add)} -{list(write.tags_remove)}", file=out)
             if write.note:
                 print("    private note: " + write.note.splitlines()[0], file=out)
+    if result.notifications is not None:
+        for line in plan_lines(result.notifications):
+            print(line, file=out)
     for ref, field, value in result.overrides_found:
         print(
             f"override: {ref} {field} set by a person to {_short(value)}; not overwritten", file=out

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from sync.notifications import plan_entries
 from sync.plan import PlannedWrite
 from sync.report import summary_line
 from sync.run import RunResult
@@ -50,6 +51,8 @@ def summary_object(result: RunResult) -> dict[str, Any]:
             {"ref": ref, "field": field, "value": value}
             for ref, field, value in result.overrides_found
         ]
+        if result.notifications is not None:
+            summary["notifications_plan"] = plan_entries(result.notifications)
     return summary
 
 

@@ -26,6 +26,7 @@ from sync.evaluate import Evaluation, evaluate_mirror
 from sync.history import record_history
 from sync.human import PeopleLevels
 from sync.logs import log_decision_change
+from sync.notifications import NotifyResult, RunNotifications
 from sync.plan import PlannedWrite, plan_target
 from sync.progress import ProgressListener
 from sync.pull import Puller, PullReport
@@ -64,6 +65,7 @@ class RunResult:
     # system -> requests, retries, 429s, seconds waited (and Salesforce logins): what the
     # transport absorbed, so a run that recovered from faults still says it met them.
     transport: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notifications: NotifyResult | None = None  # None: no notifications configured
 
     @property
     def writes(self) -> list[PlannedWrite]:
@@ -96,6 +98,8 @@ class RunResult:
             return ExitCode.RECORDS_FAILED
         if self.quota_bound:
             return ExitCode.QUOTA_BOUND
+        if self.notifications is not None and self.notifications.failed:
+            return ExitCode.NOTIFICATIONS_FAILED
         return ExitCode.OK
 
     def summary(self) -> dict[str, Any]:
@@ -122,6 +126,7 @@ class RunResult:
             "never_read": sorted(self.pull.never_read),
             "quota_bound": quota_bound_summary(self),
             "transport": self.transport,
+            **({"notifications": self.notifications.summary()} if self.notifications else {}),
         }
 
 
@@ -146,6 +151,12 @@ class SyncRun:
         self.compiled: CompiledMatrix = compile_matrix(config.matrix)
         self.rank = {level: i for i, level in enumerate(config.matrix.levels)}
         self.result = RunResult(store.begin_run(now, dry_run), dry_run)
+        self.notify = (
+            RunNotifications(config, store, self.compiled, now, self.result.run_id)
+            if config.notifications is not None
+            else None
+        )
+        self.result.notifications = self.notify.result if self.notify else None
 
     def execute(self) -> RunResult:
         result = self.result
@@ -189,6 +200,10 @@ class SyncRun:
             log_applied(result.apply)
             if not result.pull.never_read:
                 self._remember_decisions(result.evaluation.decisions, result.evaluation)
+                if self.notify is not None:
+                    self.notify.deliver()  # after every field write: a channel never holds them
+        elif self.notify is not None and not result.pull.never_read:
+            self.notify.plan(result.evaluation)  # what this run would send, for the plan
 
     # -- steps ------------------------------------------------------------------------------
     def _evaluate(self) -> Evaluation:
@@ -215,6 +230,7 @@ class SyncRun:
             set(written),
             self.store.last_notes(),
             PeopleLevels(self.compiled.levels, written, overrides, expire, self.now),
+            now=self.now,
         )
         targets = builder.all_targets()
         if only_refs is not None:
@@ -431,7 +447,10 @@ class SyncRun:
             if stored is not None and ref in evaluation.renamed:
                 renamed = {"from": evaluation.renamed[ref], "to": stored.level}
                 entries.append(("renamed", ref, renamed))
+        notifications = self.notify.plan(evaluation) if self.notify is not None else None
         with self.store.transaction():
+            if self.notify is not None and notifications is not None:
+                self.notify.enqueue(notifications)  # with the states they were derived from
             self.store.save_prior_states(states)
             self.store.audit_many(self.result.run_id, self.now, entries)
             record_history(

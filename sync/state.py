@@ -18,6 +18,7 @@ from typing import Any
 
 from mapping.records import Account, Ticket
 from mapping.serialise import account_from_json, account_to_json, ticket_from_json, ticket_to_json
+from notify.outbox import OUTBOX_SCHEMA
 from sync.history_schema import HISTORY_SCHEMA
 
 SCHEMA = """
@@ -80,6 +81,7 @@ class StateStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self.db.executescript(OUTBOX_SCHEMA)  # notifications before they are sent (notify/)
         self._depth = 0
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ from config.schema import Config
 from config.write_mapping import WriteField, WriteMappingBase, level_tag
 from escalation.decision import Decision, ReasonKind, SlaState
 from mapping.records import Account, Ticket
+from notify.notes import incident_note
 from sync.formats import render
 from sync.human import PeopleLevels, PersonLevel, as_set_by_person
 from sync.shown import note_key, noted_level, shown_level, shows_our_work, timer_reason
@@ -146,8 +147,10 @@ class TargetBuilder:
         written_refs: set[tuple[str, str]],
         last_notes: Mapping[str, str],
         people: PeopleLevels | None = None,
+        now: datetime | None = None,
     ):
         self.config = config
+        self.now = now  # what the notes' templates call now (None: the level's start)
         self.levels = tuple(config.matrix.levels)
         self.rank = {level: i for i, level in enumerate(self.levels)}
         self.lowest = self.levels[0]
@@ -269,22 +272,13 @@ class TargetBuilder:
             return NotePlan(announced_key=None if remembered else note_key(ticket.ref, level))
         if announced is None and level == self.lowest:
             return NO_NOTE
-        before = announced or self.lowest
         key = note_key(ticket.ref, level)
-        owner = decision.owner
-        lines = [f"Escalation level: {before} -> {level} (escalation-sync)"]
-        if owner is not None and owner.current:
-            lines.append(
-                f"Owner: {owner.current} ({owner.role})"
-                + (f"; backup {owner.backup}" if owner.backup else "")
-            )
-        due = next_due(decision)
-        if due is not None:
-            lines.append(f"Next due: {due.strftime('%Y-%m-%d %H:%M UTC')}")
-        lines += [f"- {reason.text}" for reason in decision.reasons]
+        account = self.accounts.get(ticket.account_id or "")
+        before = announced or self.lowest
+        now = self.now or decision.level_since
+        text = incident_note(self.config, ticket, account, decision, before, now)
         # The marker lets a later run (even one without a state file) find the note.
-        lines.append(f"[escalation-sync:{key}]")
-        return NotePlan(key, "\n".join(lines), look)
+        return NotePlan(key, f"{text}\n[escalation-sync:{key}]", look)
 
     # -- Jira ---------------------------------------------------------------------------------
     def jira_targets(self) -> list[Target]:

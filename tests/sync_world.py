@@ -36,7 +36,14 @@ def write_world_data(folder: Path, **sizes: int) -> Path:
 class World:
     """One test's view: fresh sandbox state, fresh sync state, runs at chosen moments."""
 
-    def __init__(self, sandbox: Sandbox, data: Path, folder: Path, extra_config: str = ""):
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        data: Path,
+        folder: Path,
+        extra_config: str = "",
+        notifications: str | None = None,
+    ):
         self.sandbox = sandbox
         self.data = data
         for name, filename in DATA_FILES.items():
@@ -46,7 +53,11 @@ class World:
         for name, value in ENVIRONMENT.items():
             os.environ[name] = value
         self.config_path = write_sandbox_config(
-            folder / "config", sandbox.urls, sandbox.ca_path, extra=extra_config
+            folder / "config",
+            sandbox.urls,
+            sandbox.ca_path,
+            extra=extra_config,
+            notifications=notifications,
         )
         self.config: Config = load_config(self.config_path)
         self.now = ANCHOR + timedelta(minutes=5)

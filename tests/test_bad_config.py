@@ -122,7 +122,8 @@ CASES = [
     case(
         "typo-in-a-top-level-section", "connections.yaml", "\nconnections:\n", "\nconections:\n",
         "{file}:{line:conections:}: conections: unknown key 'conections' (did you mean "
-        "'connections'?); expected one of: connections, mapping, join, matrix, state, sync",
+        "'connections'?); expected one of: connections, mapping, join, matrix, state, sync, "
+        "notifications",
         "{dir}/escalation-sync.yaml: connections: required key 'connections' is missing",
     ),
     case(

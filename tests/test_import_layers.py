@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("rehearse",),
     ("report", "provision"),
     ("sync",),
+    ("notify",),
     ("connectors", "escalation"),
     ("mapping",),
     ("config",),

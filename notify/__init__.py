@@ -1,0 +1,1 @@
+"""Tell the owners: events from decisions, rules to recipients, templates, the outbox, sends."""

@@ -1,0 +1,177 @@
+"""Send what the outbox holds: after the field writes, one message at a time, never twice.
+
+Each row is marked `sending` (committed) before its request leaves and gets its outcome
+(committed) when the answer comes. A run killed between the two leaves `sending` rows: the
+next run cannot know whether they arrived, so they become `unknown` and are not resent (a
+webhook's are: its receiver drops a repeated Idempotency-Key). A channel answering RETRY is
+tried again on a later run, after its Retry-After or the backoff (doubling from
+`retry_initial` up to `retry_max`); one failing longer than `give_up_after` is given up, with
+an entry in the audit log. A channel whose setup is wrong stops its own sends for the run and
+nothing else: the field writes were made before any of this.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from config.notifications_rules import NotificationsConfig, wall_seconds
+from connectors.channels import SETUP, Channel, SendResult, SendStatus
+from notify.outbox import Outbox, OutboxRow
+from notify.planner import message_from
+
+Audit = Callable[[str, str, dict[str, Any]], None]
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (key, vendor's words)
+    retry: list[tuple[str, str]] = field(default_factory=list)
+    unknown: list[tuple[str, str]] = field(default_factory=list)
+    given_up: list[tuple[str, str]] = field(default_factory=list)
+    deferred_by_cap: int = 0
+    by_channel: Counter = field(default_factory=Counter)  # (channel, status) -> n
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.rejected or self.retry or self.unknown or self.given_up)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "rejected": len(self.rejected),
+            "retry": len(self.retry),
+            "unknown": len(self.unknown),
+            "given_up": len(self.given_up),
+            "deferred_by_cap": self.deferred_by_cap,
+            "by_channel": {f"{c}:{s}": n for (c, s), n in sorted(self.by_channel.items())},
+        }
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class Deliverer:
+    """One run's sends through `channels` (name -> Channel)."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        channels: Mapping[str, Channel],
+        settings: NotificationsConfig,
+        now: datetime,
+        audit: Audit,
+    ):
+        self.outbox = outbox
+        self.channels = channels
+        self.settings = settings
+        self.now = now.astimezone(UTC)
+        self.audit = audit
+        self.report = DeliveryReport()
+        self.types = {name: c.type for name, c in settings.channels.items()}
+
+    def run(self) -> DeliveryReport:
+        self._settle_interrupted()
+        broken: set[str] = set()
+        sent_events: dict[str, set[str]] = {}
+        cap = self.settings.max_per_ticket_per_hour
+        hour_ago = self.now - timedelta(hours=1)
+        for row in self.outbox.due(self.now):
+            if row.channel in broken:
+                continue
+            channel = self.channels.get(row.channel)
+            if channel is None:  # a channel removed from the config since the row was stored
+                self._finish(
+                    row, SendResult(row.key, SendStatus.REJECTED, "channel not configured")
+                )
+                continue
+            events = sent_events.get(row.ticket_ref)
+            if events is None:
+                events = sent_events[row.ticket_ref] = self.outbox.events_sent_since(
+                    row.ticket_ref, hour_ago
+                )
+            if row.event_key not in events and len(events) >= cap:
+                self.report.deferred_by_cap += 1
+                later = (self.now + timedelta(hours=1)).isoformat()
+                self.outbox.set_state(row.key, "pending", "over the hourly cap", not_before=later)
+                continue
+            self.outbox.set_state(row.key, "sending", None, attempts=row.attempts + 1)
+            result = channel.send(message_from(row.message))
+            self._finish(row, result)
+            if result.status is SendStatus.SENT:
+                events.add(row.event_key)
+            elif result.status is SendStatus.RETRY and result.detail.startswith(SETUP):
+                broken.add(row.channel)
+        return self.report
+
+    def _settle_interrupted(self) -> None:
+        """Rows a killed run left `sending`: unknown, except a webhook's (deduped by key)."""
+        for row in self.outbox.in_state("sending"):
+            if self.types.get(row.channel) == "webhook":
+                self.outbox.set_state(row.key, "pending", "resent: the receiver dedupes by key")
+                continue
+            detail = "sent; the run ended before the answer"
+            self.outbox.set_state(row.key, "unknown", detail)
+            self.report.unknown.append((row.key, detail))
+            self.audit("notification_unknown", row.ticket_ref, {"key": row.key, "detail": detail})
+
+    def _finish(self, row: OutboxRow, result: SendResult) -> None:
+        status = result.status
+        self.report.by_channel[(row.channel, status.value)] += 1
+        if status is SendStatus.SENT:
+            self.report.sent += 1
+            self.outbox.set_state(
+                row.key, "sent", result.detail or None,
+                sent_at=self.now.isoformat(), remote_id=result.remote_id,
+            )  # fmt: skip
+            return
+        entry = (row.key, result.detail)
+        if status is SendStatus.REJECTED:
+            self.report.rejected.append(entry)
+            self.outbox.set_state(row.key, "rejected", result.detail)
+            self.audit("notification_rejected", row.ticket_ref, _detail(row, result))
+        elif status is SendStatus.UNKNOWN:
+            self.report.unknown.append(entry)
+            self.outbox.set_state(row.key, "unknown", result.detail)
+            self.audit("notification_unknown", row.ticket_ref, _detail(row, result))
+        else:
+            self._retry_later(row, result)
+
+    def _retry_later(self, row: OutboxRow, result: SendResult) -> None:
+        first = _at(row.first_failed_at) if row.first_failed_at else self.now
+        if self.now - first >= timedelta(seconds=wall_seconds(self.settings.give_up_after)):
+            self.report.given_up.append((row.key, result.detail))
+            self.outbox.set_state(row.key, "given_up", result.detail)
+            self.audit(
+                "notification_given_up",
+                row.ticket_ref,
+                {**_detail(row, result), "failing_since": first.isoformat()},
+            )
+            return
+        self.report.retry.append((row.key, result.detail))
+        initial = wall_seconds(self.settings.retry_initial)
+        backoff = min(initial * 2 ** max(row.attempts, 0), wall_seconds(self.settings.retry_max))
+        wait = max(float(backoff), result.retry_after or 0.0)
+        self.outbox.set_state(
+            row.key,
+            "pending",
+            result.detail,
+            not_before=(self.now + timedelta(seconds=wait)).isoformat(),
+            first_failed_at=first.isoformat(),
+        )
+
+
+def _detail(row: OutboxRow, result: SendResult) -> dict[str, Any]:
+    return {
+        "key": row.key,
+        "event": row.event,
+        "channel": row.channel,
+        "recipient": row.recipient,
+        "status": result.status.value,
+        "detail": result.detail,
+    }
