@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from errors import ExitCode
 from sandbox.runner import Sandbox
 from tests.fault_helpers import (
     FAULT_SIZES,
@@ -78,7 +79,7 @@ def kill_and_check(running, fault_free, folder: Path, at: int) -> None:
     process = start_sync(world)
     out, err = process.communicate(timeout=120)
     # 11: the Slack post whose answer the kill took is reported as unknown.
-    assert process.returncode in (0, 11), f"{out}\n{err}"
+    assert process.returncode in (ExitCode.OK, ExitCode.NOTIFICATIONS_FAILED), f"{out}\n{err}"
     converge(world)
     try:
         assert_fault_free_state(reference, world)
