@@ -28,9 +28,11 @@ test: $(TEST_STAMP)
 test-all: $(TEST_STAMP)
 	$(PY) -m pytest -q -m ''
 
+# mypy checks the packages listed under [tool.mypy] in pyproject.toml.
 lint: $(TEST_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 bench: $(STAMP)
 	$(PY) bench/bench_engine.py

@@ -51,7 +51,7 @@ def _check_https_url(value: str) -> str:
 HttpsUrl = Annotated[str, AfterValidator(_check_https_url)]
 
 
-def resolve_path(value: str | None, info: ValidationInfo) -> Path | None:
+def resolve_path(value: object, info: ValidationInfo) -> Path | None:
     """A path from the config, relative to the main config file's folder."""
     if value is None:
         return None

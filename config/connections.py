@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -52,7 +53,7 @@ class _Connection(StrictModel):
         """Key -> environment variable name, for every secret the chosen auth mode uses."""
         return {}
 
-    def _require(self, needed: dict[str, str | None], mode: str) -> list[RelativeProblem]:
+    def _require(self, needed: Mapping[str, str | None], mode: str) -> list[RelativeProblem]:
         return [
             (
                 (key,),

@@ -26,6 +26,8 @@ def _section_problems(
     for name, info in Config.model_fields.items():
         if name in failed or name not in data:
             continue
+        # FieldInfo.annotation is None only for a field declared without one; Config has none.
+        assert info.annotation is not None
         try:
             section = TypeAdapter(info.annotation).validate_python(data[name], context=context)
         except ValidationError:

@@ -33,8 +33,8 @@ class _TicketSystemMapping(StrictModel):
 
 
 class ZendeskMapping(_TicketSystemMapping):
-    ticket: ZendeskTicketRead = Field(default_factory=ZendeskTicketRead)  # type: ignore[valid-type]
-    write: ZendeskWrite = Field(default_factory=ZendeskWrite)  # type: ignore[valid-type]
+    ticket: ZendeskTicketRead = Field(default_factory=ZendeskTicketRead)
+    write: ZendeskWrite = Field(default_factory=ZendeskWrite)
     # Tags we add, one per level (prefix + level name); null: no tags. Setting tags replaces
     # them all in Zendesk, so only tags with this prefix are ever touched.
     tags_prefix: str | None = Field(default="escalation_", pattern=r"^[a-z0-9_\-/]+$")
@@ -46,14 +46,14 @@ class ZendeskMapping(_TicketSystemMapping):
 
 
 class JiraMapping(_TicketSystemMapping):
-    ticket: JiraTicketRead = Field(default_factory=JiraTicketRead)  # type: ignore[valid-type]
-    write: JiraWrite = Field(default_factory=JiraWrite)  # type: ignore[valid-type]
+    ticket: JiraTicketRead = Field(default_factory=JiraTicketRead)
+    write: JiraWrite = Field(default_factory=JiraWrite)
     ticket_url: str = "{base_url}/browse/{key}"
 
 
 class SalesforceMapping(StrictModel):
-    account: SalesforceAccountRead = Field(default_factory=SalesforceAccountRead)  # type: ignore[valid-type]
-    write: SalesforceAccountWrite = Field(default_factory=SalesforceAccountWrite)  # type: ignore[valid-type]
+    account: SalesforceAccountRead = Field(default_factory=SalesforceAccountRead)
+    write: SalesforceAccountWrite = Field(default_factory=SalesforceAccountWrite)
     ticket_record: SalesforceTicketRecord | None = None
     # A SOQL condition limiting which accounts are read, e.g. "Type = 'Customer'".
     where: str | None = None

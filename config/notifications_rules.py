@@ -147,7 +147,7 @@ class Debrief(StrictModel):
 
 
 def _templates_dir(value: object, info: ValidationInfo) -> Path | None:
-    path = resolve_path(value, info)  # type: ignore[arg-type]
+    path = resolve_path(value, info)
     if path is not None and not path.is_dir():
         raise ValueError(f"found no folder at {path}; expected a folder of template files")
     return path

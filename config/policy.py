@@ -13,7 +13,7 @@ from config.file_path import file_path_problem
 
 
 def _config_relative(value: object, info: ValidationInfo) -> object:
-    return resolve_path(value, info) if value is not None else value  # type: ignore[arg-type]
+    return resolve_path(value, info) if value is not None else value
 
 
 ConfigPath = Annotated[Path, BeforeValidator(_config_relative)]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from config.errors import ConfigProblem
 from config.yaml_source import SourceMap, format_key_path
@@ -162,7 +163,7 @@ def _expected(msg: str) -> str:
     return _PYTHON_WORDS.sub(lambda m: "a list" if m.group(1) else "a mapping of keys", text)
 
 
-def _message(error: dict[str, Any], root: type[BaseModel], loc: Sequence[Any]) -> str:
+def _message(error: ErrorDetails, root: type[BaseModel], loc: Sequence[Any]) -> str:
     kind = error["type"]
     msg = error["msg"]
     if kind == "extra_forbidden":
@@ -175,7 +176,7 @@ def _message(error: dict[str, Any], root: type[BaseModel], loc: Sequence[Any]) -
     if kind == "union_tag_invalid":
         ctx = error.get("ctx", {})
         tags = _QUOTED.findall(str(ctx.get("expected_tags", "")))
-        tag = ctx.get("tag")
+        tag = str(ctx.get("tag"))  # pydantic's text of the value found (did_you_mean compares text)
         hint = did_you_mean(tag, tags)
         name = str(ctx.get("discriminator", "tag")).strip("'")
         return f"found {name} '{tag}'{hint}; expected one of {', '.join(tags)}"
@@ -200,15 +201,14 @@ def _message(error: dict[str, Any], root: type[BaseModel], loc: Sequence[Any]) -
         )
     if kind == "literal_error":
         options = _QUOTED.findall(str(error.get("ctx", {}).get("expected", "")))
-        hint = (
-            did_you_mean(error.get("input"), options) if isinstance(error.get("input"), str) else ""
-        )
+        given = error.get("input")
+        hint = did_you_mean(given, options) if isinstance(given, str) else ""
         return f"found {short(error.get('input'))}{hint}; expected {_expected(msg)}"
     return f"found {short(error.get('input'))}; expected {_expected(msg)}"
 
 
 def _display_path(
-    known: tuple[Any, ...], unknown: list[Any], detail: dict[str, Any], sources: SourceMap
+    known: tuple[Any, ...], unknown: list[Any], detail: ErrorDetails, sources: SourceMap
 ) -> tuple[Any, ...]:
     # A missing key is not in the YAML, so it is the one unknown part worth showing.
     if detail["type"] == "missing" and unknown:

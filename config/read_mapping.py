@@ -8,7 +8,7 @@ entries are added to the default table); `null` switches the attribute off.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, create_model, field_validator, model_validator
 
@@ -295,12 +295,23 @@ SALESFORCE_ACCOUNT_DEFAULTS: dict[str, dict[str, Any]] = {
     "domains": {"source": "Website"},
 }
 
-ZendeskTicketRead = _read_model(
-    "ZendeskTicketRead", TICKET_ATTRIBUTES, ZENDESK_TICKET_DEFAULTS, REQUIRED_TICKET_ATTRIBUTES
-)
-JiraTicketRead = _read_model(
-    "JiraTicketRead", TICKET_ATTRIBUTES, JIRA_TICKET_DEFAULTS, REQUIRED_TICKET_ATTRIBUTES
-)
-SalesforceAccountRead = _read_model(
-    "SalesforceAccountRead", ACCOUNT_ATTRIBUTES, SALESFORCE_ACCOUNT_DEFAULTS, ()
-)
+if TYPE_CHECKING:
+    # The type checker cannot see the fields create_model adds from the attribute tables: it
+    # sees the base class, plus the attributes that code reads by name.
+    ZendeskTicketRead = ReadMappingBase
+    JiraTicketRead = ReadMappingBase
+
+    class SalesforceAccountRead(ReadMappingBase):
+        tier: ReadField | None = None
+        region: ReadField | None = None
+
+else:
+    ZendeskTicketRead = _read_model(
+        "ZendeskTicketRead", TICKET_ATTRIBUTES, ZENDESK_TICKET_DEFAULTS, REQUIRED_TICKET_ATTRIBUTES
+    )
+    JiraTicketRead = _read_model(
+        "JiraTicketRead", TICKET_ATTRIBUTES, JIRA_TICKET_DEFAULTS, REQUIRED_TICKET_ATTRIBUTES
+    )
+    SalesforceAccountRead = _read_model(
+        "SalesforceAccountRead", ACCOUNT_ATTRIBUTES, SALESFORCE_ACCOUNT_DEFAULTS, ()
+    )

@@ -53,9 +53,9 @@ class Config(StrictModel):
 
     # --- secrets ---------------------------------------------------------------------------
 
-    def secret_refs(self) -> list[tuple[tuple[str, str, str], str]]:
+    def secret_refs(self) -> list[tuple[tuple[str, ...], str]]:
         """(key path, environment variable name) for every secret an enabled system needs."""
-        refs = []
+        refs: list[tuple[tuple[str, ...], str]] = []
         for system in self.connections.enabled_systems():
             connection = getattr(self.connections, system)
             for key, env_name in connection.secret_env_fields().items():
@@ -84,9 +84,9 @@ class Config(StrictModel):
         value = environ.get(env_name)
         if value:
             return value
-        paths = [path for path, name in self.secret_refs() if name == env_name] or [
-            ("connections",)
-        ]
+        paths: list[tuple[str, ...]] = [
+            path for path, name in self.secret_refs() if name == env_name
+        ] or [("connections",)]
         raise ConfigError(
             [self.problem(paths[0], f"environment variable {env_name} is not set (or empty)")]
         )
@@ -130,7 +130,7 @@ class Config(StrictModel):
 
     def write_fields(self) -> list[tuple[tuple[str | int, ...], str, Any]]:
         """(path, output name, WriteField) for every write mapping of every system."""
-        writes = []
+        writes: list[tuple[tuple[str | int, ...], str, Any]] = []
         for system, section in (("zendesk", "write"), ("jira", "write"), ("salesforce", "write")):
             mapping = getattr(getattr(self.mapping, system), section)
             for output, write in mapping.outputs().items():
@@ -192,7 +192,7 @@ class Config(StrictModel):
             owned.append(("tag", self.mapping.zendesk.tags_prefix, {}, ()))
         label = self.mapping.jira.write.label
         if label is not None:
-            path = ("mapping", "jira", "write", "label")
+            path: tuple[str, ...] = ("mapping", "jira", "write", "label")
             owned.append(("Jira label", label.prefix or "", label.options or {}, path))
             if any(character.isspace() for character in label.prefix or ""):
                 message = f"found '{label.prefix}'; a Jira label cannot hold a space"
@@ -229,7 +229,9 @@ class Config(StrictModel):
         if read is None or names is None:
             return []
         problems: list[RelativeProblem] = []
-        targets = [(("translate", key), value) for key, value in (read.translate or {}).items()]
+        targets: list[tuple[tuple[str, ...], Any]] = [
+            (("translate", key), value) for key, value in (read.translate or {}).items()
+        ]
         targets.append((("default",), read.default))
         for sub_path, value in targets:
             if value is not None and str(value) not in names and str(value).lower() not in names:

@@ -8,17 +8,17 @@ from config.schema import Config
 def _systems(config: Config) -> list[str]:
     lines = []
     connections = config.connections
-    if connections.enabled("zendesk"):
-        zendesk = connections.zendesk
+    zendesk = connections.zendesk
+    if zendesk is not None and zendesk.enabled:
         lines.append(f"  zendesk     {zendesk.url} ({zendesk.auth})")
-    if connections.enabled("jira"):
-        jira = connections.jira
+    jira = connections.jira
+    if jira is not None and jira.enabled:
         projects = ", ".join(jira.projects)
         lines.append(
             f"  jira        {jira.url} ({jira.deployment}, {jira.auth}; projects {projects})"
         )
-    if connections.enabled("salesforce"):
-        sf = connections.salesforce
+    sf = connections.salesforce
+    if sf is not None and sf.enabled:
         lines.append(f"  salesforce  {sf.login_url} ({sf.auth}, API {sf.api_version})")
     off = [
         system for system in ("zendesk", "jira", "salesforce") if not connections.enabled(system)

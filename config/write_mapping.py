@@ -13,7 +13,7 @@ tag for Zendesk, the option name for Jira, the picklist value for Salesforce).
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, create_model, field_validator, model_validator
 
@@ -197,20 +197,32 @@ class WriteMappingBase(StrictModel):
 
 
 def _write_model(name: str, system: str, kinds: dict[str, OutputKind]) -> type[WriteMappingBase]:
-    model = create_model(
-        name, __base__=WriteMappingBase, **{output: (WriteField | None, None) for output in kinds}
-    )
+    field_definitions: dict[str, Any] = {output: (WriteField | None, None) for output in kinds}
+    model = create_model(name, __base__=WriteMappingBase, **field_definitions)
     model.target_system = system
     model.output_kinds = kinds
     return model
 
 
-ZendeskWrite = _write_model("ZendeskWrite", "zendesk", TICKET_OUTPUTS)
-JiraWrite = _write_model("JiraWrite", "jira", JIRA_OUTPUTS)
-SalesforceAccountWrite = _write_model(
-    "SalesforceAccountWrite", "salesforce", SALESFORCE_ACCOUNT_OUTPUTS
-)
-TicketRecordWrite = _write_model("TicketRecordWrite", "salesforce", TICKET_RECORD_OUTPUTS)
+if TYPE_CHECKING:
+    # The type checker cannot see the fields create_model adds from the output tables: it sees
+    # the base class, plus the outputs that code reads by name.
+    class ZendeskWrite(WriteMappingBase):
+        level: WriteField | None = None
+
+    class JiraWrite(WriteMappingBase):
+        level: WriteField | None = None
+        label: WriteField | None = None
+
+    SalesforceAccountWrite = WriteMappingBase
+    TicketRecordWrite = WriteMappingBase
+else:
+    ZendeskWrite = _write_model("ZendeskWrite", "zendesk", TICKET_OUTPUTS)
+    JiraWrite = _write_model("JiraWrite", "jira", JIRA_OUTPUTS)
+    SalesforceAccountWrite = _write_model(
+        "SalesforceAccountWrite", "salesforce", SALESFORCE_ACCOUNT_OUTPUTS
+    )
+    TicketRecordWrite = _write_model("TicketRecordWrite", "salesforce", TICKET_RECORD_OUTPUTS)
 
 
 class SalesforceTicketRecord(StrictModel):
@@ -221,4 +233,4 @@ class SalesforceTicketRecord(StrictModel):
     # Which tickets get a record: those at or above this level (None: every ticket with a level
     # above the lowest).
     min_level: str | None = None
-    fields: TicketRecordWrite  # type: ignore[valid-type]
+    fields: TicketRecordWrite

@@ -76,7 +76,7 @@ class LocatingLoader(
         self._alias_lines: dict[tuple[int, int], int] = {}
         self._depth = 0  # of the node being composed
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         """PyYAML's composer, plus where each alias was written and a bound on nesting."""
         line = self.peek_event().start_mark.line + 1
         if parent is not None and self.check_event(yaml.AliasEvent):
@@ -185,6 +185,7 @@ class LocatingLoader(
         path: Path_,
     ) -> None:
         """Add the keys of `<<: value_node` that neither `own` nor an earlier merge has."""
+        slots: list[tuple[yaml.Node, int, yaml.Node]]
         if isinstance(value_node, yaml.SequenceNode):
             slots = [(value_node, index, item) for index, item in enumerate(value_node.value)]
         else:

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -141,8 +141,9 @@ class IssueCursor:
         if self.updated is None or updated > self.updated:
             before = self.floor(overlap)
             self.updated = updated
-            if self.floor(overlap) != before:  # the window moved on: forget what fell out of it
-                bound = _epoch_ms(self.floor(overlap))
+            floor = self.floor(overlap)  # None only while nothing was read (updated is set now)
+            if floor is not None and floor != before:  # the window moved on: forget what fell out
+                bound = _epoch_ms(floor)
                 self.seen = {k: ms for k, ms in self.seen.items() if ms >= bound}
 
     def already_read(self, key: str, updated: datetime, overlap: timedelta) -> bool:
@@ -215,7 +216,8 @@ class JiraConnector:
         if self.search == "enhanced":
             self.client.deploymentType = "Cloud"  # the client's enhanced search refuses otherwise
         _, self.adapter = make_session(SYSTEM, ca_bundle, self.policy, session=self.client._session)
-        self._zone: ZoneInfo | None | bool = False  # False: not asked yet; None: Jira did not say
+        # False: not asked yet; None: Jira did not say
+        self._zone: ZoneInfo | None | Literal[False] = False
         self._ids: dict[str, str] = {}  # issue key -> id, from reads (bulk edit answers in ids)
         self._notify_allowed = True
 
@@ -497,7 +499,8 @@ def _error_collection(error: JIRAError) -> tuple[list[str], dict[str, str]]:
     if not isinstance(body, dict):
         return [], {}
     messages = [str(m) for m in body.get("errorMessages") or []]
-    errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
+    found = body.get("errors")
+    errors = found if isinstance(found, dict) else {}
     return messages, {str(k): str(v) for k, v in errors.items()}
 
 
@@ -510,6 +513,14 @@ def vendor_words(error: JIRAError) -> str:
     return (error.text or "").strip()[:500]
 
 
+class _Credentials(TypedDict, total=False):
+    """The constructor's credential arguments: an email and API token, or a personal token."""
+
+    email: str
+    api_token: str
+    personal_access_token: str
+
+
 def from_config(
     config: Config, secret: Callable[[str], str], policy: RetryPolicy | None = None
 ) -> JiraConnector:
@@ -518,7 +529,7 @@ def from_config(
     connection = config.connections.jira
     assert connection is not None, "jira is not enabled in this config"
     if connection.auth == "bearer":
-        credentials: dict[str, str] = {"personal_access_token": secret(str(connection.token_env))}
+        credentials: _Credentials = {"personal_access_token": secret(str(connection.token_env))}
     else:
         credentials = {
             "email": secret(str(connection.email_env)),

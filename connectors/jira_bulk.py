@@ -139,7 +139,8 @@ class BulkEditor:
             return str(value["id"])
         if field_id not in self._options:
             self._options[field_id] = self._load_options(field_id)
-        option_id = self._options[field_id].get(value.get("value"))
+        name = value.get("value")
+        option_id = self._options[field_id].get(name) if isinstance(name, str) else None
         if option_id is None:
             raise _NotBulk  # the PUT edit will get Jira's own message for the bad option
         return option_id

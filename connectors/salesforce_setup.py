@@ -69,7 +69,10 @@ class SalesforceSetup:
 
     def limits(self) -> dict[str, Any]:
         """GET limits: DailyApiRequests {Max, Remaining} and the rest."""
-        return self._call("limits", lambda sf: sf.restful("limits"))
+        limits = self._call("limits", lambda sf: sf.restful("limits"))
+        # restful() gives None only for an empty answer (204); GET limits always has a body.
+        assert limits is not None, "GET limits answered without a body"
+        return limits
 
     def user_id(self) -> str:
         """The integration user's id, the last part of the login's identity URL."""
@@ -107,14 +110,18 @@ class SalesforceSetup:
 
     def create_record(self, object_name: str, values: dict[str, Any]) -> str:
         """POST sobjects/{object}/ (PermissionSet, PermissionSetAssignment, FieldPermissions...)."""
-        return self._call(f"create {object_name}", lambda sf: sf.restful(f"sobjects/{object_name}/", method="POST", json=values))["id"]  # fmt: skip
+        created = self._call(f"create {object_name}", lambda sf: sf.restful(f"sobjects/{object_name}/", method="POST", json=values))  # fmt: skip
+        # restful() gives None only for an empty answer; a creation answers 201 with the new id.
+        assert created is not None, f"POST sobjects/{object_name}/ answered without a body"
+        return created["id"]
 
     # -- transport ----------------------------------------------------------------------------
     def _call(self, what: str, operation: Callable[[Salesforce], T]) -> T:
         try:
             return self.connector._call(what, operation)
         except (SalesforceMalformedRequest, SalesforceResourceNotFound) as error:
-            content = error.content if isinstance(error.content, list) else []
+            # simple-salesforce declares content as bytes; it holds the parsed JSON error list.
+            content: list[Any] = error.content if isinstance(error.content, list) else []
             words = "; ".join(f"{e.get('errorCode')}: {e.get('message')}" for e in content if isinstance(e, dict))  # fmt: skip
             raise SetupRefused(
                 SYSTEM, what, error.status, words or str(error.content)[:200]

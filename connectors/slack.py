@@ -22,6 +22,7 @@ import re
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from http.client import HTTPException
 from typing import TYPE_CHECKING, Any
 from urllib.error import HTTPError, URLError
@@ -265,7 +266,8 @@ class SlackChannel:
             while True:
                 page = self._call(
                     "conversations.list",
-                    lambda cursor=cursor: self.client.conversations_list(
+                    partial(
+                        self.client.conversations_list,
                         types="public_channel,private_channel",
                         exclude_archived=True,
                         limit=PAGE_SIZE,

@@ -24,7 +24,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -222,12 +222,28 @@ class PolicyAdapter(HTTPAdapter):
                 if pacer.matches(path):
                     pacer.record_answered(sent, now)
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout=None, **kwargs):  # type: ignore[override]
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
         """Send with the policy: pace, attempt, classify, wait, attempt again (one `Retrying`)."""
         timeout = timeout if timeout is not None else self.policy.default_timeout_seconds
         if self.ca_bundle:
-            kwargs["verify"] = self.ca_bundle
-        return self._retrying(self._attempt, request, stream=stream, timeout=timeout, **kwargs)
+            verify = self.ca_bundle
+        return self._retrying(
+            self._attempt,
+            request,
+            stream=stream,
+            timeout=timeout,
+            verify=verify,
+            cert=cert,
+            proxies=proxies,
+        )
 
     def _attempt(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         """One attempt: the response to hand on, or an exception saying what happened."""

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import urlsplit
 
 import requests
@@ -380,6 +380,14 @@ class ZendeskConnector:
             wait = min(wait * 2, self.job_polling.max_wait_seconds)
 
 
+class _Credentials(TypedDict, total=False):
+    """The constructor's credential arguments: an email and API token, or an OAuth token."""
+
+    email: str
+    api_token: str
+    oauth_token: str
+
+
 def from_config(
     config: Config, secret: Callable[[str], str], policy: RetryPolicy | None = None
 ) -> ZendeskConnector:
@@ -387,6 +395,7 @@ def from_config(
     reads one secret (Config.secret)."""
     connection = config.connections.zendesk
     assert connection is not None, "zendesk is not enabled in this config"
+    credentials: _Credentials
     if connection.auth == "oauth":
         credentials = {"oauth_token": secret(str(connection.oauth_token_env))}
     else:

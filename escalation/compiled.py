@@ -90,11 +90,12 @@ class CompiledMatrix:
         """(plain, SLA-reading) triggers that can fire for a ticket of this category."""
         found = self._by_category.get(category)
         if found is None:
-            found = self._by_category[category] = tuple(  # type: ignore[assignment]
+            plain, sla = (
                 tuple(t for t in group if t.categories is None or category in t.categories)
                 for group in (self.plain_triggers, self.sla_triggers)
             )
-        return found  # type: ignore[return-value]
+            found = self._by_category[category] = (plain, sla)
+        return found
 
     def clock_for(self, tier: str, region: str | None) -> Clock:
         """The calendar a ticket's business time runs in: by tier, then region, else default."""
@@ -105,10 +106,11 @@ class CompiledMatrix:
             if choice is None:
                 name = next(iter(self.clocks))
             else:
-                name = choice.by_tier.get(tier) or (
-                    choice.by_region.get(region) if region is not None else None
+                name = (
+                    choice.by_tier.get(tier)
+                    or (choice.by_region.get(region) if region is not None else None)
+                    or choice.default
                 )
-                name = name or choice.default
             found = self._clock_cache[key] = self.clocks[name]
         return found
 

@@ -79,9 +79,10 @@ def required_values(condition: Condition, name: str) -> frozenset[Any] | None:
         return frozenset.intersection(*known) if known else None
     if condition.any_ is not None:
         found = [required_values(part, name) for part in condition.any_]
-        if any(values is None for values in found):
+        known = [values for values in found if values is not None]
+        if len(known) < len(found):  # one part holds for any value, so the whole may too
             return None
-        return frozenset().union(*found)  # type: ignore[arg-type]
+        return frozenset().union(*known)
     return None
 
 
@@ -132,7 +133,8 @@ def _any_of(parts: list[Predicate]) -> Predicate:
 def _comparison(condition: Condition) -> Predicate:
     name = condition.field or ""
     read = getter(name)
-    tests = [_value_test(op, getattr(condition, op)) for op in _COMPARISONS]
+    compared = (_value_test(op, getattr(condition, op)) for op in _COMPARISONS)
+    tests = [test for test in compared if test is not None]
     if condition.in_ is not None:
         tests.append(("in", frozenset(condition.in_)))
     if condition.not_in is not None:
@@ -144,7 +146,6 @@ def _comparison(condition: Condition) -> Predicate:
     if condition.exists is not None:
         is_list = ATTRIBUTES[name].kind is Kind.LIST
         tests.append(("exists_list" if is_list else "exists", condition.exists))
-    tests = [test for test in tests if test is not None]
     if name.startswith("sla.") and len(tests) == 1 and tests[0][0] in ("eq", "in"):
         return _sla_state_test(name.removeprefix("sla."), *tests[0])
     return _leaf(read, tests)

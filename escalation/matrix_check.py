@@ -119,7 +119,7 @@ def _never_due(config: MatrixConfig, compiled: CompiledMatrix, now: float) -> li
             text = getattr(config.sla.targets[target.row], target.metric)
             where = f"{text} (targets[{target.row}].{target.metric})"
             late.setdefault(clock.name, {})[(target.row, target.metric)] = where
-    findings = []
+    findings: list[Finding] = []
     for name, targets in late.items():
         clock = compiled.clocks[name]
         listed = [targets[key] for key in sorted(targets)]
@@ -158,7 +158,7 @@ def _loosening(config: MatrixConfig, compiled: CompiledMatrix) -> list[Finding]:
             lower = config.levels[best.level]
             example = f"{target.tier} {getattr(rows[best.row], target.metric)} at {lower} (targets[{best.row}])"
             looser.setdefault((target.row, target.metric, target.level), {})[example] = None
-    findings = []
+    findings: list[Finding] = []
     for (row, metric, level), examples in looser.items():
         findings.append(
             (
@@ -210,7 +210,7 @@ def _ceiling_at_lowest(config: MatrixConfig) -> list[Finding]:
 def _away_but_never_routed(config: MatrixConfig) -> list[Finding]:
     named = {person for rule in config.routing for person in (rule.primary, rule.backup)}
     personal = any("{" in (person or "") for person in named)
-    findings = []
+    findings: list[Finding] = []
     for index, entry in enumerate(config.out_of_office):
         if entry.person in named:
             continue

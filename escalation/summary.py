@@ -101,7 +101,7 @@ def _describe(calendar: Calendar) -> str:
         return f"{calendar.time_zone}, 24x7"
     groups: list[tuple[list[str], tuple[str, ...]]] = []
     for day in WEEKDAYS:
-        spans = calendar.hours.get(day, ())  # type: ignore[call-overload]
+        spans = calendar.hours.get(day, ())
         if groups and groups[-1][1] == spans:
             groups[-1][0].append(day)
         else:

@@ -74,9 +74,11 @@ def trigger(name: str, level: str, when: dict[str, Any], reason: str | None = No
     return {"name": name, "level": level, "reason": reason or f"{name} fired", "when": when}
 
 
-def utc(*parts: int) -> datetime:
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
     """utc(2026, 3, 2, 9) -> 2026-03-02 09:00 UTC."""
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def make_ticket(created_at: datetime, **fields: Any) -> Ticket:

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from config.join_schema import JoinStrategy
+from config.join_schema import EmailDomain, JoinStrategy
 from mapping.records import Account, Ticket
 
 _SALESFORCE_ID_LENGTHS = (15, 18)
@@ -94,7 +94,7 @@ def _attempt(strategy: JoinStrategy, ticket: Ticket, index: AccountIndex) -> tup
     value = ticket.join_keys.get(strategy.key)
     if not value:
         return None, f"{strategy.key}: the ticket has none"
-    if strategy.key == "email_domain" and value.casefold() in strategy.ignore_domains:
+    if isinstance(strategy, EmailDomain) and value.casefold() in strategy.ignore_domains:
         return None, f"{strategy.key}: {value!r} is a free mail domain"
     found = index.lookup(strategy.match, value)
     if len(found) == 1:

@@ -13,7 +13,13 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from config.join_schema import JiraField, JoinStrategy, OrganizationExternalId, OrganizationField
+from config.join_schema import (
+    EmailDomain,
+    JiraField,
+    JoinStrategy,
+    OrganizationExternalId,
+    OrganizationField,
+)
 from config.mapping_schema import JiraMapping, SalesforceMapping, ZendeskMapping
 from config.read_mapping import ReadMappingBase
 from config.write_mapping import WriteMappingBase
@@ -153,7 +159,7 @@ def _join_keys(
             value = _join_value(resolve(data, strategy.path, related))
         elif isinstance(strategy, JiraField) and system == "jira":
             value = _join_value(resolve(data, strategy.path, related))
-        elif strategy.key == "email_domain" and values.get("requester_email"):
+        elif isinstance(strategy, EmailDomain) and values.get("requester_email"):
             try:
                 domain = to_domain(values["requester_email"])
             except ValueProblem:

@@ -65,8 +65,23 @@ _COLUMNS = (
 
 
 def _row(values: tuple) -> OutboxRow:
-    *head, message, state, attempts, created, not_before, failed = values
-    return OutboxRow(*head, json.loads(message), state, attempts, created, not_before, failed)
+    key, event_key, ticket_ref, event, level, channel, recipient = values[:7]
+    message, state, attempts, created, not_before, failed = values[7:]
+    return OutboxRow(
+        key,
+        event_key,
+        ticket_ref,
+        event,
+        level,
+        channel,
+        recipient,
+        json.loads(message),
+        state,
+        attempts,
+        created,
+        not_before,
+        failed,
+    )
 
 
 class Outbox:

@@ -106,18 +106,19 @@ def _apply_chunk(
     with store.transaction():
         for item in items:
             _mark_in_flight(item, store, now)
+    writes = [item.write for item in items if item.write is not None]  # all: see by_system
     try:
-        results = connector.apply([item.write for item in items])
+        results = connector.apply(writes)
     except RateLimited as error:
         report.quota_bound[system] = str(error)
-        results = [WriteResult(item.write, WriteStatus.RETRY, str(error)) for item in items]
+        results = [WriteResult(write, WriteStatus.RETRY, str(error)) for write in writes]
     except (AuthError, SystemUnavailable) as error:
         # Refused credentials mid-run (a session that cannot be renewed) end this system's
         # writes, not the run: the other systems' results are still remembered.
         report.unreachable[system] = str(error)
         if isinstance(error, AuthError):
             report.refused[system] = str(error)
-        results = [WriteResult(item.write, WriteStatus.RETRY, str(error)) for item in items]
+        results = [WriteResult(write, WriteStatus.RETRY, str(error)) for write in writes]
     with store.transaction():
         for item, result in zip(items, results, strict=True):
             _remember(item, result, store, run_id, now, report)

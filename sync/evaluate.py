@@ -47,11 +47,11 @@ def evaluate_mirror(
     priors: dict[str, PriorState] = {}
     renamed: dict[str, str] = {}
     for ref, data in prior_states.items():
-        prior = PriorState.from_dict(data)
-        if prior.level in old_names:
-            renamed[ref] = prior.level
-            prior = replace(prior, level=old_names[prior.level])
-        priors[ref] = prior
+        stored = PriorState.from_dict(data)
+        if stored.level in old_names:
+            renamed[ref] = stored.level
+            stored = replace(stored, level=old_names[stored.level])
+        priors[ref] = stored
     shown_priors: dict[str, PriorState] = {}
     joined = join(all_tickets, accounts, config.join)
     # "Repeated tickets" counts the customer's own requests: an engineering issue that reached

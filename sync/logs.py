@@ -41,7 +41,7 @@ class SecretMask(logging.Filter):
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        line = {
+        line: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
@@ -60,11 +60,12 @@ def log_decision_change(decision: Decision, old_level: str | None) -> None:
     """One info line per decision whose level changed (the audit log's rule): ticket, old ->
     new level, the triggers, the owner; in JSON also as fields. Never customer text."""
     owner = decision.owner
+    reasons = [reason.name for reason in decision.reasons]
     fields = {
         "ticket": decision.ticket_ref,
         "old_level": old_level,
         "new_level": decision.level,
-        "reasons": [reason.name for reason in decision.reasons],
+        "reasons": reasons,
         "owner": owner.current if owner is not None else None,
     }
     who = f"{owner.current} ({owner.role})" if owner else "none (closed)"
@@ -74,7 +75,7 @@ def log_decision_change(decision: Decision, old_level: str | None) -> None:
         old_level or "new",
         decision.level,
         who,
-        ", ".join(fields["reasons"]) or "no trigger fired",
+        ", ".join(reasons) or "no trigger fired",
         extra={"decision": fields},
     )
 

@@ -115,9 +115,9 @@ def read_back_unknown(
     unknown_ids = {id(t) for t in unknown}
     read: list[Target] = []
     for target in targets:
-        key = (str(target.object_name), target.record_id)
-        if id(target) in unknown_ids and key in held:
-            data = held[key] or {}
+        held_key = (str(target.object_name), target.record_id)
+        if id(target) in unknown_ids and held_key in held:
+            data = held[held_key] or {}
             target = replace(
                 target, current={name: data.get(w.field) for name, w in target.writes.items()}
             )

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import TextIO
 
 from config.write_mapping import WriteField
-from errors import ExitCode
 from sync.formats import comparable
 from sync.notifications import plan_lines
 from sync.quota_bound import quota_bound_lines
@@ -19,7 +18,7 @@ def summary_line(result: RunResult) -> str:
     pulled = sum(s["pulled"].values())
     written = sum(n for key, n in s["results"].items() if key.endswith(":ok"))
     planned = sum(s["planned_writes"].values())
-    state = ExitCode(result.exit_code).meaning
+    state = result.exit_code.meaning
     parts = [
         f"escalation-sync: {state}" + (" (dry run)" if result.dry_run else ""),
         f"pulled {pulled}",

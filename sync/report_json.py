@@ -59,6 +59,7 @@ def summary_object(result: RunResult) -> dict[str, Any]:
 def _planned(item: PlannedWrite) -> dict[str, Any]:
     """One record of the plan: its fields old -> new and why (as print_plan shows it)."""
     target, write = item.target, item.write
+    assert write is not None, "the plan lists result.writes: records with something to send"
     return {
         "ref": write.ref,
         "system": target.system,

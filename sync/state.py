@@ -309,7 +309,8 @@ class StateStore:
         cursor = self.db.execute(
             "INSERT INTO runs (started_at, dry_run) VALUES (?, ?)", (now.isoformat(), int(dry_run))
         )
-        return int(cursor.lastrowid)
+        assert cursor.lastrowid is not None, "an INSERT sets lastrowid"
+        return cursor.lastrowid
 
     def end_run(self, run_id: int, now: datetime, exit_code: int, summary: dict[str, Any]) -> None:
         self.db.execute(
@@ -336,7 +337,8 @@ class StateStore:
     def audit_entries(
         self, ref: str | None = None, kind: str | None = None
     ) -> list[dict[str, Any]]:
-        query, args = "SELECT run_id, at, kind, ref, detail FROM audit WHERE 1=1", []
+        query = "SELECT run_id, at, kind, ref, detail FROM audit WHERE 1=1"
+        args: list[str] = []
         if ref:
             query, args = query + " AND ref = ?", [*args, ref]
         if kind:

@@ -330,7 +330,7 @@ class TargetBuilder:
             values, writes = _rendered(outputs, mapping.write)
             label = mapping.write.label
             prefix = label.prefix if label is not None else None
-            wanted = frozenset()
+            wanted: frozenset[str] = frozenset()
             if label is not None and shown.level != self.lowest:
                 option = (label.options or {}).get(shown.level)
                 wanted = frozenset({option or level_tag(prefix or "", shown.level)})

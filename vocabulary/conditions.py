@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from vocabulary.attributes import TicketStatus
 
@@ -20,7 +21,8 @@ class Kind(StrEnum):
     ENUM = "enum"  # string from a fixed set; eq, ne, in, not_in
 
 
-SLA_METRICS = ("acknowledge", "next_update", "resolve")
+SlaMetric = Literal["acknowledge", "next_update", "resolve"]
+SLA_METRICS: tuple[SlaMetric, ...] = ("acknowledge", "next_update", "resolve")
 SLA_STATES = ("ok", "at_risk", "breached")
 
 

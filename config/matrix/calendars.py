@@ -15,7 +15,7 @@ from config.base import RelativeProblem
 from config.matrix.base import Duration, Model, check_known
 from config.problems import did_you_mean
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 _SPAN = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
@@ -147,9 +147,9 @@ class Calendar(Model):
 _WEEK = 7 * 24 * 60
 
 
-def _week_minutes(hours: Mapping[str, tuple[str, ...]]) -> list[tuple[str, int, str, int, int]]:
+def _week_minutes(hours: Mapping[Weekday, tuple[str, ...]]) -> list[tuple[str, int, str, int, int]]:
     """(weekday, index, text, start, end) of every span, in minutes from Monday 00:00."""
-    spans = []
+    spans: list[tuple[str, int, str, int, int]] = []
     for day_index, day in enumerate(WEEKDAYS):
         offset = day_index * 24 * 60
         for index, text in enumerate(hours.get(day, ())):

@@ -8,10 +8,10 @@ from pydantic import AfterValidator, field_validator
 
 from config.matrix.base import ANY, Duration, Model, NonEmpty, check_known, declared
 from vocabulary.attributes import TicketStatus
-from vocabulary.conditions import SLA_METRICS
+from vocabulary.conditions import SLA_METRICS, SlaMetric
 from vocabulary.durations import parse_percent, parse_positive_duration
 
-Metric = Literal["acknowledge", "next_update", "resolve"]
+Metric = SlaMetric
 
 
 class SlaTarget(Model):
@@ -57,7 +57,7 @@ class Sla(Model):
     # follow the customer's ticket instead (they carry its level through the link).
     systems: tuple[Literal["zendesk", "jira"], ...] = ("zendesk", "jira")
     pause_statuses: tuple[TicketStatus, ...] = (TicketStatus.PENDING, TicketStatus.ON_HOLD)
-    pause_applies_to: tuple[Metric, ...] = SLA_METRICS  # type: ignore[assignment]
+    pause_applies_to: tuple[Metric, ...] = SLA_METRICS
     at_risk_when_remaining: Annotated[str, AfterValidator(_at_risk)] = "25%"
     targets: NonEmpty[tuple[SlaTarget, ...]]
 
