@@ -112,6 +112,8 @@ def _run_locked(
     store = open_state(config.state.path)
     try:
         connectors = build_connectors(config, replace(run_policy(config), sleep=stop.sleep))
+        for connector in connectors.values():
+            stop.see_writes_through(connector)
         started = time.monotonic()
         try:
             result = run_once(

@@ -10,18 +10,20 @@ transactions roll back and the lock is released as it passes. Both commands exit
 - `backfill` is run by a person: the signal stops it at once.
 - `sync` is run by cron, systemd or a Kubernetes CronJob, which send SIGTERM and wait a grace
   period: the page or the batch of writes in progress finishes (its outcomes are stored), then
-  the run stops. A run waiting for a vendor's quota or a retry stops at once: nothing is in
-  flight then that a next run would not re-read. A second signal stops it at once.
+  the run stops. Waits inside a batch of writes (a Zendesk job polled, a retry) are seen
+  through. A run waiting for a vendor's quota or a retry while reading stops at once: nothing is
+  in flight then. A second signal stops it at once.
 """
 
 from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
+from connectors.base import Connector, FieldWrite, WriteResult
 from sync.progress import ProgressListener, StreamProgress, Unseen, WriteProgress
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -40,7 +42,8 @@ class StopRequest:
 
     def __init__(self) -> None:
         self.signum: int | None = None
-        self.waiting = False
+        self.waiting = False  # in a wait that may be cut short
+        self.sending = False  # inside a connector's apply: the batch is seen through
 
     def check(self) -> None:
         """Raise Interrupted when a stop was asked for (a point where the run may end)."""
@@ -48,14 +51,32 @@ class StopRequest:
             interrupt(self.signum)
 
     def sleep(self, seconds: float) -> None:
-        """The connectors' wait (RetryPolicy.sleep): a stop asked for before or during it ends
-        the run instead of waiting out a quota window the grace period may not cover."""
+        """The connectors' wait (RetryPolicy.sleep): outside a batch of writes, a stop asked for
+        before or during it ends the run instead of waiting out a quota window the grace period
+        may not cover."""
+        if self.sending:
+            time.sleep(seconds)
+            return
         self.check()
         self.waiting = True
         try:
             time.sleep(seconds)
         finally:
             self.waiting = False
+
+    def see_writes_through(self, connector: Connector) -> None:
+        """Mark `connector.apply` as a batch: a stop waits until its outcomes are back (they are
+        stored before the next check), and its waits are not cut short."""
+        send = connector.apply
+
+        def apply(writes: Sequence[FieldWrite]) -> list[WriteResult]:
+            self.sending = True
+            try:
+                return send(writes)
+            finally:
+                self.sending = False
+
+        connector.apply = apply  # type: ignore[method-assign]
 
 
 class StopBetweenBatches:
@@ -89,7 +110,7 @@ def stopped_by_signals(at_once: bool = True) -> Iterator[StopRequest]:
     request = StopRequest()
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        if at_once or request.signum is not None or request.waiting:
+        if at_once or request.signum is not None or (request.waiting and not request.sending):
             interrupt(signum)
         request.signum = signum
 
