@@ -62,8 +62,9 @@ class ExitCode(IntEnum):
     # works through its backlog; a code of its own so monitoring can tell it from an outage
     # (3), and notice when it never ends (the quota is too small for the org's rate of change).
     QUOTA_BOUND = 10, "quota-bound, resuming next run"
-    # `backfill` stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it): the pages read
-    # are stored with their cursors and the next backfill or sync resumes from them.
+    # `sync` or `backfill` stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it, for
+    # both signals): the pages read and the writes answered are stored with their cursors and
+    # the next backfill or sync resumes from them (sync/stopping.py).
     INTERRUPTED = 130, "interrupted, resuming next run"
     # `doctor` found a problem in a system's setup (a field missing or of the wrong type, an
     # option or permission missing): each is printed with its fix, most often "run provision".

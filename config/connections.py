@@ -2,19 +2,23 @@
 
 Secrets never live in the config: each `*_env` key names the environment variable that holds
 one, read at use time (see config/secrets.py). TLS verification cannot be turned off; a private
-CA is trusted through `ca_bundle`.
+CA is trusted through `ca_bundle` (a file) or `ca_bundle_env` (a variable holding the PEM, for a
+container where the CA comes as a Secret and no file is mounted).
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
 import ssl
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from config.base import EnvVarName, HttpsUrl, RelativeProblem, StrictModel, existing_file
 
@@ -44,10 +48,66 @@ def ca_bundle_file(value: Any, info: ValidationInfo) -> Path | None:
 CaBundle = Annotated[Path | None, BeforeValidator(ca_bundle_file)]
 
 
+def pem_problem(pem: str) -> str | None:
+    """Why PEM text cannot serve as a CA bundle, or None when it can (never quotes the text)."""
+    try:
+        ssl.create_default_context(cadata=pem)
+    except (ssl.SSLError, ValueError):
+        return "holds no CA certificate; expected the PEM text of the CA that signed the server's"
+    return None
+
+
+# PEM text -> the private temporary file written for it (requests verifies against a path).
+_PEM_FILES: dict[str, str] = {}
+
+
+def pem_file(pem: str) -> str:
+    """A file holding `pem`, readable by this user only, removed when the process ends; one per
+    distinct text, so the three connectors share one."""
+    if pem not in _PEM_FILES:
+        handle, path = tempfile.mkstemp(prefix="escalation-sync-ca-", suffix=".pem")
+        with os.fdopen(handle, "w", encoding="ascii") as file:
+            file.write(pem)
+        atexit.register(_remove, path)
+        _PEM_FILES[pem] = path
+    return _PEM_FILES[pem]
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass  # already gone (a tmp cleaner); nothing to keep
+
+
 class _Connection(StrictModel):
     enabled: bool = True
     timeout_seconds: Seconds = 30.0
     ca_bundle: CaBundle = None
+    # The name of a variable holding the CA's PEM text (checked by `validate` and at start).
+    ca_bundle_env: EnvVarName | None = None
+
+    @model_validator(mode="after")
+    def _one_ca_source(self) -> _Connection:
+        if self.ca_bundle is not None and self.ca_bundle_env is not None:
+            raise ValueError(
+                "found both ca_bundle and ca_bundle_env; expected one (a file, or a variable "
+                "holding the PEM)"
+            )
+        return self
+
+    def ca_bundle_path(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The CA file TLS verifies against: `ca_bundle`, or the PEM of `ca_bundle_env` written to
+        a private temporary file; None: the system's CAs. The variable was checked at start
+        (Config.check_environment)."""
+        if self.ca_bundle is not None:
+            return str(self.ca_bundle)
+        if self.ca_bundle_env is None:
+            return None
+        pem = (os.environ if environ is None else environ).get(self.ca_bundle_env, "")
+        if not pem or pem_problem(pem):
+            raise ValueError(f"{self.ca_bundle_env} does not hold a CA certificate")
+        return pem_file(pem)
 
     def secret_env_fields(self) -> dict[str, str]:
         """Key -> environment variable name, for every secret the chosen auth mode uses."""

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field, PrivateAttr
 
 from config.base import RelativeProblem, StrictModel
-from config.connections import SYSTEMS, Connections
+from config.connections import SYSTEMS, Connections, pem_problem
 from config.errors import ConfigError, ConfigProblem
 from config.join_schema import JoinStrategy, default_join, join_problems
 from config.mapping_schema import MappingConfig
@@ -76,7 +76,21 @@ class Config(StrictModel):
             )
             for path, env_name in self.secret_refs()
             if not environ.get(env_name)
-        ]
+        ] + self._ca_bundle_env_problems(environ)
+
+    def _ca_bundle_env_problems(self, environ: Mapping[str, str]) -> list[ConfigProblem]:
+        """A problem for each `ca_bundle_env` that is unset or holds no CA certificate."""
+        problems = []
+        for system in self.connections.enabled_systems():
+            env_name = getattr(self.connections, system).ca_bundle_env
+            if env_name is None:
+                continue
+            pem = environ.get(env_name)
+            why = pem_problem(pem) if pem else "is not set (or empty); expected the CA's PEM text"
+            if why:
+                path = ("connections", system, "ca_bundle_env")
+                problems.append(self.problem(path, f"environment variable {env_name} {why}"))
+        return problems
 
     def secret(self, env_name: str, environ: Mapping[str, str] | None = None) -> str:
         """The value of a secret's environment variable, read now; ConfigError when unset."""

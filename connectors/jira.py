@@ -541,7 +541,7 @@ def from_config(
         deployment=connection.deployment,
         projects=connection.projects,
         extra_jql=connection.jql,
-        ca_bundle=str(connection.ca_bundle) if connection.ca_bundle else None,
+        ca_bundle=connection.ca_bundle_path(),
         timeout=connection.timeout_seconds,
         policy=policy,
         page_size=sync.page_size,

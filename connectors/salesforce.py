@@ -118,7 +118,7 @@ def from_config(
         connection.login_url,
         credentials,
         api_version=connection.api_version,
-        ca_bundle=str(connection.ca_bundle) if connection.ca_bundle else None,
+        ca_bundle=connection.ca_bundle_path(),
         timeout=connection.timeout_seconds,
         policy=policy,
         batch_size=config.sync.salesforce.query_batch_size,

@@ -403,7 +403,7 @@ def from_config(
             "email": secret(str(connection.email_env)),
             "api_token": secret(str(connection.token_env)),
         }
-    ca_bundle = str(connection.ca_bundle) if connection.ca_bundle else None
+    ca_bundle = connection.ca_bundle_path()
     rates, rates_scale = config.sync.zendesk, config.sync.quota_time_factor
     return ZendeskConnector(
         connection.url,

@@ -20,13 +20,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import signal
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
-from types import FrameType
 from typing import TextIO
 
 from config.policy import wall_seconds
@@ -44,15 +40,7 @@ from sync.report import print_rejections, summary_line
 from sync.report_json import summary_json
 from sync.run import RunResult, run_once
 from sync.state_faults import open_state, state_faults
-
-
-class Interrupted(BaseException):
-    """Ctrl-C or SIGTERM: a BaseException, like KeyboardInterrupt, so no `except Exception` on
-    the way up swallows it; transactions roll back and the lock is released as it passes."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
+from sync.stopping import Interrupted, stopped_by_signals
 
 
 class Deadline:
@@ -92,7 +80,7 @@ def backfill(args: argparse.Namespace, out: TextIO | None = None) -> int:
     state = config.state
     try:
         with (
-            _stopped_by_signals(),
+            stopped_by_signals(at_once=True),
             state_faults(state.path, state.lock_file, move_damaged=False),
             RunLock(state.lock_file),
             state_faults(state.path, state.lock_file, move_damaged=True),
@@ -145,24 +133,6 @@ def _run(
                 connector.close()
     finally:
         store.close()
-
-
-@contextmanager
-def _stopped_by_signals() -> Iterator[None]:
-    """SIGINT and SIGTERM raise Interrupted where the run is; a second one while it unwinds is
-    ignored (it must not cut the rollback short)."""
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        for name in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(name, signal.SIG_IGN)
-        raise Interrupted(signum)
-
-    previous = {name: signal.signal(name, stop) for name in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for name, handler in previous.items():
-            signal.signal(name, handler)
 
 
 def _interrupted_line(stop: Interrupted, remembered: Remembered) -> str:

@@ -7,26 +7,30 @@ prints it and exits with its code.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TextIO
 
 from config.errors import ConfigError
 from config.loader import load_config
 from config.schema import Config
-from errors import UsageError
+from errors import ExitCode, UsageError
 from sync.checks import run_problems
 from sync.connections import build_connectors
 from sync.explain import print_explain
 from sync.lock import RunLock
 from sync.logs import setup_logging
 from sync.metrics import export_run_metrics
+from sync.pacing import run_policy
 from sync.report import print_plan, print_rejections, summary_line
 from sync.report_json import summary_json
 from sync.run import RunResult, run_once
 from sync.state_faults import open_state, state_faults
+from sync.stopping import Interrupted, StopBetweenBatches, StopRequest, stopped_by_signals
 
 log = logging.getLogger("escalation_sync")
 
@@ -65,13 +69,19 @@ def run_sync(args: argparse.Namespace, out: TextIO | None = None) -> int:
     now = parse_now(args.now)
     state = config.state
     # The outer guard explains a lock file that cannot be made; the inner one, the state
-    # file, and moves a damaged one aside while the lock is still held.
-    with (
-        state_faults(state.path, state.lock_file, move_damaged=False),
-        RunLock(state.lock_file),
-        state_faults(state.path, state.lock_file, move_damaged=True),
-    ):
-        result = _run_locked(config, args, now)
+    # file, and moves a damaged one aside while the lock is still held. SIGTERM or Ctrl-C
+    # ends the run after the batch in progress (sync/stopping.py).
+    try:
+        with (
+            stopped_by_signals(at_once=False) as stop,
+            state_faults(state.path, state.lock_file, move_damaged=False),
+            RunLock(state.lock_file),
+            state_faults(state.path, state.lock_file, move_damaged=True),
+        ):
+            result = _run_locked(config, args, now, stop)
+    except Interrupted as stopped:
+        print(_interrupted(stopped, args.log_format), file=out)
+        return ExitCode.INTERRUPTED
     if args.log_format == "json":  # one JSON object on stdout, plan and rejections included
         print(summary_json(result), file=out)
         return result.exit_code
@@ -82,11 +92,28 @@ def run_sync(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return result.exit_code
 
 
-def _run_locked(config: Config, args: argparse.Namespace, now: datetime) -> RunResult:
-    """One run, under the run lock: open the state, build the connectors, run."""
+def _interrupted(stopped: Interrupted, log_format: str) -> str:
+    """The summary of a stopped sync: what was stored stays, the next run goes on from it."""
+    message = (
+        f"escalation-sync: {ExitCode.INTERRUPTED.meaning} ({stopped}); every page and batch "
+        "of writes finished is stored, the next sync resumes from the stored cursors"
+    )
+    if log_format == "json":
+        status = {"status": ExitCode.INTERRUPTED.meaning, "exit_code": int(ExitCode.INTERRUPTED)}
+        return json.dumps({**status, "message": message})
+    return message
+
+
+def _run_locked(
+    config: Config, args: argparse.Namespace, now: datetime, stop: StopRequest
+) -> RunResult:
+    """One run, under the run lock: open the state, build the connectors, run; `stop` ends it
+    between batches and cuts a wait short."""
     store = open_state(config.state.path)
     try:
-        connectors = build_connectors(config)
+        connectors = build_connectors(config, replace(run_policy(config), sleep=stop.sleep))
+        for connector in connectors.values():
+            stop.see_writes_through(connector)
         started = time.monotonic()
         try:
             result = run_once(
@@ -96,6 +123,7 @@ def _run_locked(config: Config, args: argparse.Namespace, now: datetime) -> RunR
                 now,
                 dry_run=args.dry_run,
                 allow_backwards_clock=getattr(args, "allow_backwards_clock", False),
+                listener=StopBetweenBatches(stop),
             )
             if getattr(args, "metrics_file", None) and not args.dry_run:
                 elapsed = time.monotonic() - started

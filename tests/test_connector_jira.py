@@ -547,7 +547,7 @@ def test_from_config_builds_the_connector_from_the_config_sections():
     from connectors.jira import from_config
 
     connection = SimpleNamespace(url="https://jira.acme.internal", deployment="data_center", auth="bearer", token_env="JIRA_PAT",
-                                 email_env=None, projects=["ENG"], jql="labels = customer", ca_bundle=None, timeout_seconds=12.0)  # fmt: skip
+                                 email_env=None, projects=["ENG"], jql="labels = customer", ca_bundle_path=lambda: None, timeout_seconds=12.0)  # fmt: skip
     config = SimpleNamespace(
         connections=SimpleNamespace(jira=connection),
         sync=SimpleNamespace(
