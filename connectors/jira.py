@@ -363,7 +363,17 @@ class JiraConnector:
 
         def fetch(request: PageRequest) -> dict[str, Any]:
             params = dict(request.params)
-            return self._call(what, search, jql, fields=list(fields), json_result=True, **params)
+            # expand=changelog: each issue's status/priority/link history comes with it (the
+            # state store keeps it for exact pauses and milestones: sync/ticket_changes.py).
+            return self._call(
+                what,
+                search,
+                jql,
+                fields=list(fields),
+                expand="changelog",
+                json_result=True,
+                **params,
+            )
 
         for page, done in pages(paginator, fetch):
             yield page.get("issues", []), done

@@ -19,6 +19,7 @@ from typing import Any
 from mapping.records import Account, Ticket
 from mapping.serialise import account_from_json, account_to_json, ticket_from_json, ticket_to_json
 from sync.history_schema import HISTORY_SCHEMA
+from sync.ticket_changes import TICKET_CHANGES_SCHEMA
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cursors (
@@ -53,6 +54,7 @@ CREATE INDEX IF NOT EXISTS audit_by_ref ON audit (ref);
 CREATE INDEX IF NOT EXISTS audit_by_run ON audit (run_id, kind);
 """
 SCHEMA += HISTORY_SCHEMA  # the report's history (sync/history_schema.py)
+SCHEMA += TICKET_CHANGES_SCHEMA  # field changes with their times (sync/ticket_changes.py)
 
 
 def _dumps(value: Any) -> str:
