@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS ticket_changes (
 CREATE INDEX IF NOT EXISTS ticket_changes_by_field ON ticket_changes (ref, field, at);
 """
 
-# Jira's changelog names its fields as people see them; these are the ones kept.
+# Jira's changelog names its fields as people see them; these few get the names the rest of
+# the history uses, others (a "Workaround" field an SLA milestone waits for) keep theirs.
 _JIRA_FIELDS = {"status": "status", "priority": "priority", "link": "link", "labels": "tags"}
 
 
@@ -86,7 +87,8 @@ def zendesk_changes(event: Mapping[str, Any]) -> list[Change]:
 
 
 def jira_changes(issue: Mapping[str, Any]) -> list[Change]:
-    """The status, priority, link and label changes in an issue's expanded changelog."""
+    """The field changes in an issue's expanded changelog (status, priority, links, labels as
+    tags, and the other fields by their names)."""
     changelog = issue.get("changelog")
     if not isinstance(changelog, dict) or "id" not in issue:
         return []
@@ -102,9 +104,10 @@ def jira_changes(issue: Mapping[str, Any]) -> list[Change]:
         for index, item in enumerate(history.get("items") or []):
             if not isinstance(item, dict):
                 continue
-            name = _JIRA_FIELDS.get(str(item.get("field") or "").casefold())
-            if name is None:
+            given = str(item.get("field") or "")
+            if not given:
                 continue
+            name = _JIRA_FIELDS.get(given.casefold(), given)
             change_id = f"{history.get('id')}.{index}"
             found.append(
                 Change(ref, change_id, name, at, item.get("toString"), item.get("fromString"))
@@ -151,6 +154,26 @@ def status_history(
         if status is not None:
             found.append((datetime.fromisoformat(at).astimezone(UTC), status))
     return tuple(found)
+
+
+def changes_by_ref(
+    db: sqlite3.Connection,
+) -> dict[str, tuple[tuple[datetime, str, str | None], ...]]:
+    """Every ticket's stored changes, (when, field, new value), oldest first."""
+    found: dict[str, list[tuple[datetime, str, str | None]]] = {}
+    for ref, at, field, value in db.execute(
+        "SELECT ref, at, field, value FROM ticket_changes ORDER BY ref, at"
+    ):
+        found.setdefault(ref, []).append((datetime.fromisoformat(at).astimezone(UTC), field, value))
+    return {ref: tuple(changes) for ref, changes in found.items()}
+
+
+def milestone_changes(
+    db: sqlite3.Connection, milestones: tuple[object, ...]
+) -> dict[str, tuple[tuple[datetime, str, str | None], ...]] | None:
+    """What the engine's SLA milestones read (sync.evaluate hands it on); None, and nothing
+    read, when the matrix defines none."""
+    return changes_by_ref(db) if milestones else None
 
 
 def prune_changes(db: sqlite3.Connection, before: datetime) -> int:
