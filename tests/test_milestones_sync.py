@@ -13,6 +13,7 @@ import yaml
 
 from config.loader import load_config
 from config.matrix import MatrixConfig
+from config.schema import Config
 from escalation.compiled import compile_matrix
 from escalation.decision import SlaState
 from mapping.records import Account, Ticket, TicketStatus
@@ -49,7 +50,7 @@ def test_the_example_milestones_are_a_valid_matrix() -> None:
     assert matrix.sla.targets[0].milestones == {"diagnosis": "1d", "interim_fix": "3d"}
 
 
-def test_the_linked_issue_in_progress_meets_diagnosis(tmp_path, monkeypatch) -> None:
+def _config(tmp_path: Path, monkeypatch) -> Config:  # noqa: ANN001
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     ca = tmp_path / "ca.pem"
@@ -57,7 +58,11 @@ def test_the_linked_issue_in_progress_meets_diagnosis(tmp_path, monkeypatch) -> 
     urls = {name: "https://127.0.0.1:1" for name in ("zendesk", "jira", "salesforce")}
     matrix = tmp_path / "matrix.yaml"
     matrix.write_text(_with_milestones(EXAMPLE), encoding="utf-8")
-    config = load_config(write_sandbox_config(tmp_path / "cfg", urls, ca, matrix=matrix))
+    return load_config(write_sandbox_config(tmp_path / "cfg", urls, ca, matrix=matrix))
+
+
+def test_the_linked_issue_in_progress_meets_diagnosis(tmp_path, monkeypatch) -> None:
+    config = _config(tmp_path, monkeypatch)
     created = NOW - timedelta(hours=30)
     account = Account("001A", "Alpha", tier="strategic")
     ticket = Ticket(
@@ -113,3 +118,41 @@ def test_retention_and_milestone_mistakes_name_file_key_and_line(tmp_path: Path)
         str(tmp_path / "matrix.yaml"),
         12,
     )  # the row's line
+
+
+def test_replay_sees_the_milestone_reached_at_its_time(tmp_path, monkeypatch) -> None:
+    from rehearse.past import load_past
+    from rehearse.replay import replay
+
+    config = _config(tmp_path, monkeypatch)
+    created = NOW - timedelta(hours=30)
+    ticket = Ticket(
+        "zendesk", "1", "a", TicketStatus.OPEN, created, created,
+        join_keys={"account_id": "001A"}, linked=("jira:ENG-1",),
+    )  # fmt: skip
+    issue = Ticket(
+        "jira", "1001", "b", TicketStatus.OPEN, created, created, key="ENG-1", severity=3
+    )
+    reached = created + timedelta(hours=2)
+    store = StateStore(config.state.path)
+    try:
+        store.upsert_tickets([ticket, issue])
+        store.upsert_accounts([Account("001A", "Alpha", tier="strategic")])
+        store_changes(
+            store.db, [Change("jira:1001", "1.0", "status", reached, "In Progress", None)]
+        )
+        past = load_past(store, config, with_changes=True)
+        plain = load_past(store, config)
+    finally:
+        store.close()
+    moments = [
+        (created + timedelta(hours=1)).timestamp(),
+        (reached + timedelta(hours=1)).timestamp(),
+    ]
+    compiled = compile_matrix(config.matrix)
+    steps = replay(compiled, past.tickets, past.accounts, past.account_created, moments).steps
+    before, after = steps["zendesk:1"]
+    assert ("diagnosis", "ok") in before.states
+    assert "diagnosis" not in dict(after.states)  # met: no longer a running clock
+    assert reached.timestamp() in past.tickets["zendesk:1"].points
+    assert reached.timestamp() not in plain.tickets["zendesk:1"].points  # no milestones: as before
