@@ -1,8 +1,8 @@
 """The mirror's tickets as they were at a past moment, rebuilt from what the state store holds.
 
 The mirror keeps each ticket as last read. What changed since is recovered from:
-- the ticket itself: created_at, first_response_at, paused_intervals (observed status
-  changes), status_changed_at, and its current status with the time it was solved;
+- the ticket itself: created_at, first_response_at, paused_intervals (from the status
+  history, sync/ticket_changes.py, else the status changes runs observed), status_changed_at, and its current status with the time it was solved;
 - the report's history: `sla_outcomes` (each next_update clock starts at an agent update, so
   they list the updates the runs saw), `ticket_history.resolved_at`, `ticket_events`
   (resolved / reopened);
