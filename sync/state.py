@@ -53,8 +53,8 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_by_ref ON audit (ref);
 CREATE INDEX IF NOT EXISTS audit_by_run ON audit (run_id, kind);
 """
-SCHEMA += HISTORY_SCHEMA  # the report's history (sync/history_schema.py)
 SCHEMA += TICKET_CHANGES_SCHEMA  # field changes with their times (sync/ticket_changes.py)
+SCHEMA += HISTORY_SCHEMA  # the report's history (sync/history_schema.py)
 
 
 def _dumps(value: Any) -> str:

@@ -86,3 +86,22 @@ def test_retention_drops_old_changes_but_keeps_each_tickets_latest(tmp_path, day
         store.close()
     assert gone == 1
     assert left == [("zendesk:1", "b"), ("zendesk:2", "c")]
+
+
+def test_a_state_file_from_before_the_changes_table_gains_it_empty(tmp_path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE cursors (stream TEXT PRIMARY KEY, value TEXT NOT NULL, stored_at TEXT NOT NULL)"
+    )
+    old.execute("INSERT INTO cursors VALUES ('zendesk.tickets', 'c1', '2026-01-01')")
+    old.commit()
+    old.close()
+    store = StateStore(path)
+    try:
+        assert store.cursor("zendesk.tickets") == "c1"
+        assert store.db.execute("SELECT COUNT(*) FROM ticket_changes").fetchone() == (0,)
+    finally:
+        store.close()
