@@ -38,6 +38,9 @@ class StateConfig(StrictModel):
     # How long the report's history (ticket lifecycles, level and owner changes, SLA
     # outcomes) is kept; older rows are pruned at the end of each run.
     history_days: int = Field(default=400, ge=7, le=3650)
+    # How long the tickets' field changes (status, priority, tags, links: exact pauses and
+    # SLA milestones read them) are kept; each ticket's latest change of a field stays.
+    changes_days: int = Field(default=400, ge=1, le=3650)
 
     @property
     def lock_file(self) -> Path:

@@ -298,8 +298,13 @@ SALESFORCE_ACCOUNT_DEFAULTS: dict[str, dict[str, Any]] = {
 if TYPE_CHECKING:
     # The type checker cannot see the fields create_model adds from the attribute tables: it
     # sees the base class, plus the attributes that code reads by name.
-    ZendeskTicketRead = ReadMappingBase
-    JiraTicketRead = ReadMappingBase
+    class TicketReadFields(ReadMappingBase):
+        @property
+        def status(self) -> ReadField:  # a required attribute of every ticket read
+            ...
+
+    ZendeskTicketRead = TicketReadFields
+    JiraTicketRead = TicketReadFields
 
     class SalesforceAccountRead(ReadMappingBase):
         tier: ReadField | None = None

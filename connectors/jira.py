@@ -365,7 +365,20 @@ class JiraConnector:
 
         def fetch(request: PageRequest) -> dict[str, Any]:
             params = dict(request.params)
-            return self._call(what, search, jql, fields=list(fields), json_result=True, **params)
+            # expand=changelog: each issue's status/priority/link history comes with it (the
+            # state store keeps it for exact pauses and milestones: sync/ticket_changes.py).
+            # The search caps it at the latest histories (100; 40 reported on enhanced search):
+            # an issue is re-read whenever it changes and each history is stored once, so only
+            # more changes than that between two runs would lose the oldest of them.
+            return self._call(
+                what,
+                search,
+                jql,
+                fields=list(fields),
+                expand="changelog",
+                json_result=True,
+                **params,
+            )
 
         for page, done in pages(paginator, fetch):
             yield page.get("issues", []), done

@@ -15,7 +15,7 @@ from typing import Any
 
 from config.matrix import Condition, RecentTickets
 from escalation.context import TicketContext
-from vocabulary.conditions import ATTRIBUTES, RECENT_TICKETS, Kind
+from vocabulary.conditions import RECENT_TICKETS, Kind, attribute_named
 
 Predicate = Callable[[TicketContext], bool]
 Getter = Callable[[TicketContext], Any]
@@ -144,7 +144,7 @@ def _comparison(condition: Condition) -> Predicate:
     if condition.contains_any is not None:
         tests.append(("contains_any", frozenset(condition.contains_any)))
     if condition.exists is not None:
-        is_list = ATTRIBUTES[name].kind is Kind.LIST
+        is_list = attribute_named(name).kind is Kind.LIST
         tests.append(("exists_list" if is_list else "exists", condition.exists))
     if name.startswith("sla.") and len(tests) == 1 and tests[0][0] in ("eq", "in"):
         return _sla_state_test(name.removeprefix("sla."), *tests[0])

@@ -13,6 +13,9 @@ from typing import Any
 
 from mapping.records import Ticket
 
+# (when, field, its new value): one change in a ticket's history
+Change = tuple[datetime, str, str | None]
+
 
 @dataclass(frozen=True, slots=True)
 class PriorState:
@@ -61,11 +64,16 @@ class Facts:
         (see `index_ticket_creation`). Epoch floats because recent_tickets bisects them.
     linked_severities: severities of the linked Jira issues (1 is the most severe).
     prior: the state the last evaluation persisted, None for a ticket seen the first time.
+    changes: the ticket's field changes the state store holds, (when, field, new value);
+        SLA milestones read them (tags as a JSON list or space-separated labels).
+    linked_changes: the same for its linked Jira issues (a milestone may wait for one).
     """
 
     account_ticket_created: tuple[float, ...] = ()
     linked_severities: tuple[int, ...] = ()
     prior: PriorState | None = None
+    changes: tuple[Change, ...] = ()
+    linked_changes: tuple[Change, ...] = ()
 
 
 NO_FACTS = Facts()

@@ -12,6 +12,7 @@ from escalation.compiled import CompiledMatrix, CompiledTrigger
 from escalation.context import TicketContext
 from escalation.decision import MetricSla, Reason, ReasonKind, SlaState
 from escalation.facts import PriorState
+from escalation.milestones import reached_at
 from escalation.sla import Pauses, measure
 from vocabulary.durations import format_seconds
 
@@ -36,6 +37,7 @@ class LevelWork:
         "fired",
         "top",
         "notes",
+        "reached",
     )
 
     def __init__(
@@ -55,6 +57,9 @@ class LevelWork:
         self.fired: list[CompiledTrigger] = plain
         self.top = 0  # the highest level among the fired triggers
         self.notes: list[Reason] = []
+        milestones = m.sla.milestones
+        # When the ticket reached each further milestone (none configured: nothing to read).
+        self.reached = reached_at(milestones, ctx.facts, ctx.now) if milestones else None
 
     def settle(self, level: int) -> None:
         """Start at `level`; measure SLA there, add the SLA triggers, rise to a fixed point."""
@@ -98,7 +103,7 @@ class LevelWork:
         levels = self.m.levels
         text = (
             f"Moved up from {levels[self.level]} to {levels[higher]}: "
-            f"{_MISSED[missed[0].metric]} within the {format_seconds(missed[0].target_seconds)} "
+            f"{_missed_words(missed[0].metric)} within the {format_seconds(missed[0].target_seconds)} "
             "target"
         )
         self.notes.append(_note(ReasonKind.TIMED, levels[higher], text))
@@ -140,13 +145,19 @@ class LevelWork:
         last = self._last
         if last is not None and last[0] is targets:  # same targets (interned): same answers
             return last[1], last[2]
-        sla = measure(m.sla, targets, ctx.ticket, ctx.created, ctx.clock, self.pauses, ctx.now)
+        sla = measure(
+            m.sla, targets, ctx.ticket, ctx.created, ctx.clock, self.pauses, ctx.now, self.reached
+        )
         on_sla: list[CompiledTrigger] = []
         if self.sla_triggers:
             ctx.sla_states = {metric: status.state for metric, status in sla.items()}
             on_sla = [t for t in self.sla_triggers if t.holds(ctx)]
         self._last = (targets, sla, on_sla)
         return sla, on_sla
+
+
+def _missed_words(metric: str) -> str:
+    return _MISSED.get(metric) or f"{metric.replace('_', ' ')} not reached"
 
 
 def _note(kind: ReasonKind, level: str, text: str) -> Reason:

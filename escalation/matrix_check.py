@@ -69,7 +69,7 @@ def _row_giving(config: MatrixConfig, level: str, tier: str, metric: str) -> int
     rows = {(row.level, row.tier): index for index, row in enumerate(config.sla.targets)}
     for key in ((level, tier), (level, ANY), (ANY, tier), (ANY, ANY)):
         index = rows.get(key)
-        if index is not None and getattr(config.sla.targets[index], metric) is not None:
+        if index is not None and config.sla.targets[index].target(metric) is not None:
             return index
     return None
 
@@ -116,7 +116,7 @@ def _never_due(config: MatrixConfig, compiled: CompiledMatrix, now: float) -> li
             # Inside the window built above: no lookup here grows it.
             available[clock.name] = clock.between(now, now + HORIZON_AHEAD)
         if target.seconds > available[clock.name]:
-            text = getattr(config.sla.targets[target.row], target.metric)
+            text = config.sla.targets[target.row].target(target.metric)
             where = f"{text} (targets[{target.row}].{target.metric})"
             late.setdefault(clock.name, {})[(target.row, target.metric)] = where
     findings: list[Finding] = []
@@ -156,7 +156,7 @@ def _loosening(config: MatrixConfig, compiled: CompiledMatrix) -> list[Finding]:
             tightest[key] = target
         elif target.seconds > best.seconds:
             lower = config.levels[best.level]
-            example = f"{target.tier} {getattr(rows[best.row], target.metric)} at {lower} (targets[{best.row}])"
+            example = f"{target.tier} {rows[best.row].target(target.metric)} at {lower} (targets[{best.row}])"
             looser.setdefault((target.row, target.metric, target.level), {})[example] = None
     findings: list[Finding] = []
     for (row, metric, level), examples in looser.items():
@@ -164,7 +164,7 @@ def _loosening(config: MatrixConfig, compiled: CompiledMatrix) -> list[Finding]:
             (
                 ("sla", "targets", row, metric),
                 f"escalating loosens {metric}: this row gives level {config.levels[level]} "
-                f"{getattr(rows[row], metric)}, more than a lower level gives: "
+                f"{rows[row].target(metric)}, more than a lower level gives: "
                 f"{', '.join(examples)}; a level+'*' row beats a '*'+tier row, so expected "
                 f"rows for level {config.levels[level]} and those tiers at least as tight",
             )
@@ -179,7 +179,7 @@ def _at_risk_from_birth(config: MatrixConfig, compiled: CompiledMatrix) -> list[
     hit: dict[tuple[int, str], str] = {}
     for target in _targets(config, compiled):
         if target.at_risk >= target.seconds:
-            text = getattr(config.sla.targets[target.row], target.metric)
+            text = config.sla.targets[target.row].target(target.metric)
             hit[(target.row, target.metric)] = f"{text} (targets[{target.row}].{target.metric})"
     if not hit:
         return []

@@ -11,7 +11,7 @@ the config names.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from config.matrix import ANY, Sla, SlaTarget
@@ -34,7 +34,10 @@ class SlaPolicy:
     def __init__(self, config: Sla):
         self.systems = frozenset(config.systems)
         self.pause_statuses = frozenset(config.pause_statuses)
-        self.pause_metrics = frozenset(config.pause_applies_to)
+        self.milestones = config.milestones
+        self.pause_metrics = frozenset(
+            (*config.pause_applies_to, *(m.name for m in config.milestones if m.pause))
+        )
         self._at_risk_fraction = parse_percent(config.at_risk_when_remaining)
         self._at_risk = (
             None
@@ -62,7 +65,7 @@ class SlaPolicy:
         resolved = []
         # acknowledge and resolve both start at creation: computed one after the other, the
         # calendar looks the start up once. Decision.sla keeps this order.
-        for metric in _COMPUTE_ORDER:
+        for metric in (*_COMPUTE_ORDER, *(m.name for m in self.milestones)):
             text = _first_given(rows, metric)
             if text is None:
                 continue
@@ -106,8 +109,8 @@ class SlaPolicy:
 def _first_given(rows: Sequence[SlaTarget | None], metric: str) -> str | None:
     # A metric a specific row leaves out falls back to the next, less specific row.
     for row in rows:
-        if row is not None and getattr(row, metric) is not None:
-            return getattr(row, metric)
+        if row is not None and row.target(metric) is not None:
+            return row.target(metric)
     return None
 
 
@@ -119,8 +122,10 @@ def measure(
     clock: Clock,
     pauses: Pauses,
     now: float,
+    reached: Mapping[str, datetime] | None = None,
 ) -> dict[str, MetricSla]:
-    """Every tracked metric of an open ticket at `now`."""
+    """Every tracked metric of an open ticket at `now`; `reached`: when each milestone was
+    (escalation/milestones.py), counted from creation like resolve."""
     first_response = ticket.first_response_at
     paused_now = bool(pauses) and pauses[-1][1] >= now and ticket.status in policy.pause_statuses
     pause_metrics = policy.pause_metrics
@@ -139,8 +144,10 @@ def measure(
             # An update stamped before creation is clock skew between systems (imports,
             # integrations): the cadence cannot start before the ticket exists.
             start = max(latest.timestamp(), created)
-        else:
+        elif metric == "resolve":
             start = created
+        else:  # a milestone of sla.milestones
+            start, met_at = created, reached.get(metric) if reached else None
         paused = False
         if pauses and metric in pause_metrics:
             due, left = due_and_left(start, target, now, pauses)

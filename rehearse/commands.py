@@ -92,7 +92,8 @@ def replay(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
         return EXIT_NO_STATE
     store = StateStore(config.state.path)
     try:
-        past = load_past(store, config)
+        milestones = config.matrix.sla.milestones or draft.matrix.sla.milestones
+        past = load_past(store, config, with_changes=bool(milestones))
     finally:
         store.close()
     moments = runs_between(past.runs, start, end) if step is None else grid(start, end, step)

@@ -22,6 +22,9 @@ from rehearse.scenario import Scenario, renewal, wall_seconds
 class ScriptedTicket:
     """The scenario's ticket at any moment: the snapshot of the last step at or before it."""
 
+    changes: tuple = ()  # a scenario scripts no field history (SLA milestones stay unreached)
+    linked_changes: tuple = ()
+
     def __init__(self, snapshots: list[tuple[float, Ticket]]):
         self.times = [at for at, _ in snapshots]
         self.snapshots = [ticket for _, ticket in snapshots]

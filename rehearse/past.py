@@ -1,8 +1,8 @@
 """The mirror's tickets as they were at a past moment, rebuilt from what the state store holds.
 
 The mirror keeps each ticket as last read. What changed since is recovered from:
-- the ticket itself: created_at, first_response_at, paused_intervals (observed status
-  changes), status_changed_at, and its current status with the time it was solved;
+- the ticket itself: created_at, first_response_at, paused_intervals (from the status
+  history, sync/ticket_changes.py, else the status changes runs observed), status_changed_at, and its current status with the time it was solved;
 - the report's history: `sla_outcomes` (each next_update clock starts at an agent update, so
   they list the updates the runs saw), `ticket_history.resolved_at`, `ticket_events`
   (resolved / reopened);
@@ -24,10 +24,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from config.schema import Config
-from escalation.facts import PriorState, index_ticket_creation
+from escalation.facts import Change, PriorState, index_ticket_creation
 from mapping.join import join
 from mapping.records import Account, Ticket, TicketStatus
 from sync.state import StateStore
+from sync.ticket_changes import changes_by_ref
 
 _INF = float("inf")
 
@@ -50,6 +51,10 @@ class TicketPast:
     points: tuple[float, ...]  # every moment at which as_of's answer changes (sorted)
     pause_status: TicketStatus = TicketStatus.PENDING  # what a past pause is shown as
     linked: tuple[tuple[int, TicketPast], ...] = ()  # (severity, linked Jira issue)
+    # Its field changes and its linked issues' (sync/ticket_changes.py): SLA milestones read
+    # them (escalation/milestones.py counts only those at or before the moment evaluated).
+    changes: tuple[Change, ...] = ()
+    linked_changes: tuple[Change, ...] = ()
     _cache_index: int = -1
     _cache: Ticket | None = None
 
@@ -149,8 +154,12 @@ class Past:
         return found
 
 
-def load_past(store: StateStore, config: Config) -> Past:
-    """Read the mirror, history and audit log into a Past (read only)."""
+def load_past(store: StateStore, config: Config, with_changes: bool = False) -> Past:
+    """Read the mirror, history and audit log into a Past (read only).
+
+    with_changes: attach the tickets' field changes (a matrix replayed has SLA milestones);
+    without, a ticket's change points stay those of its own lifecycle.
+    """
     accounts = store.accounts()
     joined = join(store.tickets(), accounts, config.join)
     rows = {
@@ -178,6 +187,8 @@ def load_past(store: StateStore, config: Config) -> Past:
     for past in pasts.values():
         past.pause_status = pause_status
     _link(pasts)
+    if with_changes:
+        _attach_changes(pasts, changes_by_ref(store.db))
     audit: dict[str, list[tuple[float, str]]] = {}
     for ref, at, detail in store.db.execute(
         "SELECT ref, at, detail FROM audit WHERE kind = 'decision' ORDER BY id"
@@ -227,6 +238,19 @@ def _ticket_past(
             points.add(moment.timestamp())
     points.discard(_INF)
     return TicketPast(ticket, tuple(closed), tuple(sorted(agent_updates)), tuple(sorted(points)))
+
+
+def _attach_changes(pasts: dict[str, TicketPast], changes: dict[str, tuple[Change, ...]]) -> None:
+    """Each ticket's changes and its linked issues'; their times become change points."""
+    if not changes:
+        return
+    for past in pasts.values():
+        own = changes.get(past.ticket.ref, ())
+        linked = tuple(c for _, issue in past.linked for c in changes.get(issue.ticket.ref, ()))
+        if not own and not linked:
+            continue
+        past.changes, past.linked_changes = own, linked
+        past.points = tuple(sorted({*past.points, *(c[0].timestamp() for c in own + linked)}))
 
 
 def _link(pasts: dict[str, TicketPast]) -> None:

@@ -23,7 +23,7 @@ from typing import Protocol
 from escalation.compiled import CompiledMatrix
 from escalation.decision import Decision, ReasonKind, SlaState
 from escalation.engine import evaluate_many
-from escalation.facts import Facts, PriorState
+from escalation.facts import Change, Facts, PriorState
 from mapping.records import UNKNOWN_TIER, Account, Ticket
 from rehearse.wake import INF, WakePlanner
 
@@ -32,6 +32,8 @@ class TicketHistory(Protocol):
     """A ticket whose past can be read at any moment (rehearse/past.py, rehearse/drill.py)."""
 
     ticket: Ticket
+    changes: tuple[Change, ...]  # field changes SLA milestones read (escalation/facts.py)
+    linked_changes: tuple[Change, ...]
 
     @property
     def created(self) -> float: ...
@@ -172,6 +174,8 @@ def replay(
                 account_created.get(ticket.account_id or "", ()),
                 past.linked_severities(at),
                 prior,
+                past.changes,
+                past.linked_changes,
             )
             items.append((ticket, account, facts))
             chosen.append(ref)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from config.schema import Config
 from escalation.compiled import CompiledMatrix
 from escalation.decision import Decision
 from escalation.engine import evaluate_many
-from escalation.facts import Facts, PriorState, index_ticket_creation
+from escalation.facts import Change, Facts, PriorState, index_ticket_creation
 from mapping.join import join
 from mapping.records import Account, Ticket
 from sync.shown import prior_from_shown
@@ -35,12 +36,15 @@ def evaluate_mirror(
     accounts: list[Account],
     prior_states: dict[str, dict[str, Any]],
     now: datetime,
+    changes: Mapping[str, tuple[Change, ...]] | None = None,
 ) -> Evaluation:
     """Decisions for open tickets, and for closed ones whose escalation still has to end.
 
     All tickets (closed too) feed the "repeated tickets" fact: an account's history counts.
     A ticket with no stored state starts from the level it shows (a first run, a lost state
     file); a state stored under a level's old name (renamed_from) is read as the new one.
+    `changes` (ref -> field changes, sync/ticket_changes.py) feed the SLA milestones; None
+    when the matrix has none.
     """
     lowest = compiled.levels[0]
     old_names = config.matrix.renamed
@@ -58,6 +62,7 @@ def evaluate_mirror(
     # the account through its links is not another request.
     created = index_ticket_creation(t for t in joined.tickets if t.ref not in joined.via_links)
     linked_severities = _linked_severities(joined.tickets)
+    linked_refs = _linked_refs(joined.tickets) if changes is not None else {}
     accounts_by_id = {a.id: a for a in accounts}
     chosen: list[Ticket] = []
     items = []
@@ -71,12 +76,33 @@ def evaluate_mirror(
             continue
         linked = linked_severities.get(ticket.ref, ())
         facts = Facts(created.get(ticket.account_id or "", ()), linked, prior)
+        if changes is not None:
+            own = changes.get(ticket.ref, ())
+            others = tuple(
+                c for ref in linked_refs.get(ticket.ref, ()) for c in changes.get(ref, ())
+            )
+            if own or others:
+                facts = replace(facts, changes=own, linked_changes=others)
         chosen.append(ticket)
         items.append((ticket, accounts_by_id.get(ticket.account_id or ""), facts))
     decisions = evaluate_many(items, now, compiled)
     open_refs = {t.ref for t in chosen}
     unmatched = [(ref, why) for ref, why in joined.unmatched if ref in open_refs]
     return Evaluation(chosen, accounts_by_id, decisions, unmatched, priors, shown_priors, renamed)
+
+
+def _linked_refs(tickets: list[Ticket]) -> dict[str, tuple[str, ...]]:
+    """Ticket ref -> refs of its linked Jira issues, whichever side records the link (open or
+    not: a milestone reached by an issue since done still counts)."""
+    issues = {t.key: t.ref for t in tickets if t.system == "jira" and t.key}
+    found: dict[str, set[str]] = {}
+    for ticket in tickets:
+        for link in ticket.linked:
+            if ticket.system != "jira" and link.startswith("jira:") and link[5:] in issues:
+                found.setdefault(ticket.ref, set()).add(issues[link[5:]])
+            elif ticket.system == "jira" and link.startswith("zendesk:"):
+                found.setdefault(link, set()).add(ticket.ref)
+    return {ref: tuple(sorted(refs)) for ref, refs in found.items()}
 
 
 def _linked_severities(tickets: list[Ticket]) -> dict[str, tuple[int, ...]]:

@@ -27,6 +27,7 @@ STREAM_KINDS = {
     "salesforce.accounts": ("account", "accounts"),
     "zendesk.organizations": ("organization", "organizations"),
     "zendesk.tickets": ("ticket", "tickets"),
+    "zendesk.ticket_events": ("ticket_event", "ticket events"),
     "jira.issues": ("issue", "issues"),
 }
 
@@ -38,7 +39,7 @@ def record_moment(record: SourceRecord) -> datetime | None:
     if not isinstance(data, dict):
         return None
     if record.system == "zendesk":
-        stamp = data.get("generated_timestamp")
+        stamp = data.get("generated_timestamp", data.get("timestamp"))
         if isinstance(stamp, int | float) and not isinstance(stamp, bool):
             return datetime.fromtimestamp(stamp, UTC)
         text = data.get("updated_at")

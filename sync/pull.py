@@ -17,12 +17,21 @@ from typing import Any
 from config.schema import Config
 from connectors.base import Connector, Page
 from connectors.errors import AuthError, RateLimited, SystemUnavailable
+from escalation.history import with_exact_pauses
 from mapping.errors import RecordError, RecordIssue
 from mapping.normalise import normalise_account, normalise_ticket
 from mapping.records import SourceRecord, Ticket, TicketStatus
 from sync.pacing import page_size, seconds_per_request
 from sync.progress import ProgressListener, StreamProgress, Unseen
 from sync.state import StateStore
+from sync.ticket_changes import (
+    jira_changes,
+    prune_changes,
+    status_history,
+    status_translator,
+    store_changes,
+    zendesk_changes,
+)
 
 log = logging.getLogger("escalation_sync.pull")
 
@@ -112,6 +121,10 @@ class Puller:
         # Later ticket times are bad values. From the real clock too: a run pinned to an
         # earlier moment (--now, a replay) must not turn records made since into bad ones.
         self.latest_time = max(now, datetime.now(UTC)) + CLOCK_SKEW
+        self.translate_status = {
+            "zendesk": status_translator(config.mapping.zendesk.ticket.status),
+            "jira": status_translator(config.mapping.jira.ticket.status),
+        }
 
     def run(self) -> PullReport:
         """Pull every system; one that cannot be reached is reported and the others go on."""
@@ -139,6 +152,9 @@ class Puller:
                 if never_read:
                     self.report.never_read.append(system)
                 log.error("%s", error)  # the connector's message starts with the system
+        with self.store.transaction():
+            cutoff = self.now - timedelta(days=self.config.state.changes_days)
+            prune_changes(self.store.db, cutoff)
         return self.report
 
     def _pull_salesforce(self, salesforce: Connector) -> None:
@@ -156,6 +172,9 @@ class Puller:
         )
         tickets = _reader(zendesk, "tickets", self._first_run_start())
         self._stream("zendesk.tickets", tickets, self.store_tickets)
+        # Their status (and tag) changes with exact times, from the same first-run start.
+        events = _reader(zendesk, "ticket_events", self._first_run_start())
+        self._stream("zendesk.ticket_events", events, self.store_ticket_events)
 
     def _pull_jira(self, jira: Connector) -> None:
         # Without a cursor Jira reads every open issue; backfill none starts at this run instead.
@@ -229,6 +248,25 @@ class Puller:
             self.store.upsert_raw("zendesk", kind, rows)  # only Zendesk sideloads related records
         return sum(len(rows) for rows in by_kind.values())
 
+    def store_ticket_events(self, records: list[SourceRecord]) -> int:
+        """Store Zendesk ticket events' field changes; the mirror's tickets they concern get
+        their pauses rebuilt from the status history."""
+        changes = [c for r in records if isinstance(r.data, dict) for c in zendesk_changes(r.data)]
+        refs = store_changes(self.store.db, changes)
+        updated = []
+        for ref in sorted(refs):
+            ticket = self.store.ticket(ref)
+            if ticket is not None:
+                exact = self._exact_pauses(ticket)
+                if exact is not ticket:
+                    updated.append(exact)
+        self.store.upsert_tickets(updated)
+        return len(changes)
+
+    def _exact_pauses(self, ticket: Ticket) -> Ticket:
+        history = status_history(self.store.db, ticket.ref, self.translate_status[ticket.system])
+        return with_exact_pauses(ticket, history, self.pause_statuses)
+
     def store_tickets(self, records: list[SourceRecord]) -> int:
         """Normalise and store tickets/issues (and sideloaded records); returns how many."""
         self._store_related([r for r in records if r.kind in ("organization", "user")])
@@ -255,7 +293,10 @@ class Puller:
             previous = self.store.ticket(ticket.ref)
             if previous is not None and previous.updated_at > ticket.updated_at:
                 continue  # an older version than the mirror's (pages overlap): keep the newer
-            tickets.append(merge_paused(previous, ticket, self.pause_statuses))
+            if record.system == "jira" and isinstance(record.data, dict):
+                store_changes(self.store.db, jira_changes(record.data))
+            ticket = merge_paused(previous, ticket, self.pause_statuses)
+            tickets.append(self._exact_pauses(ticket) if self.pause_statuses else ticket)
         self._log_issues(first_issue)
         self.store.upsert_tickets(tickets)
         return len(tickets)

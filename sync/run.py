@@ -41,6 +41,7 @@ from sync.readback import (
 from sync.run_log import log_applied, log_evaluated, log_planned
 from sync.shown import noted_level, shows_our_work
 from sync.state import StateStore
+from sync.ticket_changes import milestone_changes
 from sync.wanted import Target, TargetBuilder
 
 log = logging.getLogger("escalation_sync.run")
@@ -215,6 +216,7 @@ class SyncRun:
             store.accounts(),
             store.prior_states(),
             self.now,
+            milestone_changes(store.db, self.config.matrix.sla.milestones),
         )
 
     def _plan(self, evaluation: Evaluation, only_refs: set[str] | None) -> list[PlannedWrite]:

@@ -20,6 +20,7 @@ from mapping.records import Account, Ticket
 from mapping.serialise import account_from_json, account_to_json, ticket_from_json, ticket_to_json
 from notify.outbox import OUTBOX_SCHEMA
 from sync.history_schema import HISTORY_SCHEMA
+from sync.ticket_changes import TICKET_CHANGES_SCHEMA
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cursors (
@@ -53,6 +54,7 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_by_ref ON audit (ref);
 CREATE INDEX IF NOT EXISTS audit_by_run ON audit (run_id, kind);
 """
+SCHEMA += TICKET_CHANGES_SCHEMA  # field changes with their times (sync/ticket_changes.py)
 SCHEMA += HISTORY_SCHEMA  # the report's history (sync/history_schema.py)
 
 

@@ -38,7 +38,7 @@ def test_every_built_connector_satisfies_the_contract_and_names_its_streams(conn
         assert isinstance(connector, Connector), system
         assert connector.system == system
     assert {s: c.streams for s, c in built.items()} == {
-        "zendesk": ("organizations", "tickets"),
+        "zendesk": ("organizations", "tickets", "ticket_events"),
         "jira": ("issues",),
         "salesforce": ("accounts",),
     }

@@ -91,6 +91,7 @@ def test_first_read_backfills_open_issues_paging_by_next_page_token(sleeps):
     assert query_of(searches[0]) == {
         "jql": [f'project in ("ENG", "OPS") AND statusCategory != Done {ORDER}'],
         "fields": ["*all"],
+        "expand": ["changelog"],  # each issue's status/priority/link history
         "maxResults": ["1"],
     }
     assert query_of(searches[1])["nextPageToken"] == ["t1"]

@@ -69,6 +69,20 @@ ATTRIBUTES: dict[str, Attribute] = {
     **{f"sla.{metric}": Attribute(Kind.ENUM, values=SLA_STATES) for metric in SLA_METRICS},
 }
 
+SLA_STATE = Attribute(Kind.ENUM, values=SLA_STATES)
+
+
+def attribute_named(name: str) -> Attribute:
+    """The attribute `name`; "sla.<milestone>" (a milestone the matrix declares, which the
+    config checks) holds an SLA state like the built-in metrics."""
+    found = ATTRIBUTES.get(name)
+    if found is None and name.startswith("sla."):
+        return SLA_STATE
+    if found is None:
+        raise KeyError(name)
+    return found
+
+
 # Not in ATTRIBUTES because it takes a parameter: {recent_tickets: {days: 30, ge: 3}}.
 RECENT_TICKETS = "recent_tickets"
 

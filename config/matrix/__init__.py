@@ -17,7 +17,7 @@ from config.matrix.models import (
     Trigger,
     reason_placeholders,
 )
-from config.matrix.sla import Metric, Sla, SlaTarget
+from config.matrix.sla import Metric, Milestone, MilestoneClause, Sla, SlaTarget
 
 __all__ = [
     "ANY",
@@ -25,6 +25,8 @@ __all__ = [
     "DEFAULT_ROLES",
     "WEEKDAYS",
     "Metric",
+    "Milestone",
+    "MilestoneClause",
     "Calendar",
     "CalendarChoice",
     "Condition",

@@ -43,6 +43,8 @@ class _Declared:
     trigger_names: tuple[str, ...] = ()
     # Every old name under the levels' renamed_from, once per mention (to find repeats).
     old_level_names: tuple[str, ...] = ()
+    # The further SLA milestones (sla.milestones[*].name): targets and conditions name them.
+    milestones: tuple[str, ...] = ()
 
     @classmethod
     def from_raw(cls, raw: Any) -> _Declared:
@@ -60,7 +62,15 @@ class _Declared:
             calendars=tuple(calendars) if isinstance(calendars, dict) else None,
             trigger_names=_trigger_names(raw.get("triggers")),
             old_level_names=_old_level_names(raw_levels),
+            milestones=_milestone_names(raw.get("sla")),
         )
+
+
+def _milestone_names(raw_sla: Any) -> tuple[str, ...]:
+    found = raw_sla.get("milestones") if isinstance(raw_sla, dict) else None
+    if not isinstance(found, list | tuple):
+        return ()
+    return tuple(m["name"] for m in found if isinstance(m, dict) and isinstance(m.get("name"), str))
 
 
 def _names(raw: Any) -> tuple[str, ...] | None:

@@ -17,8 +17,8 @@ from pydantic import (
     model_validator,
 )
 
-from config.matrix.base import Model, NonEmpty, check_known
-from vocabulary.conditions import ATTRIBUTES, OPERATORS, RECENT_TICKETS, Kind
+from config.matrix.base import Model, NonEmpty, check_known, declared
+from vocabulary.conditions import ATTRIBUTES, OPERATORS, RECENT_TICKETS, Kind, attribute_named
 
 
 def _scalar(value: Any) -> Any:
@@ -77,6 +77,8 @@ class Condition(Model):
     @field_validator("field")
     @classmethod
     def _known_attribute(cls, name: str) -> str:
+        if name.startswith("sla.") and name.removeprefix("sla.") in declared().milestones:
+            return name  # a milestone's state (sla.milestones)
         if name not in ATTRIBUTES:
             hint = " (recent_tickets takes days: write {recent_tickets: {days: 30, ge: 3}})"
             raise ValueError(
@@ -92,7 +94,7 @@ class Condition(Model):
         op = info.field_name.rstrip("_") if info.field_name else "?"
         if value is None or name is None:
             return value  # the shape check below reports a missing or unknown field
-        attribute = ATTRIBUTES[name]
+        attribute = attribute_named(name)
         if op not in OPERATORS[attribute.kind]:
             allowed = ", ".join(sorted(OPERATORS[attribute.kind]))
             raise ValueError(f"{op!r} does not apply to {name} ({attribute.kind}); use {allowed}")
@@ -130,7 +132,7 @@ class Condition(Model):
 
 
 def _check_value(name: str, value: Any) -> None:
-    attribute = ATTRIBUTES[name]
+    attribute = attribute_named(name)
     if attribute.kind is Kind.NUMBER:
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise ValueError(f"{name} is a number; found {value!r}")

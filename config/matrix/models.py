@@ -30,8 +30,8 @@ from config.matrix.base import (
 )
 from config.matrix.calendars import Calendar, CalendarChoice
 from config.matrix.conditions import Condition
-from config.matrix.sla import Metric, Sla
-from vocabulary.conditions import ATTRIBUTES
+from config.matrix.sla import Sla
+from vocabulary.conditions import ATTRIBUTES, SLA_METRICS
 
 Selector = StrictStr | tuple[StrictStr, ...]
 
@@ -122,9 +122,20 @@ class Trigger(Model):
 class TimedEscalation(Model):
     """PagerDuty-style: a missed acknowledge / update target moves the ticket up."""
 
-    metrics: tuple[Metric, ...] = Field(("acknowledge", "next_update"), min_length=1)
+    metrics: tuple[str, ...] = Field(("acknowledge", "next_update"), min_length=1)
     step: int = Field(1, ge=1)
     max_level: str
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, metrics: tuple[str, ...]) -> tuple[str, ...]:
+        known = (*SLA_METRICS, *declared().milestones)
+        for metric in metrics:
+            if metric not in known:
+                raise ValueError(
+                    f"unknown SLA metric {metric!r}; expected one of {', '.join(known)}"
+                )
+        return metrics
 
     @field_validator("max_level")
     @classmethod

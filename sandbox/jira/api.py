@@ -16,7 +16,7 @@ from sandbox.jira.contexts import rendered
 from sandbox.jira.edits import EditRejected, apply_edit
 from sandbox.jira.jql import JqlError
 from sandbox.jira.search import Found, page_token, search, start_after
-from sandbox.jira.store import Row, render_issue
+from sandbox.jira.store import Row, changelog_of, render_issue
 
 if TYPE_CHECKING:
     from sandbox.jira.app import JiraApp
@@ -98,7 +98,16 @@ class JiraApi:
             return {"id": row.id}
         if isinstance(wanted, set) and "-exclude" in wanted:
             wanted = set(issue["fields"]) - wanted
-        return render_issue(self.store, issue, request.base_url, request.params["v"], wanted)
+        shown = render_issue(self.store, issue, request.base_url, request.params["v"], wanted)
+        if "changelog" in str(request.arg("expand") or self._body_expand(request)).split(","):
+            shown["changelog"] = changelog_of(issue)
+        return shown
+
+    @staticmethod
+    def _body_expand(request: Request) -> str:
+        body = _json_body(request) if request.method == "POST" else None
+        expand = body.get("expand") if isinstance(body, dict) else None
+        return ",".join(expand) if isinstance(expand, list) else str(expand or "")
 
     def search_jql(self, request: Request) -> Response:
         """GET/POST /rest/api/{2,3}/search/jql: nextPageToken paging, bounded JQL only."""

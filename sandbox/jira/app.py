@@ -388,9 +388,13 @@ class JiraApp(VendorApp):
             issue = self.store.find(key)
             if issue is None:
                 raise KeyError(key)
+            priority = issue["fields"].get("priority")
             if not apply_edit(
                 self.store, issue, {"fields": fields or {}, "update": update or {}}, "3"
             ):
+                self.store.record_change(
+                    issue["key"], "priority", priority, issue["fields"].get("priority")
+                )
                 self.store.touch(issue["key"])
 
     def transition(self, key: str, status_category: str) -> None:
@@ -400,6 +404,9 @@ class JiraApp(VendorApp):
             if issue is None:
                 raise KeyError(key)
             name, category_id, category_name = STATUS_OF_CATEGORY[status_category]
+            self.store.record_change(
+                issue["key"], "status", issue["fields"].get("status"), {"name": name}
+            )
             issue["fields"]["status"] = {"name": name, "id": str(category_id),
                                          "statusCategory": {"id": category_id, "key": status_category, "name": category_name}}  # fmt: skip
             self.store.rows[issue["key"]].category_key = status_category

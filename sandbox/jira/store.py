@@ -152,6 +152,27 @@ class JiraStore:
         key = self.keys_by_id.get(id_or_key, id_or_key.upper())
         return self.issues.get(key)
 
+    def record_change(self, key: str, field: str, old: Any, new: Any) -> None:
+        """Add a history to the issue's changelog (expand=changelog shows it), as Jira does for
+        a status, priority or link change. Kept on the issue under a private key."""
+        if old == new:
+            return
+        histories = self.issues[key].setdefault("_histories", [])
+        histories.append(
+            {
+                "id": str(10000 + sum(len(i.get("_histories", ())) for i in self.issues.values())),
+                "created": format_jira_time(self.clock.now_ms(), ZoneInfo(self.time_zone)),
+                "items": [
+                    {
+                        "field": field,
+                        "fieldtype": "jira",
+                        "fromString": _change_text(old),
+                        "toString": _change_text(new),
+                    }
+                ],
+            }
+        )
+
     def touch(self, key: str) -> None:
         """Record a change to the issue: `updated` moves to now, as on any edit."""
         now = self.clock.now_ms()
@@ -242,6 +263,19 @@ class JiraStore:
 
     def option_field_ids(self) -> set[str]:
         return {f["id"] for f in self.fields if (f.get("schema") or {}).get("type") == "option"}
+
+
+def _change_text(value: Any) -> str | None:
+    # A changelog item shows names: a status or priority object by its name.
+    if isinstance(value, dict):
+        return value.get("name")
+    return None if value is None else str(value)
+
+
+def changelog_of(issue: dict[str, Any]) -> dict[str, Any]:
+    """The issue's changelog as expand=changelog nests it (every history, oldest first)."""
+    histories = copy.deepcopy(issue.get("_histories") or [])
+    return {"startAt": 0, "maxResults": len(histories), "total": len(histories), "histories": histories}  # fmt: skip
 
 
 def render_issue(

@@ -76,6 +76,12 @@ class ZendeskApp(VendorApp):
                 "incremental_organizations",
                 d.incremental_organizations,
             ),
+            r(
+                "GET",
+                f"incremental/ticket_events{_JSON}",
+                "incremental_ticket_events",
+                d.incremental_ticket_events,
+            ),
             r("GET", f"tickets/show_many{_JSON}", "tickets_show_many", t.show_many),
             r("GET", f"tickets/count{_JSON}", "tickets_count", s.ticket_count),
             r("PUT", f"tickets/update_many{_JSON}", "update_many", t.update_many, writes=True),
@@ -291,6 +297,7 @@ class ZendeskApp(VendorApp):
             "ticket_metrics": [store.metric_sets[i] for i in sorted(store.metric_sets)],
             "views": [store.views[i] for i in sorted(store.views)],
             "comments": {str(i): c for i, c in store.comments.items()},
+            "ticket_events": store.ticket_events,
             "clock_offset": self.clock.offset,
         }
 
@@ -310,4 +317,5 @@ class ZendeskApp(VendorApp):
             }
             store.views = {int(v["id"]): v for v in state.get("views", [])}
             store.load_comments({int(i): c for i, c in (state.get("comments") or {}).items()})
+            store.ticket_events = list(state.get("ticket_events") or [])
             self.clock.offset = float(state.get("clock_offset", 0.0))

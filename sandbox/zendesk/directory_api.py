@@ -117,6 +117,26 @@ class DirectoryApi:
             )
         )
 
+    # GET /api/v2/incremental/ticket_events.json?start_time=
+    def incremental_ticket_events(self, request: Request) -> Response:
+        start_time = int_arg(request, "start_time")
+        if start_time is None:
+            return error(400, "InvalidValue", "start_time is required")
+        cutoff = self.app.export_cutoff()
+        if start_time >= cutoff:
+            return error(
+                422, "InvalidValue", "Too recent start_time. Use a start_time older than 1 minute"
+            )
+        per_page = min(
+            int_arg(request, "per_page", exports.MAX_EXPORT_PAGE) or exports.MAX_EXPORT_PAGE,
+            exports.MAX_EXPORT_PAGE,
+        )
+        return ok(
+            exports.ticket_event_export_body(
+                self.store, request.base_url, start_time, per_page, cutoff
+            )
+        )
+
     # GET /api/v2/users/{id}.json
     def user(self, request: Request) -> Response:
         user = self.store.users.get(int(request.params["id"]))

@@ -153,6 +153,29 @@ def organization_export_body(
     }
 
 
+def ticket_event_export_body(
+    store: ZendeskStore, base_url: str, start_time: int, per_page: int, cutoff: float
+) -> dict[str, Any]:
+    """Time-based export of ticket events, paged like the organisations' (same-second rule)."""
+    found = store.ticket_events_since(start_time, cutoff)
+    page = found[:per_page]
+    index = len(page)
+    while page and index < len(found) and found[index]["timestamp"] == page[-1]["timestamp"]:
+        page.append(found[index])
+        index += 1
+    end_time = page[-1]["timestamp"] if page else start_time
+    if page and page[0]["timestamp"] == end_time and len(page) >= per_page:
+        end_time += 1
+    query = urlencode({"start_time": end_time, "per_page": per_page})
+    return {
+        "ticket_events": page,
+        "next_page": f"{base_url}/api/v2/incremental/ticket_events.json?{query}",
+        "count": len(page),
+        "end_of_stream": index >= len(found),
+        "end_time": end_time,
+    }
+
+
 def cursor_list_body(
     items: list[dict[str, Any]], key: str, base_url: str, path: str, size: int, after: str | None
 ) -> dict[str, Any]:

@@ -75,6 +75,8 @@ class ZendeskStore:
         self.organization_fields: dict[int, dict[str, Any]] = {}
         self.views: dict[int, dict[str, Any]] = {}
         self._next_comment_id = 1_000_000_000
+        # Audits with their status/tag changes, oldest first (GET incremental/ticket_events).
+        self.ticket_events: list[dict[str, Any]] = []
 
     # -- tickets ------------------------------------------------------------------------
     def put_ticket(self, ticket: dict[str, Any]) -> None:
@@ -161,6 +163,7 @@ class ZendeskStore:
             "status"
         ):
             metric_set["status_updated_at"] = zendesk_time(self.clock.timestamp())
+        before = {"status": ticket.get("status"), "tags": list(ticket.get("tags") or [])}
         for name in SETTABLE & changes.keys():
             ticket[name] = changes[name]
         if "subject" in changes:
@@ -174,7 +177,42 @@ class ZendeskStore:
         if isinstance(comment, dict) and (comment.get("body") or comment.get("html_body")):
             self.add_comment(ticket_id, comment, author_id)
         self._touch(ticket)
+        self._audit(ticket, before, author_id)
         return None
+
+    def _audit(self, ticket: dict[str, Any], before: dict[str, Any], author_id: int) -> None:
+        """Record the update as Zendesk's ticket event: an Audit whose Change children say what
+        moved (status and tags here: what the history export is read for)."""
+        children = []
+        for name in ("status", "tags"):
+            if ticket.get(name) != before[name]:
+                children.append(
+                    {
+                        "id": len(self.ticket_events) * 10 + len(children) + 1,
+                        "event_type": "Change",
+                        "field_name": name,
+                        "value": ticket.get(name),
+                        "previous_value": before[name],
+                    }
+                )
+        if not children:
+            return
+        now = self.clock.timestamp()
+        self.ticket_events.append(
+            {
+                "id": len(self.ticket_events) + 1,
+                "ticket_id": int(ticket["id"]),
+                "timestamp": int(now),
+                "created_at": zendesk_time(now),
+                "updater_id": author_id,
+                "event_type": "Audit",
+                "child_events": children,
+            }
+        )
+
+    def ticket_events_since(self, start_time: int, cutoff: float) -> list[dict[str, Any]]:
+        """Ticket events at or after start_time and before the export's cutoff, oldest first."""
+        return [e for e in self.ticket_events if start_time <= e["timestamp"] < cutoff]
 
     def _invalid_option(self, custom: list[dict[str, Any]]) -> str | None:
         for entry in custom:
