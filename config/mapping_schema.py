@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from config.account_mapping import SalesforceAccountMatrix, ZendeskOrganizationWrite
 from config.base import RelativeProblem, StrictModel
 from config.read_mapping import JiraTicketRead, SalesforceAccountRead, ZendeskTicketRead
 from config.write_mapping import (
@@ -40,6 +41,7 @@ class ZendeskMapping(_TicketSystemMapping):
     tags_prefix: str | None = Field(default="escalation_", pattern=r"^[a-z0-9_\-/]+$")
     private_note_on_level_change: bool = True
     ticket_url: str = "{base_url}/agent/tickets/{id}"
+    organization: ZendeskOrganizationWrite | None = None  # the account matrix's level
 
 
 class JiraMapping(_TicketSystemMapping):
@@ -52,6 +54,7 @@ class SalesforceMapping(StrictModel):
     account: SalesforceAccountRead = Field(default_factory=SalesforceAccountRead)  # type: ignore[valid-type]
     write: SalesforceAccountWrite = Field(default_factory=SalesforceAccountWrite)  # type: ignore[valid-type]
     ticket_record: SalesforceTicketRecord | None = None
+    account_matrix: SalesforceAccountMatrix | None = None  # what matrix.accounts writes
     # A SOQL condition limiting which accounts are read, e.g. "Type = 'Customer'".
     where: str | None = None
 
