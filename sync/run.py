@@ -18,6 +18,7 @@ from connectors.errors import ConnectorError
 from connectors.transport import TrafficStats
 from escalation.compiled import CompiledMatrix, compile_matrix
 from escalation.decision import Decision
+from sync.accounts_run import escalate_accounts
 from sync.apply import ApplyReport, apply_writes
 from sync.clock import check_clock
 from sync.diff import FieldAction, Override
@@ -167,6 +168,7 @@ class SyncRun:
             log_applied(result.apply)
             if not result.pull.never_read:
                 self._remember_decisions(result.evaluation.decisions, result.evaluation)
+        escalate_accounts(self)  # the account matrix (sync/accounts_run.py), after the tickets
 
     # -- steps ------------------------------------------------------------------------------
     def _evaluate(self) -> Evaluation:
