@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import run_sync
 from config.loader import load_config
 from sync.accounts_store import AccountStore
 from tests.sync_world import World
@@ -215,3 +216,34 @@ def test_the_task_is_closed_when_the_account_leaves_the_level(accounts_world: Wo
         assert AccountStore(store).states()[account_id]["level"] == "healthy"
     finally:
         store.close()
+
+
+def test_explain_account_shows_triggers_level_owner_playbook_and_history(
+    accounts_world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = accounts_world
+    account_id, _ = add_at_risk_account(world)
+    world.run()
+    now = world.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    argv = ["explain", "--config", str(world.config_path), "--now", now, f"account:{account_id}"]
+    code = run_sync.main(argv)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"account:{account_id} Initech" in out
+    assert "[fired] key-account-renewal-at-risk -> executive-attention: Initech" in out
+    assert "[no] detractor -> watch" in out
+    assert "account level executive-attention (previous executive-attention" in out
+    assert f"owner: {VP} (executive)" in out
+    assert "playbook executive-outreach (priority High)" in out
+    assert "account_decision: level executive-attention" in out
+    assert "task_created: playbook executive-outreach" in out
+
+
+def test_explain_of_an_unknown_account_exits_1(
+    accounts_world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = accounts_world
+    world.run()
+    code = run_sync.main(["explain", "--config", str(world.config_path), "account:001nothere"])
+    assert code == 1
+    assert "account:001nothere is not in the mirror" in capsys.readouterr().err
