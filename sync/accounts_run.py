@@ -39,7 +39,7 @@ from sync.accounts_targets import (
 )
 from sync.accounts_writers import OrganizationWriter, SalesforceAccountWriter, TaskWriter
 from sync.apply import apply_writes
-from sync.diff import FieldAction, Override
+from sync.diff import FieldAction, Override, RecordPlan
 from sync.plan import PlannedWrite, plan_target
 from sync.state import StateStore
 from sync.wanted import Target
@@ -115,8 +115,8 @@ class AccountStep:
             len(decisions),
             ", ".join(f"{level} {n}" for level, n in sorted(levels.items())) or "none",
         )
-        targets, writers, task_plan = self._targets(decisions, accounts)
-        written = self.store.written()
+        written = self.accounts_store.written(LABELS)
+        targets, writers, task_plan = self._targets(decisions, accounts, written)
         overrides = self._overrides()
         planned = [self._plan(t, written, overrides, task_plan) for t in targets]
         self.result.planned += planned
@@ -135,12 +135,17 @@ class AccountStep:
 
     # -- targets -----------------------------------------------------------------------------
     def _targets(
-        self, decisions: list[AccountDecision], accounts: dict[str, Account]
+        self,
+        decisions: list[AccountDecision],
+        accounts: dict[str, Account],
+        written: dict[tuple[str, str], dict[str, Any]],
     ) -> tuple[list[Target], dict[str, Any], TaskPlan | None]:
         mapping = self.config.mapping
         unreachable = {**self.result.pull.unreachable, **self.result.apply.unreachable}
         lowest = self.levels[0]
-        written_ids = self._written_ids()
+        written_ids: dict[str, set[str]] = {label: set() for label in LABELS}
+        for system, record_id in written:
+            written_ids[system].add(record_id)
         targets: list[Target] = []
         writers: dict[str, Any] = {}
         task_plan: TaskPlan | None = None
@@ -173,13 +178,6 @@ class AccountStep:
                 zendesk, {o.org_id: o.tags for o in organizations}
             )
         return targets, writers, task_plan
-
-    def _written_ids(self) -> dict[str, set[str]]:
-        ids: dict[str, set[str]] = {label: set() for label in LABELS}
-        for system, record_id in self.store.written():
-            if system in ids:
-                ids[system].add(record_id)
-        return ids
 
     def _task_plan(
         self,
@@ -288,6 +286,8 @@ class AccountStep:
         elif self._is_new_task(target, task_plan):
             # A new task: what we wrote to an earlier one of this key says nothing about it.
             last, kept = {}, {}
+        if not kept and _unchanged(target, last):
+            return PlannedWrite(target, RecordPlan(target.system, target.record_id), None, {}, None)
         expire = self.config.sync.overrides.expire == "on_level_rise"
         return plan_target(target, last, kept, self.rank, expire, True)
 
@@ -426,6 +426,21 @@ class AccountStep:
             )
         if updated:
             self.store.upsert_raw("zendesk", "organization", updated)
+
+
+def _unchanged(target: Target, written: dict[str, Any]) -> bool:
+    """The record holds exactly what we want and what we last wrote (the usual case from one
+    run to the next): nothing to write or to note, without comparing field by field in the
+    vendors' formats. Anything else goes through plan_target."""
+    current = target.current
+    if current is None or target.wanted_tags != target.current_tags:
+        return False
+    for name, value in target.values.items():
+        if value is not None and (current.get(name) != value or written.get(name) != value):
+            return False
+        if value is None and current.get(name) not in (None, ""):
+            return False
+    return True
 
 
 def report_missing(gathered: GatheredFacts) -> None:

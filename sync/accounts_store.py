@@ -52,6 +52,19 @@ class AccountStore:
         self.db = store.db
         self.db.executescript(SCHEMA)
 
+    # -- what we wrote -------------------------------------------------------------------------
+    def written(self, systems: tuple[str, ...]) -> dict[tuple[str, str], dict[str, Any]]:
+        """StateStore.written() for these system labels only: the tickets' rows (most of the
+        table) are not read."""
+        marks = ", ".join("?" for _ in systems)
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for system, record_id, name, value in self.db.execute(
+            f"SELECT system, record_id, field, value FROM written WHERE system IN ({marks})",
+            systems,
+        ):
+            found.setdefault((system, record_id), {})[name] = json.loads(value)
+        return found
+
     # -- engine states -------------------------------------------------------------------------
     def states(self) -> dict[str, dict[str, Any]]:
         rows = self.db.execute("SELECT account_id, data FROM account_states")

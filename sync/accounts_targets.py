@@ -41,11 +41,6 @@ def field_reason(decision: AccountDecision) -> str | None:
     return "; ".join(texts) or None
 
 
-def _rendered(outputs: Mapping[str, Any], mapping: WriteMappingBase) -> tuple[dict, dict]:
-    writes = mapping.outputs()
-    return {name: render(write, outputs.get(name)) for name, write in writes.items()}, writes
-
-
 def account_targets(
     decisions: Iterable[AccountDecision],
     mapping: WriteMappingBase,
@@ -55,20 +50,19 @@ def account_targets(
 ) -> list[Target]:
     """The account fields. `current`: account id -> what our fields hold now."""
     targets = []
+    writes = mapping.outputs()
     for decision in decisions:
-        values, writes = _rendered(
-            {
-                "account_level": decision.level,
-                "account_owner": decision.owner.current,
-                "account_reason": field_reason(decision),
-                "next_outreach_due": decision.playbook.due if decision.playbook else None,
-            },
-            mapping,
-        )
         now = current.get(decision.account_id, {})
-        shows_ours = any(now.get(name) not in (None, "") for name in writes)
-        if decision.level == lowest and decision.account_id not in written_ids and not shows_ours:
-            continue
+        if decision.level == lowest and decision.account_id not in written_ids:
+            if all(now.get(name) in (None, "") for name in writes):
+                continue  # nothing to say, and nothing of ours to take back
+        outputs = {
+            "account_level": decision.level,
+            "account_owner": decision.owner.current,
+            "account_reason": field_reason(decision),
+            "next_outreach_due": decision.playbook.due if decision.playbook else None,
+        }
+        values = {name: render(write, outputs.get(name)) for name, write in writes.items()}
         targets.append(
             Target(
                 SF_ACCOUNT,

@@ -5,6 +5,7 @@ closing and deleting are honoured; a task is closed when its account leaves the 
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -247,3 +248,40 @@ def test_explain_of_an_unknown_account_exits_1(
     code = run_sync.main(["explain", "--config", str(world.config_path), "account:001nothere"])
     assert code == 1
     assert "account:001nothere is not in the mirror" in capsys.readouterr().err
+
+
+def test_an_unreadable_signal_is_reported_once_per_run_and_the_account_evaluated_without_it(
+    accounts_world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = accounts_world
+    salesforce = world.sandbox.salesforce
+    first, second, detractor = (r["Id"] for r in salesforce.records("Account")[:3])
+    for account_id in (first, second):
+        salesforce.edit_record("Account", account_id, NPS__c="n/a")  # a text in a number field
+    salesforce.edit_record("Account", detractor, NPS__c=-40.0)
+    caplog.set_level(logging.WARNING, logger="escalation_sync")
+    result = world.run()
+    assert result.exit_code == 0
+    unreadable = sorted(i.record_ref for i in result.pull.issues if i.attribute == "signals.nps")
+    assert unreadable == sorted([f"salesforce:{first}", f"salesforce:{second}"])
+    about_nps = [
+        r.getMessage() for r in caplog.records if "account matrix: account.nps" in r.getMessage()
+    ]
+    assert len(about_nps) == 1  # once per run, however many accounts lack it
+    accounts = len(salesforce.records("Account"))
+    assert f"missing or unreadable on {accounts - 1} account(s)" in about_nps[0]
+    store = world.store()
+    try:
+        states = AccountStore(store).states()
+        assert {first, second, detractor} <= set(states)  # every account was evaluated
+        reasons = [
+            reason["name"]
+            for entry in store.audit_entries(ref=f"account:{detractor}", kind="account_decision")
+            for reason in entry["detail"]["reasons"]
+        ]
+        assert "detractor" in reasons
+        for account_id in (first, second):
+            for entry in store.audit_entries(ref=f"account:{account_id}", kind="account_decision"):
+                assert "detractor" not in [r["name"] for r in entry["detail"]["reasons"]]
+    finally:
+        store.close()
