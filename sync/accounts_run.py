@@ -105,16 +105,10 @@ class AccountStep:
         evaluation = self.result.evaluation
         accounts: dict[str, Account] = evaluation.accounts
         gathered = gather(self.config.matrix, evaluation, accounts, self.accounts_store, self.now)
-        report_missing(gathered)
         compiled = compile_account_matrix(self.config.matrix)
         items = [(account, gathered.facts[account.id]) for account in accounts.values()]
         decisions = evaluate_accounts(items, self.now, compiled)
-        levels = Counter(d.level for d in decisions)
-        log.info(
-            "evaluated %d account(s): %s",
-            len(decisions),
-            ", ".join(f"{level} {n}" for level, n in sorted(levels.items())) or "none",
-        )
+        log_accounts(decisions, gathered)
         written = self.accounts_store.written(LABELS)
         targets, writers, task_plan = self._targets(decisions, accounts, written)
         overrides = self._overrides()
@@ -443,13 +437,15 @@ def _unchanged(target: Target, written: dict[str, Any]) -> bool:
     return True
 
 
-def report_missing(gathered: GatheredFacts) -> None:
-    """Once per run and attribute: how many accounts lack a value the triggers read."""
+def log_accounts(decisions: list[AccountDecision], gathered: GatheredFacts) -> None:
+    """Info, once per run: accounts by level, and how many lack each value the triggers read
+    (missing in Salesforce, or unreadable: each bad value is a warning when it is read). Such
+    accounts are evaluated without it. Debug: a few of them per value."""
+    levels = Counter(d.level for d in decisions)
+    line = ", ".join(f"{level} {n}" for level, n in sorted(levels.items())) or "none"
+    if gathered.missing:
+        lacking = ", ".join(f"{name} {count}" for name, (count, _) in gathered.missing.items())
+        line += f"; evaluated without a value they lack: {lacking}"
+    log.info("evaluated %d account(s): %s", len(decisions), line)
     for name, (count, examples) in gathered.missing.items():
-        log.warning(
-            "account matrix: %s is missing or unreadable on %d account(s) (e.g. %s); they are "
-            "evaluated without it (a comparison with it is false)",
-            name,
-            count,
-            ", ".join(examples),
-        )
+        log.debug("%s is missing or unreadable on %d account(s), e.g. %s", name, count, examples)

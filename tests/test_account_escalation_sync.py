@@ -259,17 +259,24 @@ def test_an_unreadable_signal_is_reported_once_per_run_and_the_account_evaluated
     for account_id in (first, second):
         salesforce.edit_record("Account", account_id, NPS__c="n/a")  # a text in a number field
     salesforce.edit_record("Account", detractor, NPS__c=-40.0)
-    caplog.set_level(logging.WARNING, logger="escalation_sync")
+    caplog.set_level(logging.INFO, logger="escalation_sync")
     result = world.run()
     assert result.exit_code == 0
+    # Each unreadable value is a bad value of its record, found when the account is read...
     unreadable = sorted(i.record_ref for i in result.pull.issues if i.attribute == "signals.nps")
     assert unreadable == sorted([f"salesforce:{first}", f"salesforce:{second}"])
+    # ...and the accounts lacking a value are counted once per run, however many they are.
     about_nps = [
-        r.getMessage() for r in caplog.records if "account matrix: account.nps" in r.getMessage()
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "escalation_sync.accounts" and "account.nps" in r.getMessage()
     ]
-    assert len(about_nps) == 1  # once per run, however many accounts lack it
     accounts = len(salesforce.records("Account"))
-    assert f"missing or unreadable on {accounts - 1} account(s)" in about_nps[0]
+    assert len(about_nps) == 1
+    assert (
+        f"evaluated without a value they lack: account.health 1, account.nps {accounts - 1}"
+        in (about_nps[0])
+    )
     store = world.store()
     try:
         states = AccountStore(store).states()
