@@ -12,9 +12,9 @@ Changed before running, and only where a command names a place on a production m
   /opt/escalation-sync and the exported credentials its env.sh), with the sandbox's config for
   /etc/escalation-sync/escalation-sync.yaml and a temporary file for /var/log/...;
 - the command table's placeholders: F is the sandbox's config, account:ID one of its
-  accounts, SYSTEM:ID a ticket of the mirror, DIR a temporary folder; an option alone (`--now ...`) is given to `explain` of that
-  ticket (a replay: it reads the mirror, so a clock two weeks back is no step back in time for
-  the state).
+  accounts, SYSTEM:ID a ticket of the mirror, DIR a temporary folder; an option alone
+  (`--now ...`) is given to `explain` of that ticket (a replay: it reads the mirror, so a
+  clock two weeks back is no step back in time for the state).
 Not run here: `make demo` and `make test` (the suite itself), and the venv + `pip install .`
 line, which tests/test_install.py runs.
 """
