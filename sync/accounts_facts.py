@@ -24,7 +24,6 @@ from mapping.records import Account
 from sync.accounts_store import AccountStore
 from sync.evaluate import Evaluation
 
-_DAY = 86400.0
 # Facts derived from tickets: never "missing" on an account.
 _DERIVED = ("days_to_renewal", "open_tickets", "escalated_tickets", "highest_ticket_level")
 
