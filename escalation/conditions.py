@@ -14,28 +14,39 @@ from operator import attrgetter
 from typing import Any
 
 from config.matrix import Condition, RecentTickets
+from config.matrix.conditions import Changed, NumberTest
 from escalation.context import TicketContext
-from vocabulary.conditions import ATTRIBUTES, RECENT_TICKETS, Kind
+from vocabulary.conditions import ATTRIBUTES, BREACHES, RECENT_TICKETS, Kind
 
 Predicate = Callable[[TicketContext], bool]
 Getter = Callable[[TicketContext], Any]
+GetterFor = Callable[[str], Getter]  # attribute name -> how to read it off a context
 
 _COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 
 
-def compile_condition(condition: Condition) -> Predicate:
-    """A closure that says whether `condition` holds for a ticket context."""
+def compile_condition(condition: Condition, getter_for: GetterFor | None = None) -> Predicate:
+    """A closure that says whether `condition` holds for a ticket context.
+
+    `getter_for` reads attributes off another kind of context (the account matrix's, see
+    escalation/account_context.py); the ticket matrix uses `getter`.
+    """
+    read = getter_for or getter
     if condition.all_ is not None:
-        return _all_of([compile_condition(part) for part in _cheap_first(condition.all_)])
+        return _all_of([compile_condition(p, read) for p in _cheap_first(condition.all_)])
     if condition.any_ is not None:
-        return _any_of([compile_condition(part) for part in _cheap_first(condition.any_)])
+        return _any_of([compile_condition(p, read) for p in _cheap_first(condition.any_)])
     if condition.not_ is not None:
-        inner = compile_condition(condition.not_)
+        inner = compile_condition(condition.not_, read)
         return lambda ctx: not inner(ctx)
     if condition.recent_tickets is not None:
         return _recent_tickets(condition.recent_tickets)
+    if condition.breaches is not None:
+        return _counted("breaches", condition.breaches)
+    if condition.changed is not None:
+        return _changed(condition.changed, read)
     assert condition.field is not None  # the model guarantees one shape
-    return _comparison(condition)
+    return _comparison(condition, read)
 
 
 def _cheap_first(parts: tuple[Condition, ...]) -> list[Condition]:
@@ -47,8 +58,10 @@ def _cheap_first(parts: tuple[Condition, ...]) -> list[Condition]:
 def _cost(condition: Condition) -> int:
     if condition.field is not None:
         return 0 if condition.field.startswith(("ticket.", "account.")) else 1
-    if condition.recent_tickets is not None:
+    if condition.recent_tickets is not None or condition.breaches is not None:
         return 1
+    if condition.changed is not None:
+        return 2
     if condition.not_ is not None:
         return _cost(condition.not_)
     return max(_cost(part) for part in (*(condition.all_ or ()), *(condition.any_ or ())))
@@ -130,9 +143,9 @@ def _any_of(parts: list[Predicate]) -> Predicate:
     return any_holds
 
 
-def _comparison(condition: Condition) -> Predicate:
+def _comparison(condition: Condition, getter_for: GetterFor) -> Predicate:
     name = condition.field or ""
-    read = getter(name)
+    read = getter_for(name)
     compared = (_value_test(op, getattr(condition, op)) for op in _COMPARISONS)
     tests = [test for test in compared if test is not None]
     if condition.in_ is not None:
@@ -144,7 +157,7 @@ def _comparison(condition: Condition) -> Predicate:
     if condition.contains_any is not None:
         tests.append(("contains_any", frozenset(condition.contains_any)))
     if condition.exists is not None:
-        is_list = ATTRIBUTES[name].kind is Kind.LIST
+        is_list = name in ATTRIBUTES and ATTRIBUTES[name].kind is Kind.LIST
         tests.append(("exists_list" if is_list else "exists", condition.exists))
     if name.startswith("sla.") and len(tests) == 1 and tests[0][0] in ("eq", "in"):
         return _sla_state_test(name.removeprefix("sla."), *tests[0])
@@ -162,6 +175,62 @@ def _recent_tickets(recent: RecentTickets) -> Predicate:
     days = recent.days
     tests = [_value_test(op, getattr(recent, op)) for op in _COMPARISONS]
     return _leaf(lambda ctx: ctx.recent_tickets(days), [t for t in tests if t is not None])
+
+
+def _counted(method: str, counted: RecentTickets) -> Predicate:
+    """{breaches: {days: 30, ge: 2}}: a count the context gives for the last `days` days."""
+    days = counted.days
+    tests = [_value_test(op, getattr(counted, op)) for op in _COMPARISONS]
+    count = attrgetter(method)
+    return _leaf(lambda ctx: count(ctx)(days), [t for t in tests if t is not None])
+
+
+def _number_tests(spec: NumberTest | None) -> Callable[[Any], bool] | None:
+    if spec is None:
+        return None
+    tests = [_value_test(op, getattr(spec, op)) for op in _COMPARISONS]
+    checks = [_fused(lambda value: value, op, x) for op, x in (t for t in tests if t)]
+    return lambda value: all(check(value) for check in checks)
+
+
+def _changed(changed: Changed, getter_for: GetterFor) -> Predicate:
+    """A value's change over the last `days` days, from the context's history of it.
+
+    `ctx.past_values(field, days)` gives the value held at the start of the period (or the
+    oldest seen in it) first, then every other value held in it. No history: false.
+    """
+    read, name, days = getter_for(changed.field), changed.field, changed.days
+    from_values = frozenset(changed.from_) if changed.from_ is not None else None
+    to_values = frozenset(changed.to) if changed.to is not None else None
+    by, percent = _number_tests(changed.by), _number_tests(changed.percent)
+
+    def holds(ctx: Any) -> bool:
+        now_value = read(ctx)
+        if now_value is None or (to_values is not None and now_value not in to_values):
+            return False
+        past = ctx.past_values(name, days)
+        if not past:
+            return False
+        if from_values is not None and not any(value in from_values for value in past):
+            return False
+        if by is None and percent is None:
+            return True
+        start = past[0]
+        if not _is_number(now_value) or not _is_number(start):
+            return False
+        if by is not None and not by(now_value - start):
+            return False
+        if percent is not None and (
+            start == 0 or not percent((now_value - start) / abs(start) * 100)
+        ):
+            return False
+        return True
+
+    return holds
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _value_test(op: str, operand: Any) -> tuple[str, Any] | None:
@@ -226,14 +295,17 @@ def _other(read: Getter, op: str, x: Any) -> Callable[[Any], bool]:
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
-def compile_template(template: str) -> Callable[[TicketContext], str]:
-    """A closure that fills a reason's {placeholders} for a ticket."""
+def compile_template(
+    template: str, getter_for: GetterFor | None = None
+) -> Callable[[TicketContext], str]:
+    """A closure that fills a reason's {placeholders} for a ticket (or, with `getter_for`,
+    another context such as an account's)."""
     literals: list[str] = []
     getters: list[Getter] = []
     position = 0
     for match in _PLACEHOLDER.finditer(template):
         literals.append(template[position : match.start()])
-        getters.append(_placeholder_getter(match.group(1)))
+        getters.append(_placeholder_getter(match.group(1), getter_for or getter))
         position = match.end()
     tail = template[position:]
     if not getters:
@@ -252,11 +324,14 @@ def compile_template(template: str) -> Callable[[TicketContext], str]:
     return render
 
 
-def _placeholder_getter(name: str) -> Getter:
+def _placeholder_getter(name: str, getter_for: GetterFor) -> Getter:
     if name.startswith(RECENT_TICKETS + ":"):
         days = int(name.split(":", 1)[1])
         return lambda ctx: ctx.recent_tickets(days)
-    return getter(name)
+    if name.startswith(BREACHES + ":"):
+        days = int(name.split(":", 1)[1])
+        return lambda ctx: ctx.breaches(days)
+    return getter_for(name)
 
 
 def format_value(value: Any) -> str:
