@@ -19,29 +19,32 @@ _API_NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
 
 
 class TaskMapping(StrictModel):
-    """The Salesforce object and fields of the playbook task. Defaults: the standard Task."""
+    """The Salesforce object and fields of the playbook task. Defaults: the standard Task.
 
-    object: str = Field("Task", pattern=_API_NAME)
-    subject_field: str = Field("Subject", pattern=_API_NAME)
-    description_field: str = Field("Description", pattern=_API_NAME)
-    due_field: str = Field("ActivityDate", pattern=_API_NAME)  # a date field
-    priority_field: str | None = Field("Priority", pattern=_API_NAME)
-    status_field: str = Field("Status", pattern=_API_NAME)
-    related_field: str = Field("WhatId", pattern=_API_NAME)  # holds the Account Id
+    Defaults are given as `default=`: mypy reads only a keyword default as one, and
+    `Field(default_factory=TaskMapping)` below needs every field to have a default."""
+
+    object: str = Field(default="Task", pattern=_API_NAME)
+    subject_field: str = Field(default="Subject", pattern=_API_NAME)
+    description_field: str = Field(default="Description", pattern=_API_NAME)
+    due_field: str = Field(default="ActivityDate", pattern=_API_NAME)  # a date field
+    priority_field: str | None = Field(default="Priority", pattern=_API_NAME)
+    status_field: str = Field(default="Status", pattern=_API_NAME)
+    related_field: str = Field(default="WhatId", pattern=_API_NAME)  # holds the Account Id
     # Holds the owner's User Id, looked up by the owner's email; None: left to Salesforce.
-    owner_field: str | None = Field("OwnerId", pattern=_API_NAME)
-    open_status: str = Field("Not Started", min_length=1)
-    closed_status: str = Field("Completed", min_length=1)  # what we set when the level ends
+    owner_field: str | None = Field(default="OwnerId", pattern=_API_NAME)
+    open_status: str = Field(default="Not Started", min_length=1)
+    closed_status: str = Field(default="Completed", min_length=1)  # what we set when the level ends
     # Statuses that mean the task is done (a person may close it with any of them).
     closed_statuses: tuple[str, ...] = ("Completed",)
     # A text field holding our key ("<account id>/<playbook>"): found by it, whatever a person
     # does to the subject. None: the key is a marker at the end of the subject.
-    key_field: str | None = Field(None, pattern=_API_NAME)
-    description_max_length: int = Field(32000, ge=100)
+    key_field: str | None = Field(default=None, pattern=_API_NAME)
+    description_max_length: int = Field(default=32000, ge=100)
 
 
 class SalesforceAccountMatrix(StrictModel):
-    write: AccountMatrixWrite = Field(default_factory=AccountMatrixWrite)  # type: ignore[valid-type]
+    write: AccountMatrixWrite = Field(default_factory=AccountMatrixWrite)
     task: TaskMapping | None = Field(default_factory=TaskMapping)
 
 
@@ -49,8 +52,8 @@ class ZendeskOrganizationWrite(StrictModel):
     """The account level on the account's Zendesk organisation."""
 
     # The organisation field's key (organization_fields); None: no field is written.
-    level_field: str | None = Field(None, pattern=r"^[a-z0-9_]+$")
+    level_field: str | None = Field(default=None, pattern=r"^[a-z0-9_]+$")
     # Account level -> the value written (a dropdown's option tag); None: the level's name.
     options: dict[str, str] | None = None
     # The tag added for a level: prefix + the level made safe; None: no tag.
-    tags_prefix: str | None = Field("account_", pattern=r"^[a-z0-9_\-/]+$")
+    tags_prefix: str | None = Field(default="account_", pattern=r"^[a-z0-9_\-/]+$")

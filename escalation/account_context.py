@@ -90,7 +90,7 @@ def _in_window(times: tuple[float, ...], now: float, days: int) -> int:
     return bisect_right(times, now) - bisect_right(times, now - days * _DAY)
 
 
-def account_getter(name: str) -> Getter:
+def account_getter(name: str) -> Getter[AccountContext]:
     """How an account trigger reads attribute `name` (vocabulary.conditions) off a context."""
     if name in _ACCOUNT_FIELDS:
         return attrgetter(name)
@@ -98,5 +98,5 @@ def account_getter(name: str) -> Getter:
         signal = name.removeprefix("account.")
         return lambda ctx: ctx.account.signals.get(signal)
     if name == "days_to_renewal":
-        return AccountContext.days_to_renewal  # type: ignore[return-value]
+        return AccountContext.days_to_renewal
     return attrgetter(f"facts.{name}")  # open_tickets, escalated_tickets, highest_ticket_level

@@ -42,7 +42,7 @@ from vocabulary.durations import Duration, parse_duration
 class AccountTrigger:
     name: str
     level: int  # index into the account levels
-    holds: Predicate
+    holds: Predicate[AccountContext]
     reason: Callable[[AccountContext], str]
 
 
@@ -94,7 +94,7 @@ class CompiledAccountMatrix:
                 t.name,
                 self.level_index[t.level],
                 compile_condition(t.when, account_getter),
-                compile_template(t.reason, account_getter),  # type: ignore[arg-type]
+                compile_template(t.reason, account_getter),
             )
             for t in accounts.triggers
         ]
@@ -110,7 +110,7 @@ class CompiledAccountMatrix:
         self.playbooks: dict[str, tuple[Playbook, Callable[[AccountContext], str], Duration]] = {
             level: (
                 playbook,
-                compile_template(playbook.subject, account_getter),  # type: ignore[arg-type]
+                compile_template(playbook.subject, account_getter),
                 parse_duration(playbook.outreach_within),
             )
             for level, playbook in accounts.playbooks.items()

@@ -17,7 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from config.matrix import AccountMatrix, Condition, MatrixConfig
-from escalation.account_context import AccountFacts, account_getter
+from escalation.account_context import (
+    NO_ACCOUNT_FACTS,
+    AccountContext,
+    AccountFacts,
+    account_getter,
+)
 from escalation.decision import SlaState
 from escalation.facts import PriorState
 from mapping.records import Account
@@ -110,7 +115,8 @@ def gather(
     followed_getters = {name: getters[name] for name in followed}
     missing: dict[str, list[str]] = {}
     for account_id, account in accounts.items():
-        record = _Reading(account)
+        # Only the account record: these getters read account attributes, not facts.
+        record = AccountContext(account, NO_ACCOUNT_FACTS, epoch, now.date())
         for name, read_value in getters.items():
             if read_value(record) is None:
                 missing.setdefault(name, []).append(account_id)
@@ -135,12 +141,3 @@ def gather(
         )
     gathered.missing = {name: (len(ids), sorted(ids)[:3]) for name, ids in sorted(missing.items())}
     return gathered
-
-
-class _Reading:
-    """An account as `account_getter` reads it (the getters take a context's `.account`)."""
-
-    __slots__ = ("account",)
-
-    def __init__(self, account: Account):
-        self.account = account

@@ -383,8 +383,8 @@ class AccountStep:
         entries: list[tuple[str, str, dict[str, Any]]],
     ) -> None:
         accounts_store = self.accounts_store
-        for (account_id, playbook), memory in task_plan.adopted.items():
-            accounts_store.remember_task(account_id, playbook, memory)
+        for (account_id, playbook), adopted in task_plan.adopted.items():
+            accounts_store.remember_task(account_id, playbook, adopted)
         for key, task_id in (writer.created if writer else {}).items():
             account_id, _, playbook = key.partition("/")
             since = by_id[account_id].level_since.isoformat()

@@ -155,13 +155,14 @@ def parse_task(row: Mapping[str, Any], mapping: TaskMapping) -> FoundTask | None
         account_id, _, playbook = str(row.get(mapping.key_field) or "").partition("/")
     else:
         found = _MARKER.search(str(row.get(mapping.subject_field) or ""))
-        account_id, playbook = str(row.get(mapping.related_field) or ""), found and found.group(1)
+        account_id = str(row.get(mapping.related_field) or "")
+        playbook = found.group(1) if found else ""
     if not account_id or not playbook:
         return None
     values = {name: row.get(field) for name, field in task_fields(mapping).items()}
     status = row.get(mapping.status_field)
     return FoundTask(
-        str(row["Id"]), account_id, str(playbook), values, status in mapping.closed_statuses
+        str(row["Id"]), account_id, playbook, values, status in mapping.closed_statuses
     )
 
 
@@ -298,8 +299,8 @@ def task_targets(
             )
         )
     for (account_id, playbook_name), tasks in by_key.items():
-        decision = decisions.get(account_id)
-        if decision is None or (decision.playbook and decision.playbook.name == playbook_name):
+        holder = decisions.get(account_id)
+        if holder is None or (holder.playbook and holder.playbook.name == playbook_name):
             continue
         # One open task per account and playbook; a second one (a person's copy) is theirs.
         for task in [t for t in tasks if not t.is_closed][:1]:
@@ -311,7 +312,7 @@ def task_targets(
                     SF_TASK,
                     "task",
                     record_id,
-                    decision.level,
+                    holder.level,
                     {"status": mapping.closed_status},
                     {"status": writes["status"]},
                     current={"status": task.values.get("status")},

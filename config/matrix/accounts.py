@@ -102,7 +102,7 @@ class AccountMatrix(Model):
     def _owner_for_every_level(
         cls, rules: tuple[AccountRoutingRule, ...]
     ) -> tuple[AccountRoutingRule, ...]:
-        owner_for_every_level(rules)  # type: ignore[arg-type]
+        owner_for_every_level(rules)
         return rules
 
     @field_validator("playbooks")

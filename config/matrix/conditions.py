@@ -122,8 +122,8 @@ class Changed(Model):
         return self
 
 
-_OPERATOR_FIELDS = ("eq", "ne", "lt", "le", "gt", "ge", "in_", "not_in", "contains")
-_OPERATOR_FIELDS += ("contains_any", "exists")
+_OPERATOR_FIELDS: tuple[str, ...] = ("eq", "ne", "lt", "le", "gt", "ge", "in_", "not_in")
+_OPERATOR_FIELDS += ("contains", "contains_any", "exists")
 
 
 class Condition(Model):
