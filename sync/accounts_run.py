@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from config.schema import Config
+from connectors.base import Connector
 from connectors.errors import ConnectorError
+from connectors.salesforce import SalesforceConnector
 from connectors.salesforce_records import find_records
+from connectors.zendesk import ZendeskConnector
 from escalation.accounts import AccountDecision, compile_account_matrix, evaluate_accounts
 from mapping.join import AccountIndex
 from mapping.records import Account
@@ -38,7 +42,7 @@ from sync.accounts_targets import (
     task_targets,
 )
 from sync.accounts_writers import OrganizationWriter, SalesforceAccountWriter, TaskWriter
-from sync.apply import apply_writes
+from sync.apply import ApplyReport, Writer, apply_writes
 from sync.diff import FieldAction, Override, RecordPlan
 from sync.plan import PlannedWrite, plan_target
 from sync.state import StateStore
@@ -89,7 +93,7 @@ class AccountStep:
         self,
         config: Config,
         store: StateStore,
-        connectors: dict[str, Any],
+        connectors: Mapping[str, Connector],
         now: datetime,
         dry_run: bool,
         result: Any,
@@ -133,7 +137,7 @@ class AccountStep:
         decisions: list[AccountDecision],
         accounts: dict[str, Account],
         written: dict[tuple[str, str], dict[str, Any]],
-    ) -> tuple[list[Target], dict[str, Any], TaskPlan | None]:
+    ) -> tuple[list[Target], dict[str, Writer], TaskPlan | None]:
         mapping = self.config.mapping
         unreachable = {**self.result.pull.unreachable, **self.result.apply.unreachable}
         lowest = self.levels[0]
@@ -141,7 +145,7 @@ class AccountStep:
         for system, record_id in written:
             written_ids[system].add(record_id)
         targets: list[Target] = []
-        writers: dict[str, Any] = {}
+        writers: dict[str, Writer] = {}
         task_plan: TaskPlan | None = None
         salesforce = self.connectors.get("salesforce")
         matrix_write = mapping.salesforce.account_matrix
@@ -152,13 +156,19 @@ class AccountStep:
             )
             targets += account_side
             writers[SF_ACCOUNT] = SalesforceAccountWriter(salesforce)
-            if matrix_write.task is not None:
+            # Tasks are any sObject, read and written with the Salesforce connector's own
+            # client (connectors/salesforce_records.py): no capability of the contract.
+            if matrix_write.task is not None and isinstance(salesforce, SalesforceConnector):
                 task_plan = self._task_plan(salesforce, decisions, accounts, account_side)
                 if task_plan is not None:
                     targets += task_plan.targets
                     writers[SF_TASK] = TaskWriter(salesforce, matrix_write.task, task_plan.task_ids)
         zendesk = self.connectors.get("zendesk")
-        if zendesk is not None and "zendesk" not in unreachable and mapping.zendesk.organization:
+        if (
+            isinstance(zendesk, ZendeskConnector)  # organisations: its own client's PUTs
+            and "zendesk" not in unreachable
+            and mapping.zendesk.organization
+        ):
             organizations = self._organizations(accounts)
             by_id = {d.account_id: d for d in decisions}
             targets += organization_targets(
@@ -175,7 +185,7 @@ class AccountStep:
 
     def _task_plan(
         self,
-        salesforce: Any,
+        salesforce: SalesforceConnector,
         decisions: list[AccountDecision],
         accounts: dict[str, Account],
         account_side: list[Target],
@@ -328,7 +338,7 @@ class AccountStep:
                 )
 
     # -- after the writes ------------------------------------------------------------------------
-    def _merge(self, report: Any) -> None:
+    def _merge(self, report: ApplyReport) -> None:
         apply = self.result.apply
         apply.results.update(report.results)
         apply.rejected += report.rejected
@@ -342,7 +352,7 @@ class AccountStep:
         decisions: list[AccountDecision],
         gathered: GatheredFacts,
         task_plan: TaskPlan | None,
-        writers: dict[str, Any],
+        writers: dict[str, Writer],
         planned: list[PlannedWrite],
     ) -> None:
         store, accounts_store, now = self.store, self.accounts_store, self.now
@@ -371,7 +381,9 @@ class AccountStep:
             accounts_store.forget_history_before(epoch - (gathered.history_days + 1) * 86400.0)
         accounts_store.forget_breaches_before(epoch - (max(gathered.breach_days, 1) + 1) * 86400.0)
         if task_plan is not None:
-            self._remember_tasks(by_id, task_plan, writers.get(SF_TASK), entries)
+            task_writer = writers.get(SF_TASK)
+            created = task_writer if isinstance(task_writer, TaskWriter) else None
+            self._remember_tasks(by_id, task_plan, created, entries)
         self._refresh_organizations(planned)
         store.audit_many(self.result.run_id, now, entries)
 

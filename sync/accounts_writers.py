@@ -1,5 +1,7 @@
 """The account matrix's writes through the connectors, shaped as sync/apply.py expects:
-one object per system label with `apply(writes) -> results`, one result per write, in order.
+one object per system label with `apply(writes) -> results`, one result per write, in order,
+and the `stats()` of the connector it writes through (a spent waiting budget is its writes'
+reason to wait for the next run, as for the tickets).
 
 - "salesforce.account": the Salesforce connector's own Account update (sObject Collections).
 - "salesforce.task": tasks created (POST) or updated by Id (PATCH), sObject Collections; the
@@ -11,19 +13,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
 
 from config.account_mapping import TaskMapping
-from connectors.base import FieldWrite, WriteResult, WriteStatus
+from connectors.base import Connector, ConnectorStats, FieldWrite, WriteResult, WriteStatus
+from connectors.salesforce import SalesforceConnector
 from connectors.salesforce_records import save_records
+from connectors.zendesk import ZendeskConnector
 from connectors.zendesk_organizations import update_organizations
 
 
 class SalesforceAccountWriter:
     """Account fields: written as the Salesforce connector writes accounts."""
 
-    def __init__(self, connector: Any):
+    def __init__(self, connector: Connector):
         self.connector = connector
+
+    def stats(self) -> ConnectorStats:
+        return self.connector.stats()
 
     def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
         results = self.connector.apply([replace(w, system="salesforce") for w in writes])
@@ -34,11 +40,16 @@ class TaskWriter:
     """Playbook tasks. A write's record_id is the task key ("<account>/<playbook>"); one with
     a known Salesforce Id is an update, one without is a create."""
 
-    def __init__(self, connector: Any, mapping: TaskMapping, task_ids: Mapping[str, str]):
+    def __init__(
+        self, connector: SalesforceConnector, mapping: TaskMapping, task_ids: Mapping[str, str]
+    ):
         self.connector = connector
         self.mapping = mapping
         self.task_ids = dict(task_ids)
         self.created: dict[str, str] = {}  # task key -> the new task's Id
+
+    def stats(self) -> ConnectorStats:
+        return self.connector.stats()
 
     def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
         results: dict[int, WriteResult] = {}
@@ -63,9 +74,12 @@ class TaskWriter:
 class OrganizationWriter:
     """Zendesk organisations; `tags_now` holds each one's tags as last read."""
 
-    def __init__(self, connector: Any, tags_now: Mapping[str, Sequence[str]]):
+    def __init__(self, connector: ZendeskConnector, tags_now: Mapping[str, Sequence[str]]):
         self.connector = connector
         self.tags_now = tags_now
+
+    def stats(self) -> ConnectorStats:
+        return self.connector.stats()
 
     def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
         return update_organizations(self.connector, writes, self.tags_now)
