@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from config.account_mapping import SalesforceAccountMatrix, ZendeskOrganizationWrite
 from config.base import RelativeProblem, StrictModel
 from config.read_mapping import JiraTicketRead, SalesforceAccountRead, ZendeskTicketRead
 from config.write_mapping import (
@@ -43,6 +44,7 @@ class ZendeskMapping(_TicketSystemMapping):
     # at that level, SLA due soonest first) and doctor warns when one is missing; false: neither.
     level_views: bool = True
     ticket_url: str = "{base_url}/agent/tickets/{id}"
+    organization: ZendeskOrganizationWrite | None = None  # the account matrix's level
 
 
 class JiraMapping(_TicketSystemMapping):
@@ -55,6 +57,7 @@ class SalesforceMapping(StrictModel):
     account: SalesforceAccountRead = Field(default_factory=SalesforceAccountRead)
     write: SalesforceAccountWrite = Field(default_factory=SalesforceAccountWrite)
     ticket_record: SalesforceTicketRecord | None = None
+    account_matrix: SalesforceAccountMatrix | None = None  # what matrix.accounts writes
     # A SOQL condition limiting which accounts are read, e.g. "Type = 'Customer'".
     where: str | None = None
 

@@ -8,6 +8,7 @@ entries are added to the default table); `null` switches the attribute off.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, create_model, field_validator, model_validator
@@ -198,14 +199,57 @@ class ReadMappingBase(StrictModel):
         return problems
 
 
+_SIGNAL_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def signal_kind(read: ReadField) -> ValueKind:
+    """A signal holds a number when the mapping reads one (type int or float), else text."""
+    return "float" if read.type in ("int", "float") else "str"
+
+
+class AccountReadBase(ReadMappingBase):
+    """The Salesforce account read mapping: the canonical attributes, and signals."""
+
+    # Further account fields the account matrix reads as account.<name> (usage, NPS,
+    # adoption...): a number with type int or float, else text (a picklist's value).
+    signals: dict[str, ReadField] = {}
+
+    def source_paths(self) -> tuple[SourcePath, ...]:
+        signal_paths = tuple(path for read in self.signals.values() for path in read.paths)
+        return super().source_paths() + signal_paths
+
+    def config_problems(self) -> list[RelativeProblem]:
+        problems = super().config_problems()
+        for name, read in self.signals.items():
+            if not _SIGNAL_NAME.match(name) or name in self.attribute_kinds:
+                problems.append(
+                    (
+                        ("signals", name),
+                        f"found '{name}'; a signal's name is lowercase letters, digits and _ "
+                        "and not one of the account's attributes",
+                    )
+                )
+            if read.type in ("date", "datetime", "list") or read.minutes_after or read.unless:
+                problems.append(
+                    (("signals", name), "a signal is a number (type int or float) or a text")
+                )
+                continue
+            problems += [
+                (("signals", name, *path), message)
+                for path, message in read.check_kind(signal_kind(read))
+            ]
+        return problems
+
+
 def _read_model(
     name: str,
     kinds: dict[str, ValueKind],
     defaults: dict[str, dict[str, Any]],
     required: tuple[str, ...],
+    base: type[ReadMappingBase] = ReadMappingBase,
 ) -> type[ReadMappingBase]:
     field_definitions: dict[str, Any] = {attribute: (ReadField | None, None) for attribute in kinds}
-    model = create_model(name, __base__=ReadMappingBase, **field_definitions)
+    model = create_model(name, __base__=base, **field_definitions)
     model.attribute_kinds = kinds
     model.defaults = defaults
     model.required = required
@@ -306,7 +350,7 @@ if TYPE_CHECKING:
     ZendeskTicketRead = TicketReadFields
     JiraTicketRead = TicketReadFields
 
-    class SalesforceAccountRead(ReadMappingBase):
+    class SalesforceAccountRead(AccountReadBase):
         tier: ReadField | None = None
         region: ReadField | None = None
 
@@ -318,5 +362,9 @@ else:
         "JiraTicketRead", TICKET_ATTRIBUTES, JIRA_TICKET_DEFAULTS, REQUIRED_TICKET_ATTRIBUTES
     )
     SalesforceAccountRead = _read_model(
-        "SalesforceAccountRead", ACCOUNT_ATTRIBUTES, SALESFORCE_ACCOUNT_DEFAULTS, ()
+        "SalesforceAccountRead",
+        ACCOUNT_ATTRIBUTES,
+        SALESFORCE_ACCOUNT_DEFAULTS,
+        (),
+        AccountReadBase,
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import Field, PrivateAttr
 
+from config.account_checks import account_problems
 from config.base import RelativeProblem, StrictModel
 from config.connections import SYSTEMS, Connections, pem_problem
 from config.errors import ConfigError, ConfigProblem
@@ -131,6 +132,7 @@ class Config(StrictModel):
         problems += self._tag_problems()
         if self.notifications is not None:
             problems += notification_problems(self.notifications, self.matrix.levels, self.matrix)
+        problems += account_problems(self)
         jira = self.connections.jira
         if jira is not None and jira.deployment == "cloud" and self.sync.jira.search == "start_at":
             problems.append(

@@ -77,6 +77,13 @@ SALESFORCE_ACCOUNT_OUTPUTS: dict[str, OutputKind] = {
     "highest_level": "choice",
     "next_breach_at": "datetime",
 }
+# What the account matrix (matrix.accounts) writes on the account, apart from the rollups.
+ACCOUNT_MATRIX_OUTPUTS: dict[str, OutputKind] = {
+    "account_level": "choice",
+    "account_owner": "text",
+    "account_reason": "text",
+    "next_outreach_due": "date",
+}
 TICKET_RECORD_OUTPUTS: dict[str, OutputKind] = {
     "ticket_ref": "text",
     "system": "text",
@@ -216,6 +223,7 @@ if TYPE_CHECKING:
 
     SalesforceAccountWrite = WriteMappingBase
     TicketRecordWrite = WriteMappingBase
+    AccountMatrixWrite = WriteMappingBase
 else:
     ZendeskWrite = _write_model("ZendeskWrite", "zendesk", TICKET_OUTPUTS)
     JiraWrite = _write_model("JiraWrite", "jira", JIRA_OUTPUTS)
@@ -223,6 +231,7 @@ else:
         "SalesforceAccountWrite", "salesforce", SALESFORCE_ACCOUNT_OUTPUTS
     )
     TicketRecordWrite = _write_model("TicketRecordWrite", "salesforce", TICKET_RECORD_OUTPUTS)
+    AccountMatrixWrite = _write_model("AccountMatrixWrite", "salesforce", ACCOUNT_MATRIX_OUTPUTS)
 
 
 class SalesforceTicketRecord(StrictModel):

@@ -91,6 +91,8 @@ def account_fields(config: Config) -> list[str]:
     mapping = config.mapping.salesforce
     fields = {path.text for path in mapping.account.source_paths()}
     fields |= {write.field for write in mapping.write.outputs().values()}
+    if mapping.account_matrix is not None:  # what the account matrix wrote: honour edits
+        fields |= {write.field for write in mapping.account_matrix.write.outputs().values()}
     return sorted(fields)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import date
+from typing import Any
 
 from escalation.calendar import Clock
 from escalation.facts import Facts
@@ -80,6 +81,14 @@ class TicketContext:
         if not times:
             return 0
         return bisect_right(times, self.now) - bisect_right(times, self.now - days * _DAY)
+
+    # Ticket triggers may not count breaches or follow changes (config/matrix/conditions.py
+    # refuses them); these answer for the compiler's ConditionContext all the same.
+    def breaches(self, days: int) -> int:
+        return 0
+
+    def past_values(self, name: str, days: int) -> tuple[Any, ...]:
+        return ()
 
     def sla_state(self, metric: str) -> str | None:
         return self.sla_states.get(metric)

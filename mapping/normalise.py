@@ -21,7 +21,7 @@ from config.join_schema import (
     OrganizationField,
 )
 from config.mapping_schema import JiraMapping, SalesforceMapping, ZendeskMapping
-from config.read_mapping import ReadMappingBase
+from config.read_mapping import ReadMappingBase, signal_kind
 from config.write_mapping import WriteMappingBase
 from mapping.errors import RecordError, RecordIssue
 from mapping.paths import resolve
@@ -318,5 +318,37 @@ def normalise_account(
         health=values.get("health"),
         external_id=values.get("external_id"),
         domains=tuple(values.get("domains") or ()),
-        managed_fields=_managed_fields("salesforce", record.data, mapping.write),
+        managed_fields=_account_managed_fields(record.data, mapping),
+        signals=_signals(ref, record.data, mapping.account, issues),
     )
+
+
+def _account_managed_fields(data: Mapping[str, Any], mapping: SalesforceMapping) -> dict[str, Any]:
+    """What our account fields hold now: the ticket rollups and the account matrix's."""
+    found = _managed_fields("salesforce", data, mapping.write)
+    if mapping.account_matrix is not None:
+        found.update(_managed_fields("salesforce", data, mapping.account_matrix.write))
+    return found
+
+
+_SIGNAL_READERS: dict[int, tuple[Any, tuple[AttributeReader, ...]]] = {}
+
+
+def _signals(
+    ref: str, data: Mapping[str, Any], read: Any, issues: list[RecordIssue] | None
+) -> dict[str, Any]:
+    """The account's signals; an unreadable one is left out and noted as an issue."""
+    signals = getattr(read, "signals", None)
+    if not signals:
+        return {}
+    cached = _SIGNAL_READERS.get(id(read))
+    if cached is None or cached[0] is not read:
+        readers = tuple(
+            AttributeReader.build(f"signals.{name}", signal_kind(entry), entry)
+            for name, entry in signals.items()
+        )
+        cached = _SIGNAL_READERS[id(read)] = (read, readers)
+    values, _ = _read_all(ref, data, cached[1], {}, issues)
+    return {
+        name.removeprefix("signals."): value for name, value in values.items() if value is not None
+    }

@@ -90,6 +90,9 @@ class Account:
     external_id: str | None = None
     domains: tuple[str, ...] = ()
     managed_fields: dict[str, Any] = field(default_factory=dict)
+    # Further fields the account matrix reads (mapping.salesforce.account.signals): signal
+    # name -> number or text; a value missing or unreadable in Salesforce is absent.
+    signals: dict[str, Any] = field(default_factory=dict)
 
 
 def _check_against_records() -> None:

@@ -83,6 +83,14 @@ SALESFORCE_OBJECTS: dict[str, dict[str, str]] = {
         "Open_Escalations__c": "double",
         "Highest_Escalation_Level__c": "picklist",
         "Next_SLA_Breach__c": "datetime",
+        # Signals the account matrix reads (mapping.salesforce.account.signals).
+        "Active_Users_30d__c": "double",
+        "NPS__c": "double",
+        # Written by the account matrix (mapping.salesforce.account_matrix.write).
+        "Account_Escalation_Level__c": "picklist",
+        "Account_Escalation_Owner__c": "string",
+        "Account_Escalation_Reason__c": "textarea",
+        "Next_Outreach_Due__c": "date",
         "CreatedDate": "datetime",
         "LastModifiedDate": "datetime",
         "SystemModstamp": "datetime",
@@ -105,7 +113,25 @@ SALESFORCE_OBJECTS: dict[str, dict[str, str]] = {
         "Reason__c": "textarea",
         "SystemModstamp": "datetime",
     },
+    # The standard activity object: the account matrix's playbook tasks.
+    "Task": {
+        "Id": "id",
+        "Subject": "string",
+        "Description": "textarea",
+        "ActivityDate": "date",
+        "Priority": "picklist",
+        "Status": "picklist",
+        "WhatId": "reference",
+        "OwnerId": "reference",
+        "CreatedDate": "datetime",
+        "LastModifiedDate": "datetime",
+        "SystemModstamp": "datetime",
+    },
 }
+ACCOUNT_LEVELS = ("healthy", "watch", "at-risk", "executive-attention")
+# The standard Task picklists (Setup > Activities > Task Fields).
+TASK_STATUSES = ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")
+TASK_PRIORITIES = ("High", "Normal", "Low")
 SALESFORCE_EXTERNAL_ID_FIELDS = {
     "Escalation__c": ("Ticket_Ref__c",),
     "Account": ("Zendesk_Org_External_Id__c",),

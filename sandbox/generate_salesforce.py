@@ -19,6 +19,7 @@ def salesforce_dataset(world: World) -> dict[str, Any]:
             "Account": [_account(company) for company in world.companies],
             "User": [_user(user) for user in world.crm_users],
             "Escalation__c": [],
+            "Task": [],
         }
     }
 
@@ -43,6 +44,12 @@ def _account(company: Company) -> dict[str, Any]:
         "Open_Escalations__c": None,
         "Highest_Escalation_Level__c": None,
         "Next_SLA_Breach__c": None,
+        "Active_Users_30d__c": None,
+        "NPS__c": None,
+        "Account_Escalation_Level__c": None,
+        "Account_Escalation_Owner__c": None,
+        "Account_Escalation_Reason__c": None,
+        "Next_Outreach_Due__c": None,
         "CreatedDate": salesforce_time(company.created_ts),
         "LastModifiedDate": modified,
         "SystemModstamp": modified,

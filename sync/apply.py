@@ -14,17 +14,27 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Protocol
 
-from connectors.base import Connector, WriteResult, WriteStatus
+from connectors.base import ConnectorStats, FieldWrite, WriteResult, WriteStatus
 from connectors.errors import AuthError, RateLimited, SystemUnavailable
 from sync.plan import PlannedWrite
 from sync.progress import ProgressListener, Unseen, WriteProgress
 from sync.state import StateStore
 
 log = logging.getLogger("escalation_sync.apply")
+
+
+class Writer(Protocol):
+    """What apply_writes asks of a system: every Connector is one, and so is each of the
+    account matrix's writers (sync/accounts_writers.py), which write records of their own."""
+
+    def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]: ...
+
+    def stats(self) -> ConnectorStats: ...
 
 
 @dataclass
@@ -55,7 +65,7 @@ WRITE_CHUNK = 1000
 
 def apply_writes(
     planned: list[PlannedWrite],
-    connectors: Mapping[str, Connector],
+    connectors: Mapping[str, Writer],
     store: StateStore,
     run_id: int,
     now: datetime,
@@ -83,7 +93,7 @@ def apply_writes(
     return report
 
 
-def _record_spent_budget(system: str, connector: Connector, report: ApplyReport) -> None:
+def _record_spent_budget(system: str, connector: Writer, report: ApplyReport) -> None:
     """A connector reports writes it could not send for a spent waiting budget as RETRY; its
     stats say whether the budget ran out, which tells those apart from an unknown outcome."""
     spent = connector.stats().wait_budget_spent
@@ -95,7 +105,7 @@ def _record_spent_budget(system: str, connector: Connector, report: ApplyReport)
 
 def _apply_chunk(
     system: str,
-    connector: Connector,
+    connector: Writer,
     items: list[PlannedWrite],
     store: StateStore,
     run_id: int,

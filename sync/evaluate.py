@@ -27,6 +27,8 @@ class Evaluation:
     # Tickets without a stored state start from the level they show (sync/shown.py).
     shown_priors: dict[str, PriorState] = field(default_factory=dict)
     renamed: dict[str, str] = field(default_factory=dict)  # ref -> old level name in its state
+    # Account id -> creation times of all its tickets (closed too), for the account matrix.
+    ticket_created: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
 
 def evaluate_mirror(
@@ -88,7 +90,9 @@ def evaluate_mirror(
     decisions = evaluate_many(items, now, compiled)
     open_refs = {t.ref for t in chosen}
     unmatched = [(ref, why) for ref, why in joined.unmatched if ref in open_refs]
-    return Evaluation(chosen, accounts_by_id, decisions, unmatched, priors, shown_priors, renamed)
+    return Evaluation(
+        chosen, accounts_by_id, decisions, unmatched, priors, shown_priors, renamed, created
+    )
 
 
 def _linked_refs(tickets: list[Ticket]) -> dict[str, tuple[str, ...]]:

@@ -16,6 +16,7 @@ from config.schema import Config
 from escalation.compiled import compile_matrix
 from escalation.decision import Decision
 from mapping.records import Account, Ticket
+from sync.accounts_explain import print_account_explain
 from sync.evaluate import Evaluation, evaluate_mirror
 from sync.human import PeopleLevels
 from sync.run import overrides_by_record
@@ -36,6 +37,8 @@ def print_explain(
     config: Config, store: StateStore, wanted: str, now: datetime, out: TextIO
 ) -> bool:
     """Every trigger that fired, every SLA computation and what is written; False if unknown."""
+    if wanted.startswith("account:"):  # the account matrix's decision (sync/accounts_explain.py)
+        return print_account_explain(config, store, wanted.removeprefix("account:"), now, out)
     tickets = store.tickets()
     system, _, ident = wanted.partition(":")
     ticket = next((t for t in tickets if t.system == system and ident in (t.id, t.key)), None)

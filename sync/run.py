@@ -19,6 +19,7 @@ from errors import ExitCode
 from escalation.compiled import CompiledMatrix, compile_matrix
 from escalation.decision import Decision
 from mapping.records import SourceRecord
+from sync.accounts_run import escalate_accounts
 from sync.apply import ApplyReport, apply_writes
 from sync.clock import check_clock
 from sync.diff import FieldAction, Override
@@ -205,6 +206,7 @@ class SyncRun:
                     self.notify.deliver()  # after every field write: a channel never holds them
         elif self.notify is not None and not result.pull.never_read:
             self.notify.plan(result.evaluation)  # what this run would send, for the plan
+        escalate_accounts(self)  # the account matrix (sync/accounts_run.py), after the tickets
 
     # -- steps ------------------------------------------------------------------------------
     def _evaluate(self) -> Evaluation:

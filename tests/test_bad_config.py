@@ -114,10 +114,10 @@ CASES = [
         f"(did you mean 'timeout_seconds'?); expected one of: {SALESFORCE_KEYS}",
     ),
     case(
-        "typo-in-a-matrix-section", "matrix.yaml", "  triggers:\n", "  trigers:\n",
+        "typo-in-a-matrix-section", "matrix.yaml", "\n  triggers:\n", "\n  trigers:\n",
         "{file}:{at}: matrix.trigers: unknown key 'trigers' (did you mean 'triggers'?); expected "
         "one of: levels, tiers, categories, regions, roles, calendars, calendar_for, sla, "
-        "triggers, timed_escalation, de_escalation, routing, out_of_office",
+        "triggers, timed_escalation, de_escalation, routing, out_of_office, accounts",
     ),
     case(
         "typo-in-a-top-level-section", "connections.yaml", "\nconnections:\n", "\nconections:\n",
@@ -375,7 +375,7 @@ CASES = [
         "{field: ticket.severity, le: 1}\n          - {field: account.tier",
         "{field: ticket.severity, lte: 1}\n          - {field: account.tier",
         "{file}:{at}: matrix.triggers[0].when.all[1].lte: unknown key 'lte' (did you mean "
-        "'lt'?); expected one of: all, any, not, recent_tickets, field, eq, ne, lt, le, gt, ge, "
+        "'lt'?); expected one of: all, any, not, recent_tickets, breaches, changed, field, eq, ne, lt, le, gt, ge, "
         "in, not_in, contains, contains_any, exists",
     ),
     case(

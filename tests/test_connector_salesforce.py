@@ -513,6 +513,7 @@ def test_from_config_reads_each_secret_through_the_given_reader():
     mapping = SimpleNamespace(
         account=SimpleNamespace(source_paths=lambda: []),
         write=SimpleNamespace(outputs=lambda: {}),
+        account_matrix=None,  # no account matrix: only the ticket rollups are selected
         where=None,
     )
     config = SimpleNamespace(

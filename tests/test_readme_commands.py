@@ -14,8 +14,8 @@ Changed before running, and only where a command names a place on a production m
 - `doctor`, `provision` and `report` take the sandbox's config for
   /etc/escalation-sync/escalation-sync.yaml (the example systems `init` names are not reachable
   from here, and report needs the state a sync left);
-- the command table's placeholders: F is the sandbox's config, SYSTEM:ID a ticket of the
-  mirror, DIR a temporary folder; an option alone (`--now ...`) is given to `explain` of that
+- the command table's placeholders: F is the sandbox's config, account:ID one of its
+  accounts, SYSTEM:ID a ticket of the mirror, DIR a temporary folder; an option alone (`--now ...`) is given to `explain` of that
   ticket (a replay: it reads the mirror, so a clock two weeks back is no step back in time for
   the state).
 Not run here: `make demo` and `make test` (the suite itself), and the venv + `pip install .`
@@ -200,10 +200,12 @@ def test_every_readme_command_runs_as_written(
     store = StateStore(load_config(readme_sandbox.config).state.path)
     try:
         ticket = next(t.ref for t in store.tickets(open_only=True) if t.system == "zendesk")
+        account = f"account:{store.accounts()[0].id}"
     finally:
         store.close()
     for number, row in enumerate(table_commands(text)):
         words = {"F": config, "SYSTEM:ID": ticket, "DIR": str(tmp_path / f"dir{number}")}
+        words["account:ID"] = account
         argv = [words.get(word, word) for word in shlex.split(row)]
         if argv[0].startswith("--"):  # a replay: why a ticket had its level at that moment
             argv = ["explain", "--config", config, ticket, *argv]

@@ -7,6 +7,7 @@ both, so neither imports the other for it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -19,6 +20,9 @@ class Kind(StrEnum):
     TEXT = "text"  # string; eq, ne, in, not_in
     LIST = "list"  # tuple of strings; contains, contains_any
     ENUM = "enum"  # string from a fixed set; eq, ne, in, not_in
+    # An account signal mapped from the CRM (usage, NPS, adoption): a number or a text, as
+    # the mapping reads it; the config checks the values against the mapping's type.
+    SIGNAL = "signal"
 
 
 SlaMetric = Literal["acknowledge", "next_update", "resolve"]
@@ -85,6 +89,37 @@ def attribute_named(name: str) -> Attribute:
 
 # Not in ATTRIBUTES because it takes a parameter: {recent_tickets: {days: 30, ge: 3}}.
 RECENT_TICKETS = "recent_tickets"
+# Account triggers only: {breaches: {days: 30, ge: 2}} (SLA breaches of the account's tickets
+# in the last N days) and {changed: {field: ..., days: 30, from: [...], to: [...]}}.
+BREACHES = "breaches"
+CHANGED = "changed"
+
+# The attributes an account trigger may name: the account, facts derived from it and from its
+# tickets. `account.<signal>` names a field the Salesforce mapping reads under
+# mapping.salesforce.account.signals (see account_attribute).
+ACCOUNT_CONDITION_ATTRIBUTES: dict[str, Attribute] = {
+    **{name: value for name, value in ATTRIBUTES.items() if name.startswith("account.")},
+    "days_to_renewal": ATTRIBUTES["days_to_renewal"],
+    "open_tickets": Attribute(Kind.NUMBER, help="the account's open tickets"),
+    "escalated_tickets": Attribute(
+        Kind.NUMBER, help="the account's open tickets above the lowest ticket level"
+    ),
+    "highest_ticket_level": Attribute(
+        Kind.TEXT, declared_in="ticket_levels", help="the highest level among its open tickets"
+    ),
+}
+_SIGNAL = Attribute(Kind.SIGNAL, help="an account field mapped from Salesforce")
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def account_attribute(name: str) -> Attribute | None:
+    """The attribute an account trigger names: a known one, or `account.<signal>`."""
+    found = ACCOUNT_CONDITION_ATTRIBUTES.get(name)
+    if found is not None:
+        return found
+    head, _, signal = name.partition(".")
+    return _SIGNAL if head == "account" and _IDENTIFIER.match(signal) else None
+
 
 # Which operators each kind accepts.
 OPERATORS: dict[Kind, frozenset[str]] = {
@@ -92,4 +127,5 @@ OPERATORS: dict[Kind, frozenset[str]] = {
     Kind.TEXT: frozenset({"eq", "ne", "in", "not_in", "exists"}),
     Kind.ENUM: frozenset({"eq", "ne", "in", "not_in", "exists"}),
     Kind.LIST: frozenset({"contains", "contains_any", "exists"}),
+    Kind.SIGNAL: frozenset({"eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "exists"}),
 }

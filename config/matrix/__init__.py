@@ -5,6 +5,7 @@ where a name is written (see base.py), so an error's location is the key holding
 Use: `MatrixConfig.model_validate(raw["matrix"])`.
 """
 
+from config.matrix.accounts import AccountMatrix, AccountRoutingRule, Playbook
 from config.matrix.base import ANY, DEFAULT_LEVELS, DEFAULT_ROLES
 from config.matrix.calendars import WEEKDAYS, Calendar, CalendarChoice, Holidays, parse_span
 from config.matrix.conditions import Condition, RecentTickets
@@ -19,8 +20,14 @@ from config.matrix.models import (
 )
 from config.matrix.sla import Metric, Milestone, MilestoneClause, Sla, SlaTarget
 
+# MatrixConfig names AccountMatrix, which is built from its trigger and routing models.
+MatrixConfig.model_rebuild(_types_namespace={"AccountMatrix": AccountMatrix})
+
 __all__ = [
     "ANY",
+    "AccountMatrix",
+    "AccountRoutingRule",
+    "Playbook",
     "DEFAULT_LEVELS",
     "DEFAULT_ROLES",
     "WEEKDAYS",

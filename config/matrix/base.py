@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -45,6 +45,11 @@ class _Declared:
     old_level_names: tuple[str, ...] = ()
     # The further SLA milestones (sla.milestones[*].name): targets and conditions name them.
     milestones: tuple[str, ...] = ()
+    # Inside matrix.accounts: `levels` and `trigger_names` are the account matrix's own, the
+    # ticket levels move here (highest_ticket_level names them), and conditions read the
+    # account attributes.
+    ticket_levels: tuple[str, ...] | None = None
+    for_accounts: bool = False
 
     @classmethod
     def from_raw(cls, raw: Any) -> _Declared:
@@ -114,6 +119,30 @@ def with_unknown(tiers: tuple[str, ...]) -> tuple[str, ...]:
 _DECLARED: ContextVar[_Declared | None] = ContextVar("matrix_declared", default=None)
 
 
+def _account_names(raw: Any) -> _Declared:
+    """The names declared inside matrix.accounts, on top of the matrix's own."""
+    outer = declared()
+    raw = raw if isinstance(raw, dict) else {}
+    return replace(
+        outer,
+        levels=_names(raw.get("levels")),
+        ticket_levels=outer.levels,
+        trigger_names=_trigger_names(raw.get("triggers")),
+        old_level_names=(),
+        for_accounts=True,
+    )
+
+
+@contextmanager
+def declaring_accounts(raw: Any) -> Iterator[None]:
+    """Validate the account matrix (raw: its YAML) against its own levels and attributes."""
+    token = _DECLARED.set(_account_names(raw))
+    try:
+        yield
+    finally:
+        _DECLARED.reset(token)
+
+
 def declared() -> _Declared:
     """Names declared by the matrix being validated; nothing is checked outside one."""
     return _DECLARED.get() or _Declared()
@@ -134,11 +163,16 @@ def check_known(value: str, kind: str, *, wildcard: bool = False) -> str:
         return value
     names = getattr(declared(), kind)
     if names is not None and value not in names:
-        singular = {"categories": "category"}.get(kind, kind.removesuffix("s"))
+        singular = {"categories": "category", "ticket_levels": "ticket level"}.get(
+            kind, kind.removesuffix("s")
+        )
+        where = {"ticket_levels": "levels"}.get(kind, kind)
+        if kind == "levels" and declared().for_accounts:
+            singular, where = "account level", "accounts.levels"
         extra = " or '*'" if wildcard else ""
         raise ValueError(
             f"unknown {singular} {value!r}; expected one of {', '.join(names)}{extra} "
-            f"(declared under matrix.{kind})"
+            f"(declared under matrix.{where})"
         )
     return value
 

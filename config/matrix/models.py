@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -29,9 +29,12 @@ from config.matrix.base import (
     with_unknown,
 )
 from config.matrix.calendars import Calendar, CalendarChoice
-from config.matrix.conditions import Condition
+from config.matrix.conditions import Condition, attribute
 from config.matrix.sla import Sla
-from vocabulary.conditions import ATTRIBUTES, SLA_METRICS
+from vocabulary.conditions import SLA_METRICS
+
+if TYPE_CHECKING:
+    from config.matrix.accounts import AccountMatrix
 
 Selector = StrictStr | tuple[StrictStr, ...]
 
@@ -39,6 +42,14 @@ Selector = StrictStr | tuple[StrictStr, ...]
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _RECENT_PLACEHOLDER = re.compile(r"^recent_tickets:(\d+)$")
+_BREACHES_PLACEHOLDER = re.compile(r"^breaches:(\d+)$")
+
+
+def _counted_placeholder(name: str) -> bool:
+    """{recent_tickets:30}; in account triggers also {breaches:30}."""
+    if _RECENT_PLACEHOLDER.match(name):
+        return True
+    return declared().for_accounts and bool(_BREACHES_PLACEHOLDER.match(name))
 
 
 def reason_placeholders(text: str) -> list[str]:
@@ -111,7 +122,7 @@ class Trigger(Model):
     @classmethod
     def _known_placeholders(cls, reason: str) -> str:
         for name in reason_placeholders(reason):
-            if name not in ATTRIBUTES and not _RECENT_PLACEHOLDER.match(name):
+            if attribute(name) is None and not _counted_placeholder(name):
                 raise ValueError(
                     f"unknown placeholder {{{name}}} in reason; expected an attribute such as "
                     "{account.name}, {ticket.severity}, {days_to_renewal} or {recent_tickets:30}"
@@ -222,6 +233,26 @@ class OutOfOffice(Model):
         return self
 
 
+def owner_for_every_level(rules: tuple[RoutingRule, ...]) -> tuple[RoutingRule, ...]:
+    """Every declared level has a fallback rule (no category, tier or region)."""
+    levels = declared().levels or ()
+    orphans = [
+        level
+        for level in levels
+        if not any(
+            rule.matches_everything_but_level()
+            and (rule.level == ANY or level == rule.level or level in rule.level)
+            for rule in rules
+        )
+    ]
+    if orphans:
+        raise ValueError(
+            f"no owner for level {', '.join(orphans)}: each level needs a routing rule with "
+            "category, tier and region all '*' (or left out) as its fallback"
+        )
+    return rules
+
+
 class MatrixConfig(Model):
     """The whole escalation matrix (the `matrix:` key of the config)."""
 
@@ -239,6 +270,8 @@ class MatrixConfig(Model):
     de_escalation: DeEscalation = DeEscalation()
     routing: NonEmpty[tuple[RoutingRule, ...]]
     out_of_office: tuple[OutOfOffice, ...] = ()
+    # The account-level matrix (config/matrix/accounts.py); None: accounts are not escalated.
+    accounts: AccountMatrix | None = None
 
     @model_validator(mode="wrap")
     @classmethod
@@ -275,22 +308,7 @@ class MatrixConfig(Model):
     @field_validator("routing")
     @classmethod
     def _owner_for_every_level(cls, rules: tuple[RoutingRule, ...]) -> tuple[RoutingRule, ...]:
-        levels = declared().levels or ()
-        orphans = [
-            level
-            for level in levels
-            if not any(
-                rule.matches_everything_but_level()
-                and (rule.level == ANY or level == rule.level or level in rule.level)
-                for rule in rules
-            )
-        ]
-        if orphans:
-            raise ValueError(
-                f"no owner for level {', '.join(orphans)}: each level needs a routing rule with "
-                "category, tier and region all '*' (or left out) as its fallback"
-            )
-        return rules
+        return owner_for_every_level(rules)
 
     @model_validator(mode="after")
     def _calendar_choice(self) -> MatrixConfig:

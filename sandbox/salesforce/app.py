@@ -90,6 +90,13 @@ class SalesforceApp(VendorApp):
                 writes=True,
             ),
             Route(
+                "POST",
+                _V + r"/composite/sobjects/?",
+                "composite_create",
+                collections.create,
+                writes=True,
+            ),
+            Route(
                 "PATCH",
                 _V + rf"/composite/sobjects/{_OBJ}/(?P<field>[A-Za-z][A-Za-z0-9_]*)/?",
                 "composite_upsert",
@@ -193,6 +200,14 @@ class SalesforceApp(VendorApp):
             if record is None:
                 raise KeyError(f"{object_name} {record_id} not found")
             self.store.update(obj, record["Id"], changes)
+
+    def delete_record(self, object_name: str, record_id: str) -> None:
+        """A person deletes a record in the UI."""
+        with self.state_lock:
+            record = self.store.get(object_name, record_id)
+            if record is None:
+                raise KeyError(f"{object_name} {record_id} not found")
+            self.store.delete(object_name, record["Id"])
 
     def now(self) -> datetime:
         return self.clock.now()

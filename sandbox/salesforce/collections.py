@@ -1,5 +1,8 @@
-"""sObject Collections: update (PATCH /composite/sobjects) and upsert by external id
-(PATCH /composite/sobjects/{Object}/{ExternalIdField}).
+"""sObject Collections: create (POST /composite/sobjects), update (PATCH /composite/sobjects)
+and upsert by external id (PATCH /composite/sobjects/{Object}/{ExternalIdField}).
+
+A create names no id (one that does fails: INVALID_FIELD_FOR_INSERT_UPDATE, "cannot specify
+Id in an insert call"); its SaveResult carries the new record's id.
 
 At most 200 records (more: 400 EXCEEDED_ID_LIMIT). Results come back in request order, one per
 record: {"id", "success", "errors": [{"statusCode", "message", "fields"}]} (+ "created" for
@@ -56,6 +59,9 @@ class Collections:
 
     def update(self, request: Request) -> Response:
         return self._run(request, "composite_update", self._plan_update, upsert=False)
+
+    def create(self, request: Request) -> Response:
+        return self._run(request, "composite_create", self._plan_create, upsert=False)
 
     def upsert(self, request: Request) -> Response:
         obj = self.app.store.object_info(request.params["object"])
@@ -164,6 +170,28 @@ class Collections:
             return record_id, False
 
         return _Planned(record_id, [], apply, keys)
+
+    def _plan_create(self, record: dict[str, Any]) -> _Planned:
+        obj = _record_type(record, self.app.store.schema)
+        if any(key.lower() == "id" for key in record):
+            error = RecordError(
+                "INVALID_FIELD_FOR_INSERT_UPDATE", "cannot specify Id in an insert call", ("Id",)
+            )
+            return _Planned(None, [error])
+        if not obj.editable:
+            error = RecordError(
+                "INSUFFICIENT_ACCESS_OR_READONLY",
+                f"insufficient access rights on object {obj.name}",
+            )
+            return _Planned(None, [error])
+        changes, errors = check_fields(obj, record, self.app.store, creating=True)
+        if errors:
+            return _Planned(None, errors)
+
+        def apply(stamp: str) -> tuple[str, bool]:
+            return self.app.store.insert(obj, changes, stamp), True
+
+        return _Planned(None, [], apply)
 
     def _plan_upsert(self, object_name: str, key_field: str, record: dict[str, Any]) -> _Planned:
         obj = _record_type(record, self.app.store.schema)

@@ -23,6 +23,7 @@ KEY_PREFIXES = {
     "ObjectPermissions": "110",
     "CustomField": "00N",
     "CustomObject": "01I",
+    "Task": "00T",
 }
 TEXT_LENGTHS = {
     "string": 255,
@@ -41,11 +42,16 @@ PICKLISTS: dict[tuple[str, str], tuple[tuple[str, ...], bool]] = {
     ("Account", "Health__c"): (("Green", "Yellow", "Red"), False),
     ("Account", "Highest_Escalation_Level__c"): (catalogue.LEVELS, True),
     ("Escalation__c", "Level__c"): (catalogue.LEVELS, True),
+    ("Account", "Account_Escalation_Level__c"): (catalogue.ACCOUNT_LEVELS, True),
+    ("Task", "Status"): (catalogue.TASK_STATUSES, True),
+    ("Task", "Priority"): (catalogue.TASK_PRIORITIES, True),
 }
 # reference field -> (relationship name used in SOQL paths, target object)
 REFERENCES: dict[tuple[str, str], tuple[str, str]] = {
     ("Account", "OwnerId"): ("Owner", "User"),
     ("Escalation__c", "Account__c"): ("Account__r", "Account"),
+    ("Task", "WhatId"): ("What", "Account"),
+    ("Task", "OwnerId"): ("Owner", "User"),
 }
 # External ids also marked Unique (Account's org id may hold duplicates in dirty data).
 UNIQUE_FIELDS = frozenset({("Escalation__c", "Ticket_Ref__c")})

@@ -123,6 +123,12 @@ class RecordStore:
         self._index(obj, values, before)
         return record_id
 
+    def delete(self, object_name: str, record_id: str) -> None:
+        """Remove a record (to the recycle bin: queries no longer return it)."""
+        obj = self.schema.objects[object_name]
+        record = self.records[object_name].pop(record_id)
+        self._index(obj, {"Id": record_id}, record)
+
     def _index(self, obj: ObjectInfo, record: Record, before: Record | None) -> None:
         for info in obj.fields.values():
             if not info.external_id:

@@ -130,6 +130,13 @@ class ZendeskApp(VendorApp):
                 d.organizations_show_many,
             ),
             r("GET", f"organizations/{_ID}{_JSON}", "organization_show", d.organization),
+            r(
+                "PUT",
+                f"organizations/{_ID}{_JSON}",
+                "organization_update",
+                d.update_organization,
+                writes=True,
+            ),
             r("GET", f"users/show_many{_JSON}", "users_show_many", d.users_show_many),
             r("GET", f"users/{_ID}{_JSON}", "user_show", d.user),
         ]

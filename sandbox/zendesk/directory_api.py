@@ -68,6 +68,38 @@ class DirectoryApi:
             else not_found()
         )
 
+    # PUT /api/v2/organizations/{id}.json {"organization": {...}}: organization_fields are
+    # merged key by key (a key left out keeps its value), tags are replaced as a whole.
+    def update_organization(self, request: Request) -> Response:
+        org = self.store.organizations.get(int(request.params["id"]))
+        if org is None:
+            return not_found()
+        body = body_of(request)
+        if isinstance(body, Response):
+            return body
+        changes = body.get("organization")
+        if not isinstance(changes, dict):
+            return error(400, "InvalidValue", "organization is required")
+        fields = changes.get("organization_fields")
+        tags = changes.get("tags")
+        if fields is not None and not isinstance(fields, dict):
+            return invalid({"organization_fields": "organization_fields must be an object"})
+        if tags is not None and not (
+            isinstance(tags, list) and all(isinstance(tag, str) for tag in tags)
+        ):
+            return invalid({"tags": "tags must be a list of strings"})
+        updated = dict(org)
+        for key, value in changes.items():
+            if key not in ("id", "url", "created_at", "updated_at", "organization_fields"):
+                updated[key] = value
+        if fields is not None:
+            updated["organization_fields"] = {**(org.get("organization_fields") or {}), **fields}
+        if tags is not None:
+            # Zendesk keeps tags lowercase, without spaces, each once.
+            updated["tags"] = sorted({tag.strip().lower() for tag in tags if tag.strip()})
+        self.store.put_organization(updated, touch=True)
+        return ok({"organization": exports.with_url(updated, request.base_url, "organizations")})
+
     # GET /api/v2/organizations/show_many.json?ids= | ?external_ids=
     def organizations_show_many(self, request: Request) -> Response:
         if request.arg("external_ids"):

@@ -1,0 +1,143 @@
+"""Facts for the account matrix: from the run's ticket evaluation and the state file.
+
+Per account: its open and escalated tickets and their highest level (the matrix's decisions
+of this run), its tickets' creation times (closed ones too), the SLA targets its tickets
+missed (remembered, so they count after the ticket is solved), the history of the values
+`changed` conditions follow (this run's value added when it differs from the last one seen),
+and the engine state the last run left. Also: which values the triggers read that an account
+lacks, so a missing or unreadable value is reported once per run, not once per account.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from config.matrix import AccountMatrix, Condition, MatrixConfig
+from escalation.account_context import (
+    NO_ACCOUNT_FACTS,
+    AccountContext,
+    AccountFacts,
+    account_getter,
+)
+from escalation.decision import SlaState
+from escalation.facts import PriorState
+from mapping.records import Account
+from sync.accounts_store import AccountStore
+from sync.evaluate import Evaluation
+
+# Facts derived from tickets: never "missing" on an account.
+_DERIVED = ("days_to_renewal", "open_tickets", "escalated_tickets", "highest_ticket_level")
+
+
+@dataclass
+class GatheredFacts:
+    facts: dict[str, AccountFacts]
+    new_observations: list[tuple[str, str, float, Any]] = field(default_factory=list)
+    new_breaches: list[tuple[str, str, str, float]] = field(default_factory=list)
+    # attribute -> (accounts lacking it, a few of their ids), for the run's report
+    missing: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
+    history_days: int = 0  # the longest period a `changed` condition looks back
+    breach_days: int = 0  # the longest period a `breaches` condition looks back
+
+
+def conditions(accounts: AccountMatrix) -> Iterator[Condition]:
+    """Every condition node of the account triggers."""
+    stack = [trigger.when for trigger in accounts.triggers]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack += [*(node.all_ or ()), *(node.any_ or ())]
+        if node.not_ is not None:
+            stack.append(node.not_)
+
+
+def read_attributes(accounts: AccountMatrix) -> tuple[set[str], set[str], int, int]:
+    """(account attributes the triggers read, those `changed` follows, longest history in
+    days, longest breach window in days)."""
+    read: set[str] = set()
+    followed: set[str] = set()
+    history_days = breach_days = 0
+    for node in conditions(accounts):
+        if node.field is not None and node.field not in _DERIVED:
+            read.add(node.field)
+        if node.changed is not None:
+            read.add(node.changed.field)
+            followed.add(node.changed.field)
+            history_days = max(history_days, node.changed.days)
+        if node.breaches is not None:
+            breach_days = max(breach_days, node.breaches.days)
+    return read, followed, history_days, breach_days
+
+
+def gather(
+    matrix: MatrixConfig,
+    evaluation: Evaluation,
+    accounts: dict[str, Account],
+    store: AccountStore,
+    now: datetime,
+) -> GatheredFacts:
+    """AccountFacts for every account in the mirror, and what to remember from this run."""
+    assert matrix.accounts is not None
+    lowest, rank = matrix.levels[0], {name: i for i, name in enumerate(matrix.levels)}
+    read, followed, history_days, breach_days = read_attributes(matrix.accounts)
+    epoch = now.timestamp()
+    gathered = GatheredFacts({}, history_days=history_days, breach_days=breach_days)
+
+    open_count: Counter[str] = Counter()
+    escalated: Counter[str] = Counter()
+    highest: dict[str, str] = {}
+    account_of = {t.ref: t.account_id for t in evaluation.tickets}
+    status_open = {t.ref for t in evaluation.tickets if t.status.is_open}
+    for decision in evaluation.decisions:
+        account_id = account_of.get(decision.ticket_ref)
+        if account_id is None or decision.ticket_ref not in status_open:
+            continue
+        open_count[account_id] += 1
+        if decision.level != lowest:
+            escalated[account_id] += 1
+            if rank[decision.level] > rank.get(highest.get(account_id, lowest), 0):
+                highest[account_id] = decision.level
+        for metric, status in decision.sla.items():
+            if status.state is SlaState.BREACHED:
+                due = status.due_at.timestamp()
+                gathered.new_breaches.append((account_id, decision.ticket_ref, metric, due))
+
+    breaches = store.breaches()
+    for account_id, _, _, due in gathered.new_breaches:
+        breaches[account_id] = breaches.get(account_id, ()) + (due,)
+    history = store.history(followed)
+    priors = store.states()
+    getters = {name: account_getter(name) for name in read}
+    followed_getters = {name: getters[name] for name in followed}
+    missing: dict[str, list[str]] = {}
+    for account_id, account in accounts.items():
+        # Only the account record: these getters read account attributes, not facts.
+        record = AccountContext(account, NO_ACCOUNT_FACTS, epoch, now.date())
+        for name, read_value in getters.items():
+            if read_value(record) is None:
+                missing.setdefault(name, []).append(account_id)
+        account_history: dict[str, tuple[tuple[float, Any], ...]] = {}
+        for name, read_value in followed_getters.items():
+            past = history.get((account_id, name), ())
+            value = read_value(record)
+            if value is not None and (not past or past[-1][1] != value):
+                gathered.new_observations.append((account_id, name, epoch, value))
+                past = (*past, (epoch, value))
+            if past:
+                account_history[name] = past
+        prior_data = priors.get(account_id)
+        gathered.facts[account_id] = AccountFacts(
+            open_tickets=open_count.get(account_id, 0),
+            escalated_tickets=escalated.get(account_id, 0),
+            highest_ticket_level=highest.get(account_id),
+            ticket_created=evaluation.ticket_created.get(account_id, ()),
+            breaches=tuple(sorted(set(breaches.get(account_id, ())))),
+            history=account_history,
+            prior=PriorState.from_dict(prior_data) if prior_data else None,
+        )
+    gathered.missing = {name: (len(ids), sorted(ids)[:3]) for name, ids in sorted(missing.items())}
+    return gathered

@@ -1,0 +1,463 @@
+"""The account matrix's step of a run: after the tickets, escalate the accounts.
+
+evaluate (sync/accounts_facts.py gathers the facts, escalation/accounts.py decides) -> find our
+tasks and the owners' user ids -> targets (sync/accounts_targets.py) -> plan against what we
+wrote and what the systems hold (sync/plan.py: a person's value is an override, honoured) ->
+write (sync/apply.py, in the vendors' batches) -> remember states, history, breaches, tasks,
+and audit every account decision that changed. A dry run plans and remembers nothing.
+Called from sync/run.py with the run; everything here reads the run, nothing else does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from config.schema import Config
+from connectors.base import Connector
+from connectors.errors import ConnectorError
+from connectors.salesforce import SalesforceConnector
+from connectors.salesforce_records import find_records
+from connectors.zendesk import ZendeskConnector
+from escalation.accounts import AccountDecision, compile_account_matrix, evaluate_accounts
+from mapping.join import AccountIndex
+from mapping.records import Account
+from sync.accounts_facts import GatheredFacts, gather
+from sync.accounts_store import AccountStore, TaskMemory
+from sync.accounts_targets import (
+    SF_ACCOUNT,
+    SF_TASK,
+    ZD_ORGANIZATION,
+    FoundTask,
+    Organization,
+    TaskPlan,
+    account_targets,
+    organization_targets,
+    parse_task,
+    task_fields,
+    task_targets,
+)
+from sync.accounts_writers import OrganizationWriter, SalesforceAccountWriter, TaskWriter
+from sync.apply import ApplyReport, Writer, apply_writes
+from sync.diff import FieldAction, Override, RecordPlan
+from sync.plan import PlannedWrite, plan_target
+from sync.state import StateStore
+from sync.wanted import Target
+
+log = logging.getLogger("escalation_sync.accounts")
+LABELS = (SF_ACCOUNT, SF_TASK, ZD_ORGANIZATION)
+_NO_TASKS = TaskPlan([], {}, [], {}, set())
+
+
+def escalate_accounts(run: Any) -> None:
+    """The account matrix's step of `run` (a sync.run.SyncRun); nothing without matrix.accounts."""
+    if run.config.matrix.accounts is None or run.result.evaluation is None:
+        return
+    AccountStep(run.config, run.store, run.connectors, run.now, run.dry_run, run.result).execute()
+
+
+def decision_detail(decision: AccountDecision) -> dict[str, Any]:
+    """An account decision as the audit log and `explain account:ID` show it."""
+    owner, playbook = decision.owner, decision.playbook
+    return {
+        "level": decision.level,
+        "previous_level": decision.previous_level,
+        "level_since": decision.level_since.isoformat(),
+        "owner": {
+            "role": owner.role,
+            "primary": owner.primary,
+            "backup": owner.backup,
+            "current": owner.current,
+            "note": owner.note,
+        },
+        "playbook": None
+        if playbook is None
+        else {
+            "name": playbook.name,
+            "due": playbook.due.isoformat(),
+            "calendar": playbook.calendar,
+        },
+        "reasons": [
+            {"kind": r.kind.value, "name": r.name, "level": r.level, "text": r.text}
+            for r in decision.reasons
+        ],
+    }
+
+
+class AccountStep:
+    def __init__(
+        self,
+        config: Config,
+        store: StateStore,
+        connectors: Mapping[str, Connector],
+        now: datetime,
+        dry_run: bool,
+        result: Any,
+    ):
+        self.config, self.store, self.connectors = config, store, connectors
+        self.now, self.dry_run, self.result = now, dry_run, result
+        self.accounts_store = AccountStore(store)
+        assert config.matrix.accounts is not None
+        self.levels = config.matrix.accounts.levels
+        self.rank = {level: i for i, level in enumerate(self.levels)}
+
+    def execute(self) -> None:
+        evaluation = self.result.evaluation
+        accounts: dict[str, Account] = evaluation.accounts
+        gathered = gather(self.config.matrix, evaluation, accounts, self.accounts_store, self.now)
+        compiled = compile_account_matrix(self.config.matrix)
+        items = [(account, gathered.facts[account.id]) for account in accounts.values()]
+        decisions = evaluate_accounts(items, self.now, compiled)
+        log_accounts(decisions, gathered)
+        written = self.accounts_store.written(LABELS)
+        targets, writers, task_plan = self._targets(decisions, accounts, written)
+        overrides = self._overrides()
+        planned = [self._plan(t, written, overrides, task_plan) for t in targets]
+        self.result.planned += planned
+        if self.dry_run:
+            return
+        with self.store.transaction():
+            for item in planned:
+                if item.write is not None and self._is_new_task(item.target, task_plan):
+                    self.accounts_store.forget_written(SF_TASK, item.target.record_id)
+        report = apply_writes(planned, writers, self.store, self.result.run_id, self.now)
+        self._merge(report)
+        with self.store.transaction():
+            for target, item in zip(targets, planned, strict=True):
+                self._note_field_outcomes(target, item, written.get(item.key, {}))
+            self._remember(decisions, gathered, task_plan, writers, planned)
+
+    # -- targets -----------------------------------------------------------------------------
+    def _targets(
+        self,
+        decisions: list[AccountDecision],
+        accounts: dict[str, Account],
+        written: dict[tuple[str, str], dict[str, Any]],
+    ) -> tuple[list[Target], dict[str, Writer], TaskPlan | None]:
+        mapping = self.config.mapping
+        unreachable = {**self.result.pull.unreachable, **self.result.apply.unreachable}
+        lowest = self.levels[0]
+        written_ids: dict[str, set[str]] = {label: set() for label in LABELS}
+        for system, record_id in written:
+            written_ids[system].add(record_id)
+        targets: list[Target] = []
+        writers: dict[str, Writer] = {}
+        task_plan: TaskPlan | None = None
+        salesforce = self.connectors.get("salesforce")
+        matrix_write = mapping.salesforce.account_matrix
+        if salesforce is not None and "salesforce" not in unreachable and matrix_write:
+            current = {a.id: a.managed_fields for a in accounts.values()}
+            account_side = account_targets(
+                decisions, matrix_write.write, current, written_ids[SF_ACCOUNT], lowest
+            )
+            targets += account_side
+            writers[SF_ACCOUNT] = SalesforceAccountWriter(salesforce)
+            # Tasks are any sObject, read and written with the Salesforce connector's own
+            # client (connectors/salesforce_records.py): no capability of the contract.
+            if matrix_write.task is not None and isinstance(salesforce, SalesforceConnector):
+                task_plan = self._task_plan(salesforce, decisions, accounts, account_side)
+                if task_plan is not None:
+                    targets += task_plan.targets
+                    writers[SF_TASK] = TaskWriter(salesforce, matrix_write.task, task_plan.task_ids)
+        zendesk = self.connectors.get("zendesk")
+        if (
+            isinstance(zendesk, ZendeskConnector)  # organisations: its own client's PUTs
+            and "zendesk" not in unreachable
+            and mapping.zendesk.organization
+        ):
+            organizations = self._organizations(accounts)
+            by_id = {d.account_id: d for d in decisions}
+            targets += organization_targets(
+                by_id,
+                organizations,
+                mapping.zendesk.organization,
+                written_ids[ZD_ORGANIZATION],
+                lowest,
+            )
+            writers[ZD_ORGANIZATION] = OrganizationWriter(
+                zendesk, {o.org_id: o.tags for o in organizations}
+            )
+        return targets, writers, task_plan
+
+    def _task_plan(
+        self,
+        salesforce: SalesforceConnector,
+        decisions: list[AccountDecision],
+        accounts: dict[str, Account],
+        account_side: list[Target],
+    ) -> TaskPlan | None:
+        """Our tasks as Salesforce holds them, and what each should become."""
+        task = self.config.mapping.salesforce.account_matrix.task  # type: ignore[union-attr]
+        assert task is not None
+        memory = self.accounts_store.tasks()
+        scope = {d.account_id for d in decisions if d.playbook is not None}
+        scope |= {account_id for account_id, _ in memory} | {t.record_id for t in account_side}
+        emails = {
+            (d.owner.current or "").lower()
+            for d in decisions
+            if d.playbook is not None and "@" in (d.owner.current or "")
+        }
+        marker = (
+            f"{task.key_field} LIKE '%/%'"
+            if task.key_field
+            else f"{task.subject_field} LIKE '%[escalation-sync:%'"
+        )
+        try:
+            rows = find_records(
+                salesforce,
+                task.object,
+                list(task_fields(task).values()),
+                task.related_field,
+                sorted(scope),
+                marker,
+            )
+            users = find_records(salesforce, "User", ["Email"], "Email", sorted(emails))
+        except ConnectorError as error:
+            log.warning("account matrix: tasks not planned this run: %s", error)
+            return None
+        found: list[FoundTask] = [t for row in rows if (t := parse_task(row.data, task))]
+        owner_ids = {
+            str(user.data.get("Email") or "").lower(): user.id for user in users if user.data
+        }
+        by_id = {d.account_id: d for d in decisions}
+        names = {account_id: accounts[account_id].name for account_id in by_id}
+        return task_targets(by_id, names, found, memory, owner_ids, task)
+
+    def _organizations(self, accounts: dict[str, Account]) -> list[Organization]:
+        """The mirror's Zendesk organisations with the account each belongs to (the join's
+        organisation strategies, in order; an organisation matching several accounts: none)."""
+        organization = self.config.mapping.zendesk.organization
+        assert organization is not None
+        raw = self.store.raw_records("zendesk", "organization")
+        index = AccountIndex(accounts.values(), ("id", "external_id", "name"))
+        found: dict[str, str] = {}
+        for strategy in self.config.join:
+            kind = strategy.key.split(":", 1)[0]
+            if kind not in ("organization_external_id", "organization_field"):
+                continue
+            for org_id, data in raw.items():
+                if org_id in found:
+                    continue
+                fields = data.get("organization_fields") or {}
+                value = (
+                    data.get("external_id")
+                    if kind == "organization_external_id"
+                    else fields.get(getattr(strategy, "field", ""))
+                )
+                matches = index.lookup(strategy.match, str(value)) if value else []
+                if len(matches) == 1:
+                    found[org_id] = matches[0]
+        level_field = organization.level_field
+        return [
+            Organization(
+                org_id,
+                account_id,
+                (raw[org_id].get("organization_fields") or {}).get(level_field or ""),
+                tuple(raw[org_id].get("tags") or ()),
+            )
+            for org_id, account_id in sorted(found.items())
+        ]
+
+    # -- plan ------------------------------------------------------------------------------------
+    def _overrides(self) -> dict[tuple[str, str], dict[str, Override]]:
+        found: dict[tuple[str, str], dict[str, Override]] = {}
+        for (system, record_id, name), info in self.store.overrides().items():
+            if system in LABELS:
+                found.setdefault((system, record_id), {})[name] = Override(
+                    info["human_value"],
+                    info["level_at_detection"],
+                    datetime.fromisoformat(info["detected_at"]),
+                )
+        return found
+
+    def _plan(
+        self,
+        target: Target,
+        written: dict[tuple[str, str], dict[str, Any]],
+        overrides: dict[tuple[str, str], dict[str, Override]],
+        task_plan: TaskPlan | None,
+    ) -> PlannedWrite:
+        key = (target.system, target.record_id)
+        last, kept = written.get(key, {}), overrides.get(key, {})
+        if task_plan is not None and target.record_id in task_plan.closing:
+            # The level is over: the task is closed whatever status a person gave it.
+            last = {k: v for k, v in last.items() if k != "status"}
+            kept = {k: v for k, v in kept.items() if k != "status"}
+        elif self._is_new_task(target, task_plan):
+            # A new task: what we wrote to an earlier one of this key says nothing about it.
+            last, kept = {}, {}
+        if not kept and _unchanged(target, last):
+            return PlannedWrite(target, RecordPlan(target.system, target.record_id), None, {}, None)
+        expire = self.config.sync.overrides.expire == "on_level_rise"
+        return plan_target(target, last, kept, self.rank, expire, True)
+
+    @staticmethod
+    def _is_new_task(target: Target, task_plan: TaskPlan | None) -> bool:
+        return (
+            target.system == SF_TASK and target.record_id not in (task_plan or _NO_TASKS).task_ids
+        )
+
+    def _note_field_outcomes(
+        self, target: Target, item: PlannedWrite, written: dict[str, Any]
+    ) -> None:
+        """A person's value found, kept or expired (audited); a value in place remembered."""
+        store, now, run_id = self.store, self.now, self.result.run_id
+        ref = f"{target.system}:{target.record_id}"
+        for plan in item.record_plan.fields:
+            if plan.action is FieldAction.OVERRIDE_FOUND:
+                self.result.overrides_found.append((ref, plan.field, plan.current))
+                store.record_override(
+                    target.system, target.record_id, plan.field, plan.current, target.level, now
+                )
+                detail = {
+                    "field": plan.field,
+                    "human_value": plan.current,
+                    "we_wrote": plan.written,
+                    "we_want": plan.wanted,
+                    "account": target.ref,
+                    "level": target.level,
+                }
+                store.audit(run_id, now, "override", ref, detail)
+            elif plan.action is FieldAction.OVERRIDE_KEPT:
+                self.result.overrides_kept += 1
+            elif plan.action is FieldAction.OVERRIDE_EXPIRED:
+                store.clear_override(target.system, target.record_id, plan.field)
+                detail = {"field": plan.field, "level": target.level}
+                store.audit(run_id, now, "override_expired", ref, detail)
+            elif (
+                plan.action is FieldAction.IN_PLACE
+                and written.get(plan.field) != target.values.get(plan.field)
+                and target.values.get(plan.field) is not None
+            ):
+                store.record_written(
+                    target.system, target.record_id, {plan.field: target.values[plan.field]}, now
+                )
+
+    # -- after the writes ------------------------------------------------------------------------
+    def _merge(self, report: ApplyReport) -> None:
+        apply = self.result.apply
+        apply.results.update(report.results)
+        apply.rejected += report.rejected
+        apply.retry += report.retry
+        apply.conflicts += report.conflicts
+        apply.unreachable.update(report.unreachable)
+        apply.refused.update(report.refused)
+
+    def _remember(
+        self,
+        decisions: list[AccountDecision],
+        gathered: GatheredFacts,
+        task_plan: TaskPlan | None,
+        writers: dict[str, Writer],
+        planned: list[PlannedWrite],
+    ) -> None:
+        store, accounts_store, now = self.store, self.accounts_store, self.now
+        by_id = {d.account_id: d for d in decisions}
+        states, entries = {}, []
+        for decision in decisions:
+            state = decision.state.to_dict()
+            prior = gathered.facts[decision.account_id].prior
+            if prior is None or prior.to_dict() != state:
+                states[decision.account_id] = state
+            if decision.previous_level != decision.level and (
+                decision.previous_level is not None or decision.level != self.levels[0]
+            ):
+                entries.append(
+                    (
+                        "account_decision",
+                        f"account:{decision.account_id}",
+                        decision_detail(decision),
+                    )
+                )
+        accounts_store.save_states(states)
+        accounts_store.add_observations(gathered.new_observations)
+        accounts_store.add_breaches(gathered.new_breaches)
+        epoch = now.timestamp()
+        if gathered.history_days:
+            accounts_store.forget_history_before(epoch - (gathered.history_days + 1) * 86400.0)
+        accounts_store.forget_breaches_before(epoch - (max(gathered.breach_days, 1) + 1) * 86400.0)
+        if task_plan is not None:
+            task_writer = writers.get(SF_TASK)
+            created = task_writer if isinstance(task_writer, TaskWriter) else None
+            self._remember_tasks(by_id, task_plan, created, entries)
+        self._refresh_organizations(planned)
+        store.audit_many(self.result.run_id, now, entries)
+
+    def _remember_tasks(
+        self,
+        by_id: dict[str, AccountDecision],
+        task_plan: TaskPlan,
+        writer: TaskWriter | None,
+        entries: list[tuple[str, str, dict[str, Any]]],
+    ) -> None:
+        accounts_store = self.accounts_store
+        for (account_id, playbook), adopted in task_plan.adopted.items():
+            accounts_store.remember_task(account_id, playbook, adopted)
+        for key, task_id in (writer.created if writer else {}).items():
+            account_id, _, playbook = key.partition("/")
+            since = by_id[account_id].level_since.isoformat()
+            accounts_store.remember_task(account_id, playbook, TaskMemory(task_id, since))
+            entries.append(
+                ("task_created", f"account:{account_id}", {"playbook": playbook, "task": task_id})
+            )
+        memory = accounts_store.tasks()
+        for account_id, playbook, why in task_plan.left_alone:
+            known = memory[(account_id, playbook)]
+            accounts_store.remember_task(account_id, playbook, replace(known, left_alone=True))
+            detail = {"playbook": playbook, "task": known.task_id, "why": f"{why}; left alone"}
+            entries.append(("task_left_alone", f"account:{account_id}", detail))
+
+    def _refresh_organizations(self, planned: list[PlannedWrite]) -> None:
+        """Show what we wrote on the organisations in the mirror (as apply does for tickets),
+        so a run before Zendesk's export returns them does not take our value for a person's."""
+        failures = self.store.failures()
+        raw = None
+        updated = []
+        for item in planned:
+            write = item.write
+            if write is None or item.target.system != ZD_ORGANIZATION:
+                continue
+            if (ZD_ORGANIZATION, write.record_id) in failures:
+                continue
+            raw = raw if raw is not None else self.store.raw_records("zendesk", "organization")
+            data = dict(raw.get(write.record_id) or {})
+            fields = {**(data.get("organization_fields") or {}), **write.fields}
+            tags = (set(data.get("tags") or ()) - set(write.tags_remove)) | set(write.tags_add)
+            updated.append(
+                (write.record_id, {**data, "organization_fields": fields, "tags": sorted(tags)})
+            )
+        if updated:
+            self.store.upsert_raw("zendesk", "organization", updated)
+
+
+def _unchanged(target: Target, written: dict[str, Any]) -> bool:
+    """The record holds exactly what we want and what we last wrote (the usual case from one
+    run to the next): nothing to write or to note, without comparing field by field in the
+    vendors' formats. Anything else goes through plan_target."""
+    current = target.current
+    if current is None or target.wanted_tags != target.current_tags:
+        return False
+    for name, value in target.values.items():
+        if value is not None and (current.get(name) != value or written.get(name) != value):
+            return False
+        if value is None and current.get(name) not in (None, ""):
+            return False
+    return True
+
+
+def log_accounts(decisions: list[AccountDecision], gathered: GatheredFacts) -> None:
+    """Info, once per run: accounts by level, and how many lack each value the triggers read
+    (missing in Salesforce, or unreadable: each bad value is a warning when it is read). Such
+    accounts are evaluated without it. Debug: a few of them per value."""
+    levels = Counter(d.level for d in decisions)
+    line = ", ".join(f"{level} {n}" for level, n in sorted(levels.items())) or "none"
+    if gathered.missing:
+        lacking = ", ".join(f"{name} {count}" for name, (count, _) in gathered.missing.items())
+        line += f"; evaluated without a value they lack: {lacking}"
+    log.info("evaluated %d account(s): %s", len(decisions), line)
+    for name, (count, examples) in gathered.missing.items():
+        log.debug("%s is missing or unreadable on %d account(s), e.g. %s", name, count, examples)

@@ -1,0 +1,157 @@
+"""What the account matrix remembers between runs, in the run's state file (its own tables).
+
+- account_states: each account's engine state (level, since, last trigger), as PriorState.
+- account_history: the values of the account attributes `changed` conditions follow, one row
+  per observed change (the engine compares the value now with the ones held in the period).
+- account_breaches: SLA targets of an account's tickets that fell due unmet, so a breach
+  still counts after its ticket is solved.
+- account_tasks: per account and playbook, the task we made (or found) and for which stay at
+  the level ("since"): a task a person closed or deleted in that stay is left alone.
+Kept in the same SQLite file and transactions as the rest of the state (sync/state.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from escalation.account_context import History
+from sync.state import StateStore
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS account_states (account_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS account_history (
+    account_id TEXT NOT NULL, attribute TEXT NOT NULL, at REAL NOT NULL, value TEXT,
+    PRIMARY KEY (account_id, attribute, at));
+CREATE TABLE IF NOT EXISTS account_breaches (
+    account_id TEXT NOT NULL, ticket_ref TEXT NOT NULL, metric TEXT NOT NULL,
+    due_at REAL NOT NULL, PRIMARY KEY (ticket_ref, metric, due_at));
+CREATE TABLE IF NOT EXISTS account_tasks (
+    account_id TEXT NOT NULL, playbook TEXT NOT NULL, task_id TEXT, since TEXT NOT NULL,
+    left_alone INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (account_id, playbook));
+"""
+
+
+@dataclass(frozen=True)
+class TaskMemory:
+    """Our task for one account and playbook: its Id, the stay it was made for, and whether a
+    person closed or deleted it in that stay (then it is left alone)."""
+
+    task_id: str | None
+    since: str
+    left_alone: bool = False
+
+
+class AccountStore:
+    """The account matrix's tables, on the run's StateStore connection."""
+
+    def __init__(self, store: StateStore):
+        self.store = store
+        self.db = store.db
+        self.db.executescript(SCHEMA)
+
+    # -- what we wrote -------------------------------------------------------------------------
+    def written(self, systems: tuple[str, ...]) -> dict[tuple[str, str], dict[str, Any]]:
+        """StateStore.written() for these system labels only: the tickets' rows (most of the
+        table) are not read."""
+        marks = ", ".join("?" for _ in systems)
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for system, record_id, name, value in self.db.execute(
+            f"SELECT system, record_id, field, value FROM written WHERE system IN ({marks})",
+            systems,
+        ):
+            found.setdefault((system, record_id), {})[name] = json.loads(value)
+        return found
+
+    # -- engine states -------------------------------------------------------------------------
+    def states(self) -> dict[str, dict[str, Any]]:
+        rows = self.db.execute("SELECT account_id, data FROM account_states")
+        return {account_id: json.loads(data) for account_id, data in rows}
+
+    def save_states(self, states: dict[str, dict[str, Any]]) -> None:
+        self.db.executemany(
+            "INSERT INTO account_states (account_id, data) VALUES (?, ?) "
+            "ON CONFLICT (account_id) DO UPDATE SET data = excluded.data",
+            [(key, json.dumps(value, sort_keys=True)) for key, value in states.items()],
+        )
+
+    # -- history of values ---------------------------------------------------------------------
+    def history(self, attributes: Iterable[str]) -> dict[tuple[str, str], History]:
+        """(account id, attribute) -> observations oldest first, for these attributes."""
+        wanted = tuple(attributes)
+        if not wanted:
+            return {}
+        marks = ", ".join("?" for _ in wanted)
+        rows = self.db.execute(
+            "SELECT account_id, attribute, at, value FROM account_history "
+            f"WHERE attribute IN ({marks}) ORDER BY account_id, attribute, at",
+            wanted,
+        )
+        found: dict[tuple[str, str], list[tuple[float, Any]]] = {}
+        for account_id, attribute, at, value in rows:
+            found.setdefault((account_id, attribute), []).append((at, json.loads(value)))
+        return {key: tuple(values) for key, values in found.items()}
+
+    def add_observations(self, rows: Iterable[tuple[str, str, float, Any]]) -> None:
+        """(account id, attribute, epoch seconds, value) observed now."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO account_history (account_id, attribute, at, value) "
+            "VALUES (?, ?, ?, ?)",
+            [(a, name, at, json.dumps(value)) for a, name, at, value in rows],
+        )
+
+    def forget_history_before(self, cutoff: float) -> None:
+        """Drop observations older than `cutoff`, keeping the last one before it (the value
+        held at the start of the longest period a condition looks at)."""
+        self.db.execute(
+            "DELETE FROM account_history WHERE at < ? AND at < (SELECT MAX(h.at) FROM "
+            "account_history h WHERE h.account_id = account_history.account_id AND "
+            "h.attribute = account_history.attribute AND h.at <= ?)",
+            (cutoff, cutoff),
+        )
+
+    # -- breaches ------------------------------------------------------------------------------
+    def breaches(self) -> dict[str, tuple[float, ...]]:
+        """Account id -> when its tickets' missed targets fell due, sorted."""
+        found: dict[str, list[float]] = {}
+        for account_id, due_at in self.db.execute(
+            "SELECT account_id, due_at FROM account_breaches ORDER BY due_at"
+        ):
+            found.setdefault(account_id, []).append(due_at)
+        return {key: tuple(values) for key, values in found.items()}
+
+    def add_breaches(self, rows: Iterable[tuple[str, str, str, float]]) -> None:
+        """(account id, ticket ref, metric, due epoch) of targets missed."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO account_breaches (account_id, ticket_ref, metric, due_at) "
+            "VALUES (?, ?, ?, ?)",
+            list(rows),
+        )
+
+    def forget_breaches_before(self, cutoff: float) -> None:
+        self.db.execute("DELETE FROM account_breaches WHERE due_at < ?", (cutoff,))
+
+    # -- tasks -----------------------------------------------------------------------------------
+    def tasks(self) -> dict[tuple[str, str], TaskMemory]:
+        rows = self.db.execute(
+            "SELECT account_id, playbook, task_id, since, left_alone FROM account_tasks"
+        )
+        return {(a, p): TaskMemory(t, s, bool(left)) for a, p, t, s, left in rows}
+
+    def remember_task(self, account_id: str, playbook: str, memory: TaskMemory) -> None:
+        self.db.execute(
+            "INSERT INTO account_tasks (account_id, playbook, task_id, since, left_alone) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, playbook) DO UPDATE SET "
+            "task_id = excluded.task_id, since = excluded.since, left_alone = excluded.left_alone",
+            (account_id, playbook, memory.task_id, memory.since, int(memory.left_alone)),
+        )
+
+    def forget_written(self, system: str, record_id: str) -> None:
+        """A new record under a key we wrote before (a new task for a new stay at a level):
+        what we wrote and the overrides found on the old one do not describe it."""
+        for table in ("written", "overrides"):
+            self.db.execute(
+                f"DELETE FROM {table} WHERE system = ? AND record_id = ?", (system, record_id)
+            )
