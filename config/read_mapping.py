@@ -219,6 +219,7 @@ ZENDESK_STATUSES = {
     "hold": "on_hold",
     "solved": "solved",
     "closed": "closed",
+    "deleted": "deleted",
 }
 
 ZENDESK_TICKET_DEFAULTS: dict[str, dict[str, Any]] = {

@@ -18,7 +18,7 @@ from connectors.base import Connector
 from errors import ExitCode
 from escalation.compiled import CompiledMatrix, compile_matrix
 from escalation.decision import Decision
-from mapping.records import SourceRecord
+from mapping.records import SourceRecord, TicketStatus
 from sync.apply import ApplyReport, apply_writes
 from sync.clock import check_clock
 from sync.diff import FieldAction, Override
@@ -417,6 +417,7 @@ class SyncRun:
         """Persist each ticket's new engine state; audit the decisions that changed."""
         states: dict[str, dict[str, Any]] = {}
         entries = []
+        deleted = {t.ref for t in evaluation.tickets if t.status is TicketStatus.DELETED}
         for decision in decisions:
             ref = decision.ticket_ref
             state = decision.state.to_dict()
@@ -428,6 +429,8 @@ class SyncRun:
             if prior is None or prior.level != decision.level:
                 entries.append(("decision", ref, decision_detail(decision)))
                 log_decision_change(decision, prior.level if prior else None)
+                if ref in deleted:  # the escalation ends because the ticket was deleted
+                    entries.append(("deleted", ref, {"level": prior.level if prior else None}))
             if stored is not None and ref in evaluation.renamed:
                 renamed = {"from": evaluation.renamed[ref], "to": stored.level}
                 entries.append(("renamed", ref, renamed))

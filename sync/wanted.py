@@ -21,7 +21,7 @@ from typing import Any
 from config.schema import Config
 from config.write_mapping import WriteField, WriteMappingBase, level_tag
 from escalation.decision import Decision, ReasonKind, SlaState
-from mapping.records import Account, Ticket
+from mapping.records import Account, Ticket, TicketStatus
 from sync.formats import render
 from sync.human import PeopleLevels, PersonLevel, as_set_by_person
 from sync.shown import note_key, noted_level, shown_level, shows_our_work, timer_reason
@@ -152,6 +152,9 @@ class TargetBuilder:
         self.rank = {level: i for i, level in enumerate(self.levels)}
         self.lowest = self.levels[0]
         self.tickets = {t.ref: t for t in tickets}
+        # A deleted ticket's escalation ends (its record is closed), but nothing is written to
+        # it and it lends nothing to the issues it was linked to.
+        self.deleted = {t.ref for t in tickets if t.status is TicketStatus.DELETED}
         self.accounts = {a.id: a for a in accounts}
         self.written_refs = written_refs
         self.last_notes = last_notes
@@ -203,6 +206,8 @@ class TargetBuilder:
         targets = []
         for ref, decision in self.decisions.items():
             ticket = self.tickets[ref]
+            if ref in self.deleted:
+                continue
             if ticket.system != "zendesk" or not self._escalated_or_known(
                 "zendesk", ticket.id, decision.level
             ):
@@ -298,7 +303,9 @@ class TargetBuilder:
             linked = linked_by_issue.get(issue.key or "", []) + [
                 self.decisions[link]
                 for link in issue.linked
-                if link in self.decisions and link.startswith("zendesk:")
+                if link in self.decisions
+                and link.startswith("zendesk:")
+                and link not in self.deleted
             ]
             # Customers' tickets first: on a tie the level (and the account) is theirs.
             by_rank = sorted([*linked, own], key=lambda d: -self.rank.get(d.level, 0))
@@ -370,7 +377,7 @@ class TargetBuilder:
         by_issue: dict[str, list[Decision]] = {}
         for ref, decision in self.decisions.items():
             ticket = self.tickets[ref]
-            if ticket.system != "zendesk":
+            if ticket.system != "zendesk" or ref in self.deleted:
                 continue
             for link in ticket.linked:
                 if link.startswith("jira:"):

@@ -20,10 +20,13 @@ class TicketStatus(StrEnum):
     ON_HOLD = "on_hold"
     SOLVED = "solved"
     CLOSED = "closed"
+    # Zendesk's export keeps deleted tickets (status "deleted", exclude_deleted defaults to
+    # false): a deleted ticket ends its escalation and is never written to again.
+    DELETED = "deleted"
 
     @property
     def is_open(self) -> bool:
-        return self not in (TicketStatus.SOLVED, TicketStatus.CLOSED)
+        return self not in (TicketStatus.SOLVED, TicketStatus.CLOSED, TicketStatus.DELETED)
 
 
 UNKNOWN_TIER = "unknown"

@@ -32,6 +32,10 @@ SETTABLE = frozenset(
     }
 )
 CLOSED_STATUS = "closed"
+# DELETE /api/v2/tickets/{id}: the ticket is soft-deleted. It stays in the incremental export
+# with this status (exclude_deleted defaults to false); show, show_many and updates no longer
+# find it.
+DELETED_STATUS = "deleted"
 UPDATE_CONFLICT = (
     "Safe Update prevented the update due to outdated ticket data. "
     "Please fetch the latest ticket data and try again."
@@ -143,7 +147,7 @@ class ZendeskStore:
         self, ticket_id: int, changes: dict[str, Any], author_id: int
     ) -> UpdateFailure | None:
         """Apply one ticket update as Zendesk does; None on success."""
-        ticket = self.tickets.get(ticket_id)
+        ticket = self.live_ticket(ticket_id)
         if ticket is None:
             return UpdateFailure("RecordNotFound", "Not found", 404)
         if changes.get("safe_update") and _stale(
@@ -175,6 +179,20 @@ class ZendeskStore:
             self.add_comment(ticket_id, comment, author_id)
         self._touch(ticket)
         return None
+
+    def live_ticket(self, ticket_id: int) -> dict[str, Any] | None:
+        """The ticket, unless it does not exist or was deleted."""
+        ticket = self.tickets.get(ticket_id)
+        return None if ticket is None or ticket.get("status") == DELETED_STATUS else ticket
+
+    def delete_ticket(self, ticket_id: int) -> bool:
+        """Soft-delete a ticket as Zendesk does; False when there is none to delete."""
+        ticket = self.live_ticket(ticket_id)
+        if ticket is None:
+            return False
+        ticket["status"] = DELETED_STATUS
+        self._touch(ticket)
+        return True
 
     def _invalid_option(self, custom: list[dict[str, Any]]) -> str | None:
         for entry in custom:
