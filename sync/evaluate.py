@@ -12,7 +12,7 @@ from escalation.decision import Decision
 from escalation.engine import evaluate_many
 from escalation.facts import Facts, PriorState, index_ticket_creation
 from mapping.join import join
-from mapping.records import Account, Ticket, TicketStatus
+from mapping.records import Account, Ticket
 from sync.shown import prior_from_shown
 
 
@@ -56,11 +56,10 @@ def evaluate_mirror(
     joined = join(all_tickets, accounts, config.join)
     # "Repeated tickets" counts the customer's own requests: an engineering issue that reached
     # the account through its links is not another request.
-    # A deleted ticket (spam, a mistake) was no request either.
+    # A deleted ticket (spam, a mistake) was no request either, nor one merged into another
+    # (the surviving ticket counts once).
     created = index_ticket_creation(
-        t
-        for t in joined.tickets
-        if t.ref not in joined.via_links and t.status is not TicketStatus.DELETED
+        t for t in joined.tickets if t.ref not in joined.via_links and not t.withdrawn
     )
     linked_severities = _linked_severities(joined.tickets)
     accounts_by_id = {a.id: a for a in accounts}

@@ -21,7 +21,7 @@ from typing import Any
 from config.schema import Config
 from config.write_mapping import WriteField, WriteMappingBase, level_tag
 from escalation.decision import Decision, ReasonKind, SlaState
-from mapping.records import Account, Ticket, TicketStatus
+from mapping.records import Account, Ticket
 from sync.formats import render
 from sync.human import PeopleLevels, PersonLevel, as_set_by_person
 from sync.shown import note_key, noted_level, shown_level, shows_our_work, timer_reason
@@ -152,9 +152,9 @@ class TargetBuilder:
         self.rank = {level: i for i, level in enumerate(self.levels)}
         self.lowest = self.levels[0]
         self.tickets = {t.ref: t for t in tickets}
-        # A deleted ticket's escalation ends (its record is closed), but nothing is written to
-        # it and it lends nothing to the issues it was linked to.
-        self.deleted = {t.ref for t in tickets if t.status is TicketStatus.DELETED}
+        # A deleted or merged ticket's escalation ends (its record is closed), but nothing is
+        # written to it (Zendesk refuses updates to both) and it lends nothing to its links.
+        self.deleted = {t.ref for t in tickets if t.withdrawn}
         self.accounts = {a.id: a for a in accounts}
         self.written_refs = written_refs
         self.last_notes = last_notes

@@ -43,10 +43,47 @@ def delete_ticket(world: World, ticket_id: int) -> None:
     world.sandbox.zendesk.delete_ticket(ticket_id)
 
 
-EVENTS = [Event("zendesk-ticket-deleted", delete_ticket)]
+def merge_into_another(world: World, ticket_id: int) -> None:
+    world.sandbox.zendesk.merge_tickets(other_ticket(world, ticket_id), [ticket_id])
 
 
-def ended(snapshot: dict[str, Any], lowest: str) -> dict[str, Any]:
+def mark_as_spam(world: World, ticket_id: int) -> None:
+    world.sandbox.zendesk.mark_as_spam(ticket_id)
+
+
+def move_to_another_organisation(world: World, ticket_id: int) -> None:
+    ticket = world.sandbox.zendesk.get_ticket(ticket_id)
+    assert ticket is not None
+    others = sorted(
+        o for o in world.sandbox.zendesk.store.organizations if o != ticket["organization_id"]
+    )
+    world.sandbox.zendesk.agent_edit(ticket_id, {"organization_id": others[0]})
+
+
+def other_ticket(world: World, ticket_id: int) -> int:
+    """Another open ticket of the same organisation (the merge target), else any open one."""
+    tickets = world.sandbox.zendesk.store.tickets
+    org = tickets[ticket_id].get("organization_id")
+    candidates = sorted(
+        i
+        for i, t in tickets.items()
+        if i != ticket_id and t.get("status") in ("new", "open", "pending", "hold")
+    )
+    same = [i for i in candidates if tickets[i].get("organization_id") == org]
+    return (same or candidates)[0]
+
+
+EVENTS = [
+    Event("zendesk-ticket-deleted", delete_ticket),
+    Event("zendesk-ticket-merged-into-another", merge_into_another),
+    Event("zendesk-ticket-marked-as-spam", mark_as_spam),
+    Event("zendesk-ticket-moved-to-another-organisation", move_to_another_organisation),
+]
+
+
+def ended(
+    snapshot: dict[str, Any], lowest: str, merged: frozenset[int] = frozenset()
+) -> dict[str, Any]:
     """The snapshot with what an ended escalation leaves behind read as nothing written: an
     account at no open escalation, and escalation records that are closed."""
     accounts = {
@@ -54,7 +91,16 @@ def ended(snapshot: dict[str, Any], lowest: str) -> dict[str, Any]:
         for k, v in snapshot["accounts"].items()
     }
     records = {k: v for k, v in snapshot["records"].items() if v[0] != lowest}
-    return {**snapshot, "accounts": accounts, "records": records, "record_count": len(records)}
+    # A ticket merged into another is closed: Zendesk refuses every update to it, so it keeps
+    # what it held when it was merged.
+    zendesk = {k: v for k, v in snapshot["zendesk"].items() if k not in merged}
+    return {
+        **snapshot,
+        "zendesk": zendesk,
+        "accounts": accounts,
+        "records": records,
+        "record_count": len(records),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +120,12 @@ def test_after_the_event_the_next_run_equals_a_first_run_on_the_changed_world(
     lowest = changed_first.config.matrix.levels[0]
     event.cause(changed_first, ticket_id)
     converge(changed_first)
-    expected = ended(changed_first.snapshot(), lowest)
+    merged = frozenset(
+        i
+        for i, t in changed_first.sandbox.zendesk.store.tickets.items()
+        if "closed_by_merge" in t.get("tags", [])
+    )
+    expected = ended(changed_first.snapshot(), lowest, merged)
 
     world = World(*world_sandbox, tmp_path / "live")
     converge(world)
@@ -83,7 +134,7 @@ def test_after_the_event_the_next_run_equals_a_first_run_on_the_changed_world(
     event.cause(world, ticket_id)
     converge(world)
     found = world.snapshot()
-    differences = snapshot_differences(expected, ended(found, lowest))
+    differences = snapshot_differences(expected, ended(found, lowest, merged))
     assert not differences, "\n".join(differences)
     assert duplicate_notes(world) == {}
     assert duplicate_escalation_records(world) == []
@@ -113,3 +164,17 @@ def test_a_deleted_ticket_ends_its_escalation_closes_its_record_and_is_audited(
         assert store.audit_entries(ref, "deleted")
     finally:
         store.close()
+
+
+def test_a_ticket_merged_into_another_ends_its_escalation_without_a_refused_update(
+    world_sandbox, escalated: list[int], tmp_path: Path
+):
+    """Zendesk refuses any update to the closed source of a merge: none is sent."""
+    ticket_id = escalated[0]
+    world = World(*world_sandbox, tmp_path)
+    converge(world)
+    merge_into_another(world, ticket_id)
+    world.settle()
+    result = world.run()
+    assert result.exit_code == 0, result.summary()
+    assert result.apply.rejected == [], result.summary()

@@ -30,6 +30,8 @@ class TicketStatus(StrEnum):
 
 
 UNKNOWN_TIER = "unknown"
+# Zendesk closes a ticket merged into another with this tag; the surviving ticket carries on.
+MERGED_TICKET_TAG = "closed_by_merge"
 
 # How a value is parsed. "status" is text that must name a TicketStatus; "tier" is text
 # lower-cased; "email" is lower-cased text; "domains" a list of bare domain names;

@@ -240,6 +240,20 @@ class ZendeskApp(VendorApp):
             if not self.store.delete_ticket(int(ticket_id)):
                 raise KeyError(f"no ticket {ticket_id} to delete")
 
+    def merge_tickets(self, target_id: int, source_ids: list[int]) -> None:
+        """A person merges tickets (POST /api/v2/tickets/{id}/merge): sources closed, tagged."""
+        with self.state_lock:
+            if not self.store.merge_tickets(
+                int(target_id), [int(i) for i in source_ids], BOT_USER_ID + 1
+            ):
+                raise KeyError(f"cannot merge {source_ids} into {target_id}")
+
+    def mark_as_spam(self, ticket_id: int) -> None:
+        """A person marks the ticket as spam: deleted, its requester suspended."""
+        with self.state_lock:
+            if not self.store.mark_as_spam(int(ticket_id)):
+                raise KeyError(f"no ticket {ticket_id} to mark as spam")
+
     def get_ticket(self, ticket_id: int) -> dict[str, Any] | None:
         with self.state_lock:
             self.jobs.run_due()
