@@ -62,6 +62,9 @@ class FieldWrite:
     expected_updated_at: str | None = None
     object_name: str | None = None  # Salesforce sObject for upserts, e.g. "Escalation__c"
     external_id_field: str | None = None  # Salesforce upsert key field
+    # Remove the record (found by `external_id_field`) instead of writing fields: an
+    # escalation record whose ticket was deleted, when the config says so.
+    delete: bool = False
 
     @property
     def ref(self) -> str:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from simple_salesforce import Salesforce
@@ -377,13 +377,25 @@ class SalesforceConnector:
         """
         results: dict[int, WriteResult] = {}
         groups: dict[tuple[str, str | None], list[tuple[int, FieldWrite]]] = {}
+        removals: list[tuple[int, FieldWrite, tuple[str, str | None]]] = []
         for position, write in enumerate(writes):
             target = _target(write)
             if isinstance(target, str):
                 results[position] = WriteResult(write, WriteStatus.REJECTED, target)
+            elif write.delete:
+                removals.append((position, write, target))
             else:
                 groups.setdefault(target, []).append((position, write))
         stop_reason: str | None = None
+        for position, write, (object_name, key_field) in removals:
+            if stop_reason is None:
+                outcome = self._delete(object_name, key_field, write)
+            else:
+                outcome = stop_reason
+            if isinstance(outcome, str):
+                stop_reason = outcome
+                outcome = WriteResult(write, WriteStatus.RETRY, stop_reason)
+            results[position] = outcome
         for (object_name, key_field), items in groups.items():
             for batch in batched(items, self.write_batch_size):
                 if stop_reason is None:
@@ -435,6 +447,28 @@ class SalesforceConnector:
             reason = f"{path} answered {len(answer) if isinstance(answer, list) else 'no'} results for {len(batch)} records"
             return {p: WriteResult(w, WriteStatus.RETRY, reason) for p, w in batch}
         return {p: result_for(w, item) for (p, w), item in zip(batch, answer, strict=True)}
+
+    def _delete(
+        self, object_name: str, key_field: str | None, write: FieldWrite
+    ) -> WriteResult | str:
+        """DELETE /sobjects/{object}/{external id field}/{value}: one record by its external id
+        (rare: escalation records of deleted tickets). One already gone is deleted all the same."""
+        if key_field is None:
+            return WriteResult(write, WriteStatus.REJECTED, "a delete needs an external id field")
+        path = f"sobjects/{object_name}/{key_field}/{quote(write.record_id, safe='')}"
+        try:
+            self._call(
+                f"DELETE {path}", lambda sf: sf.restful(path, method="DELETE", timeout=self.timeout)
+            )
+        except WriteOutcomeUnknown as error:
+            return WriteResult(write, WriteStatus.RETRY, str(error))
+        except (RateLimited, SystemUnavailable) as error:
+            return str(error)
+        except SalesforceResourceNotFound:
+            return WriteResult(write, WriteStatus.OK)
+        except SalesforceMalformedRequest as error:
+            return WriteResult(write, WriteStatus.REJECTED, _words(error))
+        return WriteResult(write, WriteStatus.OK)
 
     def _without_field(
         self,

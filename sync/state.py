@@ -198,6 +198,12 @@ class StateStore:
             ],
         )
 
+    def forget_written(self, system: str, record_id: str) -> None:
+        """The record was removed (an escalation record deleted): we hold nothing on it."""
+        self.db.execute(
+            "DELETE FROM written WHERE system = ? AND record_id = ?", (system, record_id)
+        )
+
     # -- human overrides -------------------------------------------------------------------
     def overrides(self) -> dict[tuple[str, str, str], dict[str, Any]]:
         rows = self.db.execute(

@@ -58,6 +58,8 @@ class Target:
     reasons: tuple[str, ...] = field(default=())
     # The matrix's level while a person's level (`level`) is in force; None otherwise.
     matrix_level: str | None = None
+    # Remove the record instead (the escalation record of a deleted ticket, when configured).
+    delete: bool = False
     # Output -> the ticket ref its value comes from (a Jira issue's customer impact).
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -438,6 +440,23 @@ class TargetBuilder:
             ticket = self.tickets[ref]
             known = ("salesforce", ref) in self.written_refs
             if self.rank.get(decision.level, 0) < floor and not known:
+                continue
+            if ref in self.deleted and record.when_ticket_deleted == "delete":
+                if known:
+                    targets.append(
+                        Target(
+                            "salesforce",
+                            "escalation_record",
+                            ref,
+                            decision.level,
+                            {},
+                            {},
+                            object_name=record.object,
+                            external_id_field=record.external_id_field,
+                            ref=ref,
+                            delete=True,
+                        )
+                    )
                 continue
             outputs = {
                 **ticket_outputs(decision),

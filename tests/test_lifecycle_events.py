@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from config.loader import load_config
 from tests.fault_helpers import (
     FAULT_SIZES,
     converge,
@@ -178,3 +179,56 @@ def test_a_ticket_merged_into_another_ends_its_escalation_without_a_refused_upda
     result = world.run()
     assert result.exit_code == 0, result.summary()
     assert result.apply.rejected == [], result.summary()
+
+
+def delete_records_of_deleted_tickets(world: World) -> None:
+    """Set mapping.salesforce.ticket_record.when_ticket_deleted to "delete"."""
+    mapping = world.config_path.parent / "mapping.yaml"
+    text = mapping.read_text(encoding="utf-8")
+    assert "      min_level: action-needed\n" in text
+    mapping.write_text(
+        text.replace(
+            "      min_level: action-needed\n",
+            "      min_level: action-needed\n      when_ticket_deleted: delete\n",
+        ),
+        encoding="utf-8",
+    )
+    world.config = load_config(world.config_path)
+
+
+@pytest.mark.parametrize("event", [delete_ticket, mark_as_spam, merge_into_another])
+def test_configured_to_delete_the_record_of_a_deleted_ticket_the_systems_equal_a_first_run(
+    event: Callable[[World, int], None], world_sandbox, escalated: list[int], tmp_path: Path
+):
+    ticket_id = escalated[0]
+    changed_first = World(*world_sandbox, tmp_path / "reference")
+    delete_records_of_deleted_tickets(changed_first)
+    event(changed_first, ticket_id)
+    converge(changed_first)
+    merged = frozenset(
+        i
+        for i, t in changed_first.sandbox.zendesk.store.tickets.items()
+        if "closed_by_merge" in t.get("tags", [])
+    )
+    expected = changed_first.snapshot()
+
+    world = World(*world_sandbox, tmp_path / "live")
+    delete_records_of_deleted_tickets(world)
+    converge(world)
+    event(world, ticket_id)
+    converge(world)
+    found = world.snapshot()
+    ref = f"zendesk:{ticket_id}"
+    assert ref not in found["records"]
+    # Accounts whose only escalation ended hold "none open" where a first run wrote nothing.
+    lowest = world.config.matrix.levels[0]
+    differences = snapshot_differences(
+        ended(expected, lowest, merged), ended(found, lowest, merged)
+    )
+    assert not differences, "\n".join(differences)
+    assert expected["record_count"] == found["record_count"]
+    store = world.store()
+    try:
+        assert ("salesforce", ref) not in store.written()
+    finally:
+        store.close()

@@ -83,6 +83,13 @@ class SalesforceApp(VendorApp):
                 writes=True,
             ),
             Route(
+                "DELETE",
+                _V + rf"/sobjects/{_OBJ}/(?P<field>[A-Za-z][A-Za-z0-9_]*)/(?P<value>[^/]+)",
+                "sobject_delete_by_external_id",
+                records.delete_by_external_id,
+                writes=True,
+            ),
+            Route(
                 "PATCH",
                 _V + r"/composite/sobjects/?",
                 "composite_update",
@@ -184,6 +191,12 @@ class SalesforceApp(VendorApp):
     def records(self, object_name: str) -> list[dict[str, Any]]:
         with self.state_lock:
             return [dict(record) for record in self.store.all(object_name)]
+
+    def delete_record(self, object_name: str, record_id: str) -> None:
+        """A person deletes a record in the UI."""
+        with self.state_lock:
+            if not self.store.delete(object_name, record_id):
+                raise KeyError(f"{object_name} {record_id} not found")
 
     def edit_record(self, object_name: str, record_id: str, **changes: Any) -> None:
         """A person edits a record in the UI: fields change, SystemModstamp moves."""

@@ -109,6 +109,16 @@ class RecordStore:
                 record[audit] = stamp
         self._index(obj, record, before)
 
+    def delete(self, object_name: str, record_id: str) -> bool:
+        """Remove a record (a DELETE, or a person in the UI); False when there is none."""
+        record = self.records.get(object_name, {}).pop(record_id, None)
+        if record is None:
+            return False
+        for info in self.schema.objects[object_name].fields.values():
+            if info.external_id and record.get(info.name) is not None:
+                self._external[(object_name, info.name)][record[info.name]].discard(record_id)
+        return True
+
     def put_raw(self, object_name: str, record: Record) -> str:
         """Load a record as given (data files, admin API); keeps its id and stamps."""
         obj = self.schema.objects[object_name]
