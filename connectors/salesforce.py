@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -281,7 +281,11 @@ class SalesforceConnector:
         and `where` default to the connector's account fields and filter."""
         fields = self.account_fields if fields is None else fields
         where = self.account_filter if where is None else where
-        return self.query_changes("Account", "account", cursor, fields, where)
+        # queryAll: an account deleted or merged into another since the cursor shows up with
+        # IsDeleted (and MasterRecordId, the winner of a merge), as an "account_removed".
+        names = [*fields, *(f for f in ("IsDeleted", "MasterRecordId") if f not in fields)]
+        for page in self.query_changes("Account", "account", cursor, names, where, True):
+            yield replace(page, records=[_account_or_removal(r) for r in page.records])
 
     def query_changes(
         self,
@@ -290,8 +294,10 @@ class SalesforceConnector:
         cursor: str | None,
         fields: Sequence[str],
         where: str | None = None,
+        include_deleted: bool = False,
     ) -> Iterator[Page]:
-        """Records of `object_name` changed since `cursor`, oldest first, one Page per batch.
+        """Records of `object_name` changed since `cursor`, oldest first, one Page per batch
+        (with `include_deleted`, those in the Recycle Bin too: GET /queryAll).
 
         Each page's cursor is the newest SystemModstamp read so far: persist it once the page
         is stored. The boundary second is read again next time (see the module docstring).
@@ -308,7 +314,7 @@ class SalesforceConnector:
             soql += " WHERE " + " AND ".join(conditions)
         soql += " ORDER BY SystemModstamp, Id"
         newest = cursor
-        for records, done in self._query_batches(soql):
+        for records, done in self._query_batches(soql, include_deleted):
             if records:
                 newest = str(records[-1]["SystemModstamp"])
             yield Page([_record(kind, row) for row in records], newest, done)
@@ -339,8 +345,10 @@ class SalesforceConnector:
                 found += [_record(kind, row) for row in records]
         return found
 
-    def _query_batches(self, soql: str) -> Iterator[tuple[list[dict[str, Any]], bool]]:
-        """GET /query?q=..., then GET nextRecordsUrl until done."""
+    def _query_batches(
+        self, soql: str, include_deleted: bool = False
+    ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+        """GET /query?q=... (/queryAll with `include_deleted`), then nextRecordsUrl until done."""
         headers = (
             {"Sforce-Query-Options": f"batchSize={self.batch_size}"}
             if self.batch_size < MAX_BATCH_SIZE
@@ -350,7 +358,10 @@ class SalesforceConnector:
         def fetch(request: PageRequest) -> dict[str, Any]:
             if request.url is None:
                 return self._call(
-                    "query", lambda sf: sf.query(soql, headers=headers, timeout=self.timeout)
+                    "query",
+                    lambda sf: sf.query(
+                        soql, include_deleted, headers=headers, timeout=self.timeout
+                    ),
                 )
             return self._call("query_more", self._next_batch(request.url, headers))
 
@@ -587,6 +598,15 @@ def _checked_name(name: str) -> str:
 # -- small helpers ----------------------------------------------------------------------------------
 def _record(kind: str, row: dict[str, Any]) -> SourceRecord:
     return SourceRecord(SYSTEM, kind, str(row["Id"]), row)
+
+
+def _account_or_removal(record: SourceRecord) -> SourceRecord:
+    """An account in the Recycle Bin as the contract's "account_removed" ({"merged_into":
+    the winner's Id, or None for a plain delete}); any other as it is."""
+    if not isinstance(record.data, Mapping) or record.data.get("IsDeleted") is not True:
+        return record
+    master = record.data.get("MasterRecordId")
+    return SourceRecord(SYSTEM, "account_removed", record.id, {"merged_into": master or None})
 
 
 def _jsonable(fields: Mapping[str, Any]) -> dict[str, Any]:

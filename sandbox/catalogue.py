@@ -83,6 +83,9 @@ SALESFORCE_OBJECTS: dict[str, dict[str, str]] = {
         "Open_Escalations__c": "double",
         "Highest_Escalation_Level__c": "picklist",
         "Next_SLA_Breach__c": "datetime",
+        # Set on a record in the Recycle Bin (queryAll shows it); the winner of a merge.
+        "IsDeleted": "boolean",
+        "MasterRecordId": "reference",
         "CreatedDate": "datetime",
         "LastModifiedDate": "datetime",
         "SystemModstamp": "datetime",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,7 @@ def evaluate_mirror(
     accounts: list[Account],
     prior_states: dict[str, dict[str, Any]],
     now: datetime,
+    merged_accounts: Mapping[str, str] | None = None,
 ) -> Evaluation:
     """Decisions for open tickets, and for closed ones whose escalation still has to end.
 
@@ -53,6 +55,8 @@ def evaluate_mirror(
             prior = replace(prior, level=old_names[prior.level])
         priors[ref] = prior
     shown_priors: dict[str, PriorState] = {}
+    if merged_accounts:
+        all_tickets = [_to_merge_winners(t, merged_accounts) for t in all_tickets]
     joined = join(all_tickets, accounts, config.join)
     # "Repeated tickets" counts the customer's own requests: an engineering issue that reached
     # the account through its links is not another request.
@@ -81,6 +85,19 @@ def evaluate_mirror(
     open_refs = {t.ref for t in chosen}
     unmatched = [(ref, why) for ref, why in joined.unmatched if ref in open_refs]
     return Evaluation(chosen, accounts_by_id, decisions, unmatched, priors, shown_priors, renamed)
+
+
+def _to_merge_winners(ticket: Ticket, merged: Mapping[str, str]) -> Ticket:
+    """The ticket with each join key naming an account merged into another (Salesforce's
+    MasterRecordId) naming the winner instead: the loser is gone, its tickets are the winner's."""
+    keys = dict(ticket.join_keys)
+    for name, value in keys.items():
+        seen = {value}
+        while value in merged and merged[value] not in seen:  # a chain of merges
+            value = merged[value]
+            seen.add(value)
+        keys[name] = value
+    return ticket if keys == ticket.join_keys else replace(ticket, join_keys=keys)
 
 
 def _linked_severities(tickets: list[Ticket]) -> dict[str, tuple[int, ...]]:

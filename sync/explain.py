@@ -43,7 +43,13 @@ def print_explain(
         return False
     compiled = compile_matrix(config.matrix)
     evaluation = evaluate_mirror(
-        config, compiled, tickets, store.accounts(), store.prior_states(), now
+        config,
+        compiled,
+        tickets,
+        store.accounts(),
+        store.prior_states(),
+        now,
+        store.merged_accounts(),
     )
     written = store.written()
     people = PeopleLevels(

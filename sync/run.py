@@ -200,6 +200,7 @@ class SyncRun:
             store.accounts(),
             store.prior_states(),
             self.now,
+            store.merged_accounts(),
         )
 
     def _plan(self, evaluation: Evaluation, only_refs: set[str] | None) -> list[PlannedWrite]:

@@ -35,9 +35,30 @@ WORLD_SIZES = FAULT_SIZES
 
 
 @dataclass(frozen=True)
+class Subjects:
+    """What the events happen to: records a plain first run escalates."""
+
+    ticket: int  # a Zendesk ticket with a level and an escalation record
+    account: str  # a Salesforce account with open escalations
+    other_account: str  # another account (the winner of a merge)
+
+
+@dataclass(frozen=True)
 class Event:
     name: str
-    cause: Callable[[World, int], None]  # (world, the escalated ticket it happens to)
+    cause: Callable[[World, Subjects], None]
+
+
+def on_ticket(change: Callable[[World, int], None]) -> Callable[[World, Subjects], None]:
+    return lambda world, subjects: change(world, subjects.ticket)
+
+
+def delete_account(world: World, subjects: Subjects) -> None:
+    world.sandbox.salesforce.delete_record("Account", subjects.account)
+
+
+def merge_account_into_another(world: World, subjects: Subjects) -> None:
+    world.sandbox.salesforce.merge_accounts(subjects.other_account, subjects.account)
 
 
 def delete_ticket(world: World, ticket_id: int) -> None:
@@ -75,10 +96,12 @@ def other_ticket(world: World, ticket_id: int) -> int:
 
 
 EVENTS = [
-    Event("zendesk-ticket-deleted", delete_ticket),
-    Event("zendesk-ticket-merged-into-another", merge_into_another),
-    Event("zendesk-ticket-marked-as-spam", mark_as_spam),
-    Event("zendesk-ticket-moved-to-another-organisation", move_to_another_organisation),
+    Event("zendesk-ticket-deleted", on_ticket(delete_ticket)),
+    Event("zendesk-ticket-merged-into-another", on_ticket(merge_into_another)),
+    Event("zendesk-ticket-marked-as-spam", on_ticket(mark_as_spam)),
+    Event("zendesk-ticket-moved-to-another-organisation", on_ticket(move_to_another_organisation)),
+    Event("salesforce-account-deleted", delete_account),
+    Event("salesforce-account-merged-into-another", merge_account_into_another),
 ]
 
 
@@ -112,14 +135,28 @@ def escalated(world_sandbox, tmp_path_factory: pytest.TempPathFactory) -> list[i
     return escalated_ticket_ids(world.snapshot(), 3)
 
 
+@pytest.fixture(scope="module")
+def subjects(world_sandbox, escalated: list[int]) -> Subjects:
+    sandbox = world_sandbox[0]
+    accounts = sorted(r["Id"] for r in sandbox.salesforce.records("Account"))
+    # The account of the first escalated ticket's record (a plain run left it there).
+    ref = f"zendesk:{escalated[0]}"
+    account = next(
+        r["Account__c"]
+        for r in sandbox.salesforce.records("Escalation__c")
+        if r["Ticket_Ref__c"] == ref
+    )
+    return Subjects(escalated[0], account, next(a for a in accounts if a != account))
+
+
 @pytest.mark.parametrize("event", EVENTS, ids=[e.name for e in EVENTS])
 def test_after_the_event_the_next_run_equals_a_first_run_on_the_changed_world(
-    event: Event, world_sandbox, escalated: list[int], tmp_path: Path
+    event: Event, world_sandbox, subjects: Subjects, tmp_path: Path
 ):
-    ticket_id = escalated[0]
+    ticket_id = subjects.ticket
     changed_first = World(*world_sandbox, tmp_path / "reference")
     lowest = changed_first.config.matrix.levels[0]
-    event.cause(changed_first, ticket_id)
+    event.cause(changed_first, subjects)
     converge(changed_first)
     merged = frozenset(
         i
@@ -132,7 +169,7 @@ def test_after_the_event_the_next_run_equals_a_first_run_on_the_changed_world(
     converge(world)
     before = world.snapshot()
     assert ticket_id in before["zendesk"] and f"zendesk:{ticket_id}" in before["records"]
-    event.cause(world, ticket_id)
+    event.cause(world, subjects)
     converge(world)
     found = world.snapshot()
     differences = snapshot_differences(expected, ended(found, lowest, merged))

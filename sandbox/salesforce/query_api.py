@@ -44,7 +44,11 @@ class QueryApi:
         self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
         self._serial = 0
 
-    def query(self, request: Request) -> Response:
+    def query_all(self, request: Request) -> Response:
+        """GET /queryAll: the query over the Recycle Bin too (IsDeleted, merged records)."""
+        return self.query(request, include_deleted=True)
+
+    def query(self, request: Request, include_deleted: bool = False) -> Response:
         text = request.arg("q")
         if not text:
             return rest_error(400, "MALFORMED_QUERY", "A query string has to be specified")
@@ -54,7 +58,9 @@ class QueryApi:
             compiled = soql_engine.compile_query(parse(text), store.schema)
         except SoqlError as error:
             return rest_error(400, error.code, soql_engine.format_error(text, error))
-        matched = soql_engine.run(compiled, store.all(compiled.obj.name), store.get)
+        matched = soql_engine.run(
+            compiled, store.all(compiled.obj.name, include_deleted), store.get
+        )
         if compiled.query.count_only:
             return Response(200, {"totalSize": len(matched), "done": True, "records": []})
         rows = [soql_engine.project(compiled, record, store.get, version) for record in matched]
