@@ -37,6 +37,7 @@ from sync.readback import (
     read_back_unknown,
     read_unknown_outcomes,
 )
+from sync.reconcile import Reconciliation, reconcile
 from sync.run_log import log_applied, log_evaluated, log_planned
 from sync.shown import noted_level, shows_our_work
 from sync.state import StateStore
@@ -64,6 +65,7 @@ class RunResult:
     # system -> requests, retries, 429s, seconds waited (and Salesforce logins): what the
     # transport absorbed, so a run that recovered from faults still says it met them.
     transport: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reconciled: Reconciliation | None = None  # the periodic reconciliation, when one ran
 
     @property
     def writes(self) -> list[PlannedWrite]:
@@ -122,6 +124,11 @@ class RunResult:
             "never_read": sorted(self.pull.never_read),
             "quota_bound": quota_bound_summary(self),
             "transport": self.transport,
+            **(
+                {"reconciled": self.reconciled.summary()}
+                if self.reconciled is not None and self.reconciled.ran
+                else {}
+            ),
         }
 
 
@@ -220,6 +227,10 @@ class SyncRun:
         targets = builder.all_targets()
         if only_refs is not None:
             targets = [t for t in targets if f"{t.system}:{t.record_id}" in only_refs]
+        targets, written, self.result.reconciled = reconcile(
+            self.config, self.store, self.connectors, targets, written, self.now,
+            self.result.run_id, self.dry_run,
+        )  # fmt: skip
         notes = self.store.notes()
         failures = self.store.failures()
         # Escalation records are never pulled: without a memory of writing them, those of

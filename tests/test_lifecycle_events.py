@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -267,5 +268,62 @@ def test_configured_to_delete_the_record_of_a_deleted_ticket_the_systems_equal_a
     store = world.store()
     try:
         assert ("salesforce", ref) not in store.written()
+    finally:
+        store.close()
+
+
+RECONCILE_EVERY_RUN = "sync:\n  reconcile:\n    every_hours: 0\n"
+
+
+def a_person_deletes_the_record(world: World, ticket_id: int) -> None:
+    ref = f"zendesk:{ticket_id}"
+    [record] = [
+        r for r in world.sandbox.salesforce.records("Escalation__c") if r["Ticket_Ref__c"] == ref
+    ]
+    world.sandbox.salesforce.delete_record("Escalation__c", record["Id"])
+
+
+def test_an_escalation_record_a_person_deleted_is_recreated_by_the_reconciliation(
+    world_sandbox, subjects: Subjects, tmp_path: Path
+):
+    world = World(*world_sandbox, tmp_path, extra_config=RECONCILE_EVERY_RUN)
+    converge(world)
+    reference = world.snapshot()
+    a_person_deletes_the_record(world, subjects.ticket)
+    result = world.run()
+    assert result.summary()["reconciled"]["deleted_by_person"] == 1
+    assert result.summary()["reconciled"]["requests"] >= 1
+    converge(world)
+    differences = snapshot_differences(reference, world.snapshot())
+    assert not differences, "\n".join(differences)
+    assert duplicate_escalation_records(world) == []
+
+
+def test_an_escalation_record_a_person_deleted_stays_deleted_when_configured_to_honour_it(
+    world_sandbox, subjects: Subjects, tmp_path: Path
+):
+    world = World(*world_sandbox, tmp_path, extra_config=RECONCILE_EVERY_RUN)
+    mapping = world.config_path.parent / "mapping.yaml"
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(
+        text.replace(
+            "      min_level: action-needed\n",
+            "      min_level: action-needed\n      when_deleted_by_person: honour\n",
+        ),
+        encoding="utf-8",
+    )
+    world.config = load_config(world.config_path)
+    converge(world)
+    a_person_deletes_the_record(world, subjects.ticket)
+    world.run()
+    # Time passes, levels and SLA values move: the record is still never written again.
+    world.now += timedelta(hours=3)
+    world.sandbox.zendesk.advance_clock(3 * 3600)
+    converge(world, max_runs=6)
+    ref = f"zendesk:{subjects.ticket}"
+    assert ref not in world.snapshot()["records"]
+    store = world.store()
+    try:
+        assert store.audit_entries(f"salesforce:{ref}", "deleted_by_person")
     finally:
         store.close()
