@@ -36,6 +36,7 @@ class _Cursor:
     batch_size: int
     version: str
     last_used: float
+    resource: str = "query"  # "queryAll": its next batches are read under /queryAll too
 
 
 class QueryApi:
@@ -64,7 +65,13 @@ class QueryApi:
         if compiled.query.count_only:
             return Response(200, {"totalSize": len(matched), "done": True, "records": []})
         rows = [soql_engine.project(compiled, record, store.get, version) for record in matched]
-        cursor = _Cursor(rows, _batch_size(request), version, time.monotonic())
+        cursor = _Cursor(
+            rows,
+            _batch_size(request),
+            version,
+            time.monotonic(),
+            "queryAll" if include_deleted else "query",
+        )
         return Response(200, self._batch(cursor, None, 0))
 
     def query_more(self, request: Request) -> Response:
@@ -90,7 +97,9 @@ class QueryApi:
         body: dict[str, Any] = {"totalSize": len(cursor.rows), "done": end >= len(cursor.rows)}
         if not body["done"]:
             locator = locator or self._register(cursor)
-            body["nextRecordsUrl"] = f"/services/data/v{cursor.version}/query/{locator}-{end}"
+            body["nextRecordsUrl"] = (
+                f"/services/data/v{cursor.version}/{cursor.resource}/{locator}-{end}"
+            )
         elif locator is not None:
             self._cursors.pop(locator, None)  # the last batch closes the cursor
         body["records"] = cursor.rows[offset:end]
