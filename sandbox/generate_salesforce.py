@@ -43,6 +43,8 @@ def _account(company: Company) -> dict[str, Any]:
         "Open_Escalations__c": None,
         "Highest_Escalation_Level__c": None,
         "Next_SLA_Breach__c": None,
+        "IsDeleted": False,  # live, not in the Recycle Bin
+        "MasterRecordId": None,  # set on the loser of a merge
         "CreatedDate": salesforce_time(company.created_ts),
         "LastModifiedDate": modified,
         "SystemModstamp": modified,
