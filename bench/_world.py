@@ -376,8 +376,8 @@ def floors(measure: RunMeasure, jira_page_size: int) -> dict[str, dict[str, int]
         },
         "salesforce": {
             "oauth_token": 1,
-            "query": 1,
-            "query_more": pages(read["salesforce.accounts.account.new"], SALESFORCE_QUERY_BATCH)
+            "query_all": 1,  # accounts are read with queryAll (deletions and merges show)
+            "query_all_more": pages(read["salesforce.accounts.account.new"], SALESFORCE_QUERY_BATCH)
             - 1,
             "composite_update": batches(
                 measure.writes("salesforce", "account"), SALESFORCE_COLLECTION

@@ -72,6 +72,14 @@ def wall_seconds(value: object) -> object:
 WallSeconds = Annotated[float, BeforeValidator(wall_seconds)]
 
 
+class ReconcilePolicy(StrictModel):
+    """A periodic look at what incremental reads cannot see (an escalation record a person
+    deleted: we upsert those and never pull them), within a request budget."""
+
+    every_hours: float = Field(default=24.0, ge=0, le=24 * 31)  # 0: every run
+    max_requests: int = Field(default=20, ge=1, le=100000)  # per reconciliation
+
+
 class OverridePolicy(StrictModel):
     """A level an agent set by hand: kept until it expires."""
 
@@ -128,6 +136,7 @@ class SyncPolicy(StrictModel):
     # (`sandbox serve --time-factor`), whose windows run faster. 1 against the real vendors.
     quota_time_factor: float = Field(default=1.0, gt=0, le=1)
     overrides: OverridePolicy = Field(default_factory=OverridePolicy)
+    reconcile: ReconcilePolicy = Field(default_factory=ReconcilePolicy)
     first_run: FirstRun = Field(default_factory=FirstRun)
     zendesk: ZendeskSync = Field(default_factory=ZendeskSync)
     jira: JiraSync = Field(default_factory=JiraSync)

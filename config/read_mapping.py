@@ -263,6 +263,7 @@ ZENDESK_STATUSES = {
     "hold": "on_hold",
     "solved": "solved",
     "closed": "closed",
+    "deleted": "deleted",
 }
 
 ZENDESK_TICKET_DEFAULTS: dict[str, dict[str, Any]] = {

@@ -242,4 +242,10 @@ class SalesforceTicketRecord(StrictModel):
     # Which tickets get a record: those at or above this level (None: every ticket with a level
     # above the lowest).
     min_level: str | None = None
+    # A ticket deleted (or marked as spam, or merged into another) ends its escalation; its
+    # record is then "close"d (upserted at the lowest level, kept for the history) or "delete"d.
+    when_ticket_deleted: Literal["close", "delete"] = "close"
+    # A record a person deleted (found by the periodic reconciliation, sync.reconcile) is
+    # "recreate"d with what it should hold, or its deletion is "honour"ed: never written again.
+    when_deleted_by_person: Literal["recreate", "honour"] = "recreate"
     fields: TicketRecordWrite

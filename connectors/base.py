@@ -6,7 +6,9 @@ A connector knows its vendor and nothing about escalation. Every connector satis
 - `read_changes(stream, cursor, start)`: the records of one stream changed since `cursor`, in
   `Page`s; each page carries the cursor to store with it (in the same transaction), so a crash
   re-reads a page instead of skipping it. `start` is where a stream read without a cursor
-  begins (None: the vendor's own first read). `streams` names what it can read.
+  begins (None: the vendor's own first read). `streams` names what it can read. An account
+  deleted in the CRM comes as kind "account_removed", data {"merged_into": the surviving
+  account's id, or None}.
 - `read_by_id(kind, ids)`: the current state of records of one kind, ids it does not know left
   out (re-reads after an unknown outcome or a conflict).
 - `apply(writes)`: send `FieldWrite`s in the vendor's batches; exactly one `WriteResult` per
@@ -62,6 +64,9 @@ class FieldWrite:
     expected_updated_at: str | None = None
     object_name: str | None = None  # Salesforce sObject for upserts, e.g. "Escalation__c"
     external_id_field: str | None = None  # Salesforce upsert key field
+    # Remove the record (found by `external_id_field`) instead of writing fields: an
+    # escalation record whose ticket was deleted, when the config says so.
+    delete: bool = False
 
     @property
     def ref(self) -> str:

@@ -21,10 +21,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from simple_salesforce import Salesforce
@@ -283,7 +283,11 @@ class SalesforceConnector:
         and `where` default to the connector's account fields and filter."""
         fields = self.account_fields if fields is None else fields
         where = self.account_filter if where is None else where
-        return self.query_changes("Account", "account", cursor, fields, where)
+        # queryAll: an account deleted or merged into another since the cursor shows up with
+        # IsDeleted (and MasterRecordId, the winner of a merge), as an "account_removed".
+        names = [*fields, *(f for f in ("IsDeleted", "MasterRecordId") if f not in fields)]
+        for page in self.query_changes("Account", "account", cursor, names, where, True):
+            yield replace(page, records=[_account_or_removal(r) for r in page.records])
 
     def query_changes(
         self,
@@ -292,8 +296,10 @@ class SalesforceConnector:
         cursor: str | None,
         fields: Sequence[str],
         where: str | None = None,
+        include_deleted: bool = False,
     ) -> Iterator[Page]:
-        """Records of `object_name` changed since `cursor`, oldest first, one Page per batch.
+        """Records of `object_name` changed since `cursor`, oldest first, one Page per batch
+        (with `include_deleted`, those in the Recycle Bin too: GET /queryAll).
 
         Each page's cursor is the newest SystemModstamp read so far: persist it once the page
         is stored. The boundary second is read again next time (see the module docstring).
@@ -310,7 +316,7 @@ class SalesforceConnector:
             soql += " WHERE " + " AND ".join(conditions)
         soql += " ORDER BY SystemModstamp, Id"
         newest = cursor
-        for records, done in self._query_batches(soql):
+        for records, done in self._query_batches(soql, include_deleted):
             if records:
                 newest = str(records[-1]["SystemModstamp"])
             yield Page([_record(kind, row) for row in records], newest, done)
@@ -341,8 +347,10 @@ class SalesforceConnector:
                 found += [_record(kind, row) for row in records]
         return found
 
-    def _query_batches(self, soql: str) -> Iterator[tuple[list[dict[str, Any]], bool]]:
-        """GET /query?q=..., then GET nextRecordsUrl until done."""
+    def _query_batches(
+        self, soql: str, include_deleted: bool = False
+    ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+        """GET /query?q=... (/queryAll with `include_deleted`), then nextRecordsUrl until done."""
         headers = (
             {"Sforce-Query-Options": f"batchSize={self.batch_size}"}
             if self.batch_size < MAX_BATCH_SIZE
@@ -352,7 +360,10 @@ class SalesforceConnector:
         def fetch(request: PageRequest) -> dict[str, Any]:
             if request.url is None:
                 return self._call(
-                    "query", lambda sf: sf.query(soql, headers=headers, timeout=self.timeout)
+                    "query",
+                    lambda sf: sf.query(
+                        soql, include_deleted, headers=headers, timeout=self.timeout
+                    ),
                 )
             return self._call("query_more", self._next_batch(request.url, headers))
 
@@ -379,13 +390,25 @@ class SalesforceConnector:
         """
         results: dict[int, WriteResult] = {}
         groups: dict[tuple[str, str | None], list[tuple[int, FieldWrite]]] = {}
+        removals: list[tuple[int, FieldWrite, tuple[str, str | None]]] = []
         for position, write in enumerate(writes):
             target = _target(write)
             if isinstance(target, str):
                 results[position] = WriteResult(write, WriteStatus.REJECTED, target)
+            elif write.delete:
+                removals.append((position, write, target))
             else:
                 groups.setdefault(target, []).append((position, write))
         stop_reason: str | None = None
+        for position, write, (object_name, key_field) in removals:
+            if stop_reason is None:
+                deleted = self._delete(object_name, key_field, write)
+            else:
+                deleted = stop_reason
+            if isinstance(deleted, str):
+                stop_reason = deleted
+                deleted = WriteResult(write, WriteStatus.RETRY, stop_reason)
+            results[position] = deleted
         for (object_name, key_field), items in groups.items():
             for batch in batched(items, self.write_batch_size):
                 if stop_reason is None:
@@ -437,6 +460,28 @@ class SalesforceConnector:
             reason = f"{path} answered {len(answer) if isinstance(answer, list) else 'no'} results for {len(batch)} records"
             return {p: WriteResult(w, WriteStatus.RETRY, reason) for p, w in batch}
         return {p: result_for(w, item) for (p, w), item in zip(batch, answer, strict=True)}
+
+    def _delete(
+        self, object_name: str, key_field: str | None, write: FieldWrite
+    ) -> WriteResult | str:
+        """DELETE /sobjects/{object}/{external id field}/{value}: one record by its external id
+        (rare: escalation records of deleted tickets). One already gone is deleted all the same."""
+        if key_field is None:
+            return WriteResult(write, WriteStatus.REJECTED, "a delete needs an external id field")
+        path = f"sobjects/{object_name}/{key_field}/{quote(write.record_id, safe='')}"
+        try:
+            self._call(
+                f"DELETE {path}", lambda sf: sf.restful(path, method="DELETE", timeout=self.timeout)
+            )
+        except WriteOutcomeUnknown as error:
+            return WriteResult(write, WriteStatus.RETRY, str(error))
+        except (RateLimited, SystemUnavailable) as error:
+            return str(error)
+        except SalesforceResourceNotFound:
+            return WriteResult(write, WriteStatus.OK)
+        except SalesforceMalformedRequest as error:
+            return WriteResult(write, WriteStatus.REJECTED, _words(error))
+        return WriteResult(write, WriteStatus.OK)
 
     def _without_field(
         self,
@@ -555,6 +600,15 @@ def _checked_name(name: str) -> str:
 # -- small helpers ----------------------------------------------------------------------------------
 def _record(kind: str, row: dict[str, Any]) -> SourceRecord:
     return SourceRecord(SYSTEM, kind, str(row["Id"]), row)
+
+
+def _account_or_removal(record: SourceRecord) -> SourceRecord:
+    """An account in the Recycle Bin as the contract's "account_removed" ({"merged_into":
+    the winner's Id, or None for a plain delete}); any other as it is."""
+    if not isinstance(record.data, Mapping) or record.data.get("IsDeleted") is not True:
+        return record
+    master = record.data.get("MasterRecordId")
+    return SourceRecord(SYSTEM, "account_removed", record.id, {"merged_into": master or None})
 
 
 def _jsonable(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from vocabulary.attributes import (
     ACCOUNT_ATTRIBUTES,
+    MERGED_TICKET_TAG,
     TICKET_ATTRIBUTES,
     UNKNOWN_TIER,
     TicketStatus,
@@ -71,6 +72,14 @@ class Ticket:
     @property
     def ref(self) -> str:
         return f"{self.system}:{self.id}"
+
+    @property
+    def withdrawn(self) -> bool:
+        """Deleted (spam too), or merged into another ticket: no longer a request of its own,
+        so it counts in no fact, lends nothing to its links and is never written to."""
+        return self.status is TicketStatus.DELETED or (
+            self.status is TicketStatus.CLOSED and MERGED_TICKET_TAG in self.tags
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,9 @@ SALESFORCE_OBJECTS: dict[str, dict[str, str]] = {
         "Account_Escalation_Owner__c": "string",
         "Account_Escalation_Reason__c": "textarea",
         "Next_Outreach_Due__c": "date",
+        # Set on a record in the Recycle Bin (queryAll shows it); the winner of a merge.
+        "IsDeleted": "boolean",
+        "MasterRecordId": "reference",
         "CreatedDate": "datetime",
         "LastModifiedDate": "datetime",
         "SystemModstamp": "datetime",

@@ -50,6 +50,8 @@ def _account(company: Company) -> dict[str, Any]:
         "Account_Escalation_Owner__c": None,
         "Account_Escalation_Reason__c": None,
         "Next_Outreach_Due__c": None,
+        "IsDeleted": False,  # live, not in the Recycle Bin
+        "MasterRecordId": None,  # set on the loser of a merge
         "CreatedDate": salesforce_time(company.created_ts),
         "LastModifiedDate": modified,
         "SystemModstamp": modified,

@@ -166,8 +166,14 @@ def _remember(
         "reason": result.reason,
         "why": list(target.reasons),
         "level": target.level,
+        **({"delete": True} if write.delete else {}),
     }
     store.audit(run_id, now, "write", write.ref, detail)
+    if result.status is WriteStatus.OK and write.delete:
+        # The record is gone: nothing of ours is left on it to compare with.
+        store.forget_written(target.system, target.record_id)
+        store.clear_failure(target.system, target.record_id)
+        return
     if result.status is WriteStatus.OK:
         store.record_written(target.system, target.record_id, item.written_values, now)
         store.clear_failure(target.system, target.record_id)

@@ -39,6 +39,7 @@ def evaluate_mirror(
     prior_states: dict[str, dict[str, Any]],
     now: datetime,
     changes: Mapping[str, tuple[Change, ...]] | None = None,
+    merged_accounts: Mapping[str, str] | None = None,
 ) -> Evaluation:
     """Decisions for open tickets, and for closed ones whose escalation still has to end.
 
@@ -59,10 +60,16 @@ def evaluate_mirror(
             stored = replace(stored, level=old_names[stored.level])
         priors[ref] = stored
     shown_priors: dict[str, PriorState] = {}
+    if merged_accounts:
+        all_tickets = [_to_merge_winners(t, merged_accounts) for t in all_tickets]
     joined = join(all_tickets, accounts, config.join)
     # "Repeated tickets" counts the customer's own requests: an engineering issue that reached
     # the account through its links is not another request.
-    created = index_ticket_creation(t for t in joined.tickets if t.ref not in joined.via_links)
+    # A deleted ticket (spam, a mistake) was no request either, nor one merged into another
+    # (the surviving ticket counts once).
+    created = index_ticket_creation(
+        t for t in joined.tickets if t.ref not in joined.via_links and not t.withdrawn
+    )
     linked_severities = _linked_severities(joined.tickets)
     linked_refs = _linked_refs(joined.tickets) if changes is not None else {}
     accounts_by_id = {a.id: a for a in accounts}
@@ -107,6 +114,19 @@ def _linked_refs(tickets: list[Ticket]) -> dict[str, tuple[str, ...]]:
             elif ticket.system == "jira" and link.startswith("zendesk:"):
                 found.setdefault(link, set()).add(ticket.ref)
     return {ref: tuple(sorted(refs)) for ref, refs in found.items()}
+
+
+def _to_merge_winners(ticket: Ticket, merged: Mapping[str, str]) -> Ticket:
+    """The ticket with each join key naming an account merged into another (Salesforce's
+    MasterRecordId) naming the winner instead: the loser is gone, its tickets are the winner's."""
+    keys = dict(ticket.join_keys)
+    for name, value in keys.items():
+        seen = {value}
+        while value in merged and merged[value] not in seen:  # a chain of merges
+            value = merged[value]
+            seen.add(value)
+        keys[name] = value
+    return ticket if keys == ticket.join_keys else replace(ticket, join_keys=keys)
 
 
 def _linked_severities(tickets: list[Ticket]) -> dict[str, tuple[int, ...]]:

@@ -21,6 +21,7 @@ from sync.evaluate import Evaluation, evaluate_mirror
 from sync.human import PeopleLevels
 from sync.run import overrides_by_record
 from sync.state import StateStore
+from sync.ticket_changes import milestone_changes
 from sync.wanted import Target, TargetBuilder
 from vocabulary.durations import format_seconds
 
@@ -46,7 +47,14 @@ def print_explain(
         return False
     compiled = compile_matrix(config.matrix)
     evaluation = evaluate_mirror(
-        config, compiled, tickets, store.accounts(), store.prior_states(), now
+        config,
+        compiled,
+        tickets,
+        store.accounts(),
+        store.prior_states(),
+        now,
+        milestone_changes(store.db, config.matrix.sla.milestones),
+        store.merged_accounts(),
     )
     written = store.written()
     people = PeopleLevels(

@@ -85,6 +85,16 @@ def plan_target(
     note = (
         target.note if target.note_key and not note_already_sent and not level_overridden else None
     )
+    if target.delete:  # nothing to compare: the record goes
+        removal = FieldWrite(
+            system=target.system,
+            kind=target.kind,
+            record_id=target.record_id,
+            object_name=target.object_name,
+            external_id_field=target.external_id_field,
+            delete=True,
+        )
+        return PlannedWrite(target, record_plan, removal, {}, payload_hash(removal))
     if not (fields or tags_add or tags_remove or note):
         return PlannedWrite(target, record_plan, None, {}, None)
     write = FieldWrite(

@@ -225,7 +225,12 @@ class Puller:
         tiers = tuple(self.config.matrix.tiers)
         first_issue = len(self.report.issues)
         accounts = []
+        removed = {r.id: r.data.get("merged_into") for r in records if r.kind == "account_removed"}
+        if removed:
+            self.store.remove_accounts(removed)
         for record in records:
+            if record.kind == "account_removed":
+                continue
             try:
                 accounts.append(
                     normalise_account(record, mapping, tiers=tiers, issues=self.report.issues)

@@ -18,7 +18,7 @@ from connectors.base import Connector
 from errors import ExitCode
 from escalation.compiled import CompiledMatrix, compile_matrix
 from escalation.decision import Decision
-from mapping.records import SourceRecord
+from mapping.records import SourceRecord, TicketStatus
 from sync.accounts_run import escalate_accounts
 from sync.apply import ApplyReport, apply_writes
 from sync.clock import check_clock
@@ -39,6 +39,7 @@ from sync.readback import (
     read_back_unknown,
     read_unknown_outcomes,
 )
+from sync.reconcile import Reconciliation, reconcile
 from sync.run_log import log_applied, log_evaluated, log_planned
 from sync.shown import noted_level, shows_our_work
 from sync.state import StateStore
@@ -68,6 +69,7 @@ class RunResult:
     # transport absorbed, so a run that recovered from faults still says it met them.
     transport: dict[str, dict[str, Any]] = field(default_factory=dict)
     notifications: NotifyResult | None = None  # None: no notifications configured
+    reconciled: Reconciliation | None = None  # the periodic reconciliation, when one ran
 
     @property
     def writes(self) -> list[PlannedWrite]:
@@ -129,6 +131,11 @@ class RunResult:
             "quota_bound": quota_bound_summary(self),
             "transport": self.transport,
             **({"notifications": self.notifications.summary()} if self.notifications else {}),
+            **(
+                {"reconciled": self.reconciled.summary()}
+                if self.reconciled is not None and self.reconciled.ran
+                else {}
+            ),
         }
 
 
@@ -219,6 +226,7 @@ class SyncRun:
             store.prior_states(),
             self.now,
             milestone_changes(store.db, self.config.matrix.sla.milestones),
+            store.merged_accounts(),
         )
 
     def _plan(self, evaluation: Evaluation, only_refs: set[str] | None) -> list[PlannedWrite]:
@@ -239,6 +247,10 @@ class SyncRun:
         targets = builder.all_targets()
         if only_refs is not None:
             targets = [t for t in targets if f"{t.system}:{t.record_id}" in only_refs]
+        targets, written, self.result.reconciled = reconcile(
+            self.config, self.store, self.connectors, targets, written, self.now,
+            self.result.run_id, self.dry_run,
+        )  # fmt: skip
         notes = self.store.notes()
         failures = self.store.failures()
         # Escalation records are never pulled: without a memory of writing them, those of
@@ -437,6 +449,7 @@ class SyncRun:
         """Persist each ticket's new engine state; audit the decisions that changed."""
         states: dict[str, dict[str, Any]] = {}
         entries = []
+        deleted = {t.ref for t in evaluation.tickets if t.status is TicketStatus.DELETED}
         for decision in decisions:
             ref = decision.ticket_ref
             state = decision.state.to_dict()
@@ -448,6 +461,8 @@ class SyncRun:
             if prior is None or prior.level != decision.level:
                 entries.append(("decision", ref, decision_detail(decision)))
                 log_decision_change(decision, prior.level if prior else None)
+                if ref in deleted:  # the escalation ends because the ticket was deleted
+                    entries.append(("deleted", ref, {"level": prior.level if prior else None}))
             if stored is not None and ref in evaluation.renamed:
                 renamed = {"from": evaluation.renamed[ref], "to": stored.level}
                 entries.append(("renamed", ref, renamed))

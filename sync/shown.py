@@ -101,9 +101,9 @@ def prior_from_shown(ticket: Ticket, config: Config, now: datetime) -> PriorStat
     The level counts from now (a quiet period before it may fall starts again, never
     shortened); timed steps the reason records count as taken when the ticket last changed,
     so the next step re-arms from there instead of being taken again at once. A closed
-    ticket cannot be changed any more: it gets none.
+    ticket cannot be changed any more, nor can a deleted one: they get none.
     """
-    if ticket.status is TicketStatus.CLOSED:
+    if ticket.status in (TicketStatus.CLOSED, TicketStatus.DELETED):
         return None
     level = shown_level(ticket, config)
     if level is None:

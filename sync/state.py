@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -141,6 +141,20 @@ class StateStore:
             [(a.id, _dumps(account_to_json(a))) for a in accounts],
         )
 
+    def remove_accounts(self, removed: Mapping[str, str | None]) -> None:
+        """Accounts deleted in the CRM leave the mirror; one merged into another is remembered
+        (id -> the winner's), so tickets still joined through its id reach the winner."""
+        self.db.executemany("DELETE FROM accounts WHERE id = ?", [(i,) for i in removed])
+        self.upsert_raw(
+            "salesforce",
+            "account_merged",
+            [(i, {"into": into}) for i, into in removed.items() if into],
+        )
+
+    def merged_accounts(self) -> dict[str, str]:
+        """Account id -> the id of the account it was merged into."""
+        return {i: d["into"] for i, d in self.raw_records("salesforce", "account_merged").items()}
+
     def account(self, account_id: str) -> Account | None:
         row = self.db.execute("SELECT data FROM accounts WHERE id = ?", (account_id,)).fetchone()
         return account_from_json(json.loads(row[0])) if row else None
@@ -200,6 +214,12 @@ class StateStore:
                 (system, record_id, field, _dumps(value), now.isoformat())
                 for field, value in values.items()
             ],
+        )
+
+    def forget_written(self, system: str, record_id: str) -> None:
+        """The record was removed (an escalation record deleted): we hold nothing on it."""
+        self.db.execute(
+            "DELETE FROM written WHERE system = ? AND record_id = ?", (system, record_id)
         )
 
     # -- human overrides -------------------------------------------------------------------

@@ -59,6 +59,8 @@ class Target:
     reasons: tuple[str, ...] = field(default=())
     # The matrix's level while a person's level (`level`) is in force; None otherwise.
     matrix_level: str | None = None
+    # Remove the record instead (the escalation record of a deleted ticket, when configured).
+    delete: bool = False
     # Output -> the ticket ref its value comes from (a Jira issue's customer impact).
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -155,6 +157,9 @@ class TargetBuilder:
         self.rank = {level: i for i, level in enumerate(self.levels)}
         self.lowest = self.levels[0]
         self.tickets = {t.ref: t for t in tickets}
+        # A deleted or merged ticket's escalation ends (its record is closed), but nothing is
+        # written to it (Zendesk refuses updates to both) and it lends nothing to its links.
+        self.deleted = {t.ref for t in tickets if t.withdrawn}
         self.accounts = {a.id: a for a in accounts}
         self.written_refs = written_refs
         self.last_notes = last_notes
@@ -206,6 +211,8 @@ class TargetBuilder:
         targets = []
         for ref, decision in self.decisions.items():
             ticket = self.tickets[ref]
+            if ref in self.deleted:
+                continue
             if ticket.system != "zendesk" or not self._escalated_or_known(
                 "zendesk", ticket.id, decision.level
             ):
@@ -292,7 +299,9 @@ class TargetBuilder:
             linked = linked_by_issue.get(issue.key or "", []) + [
                 self.decisions[link]
                 for link in issue.linked
-                if link in self.decisions and link.startswith("zendesk:")
+                if link in self.decisions
+                and link.startswith("zendesk:")
+                and link not in self.deleted
             ]
             # Customers' tickets first: on a tie the level (and the account) is theirs.
             by_rank = sorted([*linked, own], key=lambda d: -self.rank.get(d.level, 0))
@@ -364,7 +373,7 @@ class TargetBuilder:
         by_issue: dict[str, list[Decision]] = {}
         for ref, decision in self.decisions.items():
             ticket = self.tickets[ref]
-            if ticket.system != "zendesk":
+            if ticket.system != "zendesk" or ref in self.deleted:
                 continue
             for link in ticket.linked:
                 if link.startswith("jira:"):
@@ -425,6 +434,23 @@ class TargetBuilder:
             ticket = self.tickets[ref]
             known = ("salesforce", ref) in self.written_refs
             if self.rank.get(decision.level, 0) < floor and not known:
+                continue
+            if ref in self.deleted and record.when_ticket_deleted == "delete":
+                if known:
+                    targets.append(
+                        Target(
+                            "salesforce",
+                            "escalation_record",
+                            ref,
+                            decision.level,
+                            {},
+                            {},
+                            object_name=record.object,
+                            external_id_field=record.external_id_field,
+                            ref=ref,
+                            delete=True,
+                        )
+                    )
                 continue
             outputs = {
                 **ticket_outputs(decision),

@@ -112,6 +112,8 @@ class World:
         )
         zendesk = {}
         for ticket in self.sandbox.zendesk.store.tickets.values():
+            if ticket.get("status") == "deleted":
+                continue  # gone for everyone but the export: no value of ours is seen
             fields = {
                 f["id"]: f["value"] for f in ticket["custom_fields"] if f["id"] in zendesk_fields
             }

@@ -32,7 +32,8 @@ LOGIN = "https://login.salesforce.com"
 TOKEN_URL = f"{LOGIN}/services/oauth2/token"
 INSTANCE = "https://acme.my.salesforce.com"
 API = f"{INSTANCE}/services/data/v62.0"
-QUERY = f"{API}/query/"
+QUERY = f"{API}/queryAll/"  # accounts are read with queryAll: deletions and merges show
+PLAIN_QUERY = f"{API}/query/"
 COLLECTION = f"{API}/composite/sobjects"
 UPSERT = f"{COLLECTION}/Escalation__c/Ticket_Ref__c"
 SECRET = "s3cr3t-consumer-secret"
@@ -180,7 +181,7 @@ def test_incremental_read_queries_from_the_cursor_second_and_follows_next_record
         sf.read_account_changes("2026-11-20T10:15:30.456+0000", ["Name", "Owner.Email", "name"])
     )
     assert soql_of(responses.calls[1]) == (
-        "SELECT Id, SystemModstamp, Name, Owner.Email FROM Account "
+        "SELECT Id, SystemModstamp, Name, Owner.Email, IsDeleted, MasterRecordId FROM Account "
         "WHERE SystemModstamp >= 2026-11-20T10:15:30Z ORDER BY SystemModstamp, Id"
     )
     assert responses.calls[2].request.url == INSTANCE + next_url
@@ -200,7 +201,7 @@ def test_first_read_takes_everything_and_an_empty_read_keeps_the_cursor(sf):
     assert (page.records, page.cursor, page.done) == ([], None, True)
     assert (
         soql_of(responses.calls[1])
-        == "SELECT Id, SystemModstamp FROM Account ORDER BY SystemModstamp, Id"
+        == "SELECT Id, SystemModstamp, IsDeleted, MasterRecordId FROM Account ORDER BY SystemModstamp, Id"
     )
     [page] = list(sf.read_account_changes("2026-11-20T10:15:30Z", []))
     assert (page.records, page.cursor, page.done) == ([], "2026-11-20T10:15:30Z", True)
@@ -231,7 +232,7 @@ def test_cursor_that_is_not_a_datetime_is_refused(sf):
 @responses.activate
 def test_read_records_quotes_every_value_and_chunks_in_lists(sf):
     grant()
-    responses.get(QUERY, json={"totalSize": 0, "done": True, "records": []})
+    responses.get(PLAIN_QUERY, json={"totalSize": 0, "done": True, "records": []})
     hostile = ["x' OR Name != '", "back\\slash", "line\nbreak"]
     emails = [f"user{n:03d}@example.com" for n in range(298)]
     sf.read_records("User", "user", ["Name"], hostile + emails, key_field="Email")
@@ -245,7 +246,7 @@ def test_read_records_quotes_every_value_and_chunks_in_lists(sf):
 @responses.activate
 def test_read_by_id_leaves_out_values_that_are_not_ids(sf):
     grant()
-    responses.get(QUERY, json={"totalSize": 0, "done": True, "records": []})
+    responses.get(PLAIN_QUERY, json={"totalSize": 0, "done": True, "records": []})
     assert sf.read_records("Account", "account", [], ["not an id'", "001xx0000000001"]) == []
     assert soql_of(responses.calls[1]) == "SELECT Id FROM Account WHERE Id IN ('001xx0000000001')"
     assert sf.read_records("Account", "account", [], ["Name\n"]) == []

@@ -130,7 +130,7 @@ def test_expired_session_and_server_errors_are_recovered(sandbox):
     sf = connector(sandbox)
     read_all(sf, None)
     sandbox.salesforce.expire_all_sessions()
-    sandbox.salesforce.faults.add(Fault("query", "status", status=503, retry_after=0))
+    sandbox.salesforce.faults.add(Fault("query_all", "status", status=503, retry_after=0))
     ids, _, _ = read_all(sf, None)
     assert len(ids) == 5 and sf.logins == 2
 

@@ -53,6 +53,17 @@ def test_backfill_pages_to_the_end_and_resumes_from_the_last_cursor(sandbox):
     assert tickets_in(zd.read_ticket_changes(pages[-1].cursor)) == []
 
 
+def test_padded_base64_cursors_and_null_before_cursors_page_like_any_other(sandbox):
+    """Zendesk's cursors are standard base64 with "=" padding (%3D in after_url) and its
+    before_cursor is null: the connector treats a cursor as opaque."""
+    zd = connector(sandbox, page_size=2)
+    pages = list(zd.read_ticket_changes())
+    cursors = [p.cursor for p in pages]
+    assert any(c and c.endswith("=") for c in cursors), cursors
+    assert tickets_in(pages) == ["1", "2", "3", "4", "5"]
+    assert tickets_in(zd.read_ticket_changes(cursors[0])) == ["3", "4", "5"]
+
+
 def test_a_write_is_read_back_and_comes_again_in_the_next_export(sandbox):
     zd = connector(sandbox)
     cursor = list(zd.read_ticket_changes())[-1].cursor

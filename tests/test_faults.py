@@ -184,13 +184,14 @@ def agent_keeps_editing(world: World, reference: dict):
 
 
 # fmt: off
+# Salesforce accounts are read with queryAll (deletions and merges show): its endpoint is "query_all".
 CASES = [
     # 429 with Retry-After: waited for (logically), retried within the run.
     Case("429-zendesk-export", "zendesk", status("zendesk", "incremental_tickets", 429, 2, 7), 0,
          clean_after_retries("zendesk", 2, 7.0)),
     Case("429-jira-search", "jira", status("jira", "search_jql", 429, 1, 5), 0,
          clean_after_retries("jira", 1, 5.0)),
-    Case("429-salesforce-query", "salesforce", status("salesforce", "query", 429, 1, 3), 0,
+    Case("429-salesforce-query", "salesforce", status("salesforce", "query_all", 429, 1, 3), 0,
          clean_after_retries("salesforce", 1, 3.0)),
     Case("429-zendesk-update_many", "zendesk", status("zendesk", "update_many", 429, 1, 4), 0,
          clean_after_retries("zendesk", 1, 4.0)),
@@ -206,7 +207,7 @@ CASES = [
     Case("500-zendesk-export", "zendesk", status("zendesk", "incremental_tickets", 500, 2), 0,
          clean_after_retries("zendesk", 2)),
     Case("503-jira-search", "jira", status("jira", "search_jql", 503, 2), 0, clean_after_retries("jira", 2)),
-    Case("500-salesforce-query-until-cleared", "salesforce", status("salesforce", "query", 500, -1), 3,
+    Case("500-salesforce-query-until-cleared", "salesforce", status("salesforce", "query_all", 500, -1), 3,
          nothing_written_before_accounts_are_read),
     Case("503-jira-search-until-cleared", "jira", status("jira", "search_jql", 503, -1), 3,
          unreachable("jira", "503")),
@@ -230,7 +231,7 @@ CASES = [
     Case("reset-zendesk-organizations", "zendesk", reset("zendesk", "incremental_organizations"), 0,
          clean_after_retries("zendesk", 1)),
     Case("reset-jira-search", "jira", reset("jira", "search_jql"), 0, clean_after_retries("jira", 1)),
-    Case("reset-salesforce-query", "salesforce", reset("salesforce", "query"), 0,
+    Case("reset-salesforce-query", "salesforce", reset("salesforce", "query_all"), 0,
          clean_after_retries("salesforce", 1)),
     Case("reset-zendesk-update_many", "zendesk", reset("zendesk", "update_many"), 1,
          writes_to_retry("zendesk", "ConnectionError", whole_job=True)),
@@ -241,7 +242,7 @@ CASES = [
     # landed (the sandbox applies it late), so it must be recognised, not written twice.
     Case("timeout-zendesk-export", "zendesk", slow("zendesk", "incremental_tickets"), 0,
          clean_after_retries("zendesk", 1), CLIENT_TIMEOUT),
-    Case("timeout-salesforce-query", "salesforce", slow("salesforce", "query"), 0,
+    Case("timeout-salesforce-query", "salesforce", slow("salesforce", "query_all"), 0,
          clean_after_retries("salesforce", 1), CLIENT_TIMEOUT),
     Case("timeout-jira-search", "jira", slow("jira", "search_jql"), 0,
          clean_after_retries("jira", 1), CLIENT_TIMEOUT),
@@ -264,7 +265,7 @@ CASES = [
          Fault("update_many", "conflict", times=1)), 0, conflicts_replanned, transport=False),
     Case("zendesk-409-again-on-the-replan", "zendesk", agent_keeps_editing, 1, conflicts_left, transport=False),
     Case("salesforce-session-expires-on-read", "salesforce",
-         lambda w, ref: w.sandbox.salesforce.expire_session_on("query"), 0, logged_in_again),
+         lambda w, ref: w.sandbox.salesforce.expire_session_on("query_all"), 0, logged_in_again),
     Case("salesforce-session-expires-on-write", "salesforce",
          lambda w, ref: w.sandbox.salesforce.expire_session_on("composite_update"), 0, logged_in_again),
     Case("salesforce-session-refused-after-new-login", "salesforce",

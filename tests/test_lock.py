@@ -40,7 +40,7 @@ def wait_for(condition, timeout: float = 30.0) -> None:
 def test_second_run_exits_4_at_once_and_a_killed_holder_leaves_no_lock(running, tmp_path: Path):
     sandbox, data = running
     world = World(sandbox, data, tmp_path)
-    slow = sandbox.salesforce.faults.add(Fault("query", "delay", delay_seconds=HOLD_SECONDS))
+    slow = sandbox.salesforce.faults.add(Fault("query_all", "delay", delay_seconds=HOLD_SECONDS))
     holder = start_sync(world)
     try:
         wait_for(lambda: slow.hits == 1)  # the holder is inside its run, waiting for Salesforce

@@ -105,7 +105,7 @@ def test_export_sideloads_users_and_organizations(sandbox, zd):
     )
     assert {u["id"] for u in body["users"]} == {100, 101, fixtures.BOT_ID}
     assert {o["external_id"] for o in body["organizations"]} == {"ext-1", "ext-2"}
-    assert body["end_of_stream"] is True and body["after_cursor"] and body["before_cursor"]
+    assert body["end_of_stream"] is True and body["after_cursor"] and body["before_cursor"] is None
 
 
 def test_export_nests_each_tickets_metric_set_when_asked_for(sandbox):

@@ -134,8 +134,8 @@ def force_failures(world: World) -> None:
     zendesk, jira, salesforce = world.sandbox.zendesk, world.sandbox.jira, world.sandbox.salesforce
     zendesk.faults.add(Fault("incremental_tickets", "status", times=1, status=500))
     jira.faults.add(Fault("search_jql", "reset", times=1))
-    salesforce.faults.add(Fault("query", "status", times=1, status=503, retry_after=0))
-    salesforce.expire_session_on("query", times=1)
+    salesforce.faults.add(Fault("query_all", "status", times=1, status=503, retry_after=0))
+    salesforce.expire_session_on("query_all", times=1)
     key = next(iter(sorted(jira.store.rows)))
     jira.reject_edit(key, errors={"customfield_10200": "Option value 'x' is not valid"})
 

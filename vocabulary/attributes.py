@@ -20,13 +20,18 @@ class TicketStatus(StrEnum):
     ON_HOLD = "on_hold"
     SOLVED = "solved"
     CLOSED = "closed"
+    # Zendesk's export keeps deleted tickets (status "deleted", exclude_deleted defaults to
+    # false): a deleted ticket ends its escalation and is never written to again.
+    DELETED = "deleted"
 
     @property
     def is_open(self) -> bool:
-        return self not in (TicketStatus.SOLVED, TicketStatus.CLOSED)
+        return self not in (TicketStatus.SOLVED, TicketStatus.CLOSED, TicketStatus.DELETED)
 
 
 UNKNOWN_TIER = "unknown"
+# Zendesk closes a ticket merged into another with this tag; the surviving ticket carries on.
+MERGED_TICKET_TAG = "closed_by_merge"
 
 # How a value is parsed. "status" is text that must name a TicketStatus; "tier" is text
 # lower-cased; "email" is lower-cased text; "domains" a list of bare domain names;

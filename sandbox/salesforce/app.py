@@ -66,7 +66,7 @@ class SalesforceApp(VendorApp):
             Route("GET", _V + r"/limits/?", "limits", records.limits),
             Route("GET", _V + r"/query/?", "query", query.query),
             Route("GET", _V + r"/query/(?P<locator>[^/]+)", "query_more", query.query_more),
-            Route("GET", _V + r"/queryAll/?", "query_all", query.query),
+            Route("GET", _V + r"/queryAll/?", "query_all", query.query_all),
             Route("GET", _V + r"/queryAll/(?P<locator>[^/]+)", "query_all_more", query.query_more),
             Route("GET", _V + r"/sobjects/?", "global_describe", records.global_describe),
             Route("GET", _V + rf"/sobjects/{_OBJ}/?", "sobject_info", records.sobject_info),
@@ -80,6 +80,13 @@ class SalesforceApp(VendorApp):
                 _V + rf"/sobjects/{_OBJ}/{_ID}",
                 "sobject_update",
                 records.update,
+                writes=True,
+            ),
+            Route(
+                "DELETE",
+                _V + rf"/sobjects/{_OBJ}/(?P<field>[A-Za-z][A-Za-z0-9_]*)/(?P<value>[^/]+)",
+                "sobject_delete_by_external_id",
+                records.delete_by_external_id,
                 writes=True,
             ),
             Route(
@@ -192,6 +199,22 @@ class SalesforceApp(VendorApp):
         with self.state_lock:
             return [dict(record) for record in self.store.all(object_name)]
 
+    def delete_record(self, object_name: str, record_id: str) -> None:
+        """A person deletes a record in the UI."""
+        with self.state_lock:
+            if not self.store.delete(object_name, record_id):
+                raise KeyError(f"{object_name} {record_id} not found")
+
+    def merge_accounts(self, master_id: str, loser_id: str) -> None:
+        """A person merges two accounts: the loser's related records move to the master."""
+        with self.state_lock:
+            if (
+                self.store.get("Account", master_id) is None
+                or self.store.get("Account", loser_id) is None
+            ):
+                raise KeyError(f"cannot merge Account {loser_id} into {master_id}")
+            self.store.merge("Account", master_id, loser_id)
+
     def edit_record(self, object_name: str, record_id: str, **changes: Any) -> None:
         """A person edits a record in the UI: fields change, SystemModstamp moves."""
         with self.state_lock:
@@ -200,14 +223,6 @@ class SalesforceApp(VendorApp):
             if record is None:
                 raise KeyError(f"{object_name} {record_id} not found")
             self.store.update(obj, record["Id"], changes)
-
-    def delete_record(self, object_name: str, record_id: str) -> None:
-        """A person deletes a record in the UI."""
-        with self.state_lock:
-            record = self.store.get(object_name, record_id)
-            if record is None:
-                raise KeyError(f"{object_name} {record_id} not found")
-            self.store.delete(object_name, record["Id"])
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -36,6 +36,7 @@ class _Cursor:
     batch_size: int
     version: str
     last_used: float
+    resource: str = "query"  # "queryAll": its next batches are read under /queryAll too
 
 
 class QueryApi:
@@ -44,7 +45,11 @@ class QueryApi:
         self._cursors: OrderedDict[str, _Cursor] = OrderedDict()
         self._serial = 0
 
-    def query(self, request: Request) -> Response:
+    def query_all(self, request: Request) -> Response:
+        """GET /queryAll: the query over the Recycle Bin too (IsDeleted, merged records)."""
+        return self.query(request, include_deleted=True)
+
+    def query(self, request: Request, include_deleted: bool = False) -> Response:
         text = request.arg("q")
         if not text:
             return rest_error(400, "MALFORMED_QUERY", "A query string has to be specified")
@@ -54,11 +59,19 @@ class QueryApi:
             compiled = soql_engine.compile_query(parse(text), store.schema)
         except SoqlError as error:
             return rest_error(400, error.code, soql_engine.format_error(text, error))
-        matched = soql_engine.run(compiled, store.all(compiled.obj.name), store.get)
+        matched = soql_engine.run(
+            compiled, store.all(compiled.obj.name, include_deleted), store.get
+        )
         if compiled.query.count_only:
             return Response(200, {"totalSize": len(matched), "done": True, "records": []})
         rows = [soql_engine.project(compiled, record, store.get, version) for record in matched]
-        cursor = _Cursor(rows, _batch_size(request), version, time.monotonic())
+        cursor = _Cursor(
+            rows,
+            _batch_size(request),
+            version,
+            time.monotonic(),
+            "queryAll" if include_deleted else "query",
+        )
         return Response(200, self._batch(cursor, None, 0))
 
     def query_more(self, request: Request) -> Response:
@@ -84,7 +97,9 @@ class QueryApi:
         body: dict[str, Any] = {"totalSize": len(cursor.rows), "done": end >= len(cursor.rows)}
         if not body["done"]:
             locator = locator or self._register(cursor)
-            body["nextRecordsUrl"] = f"/services/data/v{cursor.version}/query/{locator}-{end}"
+            body["nextRecordsUrl"] = (
+                f"/services/data/v{cursor.version}/{cursor.resource}/{locator}-{end}"
+            )
         elif locator is not None:
             self._cursors.pop(locator, None)  # the last batch closes the cursor
         body["records"] = cursor.rows[offset:end]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from sandbox import catalogue
 from sandbox.http import Request, Response
@@ -104,6 +105,19 @@ class RecordsApi:
         if failure is not None:
             return failure
         self.app.store.update(obj, record_id, changes)
+        return Response(204)
+
+    # DELETE /sobjects/{object}/{external id field}/{value}: 204, or 404 when no record has it
+    def delete_by_external_id(self, request: Request) -> Response:
+        obj = self.app.store.object_info(request.params["object"])
+        info = obj.field(request.params["field"]) if obj else None
+        if obj is None or info is None or not info.external_id:
+            return not_found()
+        found = self.app.store.find_external(obj.name, info.name, unquote(request.params["value"]))
+        if not found:
+            return not_found()
+        for record_id in found:
+            self.app.store.delete(obj.name, record_id)
         return Response(204)
 
     def create(self, request: Request) -> Response:

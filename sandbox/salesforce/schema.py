@@ -14,7 +14,9 @@ from sandbox import catalogue
 from sandbox.generate_values import SALESFORCE_KEY_PREFIXES
 
 # Fields Salesforce maintains itself: readable, never writable through the API.
-SYSTEM_FIELDS = frozenset({"Id", "CreatedDate", "LastModifiedDate", "SystemModstamp"})
+SYSTEM_FIELDS = frozenset(
+    {"Id", "CreatedDate", "LastModifiedDate", "SystemModstamp", "IsDeleted", "MasterRecordId"}
+)
 KEY_PREFIXES = {
     **SALESFORCE_KEY_PREFIXES,
     "PermissionSet": "0PS",

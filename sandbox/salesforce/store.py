@@ -56,6 +56,8 @@ class RecordStore:
     clock: Clock = field(default_factory=Clock)
     schema: Schema = field(default_factory=Schema)
     records: dict[str, dict[str, Record]] = field(default_factory=dict)
+    # Deleted records (IsDeleted true): only queryAll sees them, as in Salesforce.
+    recycle_bin: dict[str, dict[str, Record]] = field(default_factory=dict)
     _serial: int = 0
     # (object, external id field) -> value -> ids holding it; dirty data may hold duplicates
     _external: dict[tuple[str, str], dict[Any, set[str]]] = field(
@@ -75,8 +77,11 @@ class RecordStore:
         normalised = ids.normalise(record_id)
         return self.records.get(object_name, {}).get(normalised) if normalised else None
 
-    def all(self, object_name: str) -> list[Record]:
-        return list(self.records.get(object_name, {}).values())
+    def all(self, object_name: str, include_deleted: bool = False) -> list[Record]:
+        live = list(self.records.get(object_name, {}).values())
+        if not include_deleted:
+            return live
+        return live + list(self.recycle_bin.get(object_name, {}).values())
 
     def find_external(self, object_name: str, field_name: str, value: Any) -> list[str]:
         return sorted(self._external[(object_name, field_name)].get(value, ()))
@@ -109,6 +114,38 @@ class RecordStore:
                 record[audit] = stamp
         self._index(obj, record, before)
 
+    def delete(self, object_name: str, record_id: str, master_id: str | None = None) -> bool:
+        """Move a record to the Recycle Bin (a DELETE, a person in the UI, or the loser of a
+        merge into `master_id`); False when there is none."""
+        record = self.records.get(object_name, {}).pop(record_id, None)
+        if record is None:
+            return False
+        fields = self.schema.objects[object_name].fields
+        for info in fields.values():
+            if info.external_id and record.get(info.name) is not None:
+                self._external[(object_name, info.name)][record[info.name]].discard(record_id)
+        if "IsDeleted" in fields:
+            record["IsDeleted"] = True
+        if master_id is not None and "MasterRecordId" in fields:
+            record["MasterRecordId"] = master_id
+        record["SystemModstamp"] = format_datetime(self.clock.now())
+        self.recycle_bin.setdefault(object_name, {})[record_id] = record
+        return True
+
+    def merge(self, object_name: str, master_id: str, loser_id: str) -> None:
+        """Merge `loser_id` into `master_id`: records looking up the loser now look up the
+        master (Salesforce reparents them), the loser goes to the Recycle Bin."""
+        obj = self.schema.objects[object_name]
+        for child_name, child in self.schema.objects.items():
+            for info in child.fields.values():
+                if info.type != "reference":
+                    continue
+                for record in self.records.get(child_name, {}).values():
+                    if record.get(info.name) == loser_id:
+                        self.update(child, record["Id"], {info.name: master_id})
+        self.delete(object_name, loser_id, master_id)
+        self.update(obj, master_id, {})
+
     def put_raw(self, object_name: str, record: Record) -> str:
         """Load a record as given (data files, admin API); keeps its id and stamps."""
         obj = self.schema.objects[object_name]
@@ -122,12 +159,6 @@ class RecordStore:
         self.records[object_name][record_id] = values
         self._index(obj, values, before)
         return record_id
-
-    def delete(self, object_name: str, record_id: str) -> None:
-        """Remove a record (to the recycle bin: queries no longer return it)."""
-        obj = self.schema.objects[object_name]
-        record = self.records[object_name].pop(record_id)
-        self._index(obj, {"Id": record_id}, record)
 
     def _index(self, obj: ObjectInfo, record: Record, before: Record | None) -> None:
         for info in obj.fields.values():

@@ -88,6 +88,7 @@ class ZendeskApp(VendorApp):
             r("GET", f"tickets/{_ID}/comments{_JSON}", "ticket_comments", t.comments),
             r("GET", f"tickets/{_ID}{_JSON}", "ticket_show", t.show),
             r("PUT", f"tickets/{_ID}{_JSON}", "ticket_update", t.update, writes=True),
+            r("DELETE", f"tickets/{_ID}{_JSON}", "ticket_delete", t.destroy, writes=True),
             r("GET", f"job_statuses/(?P<id>[A-Za-z0-9]+){_JSON}", "job_status", t.job_status),
             r("GET", f"ticket_fields{_JSON}", "ticket_fields_list", d.ticket_fields),
             r(
@@ -245,6 +246,26 @@ class ZendeskApp(VendorApp):
     def put_ticket(self, ticket: dict[str, Any]) -> None:
         with self.state_lock:
             self.store.put_ticket(copy.deepcopy(ticket))
+
+    def delete_ticket(self, ticket_id: int) -> None:
+        """A person deletes the ticket (admin API for tests: DELETE /api/v2/tickets/{id})."""
+        with self.state_lock:
+            if not self.store.delete_ticket(int(ticket_id)):
+                raise KeyError(f"no ticket {ticket_id} to delete")
+
+    def merge_tickets(self, target_id: int, source_ids: list[int]) -> None:
+        """A person merges tickets (POST /api/v2/tickets/{id}/merge): sources closed, tagged."""
+        with self.state_lock:
+            if not self.store.merge_tickets(
+                int(target_id), [int(i) for i in source_ids], BOT_USER_ID + 1
+            ):
+                raise KeyError(f"cannot merge {source_ids} into {target_id}")
+
+    def mark_as_spam(self, ticket_id: int) -> None:
+        """A person marks the ticket as spam: deleted, its requester suspended."""
+        with self.state_lock:
+            if not self.store.mark_as_spam(int(ticket_id)):
+                raise KeyError(f"no ticket {ticket_id} to mark as spam")
 
     def get_ticket(self, ticket_id: int) -> dict[str, Any] | None:
         with self.state_lock:

@@ -1,7 +1,9 @@
 """Paging: the cursor-based ticket export, the time-based organisation export, list cursors.
 
 Zendesk's cursors are opaque; ours encode the position the way Zendesk's appear to
-(base64 of "<generated_timestamp>.0||<id>|"), with a trailing "b" for a backward cursor.
+(standard base64, "+" "/" and "=" padding included, of "<generated_timestamp>.0||<id>|"), so
+`after_url` carries them percent-encoded (%3D); a trailing "b" marks a backward cursor. Real
+pages of the cursor export answer `before_cursor` and `before_url` null, and so do ours.
 Items changed within `lag_seconds` of now are left out, as Zendesk does since 2024-10.
 """
 
@@ -25,12 +27,12 @@ class BadCursor(ValueError):
 
 def encode_cursor(position: tuple[int, int], backward: bool = False) -> str:
     raw = f"{position[0]}.0||{position[1]}|{'b' if backward else ''}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return base64.b64encode(raw.encode()).decode()
 
 
 def decode_cursor(cursor: str) -> tuple[tuple[int, int], bool]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = base64.b64decode(cursor, validate=True).decode()
         stamp, _, rest = raw.partition("||")
         ident, _, direction = rest.partition("|")
         return (int(float(stamp)), int(ident)), direction == "b"
@@ -82,13 +84,12 @@ def ticket_export_body(
     path = f"{base_url}/api/v2/incremental/tickets/cursor.json"
     extra = {k: v for k, v in (("per_page", per_page), ("include", ",".join(include) or None)) if v}
     after = encode_cursor(page.after)
-    before = encode_cursor(page.before, backward=True)
     body: dict[str, Any] = {
         "tickets": [ticket_json(store, t, base_url, include) for t in page.tickets],
         "after_url": f"{path}?{urlencode({'cursor': after, **extra})}",
         "after_cursor": after,
-        "before_url": f"{path}?{urlencode({'cursor': before, **extra})}",
-        "before_cursor": before,
+        "before_url": None,
+        "before_cursor": None,
         "end_of_stream": page.end_of_stream,
     }
     body.update(sideloads(store, base_url, page.tickets, include))

@@ -32,6 +32,13 @@ SETTABLE = frozenset(
     }
 )
 CLOSED_STATUS = "closed"
+# DELETE /api/v2/tickets/{id}: the ticket is soft-deleted. It stays in the incremental export
+# with this status (exclude_deleted defaults to false); show, show_many and updates no longer
+# find it.
+DELETED_STATUS = "deleted"
+# POST /api/v2/tickets/{id}/merge: each source ticket is closed with this tag and a private
+# comment naming the target; the target gets a comment and carries on.
+MERGED_TAG = "closed_by_merge"
 UPDATE_CONFLICT = (
     "Safe Update prevented the update due to outdated ticket data. "
     "Please fetch the latest ticket data and try again."
@@ -145,7 +152,7 @@ class ZendeskStore:
         self, ticket_id: int, changes: dict[str, Any], author_id: int
     ) -> UpdateFailure | None:
         """Apply one ticket update as Zendesk does; None on success."""
-        ticket = self.tickets.get(ticket_id)
+        ticket = self.live_ticket(ticket_id)
         if ticket is None:
             return UpdateFailure("RecordNotFound", "Not found", 404)
         if changes.get("safe_update") and _stale(
@@ -213,6 +220,50 @@ class ZendeskStore:
     def ticket_events_since(self, start_time: int, cutoff: float) -> list[dict[str, Any]]:
         """Ticket events at or after start_time and before the export's cutoff, oldest first."""
         return [e for e in self.ticket_events if start_time <= e["timestamp"] < cutoff]
+
+    def live_ticket(self, ticket_id: int) -> dict[str, Any] | None:
+        """The ticket, unless it does not exist or was deleted."""
+        ticket = self.tickets.get(ticket_id)
+        return None if ticket is None or ticket.get("status") == DELETED_STATUS else ticket
+
+    def delete_ticket(self, ticket_id: int) -> bool:
+        """Soft-delete a ticket as Zendesk does; False when there is none to delete."""
+        ticket = self.live_ticket(ticket_id)
+        if ticket is None:
+            return False
+        ticket["status"] = DELETED_STATUS
+        self._touch(ticket)
+        return True
+
+    def merge_tickets(self, target_id: int, source_ids: list[int], author_id: int) -> bool:
+        """Merge sources into the target as Zendesk does; False when one is not there."""
+        target = self.live_ticket(target_id)
+        sources = [self.live_ticket(i) for i in source_ids]
+        if target is None or any(s is None for s in sources) or target_id in source_ids:
+            return False
+        for source in sources:
+            assert source is not None  # checked above
+            source["status"] = CLOSED_STATUS
+            source["tags"] = sorted({*source.get("tags", []), MERGED_TAG})
+            note = {"body": f"This request was closed and merged into request #{target_id}."}
+            self.add_comment(int(source["id"]), {**note, "public": False}, author_id)
+            self._touch(source)
+        listed = ", ".join(f"#{i}" for i in source_ids)
+        comment = {"body": f"Requests {listed} were closed and merged into this request."}
+        self.add_comment(target_id, {**comment, "public": False}, author_id)
+        self._touch(target)
+        return True
+
+    def mark_as_spam(self, ticket_id: int) -> bool:
+        """PUT /api/v2/tickets/{id}/mark_as_spam: the ticket is deleted and its requester
+        suspended; False when there is no such ticket."""
+        ticket = self.live_ticket(ticket_id)
+        if ticket is None:
+            return False
+        requester = self.users.get(int(ticket.get("requester_id") or 0))
+        if requester is not None:
+            requester["suspended"] = True
+        return self.delete_ticket(ticket_id)
 
     def _invalid_option(self, custom: list[dict[str, Any]]) -> str | None:
         for entry in custom:

@@ -50,7 +50,7 @@ class TicketsApi:
 
     # GET /api/v2/tickets/{id}.json
     def show(self, request: Request) -> Response:
-        ticket = self.store.tickets.get(int(request.params["id"]))
+        ticket = self.store.live_ticket(int(request.params["id"]))
         if ticket is None:
             return not_found()
         return ok(
@@ -68,7 +68,7 @@ class TicketsApi:
         found = [
             exports.ticket_json(self.store, self.store.tickets[i], request.base_url, include)
             for i in ids
-            if i in self.store.tickets
+            if self.store.live_ticket(i) is not None
         ]
         return ok({"tickets": found, "next_page": None, "previous_page": None, "count": len(found)})
 
@@ -107,6 +107,12 @@ class TicketsApi:
             "via": {"channel": "api"},
         }
         return ok({"ticket": exports.with_url(ticket, request.base_url, "tickets"), "audit": audit})
+
+    # DELETE /api/v2/tickets/{id}.json (204; the ticket moves to the deleted status)
+    def destroy(self, request: Request) -> Response:
+        if not self.store.delete_ticket(int(request.params["id"])):
+            return not_found()
+        return Response(204)
 
     # PUT /api/v2/tickets/update_many.json
     def update_many(self, request: Request) -> Response:

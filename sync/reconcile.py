@@ -1,0 +1,148 @@
+"""The periodic reconciliation: what incremental reads cannot see, looked for within a budget.
+
+We upsert escalation records by an external id and never pull them (connectors/base.py,
+`UpsertReader`), so a record a person deleted in Salesforce is invisible to the next run: it
+would compare with what we wrote and send nothing. Every `sync.reconcile.every_hours` (0: every
+run) the records we remember writing are read by external id, at most
+`sync.reconcile.max_requests` requests (the rest waits for the next reconciliation); a record
+that is gone is re-created (`when_deleted_by_person: recreate`: planned as never written) or
+left deleted for good (`honour`: remembered, never written again). What it found and what it
+cost are in the run summary and the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from config.schema import Config
+from connectors.base import Connector, UpsertReader
+from connectors.errors import ConnectorError
+from sync.state import StateStore
+from sync.wanted import Target
+
+log = logging.getLogger("escalation_sync.reconcile")
+
+LAST_RECONCILED = "reconcile"  # the cursors row holding when the last reconciliation ran
+HONOURED_KIND = "record_deleted_by_person"  # raw_records kind: deletions we honour
+KEYS_PER_REQUEST = 200  # external ids per SOQL IN list
+
+
+@dataclass
+class Reconciliation:
+    """What one reconciliation looked at, found and cost."""
+
+    ran: bool = False
+    checked: int = 0
+    requests: int = 0
+    deleted_by_person: list[str] = field(default_factory=list)  # record ids
+    left_for_next_time: int = 0  # records the request budget did not cover
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "requests": self.requests,
+            "deleted_by_person": len(self.deleted_by_person),
+            "left_for_next_time": self.left_for_next_time,
+        }
+
+
+def honoured(store: StateStore) -> set[tuple[str, str]]:
+    """(system, record id) of records whose deletion by a person we honour."""
+    return {("salesforce", rid) for rid in store.raw_records("salesforce", HONOURED_KIND)}
+
+
+def is_due(store: StateStore, config: Config, now: datetime) -> bool:
+    """Whether the period has passed since the last reconciliation; a first run (nothing
+    written yet, nothing to look for) starts the period."""
+    last = store.cursor(LAST_RECONCILED)
+    every = timedelta(hours=config.sync.reconcile.every_hours)
+    return last is not None and now - datetime.fromisoformat(last) >= every
+
+
+def reconcile(
+    config: Config,
+    store: StateStore,
+    connectors: Mapping[str, Connector],
+    targets: list[Target],
+    written: dict[tuple[str, str], dict[str, Any]],
+    now: datetime,
+    run_id: int,
+    dry_run: bool,
+) -> tuple[list[Target], dict[tuple[str, str], dict[str, Any]], Reconciliation]:
+    """(targets, what we wrote) to plan with, after honoured deletions and, when due, a
+    look for records deleted by a person; and what the look found."""
+    kept = honoured(store)
+    targets = [t for t in targets if (t.system, t.record_id) not in kept]
+    report = Reconciliation()
+    record = config.mapping.salesforce.ticket_record
+    if record is None or not is_due(store, config, now):
+        if record is not None and store.cursor(LAST_RECONCILED) is None and not dry_run:
+            store.set_cursor(LAST_RECONCILED, now.isoformat(), now)
+        return targets, written, report
+    report.ran = True
+    known = [
+        t
+        for t in targets
+        if t.kind == "escalation_record" and not t.delete and (t.system, t.record_id) in written
+    ]
+    gone = _missing(connectors, known, config.sync.reconcile.max_requests, report)
+    if gone:
+        written = {k: v for k, v in written.items() if k not in gone}
+        if record.when_deleted_by_person == "honour":
+            targets = [t for t in targets if (t.system, t.record_id) not in gone]
+    report.deleted_by_person = sorted(rid for _, rid in gone)
+    if not dry_run:
+        with store.transaction():
+            for system, record_id in sorted(gone):
+                store.forget_written(system, record_id)
+                detail = {"policy": record.when_deleted_by_person}
+                store.audit(run_id, now, "deleted_by_person", f"{system}:{record_id}", detail)
+            if record.when_deleted_by_person == "honour":
+                store.upsert_raw(
+                    "salesforce", HONOURED_KIND, [(rid, {"at": now.isoformat()}) for _, rid in gone]
+                )
+            store.set_cursor(LAST_RECONCILED, now.isoformat(), now)
+    if gone:
+        log.warning(
+            "reconciliation: %d escalation record(s) deleted by a person (%s)",
+            len(gone),
+            record.when_deleted_by_person,
+        )
+    return targets, written, report
+
+
+def _missing(
+    connectors: Mapping[str, Connector],
+    known: list[Target],
+    budget: int,
+    report: Reconciliation,
+) -> set[tuple[str, str]]:
+    """(system, record id) of known records the system no longer holds, within `budget`."""
+    gone: set[tuple[str, str]] = set()
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for target in known:
+        key = (target.system, str(target.object_name), str(target.external_id_field))
+        groups.setdefault(key, []).append(target.record_id)
+    for (system, object_name, key_field), ids in sorted(groups.items()):
+        connector = connectors.get(system)
+        if not isinstance(connector, UpsertReader):
+            continue
+        for start in range(0, len(ids), KEYS_PER_REQUEST):
+            chunk = ids[start : start + KEYS_PER_REQUEST]
+            if report.requests >= budget:
+                report.left_for_next_time += len(chunk)
+                continue
+            report.requests += 1
+            try:
+                found = connector.read_upserted(object_name, key_field, [key_field], chunk)
+            except ConnectorError as error:
+                log.warning("reconciliation: reading %s records failed: %s", object_name, error)
+                report.left_for_next_time += len(chunk)
+                continue
+            report.checked += len(chunk)
+            gone |= {(system, rid) for rid in chunk if rid not in found}
+    return gone
