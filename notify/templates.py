@@ -30,17 +30,9 @@ from jinja2 import (
 )
 from jinja2.sandbox import SandboxedEnvironment
 
+from config.notifications_rules import AUDIENCES, EVENTS
+
 SHIPPED = Path(__file__).resolve().parent / "templates"
-EVENTS = (
-    "level_raised",
-    "owner_changed",
-    "sla_at_risk",
-    "sla_breached",
-    "update_due",
-    "de_escalated",
-    "resolved",
-)
-AUDIENCES = ("technical", "commercial", "executive")
 DOCUMENTS = (
     "incident_note",
     "status_update",
