@@ -66,6 +66,7 @@ class Deliverer:
         settings: NotificationsConfig,
         now: datetime,
         audit: Audit,
+        idempotent: tuple[str, ...] = (),
     ):
         self.outbox = outbox
         self.channels = channels
@@ -74,6 +75,8 @@ class Deliverer:
         self.audit = audit
         self.report = DeliveryReport()
         self.types = {name: c.type for name, c in settings.channels.items()}
+        # Channels that find what they made before making it: resent after a kill.
+        self.idempotent = idempotent
 
     def run(self) -> DeliveryReport:
         self._settle_interrupted()
@@ -112,7 +115,7 @@ class Deliverer:
     def _settle_interrupted(self) -> None:
         """Rows a killed run left `sending`: unknown, except a webhook's (deduped by key)."""
         for row in self.outbox.in_state("sending"):
-            if self.types.get(row.channel) == "webhook":
+            if self.types.get(row.channel) == "webhook" or row.channel in self.idempotent:
                 self.outbox.set_state(row.key, "pending", "resent: the receiver dedupes by key")
                 continue
             detail = "sent; the run ended before the answer"
