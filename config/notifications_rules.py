@@ -173,6 +173,8 @@ class NotificationsConfig(NotificationChannels):
     retry_initial: WallDuration = "1m"  # backoff of a failing send: doubles up to retry_max
     retry_max: WallDuration = "1h"
     give_up_after: WallDuration = "1d"
+    # How long one run may wait for short rate-limit waits (notify/deliver.py); "0m": none.
+    rate_limit_wait: WallDuration = "2m"
     debrief: Debrief | None = Field(default_factory=Debrief)
     # Templates here replace the shipped ones of the same name (notify/templates/).
     templates_dir: Annotated[Path | None, BeforeValidator(_templates_dir)] = None
