@@ -88,9 +88,9 @@ class Deliverer:
         self.idempotent = idempotent
         self.sleep = sleep
         self.wait_left = float(wall_seconds(settings.rate_limit_wait))
-        # (channel, to) -> when (monotonic) a rate-limited target may be sent to again, once
-        # the budget is spent: its other rows wait for a later run without a request each.
-        self.limited: dict[tuple[str, str], float] = {}
+        # (channel, to) -> (when, monotonic, and how long after `now`) a rate-limited target
+        # may be sent to again: its other rows wait for a later run without a request each.
+        self.limited: dict[tuple[str, str], tuple[float, float]] = {}
 
     def run(self) -> DeliveryReport:
         self._settle_interrupted()
@@ -118,15 +118,17 @@ class Deliverer:
                 self.outbox.set_state(row.key, "pending", "over the hourly cap", not_before=later)
                 continue
             target = (row.channel, str(row.message.get("to") or ""))
-            if self.limited.get(target, 0.0) > time.monotonic():
-                later = (self.now + timedelta(seconds=MAX_WAIT_IN_RUN)).isoformat()
+            until, wait = self.limited.get(target, (0.0, 0.0))
+            if until > time.monotonic():  # the vendor's wait, from this run's `now`
+                later = (self.now + timedelta(seconds=wait)).isoformat()
                 self.outbox.set_state(row.key, "pending", "rate-limited", not_before=later)
                 self.report.retry.append((row.key, "rate-limited"))
                 continue
             self.outbox.set_state(row.key, "sending", None, attempts=row.attempts + 1)
             result = self._send(channel, row)
             if result.status is SendStatus.RETRY and result.retry_after is not None:
-                self.limited[target] = time.monotonic() + result.retry_after
+                wait = result.retry_after
+                self.limited[target] = (time.monotonic() + wait, wait)
             self._finish(row, result)
             if result.status is SendStatus.SENT:
                 events.add(row.event_key)
