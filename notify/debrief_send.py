@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from simple_salesforce.exceptions import SalesforceError
+
 from connectors.base import FieldWrite, WriteStatus
 from connectors.channels import SendResult, SendStatus
-from connectors.errors import RateLimited, SystemUnavailable
+from connectors.errors import ConnectorError, RateLimited, SystemUnavailable
 from connectors.salesforce_records import find_records, save_records
 from notify.debrief import NOTE_CHANNEL, TASK_CHANNEL
 
@@ -55,6 +57,8 @@ class SalesforceTaskChannel:
                 fields["OwnerId"] = owner_id
         except (RateLimited, SystemUnavailable) as error:
             return SendResult(message.key, SendStatus.RETRY, str(error))
+        except (ConnectorError, SalesforceError) as error:  # refused for good: say so, once
+            return SendResult(message.key, SendStatus.REJECTED, _one_line(error))
         write = FieldWrite("salesforce", "task", message.key, fields)
         outcome = save_records(self.connector, "Task", [write], create=True)[0]
         status = _STATUS[outcome.result.status]
@@ -65,7 +69,10 @@ class SalesforceTaskChannel:
         if not isinstance(owner, str) or "@" not in owner:
             return None
         if owner not in self._users:
-            users = find_records(self.connector, "User", ["Email"], "Email", [owner])
+            try:
+                users = find_records(self.connector, "User", ["Email"], "Email", [owner])
+            except SalesforceError:  # an org that lets us not read users: left to Salesforce
+                users = []
             self._users[owner] = users[0].id if users else None
         return self._users[owner]
 
@@ -87,6 +94,8 @@ class ZendeskNoteChannel:
             texts = self.connector.read_note_texts(message.to)
         except (RateLimited, SystemUnavailable) as error:
             return SendResult(message.key, SendStatus.RETRY, str(error))
+        except ConnectorError as error:  # the ticket is gone or not ours to read: for good
+            return SendResult(message.key, SendStatus.REJECTED, _one_line(error))
         if any(marker in text for text in texts):
             return SendResult(message.key, SendStatus.SENT, "already there")
         write = FieldWrite("zendesk", "ticket", message.to, note=message.text)
@@ -95,6 +104,10 @@ class ZendeskNoteChannel:
 
     def close(self) -> None:
         """The connector belongs to the run, which closes it."""
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())[:300] or type(error).__name__
 
 
 def debrief_channels(connectors: Any) -> dict[str, Any]:

@@ -164,3 +164,48 @@ def test_a_ticket_that_stayed_advisory_gets_no_debrief(running, tmp_path):
         e.kind == "resolved" and e.ticket_ref == ref for e in second.notifications.planned.events
     )
     assert debrief_tasks(w.sandbox, ref) == [] and debrief_notes(w.sandbox, ticket_id) == []
+
+
+class _Zendesk:
+    """A connector stand-in: the ticket's comments, or an error reading them."""
+
+    def __init__(self, texts=None, error=None):
+        self.texts, self.error, self.applied = texts or [], error, []
+
+    def read_note_texts(self, record_id):
+        if self.error is not None:
+            raise self.error
+        return self.texts
+
+    def apply(self, writes):
+        from connectors.base import WriteResult, WriteStatus
+
+        self.applied += writes
+        return [WriteResult(w, WriteStatus.OK) for w in writes]
+
+
+def _note_message(ref: str = "zendesk:7"):
+    from connectors.channels import Message
+
+    marker = debrief_marker(ref)
+    return Message(
+        f"{ref}|debrief|note", "n", "7", "s", f"text\n\n{marker}", payload={"marker": marker}
+    )
+
+
+def test_the_note_channel_makes_no_second_note_and_reports_a_ticket_it_cannot_read():
+    from connectors.channels import SendStatus
+    from connectors.errors import ConnectorError, SystemUnavailable
+    from notify.debrief_send import ZendeskNoteChannel
+
+    there = _Zendesk([f"old\n\n{debrief_marker('zendesk:7')}"])
+    assert ZendeskNoteChannel(there).send(_note_message()).status is SendStatus.SENT
+    assert there.applied == []
+    fresh = _Zendesk(["Escalated [escalation-sync:zendesk:7>action-needed]"])
+    assert ZendeskNoteChannel(fresh).send(_note_message()).status is SendStatus.SENT
+    assert [w.note for w in fresh.applied] == [_note_message().text]
+    gone = ZendeskNoteChannel(_Zendesk(error=ConnectorError("zendesk: ticket 7 not found")))
+    refused = gone.send(_note_message())
+    assert refused.status is SendStatus.REJECTED and "not found" in refused.detail
+    busy = ZendeskNoteChannel(_Zendesk(error=SystemUnavailable("zendesk: 503")))
+    assert busy.send(_note_message()).status is SendStatus.RETRY
