@@ -141,9 +141,18 @@ class Digest(StrictModel):
 
 
 class Debrief(StrictModel):
-    """From which level a solved ticket's close-out asks for a debrief."""
+    """From which level a solved ticket's close-out asks for a debrief, and when it is due.
+
+    `due_in` counts business days of the owner's calendar ("5d": five days it is open),
+    unlike the wall-clock durations elsewhere in this section."""
 
     min_level: str = "action-needed"
+    due_in: WallDuration = "5d"
+
+    @property
+    def due_days(self) -> int:
+        """Whole business days (a part day counts as one)."""
+        return max(1, -(-wall_seconds(self.due_in) // 86400))
 
 
 def _templates_dir(value: object, info: ValidationInfo) -> Path | None:
@@ -164,6 +173,8 @@ class NotificationsConfig(NotificationChannels):
     retry_initial: WallDuration = "1m"  # backoff of a failing send: doubles up to retry_max
     retry_max: WallDuration = "1h"
     give_up_after: WallDuration = "1d"
+    # How long one run may wait for short rate-limit waits (notify/deliver.py); "0m": none.
+    rate_limit_wait: WallDuration = "2m"
     debrief: Debrief | None = Field(default_factory=Debrief)
     # Templates here replace the shipped ones of the same name (notify/templates/).
     templates_dir: Annotated[Path | None, BeforeValidator(_templates_dir)] = None

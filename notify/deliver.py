@@ -12,6 +12,7 @@ nothing else: the field writes were made before any of this.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,11 @@ from notify.outbox import Outbox, OutboxRow
 from notify.planner import message_from
 
 Audit = Callable[[str, str, dict[str, Any]], None]
+# A rate-limited send (Slack: one message a second per channel, after a short burst) asks for
+# a wait of a second or two: the run waits for it and sends again, up to the run's budget
+# (`rate_limit_wait`), instead of leaving the rest to a later run minutes away. Longer waits
+# are never waited for in the run.
+MAX_WAIT_IN_RUN = 10.0
 
 
 @dataclass
@@ -34,6 +40,7 @@ class DeliveryReport:
     unknown: list[tuple[str, str]] = field(default_factory=list)
     given_up: list[tuple[str, str]] = field(default_factory=list)
     deferred_by_cap: int = 0
+    waited_seconds: float = 0.0  # for rate limits, within the run
     by_channel: Counter = field(default_factory=Counter)  # (channel, status) -> n
 
     @property
@@ -48,6 +55,7 @@ class DeliveryReport:
             "unknown": len(self.unknown),
             "given_up": len(self.given_up),
             "deferred_by_cap": self.deferred_by_cap,
+            "waited_seconds": round(self.waited_seconds, 1),
             "by_channel": {f"{c}:{s}": n for (c, s), n in sorted(self.by_channel.items())},
         }
 
@@ -66,6 +74,8 @@ class Deliverer:
         settings: NotificationsConfig,
         now: datetime,
         audit: Audit,
+        idempotent: tuple[str, ...] = (),
+        sleep: Callable[[float], None] = time.sleep,
     ):
         self.outbox = outbox
         self.channels = channels
@@ -74,6 +84,13 @@ class Deliverer:
         self.audit = audit
         self.report = DeliveryReport()
         self.types = {name: c.type for name, c in settings.channels.items()}
+        # Channels that find what they made before making it: resent after a kill.
+        self.idempotent = idempotent
+        self.sleep = sleep
+        self.wait_left = float(wall_seconds(settings.rate_limit_wait))
+        # (channel, to) -> (when, monotonic, and how long after `now`) a rate-limited target
+        # may be sent to again: its other rows wait for a later run without a request each.
+        self.limited: dict[tuple[str, str], tuple[float, float]] = {}
 
     def run(self) -> DeliveryReport:
         self._settle_interrupted()
@@ -100,8 +117,18 @@ class Deliverer:
                 later = (self.now + timedelta(hours=1)).isoformat()
                 self.outbox.set_state(row.key, "pending", "over the hourly cap", not_before=later)
                 continue
+            target = (row.channel, str(row.message.get("to") or ""))
+            until, wait = self.limited.get(target, (0.0, 0.0))
+            if until > time.monotonic():  # the vendor's wait, from this run's `now`
+                later = (self.now + timedelta(seconds=wait)).isoformat()
+                self.outbox.set_state(row.key, "pending", "rate-limited", not_before=later)
+                self.report.retry.append((row.key, "rate-limited"))
+                continue
             self.outbox.set_state(row.key, "sending", None, attempts=row.attempts + 1)
-            result = channel.send(message_from(row.message))
+            result = self._send(channel, row)
+            if result.status is SendStatus.RETRY and result.retry_after is not None:
+                wait = result.retry_after
+                self.limited[target] = (time.monotonic() + wait, wait)
             self._finish(row, result)
             if result.status is SendStatus.SENT:
                 events.add(row.event_key)
@@ -109,10 +136,27 @@ class Deliverer:
                 broken.add(row.channel)
         return self.report
 
+    def _send(self, channel: Channel, row: OutboxRow) -> SendResult:
+        """One send; a short rate-limit wait is waited for and the send made again (the
+        vendor refused it, so it did not arrive), while the run's budget lasts."""
+        message = message_from(row.message)
+        result = channel.send(message)
+        while (
+            result.status is SendStatus.RETRY
+            and result.retry_after is not None
+            and result.retry_after <= min(MAX_WAIT_IN_RUN, self.wait_left)
+        ):
+            wait = max(result.retry_after, 0.0)
+            self.sleep(wait)
+            self.wait_left -= max(wait, 0.01)  # a zero wait still spends the budget
+            self.report.waited_seconds += wait
+            result = channel.send(message)
+        return result
+
     def _settle_interrupted(self) -> None:
         """Rows a killed run left `sending`: unknown, except a webhook's (deduped by key)."""
         for row in self.outbox.in_state("sending"):
-            if self.types.get(row.channel) == "webhook":
+            if self.types.get(row.channel) == "webhook" or row.channel in self.idempotent:
                 self.outbox.set_state(row.key, "pending", "resent: the receiver dedupes by key")
                 continue
             detail = "sent; the run ended before the answer"

@@ -8,9 +8,11 @@
    into the mapping, `doctor` again: all ok,
 4. run `run_sync.py sync` as a separate process, exactly as cron would,
 5. read the escalated tickets back from the sandbox's Zendesk with zenpy and show them,
-6. run sync again: it writes nothing,
-7. summarise the audit log,
-8. write the escalation report (HTML, CSV, JSON) and print its path.
+6. show the Slack messages and e-mails the first run sent (the sandbox's Slack and SMTP
+   server received them; notifications.yaml in the demo config routes them),
+7. run sync again: it writes nothing and sends nothing,
+8. summarise the audit log,
+9. write the escalation report (HTML, CSV, JSON) and print its path.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from sandbox import catalogue
 from sandbox.runner import Sandbox
@@ -191,6 +198,79 @@ def _shortened(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Who hears of what in the demo: the owners by e-mail from advisory up, the escalation
+# channel on Slack (Block Kit, links to the ticket and the account) for the top level; urgent
+# matters to instant messaging, accountability to e-mail. Slack takes one message a second
+# per channel: the run waits for that (notify/deliver.py).
+DEMO_QUEUES = {
+    "escalation-engineering": {"email": "esc-eng@acme.example"},
+    "support-duty-manager": {"email": "duty@acme.example"},
+    "support-tier2": {"email": "tier2@acme.example"},
+    "escalations-emea": {"email": "esc-emea@acme.example"},
+    "tam-strategic": {"email": "tam@acme.example"},
+    "cs-team": {"email": "cs-team@acme.example"},
+    "cs-managers": {"email": "cs-managers@acme.example"},
+    "security-oncall": {"email": "security@acme.example"},
+}
+DEMO_RULES: list[dict[str, Any]] = [
+    {
+        "events": ["level_raised", "owner_changed", "resolved"],
+        "levels": ["advisory", "action-needed", "executive-review"],
+        "to": ["owner", "backup"],
+        "channels": ["email"],
+    },
+    {
+        "events": ["level_raised"],
+        "levels": ["executive-review"],
+        "to": ["#escalations"],
+        "channels": ["slack"],
+    },
+]
+
+
+def demo_notifications(channels: dict[str, Any]) -> str:
+    """notifications.yaml for the demo: the sandbox's Slack and SMTP (`channels`: the
+    ChannelSandbox's settings()), the queues' addresses and the rules above. Quiet hours are
+    off so the demo shows what a run sends whatever the hour it is run at."""
+    wanted = {name: c for name, c in channels["channels"].items() if name in ("slack", "email")}
+    section = {
+        "channels": wanted,
+        "recipients": DEMO_QUEUES,
+        "rules": DEMO_RULES,
+        "quiet_hours": {"enabled": False},
+        "max_per_ticket_per_hour": 6,
+    }
+    return yaml.safe_dump({"notifications": section}, sort_keys=False)
+
+
+def sent_lines(
+    slack: Sequence[tuple[str, str]], mails: Sequence[tuple[str, str]], shown: int = 3
+) -> list[str]:
+    """What the channels received: counts, then the first lines of a few of each.
+
+    `slack`: (channel, text) per message; `mails`: (recipient, subject) per e-mail."""
+    lines = [f"Slack: {len(slack)} messages; e-mail: {len(mails)} messages"]
+    where = Counter(channel for channel, _ in slack)
+    if where:
+        lines.append("  Slack by channel: " + ", ".join(f"{c} {n}" for c, n in where.most_common()))
+    for channel, text in slack[:shown]:
+        lines.append(f"  slack {channel}: {_shortened(text.splitlines()[0] if text else '', 90)}")
+    for to, subject in mails[:shown]:
+        lines.append(f"  mail to {to}: {_shortened(subject, 90)}")
+    return lines
+
+
+def _received(sandbox: Sandbox) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    channels = sandbox.channels
+    names = {
+        c.id: f"#{c.name}" if c.name else "DM"
+        for c in channels.slack.workspace.conversations.values()
+    }
+    slack = [(names.get(p.channel, p.channel), p.text) for p in channels.slack.messages]
+    mails = [(", ".join(m.rcpt_tos), str(m.message["Subject"])) for m in channels.smtp.received]
+    return slack, mails
+
+
 def _audit_summary(state: Path) -> None:
     from sync.state import StateStore
 
@@ -211,8 +291,14 @@ def _audit_summary(state: Path) -> None:
 
 def main() -> int:
     _generate()
-    with Sandbox(data_dir=DATA, work_dir=DEMO / "tls") as sandbox:
-        config = write_sandbox_config(DEMO / "config", sandbox.urls, sandbox.ca_path)
+    with Sandbox(data_dir=DATA, work_dir=DEMO / "tls", channels=True) as sandbox:
+        os.environ.update(sandbox.channels.environ())  # the channels' secrets, for the syncs
+        config = write_sandbox_config(
+            DEMO / "config",
+            sandbox.urls,
+            sandbox.ca_path,
+            notifications=demo_notifications(sandbox.channels.settings()),
+        )
         state = DEMO / "config" / "state" / "escalation-sync.sqlite"
         for leftover in state.parent.glob("escalation-sync.sqlite*"):
             leftover.unlink()  # each demo starts from a first run against fresh data
@@ -220,7 +306,18 @@ def main() -> int:
         ready = _set_up(config)
         first = _sync(config, "first run: backfill and write")
         _escalated_table(sandbox, state, config)
-        second = _sync(config, "second run: nothing changed, so nothing is written")
+        slack, mails = _received(sandbox)
+        print(
+            "\nNotifications the first run sent, as the sandbox's Slack and SMTP server got them:"
+        )
+        for line in sent_lines(slack, mails):
+            print(line)
+        second = _sync(config, "second run: nothing changed, so nothing is written or sent")
+        again_slack, again_mails = _received(sandbox)
+        print(
+            f"\nNotifications the second run sent: Slack {len(again_slack) - len(slack)}, "
+            f"e-mail {len(again_mails) - len(mails)}"
+        )
         _audit_summary(state)
     report = _report(config)
     ok = ready and first in (0, 1) and second in (0, 1) and report == 0

@@ -9,17 +9,22 @@ crash), and `deliver()` after every field write (a failing channel never holds t
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from config.schema import Config
 from connectors.channels import Channel, open_channels
 from escalation.compiled import CompiledMatrix
 from mapping.records import Account, Ticket
+from notify.context import debrief_extras
+from notify.debrief import business_day_due, debrief_metrics, debrief_rows, timeline_owners
+from notify.debrief_send import IDEMPOTENT, debrief_channels
 from notify.deliver import Deliverer, DeliveryReport
 from notify.digest import collect_digests
-from notify.events import Before
+from notify.events import Before, Event
 from notify.outbox import Outbox
 from notify.planner import NotificationPlan, NotificationPlanner, TicketChange
 from notify.templates import templates_for
@@ -115,6 +120,7 @@ class RunNotifications:
         self.store = store
         self.now = now
         self.run_id = run_id
+        self.compiled = compiled
         self.outbox = Outbox(store.db)
         self.templates = templates_for(self.settings.templates_dir)
         self.time_zones = {name: c.time_zone for name, c in config.matrix.calendars.items()}
@@ -138,6 +144,7 @@ class RunNotifications:
             )
         }
         changes = []
+        debriefs: list[tuple[TicketChange, Event]] = []
         for ticket, decision in zip(evaluation.tickets, evaluation.decisions, strict=True):
             stored = evaluation.priors.get(ticket.ref)
             prior = stored or evaluation.shown_priors.get(ticket.ref)
@@ -152,10 +159,14 @@ class RunNotifications:
             )
             account = evaluation.accounts.get(ticket.account_id or "")
             change = TicketChange(ticket, account, decision, before)
-            if any(e.kind in TIMELINE_EVENTS for e in self.planner.events(change)):
+            events = self.planner.events(change)
+            if any(e.kind in TIMELINE_EVENTS for e in events):
                 change = replace(change, timeline=self._timeline(ticket.ref))
             changes.append(change)
+            debriefs += [(change, e) for e in events if e.kind == "resolved" and e.debrief]
         plan = self.planner.plan(changes)
+        for change, event in debriefs:
+            plan.rows += self._debrief(change, event)
         known = self.outbox.known(row.key for row in plan.rows)
         plan.rows = [row for row in plan.rows if row.key not in known]
         for name in sorted(plan.unaddressable):
@@ -170,6 +181,71 @@ class RunNotifications:
             (ref,),
         )
         return tuple(timeline_step(*row) for row in rows)
+
+    def _debrief(self, change: TicketChange, event: Event) -> list:
+        """The Task and the note of a solved ticket that reached the debrief level."""
+        ticket, account = change.ticket, change.account
+        owner = event.previous_owner or (
+            change.decision.owner.current if change.decision.owner else None
+        )
+        outcomes = self.store.db.execute(
+            "SELECT metric, taken_seconds, target_seconds, breached FROM sla_outcomes "
+            "WHERE ref = ? ORDER BY start_at",
+            (ticket.ref,),
+        ).fetchall()
+        metrics, breaches = debrief_metrics(outcomes)
+        first_owner = self.store.db.execute(
+            "SELECT owner FROM ticket_events WHERE ref = ? AND owner IS NOT NULL "
+            "ORDER BY at, id LIMIT 1",
+            (ticket.ref,),
+        ).fetchone()
+        owners = timeline_owners(change.timeline, first_owner[0] if first_owner else owner)
+        context = self.planner.context(change, event, self._recipient_time_zone(owner or ""))
+        context.update(debrief_extras(owners, metrics, breaches))
+        context["recipient"] = owner or ""
+        text = self.templates.render("debrief.j2", context)
+        resolved_at = min(ticket.updated_at, self.now)
+        calendar = self._calendar(owner, account)
+        due = business_day_due(
+            resolved_at,
+            self.settings.debrief.due_days if self.settings.debrief else 5,
+            self.time_zones.get(calendar, "UTC"),
+            self._business_day(calendar),
+        )
+        return debrief_rows(
+            ticket_ref=ticket.ref,
+            event_key=event.key,
+            level=event.level,
+            system=ticket.system,
+            ticket_id=ticket.id,
+            subject=ticket.subject,
+            account_id=account.id if account is not None else ticket.account_id,
+            owner=owner,
+            text=text,
+            due=due,
+            now=self.now,
+        )
+
+    def _calendar(self, owner: str | None, account: Account | None) -> str:
+        """The owner's calendar: theirs under recipients, else the account's business hours."""
+        known = self.settings.recipients.get(owner or "")
+        if known is not None and known.calendar:
+            return known.calendar
+        tier = account.tier if account is not None else "unknown"
+        region = account.region if account is not None else None
+        return self.compiled.clock_for(tier, region).name
+
+    def _business_day(self, calendar: str):
+        """date -> whether the calendar is open at some time that day (its time zone)."""
+        clock = self.compiled.clocks[calendar]
+        zone = ZoneInfo(self.time_zones.get(calendar, "UTC"))
+
+        def is_open_that_day(day: date) -> bool:
+            start = datetime.combine(day, time(0), zone).timestamp()
+            opens = clock.add(start, 1.0) - 1.0
+            return datetime.fromtimestamp(opens, zone).date() == day
+
+        return is_open_that_day
 
     def _links(self, ticket: Ticket, account: Account | None) -> dict[str, str]:
         links = {"ticket": ticket.url} if ticket.url else {}
@@ -188,7 +264,7 @@ class RunNotifications:
         self.outbox.prune(self.now, self.config.state.history_days)
 
     # -- sending (after the writes) ---------------------------------------------------------
-    def deliver(self) -> DeliveryReport:
+    def deliver(self, connectors: Mapping[str, Any] | None = None) -> DeliveryReport:
         zone_of = self._recipient_time_zone
         collect_digests(self.outbox, self.settings, self.templates, zone_of, self.now)
         if not self.outbox.due(self.now) and not self.outbox.in_state("sending"):
@@ -196,7 +272,10 @@ class RunNotifications:
         channels: dict[str, Channel] = {}
         try:
             channels = open_channels(self.settings, self.config.secret)
-            deliverer = Deliverer(self.outbox, channels, self.settings, self.now, self._audit)
+            channels.update(debrief_channels(connectors or {}))  # the Task and note of debriefs
+            deliverer = Deliverer(
+                self.outbox, channels, self.settings, self.now, self._audit, IDEMPOTENT
+            )
             self.result.delivery = deliverer.run()
         finally:
             for channel in channels.values():

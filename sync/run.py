@@ -210,7 +210,9 @@ class SyncRun:
             if not result.pull.never_read:
                 self._remember_decisions(result.evaluation.decisions, result.evaluation)
                 if self.notify is not None:
-                    self.notify.deliver()  # after every field write: a channel never holds them
+                    # After every field write: a channel never holds them. The connectors make
+                    # the debriefs' Tasks and notes.
+                    self.notify.deliver(self.connectors)
         elif self.notify is not None and not result.pull.never_read:
             self.notify.plan(result.evaluation)  # what this run would send, for the plan
         escalate_accounts(self)  # the account matrix (sync/accounts_run.py), after the tickets

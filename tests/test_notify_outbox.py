@@ -174,3 +174,27 @@ def test_the_digest_collects_a_recipients_items_once_a_day_at_its_time(tmp_path)
     assert (
         collect_digests(outbox, SETTINGS, templates, lambda r: "UTC", NOW + timedelta(days=1)) == 1
     )
+
+
+def test_a_short_rate_limit_wait_is_waited_for_in_the_run_within_its_budget(tmp_path):
+    """Slack's "one a second" 429s: the run waits the second and sends again, so a burst of
+    messages to one channel goes out in this run; past the budget, the rest of that target's
+    rows wait for a later run without a request each."""
+    store = StateStore(tmp_path / "s.sqlite")
+    Outbox(store.db).add([row(k, ticket=f"zendesk:{k}") for k in "abcd"])
+    limited = SendResult("", SendStatus.RETRY, "ratelimited", retry_after=1.0)
+    slack = Scripted("slack", [limited, limited])  # a: two waits, then sent
+    slept: list[float] = []
+    settings = SETTINGS.model_copy(update={"rate_limit_wait": "0m"})
+    with_budget = SETTINGS.model_copy(update={"rate_limit_wait": "1m"})
+    outbox = Outbox(store.db)
+    report = Deliverer(outbox, {"slack": slack}, with_budget, NOW, print, sleep=slept.append).run()
+    assert slept == [1.0, 1.0] and report.sent == 4 and report.waited_seconds == 2.0
+    assert outbox.counts() == {"sent": 4}
+    # No budget: the first 429 stops the target for the run; b..d make no request.
+    store2 = StateStore(tmp_path / "t.sqlite")
+    Outbox(store2.db).add([row(k, ticket=f"zendesk:{k}") for k in "abcd"])
+    slack2 = Scripted("slack", [limited])
+    report2 = Deliverer(Outbox(store2.db), {"slack": slack2}, settings, NOW, print).run()
+    assert [m.key for m in slack2.sent] == ["a"] and report2.sent == 0
+    assert Outbox(store2.db).counts() == {"pending": 4}

@@ -1,0 +1,120 @@
+"""The debrief's two "channels": a Salesforce Task and a Zendesk private note, made once.
+
+They plug into the outbox's Deliverer like Slack or e-mail, with one difference: each looks
+for the debrief's marker on the record before making it (the Task's subject on the account;
+the note among the ticket's comments). So a row a killed run left `sending` is simply sent
+again (`IDEMPOTENT`), and a row planned again after the state file was lost finds what the
+first one made and makes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simple_salesforce.exceptions import SalesforceError
+
+from connectors.base import FieldWrite, WriteStatus
+from connectors.channels import SendResult, SendStatus
+from connectors.errors import ConnectorError, RateLimited, SystemUnavailable
+from connectors.salesforce_records import find_records, save_records
+from notify.debrief import NOTE_CHANNEL, TASK_CHANNEL
+
+IDEMPOTENT = (TASK_CHANNEL, NOTE_CHANNEL)  # resent after a kill: they look before they make
+_STATUS = {
+    WriteStatus.OK: SendStatus.SENT,
+    WriteStatus.REJECTED: SendStatus.REJECTED,
+    WriteStatus.RETRY: SendStatus.RETRY,
+    WriteStatus.CONFLICT: SendStatus.RETRY,
+}
+
+
+class SalesforceTaskChannel:
+    """A Task on the account (WhatId), for the owner when Salesforce knows them by e-mail."""
+
+    name = TASK_CHANNEL
+
+    def __init__(self, connector: Any):
+        self.connector = connector
+        self._users: dict[str, str | None] = {}
+
+    def send(self, message: Any) -> SendResult:
+        payload = dict(message.payload or {})
+        marker = str(payload["marker"])
+        try:
+            found = find_records(self.connector, "Task", ["Subject"], "WhatId", [message.to])
+            existing = next((r for r in found if marker in str(r.data.get("Subject") or "")), None)
+            if existing is not None:
+                return SendResult(message.key, SendStatus.SENT, "already there", existing.id)
+            fields = {
+                "Subject": message.subject,
+                "Description": message.text[:32000],
+                "ActivityDate": payload["due"],
+                "WhatId": message.to,
+                "Status": "Not Started",
+            }
+            owner_id = self._user_id(payload.get("owner"))
+            if owner_id:
+                fields["OwnerId"] = owner_id
+        except (RateLimited, SystemUnavailable) as error:
+            return SendResult(message.key, SendStatus.RETRY, str(error))
+        except (ConnectorError, SalesforceError) as error:  # refused for good: say so, once
+            return SendResult(message.key, SendStatus.REJECTED, _one_line(error))
+        write = FieldWrite("salesforce", "task", message.key, fields)
+        outcome = save_records(self.connector, "Task", [write], create=True)[0]
+        status = _STATUS[outcome.result.status]
+        return SendResult(message.key, status, outcome.result.reason or "", outcome.record_id)
+
+    def _user_id(self, owner: object) -> str | None:
+        """The owner's User Id by e-mail; None for a queue or someone Salesforce lacks."""
+        if not isinstance(owner, str) or "@" not in owner:
+            return None
+        if owner not in self._users:
+            try:
+                users = find_records(self.connector, "User", ["Email"], "Email", [owner])
+            except SalesforceError:  # an org that lets us not read users: left to Salesforce
+                users = []
+            self._users[owner] = users[0].id if users else None
+        return self._users[owner]
+
+    def close(self) -> None:
+        """The connector belongs to the run, which closes it."""
+
+
+class ZendeskNoteChannel:
+    """A private note on the ticket, through the connector's own update (a job)."""
+
+    name = NOTE_CHANNEL
+
+    def __init__(self, connector: Any):
+        self.connector = connector
+
+    def send(self, message: Any) -> SendResult:
+        marker = str((message.payload or {})["marker"])
+        try:
+            texts = self.connector.read_note_texts(message.to)
+        except (RateLimited, SystemUnavailable) as error:
+            return SendResult(message.key, SendStatus.RETRY, str(error))
+        except ConnectorError as error:  # the ticket is gone or not ours to read: for good
+            return SendResult(message.key, SendStatus.REJECTED, _one_line(error))
+        if any(marker in text for text in texts):
+            return SendResult(message.key, SendStatus.SENT, "already there")
+        write = FieldWrite("zendesk", "ticket", message.to, note=message.text)
+        result = self.connector.apply([write])[0]
+        return SendResult(message.key, _STATUS[result.status], result.reason or "")
+
+    def close(self) -> None:
+        """The connector belongs to the run, which closes it."""
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())[:300] or type(error).__name__
+
+
+def debrief_channels(connectors: Any) -> dict[str, Any]:
+    """The debrief channels the run's connectors allow (a system not configured: none)."""
+    channels: dict[str, Any] = {}
+    if connectors.get("salesforce") is not None:
+        channels[TASK_CHANNEL] = SalesforceTaskChannel(connectors["salesforce"])
+    if connectors.get("zendesk") is not None:
+        channels[NOTE_CHANNEL] = ZendeskNoteChannel(connectors["zendesk"])
+    return channels
