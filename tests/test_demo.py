@@ -56,3 +56,27 @@ def test_sent_lines_count_each_channel_and_show_a_few_first_lines():
     assert len([line for line in lines if line.startswith("  slack ")]) == 2
     assert lines[-1] == "  mail to tier2@acme.example: zendesk:9 raised to advisory"
     assert sent_lines([], []) == ["Slack: 0 messages; e-mail: 0 messages"]
+
+
+def test_the_audit_summary_names_a_run_that_stopped_before_its_end():
+    from sandbox.demo import run_line
+
+    stopped = {"number": 3, "exit_code": None, "summary": None}
+    assert run_line(stopped) == "  run 3: stopped before its end (no summary)"
+    done = {"number": 1, "exit_code": 0, "summary": {"planned_writes": {"jira": 2}, "results": {}}}
+    assert run_line(done) == "  run 1: exit 0, planned {'jira': 2}, results {}"
+
+
+def test_data_made_by_another_generator_is_made_again(tmp_path, monkeypatch):
+    import json
+
+    from sandbox import demo
+
+    monkeypatch.setattr(demo, "DATA", tmp_path)
+    monkeypatch.setattr(demo, "STAMP", tmp_path / "demo-sizes.json")
+    (tmp_path / "zendesk.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "demo-sizes.json").write_text(json.dumps(demo.MADE_WITH), encoding="utf-8")
+    assert demo._why_generate() is None
+    older = {**demo.MADE_WITH, "generator": "0" * 16}
+    (tmp_path / "demo-sizes.json").write_text(json.dumps(older), encoding="utf-8")
+    assert demo._why_generate() == "the data set was made with other sizes or an older generator"
