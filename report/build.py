@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from report.data import ReportData, load_report_data
+from report.debriefs import debriefs
 from report.derive import derive
 from report.export import write_csv, write_json
 from report.metrics import escalation_frequency, sla_metrics, weekly_trend
@@ -49,6 +50,7 @@ def build_report(
         owner_accountability(data, derived),
         bottlenecks(data, derived),
         unmatched_tickets(data, derived),
+        debriefs(store),
     ]
     breached = sum(1 for t in derived.escalations if derived.state[t.ref].breached)
     executive = sum(1 for row in heat.rows if row[0] == "yes")

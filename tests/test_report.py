@@ -200,3 +200,28 @@ def test_a_late_update_answered_since_is_no_breach_now_but_counts_in_the_metrics
     assert row[10] == "no" and row[9] == "next_update"
     metrics = {(r[0], r[1], r[2]): r[3:] for r in report.table("sla_metrics").rows}
     assert metrics[("all", "all", "next_update")][-1] == 1  # the late interval is a breach
+
+
+def test_debriefs_opened_by_the_sync_are_listed_with_their_task_and_note(history, tmp_path):
+    from notify.debrief import NOTE_CHANNEL, TASK_CHANNEL
+
+    now = _world(history)
+    rows = [
+        ("zendesk:7|debrief|task", TASK_CHANNEL, "sent", "2026-11-20T10:00:00+00:00"),
+        ("zendesk:7|debrief|note", NOTE_CHANNEL, "pending", "2026-11-20T10:00:00+00:00"),
+        ("zendesk:9|debrief|task", TASK_CHANNEL, "rejected", "2026-11-21T08:30:00+00:00"),
+    ]
+    for key, channel, state, created in rows:
+        history.store.db.execute(
+            "INSERT INTO outbox (key, event_key, ticket_ref, event, level, channel, recipient, "
+            "message, state, created_at, not_before) VALUES (?, ?, ?, 'debrief', "
+            "'action-needed', ?, '', '{}', ?, ?, ?)",
+            (key, key, key.split("|")[0], channel, state, created, created),
+        )
+    report = build_report(history.store, LEVELS, now, 90, 90)
+    assert report.table("debriefs").rows == [
+        ("zendesk:9", "action-needed", "2026-11-21 08:30", "refused", "-"),
+        ("zendesk:7", "action-needed", "2026-11-20 10:00", "made", "to send"),
+    ]
+    write_report(report, tmp_path / "out")
+    assert "zendesk:9" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
