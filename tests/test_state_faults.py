@@ -14,6 +14,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -131,7 +132,10 @@ class PrivateMounts:
             ["unshare", "--mount", "--propagation", "private", "sleep", "600"]
         )
         ours = os.readlink("/proc/self/ns/mnt")
-        for _ in range(500):
+        # unshare switches namespace after it starts: wait for that by the clock (a count of
+        # yields ran out first on a busy machine and the tests skipped).
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
             try:
                 if os.readlink(f"/proc/{self.holder.pid}/ns/mnt") != ours:
                     return
@@ -139,7 +143,7 @@ class PrivateMounts:
                 pass
             if self.holder.poll() is not None:
                 break
-            os.sched_yield()
+            time.sleep(0.01)
         self.close()
         raise OSError("could not make a mount namespace")
 
