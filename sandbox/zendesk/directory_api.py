@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sandbox.http import Request, Response
@@ -131,26 +132,15 @@ class DirectoryApi:
 
     # GET /api/v2/incremental/organizations.json?start_time=
     def incremental_organizations(self, request: Request) -> Response:
-        start_time = int_arg(request, "start_time")
-        if start_time is None:
-            return error(400, "InvalidValue", "start_time is required")
-        cutoff = self.app.export_cutoff()
-        if start_time >= cutoff:
-            return error(
-                422, "InvalidValue", "Too recent start_time. Use a start_time older than 1 minute"
-            )
-        per_page = min(
-            int_arg(request, "per_page", exports.MAX_EXPORT_PAGE) or exports.MAX_EXPORT_PAGE,
-            exports.MAX_EXPORT_PAGE,
-        )
-        return ok(
-            exports.organization_export_body(
-                self.store, request.base_url, start_time, per_page, cutoff
-            )
-        )
+        return self._time_based_export(request, exports.organization_export_body)
 
     # GET /api/v2/incremental/ticket_events.json?start_time=
     def incremental_ticket_events(self, request: Request) -> Response:
+        return self._time_based_export(request, exports.ticket_event_export_body)
+
+    def _time_based_export(self, request: Request, body: Callable[..., Any]) -> Response:
+        """A time-based incremental export: start_time required and older than the export's
+        lag, per_page up to the maximum; `body` builds the page."""
         start_time = int_arg(request, "start_time")
         if start_time is None:
             return error(400, "InvalidValue", "start_time is required")
@@ -163,11 +153,7 @@ class DirectoryApi:
             int_arg(request, "per_page", exports.MAX_EXPORT_PAGE) or exports.MAX_EXPORT_PAGE,
             exports.MAX_EXPORT_PAGE,
         )
-        return ok(
-            exports.ticket_event_export_body(
-                self.store, request.base_url, start_time, per_page, cutoff
-            )
-        )
+        return ok(body(self.store, request.base_url, start_time, per_page, cutoff))
 
     # GET /api/v2/users/{id}.json
     def user(self, request: Request) -> Response:
