@@ -13,9 +13,6 @@ import sys
 from dataclasses import replace
 from typing import TextIO
 
-from config.errors import ConfigError
-from config.loader import load_config
-from config.schema import Config
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from errors import ExitCode
 from provision.doctor import run_doctor
@@ -24,32 +21,18 @@ from provision.join_check import DEFAULT_SAMPLE
 from provision.mapping_file import snippet, write_ids
 from provision.provisioner import apply_plan, make_plan
 from provision.systems import open_systems
+from sync.commands import load_for_run
 
 # doctor: problems found; provision: something could not be created.
 EXIT_OK, EXIT_CONFIG_ERROR = ExitCode.OK, ExitCode.CONFIG_ERROR
 EXIT_UNREACHABLE, EXIT_SETUP_PROBLEMS = ExitCode.UNREACHABLE, ExitCode.SETUP_PROBLEMS
 
 
-def _load(path: str, err: TextIO) -> Config | None:
-    try:
-        config = load_config(path)
-        problems = config.check_environment()
-        if problems:
-            raise ConfigError(problems)
-        return config
-    except ConfigError as error:
-        print(f"escalation-sync: the configuration has {len(error.problems)} problem(s):", file=err)
-        for found in error.problems:
-            print(f"  {found}", file=err)
-        return None
-
-
 def doctor(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Print the checklist; the exit code says whether all is well (see the module docstring)."""
     out, err = out or sys.stdout, err or sys.stderr
-    config = _load(args.config, err)
-    if config is None:
-        return EXIT_CONFIG_ERROR
+    # A config that cannot run raises ConfigError: run_sync.main prints its problems, exit 2.
+    config = load_for_run(args)
     with open_systems(config) as systems:
         sample = getattr(args, "join_sample", None)
         findings, unreachable = run_doctor(config, systems, DEFAULT_SAMPLE if sample is None else sample)  # fmt: skip
@@ -67,9 +50,8 @@ def provision(
 ) -> int:
     """Print the plan; with --apply make it, then write the new ids (or --print them)."""
     out, err = out or sys.stdout, err or sys.stderr
-    config = _load(args.config, err)
-    if config is None:
-        return EXIT_CONFIG_ERROR
+    # A config that cannot run raises ConfigError: run_sync.main prints its problems, exit 2.
+    config = load_for_run(args)
     try:
         with open_systems(config) as systems:
             plan = make_plan(config, systems)

@@ -29,7 +29,7 @@ from config.policy import wall_seconds
 from config.schema import Config
 from connectors.errors import RateLimited
 from errors import ExitCode, UsageError
-from sync.commands import _load, parse_now
+from sync.commands import load_for_run, parse_now
 from sync.connections import build_connectors
 from sync.lock import RunLock
 from sync.logs import setup_logging
@@ -68,7 +68,7 @@ def backfill(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """The first sync to the end (or to --max-time), with progress; resumable when interrupted.
     Errors that end it carry their exit code (errors.py); run_sync.main prints and maps them."""
     out = out or sys.stdout
-    config = _load(args)
+    config = load_for_run(args)
     setup_logging(
         args.log_format, args.verbose, [config.secret(name) for _, name in config.secret_refs()]
     )

@@ -50,7 +50,7 @@ def parse_now(text: str | None) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _load(args: argparse.Namespace, need_secrets: bool = True) -> Config:
+def load_for_run(args: argparse.Namespace, need_secrets: bool = True) -> Config:
     """The config; ConfigError when it cannot run (a matrix that cannot run; with
     `need_secrets`, an unset secret: explain reads only the mirror and needs none)."""
     config = load_config(args.config)
@@ -62,7 +62,7 @@ def _load(args: argparse.Namespace, need_secrets: bool = True) -> Config:
 
 def run_sync(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    config = _load(args)
+    config = load_for_run(args)
     setup_logging(
         args.log_format, args.verbose, [config.secret(name) for _, name in config.secret_refs()]
     )
@@ -140,7 +140,7 @@ def _run_locked(
 def explain(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Why a ticket has its level, from the mirror of the last run (no system is called)."""
     out, err = out or sys.stdout, err or sys.stderr
-    config = _load(args, need_secrets=False)
+    config = load_for_run(args, need_secrets=False)
     now = parse_now(args.now)
     if not config.state.path.exists():
         print(f"escalation-sync: no state at {config.state.path}; run sync first", file=err)
