@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from jira import JIRAError
 
 from connectors.base import FieldWrite, WriteResult, WriteStatus
+from connectors.paginators import PageBean, PageRequest, pages
 from connectors.transport import WriteOutcomeUnknown, batched
 
 if TYPE_CHECKING:
@@ -146,26 +148,24 @@ class BulkEditor:
         return option_id
 
     def _load_options(self, field_id: str) -> dict[str, str]:
-        """GET /field/{id}/context, then GET .../context/{contextId}/option, every page."""
-        get = self.connector._call
-        contexts = get("GET field context", self.client._get_json, f"field/{field_id}/context").get(
-            "values", []
-        )
+        """GET /field/{id}/context, then GET .../context/{contextId}/option, every page of both."""
         options: dict[str, str] = {}
-        for context in contexts:
-            start = 0
-            while True:
-                path = f"field/{field_id}/context/{context['id']}/option"
-                page = get(
-                    "GET field options", self.client._get_json, path, params={"startAt": start}
-                )
-                for option in page.get("values", []):
-                    if not option.get("disabled"):
-                        options.setdefault(option["value"], str(option["id"]))
-                start += len(page.get("values", []))
-                if page.get("isLast", True) or not page.get("values"):
-                    break
+        for context in self._paged_values("GET field context", f"field/{field_id}/context"):
+            path = f"field/{field_id}/context/{context['id']}/option"
+            for option in self._paged_values("GET field options", path):
+                if not option.get("disabled"):
+                    options.setdefault(option["value"], str(option["id"]))
         return options
+
+    def _paged_values(self, what: str, path: str) -> Iterator[dict[str, Any]]:
+        """The `values` of every page of one of Jira's PageBean lists."""
+
+        def fetch(request: PageRequest) -> Mapping[str, Any]:
+            params = dict(request.params)
+            return self.connector._call(what, self.client._get_json, path, params=params)
+
+        for body, _last in pages(PageBean(PageRequest.of(startAt=0)), fetch):
+            yield from body.get("values") or []
 
     # -- submit and poll -------------------------------------------------------------------
     def _run(

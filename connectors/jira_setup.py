@@ -16,6 +16,7 @@ from jira.exceptions import JIRAError
 
 from connectors.errors import AuthError, SystemUnavailable
 from connectors.jira import jql_string
+from connectors.paginators import PageBean, PageRequest, pages
 from connectors.setup_errors import SetupRefused
 
 if TYPE_CHECKING:
@@ -137,14 +138,13 @@ class JiraSetup:
 
     # -- transport ----------------------------------------------------------------------------
     def _pages(self, path: str, what: str) -> Iterator[dict[str, Any]]:
-        start = 0
-        while True:
-            page = self._send("GET", path, what, params={"startAt": start, "maxResults": 100})
-            values = page.get("values") or []
-            yield from values
-            if page.get("isLast", True) or not values:
-                return
-            start += len(values)
+        """The `values` of every page of one of Jira's PageBean lists."""
+
+        def fetch(request: PageRequest) -> Any:
+            return self._send("GET", path, what, params=dict(request.params))
+
+        for body, _last in pages(PageBean(PageRequest.of(startAt=0, maxResults=100)), fetch):
+            yield from body.get("values") or []
 
     def _send(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
         url = path if path.startswith("https://") else self.client._get_url(path)

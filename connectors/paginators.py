@@ -194,6 +194,21 @@ class StartAt(Paginator):
         return self.request.with_params(startAt=self._next_start(body))
 
 
+class PageBean(Paginator):
+    """Jira Cloud's PageBean lists (field contexts, context options, ...): `startAt` moves by
+    the values received until `isLast` (a missing `isLast` is read as last, as Jira only omits
+    it on unpaged answers) or a page comes back empty."""
+
+    name = "jira: paged list"
+
+    def has_more(self, body: Body) -> bool:
+        return bool(body.get("values")) and not body.get("isLast", True)
+
+    def get_next(self, body: Body) -> PageRequest:
+        start = int(self.request.param("startAt") or 0) + len(body.get("values") or [])
+        return self.request.with_params(startAt=start)
+
+
 # -- Salesforce ---------------------------------------------------------------------------------
 class NextRecordsUrl(Paginator):
     """Salesforce GET /query?q=..., then GET `nextRecordsUrl` (/query/{locator}) until `done`."""

@@ -568,3 +568,38 @@ def test_from_config_builds_the_connector_from_the_config_sections():
     assert jira.issue_jql(IssueCursor(), ["ENG"]).startswith(
         'project in ("ENG") AND (labels = customer) AND'
     )
+
+
+@responses.activate
+def test_bulk_edit_finds_an_option_on_a_later_page_of_contexts_and_options(sleeps):
+    responses.get(f"{API3}/field", json=[
+        {"id": LEVEL, "schema": {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select"}}])  # fmt: skip
+    responses.get(
+        f"{API3}/field/{LEVEL}/context", json={"values": [{"id": "30001"}], "isLast": False}
+    )
+    responses.get(
+        f"{API3}/field/{LEVEL}/context", json={"values": [{"id": "30002"}], "isLast": True}
+    )
+    responses.get(f"{API3}/field/{LEVEL}/context/30001/option", json={"values": [], "isLast": True})
+    responses.get(f"{API3}/field/{LEVEL}/context/30002/option",
+        json={"values": [{"id": "10400", "value": "informational"}], "isLast": False})  # fmt: skip
+    responses.get(f"{API3}/field/{LEVEL}/context/30002/option",
+        json={"values": [{"id": "10401", "value": "advisory"}], "isLast": True})  # fmt: skip
+    responses.get(f"{API3}/search/jql", json={"isLast": True, "issues": [
+        {"id": "10001", "key": "ENG-1", "fields": {}}, {"id": "10002", "key": "ENG-2", "fields": {}}]})  # fmt: skip
+    responses.post(f"{API3}/bulk/issues/fields", status=201, json={"taskId": "10641"})
+    responses.get(f"{API3}/bulk/queue/10641", json={"taskId": "10641", "status": "COMPLETE",
+        "processedAccessibleIssues": [10001, 10002], "failedAccessibleIssues": {}})  # fmt: skip
+    writes = [edit(k, fields={LEVEL: {"value": "advisory"}}) for k in ("ENG-1", "ENG-2")]
+    results = connector(sleeps, use_bulk_edit=True).apply(writes)
+    assert [r.status for r in results] == [WriteStatus.OK, WriteStatus.OK]
+    (submit,) = [c for c in responses.calls if c.request.url.endswith("/bulk/issues/fields")]
+    assert json.loads(submit.request.body)["editedFieldsInput"]["singleSelectFields"] == [
+        {"fieldId": LEVEL, "option": {"optionId": "10401"}}
+    ]
+    starts = [
+        parse_qs(urlsplit(c.request.url).query).get("startAt")
+        for c in responses.calls
+        if urlsplit(c.request.url).path.endswith("context/30002/option")
+    ]
+    assert starts == [["0"], ["1"]]

@@ -14,6 +14,7 @@ from connectors.paginators import (
     NextPageToken,
     NextPageUrl,
     NextRecordsUrl,
+    PageBean,
     PageRequest,
     PaginationLoop,
     StartAt,
@@ -157,6 +158,21 @@ def test_start_at_moves_by_the_issues_received_until_the_total():
 def test_start_at_stops_at_an_empty_page():
     vendor = Vendor({"issues": [], "total": 10})
     assert [last for _, last in pages(StartAt(PageRequest.of(startAt=0)), vendor)] == [True]
+
+
+def test_page_bean_moves_by_the_values_received_until_is_last():
+    vendor = Vendor(
+        {"values": ["a", "b"], "isLast": False},
+        {"values": ["c"], "isLast": True},
+    )
+    read = list(pages(PageBean(PageRequest.of(startAt=0)), vendor))
+    assert [r.param("startAt") for r in vendor.asked] == [0, 2]
+    assert [last for _, last in read] == [False, True]
+
+
+def test_page_bean_stops_at_an_empty_page_even_if_not_last():
+    vendor = Vendor({"values": [], "isLast": False})
+    assert [last for _, last in pages(PageBean(PageRequest.of(startAt=0)), vendor)] == [True]
 
 
 # -- Salesforce -----------------------------------------------------------------------------------
