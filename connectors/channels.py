@@ -21,14 +21,20 @@ What a status promises:
   twice: the outbox must not resend it blindly (the issue asks for never twice), only record it.
   An e-mail resent anyway carries the same Message-ID, and a Slack post the key in its metadata,
   so a person (or a later reconciliation) can recognise it.
+
+A channel that can read back what it sent (Slack: the conversation's history, where each post
+carries its key in metadata) also offers `find_sent` (`SentLookup`): the outbox asks it about
+each unknown message on a later run, and marks it sent, or sends it (surely not there), or
+leaves it unknown when the channel cannot tell.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from config.notifications_schema import NotificationChannels
@@ -76,6 +82,26 @@ class Channel(Protocol):
     def send(self, message: Message) -> SendResult: ...
 
     def close(self) -> None: ...
+
+
+class Found(StrEnum):
+    THERE = "there"  # the vendor has it: it was sent
+    ABSENT = "absent"  # read to the end, not there: it was not sent, sending it is safe
+    CANNOT_TELL = "cannot tell"  # the read failed or was cut short: ask again later
+
+
+@dataclass(frozen=True)
+class SentCheck:
+    found: Found
+    detail: str  # one line for the log and the audit
+    remote_id: str | None = None  # where it is, when THERE
+
+
+@runtime_checkable
+class SentLookup(Protocol):
+    """A channel that can tell whether a message reached the vendor (posted after `since`)."""
+
+    def find_sent(self, message: Message, since: datetime) -> SentCheck: ...
 
 
 def default_payload(message: Message) -> dict[str, Any]:

@@ -11,8 +11,14 @@ copy when only the answer was lost). A post whose answer is lost is UNKNOWN; a p
 did not reach Slack (refused connection, failed TLS handshake, a request not fully sent, 429,
 503) is RETRY. Lookups are reads: any transient failure of theirs is RETRY.
 
+A lost answer is settled on a later run (`find_sent`): the conversation's history since the
+message was stored (`conversations.history` with `include_all_metadata`, cursor paging, at most
+`HISTORY_PAGES` pages) is searched for the key; a person's DM is found by `conversations.open`.
+That needs the `channels:history`, `groups:history`, `im:history` and `im:write` scopes; without
+them the message stays unknown and the detail names the missing scope.
+
 Endpoints: https://docs.slack.dev/reference/methods/chat.postMessage, users.lookupByEmail,
-conversations.list, auth.test; answers are `{"ok": false, "error": "<code>"}` with HTTP 200,
+conversations.list, conversations.open, conversations.history, auth.test; answers are `{"ok": false, "error": "<code>"}` with HTTP 200,
 except `ratelimited` (HTTP 429 with Retry-After) and server failures (5xx).
 """
 
@@ -22,6 +28,7 @@ import re
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from http.client import HTTPException
 from typing import TYPE_CHECKING, Any
@@ -30,7 +37,7 @@ from urllib.error import HTTPError, URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from connectors.channels import SETUP, Message, SendResult, SendStatus
+from connectors.channels import SETUP, Found, Message, SendResult, SendStatus, SentCheck
 from connectors.retry import certificate_problem
 
 if TYPE_CHECKING:
@@ -39,7 +46,10 @@ if TYPE_CHECKING:
 POST = "chat.postMessage"
 METADATA_EVENT_TYPE = "escalation_notification"  # message metadata: {"key": <outbox key>}
 _ERROR_CODE = re.compile(r"[a-z0-9_]+")
-PAGE_SIZE = 200  # conversations.list: Slack recommends no more than 200 per page
+PAGE_SIZE = 200  # conversations.list and .history: Slack recommends no more than 200 per page
+# A lost post is looked for among at most this many pages of history after it; a channel busier
+# than that stays unknown rather than costing a run minutes of Tier 3 reads.
+HISTORY_PAGES = 5
 
 # Slack error code -> what it means for the message. A code about the message or its recipient
 # is REJECTED; a code about our app's setup is RETRY ("channel setup": fixing the token or the
@@ -212,6 +222,38 @@ class SlackChannel:
         remote_id = f"{answer.get('channel', channel_id)}:{answer.get('ts', '')}"
         return SendResult(message.key, SendStatus.SENT, "posted", remote_id)
 
+    def find_sent(self, message: Message, since: datetime) -> SentCheck:
+        """Whether a post of `message` is in its conversation's history after `since`."""
+        try:
+            self._authenticate()
+            conversation = self._conversation_id(message.to)
+            cursor: str | None = None
+            for _page in range(HISTORY_PAGES):
+                page = self._call(
+                    "conversations.history",
+                    partial(
+                        self.client.conversations_history,
+                        channel=conversation,
+                        oldest=f"{since.timestamp():.6f}",
+                        limit=PAGE_SIZE,
+                        include_all_metadata=True,
+                        cursor=cursor,
+                    ),
+                )
+                for posted in page.get("messages", []):
+                    if _key_of(posted) == message.key:
+                        where = f"{conversation}:{posted.get('ts', '')}"
+                        return SentCheck(Found.THERE, "found in the conversation's history", where)
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if not page.get("has_more") or cursor is None:
+                    return SentCheck(Found.ABSENT, "not in the conversation's history")
+        except _Failed as failed:
+            return SentCheck(Found.CANNOT_TELL, f"not checked: {failed.verdict.detail}")
+        return SentCheck(
+            Found.CANNOT_TELL,
+            f"not checked: more than {HISTORY_PAGES * PAGE_SIZE} messages posted since",
+        )
+
     def close(self) -> None:
         """Nothing to close (urllib opens a connection per request); drops the run's lookups."""
         self._channel_ids = None
@@ -259,6 +301,16 @@ class SlackChannel:
             return channel_id
         return to.strip()
 
+    def _conversation_id(self, to: str) -> str:
+        """Where a post to `to` landed: a channel's id, or the bot's DM with a person."""
+        if not to.startswith("user:"):
+            return self._destination(to)
+        user = self._user_id(to.removeprefix("user:").strip())
+        opened = self._call(
+            "conversations.open", lambda: self.client.conversations_open(users=user)
+        )
+        return str((opened.get("channel") or {}).get("id", ""))
+
     def _channels(self) -> dict[str, str]:
         if self._channel_ids is None:
             names: dict[str, str] = {}
@@ -295,6 +347,14 @@ class SlackChannel:
                 )
             self._user_ids[address] = str(user["id"])
         return self._user_ids[address]
+
+
+def _key_of(posted: Mapping[str, Any]) -> str | None:
+    """The outbox key a post of ours carries in its metadata (None: not one of ours)."""
+    metadata = posted.get("metadata") or {}
+    if metadata.get("event_type") != METADATA_EVENT_TYPE:
+        return None
+    return (metadata.get("event_payload") or {}).get("key")
 
 
 def make_client(

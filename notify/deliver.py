@@ -3,7 +3,9 @@
 Each row is marked `sending` (committed) before its request leaves and gets its outcome
 (committed) when the answer comes. A run killed between the two leaves `sending` rows: the
 next run cannot know whether they arrived, so they become `unknown` and are not resent (a
-webhook's are: its receiver drops a repeated Idempotency-Key). A channel answering RETRY is
+webhook's are: its receiver drops a repeated Idempotency-Key). An unknown message on a channel
+that can read back what it sent (Slack) is looked for on each run while it is younger than
+`give_up_after`: found, it is sent; surely absent, it is sent now; otherwise it stays unknown. A channel answering RETRY is
 tried again on a later run, after its Retry-After or the backoff (doubling from
 `retry_initial` up to `retry_max`); one failing longer than `give_up_after` is given up, with
 an entry in the audit log. A channel whose setup is wrong stops its own sends for the run and
@@ -20,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from config.notifications_rules import NotificationsConfig, wall_seconds
-from connectors.channels import SETUP, Channel, SendResult, SendStatus
+from connectors.channels import SETUP, Channel, Found, SendResult, SendStatus, SentLookup
 from notify.outbox import Outbox, OutboxRow
 from notify.planner import message_from
 
@@ -30,6 +32,9 @@ Audit = Callable[[str, str, dict[str, Any]], None]
 # (`rate_limit_wait`), instead of leaving the rest to a later run minutes away. Longer waits
 # are never waited for in the run.
 MAX_WAIT_IN_RUN = 10.0
+# A lost post is looked for in messages posted after its row was stored, less this margin for
+# a clock of ours running ahead of the vendor's.
+CLOCK_MARGIN = timedelta(minutes=5)
 
 
 @dataclass
@@ -38,6 +43,8 @@ class DeliveryReport:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (key, vendor's words)
     retry: list[tuple[str, str]] = field(default_factory=list)
     unknown: list[tuple[str, str]] = field(default_factory=list)
+    confirmed: int = 0  # unknown messages found at the vendor: sent after all
+    resent_after_check: int = 0  # unknown messages surely absent at the vendor: sent again
     given_up: list[tuple[str, str]] = field(default_factory=list)
     deferred_by_cap: int = 0
     waited_seconds: float = 0.0  # for rate limits, within the run
@@ -53,6 +60,8 @@ class DeliveryReport:
             "rejected": len(self.rejected),
             "retry": len(self.retry),
             "unknown": len(self.unknown),
+            "confirmed": self.confirmed,
+            "resent_after_check": self.resent_after_check,
             "given_up": len(self.given_up),
             "deferred_by_cap": self.deferred_by_cap,
             "waited_seconds": round(self.waited_seconds, 1),
@@ -94,6 +103,7 @@ class Deliverer:
 
     def run(self) -> DeliveryReport:
         self._settle_interrupted()
+        self._look_for_unknown()
         broken: set[str] = set()
         sent_events: dict[str, set[str]] = {}
         cap = self.settings.max_per_ticket_per_hour
@@ -163,6 +173,33 @@ class Deliverer:
             self.outbox.set_state(row.key, "unknown", detail)
             self.report.unknown.append((row.key, detail))
             self.audit("notification_unknown", row.ticket_ref, {"key": row.key, "detail": detail})
+
+    def _look_for_unknown(self) -> None:
+        """Ask channels that can read back (SentLookup) about their unknown messages."""
+        too_old = self.now - timedelta(seconds=wall_seconds(self.settings.give_up_after))
+        for row in self.outbox.in_state("unknown"):
+            channel = self.channels.get(row.channel)
+            if not isinstance(channel, SentLookup) or not row.created_at:
+                continue
+            if _at(row.created_at) < too_old:
+                continue
+            check = channel.find_sent(message_from(row.message), _at(row.created_at) - CLOCK_MARGIN)
+            if check.found is Found.CANNOT_TELL:
+                self.outbox.set_state(row.key, "unknown", check.detail)
+                continue
+            self.report.unknown = [entry for entry in self.report.unknown if entry[0] != row.key]
+            details = {"key": row.key, "channel": row.channel, "detail": check.detail}
+            if check.found is Found.THERE:
+                self.report.confirmed += 1
+                self.outbox.set_state(
+                    row.key, "sent", check.detail,
+                    sent_at=self.now.isoformat(), remote_id=check.remote_id,
+                )  # fmt: skip
+                self.audit("notification_confirmed", row.ticket_ref, details)
+            else:
+                self.report.resent_after_check += 1
+                self.outbox.set_state(row.key, "pending", check.detail, not_before=row.created_at)
+                self.audit("notification_resent_after_check", row.ticket_ref, details)
 
     def _finish(self, row: OutboxRow, result: SendResult) -> None:
         status = result.status

@@ -147,6 +147,14 @@ class Outbox:
         )
         return [_row(r) for r in rows]
 
+    def has_unknown_since(self, since: datetime) -> bool:
+        """Whether an unknown row stored after `since` waits to be looked for."""
+        found = self.db.execute(
+            "SELECT 1 FROM outbox WHERE state = 'unknown' AND created_at >= ? LIMIT 1",
+            (_iso(since),),
+        )
+        return found.fetchone() is not None
+
     def set_state(self, key: str, state: str, detail: str | None = None, **extra: Any) -> None:
         """Move one row on; `extra` sets sent_at, remote_id, not_before, attempts, ..."""
         columns = {"state": state, "detail": detail, **extra}

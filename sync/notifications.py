@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from config.notifications_rules import wall_seconds
 from config.schema import Config
 from connectors.channels import Channel, open_channels
 from escalation.compiled import CompiledMatrix
@@ -267,7 +268,12 @@ class RunNotifications:
     def deliver(self, connectors: Mapping[str, Any] | None = None) -> DeliveryReport:
         zone_of = self._recipient_time_zone
         collect_digests(self.outbox, self.settings, self.templates, zone_of, self.now)
-        if not self.outbox.due(self.now) and not self.outbox.in_state("sending"):
+        look_back = self.now - timedelta(seconds=wall_seconds(self.settings.give_up_after))
+        if (
+            not self.outbox.due(self.now)
+            and not self.outbox.in_state("sending")
+            and not self.outbox.has_unknown_since(look_back)
+        ):
             return self.result.delivery
         channels: dict[str, Channel] = {}
         try:

@@ -42,6 +42,8 @@ def summary_line(result: RunResult) -> str:
     notified = s.get("notifications") or {}
     for key, label in (("sent", "notifications sent"), ("retry", "notifications to retry"),
                        ("rejected", "notifications rejected"), ("unknown", "notifications unknown"),
+                       ("confirmed", "lost answers found delivered"),
+                       ("resent_after_check", "lost answers found undelivered and sent"),
                        ("given_up", "notifications given up")):  # fmt: skip
         if notified.get(key) and not result.dry_run:
             parts.append(f"{notified[key]} {label}")

@@ -10,13 +10,15 @@ from __future__ import annotations
 import http.client
 import ssl
 import urllib.error
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from slack_sdk import WebClient
 
-from connectors.channels import SETUP, SendStatus
+from connectors.channels import SETUP, Found, SendStatus
 from connectors.slack import (
     METADATA_EVENT_TYPE,
+    PAGE_SIZE,
     SlackChannel,
     classify_answer,
     classify_exception,
@@ -24,6 +26,7 @@ from connectors.slack import (
 )
 from sandbox.faults import Fault
 from sandbox.slack import workspace as ws
+from sandbox.slack.workspace import Posted
 from tests.channel_helpers import message
 
 POST = "chat.postMessage"
@@ -276,3 +279,97 @@ def test_tls_verification_is_on_an_unknown_ca_is_refused(channels):
     assert result.status is SendStatus.RETRY
     assert result.detail.startswith(SETUP) and "not trusted" in result.detail
     assert channels.slack.messages == []
+
+
+# -- reading back what was posted (a lost answer, settled on a later run) -------------------------
+AN_HOUR_AGO = datetime.now(UTC) - timedelta(hours=1)
+
+
+@pytest.mark.integration
+def test_a_post_whose_answer_was_lost_is_found_in_the_channels_history(channels):
+    channels.slack.faults.add(Fault(POST, "lost_answer"))
+    channel = slack_channel(channels)
+    assert channel.send(message("#exec-escalations", key="lost")).status is SendStatus.UNKNOWN
+    channel.send(message("#exec-escalations", key="later"))
+
+    check = slack_channel(channels).find_sent(message("#exec-escalations", key="lost"), AN_HOUR_AGO)
+
+    assert check.found is Found.THERE
+    (lost,) = [m for m in channels.slack.messages if m.key == "lost"]
+    assert check.remote_id == f"{lost.channel}:{lost.ts}"
+    assert channels.slack.traffic.requests["conversations.history"] == 1
+
+
+@pytest.mark.integration
+def test_a_reset_that_posted_nothing_is_found_absent_after_reading_every_page(channels):
+    channel = slack_channel(channels)
+    for number in range(PAGE_SIZE + 5):  # more than one page of other posts since
+        channels.slack.workspace.messages.append(
+            Posted(
+                channels.slack.workspace.channel_by_name("escalations").id,
+                "#escalations",
+                channels.slack.workspace.next_ts(),
+                f"other {number}",
+                None,
+                {"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": f"o{number}"}},
+                0.0,
+            )  # fmt: skip
+        )
+    channels.slack.faults.add(Fault(POST, "reset"))
+    assert channel.send(message("#escalations", key="reset")).status is SendStatus.UNKNOWN
+
+    check = channel.find_sent(message("#escalations", key="reset"), AN_HOUR_AGO)
+
+    assert check.found is Found.ABSENT
+    assert channels.slack.traffic.requests["conversations.history"] == 2
+
+
+@pytest.mark.integration
+def test_posts_before_since_are_not_read(channels):
+    channel = slack_channel(channels)
+    assert channel.send(message("#escalations", key="old")).status is SendStatus.SENT
+
+    check = channel.find_sent(message("#escalations", key="old"), datetime.now(UTC) + timedelta(1))
+
+    assert check.found is Found.ABSENT
+
+
+@pytest.mark.integration
+def test_a_direct_message_is_looked_for_in_the_bots_dm_with_that_person(channels):
+    channels.slack.faults.add(Fault(POST, "lost_answer"))
+    channel = slack_channel(channels)
+    assert channel.send(message("user:coo@acme.example", key="dm")).status is SendStatus.UNKNOWN
+
+    check = slack_channel(channels).find_sent(
+        message("user:coo@acme.example", key="dm"), AN_HOUR_AGO
+    )
+
+    assert check.found is Found.THERE
+    assert check.remote_id.startswith("D")
+
+
+@pytest.mark.integration
+def test_without_the_history_scope_the_message_stays_unknown_and_the_scope_is_named(channels):
+    channels.slack.tokens["xoxb-no-history"] = ws.BOT_SCOPES - {"groups:history"}
+    channel = slack_channel(channels, token="xoxb-no-history")
+
+    check = channel.find_sent(message("#exec-escalations", key="k"), AN_HOUR_AGO)
+
+    assert check.found is Found.CANNOT_TELL
+    assert "missing_scope" in check.detail
+
+
+@pytest.mark.integration
+def test_a_history_busier_than_the_pages_read_cannot_tell(channels, monkeypatch):
+    import connectors.slack as slack
+
+    monkeypatch.setattr(slack, "PAGE_SIZE", 2)
+    monkeypatch.setattr(slack, "HISTORY_PAGES", 2)
+    channel = slack_channel(channels)
+    for number in range(5):
+        channel.send(message("#escalations", key=f"k{number}"))
+
+    check = channel.find_sent(message("#escalations", key="k0"), AN_HOUR_AGO)
+
+    assert check.found is Found.CANNOT_TELL
+    assert "more than 4 messages" in check.detail

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from config.notifications_rules import NotificationsConfig
-from connectors.channels import Message, SendResult, SendStatus
+from connectors.channels import Found, Message, SendResult, SendStatus, SentCheck
 from notify.deliver import Deliverer
 from notify.digest import collect_digests
 from notify.outbox import Outbox, OutboxRow
@@ -117,6 +117,54 @@ def test_a_send_a_killed_run_left_is_unknown_and_not_resent_but_a_webhooks_is(tm
     assert [key for key, _ in report.unknown] == ["a"]
     assert audits[0][0] == "notification_unknown"
     assert slack.sent == [] and [m.key for m in hook.sent] == ["b"]
+
+
+class ReadsBack(Scripted):
+    """A channel that can tell what it has (Slack's history): `found` maps key -> answer."""
+
+    def __init__(self, name: str, found: dict[str, Found]):
+        super().__init__(name)
+        self.found = found
+        self.asked: list[tuple[str, datetime]] = []
+
+    def find_sent(self, message: Message, since: datetime) -> SentCheck:
+        self.asked.append((message.key, since))
+        found = self.found.get(message.key, Found.CANNOT_TELL)
+        return SentCheck(found, f"{found}", "C1:9.0" if found is Found.THERE else None)
+
+
+def test_an_unknown_send_is_settled_by_reading_back_found_sent_absent_resent(tmp_path):
+    store = StateStore(tmp_path / "s.sqlite")
+    outbox = Outbox(store.db)
+    outbox.add([row("there", state="sending"), row("absent", state="unknown"), row("unsure", ticket="zendesk:2", state="unknown")])  # fmt: skip
+    slack = ReadsBack("slack", {"there": Found.THERE, "absent": Found.ABSENT})
+
+    report, audits = deliver(store, {"slack": slack}, NOW + timedelta(minutes=10))
+
+    assert report.confirmed == 1 and report.resent_after_check == 1
+    # Unknown from an earlier run and still unknown: not reported again as this run's failure.
+    assert report.unknown == [] and not report.failed
+    assert [m.key for m in slack.sent] == ["absent"]  # only the one surely not there
+    assert sorted(kind for kind, _, _ in audits if kind != "notification_unknown") == [
+        "notification_confirmed",
+        "notification_resent_after_check",
+    ]
+    # Looked for among posts since the row was stored (less a margin for clocks).
+    assert {since for _, since in slack.asked} == {NOW - timedelta(minutes=5)}
+    assert outbox.counts() == {"sent": 2, "unknown": 1}
+    # The one it could not tell about is asked again next run, and sent once found absent.
+    slack.found["unsure"] = Found.ABSENT
+    deliver(store, {"slack": slack}, NOW + timedelta(minutes=40))
+    assert [m.key for m in slack.sent] == ["absent", "unsure"]
+    assert outbox.counts() == {"sent": 3}
+
+
+def test_an_unknown_send_older_than_give_up_after_is_not_looked_for_again(tmp_path):
+    store = StateStore(tmp_path / "s.sqlite")
+    Outbox(store.db).add([row("old", state="unknown")])
+    slack = ReadsBack("slack", {"old": Found.ABSENT})
+    deliver(store, {"slack": slack}, NOW + timedelta(hours=3))
+    assert slack.asked == [] and slack.sent == []
 
 
 def test_the_hourly_cap_counts_events_of_a_ticket_and_defers_the_rest(tmp_path):

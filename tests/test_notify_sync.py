@@ -151,6 +151,32 @@ def test_a_lost_answer_is_recorded_as_unknown_and_never_resent(running, tmp_path
     assert email_keys(w.sandbox).count(unknown["detail"]["key"]) == 1  # landed once, not resent
 
 
+@pytest.mark.parametrize("fault", ["lost_answer", "reset"])
+def test_a_slack_post_whose_answer_was_lost_is_settled_from_the_channels_history(
+    running, tmp_path, fault
+):
+    """lost_answer: the post landed, so the next run finds it and sends nothing; reset: it did
+    not, so the next run finds it absent and sends it, once."""
+    w = world(running, tmp_path, rules=[{**RULES[1], "channels": ["slack"]}])
+    w.sandbox.channels.slack.faults.add(Fault("chat.postMessage", fault))
+    first = w.run()
+    assert first.exit_code == ExitCode.NOTIFICATIONS_FAILED
+    assert first.summary()["notifications"]["unknown"] == 1
+    [unknown] = w.store().audit_entries(kind="notification_unknown")
+    key = unknown["detail"]["key"]
+    w.settle()
+    second = w.run(now=w.now + timedelta(hours=1))
+    assert second.exit_code == ExitCode.OK, second.summary()
+    assert slack_keys(w.sandbox).count(key) == 1  # there once, whichever way it went
+    settled = second.summary()["notifications"]
+    if fault == "lost_answer":
+        assert (settled["confirmed"], settled["resent_after_check"]) == (1, 0)
+        assert w.store().audit_entries(kind="notification_confirmed")
+    else:
+        assert (settled["confirmed"], settled["resent_after_check"]) == (0, 1)
+    assert Counter(slack_keys(w.sandbox)).most_common(1)[0][1] == 1
+
+
 def test_a_lost_state_file_announces_nothing_the_tickets_already_show(running, tmp_path):
     def story(folder: Path, lose: bool) -> tuple[Counter, Counter]:
         w = world(running, folder)

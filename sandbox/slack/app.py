@@ -1,4 +1,5 @@
-"""The Slack Web API emulation: auth.test, chat.postMessage, users.lookupByEmail, conversations.list.
+"""The Slack Web API emulation: auth.test, chat.postMessage, users.lookupByEmail,
+conversations.list, conversations.open and conversations.history.
 
 Slack's conventions: every method is `POST /api/<method>` (GET with a query string works too);
 arguments come as a query string, a form body or a JSON body; the token as `Authorization:
@@ -7,7 +8,9 @@ Bearer xoxb-...` (or a `token` argument). Every refusal is HTTP 200 `{"ok": fals
 
 Rate limits (https://docs.slack.dev/apis/web-api/rate-limits), per method per workspace:
 auth.test "hundreds per minute" (here 600), conversations.list Tier 2 (20 per minute),
-users.lookupByEmail Tier 3 (50 per minute), chat.postMessage its special tier: one message per
+users.lookupByEmail, conversations.open and conversations.history Tier 3 (50 per minute: what
+Slack gives an org's own internal app; a commercially distributed app outside the Marketplace
+gets 1 per minute and 15 messages a page since 2025), chat.postMessage its special tier: one message per
 second per channel with short bursts allowed (here 5 per 5 s per channel) under a workspace-wide
 limit Slack does not publish (here 300 per minute). `time_factor` scales every window.
 
@@ -34,14 +37,29 @@ from sandbox.slack.workspace import Conversation, Posted, Workspace, default_wor
 from sandbox.vendor import VendorApp
 
 POST = "chat.postMessage"
-METHODS = ("auth.test", POST, "users.lookupByEmail", "conversations.list")
+HISTORY = "conversations.history"
+METHODS = (
+    "auth.test",
+    POST,
+    "users.lookupByEmail",
+    "conversations.list",
+    "conversations.open",
+    HISTORY,
+)
+HISTORY_LIMIT_MAX = 999  # Slack: "maximum of 999"; default 100
+# conversations.history: the scope each kind of conversation needs.
+HISTORY_SCOPE = {"public": "channels:history", "private": "groups:history", "im": "im:history"}
 MAX_TEXT = 40_000
 MAX_BLOCKS = 50
 LIST_LIMIT_MAX = 1000
 CHANNEL_TYPES = ("public_channel", "private_channel", "mpim", "im")
 PER_CHANNEL_POSTS = 5  # per PER_CHANNEL_WINDOW seconds: one a second, short bursts allowed
 PER_CHANNEL_WINDOW = 5.0
-NEEDED_SCOPE = {POST: "chat:write", "users.lookupByEmail": "users:read.email"}
+NEEDED_SCOPE = {
+    POST: "chat:write",
+    "users.lookupByEmail": "users:read.email",
+    "conversations.open": "im:write",
+}
 
 
 def _ok(body: dict[str, Any]) -> Response:
@@ -109,6 +127,8 @@ class SlackApp(VendorApp):
             POST: self._post_message,
             "users.lookupByEmail": self._lookup_by_email,
             "conversations.list": self._conversations_list,
+            "conversations.open": self._conversations_open,
+            HISTORY: self._conversations_history,
         }
         routes = []
         for method, handler in handlers.items():
@@ -146,6 +166,8 @@ class SlackApp(VendorApp):
             QuotaRule("auth.test", 600, 60.0, ("auth.test",)),
             QuotaRule("tier2:conversations.list", 20, 60.0, ("conversations.list",)),
             QuotaRule("tier3:users.lookupByEmail", 50, 60.0, ("users.lookupByEmail",)),
+            QuotaRule("tier3:conversations.open", 50, 60.0, ("conversations.open",)),
+            QuotaRule("tier3:conversations.history", 50, 60.0, (HISTORY,)),
             QuotaRule("chat.postMessage workspace", 300, 60.0, (POST,)),
         ]
 
@@ -254,6 +276,76 @@ class SlackApp(VendorApp):
             {
                 "channels": [c.as_json() for c in page],
                 "response_metadata": {"next_cursor": next_cursor},
+            }
+        )
+
+    def _conversations_open(self, request: Request) -> Response:
+        """The bot's DM with one person (`users`: one user id): opened if new, as Slack does."""
+        scripted = self._scripted_error("conversations.open")
+        if scripted is not None:
+            return scripted[0]
+        users = [u.strip() for u in str(arguments(request).get("users") or "").split(",") if u]
+        if not users:
+            return slack_error("users_list_not_supplied")
+        if len(users) > 1:
+            return slack_error("not_enough_users")  # a group DM (mpim) is not emulated
+        user = self.workspace.users.get(users[0])
+        if user is None:
+            return slack_error("user_not_found")
+        if user.deleted:
+            return slack_error("user_disabled")
+        with self.workspace.lock:
+            conversation = self.workspace.dm_with(user.id)
+        return _ok({"channel": {"id": conversation.id}})
+
+    def _conversations_history(self, request: Request) -> Response:
+        """Messages of one conversation, newest first, between `oldest` and `latest`."""
+        scripted = self._scripted_error(HISTORY)
+        if scripted is not None:
+            return scripted[0]
+        args = arguments(request)
+        conversation = self.workspace.conversations.get(str(args.get("channel", "")).strip())
+        if conversation is None or (conversation.is_private and not conversation.is_member):
+            return slack_error("channel_not_found")
+        kind = "im" if conversation.is_im else "private" if conversation.is_private else "public"
+        needed = HISTORY_SCOPE[kind]
+        if needed not in self._scopes(request):
+            return slack_error("missing_scope", needed=needed)
+        if not conversation.is_member:
+            return slack_error("not_in_channel")
+        try:
+            limit = int(args.get("limit") or 100)
+            oldest = float(args.get("oldest") or 0)
+            latest = float(args.get("latest") or time.time() + 1)
+        except ValueError:
+            return slack_error("invalid_arguments")
+        if not 1 <= limit <= HISTORY_LIMIT_MAX:
+            return slack_error("invalid_limit")
+        start = 0
+        if args.get("cursor"):
+            start = _decode_cursor(str(args["cursor"]))
+            if start is None:
+                return slack_error("invalid_cursor")
+        inclusive = _flag(args.get("inclusive", False))
+        with self.workspace.lock:
+            found = [
+                m
+                for m in reversed(self.workspace.messages)
+                if m.channel == conversation.id
+                and (
+                    oldest <= float(m.ts) <= latest if inclusive else oldest < float(m.ts) < latest
+                )
+            ]
+        page = found[start : start + limit]
+        after = start + len(page)
+        more = after < len(found)
+        metadata = _flag(args.get("include_all_metadata", False))
+        return _ok(
+            {
+                "messages": [_history_entry(m, metadata) for m in page],
+                "has_more": more,
+                "pin_count": 0,
+                "response_metadata": {"next_cursor": _encode_cursor(after) if more else ""},
             }
         )
 
@@ -382,6 +474,24 @@ def _content_problem(text: str, blocks: Any, metadata: Any) -> str | None:
     if metadata is not None and (not isinstance(metadata, dict) or not metadata.get("event_type")):
         return "invalid_metadata_format"
     return None
+
+
+def _history_entry(posted: Posted, with_metadata: bool) -> dict[str, Any]:
+    """A message as conversations.history lists it; metadata only when asked for."""
+    entry: dict[str, Any] = {
+        "type": "message",
+        "subtype": "bot_message",
+        "text": posted.text,
+        "user": ws.BOT_USER_ID,
+        "bot_id": ws.BOT_ID,
+        "ts": posted.ts,
+        "team": ws.TEAM_ID,
+    }
+    if posted.blocks:
+        entry["blocks"] = posted.blocks
+    if with_metadata and posted.metadata:
+        entry["metadata"] = posted.metadata
+    return entry
 
 
 def _encode_cursor(offset: int) -> str:

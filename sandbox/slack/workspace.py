@@ -15,9 +15,22 @@ BOT_USER_ID = "U0BOT0001"
 BOT_ID = "B0BOT0001"
 BOT_NAME = "escalation-sync"
 BOT_TOKEN = "xoxb-sandbox-escalation-sync"
-# What a notification bot is installed with: post, read channel lists, find people by e-mail.
+# What a notification bot is installed with: post, read channel lists, find people by e-mail,
+# and read back the conversations it posts to (to tell whether a post whose answer was lost
+# arrived: channels/groups/im:history, im:write to find a person's DM).
 BOT_SCOPES = frozenset(
-    {"chat:write", "channels:read", "groups:read", "im:read", "users:read", "users:read.email"}
+    {
+        "chat:write",
+        "channels:read",
+        "groups:read",
+        "im:read",
+        "users:read",
+        "users:read.email",
+        "channels:history",
+        "groups:history",
+        "im:history",
+        "im:write",
+    }
 )
 
 
