@@ -126,6 +126,16 @@ class EmailChannel:
             return SendResult(message.key, failed.status, failed.detail, mid)
         return SendResult(message.key, SendStatus.SENT, "accepted", mid)
 
+    def check_connection(self) -> str | None:
+        """Connect, TLS, log in and QUIT, sending nothing (doctor): None, or what failed."""
+        try:
+            self._connection()
+        except _Failed as failed:
+            return failed.detail.removeprefix(SETUP)
+        finally:
+            self.close()
+        return None
+
     def close(self) -> None:
         if self._smtp is not None:
             try:

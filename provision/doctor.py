@@ -1,7 +1,8 @@
 """`escalation-sync doctor`: read-only checks of each system against the configuration.
 
 Each system is checked on its own: one that cannot be reached, or refuses our credentials, is
-one problem line and the others are still checked. Then the join, on a sample of open tickets
+one problem line and the others are still checked; so is each notification channel
+(provision/channel_checks.py), without sending anything. Then the join, on a sample of open tickets
 (provision/join_check.py), when every system it reads answered.
 """
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 
 from config.schema import Config
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
+from provision.channel_checks import check_channels
 from provision.expected import translated_sources, wanted_fields
 from provision.findings import Finding, problem
 from provision.jira_checks import check_jira
@@ -48,6 +50,7 @@ def run_doctor(
             findings.append(problem(system, "connection", str(error), f"check connections.{system} (URL, ca_bundle) and the network"))  # fmt: skip
         except ConnectorError as error:
             findings.append(problem(system, "check", str(error), "see the message; the integration user may lack access"))  # fmt: skip
+    findings += check_channels(config)
     if unreachable or any(f.subject == "connected app scopes" and f.status == "problem" for f in findings):  # fmt: skip
         return findings, unreachable  # the sample could not be read: its systems' lines say why
     try:

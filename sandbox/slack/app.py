@@ -218,7 +218,7 @@ class SlackApp(VendorApp):
         scripted = self._scripted_error("auth.test")
         if scripted is not None:
             return scripted[0]
-        return _ok(
+        response = _ok(
             {
                 "url": ws.TEAM_URL,
                 "team": ws.TEAM_NAME,
@@ -229,6 +229,9 @@ class SlackApp(VendorApp):
                 "is_enterprise_install": False,
             }
         )
+        # Slack lists the token's scopes in this header on its answers (here: auth.test's).
+        response.headers["x-oauth-scopes"] = ",".join(sorted(self._scopes(request)))
+        return response
 
     def _lookup_by_email(self, request: Request) -> Response:
         scripted = self._scripted_error("users.lookupByEmail")
