@@ -1,0 +1,100 @@
+"""Helpers for the lifecycle tests of organisations and accounts: a world that meets an event
+between runs, compared with a world where the event happened before its first run.
+
+`prepare` shapes the data set the same way in both worlds (before any run); `cause` is the
+event, caused through the sandbox's admin API as a person would in the vendor's UI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.fault_helpers import (
+    converge,
+    duplicate_escalation_records,
+    duplicate_notes,
+    snapshot_differences,
+)
+from tests.sync_world import World
+
+Change = Callable[[World], None]
+
+
+def nothing(world: World) -> None:
+    """No preparation."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    before: dict[str, Any]  # the live world before the event
+    expected: dict[str, Any]  # a first run on the changed world
+    found: dict[str, Any]  # the live world after the event and the next runs
+    expected_keys: dict[str, dict[str, str]]  # ticket ref -> join keys in the reference mirror
+    found_keys: dict[str, dict[str, str]]
+    live: World
+
+
+def join_keys(world: World) -> dict[str, dict[str, str]]:
+    """Every ticket's join keys as the mirror holds them (closed tickets too)."""
+    store = world.store()
+    try:
+        return {t.ref: dict(t.join_keys) for t in store.tickets()}
+    finally:
+        store.close()
+
+
+def before_and_after(
+    world_sandbox: Any,
+    folder: Path,
+    cause: Change,
+    prepare: Change = nothing,
+    extra_config: str = "",
+    edit_config: Change = nothing,
+) -> Outcome:
+    """Run the reference world (event first) and the live world (event between runs)."""
+    reference = World(*world_sandbox, folder / "reference", extra_config=extra_config)
+    edit_config(reference)
+    prepare(reference)
+    cause(reference)
+    converge(reference)
+    expected, expected_keys = reference.snapshot(), join_keys(reference)
+
+    live = World(*world_sandbox, folder / "live", extra_config=extra_config)
+    edit_config(live)
+    prepare(live)
+    converge(live)
+    before = live.snapshot()
+    cause(live)
+    converge(live)
+    return Outcome(before, expected, live.snapshot(), expected_keys, join_keys(live), live)
+
+
+def ended(snapshot: dict[str, Any], lowest: str) -> dict[str, Any]:
+    """The snapshot with what an ended escalation leaves behind read as nothing written: an
+    account back at no open escalation (a first run never wrote it), escalation records closed
+    at the lowest level."""
+    accounts = {
+        k: (None, None, None) if v[:2] in ((0, lowest), (0.0, lowest)) and v[2] is None else v
+        for k, v in snapshot["accounts"].items()
+    }
+    records = {k: v for k, v in snapshot["records"].items() if v[0] != lowest}
+    return {**snapshot, "accounts": accounts, "records": records, "record_count": len(records)}
+
+
+def assert_equals_a_first_run(outcome: Outcome, lowest: str) -> None:
+    """Every system as a first run on the changed world left it, field by field; no note or
+    escalation record twice."""
+    differences = snapshot_differences(
+        ended(outcome.expected, lowest), ended(outcome.found, lowest)
+    )
+    assert not differences, "\n".join(differences)
+    assert duplicate_notes(outcome.live) == {}
+    assert duplicate_escalation_records(outcome.live) == []
+
+
+def assert_the_event_mattered(outcome: Outcome) -> None:
+    """The event changed what a first run writes: without it the test could not fail."""
+    assert snapshot_differences(outcome.before, outcome.expected), "the event changed nothing"
