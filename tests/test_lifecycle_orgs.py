@@ -215,3 +215,29 @@ def test_a_ticket_merged_into_another_is_not_counted_again_in_repeated_ticket_fa
     after = repeated([tickets[0], tickets[1], merged])
     assert after["zendesk:1"] is False and after["zendesk:2"] is False
     assert "zendesk:3" not in after  # closed without a level of ours: not evaluated
+
+
+def test_an_organisation_linked_to_another_account_takes_its_tickets_there(
+    world_sandbox, subject: Subject, tmp_path: Path
+):
+    """A person points the organisation at another Salesforce account (its external id):
+    the organisation export brings it again, its tickets (closed ones too) join the new one."""
+
+    def cause(world: World) -> None:
+        zendesk = world.sandbox.zendesk
+        org = dict(zendesk.store.organizations[subject.org])
+        others = sorted(
+            o["external_id"]
+            for o in zendesk.store.organizations.values()
+            if o["id"] != subject.org and o.get("external_id")
+        )
+        org["external_id"] = others[0]
+        org["organization_fields"] = {**org["organization_fields"], "salesforce_account_id": None}
+        zendesk.put_organization(org, touch=True)
+
+    outcome = before_and_after(
+        world_sandbox, tmp_path, cause=cause, prepare=free_mail_requesters(subject.org)
+    )
+    assert_the_event_mattered(outcome)
+    assert_equals_a_first_run(outcome, outcome.live.config.matrix.levels[0])
+    assert outcome.found_keys == outcome.expected_keys
