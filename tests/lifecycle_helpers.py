@@ -25,7 +25,7 @@ Change = Callable[[World], None]
 
 
 def nothing(world: World) -> None:
-    """No preparation."""
+    """No change."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class Outcome:
     expected_keys: dict[str, dict[str, str]]  # ticket ref -> join keys in the reference mirror
     found_keys: dict[str, dict[str, str]]
     live: World
+    expected_more: Any = None  # what `read` found in the reference world
+    found_more: Any = None  # ... and in the live world
 
 
 def join_keys(world: World) -> dict[str, dict[str, str]]:
@@ -54,14 +56,17 @@ def before_and_after(
     prepare: Change = nothing,
     extra_config: str = "",
     edit_config: Change = nothing,
+    read: Callable[[World], Any] = nothing,
 ) -> Outcome:
-    """Run the reference world (event first) and the live world (event between runs)."""
+    """Run the reference world (event first) and the live world (event between runs); `read`
+    reads more of each world after its last run (both share one sandbox: read it then)."""
     reference = World(*world_sandbox, folder / "reference", extra_config=extra_config)
     edit_config(reference)
     prepare(reference)
     cause(reference)
     converge(reference)
     expected, expected_keys = reference.snapshot(), join_keys(reference)
+    expected_more = read(reference)
 
     live = World(*world_sandbox, folder / "live", extra_config=extra_config)
     edit_config(live)
@@ -70,7 +75,10 @@ def before_and_after(
     before = live.snapshot()
     cause(live)
     converge(live)
-    return Outcome(before, expected, live.snapshot(), expected_keys, join_keys(live), live)
+    found = live.snapshot()
+    return Outcome(
+        before, expected, found, expected_keys, join_keys(live), live, expected_more, read(live)
+    )
 
 
 def ended(snapshot: dict[str, Any], lowest: str) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from tests.lifecycle_helpers import (
 )
 from tests.notify_helpers import email_keys, emails, notify_world, reset_channels
 from tests.sync_world import World, write_world_data
+from tests.test_account_escalation_sync import with_account_writes
 
 pytestmark = pytest.mark.integration
 
@@ -189,3 +190,56 @@ def test_a_new_csm_is_told_once_of_the_escalations_they_now_own(
     reset_channels(sandbox)
     converge(world)
     assert emails(sandbox) == []
+
+
+# -- the account matrix: the open playbook task follows the new owner ----------------------
+def account_matrix_state(world: World) -> dict[str, Any]:
+    """Per account: its account-matrix fields and its open tasks (subject, owner, due)."""
+    salesforce = world.sandbox.salesforce
+    tasks: dict[str, list[tuple[Any, ...]]] = {}
+    for task in salesforce.records("Task"):
+        if task.get("Status") != "Completed":
+            tasks.setdefault(task["WhatId"], []).append(
+                (task["Subject"], task["OwnerId"], task["ActivityDate"], task["Description"])
+            )
+    return {
+        account["Id"]: (
+            account.get("Account_Escalation_Level__c"),
+            account.get("Account_Escalation_Owner__c"),
+            account.get("Next_Outreach_Due__c"),
+            sorted(tasks.get(account["Id"], [])),
+        )
+        for account in salesforce.records("Account")
+    }
+
+
+def test_a_new_csm_gets_the_open_playbook_task_of_the_account_as_a_first_run_gives_it(
+    world_sandbox, tmp_path: Path
+):
+    """The account matrix routes at-risk accounts to `{account.csm}`: when the CSM changes,
+    the account's one open task is handed to the new CSM (its owner and description rewritten
+    in place), not left with the old one nor doubled."""
+    probe = with_account_writes(World(*world_sandbox, tmp_path / "probe"))
+    converge(probe)
+    users = {u["Email"]: u["Id"] for u in probe.sandbox.salesforce.records("User")}
+    at_risk = sorted(
+        a["Id"]
+        for a in probe.sandbox.salesforce.records("Account")
+        if a.get("Account_Escalation_Level__c") == "at-risk" and a.get("CSM_Email__c") in users
+    )
+    assert at_risk, "an at-risk account owned by its CSM"
+    account_id = at_risk[0]
+    old_csm = probe.sandbox.salesforce.get_record("Account", account_id)["CSM_Email__c"]
+    new_csm = sorted(e for e in users if e not in (old_csm, "sync-bot@example.com"))[0]
+
+    def cause(world: World) -> None:
+        world.sandbox.salesforce.edit_record("Account", account_id, CSM_Email__c=new_csm)
+
+    outcome = before_and_after(
+        world_sandbox, tmp_path, cause, edit_config=with_account_writes, read=account_matrix_state
+    )
+    assert_equals_a_first_run(outcome, lowest(outcome))
+    assert outcome.found_more == outcome.expected_more
+    level, owner, _, tasks = outcome.found_more[account_id]
+    assert (level, owner) == ("at-risk", new_csm)
+    assert [t[1] for t in tasks] == [users[new_csm]], tasks

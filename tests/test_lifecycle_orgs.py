@@ -30,6 +30,7 @@ from tests.lifecycle_helpers import (
     before_and_after,
 )
 from tests.sync_world import World
+from tests.test_account_escalation_sync import with_account_writes
 
 pytestmark = pytest.mark.integration
 
@@ -241,3 +242,47 @@ def test_an_organisation_linked_to_another_account_takes_its_tickets_there(
     assert_the_event_mattered(outcome)
     assert_equals_a_first_run(outcome, outcome.live.config.matrix.levels[0])
     assert outcome.found_keys == outcome.expected_keys
+
+
+def test_a_deleted_organisation_the_account_matrix_writes_to_is_written_no_more(
+    world_sandbox, subject: Subject, tmp_path: Path
+):
+    """With the account matrix writing its level onto organisations, a deleted one gets no
+    update (Zendesk would answer 404): it left the mirror in the run that noticed it. The
+    account rises to executive attention at the same time, so there is a new level to write."""
+    writes_before: list[int] = []
+
+    def cause(world: World) -> None:
+        writes_before.append(len(world.sandbox.zendesk.traffic.writes))
+        org = world.sandbox.zendesk.store.organizations[subject.org]
+        salesforce = world.sandbox.salesforce
+        [account] = [
+            a["Id"]
+            for a in salesforce.records("Account")
+            if a["Zendesk_Org_External_Id__c"] == org["external_id"]
+        ]
+        renewal = (world.now + timedelta(days=30)).date().isoformat()
+        salesforce.edit_record(
+            "Account", account, Tier__c="strategic", Renewal_Date__c=renewal, Health__c="Red"
+        )
+        world.sandbox.zendesk.delete_organization(subject.org)
+
+    outcome = before_and_after(
+        world_sandbox,
+        tmp_path,
+        cause=cause,
+        prepare=free_mail_requesters(subject.org),
+        edit_config=with_account_writes,
+    )
+    assert_equals_a_first_run(outcome, outcome.live.config.matrix.levels[0])
+    refused = [
+        entry
+        for entry in outcome.live.sandbox.zendesk.traffic.writes[writes_before[-1] :]
+        if f"/organizations/{subject.org}" in entry.path
+    ]
+    assert refused == []
+    store = outcome.live.store()
+    try:
+        assert store.failures() == {}
+    finally:
+        store.close()
