@@ -81,10 +81,6 @@ def free_mail_requesters(org_id: int) -> Any:
     return prepare
 
 
-def lowest(world_sandbox: Any, folder: Path) -> str:
-    return World(*world_sandbox, folder).config.matrix.levels[0]
-
-
 def test_a_deleted_organisation_takes_its_tickets_off_the_account_as_a_first_run_does(
     world_sandbox, subject: Subject, tmp_path: Path
 ):
@@ -170,7 +166,7 @@ def test_a_brand_change_writes_nothing(world_sandbox, subject: Subject, tmp_path
 
 
 # -- merged tickets: the surviving ticket carries on, counted once ---------------------------
-NOW_OFFSET = timedelta(days=1)
+A_DAY = timedelta(days=1)
 
 
 def test_a_ticket_merged_into_another_is_not_counted_again_in_repeated_ticket_facts(
@@ -178,12 +174,12 @@ def test_a_ticket_merged_into_another_is_not_counted_again_in_repeated_ticket_fa
 ):
     """Three requests of one account in 14 days fire "repeated-tickets"; once one is merged
     into another, the account made two requests: the survivor counts once, the merged none."""
-    config = World(*world_sandbox, tmp_path).config
-    now = World(*world_sandbox, tmp_path).now
+    world = World(*world_sandbox, tmp_path)
+    config, now = world.config, world.now
     account = Account("001A", "Big Co", tier="growth")
 
     def request(number: int) -> Ticket:
-        created = now - NOW_OFFSET * number
+        created = now - A_DAY * number
         return Ticket(
             "zendesk",
             str(number),
