@@ -171,6 +171,33 @@ def _join_keys(
     return keys
 
 
+def organization_join_keys(
+    organization_id: str,
+    organizations: Mapping[str, Mapping[str, Any]],
+    join: Sequence[JoinStrategy],
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(the join keys a Zendesk ticket of this organisation takes from it, the names of every
+    join key an organisation can lend): what `normalise_ticket` would read through
+    `organization_id` now, for tickets normalised while the organisation was different or
+    still there."""
+    data = {"organization_id": organization_id}
+    related = {"organization": organizations}
+    keys: dict[str, str] = {}
+    names: list[str] = []
+    for strategy in join:
+        if isinstance(strategy, OrganizationExternalId):
+            path = _ORG_EXTERNAL_ID
+        elif isinstance(strategy, OrganizationField):
+            path = strategy.path
+        else:
+            continue
+        names.append(strategy.key)
+        value = _join_value(resolve(data, path, related))
+        if value is not None:
+            keys[strategy.key] = value
+    return keys, tuple(names)
+
+
 def _current_value(raw: Any) -> Any:
     # Jira option objects are reduced to their value, so they compare with what we write.
     if isinstance(raw, dict) and ("value" in raw or "name" in raw):

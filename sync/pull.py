@@ -21,6 +21,7 @@ from escalation.history import with_exact_pauses
 from mapping.errors import RecordError, RecordIssue
 from mapping.normalise import normalise_account, normalise_ticket
 from mapping.records import SourceRecord, Ticket, TicketStatus
+from sync.organizations import OrganizationChanges
 from sync.pacing import page_size, seconds_per_request
 from sync.progress import ProgressListener, StreamProgress, Unseen
 from sync.state import StateStore
@@ -118,6 +119,7 @@ class Puller:
         self.pause_statuses = frozenset(config.matrix.sla.pause_statuses)
         self.organizations: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        self.organization_changes = OrganizationChanges(store, config.join)
         # Later ticket times are bad values. From the real clock too: a run pinned to an
         # earlier moment (--now, a replay) must not turn records made since into bad ones.
         self.latest_time = max(now, datetime.now(UTC)) + CLOCK_SKEW
@@ -172,6 +174,7 @@ class Puller:
         )
         tickets = _reader(zendesk, "tickets", self._first_run_start())
         self._stream("zendesk.tickets", tickets, self.store_tickets)
+        self.organization_changes.check(zendesk, self.organizations)
         # Their status (and tag) changes with exact times, from the same first-run start.
         events = _reader(zendesk, "ticket_events", self._first_run_start())
         self._stream("zendesk.ticket_events", events, self.store_ticket_events)
@@ -242,6 +245,10 @@ class Puller:
         return len(accounts)
 
     def _store_related(self, records: list[SourceRecord]) -> int:
+        organizations = {r.id: r.data for r in records if r.kind == "organization"}
+        if organizations:
+            # Tickets already in the mirror follow an organisation that changed.
+            self.organization_changes.changed(organizations, self.organizations)
         by_kind: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for record in records:
             if record.kind in ("organization", "user"):
@@ -300,6 +307,8 @@ class Puller:
                 continue  # an older version than the mirror's (pages overlap): keep the newer
             if record.system == "jira" and isinstance(record.data, dict):
                 store_changes(self.store.db, jira_changes(record.data))
+            if record.system == "zendesk":
+                self.organization_changes.note(previous, ticket, self.organizations)
             ticket = merge_paused(previous, ticket, self.pause_statuses)
             tickets.append(self._exact_pauses(ticket) if self.pause_statuses else ticket)
         self._log_issues(first_issue)

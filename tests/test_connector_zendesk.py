@@ -203,6 +203,17 @@ def test_show_many_asks_for_at_most_100_ids_a_call(zd):
 
 
 @responses.activate
+def test_organisations_are_read_again_by_id_and_a_deleted_one_is_left_out(zd):
+    responses.get(
+        f"{BASE}/organizations/show_many.json",
+        match=[matchers.query_param_matcher({"ids": "7,8"})],
+        json={"organizations": [{"id": 7, "name": "Acme"}]},
+    )
+    found = zd.read_by_id("organization", ["7", "8"])
+    assert [(r.kind, r.id) for r in found] == [("organization", "7")]
+
+
+@responses.activate
 def test_exported_and_re_read_tickets_keep_their_metric_set_nested(zd):
     metric_set = {"ticket_id": 1, "reply_time_in_minutes": {"calendar": 12, "business": 12}}
     ticket = {"id": 1, "metric_set": metric_set}

@@ -138,6 +138,13 @@ class ZendeskApp(VendorApp):
                 d.update_organization,
                 writes=True,
             ),
+            r(
+                "DELETE",
+                f"organizations/{_ID}{_JSON}",
+                "organization_delete",
+                d.delete_organization,
+                writes=True,
+            ),
             r("GET", f"users/show_many{_JSON}", "users_show_many", d.users_show_many),
             r("GET", f"users/{_ID}{_JSON}", "user_show", d.user),
         ]
@@ -266,6 +273,12 @@ class ZendeskApp(VendorApp):
         with self.state_lock:
             if not self.store.mark_as_spam(int(ticket_id)):
                 raise KeyError(f"no ticket {ticket_id} to mark as spam")
+
+    def delete_organization(self, org_id: int) -> None:
+        """A person deletes an organisation (DELETE /api/v2/organizations/{id})."""
+        with self.state_lock:
+            if not self.store.delete_organization(int(org_id), BOT_USER_ID + 1):
+                raise KeyError(f"no organization {org_id} to delete")
 
     def get_ticket(self, ticket_id: int) -> dict[str, Any] | None:
         with self.state_lock:

@@ -101,6 +101,12 @@ class DirectoryApi:
         self.store.put_organization(updated, touch=True)
         return ok({"organization": exports.with_url(updated, request.base_url, "organizations")})
 
+    # DELETE /api/v2/organizations/{id}.json: 204; see ZendeskStore.delete_organization.
+    def delete_organization(self, request: Request) -> Response:
+        if not self.store.delete_organization(int(request.params["id"]), self.app.author_id()):
+            return not_found()
+        return Response(204)
+
     # GET /api/v2/organizations/show_many.json?ids= | ?external_ids=
     def organizations_show_many(self, request: Request) -> Response:
         if request.arg("external_ids"):

@@ -32,6 +32,8 @@ SETTABLE = frozenset(
     }
 )
 CLOSED_STATUS = "closed"
+# Unsolved tickets: what Zendesk calls working tickets.
+WORKING = frozenset({"new", "open", "pending", "hold"})
 # DELETE /api/v2/tickets/{id}: the ticket is soft-deleted. It stays in the incremental export
 # with this status (exclude_deleted defaults to false); show, show_many and updates no longer
 # find it.
@@ -171,6 +173,11 @@ class ZendeskStore:
         ):
             metric_set["status_updated_at"] = zendesk_time(self.clock.timestamp())
         before = {"status": ticket.get("status"), "tags": list(ticket.get("tags") or [])}
+        if _new_requester(ticket, changes) and "organization_id" not in changes:
+            # The ticket's organisation is its requester's: a new requester brings their
+            # default organisation (none when they have none).
+            requester = self.users.get(_int(changes["requester_id"])) or {}
+            ticket["organization_id"] = requester.get("organization_id")
         for name in SETTABLE & changes.keys():
             ticket[name] = changes[name]
         if "subject" in changes:
@@ -353,6 +360,22 @@ class ZendeskStore:
             organization["updated_at"] = zendesk_time(self.clock.timestamp())
         self.organizations[int(organization["id"])] = organization
 
+    def delete_organization(self, org_id: int, author_id: int) -> bool:
+        """DELETE /api/v2/organizations/{id}: the organisation is gone (show, show_many, the
+        export and the sideloads no longer have it) and so are its memberships. As when one
+        membership is removed, the working tickets of the organisation get `organization_id`
+        null (an update: they move in the export); closed tickets cannot be updated and keep
+        the id of an organisation that no longer exists. False when there is none."""
+        if self.organizations.pop(org_id, None) is None:
+            return False
+        for user in self.users.values():
+            if user.get("organization_id") == org_id:
+                user["organization_id"] = None
+        for ticket_id, ticket in list(self.tickets.items()):
+            if ticket.get("organization_id") == org_id and ticket.get("status") in WORKING:
+                self.update_ticket(ticket_id, {"organization_id": None}, author_id)
+        return True
+
     def organizations_since(self, start_time: int, cutoff: float) -> list[tuple[int, int]]:
         """(updated timestamp, id) of organisations changed at or after start_time, oldest first."""
         found = []
@@ -362,6 +385,12 @@ class ZendeskStore:
                 found.append((int(stamp), org_id))
         found.sort()
         return found
+
+
+def _new_requester(ticket: dict[str, Any], changes: dict[str, Any]) -> bool:
+    return "requester_id" in changes and _int(changes["requester_id"]) != _int(
+        ticket.get("requester_id")
+    )
 
 
 def _stale(updated_stamp: Any, updated_at: Any) -> bool:
