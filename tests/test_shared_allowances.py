@@ -1,0 +1,121 @@
+"""Allowances shared with the org's other integrations: the run spends its part of them on the
+highest levels first and keeps the rest of its writes for the next run.
+
+Salesforce's daily API allowance is the org's: the sandbox starts a run with most of it used by
+other integrations (Sforce-Limit-Info and GET limits count them). With one record a collection
+request, the reserve is reached part-way through the run's writes: those that went are the
+highest levels, the rest wait for the next run, which writes them (the allowance having rolled)
+and leaves every system as a run without a reserve would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from errors import ExitCode
+from sandbox.salesforce.limits import DEFAULT_DAILY_LIMIT
+from sync.report import summary_line
+from sync.run import RunResult
+from tests.fault_helpers import FAULT_SIZES, assert_fault_free_state, converge
+from tests.sync_world import World
+
+pytestmark = pytest.mark.integration
+WORLD_SIZES = FAULT_SIZES
+DAILY_LIMIT = 15_000
+STOP_AT = 12_000  # the default reserve, 0.2: writing stops at 80% used
+ONE_RECORD_A_REQUEST = "sync:\n  salesforce:\n    write_batch_size: 1\n"
+
+
+@pytest.fixture
+def near_the_reserve(world_sandbox, tmp_path) -> Iterator[World]:
+    """A world whose Salesforce org has all but a few requests below the reserve used."""
+    sandbox, data = world_sandbox
+    world = World(sandbox, data, tmp_path, extra_config=ONE_RECORD_A_REQUEST)
+    sandbox.salesforce.set_api_allowance(DAILY_LIMIT, used_by_others=STOP_AT - 5)
+    yield world
+    sandbox.salesforce.allowance.configure(DEFAULT_DAILY_LIMIT, force=False)
+
+
+def salesforce_writes(result: RunResult, world: World) -> tuple[list[str], list[str]]:
+    """(levels of the Salesforce writes that landed, levels of those that did not)."""
+    store = world.store()
+    try:
+        rows = store.db.execute(
+            "SELECT ref, detail FROM audit WHERE run_id = ? AND kind = 'write'", (result.run_id,)
+        ).fetchall()
+    finally:
+        store.close()
+    landed = {ref for ref, detail in rows if json.loads(detail)["status"] == "ok"}
+    planned = [p for p in result.writes if p.target.system == "salesforce"]
+    return (
+        [p.target.level for p in planned if p.write.ref in landed],
+        [p.target.level for p in planned if p.write.ref not in landed],
+    )
+
+
+def test_salesforce_writes_stop_at_the_reserve_highest_levels_first_and_resume_next_run(
+    near_the_reserve: World, reference: dict
+):
+    world = near_the_reserve
+    rank = {level: i for i, level in enumerate(world.config.matrix.levels)}
+
+    result = world.run()
+
+    assert result.exit_code == ExitCode.QUOTA_BOUND, result.summary()
+    used, limit = world.sandbox.salesforce.api_usage()
+    assert limit == DAILY_LIMIT and used <= STOP_AT  # never past the reserve
+    landed, kept = salesforce_writes(result, world)
+    assert landed and kept
+    assert min(rank[level] for level in landed) >= max(rank[level] for level in kept)
+    assert result.allowances["salesforce"] == {
+        "used": used, "limit": DAILY_LIMIT, "reserve": 0.2, "stop_writing_at": STOP_AT,
+    }  # fmt: skip
+    highest_first = sorted(set(kept), key=lambda level: -rank[level])
+    line = summary_line(result)
+    assert (
+        f"salesforce writes: {len(landed)} of {len(landed) + len(kept)} done; {len(kept)} writes "
+        f"for level{'s' if len(highest_first) > 1 else ''} {', '.join(highest_first)} kept for "
+        "the next run: Salesforce API reserve reached (80% of 15,000 used)"
+    ) in line, line
+    assert f"salesforce API allowance: {used:,} of 15,000 used" in line
+    store = world.store()
+    try:
+        [(detail,)] = store.db.execute(
+            "SELECT detail FROM audit WHERE run_id = ? AND kind = 'api_allowance' "
+            "AND ref = 'salesforce'",
+            (result.run_id,),
+        ).fetchall()
+    finally:
+        store.close()
+    assert json.loads(detail)["used"] == used
+    # Zendesk and Jira are not held back by Salesforce's reserve.
+    assert result.summary()["results"].get("zendesk:ok") and result.summary()["results"].get(
+        "jira:ok"
+    )
+
+    world.sandbox.salesforce.set_api_allowance(DAILY_LIMIT)  # the rolling window moved on
+    [*_, last] = converge(world, settle_first=False)
+    assert last.exit_code == ExitCode.OK, last.summary()
+    assert_fault_free_state(reference, world)
+
+
+def test_a_run_starting_past_the_reserve_writes_nothing_to_salesforce_and_loses_nothing(
+    near_the_reserve: World, reference: dict
+):
+    world = near_the_reserve
+    world.sandbox.salesforce.set_api_allowance(DAILY_LIMIT, used_by_others=STOP_AT + 1)
+
+    result = world.run()
+
+    assert result.exit_code == ExitCode.QUOTA_BOUND, result.summary()
+    assert world.writes()["salesforce"] == 0
+    assert result.summary()["results"].get("salesforce:ok") is None
+    writes = result.summary()["quota_bound"]["salesforce"]["writes"]
+    assert writes["waiting"] == writes["planned"] > 0
+
+    world.sandbox.salesforce.set_api_allowance(DAILY_LIMIT)
+    converge(world, settle_first=False)
+    assert_fault_free_state(reference, world)
