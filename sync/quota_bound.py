@@ -9,6 +9,7 @@ about 100,000 read; about 4 min of quota left to read the rest; resumes next run
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from sync.progress import about, duration_text
@@ -42,7 +43,7 @@ def quota_bound_summary(result: RunResult) -> dict[str, dict[str, Any]]:
         progress = result.apply.progress.get(system)
         if system in result.apply.quota_bound and progress is not None:
             retry = sum(1 for ref, _ in result.apply.retry if ref.startswith(f"{system}:"))
-            levels = result.apply.waiting_levels.get(system) or {}
+            levels = result.apply.waiting_levels.get(system, Counter())
             entry["writes"] = {
                 "planned": progress.total,
                 "waiting": progress.total - progress.sent + retry,
