@@ -15,7 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from connectors.transport import RetryPolicy
 from errors import ExitCode
+from sandbox.quotas import QuotaRule
 from sandbox.salesforce.limits import DEFAULT_DAILY_LIMIT
 from sync.report import summary_line
 from sync.run import RunResult
@@ -39,16 +41,22 @@ def near_the_reserve(world_sandbox, tmp_path) -> Iterator[World]:
     sandbox.salesforce.allowance.configure(DEFAULT_DAILY_LIMIT, force=False)
 
 
-def salesforce_writes(result: RunResult, world: World) -> tuple[list[str], list[str]]:
-    """(levels of the Salesforce writes that landed, levels of those that did not)."""
+def audit_writes(world: World, run_id: int, status: str) -> list[tuple[str, dict]]:
+    """(record, detail) of the run's audited writes with this outcome."""
     store = world.store()
     try:
         rows = store.db.execute(
-            "SELECT ref, detail FROM audit WHERE run_id = ? AND kind = 'write'", (result.run_id,)
+            "SELECT ref, detail FROM audit WHERE run_id = ? AND kind = 'write'", (run_id,)
         ).fetchall()
     finally:
         store.close()
-    landed = {ref for ref, detail in rows if json.loads(detail)["status"] == "ok"}
+    found = [(ref, json.loads(detail)) for ref, detail in rows]
+    return [(ref, detail) for ref, detail in found if detail["status"] == status]
+
+
+def salesforce_writes(result: RunResult, world: World) -> tuple[list[str], list[str]]:
+    """(levels of the Salesforce writes that landed, levels of those that did not)."""
+    landed = {ref for ref, _ in audit_writes(world, result.run_id, "ok")}
     planned = [p for p in result.writes if p.target.system == "salesforce"]
     return (
         [p.target.level for p in planned if p.write.ref in landed],
@@ -117,5 +125,42 @@ def test_a_run_starting_past_the_reserve_writes_nothing_to_salesforce_and_loses_
     assert writes["waiting"] == writes["planned"] > 0
 
     world.sandbox.salesforce.set_api_allowance(DAILY_LIMIT)
+    converge(world, settle_first=False)
+    assert_fault_free_state(reference, world)
+
+
+@pytest.fixture
+def jira_edits_scarce(world_sandbox, tmp_path) -> Iterator[World]:
+    """A world whose Jira allows three issue edits a minute, and a run that may wait 1 s."""
+    sandbox, data = world_sandbox
+    world = World(sandbox, data, tmp_path, extra_config="sync:\n  max_wait: 1s\n")
+    sandbox.jira.quotas.set_rules([QuotaRule("burst:issue_edit", 3, 60.0, ("issue_edit",))])
+    sandbox.jira.quotas.enabled = True
+    yield world
+    sandbox.jira.quotas.enabled = False
+    sandbox.jira.quotas.set_rules(sandbox.jira.default_quota_rules())
+
+
+def test_a_run_out_of_jira_quota_edits_the_highest_levels_first_and_keeps_the_rest(
+    jira_edits_scarce: World, reference: dict
+):
+    world = jira_edits_scarce
+    rank = {level: i for i, level in enumerate(world.config.matrix.levels)}
+
+    result = world.run(policy=RetryPolicy(max_total_wait_seconds=1))
+
+    assert result.exit_code == ExitCode.QUOTA_BOUND, result.summary()
+    edits = [p for p in result.writes if p.target.system == "jira"]
+    landed = {ref for ref, _ in audit_writes(world, result.run_id, "ok")}
+    sent = [p.target.level for p in edits if p.write.ref in landed]
+    waiting = [p.target.level for p in edits if p.write.ref not in landed]
+    assert len(sent) == 3 and waiting
+    assert min(rank[level] for level in sent) >= max(rank[level] for level in waiting)
+    entry = result.summary()["quota_bound"]["jira"]["writes"]
+    assert entry["waiting"] == len(waiting)
+    assert entry["levels"] == sorted(set(waiting), key=lambda level: -rank[level])
+    assert "kept for the next run" in summary_line(result)
+
+    world.sandbox.jira.quotas.enabled = False  # minutes later: the quota is back
     converge(world, settle_first=False)
     assert_fault_free_state(reference, world)
