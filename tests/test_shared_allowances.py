@@ -5,7 +5,9 @@ Salesforce's daily API allowance is the org's: the sandbox starts a run with mos
 other integrations (Sforce-Limit-Info and GET limits count them). With one record a collection
 request, the reserve is reached part-way through the run's writes: those that went are the
 highest levels, the rest wait for the next run, which writes them (the allowance having rolled)
-and leaves every system as a run without a reserve would.
+and leaves every system as a run without a reserve would. The same holds when Jira's edit quota
+runs out within the run's waiting budget. Zendesk's plan limit is the account's: a run takes
+its share of the X-Rate-Limit Zendesk announces and never provokes a 429.
 """
 
 from __future__ import annotations
@@ -163,4 +165,36 @@ def test_a_run_out_of_jira_quota_edits_the_highest_levels_first_and_keeps_the_re
 
     world.sandbox.jira.quotas.enabled = False  # minutes later: the quota is back
     converge(world, settle_first=False)
+    assert_fault_free_state(reference, world)
+
+
+@pytest.fixture
+def zendesk_plan_of_six(world_sandbox, tmp_path) -> Iterator[World]:
+    """A Zendesk plan of 6 requests a minute (a run needs 5), shared half and half with other
+    apps; a run that may wait 1 s (the next minute is the next run's)."""
+    sandbox, data = world_sandbox
+    world = World(sandbox, data, tmp_path, extra_config="sync:\n  max_wait: 1s\n")
+    sandbox.zendesk.quotas.set_rules([QuotaRule("account", 6, 60.0)])
+    sandbox.zendesk.quotas.enabled = True
+    yield world
+    sandbox.zendesk.quotas.enabled = False
+    sandbox.zendesk.quotas.set_rules(sandbox.zendesk.default_quota_rules())
+
+
+def test_a_run_takes_only_its_share_of_the_zendesk_plan_limit_and_resumes_next_run(
+    zendesk_plan_of_six: World, reference: dict
+):
+    world = zendesk_plan_of_six
+    zendesk = world.sandbox.zendesk
+
+    result = world.run(policy=RetryPolicy(max_total_wait_seconds=1))
+
+    # X-Rate-Limit says 6; the default rate_share of 0.5 leaves the other apps three.
+    assert sum(zendesk.traffic.requests.values()) == 3
+    assert not [key for key in zendesk.traffic.statuses if key[1] == 429]
+    assert result.exit_code == ExitCode.QUOTA_BOUND, result.summary()
+    assert "zendesk" in result.quota_bound
+
+    zendesk.quotas.enabled = False  # the next runs come minutes later
+    converge(world, max_runs=6, settle_first=False)
     assert_fault_free_state(reference, world)
