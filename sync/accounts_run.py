@@ -135,8 +135,9 @@ class AccountStep:
             if label.split(".")[0] in self.budgets
         }
         report = apply_writes(
-            planned, writers, self.store, self.result.run_id, self.now, None, self.rank, budgets
-        )
+            planned, writers, self.store, self.result.run_id, self.now,
+            rank=self.rank, budgets=budgets,
+        )  # fmt: skip
         self._merge(report)
         with self.store.transaction():
             for target, item in zip(targets, planned, strict=True):

@@ -40,12 +40,6 @@ def highest_levels_first(
     return sorted(items, key=lambda item: -rank.get(item.target.level or "", -1))
 
 
-def levels_text(levels: Counter, rank: Mapping[str, int]) -> str:
-    """The levels of waiting writes as the summary names them, highest first."""
-    names = sorted(levels, key=lambda level: -rank.get(level or "", -1))
-    return ", ".join(name or "no level" for name in names)
-
-
 class WriteBudget(Protocol):
     """How many of the next writes of one system the run may still send."""
 
