@@ -104,6 +104,10 @@ class ZendeskSync(StrictModel):
     # High Volume API add-on 2500.
     export_per_minute: int = Field(default=10, ge=1, le=1000)
     requests_per_minute: int = Field(default=700, ge=1, le=100000)
+    # The plan's limit is the account's, shared with every other app and integration: this
+    # run paces itself to at most this share of it (of X-Rate-Limit once Zendesk has sent it,
+    # of requests_per_minute before), leaving the rest to the others.
+    rate_share: float = Field(default=0.5, gt=0, le=1)
 
 
 class JiraSync(StrictModel):
@@ -125,6 +129,10 @@ class SalesforceSync(StrictModel):
     # per-minute limit to pace to: this sizes a backfill, and `doctor` compares it with the
     # Sforce-Limit-Info header.
     requests_per_day: int = Field(default=100000, ge=1)
+    # The daily allowance is the org's, shared with every other integration: writing stops
+    # when this share of it is left (0.2: at 80% used, from Sforce-Limit-Info and /limits).
+    # The writes not sent are planned again by the next run, highest levels first.
+    api_reserve: float = Field(default=0.2, ge=0, lt=1)
 
 
 class SyncPolicy(StrictModel):

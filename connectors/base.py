@@ -21,7 +21,8 @@ Where vendors really differ, a connector also satisfies a small capability proto
 `sync/` asks with `isinstance`: `LaggingStream` (an incremental read that leaves out the newest
 changes: Zendesk), `NoteReader` (a ticket's comments, where our private notes are: Zendesk)
 and `UpsertReader` (records we upsert by an external id and never pull:
-Salesforce escalation records). Values cross the contract in the vendor's own field ids; a
+Salesforce escalation records), `DailyAllowance` (a request allowance shared with the org's
+other integrations: Salesforce). Values cross the contract in the vendor's own field ids; a
 choice among a field's options is an `Option`, which each connector sends in its own shape.
 """
 
@@ -175,4 +176,22 @@ class UpsertReader(Protocol):
         self, object_name: str, key_field: str, fields: Sequence[str], keys: Sequence[str]
     ) -> dict[str, dict[str, Any]]:
         """External id -> the `fields` its record holds now; keys without a record left out."""
+        ...
+
+
+@dataclass(frozen=True)
+class ApiUsage:
+    """A request allowance as the vendor reports it: `used` of `limit` in its window."""
+
+    used: int
+    limit: int
+
+
+@runtime_checkable
+class DailyAllowance(Protocol):
+    """A system whose daily request allowance is the org's, shared with its other integrations
+    (Salesforce: Sforce-Limit-Info on every answer, `GET limits`)."""
+
+    def api_usage(self, refresh: bool = False) -> ApiUsage | None:
+        """The allowance as last reported (None: not known yet); `refresh` asks the vendor."""
         ...

@@ -36,7 +36,14 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from connectors.base import ConnectorStats, FieldWrite, Page, WriteResult, WriteStatus
+from connectors.base import (
+    ApiUsage,
+    ConnectorStats,
+    FieldWrite,
+    Page,
+    WriteResult,
+    WriteStatus,
+)
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from connectors.outcomes import SALESFORCE_NO_CODE, SALESFORCE_RECORD
 from connectors.paginators import NextRecordsUrl, PageRequest, pages
@@ -175,12 +182,30 @@ class SalesforceConnector:
         self.identity_url = ""
         self.logins = 0
         self.rate_limited: RateLimited | None = None  # once set, the org refuses us for the run
+        self._usage: ApiUsage | None = None  # the daily allowance as last reported
 
     def close(self) -> None:
         self.session.close()
 
     def stats(self) -> ConnectorStats:
         return self.adapter.stats.totals(self.logins, self.adapter.budget.spent)
+
+    def api_usage(self, refresh: bool = False) -> ApiUsage | None:
+        """The org's daily API allowance (`DailyAllowance`): from the Sforce-Limit-Info header
+        of the last answer (simple-salesforce's `api_usage`), or with `refresh` from
+        GET limits (DailyApiRequests Max and Remaining), which costs one request."""
+        if refresh:
+            limits = self._call("GET limits", lambda sf: sf.limits())
+            daily = limits.get("DailyApiRequests") or {}
+            if daily.get("Max") is not None and daily.get("Remaining") is not None:
+                limit = int(daily["Max"])
+                self._usage = ApiUsage(limit - int(daily["Remaining"]), limit)
+                return self._usage
+        # Every answer carries the header, so the last one is as fresh as anything we know.
+        header = self._client.api_usage.get("api-usage") if self._client is not None else None
+        if header is not None:
+            self._usage = ApiUsage(header.used, header.total)
+        return self._usage
 
     # -- session ----------------------------------------------------------------------------
     def login(self) -> Salesforce:

@@ -75,12 +75,36 @@ class RetryPolicy:
 
 @dataclass
 class Pacer:
-    """Spaces requests matching `path_pattern` to at most `limit` per `window_seconds`."""
+    """Spaces requests matching `path_pattern` to at most `limit` per `window_seconds`.
+
+    A limit shared with other clients (Zendesk's plan limit is the account's) takes `share` of
+    it; with `limit_header` the limit follows what the vendor announces on its answers
+    (X-Rate-Limit), so a plan other than the configured one is still shared as configured.
+    """
 
     path_pattern: str
     limit: int
     window_seconds: float
+    share: float = 1.0
+    limit_header: str | None = None
     _sent: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.limit = self.shared(self.limit)
+
+    def shared(self, announced: float) -> int:
+        """Our part of a limit of `announced` requests a window: at least one request."""
+        return max(1, int(announced * self.share))
+
+    def follow(self, response: requests.Response) -> None:
+        """Take the limit the vendor announces on this answer, if it is ours to follow."""
+        if self.limit_header is None:
+            return
+        announced = response.headers.get(self.limit_header)
+        try:
+            self.limit = self.shared(float(announced)) if announced else self.limit
+        except ValueError:
+            log.debug("ignoring %s: %r is not a number", self.limit_header, announced)
 
     def matches(self, path: str) -> bool:
         return re.search(self.path_pattern, path) is not None
@@ -222,6 +246,12 @@ class PolicyAdapter(HTTPAdapter):
                 if pacer.matches(path):
                     pacer.record_answered(sent, now)
 
+    def _follow_limits(self, path: str, response: requests.Response) -> None:
+        with self._lock:
+            for pacer in self.pacers:
+                if pacer.matches(path):
+                    pacer.follow(response)
+
     def send(
         self,
         request: requests.PreparedRequest,
@@ -261,6 +291,7 @@ class PolicyAdapter(HTTPAdapter):
                 raise
             raise self._exception_for(decision, request, shape) from error
         self._answered(path, sent)
+        self._follow_limits(path, response)
         decision = classify(method, response)
         if response.status_code == 429:
             self.stats.throttled += 1

@@ -53,6 +53,7 @@ EXPORT_LAG_SECONDS = 61  # start_time must be over a minute in the past
 # reply, last assignee update) is nested in the ticket as "metric_set".
 TICKET_SIDELOADS = ("users", "organizations", "metric_sets")
 INCREMENTAL_QUOTA = (10, 60.0)  # requests per window, shared by the incremental exports
+ACCOUNT_LIMIT_HEADER = "X-Rate-Limit"  # the plan's requests a minute, on every answer
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class ZendeskConnector:
         include: Sequence[str] = TICKET_SIDELOADS,
         incremental_quota: tuple[int, float] = INCREMENTAL_QUOTA,
         account_quota: tuple[int, float] | None = None,
+        rate_share: float = 1.0,
         job_polling: JobPolling | None = None,
         clock: Callable[[], float] = time.time,
     ):
@@ -113,8 +115,11 @@ class ZendeskConnector:
             raise AuthError("zendesk: an email and API token, or an OAuth token, are required")
         self.policy = policy or RetryPolicy()
         pacers = [Pacer(r"/api/v2/incremental/", incremental_quota[0], incremental_quota[1])]
-        if account_quota is not None:  # the plan's account-wide limit (shared with other apps)
-            pacers.append(Pacer(r"/api/v2/", account_quota[0], account_quota[1]))
+        if account_quota is not None:
+            # The plan's account-wide limit is shared with the account's other apps: at most
+            # `rate_share` of it, following X-Rate-Limit once Zendesk has announced it.
+            limit, window = account_quota
+            pacers.append(Pacer(r"/api/v2/", limit, window, rate_share, ACCOUNT_LIMIT_HEADER))
         self.session, self.adapter = make_session(SYSTEM, ca_bundle, self.policy, pacers)
         subdomain, domain = split_url(url)
         self.base_url = f"https://{subdomain}.{domain}/api/v2"
@@ -439,6 +444,7 @@ def from_config(
         # quota_time_factor (1 against the real vendor; the sandbox's benchmarks speed time up).
         incremental_quota=(rates.export_per_minute, MINUTE * rates_scale),
         account_quota=(rates.requests_per_minute, MINUTE * rates_scale),
+        rate_share=rates.rate_share,
         **credentials,
     )
 

@@ -49,6 +49,17 @@ class ZendeskSetup:
         account (over 100,000 it is refreshed once a day)."""
         return int(((self._send("GET", "/tickets/count.json", "tickets/count").get("count")) or {}).get("value") or 0)  # fmt: skip
 
+    def ticket_events_page(self, start_time: int) -> tuple[int, int, int, bool]:
+        """GET /api/v2/incremental/ticket_events.json?start_time=: the first page of the ticket
+        events export a first run reads, as (events on it, the first one's timestamp, the
+        page's end_time, end_of_stream). One request of the incremental exports' quota."""
+        path = f"/incremental/ticket_events.json?start_time={int(start_time)}&per_page=1000"
+        page = self._send("GET", path, "incremental/ticket_events")
+        events = page.get("ticket_events") or []
+        first = int(events[0].get("timestamp") or start_time) if events else start_time
+        end_time = int(page.get("end_time") or start_time)
+        return len(events), first, end_time, bool(page.get("end_of_stream"))
+
     def views(self) -> list[dict[str, Any]]:
         """GET /api/v2/views.json, every page."""
         return self._every("/views.json", "views")

@@ -4,8 +4,12 @@ vendors answer cheaply, and how long that takes at their quotas.
 - Zendesk: `GET /api/v2/tickets/count` (every ticket in the account, approximate; the first run
   exports those changed within `sync.first_run.lookback_days`, so this is an upper bound). The
   export reads 1,000 tickets a request at 10 requests a minute (30 with the High Volume add-on):
-  that is what makes a first run long. Writes are update_many jobs of 100 plus their polls, at
-  the plan's limit (X-Rate-Limit, requests a minute); at most one per ticket.
+  that is what makes a first run long. The ticket events export (the tickets' field changes,
+  for exact pauses) shares that quota and reads 1,000 events a request; Zendesk gives no count
+  of them, so the first page from the first run's start is read: all of them when it is the
+  last, else its events scaled from the time they cover to the time up to now. Writes are
+  update_many jobs of 100 plus their polls, at the run's share of the plan's limit
+  (`sync.zendesk.rate_share` of X-Rate-Limit, requests a minute); at most one per ticket.
 - Salesforce: `SELECT COUNT() FROM Account` (with the mapping's `where`): 2,000 accounts a read,
   at most 200 a write, against the daily allowance left (DailyApiRequests.Remaining).
 - Jira Cloud: `POST /rest/api/3/search/approximate-count` for the open issues of the configured
@@ -18,6 +22,7 @@ naming `escalation-sync backfill`, which spreads the first run over several runs
 
 from __future__ import annotations
 
+import time
 from math import ceil
 
 from config.schema import Config
@@ -36,11 +41,21 @@ QUERY_BATCH = 2000  # Salesforce records a query batch
 COLLECTION = 200  # Salesforce records an sObject Collections write
 JIRA_PAGE = 100  # issues a Jira search page
 LONG_FIRST_RUN_MINUTES = 30.0
+DAY = 24 * 3600
 BACKFILL = "`escalation-sync backfill` spreads a long first run over several runs"
 
 
 def _minutes(requests: int, per_minute: float) -> float:
     return requests / per_minute if per_minute > 0 else 0.0
+
+
+def events_until(now: int, on_first_page: int, first: int, end_time: int, last: bool) -> int:
+    """About how many ticket events the export holds until `now`, from its first page: exact
+    when that page is the last, else its events scaled from the time they cover (from the
+    first one's timestamp to the page's end_time) to the time up to `now`."""
+    if last or not on_first_page:
+        return on_first_page
+    return ceil(on_first_page * max(1, now - first) / max(1, end_time - first))
 
 
 def zendesk_first_run(config: Config, setup: ZendeskSetup) -> list[Finding]:
@@ -51,13 +66,24 @@ def zendesk_first_run(config: Config, setup: ZendeskSetup) -> list[Finding]:
     tickets = setup.ticket_count()
     headers = {k.lower(): v for k, v in setup.last_headers.items()}
     plan_limit = int(headers.get("x-rate-limit") or 0)
-    export = max(1, ceil(tickets / EXPORT_PAGE))
+    our_limit = plan_limit * config.sync.zendesk.rate_share
+    now = int(time.time())
+    start = now - first_run.lookback_days * DAY
+    events = events_until(now, *setup.ticket_events_page(start))
+    ticket_pages = max(1, ceil(tickets / EXPORT_PAGE))
+    event_pages = max(1, ceil(events / EXPORT_PAGE))
+    export = ticket_pages + event_pages  # one quota for every incremental export
     writes = 2 * ceil(tickets / UPDATE_BATCH)  # a job and its poll per 100 tickets, at most
-    minutes = _minutes(export, EXPORT_PER_MINUTE) + _minutes(writes, plan_limit)
-    high_volume = _minutes(export, HIGH_VOLUME_EXPORT_PER_MINUTE) + _minutes(writes, plan_limit)
-    limit = f"{plan_limit} a minute" if plan_limit else "an unknown plan limit"
-    detail = (f"{tickets} tickets in the account (changed in the last {first_run.lookback_days} days: at most that): "
-              f"{export} export requests at {EXPORT_PER_MINUTE} a minute and at most {writes} write requests at {limit}, "
+    minutes = _minutes(export, EXPORT_PER_MINUTE) + _minutes(writes, our_limit)
+    high_volume = _minutes(export, HIGH_VOLUME_EXPORT_PER_MINUTE) + _minutes(writes, our_limit)
+    limit = (
+        f"{our_limit:g} a minute (rate_share of {plan_limit})"
+        if plan_limit
+        else "an unknown plan limit"
+    )
+    detail = (f"{tickets} tickets in the account (changed in the last {first_run.lookback_days} days: at most that) "
+              f"and about {events} ticket events since then: {ticket_pages} + {event_pages} export requests "
+              f"at {EXPORT_PER_MINUTE} a minute and at most {writes} write requests at {limit}, "
               f"about {ceil(minutes)} minutes ({ceil(high_volume)} with High Volume's {HIGH_VOLUME_EXPORT_PER_MINUTE} exports a minute)")  # fmt: skip
     if minutes > LONG_FIRST_RUN_MINUTES:
         return [warning("zendesk", SUBJECT, detail,

@@ -42,6 +42,7 @@ from sync.accounts_targets import (
     task_targets,
 )
 from sync.accounts_writers import OrganizationWriter, SalesforceAccountWriter, TaskWriter
+from sync.allowance import WriteBudget
 from sync.apply import ApplyReport, Writer, apply_writes
 from sync.diff import FieldAction, Override, RecordPlan
 from sync.plan import PlannedWrite, plan_target
@@ -57,7 +58,9 @@ def escalate_accounts(run: Any) -> None:
     """The account matrix's step of `run` (a sync.run.SyncRun); nothing without matrix.accounts."""
     if run.config.matrix.accounts is None or run.result.evaluation is None:
         return
-    AccountStep(run.config, run.store, run.connectors, run.now, run.dry_run, run.result).execute()
+    step = AccountStep(run.config, run.store, run.connectors, run.now, run.dry_run, run.result)
+    step.budgets = run.budgets  # the run's shared allowances: the tickets' writes spent some
+    step.execute()
 
 
 def decision_detail(decision: AccountDecision) -> dict[str, Any]:
@@ -104,6 +107,7 @@ class AccountStep:
         assert config.matrix.accounts is not None
         self.levels = config.matrix.accounts.levels
         self.rank = {level: i for i, level in enumerate(self.levels)}
+        self.budgets: Mapping[str, WriteBudget] = {}  # system -> what it has left to write
 
     def execute(self) -> None:
         evaluation = self.result.evaluation
@@ -124,7 +128,16 @@ class AccountStep:
             for item in planned:
                 if item.write is not None and self._is_new_task(item.target, task_plan):
                     self.accounts_store.forget_written(SF_TASK, item.target.record_id)
-        report = apply_writes(planned, writers, self.store, self.result.run_id, self.now)
+        # A writer's label names its system ("salesforce.task"): that system's allowance.
+        budgets = {
+            label: self.budgets[label.split(".")[0]]
+            for label in writers
+            if label.split(".")[0] in self.budgets
+        }
+        report = apply_writes(
+            planned, writers, self.store, self.result.run_id, self.now,
+            rank=self.rank, budgets=budgets,
+        )  # fmt: skip
         self._merge(report)
         with self.store.transaction():
             for target, item in zip(targets, planned, strict=True):
@@ -346,6 +359,9 @@ class AccountStep:
         apply.conflicts += report.conflicts
         apply.unreachable.update(report.unreachable)
         apply.refused.update(report.refused)
+        apply.quota_bound.update(report.quota_bound)
+        apply.progress.update(report.progress)
+        apply.waiting_levels.update(report.waiting_levels)
 
     def _remember(
         self,

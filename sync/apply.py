@@ -21,6 +21,7 @@ from typing import Protocol
 
 from connectors.base import ConnectorStats, FieldWrite, WriteResult, WriteStatus
 from connectors.errors import AuthError, RateLimited, SystemUnavailable
+from sync.allowance import WriteBudget, highest_levels_first
 from sync.plan import PlannedWrite
 from sync.progress import ProgressListener, Unseen, WriteProgress
 from sync.state import StateStore
@@ -49,6 +50,8 @@ class ApplyReport:
     # wait for the next run, and are not failures (sync/run.py RunResult.exit_code).
     quota_bound: dict[str, str] = field(default_factory=dict)  # system -> why
     progress: dict[str, WriteProgress] = field(default_factory=dict)  # system -> writes sent
+    # Of a quota-bound system: the levels of the writes waiting for the next run -> how many.
+    waiting_levels: dict[str, Counter] = field(default_factory=dict)
 
     def failed_retries(self) -> list[tuple[str, str]]:
         """Writes to retry for a reason other than a spent quota."""
@@ -70,9 +73,14 @@ def apply_writes(
     run_id: int,
     now: datetime,
     listener: ProgressListener | None = None,
+    rank: Mapping[str, int] | None = None,
+    budgets: Mapping[str, WriteBudget] | None = None,
 ) -> ApplyReport:
+    """Send each system's writes, highest level first when `rank` (level -> rank) is given,
+    within its shared budget if it has one (sync/allowance.py)."""
     report = ApplyReport()
     listener = listener or Unseen()
+    budgets = budgets or {}
     by_system: dict[str, list[PlannedWrite]] = {}
     for item in planned:
         if item.write is not None:
@@ -81,16 +89,34 @@ def apply_writes(
         connector = connectors.get(system)
         if connector is None:
             continue
+        if rank is not None:
+            all_items = highest_levels_first(all_items, rank)
         progress = report.progress[system] = WriteProgress(system, len(all_items))
-        for start in range(0, len(all_items), WRITE_CHUNK):
-            items = all_items[start : start + WRITE_CHUNK]
+        budget = budgets.get(system)
+        while progress.sent < len(all_items):
+            items = all_items[progress.sent : progress.sent + WRITE_CHUNK]
+            if budget is not None:
+                items = items[: budget.allowed(items)]
+                if not items:
+                    report.quota_bound[system] = budget.why()
+                    break
             _apply_chunk(system, connector, items, store, run_id, now, report)
             progress.sent += len(items)
             listener.writing(progress)
             _record_spent_budget(system, connector, report)
             if system in report.unreachable or system in report.quota_bound:
                 break  # the rest is planned again next run (nothing was marked or sent)
+        if system in report.quota_bound:
+            report.waiting_levels[system] = _waiting_levels(all_items, progress.sent, report)
     return report
+
+
+def _waiting_levels(items: list[PlannedWrite], sent: int, report: ApplyReport) -> Counter:
+    """The levels of the writes sent but to be retried and of those not sent, in the order
+    they were to go (highest level first when ranked)."""
+    retry = {ref for ref, _ in report.retry}
+    waiting = [i for i in items[:sent] if i.write and i.write.ref in retry] + items[sent:]
+    return Counter(item.target.level for item in waiting)
 
 
 def _record_spent_budget(system: str, connector: Writer, report: ApplyReport) -> None:

@@ -5,11 +5,14 @@ a run with `RetryPolicy.max_total_wait_seconds`; the numbers come from here, so 
 Zendesk's High Volume add-on or another plan says so once in the config:
 
 - Zendesk: incremental exports (`export_per_minute`, 10; 30 with High Volume) and the plan's
-  account-wide limit (`requests_per_minute`), both paced.
+  account-wide limit, both paced. The plan's limit is shared with the account's other apps:
+  the run takes `rate_share` of it (of X-Rate-Limit once announced, of `requests_per_minute`
+  before).
 - Jira: not paced client-side. Its burst limits are per endpoint and announced on the answers
   (`X-RateLimit-Remaining`), which the transport waits for; `requests_per_second` sizes a
   backfill (`seconds_per_request`) and is what `doctor` compares with `X-RateLimit-Limit`.
-- Salesforce: no per-minute limit; `requests_per_day` (the daily allowance) sizes a backfill.
+- Salesforce: no per-minute limit; `requests_per_day` (the daily allowance) sizes a backfill,
+  and writing stops when `api_reserve` of the allowance is left (sync/allowance.py).
 """
 
 from __future__ import annotations

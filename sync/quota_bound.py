@@ -9,6 +9,7 @@ about 100,000 read; about 4 min of quota left to read the rest; resumes next run
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from sync.progress import about, duration_text
@@ -42,9 +43,12 @@ def quota_bound_summary(result: RunResult) -> dict[str, dict[str, Any]]:
         progress = result.apply.progress.get(system)
         if system in result.apply.quota_bound and progress is not None:
             retry = sum(1 for ref, _ in result.apply.retry if ref.startswith(f"{system}:"))
+            levels = result.apply.waiting_levels.get(system, Counter())
             entry["writes"] = {
                 "planned": progress.total,
                 "waiting": progress.total - progress.sent + retry,
+                # The levels those writes are for, highest first: the others went first.
+                "levels": [level or "none" for level in levels],
             }
         found[system] = entry
     return found
@@ -67,9 +71,14 @@ def quota_bound_lines(summary: dict[str, dict[str, Any]]) -> list[str]:
             lines.append(text + "; resumes next run")
         writes = entry.get("writes")
         if writes:
+            levels = writes.get("levels") or []
+            named = (
+                f" for level{'s' if len(levels) > 1 else ''} {', '.join(levels)}" if levels else ""
+            )
             lines.append(
                 f"{system} writes: {writes['planned'] - writes['waiting']:,} of "
-                f"{writes['planned']:,} done; {writes['waiting']:,} wait for the next run"
+                f"{writes['planned']:,} done; {writes['waiting']:,} writes{named} kept for the "
+                f"next run: {entry['why'].removeprefix(system + ': ')}"
             )
         if not entry["reads"] and not writes:
             lines.append(f"{system}: quota spent; resumes next run")

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TextIO
 
 from config.write_mapping import WriteField
+from sync.allowance import allowance_line
 from sync.formats import comparable
 from sync.notifications import plan_lines
 from sync.quota_bound import quota_bound_lines
@@ -52,6 +53,7 @@ def summary_line(result: RunResult) -> str:
     if s["unreachable"]:
         parts.append("unreachable: " + ", ".join(s["unreachable"]))
     parts += quota_bound_lines(s.get("quota_bound") or {})
+    parts += [allowance_line(system, a) for system, a in (s.get("allowances") or {}).items()]
     never_read = s.get("never_read") or []
     if never_read:
         held = "nothing written" if "salesforce" in never_read else "private notes wait"

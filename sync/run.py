@@ -20,6 +20,7 @@ from escalation.compiled import CompiledMatrix, compile_matrix
 from escalation.decision import Decision
 from mapping.records import SourceRecord, TicketStatus
 from sync.accounts_run import escalate_accounts
+from sync.allowance import WriteBudget, write_budgets
 from sync.apply import ApplyReport, apply_writes
 from sync.clock import check_clock
 from sync.diff import FieldAction, Override
@@ -70,6 +71,8 @@ class RunResult:
     transport: dict[str, dict[str, Any]] = field(default_factory=dict)
     notifications: NotifyResult | None = None  # None: no notifications configured
     reconciled: Reconciliation | None = None  # the periodic reconciliation, when one ran
+    # system -> its shared allowance at the end of the run (used, limit, reserve, stop at).
+    allowances: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def writes(self) -> list[PlannedWrite]:
@@ -130,6 +133,7 @@ class RunResult:
             "never_read": sorted(self.pull.never_read),
             "quota_bound": quota_bound_summary(self),
             "transport": self.transport,
+            **({"allowances": self.allowances} if self.allowances else {}),
             **({"notifications": self.notifications.summary()} if self.notifications else {}),
             **(
                 {"reconciled": self.reconciled.summary()}
@@ -166,6 +170,7 @@ class SyncRun:
             else None
         )
         self.result.notifications = self.notify.result if self.notify else None
+        self.budgets: dict[str, WriteBudget] = write_budgets(config, self.connectors)
 
     def execute(self) -> RunResult:
         result = self.result
@@ -189,6 +194,7 @@ class SyncRun:
                 log.warning("private notes wait until %s has been read once", ", ".join(never_read))
             self._plan_and_apply()
         result.transport = transport_stats(self.connectors)
+        self._record_allowances()
         self.store.end_run(result.run_id, self.now, result.exit_code, result.summary())
         return result
 
@@ -202,8 +208,9 @@ class SyncRun:
                 s: c for s, c in self.connectors.items() if s not in result.pull.unreachable
             }
             result.apply = apply_writes(
-                result.planned, reachable, self.store, result.run_id, self.now, self.listener
-            )
+                result.planned, reachable, self.store, result.run_id, self.now, self.listener,
+                self.rank, self.budgets,
+            )  # fmt: skip
             if result.apply.conflicts:
                 self._replan_conflicts(reachable)
             log_applied(result.apply)
@@ -216,6 +223,20 @@ class SyncRun:
         elif self.notify is not None and not result.pull.never_read:
             self.notify.plan(result.evaluation)  # what this run would send, for the plan
         escalate_accounts(self)  # the account matrix (sync/accounts_run.py), after the tickets
+
+    def _record_allowances(self) -> None:
+        """The shared allowances as the systems last reported them: in the summary and, for a
+        run that wrote, in the audit log."""
+        for system, budget in self.budgets.items():
+            if system in self.result.unreachable:
+                continue
+            summary = budget.summary()
+            if summary is None:
+                continue
+            self.result.allowances[system] = summary
+            if not self.dry_run:
+                with self.store.transaction():
+                    self.store.audit(self.result.run_id, self.now, "api_allowance", system, summary)
 
     # -- steps ------------------------------------------------------------------------------
     def _evaluate(self) -> Evaluation:
@@ -439,8 +460,9 @@ class SyncRun:
         second = self._plan(evaluation, only_refs=refs)
         systems = {system for system, _ in by_system}
         again = apply_writes(
-            second, {s: reachable[s] for s in systems}, self.store, result.run_id, self.now
-        )
+            second, {s: reachable[s] for s in systems}, self.store, result.run_id, self.now,
+            rank=self.rank, budgets=self.budgets,
+        )  # fmt: skip
         result.apply.conflicts = again.conflicts
         result.apply.results.update(again.results)
         result.apply.rejected += again.rejected

@@ -292,3 +292,37 @@ def test_an_unreadable_signal_is_reported_once_per_run_and_the_account_evaluated
                 assert "detractor" not in [r["name"] for r in entry["detail"]["reasons"]]
     finally:
         store.close()
+
+
+def test_past_the_salesforce_api_reserve_the_account_matrix_writes_wait_for_the_next_run(
+    accounts_world: World,
+) -> None:
+    # The allowance is the org's: other integrations used 90% of it, past the 80% we stop at.
+    world = accounts_world
+    account_id, _ = add_at_risk_account(world)
+    world.sandbox.salesforce.set_api_allowance(15_000, used_by_others=13_500)
+    try:
+        first = world.run()
+        assert first.exit_code == 10, first.summary()
+        assert tasks_of(world, account_id) == []
+        account = world.sandbox.salesforce.get_record("Account", account_id)
+        assert account is not None and account.get("Account_Escalation_Level__c") is None
+        waiting = first.summary()["quota_bound"]["salesforce.task"]["writes"]
+        assert waiting["waiting"] == waiting["planned"] > 0
+        assert waiting["levels"][0] == "executive-attention"  # highest first
+        # Zendesk's organisation is not held back by Salesforce's allowance.
+        organization = world.sandbox.zendesk.store.organizations[ORG_ID]
+        assert organization["organization_fields"]["account_escalation_level"] == (
+            "executive-attention"
+        )
+
+        world.sandbox.salesforce.set_api_allowance(15_000)  # the 24-hour window moved on
+        world.settle()
+        second = world.run(now=world.now + timedelta(minutes=2))
+        assert second.exit_code == 0, second.summary()
+        assert len(tasks_of(world, account_id)) == 1
+        account = world.sandbox.salesforce.get_record("Account", account_id)
+        assert account is not None
+        assert account["Account_Escalation_Level__c"] == "executive-attention"
+    finally:
+        world.sandbox.salesforce.allowance.configure(100_000, force=False)

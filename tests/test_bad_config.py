@@ -172,6 +172,16 @@ CASES = [
         "to 1",
     ),
     case(
+        "zendesk-rate-share-over-the-whole", "escalation-sync.yaml",
+        "    rate_share: 0.5 ", "    rate_share: 1.5 ",
+        "{file}:{at}: sync.zendesk.rate_share: found 1.5; expected less than or equal to 1",
+    ),
+    case(
+        "salesforce-reserve-of-the-whole-allowance", "escalation-sync.yaml",
+        "    api_reserve: 0.2 ", "    api_reserve: 1   ",
+        "{file}:{at}: sync.salesforce.api_reserve: found 1; expected less than 1",
+    ),
+    case(
         "text-where-a-number-is-expected", "connections.yaml",
         "    timeout_seconds: 60\n", "    timeout_seconds: a minute\n",
         "{file}:{at}: connections.salesforce.timeout_seconds: found 'a minute'; expected a valid "

@@ -531,3 +531,25 @@ def test_from_config_reads_each_secret_through_the_given_reader():
         "https://acme.my.salesforce.com",
         "61.0",
     )
+
+
+@responses.activate
+def test_the_daily_allowance_comes_from_limits_then_from_each_answers_sforce_limit_info(sf):
+    grant()
+    responses.get(
+        f"{API}/limits/",
+        json={"DailyApiRequests": {"Max": 15000, "Remaining": 3100}},
+        headers={"Sforce-Limit-Info": "api-usage=11899/15000"},
+    )
+    responses.patch(
+        COLLECTION,
+        json=[{"id": ACCOUNT_IDS[0], "success": True, "errors": []}],
+        headers={"Sforce-Limit-Info": "api-usage=11905/15000"},
+    )
+    assert sf.api_usage() is None  # nothing answered yet
+    usage = sf.api_usage(refresh=True)
+    assert (usage.used, usage.limit) == (11900, 15000)
+    assert [c.request.method for c in responses.calls][-1] == "GET"
+    sf.apply([account(ACCOUNT_IDS[0], Open_Escalations__c=1)])
+    usage = sf.api_usage()
+    assert (usage.used, usage.limit) == (11905, 15000)

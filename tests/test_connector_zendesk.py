@@ -517,3 +517,51 @@ def test_comments_follow_next_page_to_the_last_one(zd):
         json={"comments": [{"id": 2}], "next_page": None},
     )
     assert [c["id"] for c in zd.ticket_comments("5")] == [1, 2]
+
+
+@responses.activate
+def test_the_plan_limit_is_shared_at_most_the_configured_share_of_x_rate_limit(sleeps):
+    # Zendesk's plan limit is the account's, shared with its other apps: with rate_share 0.5
+    # and X-Rate-Limit 4 we send two requests a minute, whatever requests_per_minute says.
+    policy = RetryPolicy(sleep=sleeps.append)
+    zd = ZendeskConnector(
+        "https://acme.zendesk.com", email="bot@acme.example", api_token=TOKEN, policy=policy,
+        account_quota=(700, 60.0), rate_share=0.5,
+    )  # fmt: skip
+    show_many = f"{BASE}/tickets/show_many.json"
+    responses.get(show_many, json={"tickets": []}, headers={"X-Rate-Limit": "4"})
+    for ticket_id in ("1", "2", "3"):
+        zd.get_tickets([ticket_id])
+    assert len(responses.calls) == 3
+    assert len(sleeps) == 1 and 55 < sleeps[0] <= 60
+
+
+@responses.activate
+def test_before_zendesk_announces_its_limit_the_share_applies_to_the_configured_one(sleeps):
+    policy = RetryPolicy(sleep=sleeps.append)
+    zd = ZendeskConnector(
+        "https://acme.zendesk.com", email="bot@acme.example", api_token=TOKEN, policy=policy,
+        account_quota=(4, 60.0), rate_share=0.5,
+    )  # fmt: skip
+    show_many = f"{BASE}/tickets/show_many.json"
+    responses.get(show_many, json={"tickets": []})
+    for ticket_id in ("1", "2", "3"):
+        zd.get_tickets([ticket_id])
+    assert len(sleeps) == 1 and 55 < sleeps[0] <= 60
+
+
+def test_from_config_paces_to_the_configured_share_of_the_plan_limit():
+    from types import SimpleNamespace
+
+    from config.connections import ZendeskConnection
+    from config.policy import SyncPolicy
+    from connectors.zendesk import from_config
+
+    connection = ZendeskConnection(
+        url="https://acme.zendesk.com", email_env="ZD_EMAIL", token_env="ZD_TOKEN"
+    )
+    sync = SyncPolicy.model_validate({"zendesk": {"requests_per_minute": 400, "rate_share": 0.25}})
+    config = SimpleNamespace(connections=SimpleNamespace(zendesk=connection), sync=sync)
+    zd = from_config(config, lambda name: "value")
+    [plan_limit] = [p for p in zd.adapter.pacers if p.path_pattern == r"/api/v2/"]
+    assert plan_limit.limit == 100 and plan_limit.limit_header == "X-Rate-Limit"

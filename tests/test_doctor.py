@@ -8,6 +8,7 @@ import argparse
 import io
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -250,9 +251,28 @@ def test_a_first_run_longer_than_half_an_hour_at_the_export_quota_is_a_warning(o
     code, checks = org.checks()
     found = _first_run(checks, "zendesk")
     assert code == EXIT_OK and found["status"] == "warning"
-    assert "450 export requests at 10 a minute" in found["detail"]
-    assert "about 45 minutes (15 with High Volume's 30 exports a minute)" in found["detail"]
+    assert "450 + 1 export requests at 10 a minute" in found["detail"]
+    assert "about 46 minutes (16 with High Volume's 30 exports a minute)" in found["detail"]
     assert "escalation-sync backfill" in found["fix"]
+
+
+def test_the_ticket_events_export_shares_the_export_quota_in_the_first_run_estimate(org):
+    # 250 ticket pages take 25 minutes; the tickets' 59,000 field changes (an audit every
+    # 2 minutes over the last 82 days) are 60 more pages of the same quota: 31 minutes.
+    zendesk = org.sandbox.zendesk
+    zendesk.cached_ticket_count = 250_000
+    now = int(zendesk.clock.timestamp()) - 120
+    zendesk.store.ticket_events = [
+        {"id": n + 1, "ticket_id": 1, "timestamp": now - (59_000 - n) * 120, "event_type": "Audit",
+         "child_events": []}
+        for n in range(59_000)
+    ]  # fmt: skip
+    code, checks = org.checks()
+    found = _first_run(checks, "zendesk")
+    assert code == EXIT_OK and found["status"] == "warning", found
+    assert re.search(r"and about 59,?0\d\d ticket events since then", found["detail"])
+    assert "250 + 60 export requests at 10 a minute" in found["detail"], found["detail"]
+    assert "about 31 minutes" in found["detail"]
 
 
 def test_a_first_run_over_the_salesforce_allowance_left_is_a_warning(org):

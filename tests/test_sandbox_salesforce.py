@@ -378,6 +378,17 @@ def test_daily_allowance_is_rolling_and_refuses_with_request_limit_exceeded(sand
     assert sf.query("SELECT Id FROM Account")["done"] is True
 
 
+def test_the_allowance_counts_the_other_integrations_usage_in_the_header_and_limits(sandbox):
+    # The daily allowance is the org's: a run can start with most of it used by others.
+    sandbox.salesforce.set_api_allowance(15_000, used_by_others=11_990)
+    sf = client(sandbox)
+    sf.query("SELECT Id FROM Account")
+    assert sf.api_usage["api-usage"].used == 11_991
+    assert sf.api_usage["api-usage"].total == 15_000
+    daily = sf.limits()["DailyApiRequests"]
+    assert daily == {"Max": 15_000, "Remaining": 15_000 - 11_992}
+
+
 def test_per_minute_rule_answers_429_with_integer_retry_after(sandbox):
     sandbox.salesforce.set_per_minute_limit(2, time_factor=0.05)
     sf = client(sandbox)

@@ -236,9 +236,12 @@ class SalesforceApp(VendorApp):
     def expire_all_sessions(self) -> None:
         self.oauth.expire_all()
 
-    def set_api_allowance(self, limit: int, window_seconds: float | None = None) -> None:
-        """Set the rolling request allowance and enforce it even with quotas off."""
-        self.allowance.configure(limit, window_seconds, force=True)
+    def set_api_allowance(
+        self, limit: int, window_seconds: float | None = None, used_by_others: int = 0
+    ) -> None:
+        """Set the rolling request allowance and enforce it even with quotas off;
+        `used_by_others`: requests the org's other integrations have made in the window."""
+        self.allowance.configure(limit, window_seconds, force=True, used_by_others=used_by_others)
 
     def api_usage(self) -> tuple[int, int]:
         return self.allowance.usage()

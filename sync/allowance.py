@@ -1,0 +1,148 @@
+"""Budgets a run shares with others, and the order its writes spend them in.
+
+Some of what a run may send is not its own: Salesforce's daily API allowance is the org's,
+shared with every other integration (`Sforce-Limit-Info: api-usage=N/M` on every answer,
+`GET /services/data/vXX.X/limits` once a run), so writing stops when
+`sync.salesforce.api_reserve` of it is left. Zendesk's plan limit and Jira's quotas are paced
+in the transport and bounded by `sync.max_wait` (connectors/transport.py); when one of them
+runs out the rest of the writes wait too.
+
+Whichever budget runs out, the writes that did go are the most urgent ones: each system's
+writes are sent highest level first (the matrix lists its levels lowest first), so
+executive-review lands before informational. The others are not sent and not marked: they are
+diff-based, so the next run plans them again, and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from math import ceil, floor
+from typing import Any, Protocol
+
+from config.schema import Config
+from connectors.base import ApiUsage, DailyAllowance
+from connectors.errors import ConnectorError
+from sync.plan import PlannedWrite
+
+log = logging.getLogger("escalation_sync.allowance")
+
+SALESFORCE = "salesforce"
+
+
+def highest_levels_first(
+    items: Sequence[PlannedWrite], rank: Mapping[str, int]
+) -> list[PlannedWrite]:
+    """`items` with the highest levels first; a write of no known level last. Stable: writes of
+    one level keep the planned order."""
+    return sorted(items, key=lambda item: -rank.get(item.target.level or "", -1))
+
+
+class WriteBudget(Protocol):
+    """How many of the next writes of one system the run may still send."""
+
+    def allowed(self, items: Sequence[PlannedWrite]) -> int:
+        """How many of `items`, taken in order, fit in what is left (0: stop writing)."""
+        ...
+
+    def why(self) -> str:
+        """Why writing stopped, for the summary: "Salesforce API reserve reached (...)"."""
+        ...
+
+    def summary(self) -> dict[str, Any] | None:
+        """What the budget stood at, for the summary and the audit log (None: not known)."""
+        ...
+
+
+@dataclass
+class SalesforceReserve:
+    """Salesforce's daily allowance less the reserve left to the org's other integrations.
+
+    Usage is asked of `GET limits` once (the first time writes are weighed), then read from
+    the Sforce-Limit-Info header of each answer, so each chunk of writes is weighed against
+    what Salesforce last said. A chunk is cut to the requests left: deletes one request each,
+    the rest `batch_size` records of one kind a request, as the connector sends them.
+    """
+
+    connector: DailyAllowance
+    reserve: float
+    batch_size: int
+    refreshed: bool = False
+    usage: ApiUsage | None = None
+
+    def stop_at(self, usage: ApiUsage) -> int:
+        """The request count at which writing stops."""
+        return floor(usage.limit * (1 - self.reserve))
+
+    def _read_usage(self) -> ApiUsage | None:
+        if not self.refreshed:
+            self.refreshed = True
+            try:
+                return self.connector.api_usage(refresh=True)
+            except ConnectorError as error:
+                # Without GET limits the last answer's header still tells the usage.
+                log.warning("salesforce: the daily allowance could not be read (%s)", error)
+        return self.connector.api_usage()
+
+    def allowed(self, items: Sequence[PlannedWrite]) -> int:
+        self.usage = self._read_usage() or self.usage
+        if self.usage is None:
+            return len(items)  # not told: the vendor's own limit still answers for itself
+        left = self.stop_at(self.usage) - self.usage.used
+        records: Counter = Counter()
+        deletes = 0
+        for count, item in enumerate(items):
+            assert item.write is not None
+            if item.write.delete:
+                deletes += 1
+            else:
+                write = item.write
+                records[(write.kind, write.object_name, write.external_id_field)] += 1
+            if deletes + sum(ceil(n / self.batch_size) for n in records.values()) > left:
+                return count
+        return len(items)
+
+    def why(self) -> str:
+        usage = self.usage
+        if usage is None:
+            return "Salesforce API reserve reached"
+        used = round(100 * (1 - self.reserve))
+        return f"Salesforce API reserve reached ({used}% of {usage.limit:,} used)"
+
+    def summary(self) -> dict[str, Any] | None:
+        usage = self._latest()
+        if usage is None:
+            return None
+        return {
+            "used": usage.used,
+            "limit": usage.limit,
+            "reserve": self.reserve,
+            "stop_writing_at": self.stop_at(usage),
+        }
+
+    def _latest(self) -> ApiUsage | None:
+        self.usage = self.connector.api_usage() or self.usage
+        return self.usage
+
+
+def write_budgets(config: Config, connectors: Mapping[str, object]) -> dict[str, WriteBudget]:
+    """The shared budgets of this run's systems, by system."""
+    budgets: dict[str, WriteBudget] = {}
+    salesforce = connectors.get(SALESFORCE)
+    if isinstance(salesforce, DailyAllowance):
+        policy = config.sync.salesforce
+        budgets[SALESFORCE] = SalesforceReserve(
+            salesforce, policy.api_reserve, policy.write_batch_size
+        )
+    return budgets
+
+
+def allowance_line(system: str, summary: Mapping[str, Any]) -> str:
+    """The summary's words for a system's shared allowance."""
+    percent = round(100 * (1 - summary["reserve"]))
+    return (
+        f"{system} API allowance: {summary['used']:,} of {summary['limit']:,} used "
+        f"(writing stops at {percent}%: {summary['stop_writing_at']:,})"
+    )
