@@ -21,6 +21,9 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from config.base import EnvVarName, HttpsUrl, RelativeProblem, StrictModel, existing_file
+from config.join_schema import JoinStrategy, join_problems
+from config.mapping_schema import ZendeskMapping
+from config.policy import ZendeskSync
 
 Seconds = Annotated[float, Field(gt=0, le=600)]
 
@@ -241,6 +244,31 @@ class SalesforceConnection(_Connection):
 
 SYSTEMS = ("zendesk", "jira", "salesforce")
 
+# An instance's name leads its records' references (zendesk:eu/123) and its cursors' names.
+InstanceName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,30}$")]
+
+
+class ZendeskInstance(ZendeskConnection):
+    """Another Zendesk (a brand on its own subdomain): its own connection and secrets, and,
+    where they differ from the default's, its own field mapping, join rules and quotas. Each
+    key given replaces the top-level section for this instance's tickets alone."""
+
+    mapping: ZendeskMapping | None = None  # replaces mapping.zendesk
+    join: list[JoinStrategy] | None = None  # replaces join
+    sync: ZendeskSync | None = None  # replaces sync.zendesk (this subdomain's own quotas)
+
+    def config_problems(self) -> list[RelativeProblem]:
+        problems = super().config_problems()
+        if self.join is not None:
+            problems += [(("join",) + path, message) for path, message in join_problems(self.join)]
+        return problems
+
+
+class Instance(StrictModel):
+    """The systems of one named instance (connections.instances.NAME)."""
+
+    zendesk: ZendeskInstance
+
 
 class Connections(StrictModel):
     """Each system may be omitted or `enabled: false`; a sync then leaves it alone."""
@@ -248,6 +276,8 @@ class Connections(StrictModel):
     zendesk: ZendeskConnection | None = None
     jira: JiraConnection | None = None
     salesforce: SalesforceConnection | None = None
+    # Named instances beside the default connections above (config/instances.py reads them).
+    instances: dict[InstanceName, Instance] = Field(default_factory=dict)
 
     def enabled(self, system: str) -> bool:
         connection = getattr(self, system)
@@ -259,4 +289,20 @@ class Connections(StrictModel):
     def config_problems(self) -> list[RelativeProblem]:
         if not (self.enabled("zendesk") or self.enabled("jira")):
             return [((), "no ticket system enabled; expected zendesk or jira (or both)")]
+        if self.instances and not self.enabled("zendesk"):
+            return [
+                (
+                    ("instances",),
+                    "found named Zendesk instances without connections.zendesk; expected the "
+                    "default Zendesk connection beside them",
+                )
+            ]
         return []
+
+    def instance_names(self, system: str) -> tuple[str, ...]:
+        """The names of the enabled named instances of a system, as written."""
+        return tuple(
+            name
+            for name, instance in self.instances.items()
+            if (connection := getattr(instance, system, None)) is not None and connection.enabled
+        )

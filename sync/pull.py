@@ -21,10 +21,12 @@ from escalation.history import with_exact_pauses
 from mapping.errors import RecordError, RecordIssue
 from mapping.normalise import normalise_account, normalise_ticket
 from mapping.records import SourceRecord, Ticket, TicketStatus
+from sync.instances import members_of, qualified_pages
 from sync.pacing import page_size, seconds_per_request
 from sync.progress import ProgressListener, StreamProgress, Unseen
 from sync.state import StateStore
 from sync.ticket_changes import (
+    Change,
     jira_changes,
     prune_changes,
     status_history,
@@ -32,6 +34,7 @@ from sync.ticket_changes import (
     store_changes,
     zendesk_changes,
 )
+from vocabulary.instances import cursor_name, qualify, split_instance
 
 log = logging.getLogger("escalation_sync.pull")
 
@@ -81,12 +84,13 @@ def merge_paused(
 
 
 def _reader(
-    connector: Connector, stream: str, start: datetime | None = None
+    connector: Connector, stream: str, start: datetime | None = None, instance: str | None = None
 ) -> Callable[[str | None], Iterator[Page]]:
-    """Read `stream` from a stored cursor; `start` is where a first read (no cursor) begins."""
+    """Read `stream` from a stored cursor; `start` is where a first read (no cursor) begins.
+    A named instance's records come with its name in their ids."""
 
     def read(cursor: str | None) -> Iterator[Page]:
-        return connector.read_changes(stream, cursor, start)
+        return qualified_pages(connector.read_changes(stream, cursor, start), instance)
 
     return read
 
@@ -116,8 +120,10 @@ class Puller:
         self.now = now
         self.report = PullReport()
         self.pause_statuses = frozenset(config.matrix.sla.pause_statuses)
-        self.organizations: dict[str, dict[str, Any]] = {}
-        self.users: dict[str, dict[str, Any]] = {}
+        # Zendesk instance (None: the default) -> id in that Zendesk -> the raw record
+        self.organizations: dict[str | None, dict[str, dict[str, Any]]] = {}
+        self.users: dict[str | None, dict[str, dict[str, Any]]] = {}
+        self.zendesk_names = config.connections.instance_names("zendesk")
         # Later ticket times are bad values. From the real clock too: a run pinned to an
         # earlier moment (--now, a replay) must not turn records made since into bad ones.
         self.latest_time = max(now, datetime.now(UTC)) + CLOCK_SKEW
@@ -125,6 +131,9 @@ class Puller:
             "zendesk": status_translator(config.mapping.zendesk.ticket.status),
             "jira": status_translator(config.mapping.jira.ticket.status),
         }
+        for name in self.zendesk_names:  # a named Zendesk's own statuses
+            mapping = config.for_instance(name).mapping.zendesk
+            self.translate_status[f"zendesk:{name}"] = status_translator(mapping.ticket.status)
 
     def run(self) -> PullReport:
         """Pull every system; one that cannot be reached is reported and the others go on."""
@@ -162,19 +171,27 @@ class Puller:
 
     def load_zendesk_related(self) -> None:
         """The stored organisations and users, which Zendesk tickets are joined through."""
-        self.organizations = self.store.raw_records("zendesk", "organization")
-        self.users = self.store.raw_records("zendesk", "user")
+        self.organizations, self.users = {}, {}
+        for kind, by_instance in (("organization", self.organizations), ("user", self.users)):
+            for record_id, data in self.store.raw_records("zendesk", kind).items():
+                name, bare = split_instance(record_id, self.zendesk_names)
+                by_instance.setdefault(name, {})[bare] = data
 
     def _pull_zendesk(self, zendesk: Connector) -> None:
         self.load_zendesk_related()
-        self._stream(
-            "zendesk.organizations", _reader(zendesk, "organizations"), self._store_related
-        )
-        tickets = _reader(zendesk, "tickets", self._first_run_start())
-        self._stream("zendesk.tickets", tickets, self.store_tickets)
-        # Their status (and tag) changes with exact times, from the same first-run start.
-        events = _reader(zendesk, "ticket_events", self._first_run_start())
-        self._stream("zendesk.ticket_events", events, self.store_ticket_events)
+        for name, member in members_of(zendesk):  # each Zendesk on its own cursors
+            self._stream(
+                cursor_name("zendesk.organizations", name),
+                _reader(member, "organizations", instance=name),
+                self._store_related,
+            )
+            tickets = _reader(member, "tickets", self._first_run_start(), name)
+            self._stream(cursor_name("zendesk.tickets", name), tickets, self.store_tickets)
+            # Their status (and tag) changes with exact times, from the same first-run start.
+            events = _reader(member, "ticket_events", self._first_run_start(), name)
+            self._stream(
+                cursor_name("zendesk.ticket_events", name), events, self.store_ticket_events
+            )
 
     def _pull_jira(self, jira: Connector) -> None:
         # Without a cursor Jira reads every open issue; backfill none starts at this run instead.
@@ -246,9 +263,9 @@ class Puller:
         for record in records:
             if record.kind in ("organization", "user"):
                 by_kind.setdefault(record.kind, []).append((record.id, record.data))
-                (self.organizations if record.kind == "organization" else self.users)[record.id] = (
-                    record.data
-                )
+                name, bare = split_instance(record.id, self.zendesk_names)
+                related = self.organizations if record.kind == "organization" else self.users
+                related.setdefault(name, {})[bare] = record.data
         for kind, rows in by_kind.items():
             self.store.upsert_raw("zendesk", kind, rows)  # only Zendesk sideloads related records
         return sum(len(rows) for rows in by_kind.values())
@@ -256,7 +273,12 @@ class Puller:
     def store_ticket_events(self, records: list[SourceRecord]) -> int:
         """Store Zendesk ticket events' field changes; the mirror's tickets they concern get
         their pauses rebuilt from the status history."""
-        changes = [c for r in records if isinstance(r.data, dict) for c in zendesk_changes(r.data)]
+        changes = [
+            self._qualified_change(c, r)
+            for r in records
+            if isinstance(r.data, dict)
+            for c in zendesk_changes(r.data)
+        ]
         refs = store_changes(self.store.db, changes)
         updated = []
         for ref in sorted(refs):
@@ -268,8 +290,19 @@ class Puller:
         self.store.upsert_tickets(updated)
         return len(changes)
 
+    def _qualified_change(self, change: Change, event: SourceRecord) -> Change:
+        """A named Zendesk's change names its ticket with the instance (from the event's id)."""
+        name, _ = split_instance(event.id, self.zendesk_names)
+        if name is None:
+            return change
+        return replace(change, ref="zendesk:" + qualify(name, change.ref.split(":", 1)[1]))
+
     def _exact_pauses(self, ticket: Ticket) -> Ticket:
-        history = status_history(self.store.db, ticket.ref, self.translate_status[ticket.system])
+        translate = self.translate_status[ticket.system]
+        if ticket.system == "zendesk" and self.zendesk_names:
+            name, _ = split_instance(ticket.id, self.zendesk_names)
+            translate = self.translate_status[f"zendesk:{name}" if name else "zendesk"]
+        history = status_history(self.store.db, ticket.ref, translate)
         return with_exact_pauses(ticket, history, self.pause_statuses)
 
     def store_tickets(self, records: list[SourceRecord]) -> int:
@@ -280,21 +313,28 @@ class Puller:
         for record in records:
             if record.kind not in ("ticket", "issue"):
                 continue
-            mapping = getattr(self.config.mapping, record.system)
+            name, bare = None, record.id
+            if record.system == "zendesk":
+                name, bare = split_instance(record.id, self.zendesk_names)
+            config = self.config.for_instance(name)  # a named Zendesk's own mapping and join
             try:
                 ticket = normalise_ticket(
-                    record,
-                    mapping,
-                    organizations=self.organizations if record.system == "zendesk" else None,
-                    users=self.users if record.system == "zendesk" else None,
-                    join=self.config.join,
-                    base_url=self.config.base_url(record.system),
+                    replace(record, id=bare),
+                    getattr(config.mapping, record.system),
+                    organizations=self.organizations.get(name, {})
+                    if record.system == "zendesk"
+                    else None,
+                    users=self.users.get(name, {}) if record.system == "zendesk" else None,
+                    join=config.join,
+                    base_url=config.base_url(record.system),
                     issues=self.report.issues,
                     latest=self.latest_time,
                 )
             except RecordError as error:
-                self._skip(error.record_ref, error.reason)
+                self._skip(qualified_ref(error.record_ref, name), error.reason)
                 continue
+            if name is not None:
+                ticket = replace(ticket, id=record.id)  # its reference carries the instance
             previous = self.store.ticket(ticket.ref)
             if previous is not None and previous.updated_at > ticket.updated_at:
                 continue  # an older version than the mirror's (pages overlap): keep the newer
@@ -305,3 +345,11 @@ class Puller:
         self._log_issues(first_issue)
         self.store.upsert_tickets(tickets)
         return len(tickets)
+
+
+def qualified_ref(ref: str, instance: str | None) -> str:
+    """`zendesk:123` of a named instance as `zendesk:eu/123` (skips and logs name it so)."""
+    if instance is None:
+        return ref
+    system, _, record_id = ref.partition(":")
+    return f"{system}:{qualify(instance, record_id)}"

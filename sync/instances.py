@@ -1,0 +1,128 @@
+"""Several Zendesks behind the one Connector contract.
+
+A config may name more Zendesk instances than the default one (connections.instances). Each
+gets its own connector, built by the same factory from the config as that instance sees it
+(its URL, secrets, quotas: `Config.for_instance`), so each paces and counts on its own. The
+run keeps one connector per system: `Instances` holds them all, puts the instance's name in
+front of every id it reads (`eu/12345`, vocabulary/instances.py) and routes every write, re-read
+and note look-up by that name to the instance the record came from, its own id restored. The
+default instance's ids stay bare, so a config with one Zendesk runs exactly as before.
+
+`Puller` reads each instance's streams on their own cursors (`members`); nothing else needs to
+know there are several.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from connectors.base import (
+    Connector,
+    ConnectorStats,
+    FieldWrite,
+    NoteReader,
+    Page,
+    WriteResult,
+)
+from mapping.records import SourceRecord
+from vocabulary.instances import qualify, split_instance
+
+
+def _qualified(instance: str | None, records: list[SourceRecord]) -> list[SourceRecord]:
+    if instance is None:
+        return records
+    return [replace(record, id=qualify(instance, record.id)) for record in records]
+
+
+class Instances:
+    """One system's instances as one connector: the default first (name None), then the named
+    ones in the config's order."""
+
+    def __init__(self, members: dict[str | None, Connector]):
+        self.members = members
+        default = members[None]
+        self.system = default.system
+        self.streams = default.streams
+        self.names = tuple(name for name in members if name is not None)
+        # Zendesk's export lags (LaggingStream): re-read records by id as this kind.
+        self.reread_kind: str = getattr(default, "reread_kind", "ticket")
+
+    def _route(self, record_id: str) -> tuple[str | None, str]:
+        return split_instance(record_id, self.names)
+
+    def member_streams(self) -> list[tuple[str | None, Connector]]:
+        """(instance name, connector) for each instance, the default first."""
+        return list(self.members.items())
+
+    def read_changes(
+        self, stream: str, cursor: str | None, start: datetime | None = None
+    ) -> Iterator[Page]:
+        """The default instance's stream (Puller reads every instance on its own cursor)."""
+        return self.members[None].read_changes(stream, cursor, start)
+
+    def read_by_id(self, kind: str, ids: Sequence[str]) -> list[SourceRecord]:
+        by_instance: dict[str | None, list[str]] = {}
+        for record_id in ids:
+            name, bare = self._route(record_id)
+            by_instance.setdefault(name, []).append(bare)
+        records: list[SourceRecord] = []
+        for name, bare_ids in by_instance.items():
+            records += _qualified(name, self.members[name].read_by_id(kind, bare_ids))
+        return records
+
+    def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
+        """Each instance's writes in its own batches; one result per write, in order."""
+        by_instance: dict[str | None, list[int]] = {}
+        for index, write in enumerate(writes):
+            by_instance.setdefault(self._route(write.record_id)[0], []).append(index)
+        results: list[WriteResult | None] = [None] * len(writes)
+        for name, indexes in by_instance.items():
+            bare = [
+                replace(writes[i], record_id=self._route(writes[i].record_id)[1]) for i in indexes
+            ]
+            answered = self.members[name].apply(bare)
+            for index, result in zip(indexes, answered, strict=True):
+                # The result names the write as the run knows it: the instance in its id.
+                results[index] = replace(result, write=writes[index])
+        return [result for result in results if result is not None]
+
+    def read_note_texts(self, record_id: str) -> list[str]:
+        name, bare = self._route(record_id)
+        member = self.members[name]
+        if not isinstance(member, NoteReader):
+            return []
+        return member.read_note_texts(bare)
+
+    def stats(self) -> ConnectorStats:
+        """The instances' transports together (the summary counts per system)."""
+        every = [member.stats() for member in self.members.values()]
+        logins = [s.logins for s in every if s.logins is not None]
+        return ConnectorStats(
+            requests=sum(s.requests for s in every),
+            retries=sum(s.retries for s in every),
+            throttled=sum(s.throttled for s in every),
+            waited_seconds=sum(s.waited_seconds for s in every),
+            logins=sum(logins) if logins else None,
+            wait_budget_spent=next(
+                (s.wait_budget_spent for s in every if s.wait_budget_spent), None
+            ),
+        )
+
+    def close(self) -> None:
+        for member in self.members.values():
+            member.close()
+
+
+def qualified_pages(pages: Iterator[Page], instance: str | None) -> Iterator[Page]:
+    """An instance's pages with its name in front of every record's id."""
+    for page in pages:
+        yield replace(page, records=_qualified(instance, page.records))
+
+
+def members_of(connector: Connector) -> list[tuple[str | None, Connector]]:
+    """(instance name, connector) for each instance behind `connector`; just it when one."""
+    if isinstance(connector, Instances):
+        return connector.member_streams()
+    return [(None, connector)]
