@@ -106,8 +106,8 @@ class Config(StrictModel):
             for system in self.connections.enabled_systems()
         ]
         for name in self.connections.instance_names("zendesk"):
-            zendesk = self.connections.instances[name].zendesk
-            found.append((("connections", "instances", name, "zendesk"), zendesk))
+            zendesk = self.connections.named("zendesk", name)
+            found.append((("connections", "zendesk", "instances", name), zendesk))
         return found
 
     def secret(self, env_name: str, environ: Mapping[str, str] | None = None) -> str:
@@ -123,7 +123,7 @@ class Config(StrictModel):
             [self.problem(paths[0], f"environment variable {env_name} is not set (or empty)")]
         )
 
-    # --- named instances (connections.instances) --------------------------------------------
+    # --- named instances (connections.zendesk.instances) ------------------------------------
 
     def for_instance(self, name: str | None) -> Config:
         """This config as a named Zendesk instance sees it: its connection in place of
@@ -132,11 +132,9 @@ class Config(StrictModel):
         if name is None:
             return self
         if name not in self._instances:
-            instance = self.connections.instances[name].zendesk
+            instance = self.connections.named("zendesk", name)
             sections: dict[str, Any] = {
-                "connections": self.connections.model_copy(
-                    update={"zendesk": instance, "instances": {}}
-                )
+                "connections": self.connections.model_copy(update={"zendesk": instance})
             }
             if instance.mapping is not None:
                 sections["mapping"] = self.mapping.model_copy(update={"zendesk": instance.mapping})
@@ -151,9 +149,10 @@ class Config(StrictModel):
 
     def for_record(self, system: str, record_id: str) -> Config:
         """The config of the instance a record's id names (the default's for a bare id)."""
-        if system != "zendesk" or not self.connections.instances:
+        names = self.connections.instance_names(system)
+        if not names:
             return self
-        name, _ = split_instance(record_id, self.connections.instance_names("zendesk"))
+        name, _ = split_instance(record_id, names)
         return self.for_instance(name)
 
     # --- questions the rest of the code asks -----------------------------------------------
@@ -199,11 +198,11 @@ class Config(StrictModel):
         """A named instance's own Zendesk mapping is checked against the matrix as the default
         one is; its problems point at the instance's keys."""
         problems: list[RelativeProblem] = []
-        for name, instance in self.connections.instances.items():
-            if instance.zendesk.mapping is None:
+        for name in self.connections.instance_names("zendesk"):
+            if self.connections.named("zendesk", name).mapping is None:
                 continue
             derived = self.for_instance(name)
-            where = ("connections", "instances", name, "zendesk", "mapping")
+            where = ("connections", "zendesk", "instances", name, "mapping")
             for path, message in derived._level_option_problems() + derived._tag_problems():
                 if path[:2] == ("mapping", "zendesk"):
                     problems.append((where + tuple(path[2:]), message))

@@ -1,4 +1,4 @@
-"""Two Zendesks in one config (connections.instances): two sandboxes on their own ports and
+"""Two Zendesks in one config (connections.zendesk.instances): two sandboxes on their own ports and
 CAs, one run, one state store. The second Zendesk ("eu") has its own secret, field mapping
 (its own tag prefix) and join rules, and holds tickets whose ids the first one has too."""
 
@@ -44,11 +44,10 @@ def _eu_config(world: World, eu: Sandbox) -> None:
     mapping = yaml.safe_load((folder / "mapping.yaml").read_text(encoding="utf-8"))
     eu_mapping = {**mapping["mapping"]["zendesk"], "tags_prefix": EU_PREFIX}
     eu_mapping["private_note_on_level_change"] = False
-    with (folder / "connections.yaml").open("a", encoding="utf-8") as file:
-        file.write(
-            f"""  instances:
-    eu:
-      zendesk:
+    connections = folder / "connections.yaml"
+    text = connections.read_text(encoding="utf-8")
+    eu_zendesk = f"""    instances:
+      eu:
         url: {eu.urls["zendesk"]}
         email_env: ZENDESK_EU_EMAIL
         token_env: ZENDESK_EU_API_TOKEN
@@ -57,7 +56,7 @@ def _eu_config(world: World, eu: Sandbox) -> None:
         join: [{{strategy: account_id_field, match: id}}]
         mapping: {json.dumps(eu_mapping)}
 """
-        )
+    connections.write_text(text.replace("  jira:\n", eu_zendesk + "  jira:\n", 1), encoding="utf-8")
     os.environ["ZENDESK_EU_EMAIL"] = catalogue.ZENDESK_EMAIL
     os.environ["ZENDESK_EU_API_TOKEN"] = EU_TOKEN
     world.config = load_config(world.config_path)
