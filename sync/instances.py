@@ -14,7 +14,8 @@ know there are several.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import logging
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -25,9 +26,13 @@ from connectors.base import (
     NoteReader,
     Page,
     WriteResult,
+    WriteStatus,
 )
+from connectors.errors import AuthError, RateLimited, SystemUnavailable
 from mapping.records import SourceRecord
 from vocabulary.instances import qualify, split_instance
+
+log = logging.getLogger("escalation_sync.instances")
 
 
 def _qualified(instance: str | None, records: list[SourceRecord]) -> list[SourceRecord]:
@@ -73,20 +78,44 @@ class Instances:
         return records
 
     def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
-        """Each instance's writes in its own batches; one result per write, in order."""
-        by_instance: dict[str | None, list[int]] = {}
+        """Each instance's writes in its own batches; one result per write, in order.
+
+        The default instance goes first and, failing, fails the call as a single connector
+        would. A named one that cannot be used (or was left out: `without`) answers RETRY
+        for its writes, with why: the others' results are kept."""
+        by_instance: dict[str | None, list[int]] = {None: []}
         for index, write in enumerate(writes):
             by_instance.setdefault(self._route(write.record_id)[0], []).append(index)
         results: list[WriteResult | None] = [None] * len(writes)
         for name, indexes in by_instance.items():
-            bare = [
-                replace(writes[i], record_id=self._route(writes[i].record_id)[1]) for i in indexes
-            ]
-            answered = self.members[name].apply(bare)
-            for index, result in zip(indexes, answered, strict=True):
+            if not indexes:
+                continue
+            for index, result in zip(indexes, self._apply_one(name, writes, indexes), strict=True):
                 # The result names the write as the run knows it: the instance in its id.
                 results[index] = replace(result, write=writes[index])
         return [result for result in results if result is not None]
+
+    def _apply_one(
+        self, name: str | None, writes: Sequence[FieldWrite], indexes: list[int]
+    ) -> list[WriteResult]:
+        bare = [replace(writes[i], record_id=self._route(writes[i].record_id)[1]) for i in indexes]
+        member = self.members.get(name)
+        if name is None and member is not None:
+            return member.apply(bare)
+        try:
+            if member is None:
+                raise SystemUnavailable(f"{self.system}@{name} could not be reached this run")
+            return member.apply(bare)
+        except (AuthError, RateLimited, SystemUnavailable) as error:
+            log.error("%s@%s: %s", self.system, name, error)
+            return [
+                WriteResult(write, WriteStatus.RETRY, f"{self.system}@{name}: {error}")
+                for write in bare
+            ]
+
+    def without(self, names: Collection[str]) -> Instances:
+        """The same instances but those named (not reached this run): their writes wait."""
+        return Instances({n: m for n, m in self.members.items() if n is None or n not in names})
 
     def read_note_texts(self, record_id: str) -> list[str]:
         name, bare = self._route(record_id)
@@ -119,6 +148,22 @@ def qualified_pages(pages: Iterator[Page], instance: str | None) -> Iterator[Pag
     """An instance's pages with its name in front of every record's id."""
     for page in pages:
         yield replace(page, records=_qualified(instance, page.records))
+
+
+def reachable_instances(
+    connectors: Mapping[str, Connector], unreachable: Collection[str]
+) -> dict[str, Connector]:
+    """The connectors of the systems reached this run, without the named instances that were
+    not (`zendesk@eu` in `unreachable`)."""
+    reachable: dict[str, Connector] = {}
+    for system, connector in connectors.items():
+        if system in unreachable:
+            continue
+        if isinstance(connector, Instances):
+            gone = [n for n in connector.names if f"{system}@{n}" in unreachable]
+            connector = connector.without(gone) if gone else connector
+        reachable[system] = connector
+    return reachable
 
 
 def members_of(connector: Connector) -> list[tuple[str | None, Connector]]:

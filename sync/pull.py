@@ -144,27 +144,35 @@ class Puller:
         ):
             if system not in self.connectors:
                 continue
-            never_read = self.store.cursor(self.RECORD_STREAMS[system]) is None
-            try:
-                pull(self.connectors[system])
-            except RateLimited as error:
-                # Reachable, and read up to the last page stored: the quota or the run's waiting
-                # budget is spent, not the system. The next run resumes from the cursors.
-                self.report.quota_bound[system] = str(error)
-                if never_read:
-                    self.report.never_read.append(system)
-                log.warning("%s", error)
-            except (AuthError, SystemUnavailable) as error:
-                self.report.unreachable[system] = str(error)
-                if isinstance(error, AuthError):
-                    self.report.refused[system] = str(error)
-                if never_read:
-                    self.report.never_read.append(system)
-                log.error("%s", error)  # the connector's message starts with the system
+            self._guarded(system, self.RECORD_STREAMS[system], pull, self.connectors[system])
         with self.store.transaction():
             cutoff = self.now - timedelta(days=self.config.state.changes_days)
             prune_changes(self.store.db, cutoff)
         return self.report
+
+    def _guarded(
+        self, key: str, records: str, pull: Callable[[Connector], None], connector: Connector
+    ) -> None:
+        """Pull one system (or one named instance, `zendesk@eu`); one that cannot be reached
+        is reported under `key` and the others go on."""
+        never_read = self.store.cursor(records) is None
+        try:
+            pull(connector)
+        except RateLimited as error:
+            # Reachable, and read up to the last page stored: the quota or the run's waiting
+            # budget is spent, not the system. The next run resumes from the cursors.
+            self.report.quota_bound[key] = str(error)
+            if never_read:
+                self.report.never_read.append(key)
+            log.warning("%s", error)
+        except (AuthError, SystemUnavailable) as error:
+            self.report.unreachable[key] = str(error)
+            if isinstance(error, AuthError):
+                self.report.refused[key] = str(error)
+            if never_read:
+                self.report.never_read.append(key)
+            # The connector's message starts with the system; a named instance's is named.
+            log.error("%s", error if "@" not in key else f"{key}: {error}")
 
     def _pull_salesforce(self, salesforce: Connector) -> None:
         self._stream("salesforce.accounts", _reader(salesforce, "accounts"), self._store_accounts)
@@ -179,19 +187,23 @@ class Puller:
 
     def _pull_zendesk(self, zendesk: Connector) -> None:
         self.load_zendesk_related()
-        for name, member in members_of(zendesk):  # each Zendesk on its own cursors
-            self._stream(
-                cursor_name("zendesk.organizations", name),
-                _reader(member, "organizations", instance=name),
-                self._store_related,
-            )
-            tickets = _reader(member, "tickets", self._first_run_start(), name)
-            self._stream(cursor_name("zendesk.tickets", name), tickets, self.store_tickets)
-            # Their status (and tag) changes with exact times, from the same first-run start.
-            events = _reader(member, "ticket_events", self._first_run_start(), name)
-            self._stream(
-                cursor_name("zendesk.ticket_events", name), events, self.store_ticket_events
-            )
+        members = members_of(zendesk)
+        self._pull_zendesk_instance(None, members[0][1])
+        for name, member in members[1:]:  # each named Zendesk on its own cursors, on its own
+            key, records = f"zendesk@{name}", cursor_name("zendesk.tickets", name)
+            self._guarded(key, records, lambda c, n=name: self._pull_zendesk_instance(n, c), member)
+
+    def _pull_zendesk_instance(self, name: str | None, zendesk: Connector) -> None:
+        self._stream(
+            cursor_name("zendesk.organizations", name),
+            _reader(zendesk, "organizations", instance=name),
+            self._store_related,
+        )
+        tickets = _reader(zendesk, "tickets", self._first_run_start(), name)
+        self._stream(cursor_name("zendesk.tickets", name), tickets, self.store_tickets)
+        # Their status (and tag) changes with exact times, from the same first-run start.
+        events = _reader(zendesk, "ticket_events", self._first_run_start(), name)
+        self._stream(cursor_name("zendesk.ticket_events", name), events, self.store_ticket_events)
 
     def _pull_jira(self, jira: Connector) -> None:
         # Without a cursor Jira reads every open issue; backfill none starts at this run instead.

@@ -169,13 +169,23 @@ def test_each_zendesk_reads_on_its_own_cursors_and_a_second_run_finds_nothing_ne
     assert second.exit_code == 0, second.summary()
 
 
-def test_a_wrong_secret_of_the_named_zendesk_is_refused_credentials(two):
+def test_a_named_zendesk_that_refuses_our_secret_stops_only_itself(two):
     world, eu, _, _ = two
     os.environ["ZENDESK_EU_API_TOKEN"] = "not-the-eu-token"
     try:
         result = world.run()
     finally:
         os.environ["ZENDESK_EU_API_TOKEN"] = EU_TOKEN
-    assert "zendesk" in result.refused
+    assert set(result.refused) == {"zendesk@eu"}, result.summary()
     assert result.exit_code == 5
-    assert EU_TOKEN not in json.dumps(result.summary())
+    assert result.summary()["credentials_refused"]["zendesk@eu"].startswith("zendesk")
+    # The default Zendesk, Jira and Salesforce were read and written as without eu.
+    assert result.pull.records["zendesk.tickets"] > 0
+    assert world.writes()["zendesk"] > 0 and world.writes()["salesforce"] > 0
+    assert not eu.zendesk.traffic.writes
+    assert not any(t.ref.startswith("zendesk:eu/") for t in result.evaluation.tickets)
+    assert "not-the-eu-token" not in json.dumps(result.summary())
+    # With the right secret the next run reads eu from its start and writes it.
+    world.settle()
+    again = world.run()
+    assert again.pull.records["zendesk.tickets@eu"] > 0 and eu.zendesk.traffic.writes
