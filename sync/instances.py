@@ -28,7 +28,7 @@ from connectors.base import (
     WriteResult,
     WriteStatus,
 )
-from connectors.errors import AuthError, RateLimited, SystemUnavailable
+from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from mapping.records import SourceRecord
 from vocabulary.instances import qualify, split_instance
 
@@ -45,12 +45,13 @@ class Instances:
     """One system's instances as one connector: the default first (name None), then the named
     ones in the config's order."""
 
-    def __init__(self, members: dict[str | None, Connector]):
+    def __init__(self, members: dict[str | None, Connector], names: tuple[str, ...] | None = None):
         self.members = members
         default = members[None]
         self.system = default.system
         self.streams = default.streams
-        self.names = tuple(name for name in members if name is not None)
+        # Every named instance, reached or not: ids are always split on all of them.
+        self.names = names or tuple(name for name in members if name is not None)
         # Zendesk's export lags (LaggingStream): re-read records by id as this kind.
         self.reread_kind: str = getattr(default, "reread_kind", "ticket")
 
@@ -74,7 +75,22 @@ class Instances:
             by_instance.setdefault(name, []).append(bare)
         records: list[SourceRecord] = []
         for name, bare_ids in by_instance.items():
-            records += _qualified(name, self.members[name].read_by_id(kind, bare_ids))
+            member = self.members.get(name)
+            if name is None or member is None:
+                if member is not None:
+                    records += member.read_by_id(kind, bare_ids)
+                continue  # a named instance not reached this run: read again next run
+            try:
+                records += _qualified(name, member.read_by_id(kind, bare_ids))
+            except ConnectorError as error:
+                # The default's records and the other instances' are still read.
+                log.warning(
+                    "%s@%s: re-reading %d record(s) failed: %s",
+                    self.system,
+                    name,
+                    len(bare_ids),
+                    error,
+                )
         return records
 
     def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
@@ -115,11 +131,14 @@ class Instances:
 
     def without(self, names: Collection[str]) -> Instances:
         """The same instances but those named (not reached this run): their writes wait."""
-        return Instances({n: m for n, m in self.members.items() if n is None or n not in names})
+        kept = {n: m for n, m in self.members.items() if n is None or n not in names}
+        return Instances(kept, self.names)
 
     def read_note_texts(self, record_id: str) -> list[str]:
         name, bare = self._route(record_id)
-        member = self.members[name]
+        member = self.members.get(name)
+        if member is None:
+            raise SystemUnavailable(f"{self.system}@{name} could not be reached this run")
         if not isinstance(member, NoteReader):
             return []
         return member.read_note_texts(bare)
