@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from config.schema import Config
@@ -191,7 +192,7 @@ class Puller:
         self._pull_zendesk_instance(None, members[0][1])
         for name, member in members[1:]:  # each named Zendesk on its own cursors, on its own
             key, records = f"zendesk@{name}", cursor_name("zendesk.tickets", name)
-            self._guarded(key, records, lambda c, n=name: self._pull_zendesk_instance(n, c), member)
+            self._guarded(key, records, partial(self._pull_zendesk_instance, name), member)
 
     def _pull_zendesk_instance(self, name: str | None, zendesk: Connector) -> None:
         self._stream(
