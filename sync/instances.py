@@ -190,3 +190,10 @@ def members_of(connector: Connector) -> list[tuple[str | None, Connector]]:
     if isinstance(connector, Instances):
         return connector.member_streams()
     return [(None, connector)]
+
+
+def default_member(connector: Connector | None) -> Connector | None:
+    """The default instance's own connector (for what only it is written: organisations)."""
+    if isinstance(connector, Instances):
+        return connector.members[None]
+    return connector

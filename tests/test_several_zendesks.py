@@ -19,6 +19,9 @@ from sandbox.generate import generate_dataset
 from sandbox.runner import Sandbox
 from sync.explain import print_explain
 from tests.sync_world import ANCHOR, World
+from tests.test_account_escalation_sync import ORG_ID, add_at_risk_account, with_account_writes
+
+pytestmark = pytest.mark.integration
 
 EU_TOKEN = "zd-eu-token"  # the eu sandbox accepts only this: its secret is its own
 EU_PREFIX = "esc_eu_"
@@ -189,3 +192,21 @@ def test_a_named_zendesk_that_refuses_our_secret_stops_only_itself(two):
     world.settle()
     again = world.run()
     assert again.pull.records["zendesk.tickets@eu"] > 0 and eu.zendesk.traffic.writes
+
+
+def test_the_account_matrix_still_writes_the_default_zendesks_organisations(
+    world: World, eu_sandbox: Sandbox
+):
+    with_account_writes(world)
+    accounts = world.sandbox.salesforce.records("Account")
+    data, _, _ = _eu_zendesk(accounts, set(world.sandbox.zendesk.store.tickets))
+    eu_sandbox.zendesk.load_state(data)
+    eu_sandbox.zendesk.credentials = {(catalogue.ZENDESK_EMAIL, EU_TOKEN)}
+    eu_sandbox.reset_traffic()
+    _eu_config(world, eu_sandbox)
+    add_at_risk_account(world)
+    result = world.run()
+    assert not result.unreachable, result.summary()
+    organization = world.sandbox.zendesk.store.organizations[ORG_ID]
+    assert organization["organization_fields"]["account_escalation_level"] == "executive-attention"
+    assert not any("organizations" in str(w) for w in eu_sandbox.zendesk.traffic.writes)
