@@ -165,3 +165,23 @@ def test_validate_lists_each_named_zendesk_with_how_its_tickets_are_named(tmp_pa
     summary = summarise_config(load_config(_config(tmp_path, EU)))
     assert "  zendesk     https://acme.zendesk.com (api_token)" in summary
     assert "  zendesk eu: https://acme-eu.zendesk.com (api_token; tickets zendesk:eu/ID)" in summary
+
+
+def test_the_readmes_several_zendesks_example_is_a_valid_config(tmp_path: Path):
+    readme = (EXAMPLE.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Several Zendesks", 1)[1].split("\n### ", 1)[0]
+    block = [line[4:] for line in section.splitlines() if line.startswith("    ")]
+    assert block[0] == "connections:"
+    folder = tmp_path / "config"
+    shutil.copytree(EXAMPLE, folder)
+    main = folder / "escalation-sync.yaml"
+    main.write_text(
+        main.read_text(encoding="utf-8").replace("/var/lib/escalation-sync/", "state/"),
+        encoding="utf-8",
+    )
+    (folder / "connections.yaml").write_text("\n".join(block) + "\n", encoding="utf-8")
+    config = load_config(main)
+    eu = config.for_instance("eu")
+    assert eu.mapping.zendesk.tags_prefix == "esc_eu_"
+    assert eu.sync.zendesk.requests_per_minute == 400
+    assert [s.key for s in eu.join] == ["organization_external_id"]
