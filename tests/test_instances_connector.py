@@ -10,6 +10,10 @@ from connectors.base import ConnectorStats, FieldWrite, Page, WriteResult, Write
 from connectors.errors import SystemUnavailable
 from mapping.records import SourceRecord
 from sync.instances import Instances, reachable_instances
+from sync.progress import StreamProgress
+from sync.pull import PullReport
+from sync.quota_bound import quota_bound_summary
+from sync.run import RunResult
 
 
 class FakeZendesk:
@@ -93,3 +97,18 @@ def test_a_named_instance_failing_to_re_read_leaves_the_defaults_records():
     default, eu = FakeZendesk(), FakeZendesk(fail_reads=True)
     both = Instances({None: default, "eu": eu})
     assert [r.id for r in both.read_by_id("ticket", ["eu/5", "5"])] == ["5"]
+
+
+def test_a_quota_bound_named_zendesk_is_told_by_its_own_streams():
+    pull = PullReport()
+    pull.quota_bound["zendesk@eu"] = "zendesk: export quota spent"
+    for name in ("zendesk.tickets", "zendesk.tickets@eu"):
+        pull.streams[name] = StreamProgress(name, 1000, 6.0)
+    pull.streams["zendesk.tickets"].finished = 1.0  # the default read to its end
+    result = RunResult(1, False, pull=pull)
+    summary = quota_bound_summary(result)
+    assert [read["stream"] for read in summary["zendesk@eu"]["reads"]] == ["zendesk.tickets@eu"]
+    pull.quota_bound["zendesk"] = "zendesk: export quota spent"
+    pull.streams["zendesk.tickets"].finished = None
+    summary = quota_bound_summary(result)
+    assert [read["stream"] for read in summary["zendesk"]["reads"]] == ["zendesk.tickets"]
