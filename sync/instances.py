@@ -1,6 +1,6 @@
 """Several Zendesks behind the one Connector contract.
 
-A config may name more Zendesk instances than the default one (connections.instances). Each
+A config may name more Zendesks than the default one (connections.zendesk.instances). Each
 gets its own connector, built by the same factory from the config as that instance sees it
 (its URL, secrets, quotas: `Config.for_instance`), so each paces and counts on its own. The
 run keeps one connector per system: `Instances` holds them all, puts the instance's name in
