@@ -18,9 +18,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from config.base import EnvVarName, HttpsUrl, RelativeProblem, StrictModel, existing_file
+from config.join_schema import JoinStrategy, join_problems
+from config.mapping_schema import ZendeskMapping
+from config.policy import ZendeskSync
 
 Seconds = Annotated[float, Field(gt=0, le=600)]
 
@@ -127,7 +137,7 @@ class _Connection(StrictModel):
         return {key: getattr(self, key) for key in keys if getattr(self, key) is not None}
 
 
-class ZendeskConnection(_Connection):
+class _ZendeskBase(_Connection):
     url: HttpsUrl  # https://acme.zendesk.com
     auth: Literal["api_token", "oauth"] = "api_token"
     email_env: EnvVarName | None = None
@@ -158,6 +168,60 @@ class ZendeskConnection(_Connection):
         if self.auth == "api_token":
             return self._present(("email_env", "token_env"))
         return self._present(("oauth_token_env",))
+
+
+# An instance's name leads its records' references (zendesk:eu/123) and its cursors' names.
+_INSTANCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
+
+
+def _instance_name(value: str) -> str:
+    if not _INSTANCE_NAME.match(value):
+        raise ValueError(
+            f"found '{value}'; expected a name of lowercase letters, digits, _ and - that starts "
+            "with a letter (at most 31 characters)"
+        )
+    return value
+
+
+InstanceName = Annotated[str, AfterValidator(_instance_name)]
+
+
+class ZendeskInstance(_ZendeskBase):
+    """Another Zendesk (a brand on its own subdomain): its own connection and secrets, and,
+    where they differ from the default's, its own field mapping, join rules and quotas. Each
+    key given replaces the top-level section for this instance's tickets alone."""
+
+    mapping: ZendeskMapping | None = None  # replaces mapping.zendesk
+    join: list[JoinStrategy] | None = None  # replaces join
+    sync: ZendeskSync | None = None  # replaces sync.zendesk (this subdomain's own quotas)
+
+    def config_problems(self) -> list[RelativeProblem]:
+        problems = super().config_problems()
+        if self.join is not None:
+            problems += [(("join",) + path, message) for path, message in join_problems(self.join)]
+        return problems
+
+
+class ZendeskConnection(_ZendeskBase):
+    """The default Zendesk: its tickets are `zendesk:ID`, as with one Zendesk."""
+
+    # More Zendesks by name (brands on their own subdomains): tickets `zendesk:NAME/ID`.
+    instances: dict[InstanceName, ZendeskInstance] = Field(default_factory=dict)
+
+    def config_problems(self) -> list[RelativeProblem]:
+        problems = super().config_problems()
+        # One Zendesk under two names would be read twice and written twice, as two tickets.
+        seen = {self.host: "connections.zendesk"}
+        for name, instance in self.instances.items():
+            first = seen.setdefault(instance.host, f"connections.zendesk.instances.{name}")
+            if first != f"connections.zendesk.instances.{name}":
+                problems.append(
+                    (
+                        ("instances", name, "url"),
+                        f"found {instance.url}, the Zendesk of {first}; expected another Zendesk",
+                    )
+                )
+        return problems
 
 
 _PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,254}$")
@@ -260,3 +324,15 @@ class Connections(StrictModel):
         if not (self.enabled("zendesk") or self.enabled("jira")):
             return [((), "no ticket system enabled; expected zendesk or jira (or both)")]
         return []
+
+    def instance_names(self, system: str) -> tuple[str, ...]:
+        """The names of a system's enabled named instances (only Zendesk has them), as written;
+        none when the system itself is off."""
+        if system != "zendesk" or not self.enabled(system):
+            return ()
+        named = getattr(self.zendesk, "instances", {})
+        return tuple(name for name, instance in named.items() if instance.enabled)
+
+    def named(self, system: str, name: str) -> Any:
+        """The connection of a named instance (`instance_names`)."""
+        return getattr(self, system).instances[name]

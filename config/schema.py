@@ -25,6 +25,7 @@ from config.policy import StateConfig, SyncPolicy
 from config.write_mapping import LEVEL_OUTPUTS, level_tag, slug
 from config.yaml_source import Location, SourceMap
 from vocabulary.conditions import SLA_STATES
+from vocabulary.instances import split_instance
 
 
 class Config(StrictModel):
@@ -37,12 +38,15 @@ class Config(StrictModel):
     notifications: NotificationsConfig | None = None  # notifications.yaml (notify/)
 
     _sources: SourceMap | None = PrivateAttr(default=None)
+    # instance name -> this config as that Zendesk instance's records see it (for_instance)
+    _instances: dict[str, Config] = PrivateAttr(default_factory=dict)
 
     # --- where things were written ---------------------------------------------------------
 
     def attach_sources(self, sources: SourceMap) -> None:
         """Remember the file and line of every key (the loader calls this)."""
         self._sources = sources
+        self._instances = {}  # built again with the sources, for their problems' lines
 
     def problem(self, path: tuple[str | int, ...], message: str) -> ConfigProblem:
         """A ConfigProblem at a key path, with the file and line it was written at when known."""
@@ -57,10 +61,9 @@ class Config(StrictModel):
     def secret_refs(self) -> list[tuple[tuple[str, ...], str]]:
         """(key path, environment variable name) for every secret an enabled system needs."""
         refs: list[tuple[tuple[str, ...], str]] = []
-        for system in self.connections.enabled_systems():
-            connection = getattr(self.connections, system)
+        for path, connection in self._enabled_connections():
             for key, env_name in connection.secret_env_fields().items():
-                refs.append((("connections", system, key), env_name))
+                refs.append((path + (key,), env_name))
         if self.notifications is not None:
             refs += [
                 (("notifications", *path), env) for path, env in self.notifications.secret_refs()
@@ -82,16 +85,30 @@ class Config(StrictModel):
     def _ca_bundle_env_problems(self, environ: Mapping[str, str]) -> list[ConfigProblem]:
         """A problem for each `ca_bundle_env` that is unset or holds no CA certificate."""
         problems = []
-        for system in self.connections.enabled_systems():
-            env_name = getattr(self.connections, system).ca_bundle_env
+        for path, connection in self._enabled_connections():
+            env_name = connection.ca_bundle_env
             if env_name is None:
                 continue
             pem = environ.get(env_name)
             why = pem_problem(pem) if pem else "is not set (or empty); expected the CA's PEM text"
             if why:
-                path = ("connections", system, "ca_bundle_env")
-                problems.append(self.problem(path, f"environment variable {env_name} {why}"))
+                problems.append(
+                    self.problem(
+                        path + ("ca_bundle_env",), f"environment variable {env_name} {why}"
+                    )
+                )
         return problems
+
+    def _enabled_connections(self) -> list[tuple[tuple[str, ...], Any]]:
+        """(key path, connection) for every enabled connection, named instances' too."""
+        found: list[tuple[tuple[str, ...], Any]] = [
+            (("connections", system), getattr(self.connections, system))
+            for system in self.connections.enabled_systems()
+        ]
+        for name in self.connections.instance_names("zendesk"):
+            zendesk = self.connections.named("zendesk", name)
+            found.append((("connections", "zendesk", "instances", name), zendesk))
+        return found
 
     def secret(self, env_name: str, environ: Mapping[str, str] | None = None) -> str:
         """The value of a secret's environment variable, read now; ConfigError when unset."""
@@ -105,6 +122,38 @@ class Config(StrictModel):
         raise ConfigError(
             [self.problem(paths[0], f"environment variable {env_name} is not set (or empty)")]
         )
+
+    # --- named instances (connections.zendesk.instances) ------------------------------------
+
+    def for_instance(self, name: str | None) -> Config:
+        """This config as a named Zendesk instance sees it: its connection in place of
+        connections.zendesk, and its own mapping, join rules and quotas where it gives them;
+        the config itself for the default (None). Built once per name."""
+        if name is None:
+            return self
+        if name not in self._instances:
+            instance = self.connections.named("zendesk", name)
+            sections: dict[str, Any] = {
+                "connections": self.connections.model_copy(update={"zendesk": instance})
+            }
+            if instance.mapping is not None:
+                sections["mapping"] = self.mapping.model_copy(update={"zendesk": instance.mapping})
+            if instance.join is not None:
+                sections["join"] = instance.join
+            if instance.sync is not None:
+                sections["sync"] = self.sync.model_copy(update={"zendesk": instance.sync})
+            derived = self.model_copy(update=sections)
+            derived._instances = {}
+            self._instances[name] = derived
+        return self._instances[name]
+
+    def for_record(self, system: str, record_id: str) -> Config:
+        """The config of the instance a record's id names (the default's for a bare id)."""
+        names = self.connections.instance_names(system)
+        if not names:
+            return self
+        name, _ = split_instance(record_id, names)
+        return self.for_instance(name)
 
     # --- questions the rest of the code asks -----------------------------------------------
 
@@ -133,6 +182,7 @@ class Config(StrictModel):
         if self.notifications is not None:
             problems += notification_problems(self.notifications, self.matrix.levels, self.matrix)
         problems += account_problems(self)
+        problems += self._instance_problems()
         jira = self.connections.jira
         if jira is not None and jira.deployment == "cloud" and self.sync.jira.search == "start_at":
             problems.append(
@@ -142,6 +192,20 @@ class Config(StrictModel):
                     "expected enhanced (or auto)",
                 )
             )
+        return problems
+
+    def _instance_problems(self) -> list[RelativeProblem]:
+        """A named instance's own Zendesk mapping is checked against the matrix as the default
+        one is; its problems point at the instance's keys."""
+        problems: list[RelativeProblem] = []
+        for name in self.connections.instance_names("zendesk"):
+            if self.connections.named("zendesk", name).mapping is None:
+                continue
+            derived = self.for_instance(name)
+            where = ("connections", "zendesk", "instances", name, "mapping")
+            for path, message in derived._level_option_problems() + derived._tag_problems():
+                if path[:2] == ("mapping", "zendesk"):
+                    problems.append((where + tuple(path[2:]), message))
         return problems
 
     def write_fields(self) -> list[tuple[tuple[str | int, ...], str, Any]]:

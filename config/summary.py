@@ -11,6 +11,9 @@ def _systems(config: Config) -> list[str]:
     zendesk = connections.zendesk
     if zendesk is not None and zendesk.enabled:
         lines.append(f"  zendesk     {zendesk.url} ({zendesk.auth})")
+    for name in connections.instance_names("zendesk"):
+        named = connections.named("zendesk", name)  # its records read as zendesk:NAME/ID
+        lines.append(f"  zendesk {name}: {named.url} ({named.auth}; tickets zendesk:{name}/ID)")
     jira = connections.jira
     if jira is not None and jira.enabled:
         projects = ", ".join(jira.projects)

@@ -133,6 +133,35 @@ def join(
     return JoinResult(joined, unmatched, matched_by)
 
 
+def join_groups(
+    groups: Sequence[tuple[Sequence[Ticket], Sequence[JoinStrategy]]], accounts: Iterable[Account]
+) -> JoinResult:
+    """`join` for tickets that follow different rules (several Zendesks, each with its own
+    join): each group by its strategies; then the unmatched tickets of groups that join
+    through links take the account their linked tickets, of any group, agree on."""
+    accounts = list(accounts)
+    joined: dict[str, Ticket] = {}
+    by_links: list[tuple[str, str]] = []
+    unmatched: list[tuple[str, str]] = []
+    matched_by: Counter[str] = Counter()
+    order: list[str] = []
+    for tickets, strategies in groups:
+        own = [strategy for strategy in strategies if strategy.key != "linked_ticket"]
+        result = join(tickets, accounts, own)
+        joined.update((ticket.ref, ticket) for ticket in result.tickets)
+        order += [ticket.ref for ticket in result.tickets]
+        matched_by.update(result.matched_by)
+        if len(own) < len(strategies):
+            by_links += result.unmatched
+        else:
+            unmatched += result.unmatched
+    tickets = [joined[ref] for ref in order]
+    if not by_links:
+        return JoinResult(tickets, unmatched, matched_by)
+    through = _join_through_links(tickets, by_links, matched_by)
+    return JoinResult(through.tickets, through.unmatched + unmatched, matched_by, through.via_links)
+
+
 def _join_through_links(
     joined: list[Ticket], unmatched: list[tuple[str, str]], matched_by: Counter[str]
 ) -> JoinResult:

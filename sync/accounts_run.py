@@ -45,9 +45,11 @@ from sync.accounts_writers import OrganizationWriter, SalesforceAccountWriter, T
 from sync.allowance import WriteBudget
 from sync.apply import ApplyReport, Writer, apply_writes
 from sync.diff import FieldAction, Override, RecordPlan
+from sync.instances import default_member
 from sync.plan import PlannedWrite, plan_target
 from sync.state import StateStore
 from sync.wanted import Target
+from vocabulary.instances import split_instance
 
 log = logging.getLogger("escalation_sync.accounts")
 LABELS = (SF_ACCOUNT, SF_TASK, ZD_ORGANIZATION)
@@ -176,7 +178,8 @@ class AccountStep:
                 if task_plan is not None:
                     targets += task_plan.targets
                     writers[SF_TASK] = TaskWriter(salesforce, matrix_write.task, task_plan.task_ids)
-        zendesk = self.connectors.get("zendesk")
+        # Organisations of the default Zendesk only (a named one's: not yet, README).
+        zendesk = default_member(self.connectors.get("zendesk"))
         if (
             isinstance(zendesk, ZendeskConnector)  # organisations: its own client's PUTs
             and "zendesk" not in unreachable
@@ -245,7 +248,12 @@ class AccountStep:
         organisation strategies, in order; an organisation matching several accounts: none)."""
         organization = self.config.mapping.zendesk.organization
         assert organization is not None
-        raw = self.store.raw_records("zendesk", "organization")
+        named = self.config.connections.instance_names("zendesk")
+        raw = {
+            org_id: data
+            for org_id, data in self.store.raw_records("zendesk", "organization").items()
+            if split_instance(org_id, named)[0] is None  # the default Zendesk's
+        }
         index = AccountIndex(accounts.values(), ("id", "external_id", "name"))
         found: dict[str, str] = {}
         for strategy in self.config.join:

@@ -11,6 +11,7 @@ from importlib import import_module
 from config.schema import Config
 from connectors.base import Connector
 from connectors.transport import RetryPolicy
+from sync.instances import Instances
 from sync.pacing import run_policy
 
 # system -> the module of its connector; imported only when the config enables the system.
@@ -28,8 +29,17 @@ def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[
     `sync:` rates it reads from the config."""
     policy = policy or run_policy(config)
     enabled = config.connections.enabled_systems()
-    return {
+    connectors: dict[str, Connector] = {
         system: import_module(module).from_config(config, config.secret, policy)
         for system, module in CONNECTOR_MODULES.items()
         if system in enabled
     }
+    names = config.connections.instance_names("zendesk")
+    if names and "zendesk" in connectors:
+        # Each named Zendesk from the config as it sees it: its own URL, secrets and quotas.
+        factory = import_module(CONNECTOR_MODULES["zendesk"]).from_config
+        members: dict[str | None, Connector] = {None: connectors["zendesk"]}
+        for name in names:
+            members[name] = factory(config.for_instance(name), config.secret, policy)
+        connectors["zendesk"] = Instances(members)
+    return connectors

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from config.join_schema import JoinStrategy
 from config.schema import Config
 from escalation.compiled import CompiledMatrix
 from escalation.decision import Decision
 from escalation.engine import evaluate_many
 from escalation.facts import Change, Facts, PriorState, index_ticket_creation
-from mapping.join import join
+from mapping.join import join, join_groups
 from mapping.records import Account, Ticket
 from sync.shown import prior_from_shown
 
@@ -62,7 +63,11 @@ def evaluate_mirror(
     shown_priors: dict[str, PriorState] = {}
     if merged_accounts:
         all_tickets = [_to_merge_winners(t, merged_accounts) for t in all_tickets]
-    joined = join(all_tickets, accounts, config.join)
+    joined = (
+        join_groups(_by_join_rules(config, all_tickets), accounts)
+        if config.connections.instance_names("zendesk")
+        else join(all_tickets, accounts, config.join)
+    )
     # "Repeated tickets" counts the customer's own requests: an engineering issue that reached
     # the account through its links is not another request.
     # A deleted ticket (spam, a mistake) was no request either, nor one merged into another
@@ -100,6 +105,17 @@ def evaluate_mirror(
     return Evaluation(
         chosen, accounts_by_id, decisions, unmatched, priors, shown_priors, renamed, created
     )
+
+
+def _by_join_rules(
+    config: Config, tickets: list[Ticket]
+) -> list[tuple[list[Ticket], list[JoinStrategy]]]:
+    """The tickets of each Zendesk instance with its join rules (Jira's follow the default's)."""
+    groups: dict[int, tuple[list[Ticket], list[JoinStrategy]]] = {}
+    for ticket in tickets:
+        rules = config.for_record(ticket.system, ticket.id).join
+        groups.setdefault(id(rules), ([], rules))[0].append(ticket)
+    return list(groups.values())
 
 
 def _linked_refs(tickets: list[Ticket]) -> dict[str, tuple[str, ...]]:

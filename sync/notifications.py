@@ -77,7 +77,7 @@ def opens_at(compiled: CompiledMatrix):
 
 def shown_sla_state(ticket: Ticket, config: Config) -> str | None:
     """The SLA state our field shows on a Zendesk ticket, None when not mapped or empty."""
-    write = config.mapping.zendesk.write.outputs().get("sla_state")
+    write = config.for_record("zendesk", ticket.id).mapping.zendesk.write.outputs().get("sla_state")
     value = ticket.managed_fields.get("sla_state")
     if write is None or not isinstance(value, str) or not value:
         return None

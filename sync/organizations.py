@@ -54,6 +54,8 @@ def organization_ids(tickets: Iterable[Ticket], organizations: Organizations) ->
     for ticket in tickets:
         if ticket.system != SYSTEM or not ticket.organization:
             continue
+        if "/" in ticket.id:  # a named Zendesk's ticket (eu/123): its organisations are its own
+            continue
         if ticket.organization in organizations:
             found[ticket.ref] = ticket.organization
         elif ticket.organization in by_name:

@@ -74,7 +74,7 @@ class StreamProgress:
 
     @property
     def kind(self) -> str:
-        return STREAM_KINDS.get(self.stream, ("", "records"))[1]
+        return STREAM_KINDS.get(self.stream.split("@")[0], ("", "records"))[1]
 
     @property
     def done(self) -> bool:
@@ -82,7 +82,7 @@ class StreamProgress:
 
     def note_page(self, records: list[SourceRecord], stored: int) -> None:
         """Count one stored page and move the time position to its newest record."""
-        wanted = STREAM_KINDS.get(self.stream, ("", ""))[0]
+        wanted = STREAM_KINDS.get(self.stream.split("@")[0], ("", ""))[0]  # @: an instance
         self.pages += 1
         self.read += sum(1 for r in records if r.kind == wanted) if wanted else stored
         for record in records:

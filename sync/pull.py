@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from config.schema import Config
@@ -21,11 +22,13 @@ from escalation.history import with_exact_pauses
 from mapping.errors import RecordError, RecordIssue
 from mapping.normalise import normalise_account, normalise_ticket
 from mapping.records import SourceRecord, Ticket, TicketStatus
+from sync.instances import members_of, qualified_pages
 from sync.organizations import OrganizationChanges
 from sync.pacing import page_size, seconds_per_request
 from sync.progress import ProgressListener, StreamProgress, Unseen
 from sync.state import StateStore
 from sync.ticket_changes import (
+    Change,
     jira_changes,
     prune_changes,
     status_history,
@@ -33,6 +36,7 @@ from sync.ticket_changes import (
     store_changes,
     zendesk_changes,
 )
+from vocabulary.instances import cursor_name, qualify, split_instance
 
 log = logging.getLogger("escalation_sync.pull")
 
@@ -82,12 +86,13 @@ def merge_paused(
 
 
 def _reader(
-    connector: Connector, stream: str, start: datetime | None = None
+    connector: Connector, stream: str, start: datetime | None = None, instance: str | None = None
 ) -> Callable[[str | None], Iterator[Page]]:
-    """Read `stream` from a stored cursor; `start` is where a first read (no cursor) begins."""
+    """Read `stream` from a stored cursor; `start` is where a first read (no cursor) begins.
+    A named instance's records come with its name in their ids."""
 
     def read(cursor: str | None) -> Iterator[Page]:
-        return connector.read_changes(stream, cursor, start)
+        return qualified_pages(connector.read_changes(stream, cursor, start), instance)
 
     return read
 
@@ -117,8 +122,12 @@ class Puller:
         self.now = now
         self.report = PullReport()
         self.pause_statuses = frozenset(config.matrix.sla.pause_statuses)
-        self.organizations: dict[str, dict[str, Any]] = {}
-        self.users: dict[str, dict[str, Any]] = {}
+        # Zendesk instance (None: the default) -> id in that Zendesk -> the raw record
+        self.organizations: dict[str | None, dict[str, dict[str, Any]]] = {}
+        self.users: dict[str | None, dict[str, dict[str, Any]]] = {}
+        self.zendesk_names = config.connections.instance_names("zendesk")
+        # Organisations that change under the mirror's tickets: the default Zendesk's (a named
+        # Zendesk's tickets keep the keys they had until they change; README, Several Zendesks).
         self.organization_changes = OrganizationChanges(store, config.join)
         # Later ticket times are bad values. From the real clock too: a run pinned to an
         # earlier moment (--now, a replay) must not turn records made since into bad ones.
@@ -127,6 +136,9 @@ class Puller:
             "zendesk": status_translator(config.mapping.zendesk.ticket.status),
             "jira": status_translator(config.mapping.jira.ticket.status),
         }
+        for name in self.zendesk_names:  # a named Zendesk's own statuses
+            mapping = config.for_instance(name).mapping.zendesk
+            self.translate_status[f"zendesk:{name}"] = status_translator(mapping.ticket.status)
 
     def run(self) -> PullReport:
         """Pull every system; one that cannot be reached is reported and the others go on."""
@@ -137,47 +149,68 @@ class Puller:
         ):
             if system not in self.connectors:
                 continue
-            never_read = self.store.cursor(self.RECORD_STREAMS[system]) is None
-            try:
-                pull(self.connectors[system])
-            except RateLimited as error:
-                # Reachable, and read up to the last page stored: the quota or the run's waiting
-                # budget is spent, not the system. The next run resumes from the cursors.
-                self.report.quota_bound[system] = str(error)
-                if never_read:
-                    self.report.never_read.append(system)
-                log.warning("%s", error)
-            except (AuthError, SystemUnavailable) as error:
-                self.report.unreachable[system] = str(error)
-                if isinstance(error, AuthError):
-                    self.report.refused[system] = str(error)
-                if never_read:
-                    self.report.never_read.append(system)
-                log.error("%s", error)  # the connector's message starts with the system
+            self._guarded(system, self.RECORD_STREAMS[system], pull, self.connectors[system])
         with self.store.transaction():
             cutoff = self.now - timedelta(days=self.config.state.changes_days)
             prune_changes(self.store.db, cutoff)
         return self.report
+
+    def _guarded(
+        self, key: str, records: str, pull: Callable[[Connector], None], connector: Connector
+    ) -> None:
+        """Pull one system (or one named instance, `zendesk@eu`); one that cannot be reached
+        is reported under `key` and the others go on."""
+        never_read = self.store.cursor(records) is None
+        try:
+            pull(connector)
+        except RateLimited as error:
+            # Reachable, and read up to the last page stored: the quota or the run's waiting
+            # budget is spent, not the system. The next run resumes from the cursors.
+            self.report.quota_bound[key] = str(error)
+            if never_read:
+                self.report.never_read.append(key)
+            log.warning("%s", error)
+        except (AuthError, SystemUnavailable) as error:
+            self.report.unreachable[key] = str(error)
+            if isinstance(error, AuthError):
+                self.report.refused[key] = str(error)
+            if never_read:
+                self.report.never_read.append(key)
+            # The connector's message starts with the system; a named instance's is named.
+            log.error("%s", error if "@" not in key else f"{key}: {error}")
 
     def _pull_salesforce(self, salesforce: Connector) -> None:
         self._stream("salesforce.accounts", _reader(salesforce, "accounts"), self._store_accounts)
 
     def load_zendesk_related(self) -> None:
         """The stored organisations and users, which Zendesk tickets are joined through."""
-        self.organizations = self.store.raw_records("zendesk", "organization")
-        self.users = self.store.raw_records("zendesk", "user")
+        self.organizations, self.users = {}, {}
+        for kind, by_instance in (("organization", self.organizations), ("user", self.users)):
+            for record_id, data in self.store.raw_records("zendesk", kind).items():
+                name, bare = split_instance(record_id, self.zendesk_names)
+                by_instance.setdefault(name, {})[bare] = data
 
     def _pull_zendesk(self, zendesk: Connector) -> None:
         self.load_zendesk_related()
+        members = members_of(zendesk)
+        self._pull_zendesk_instance(None, members[0][1])
+        for name, member in members[1:]:  # each named Zendesk on its own cursors, on its own
+            key, records = f"zendesk@{name}", cursor_name("zendesk.tickets", name)
+            self._guarded(key, records, partial(self._pull_zendesk_instance, name), member)
+
+    def _pull_zendesk_instance(self, name: str | None, zendesk: Connector) -> None:
         self._stream(
-            "zendesk.organizations", _reader(zendesk, "organizations"), self._store_related
+            cursor_name("zendesk.organizations", name),
+            _reader(zendesk, "organizations", instance=name),
+            self._store_related,
         )
-        tickets = _reader(zendesk, "tickets", self._first_run_start())
-        self._stream("zendesk.tickets", tickets, self.store_tickets)
-        self.organization_changes.check(zendesk, self.organizations)
+        tickets = _reader(zendesk, "tickets", self._first_run_start(), name)
+        self._stream(cursor_name("zendesk.tickets", name), tickets, self.store_tickets)
+        if name is None:
+            self.organization_changes.check(zendesk, self.organizations.setdefault(None, {}))
         # Their status (and tag) changes with exact times, from the same first-run start.
-        events = _reader(zendesk, "ticket_events", self._first_run_start())
-        self._stream("zendesk.ticket_events", events, self.store_ticket_events)
+        events = _reader(zendesk, "ticket_events", self._first_run_start(), name)
+        self._stream(cursor_name("zendesk.ticket_events", name), events, self.store_ticket_events)
 
     def _pull_jira(self, jira: Connector) -> None:
         # Without a cursor Jira reads every open issue; backfill none starts at this run instead.
@@ -245,17 +278,21 @@ class Puller:
         return len(accounts)
 
     def _store_related(self, records: list[SourceRecord]) -> int:
-        organizations = {r.id: r.data for r in records if r.kind == "organization"}
+        organizations = {
+            r.id: r.data
+            for r in records
+            if r.kind == "organization" and split_instance(r.id, self.zendesk_names)[0] is None
+        }
         if organizations:
             # Tickets already in the mirror follow an organisation that changed.
-            self.organization_changes.changed(organizations, self.organizations)
+            self.organization_changes.changed(organizations, self.organizations.get(None, {}))
         by_kind: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for record in records:
             if record.kind in ("organization", "user"):
                 by_kind.setdefault(record.kind, []).append((record.id, record.data))
-                (self.organizations if record.kind == "organization" else self.users)[record.id] = (
-                    record.data
-                )
+                name, bare = split_instance(record.id, self.zendesk_names)
+                related = self.organizations if record.kind == "organization" else self.users
+                related.setdefault(name, {})[bare] = record.data
         for kind, rows in by_kind.items():
             self.store.upsert_raw("zendesk", kind, rows)  # only Zendesk sideloads related records
         return sum(len(rows) for rows in by_kind.values())
@@ -263,7 +300,12 @@ class Puller:
     def store_ticket_events(self, records: list[SourceRecord]) -> int:
         """Store Zendesk ticket events' field changes; the mirror's tickets they concern get
         their pauses rebuilt from the status history."""
-        changes = [c for r in records if isinstance(r.data, dict) for c in zendesk_changes(r.data)]
+        changes = [
+            self._qualified_change(c, r)
+            for r in records
+            if isinstance(r.data, dict)
+            for c in zendesk_changes(r.data)
+        ]
         refs = store_changes(self.store.db, changes)
         updated = []
         for ref in sorted(refs):
@@ -275,8 +317,19 @@ class Puller:
         self.store.upsert_tickets(updated)
         return len(changes)
 
+    def _qualified_change(self, change: Change, event: SourceRecord) -> Change:
+        """A named Zendesk's change names its ticket with the instance (from the event's id)."""
+        name, _ = split_instance(event.id, self.zendesk_names)
+        if name is None:
+            return change
+        return replace(change, ref="zendesk:" + qualify(name, change.ref.split(":", 1)[1]))
+
     def _exact_pauses(self, ticket: Ticket) -> Ticket:
-        history = status_history(self.store.db, ticket.ref, self.translate_status[ticket.system])
+        translate = self.translate_status[ticket.system]
+        if ticket.system == "zendesk" and self.zendesk_names:
+            name, _ = split_instance(ticket.id, self.zendesk_names)
+            translate = self.translate_status[f"zendesk:{name}" if name else "zendesk"]
+        history = status_history(self.store.db, ticket.ref, translate)
         return with_exact_pauses(ticket, history, self.pause_statuses)
 
     def store_tickets(self, records: list[SourceRecord]) -> int:
@@ -287,30 +340,46 @@ class Puller:
         for record in records:
             if record.kind not in ("ticket", "issue"):
                 continue
-            mapping = getattr(self.config.mapping, record.system)
+            name, bare = None, record.id
+            if record.system == "zendesk":
+                name, bare = split_instance(record.id, self.zendesk_names)
+            config = self.config.for_instance(name)  # a named Zendesk's own mapping and join
             try:
                 ticket = normalise_ticket(
-                    record,
-                    mapping,
-                    organizations=self.organizations if record.system == "zendesk" else None,
-                    users=self.users if record.system == "zendesk" else None,
-                    join=self.config.join,
-                    base_url=self.config.base_url(record.system),
+                    replace(record, id=bare),
+                    getattr(config.mapping, record.system),
+                    organizations=self.organizations.get(name, {})
+                    if record.system == "zendesk"
+                    else None,
+                    users=self.users.get(name, {}) if record.system == "zendesk" else None,
+                    join=config.join,
+                    base_url=config.base_url(record.system),
                     issues=self.report.issues,
                     latest=self.latest_time,
                 )
             except RecordError as error:
-                self._skip(error.record_ref, error.reason)
+                self._skip(qualified_ref(error.record_ref, name), error.reason)
                 continue
+            if name is not None:
+                ticket = replace(ticket, id=record.id)  # its reference carries the instance
             previous = self.store.ticket(ticket.ref)
             if previous is not None and previous.updated_at > ticket.updated_at:
                 continue  # an older version than the mirror's (pages overlap): keep the newer
             if record.system == "jira" and isinstance(record.data, dict):
                 store_changes(self.store.db, jira_changes(record.data))
-            if record.system == "zendesk":
-                self.organization_changes.note(previous, ticket, self.organizations)
+            if record.system == "zendesk" and name is None:
+                organizations = self.organizations.get(None, {})
+                self.organization_changes.note(previous, ticket, organizations)
             ticket = merge_paused(previous, ticket, self.pause_statuses)
             tickets.append(self._exact_pauses(ticket) if self.pause_statuses else ticket)
         self._log_issues(first_issue)
         self.store.upsert_tickets(tickets)
         return len(tickets)
+
+
+def qualified_ref(ref: str, instance: str | None) -> str:
+    """`zendesk:123` of a named instance as `zendesk:eu/123` (skips and logs name it so)."""
+    if instance is None:
+        return ref
+    system, _, record_id = ref.partition(":")
+    return f"{system}:{qualify(instance, record_id)}"

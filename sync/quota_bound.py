@@ -24,8 +24,12 @@ def quota_bound_summary(result: RunResult) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for system, why in sorted(result.quota_bound.items()):
         reads = []
+        # A named Zendesk is quota-bound as `zendesk@eu`, its streams `zendesk.tickets@eu`.
+        base, _, instance = system.partition("@")
         for name, stream in result.pull.streams.items():
-            if not name.startswith(f"{system}.") or stream.done:
+            if not name.startswith(f"{base}.") or name.partition("@")[2] != instance:
+                continue
+            if stream.done:
                 continue
             left = stream.left()
             eta = stream.eta_seconds()

@@ -27,6 +27,7 @@ from sync.diff import FieldAction, Override
 from sync.evaluate import Evaluation, evaluate_mirror
 from sync.history import record_history
 from sync.human import PeopleLevels
+from sync.instances import reachable_instances
 from sync.logs import log_decision_change
 from sync.notifications import NotifyResult, RunNotifications
 from sync.plan import PlannedWrite, plan_target
@@ -204,9 +205,7 @@ class SyncRun:
         result.planned = self._plan(result.evaluation, only_refs=None)
         log_planned(result.planned, self.dry_run)
         if not self.dry_run:
-            reachable = {
-                s: c for s, c in self.connectors.items() if s not in result.pull.unreachable
-            }
+            reachable = reachable_instances(self.connectors, result.pull.unreachable)
             result.apply = apply_writes(
                 result.planned, reachable, self.store, result.run_id, self.now, self.listener,
                 self.rank, self.budgets,

@@ -63,7 +63,7 @@ def shown_level(ticket: Ticket, config: Config) -> str | None:
     """
     if ticket.system != "zendesk":
         return None
-    mapping = config.mapping.zendesk
+    mapping = config.for_record("zendesk", ticket.id).mapping.zendesk  # its instance's fields
     levels = config.matrix.levels
     renamed = config.matrix.renamed
     write = mapping.write.level

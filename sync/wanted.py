@@ -175,13 +175,16 @@ class TargetBuilder:
         }
 
     def _zendesk_people_levels(self) -> dict[str, PersonLevel]:
-        write = self.config.mapping.zendesk.write.outputs().get("level")
-        if self.people is None or write is None or not self.config.connections.zendesk:
+        if self.people is None or not self.config.connections.zendesk:
             return {}
         found = {}
         for ref, decision in self.computed.items():
             ticket = self.tickets[ref]
             if ticket.system != "zendesk":
+                continue
+            mapping = self.config.for_record("zendesk", ticket.id).mapping.zendesk
+            write = mapping.write.outputs().get("level")
+            if write is None:
                 continue
             person = self.people.level_of(
                 "zendesk", ticket.id, write, ticket.managed_fields.get("level"), decision.level
@@ -207,7 +210,6 @@ class TargetBuilder:
 
     # -- Zendesk ------------------------------------------------------------------------------
     def zendesk_targets(self) -> list[Target]:
-        mapping = self.config.mapping.zendesk
         targets = []
         for ref, decision in self.decisions.items():
             ticket = self.tickets[ref]
@@ -217,6 +219,8 @@ class TargetBuilder:
                 "zendesk", ticket.id, decision.level
             ):
                 continue
+            # The fields of the ticket's own Zendesk (a named instance may have its own).
+            mapping = self.config.for_record("zendesk", ticket.id).mapping.zendesk
             person = self.set_by_person.get(ref)
             matrix_level = self.computed[ref].level
             # The level field compares with the matrix's level: that is how a person's value

@@ -1,0 +1,199 @@
+"""Several Zendesks behind the one Connector contract.
+
+A config may name more Zendesks than the default one (connections.zendesk.instances). Each
+gets its own connector, built by the same factory from the config as that instance sees it
+(its URL, secrets, quotas: `Config.for_instance`), so each paces and counts on its own. The
+run keeps one connector per system: `Instances` holds them all, puts the instance's name in
+front of every id it reads (`eu/12345`, vocabulary/instances.py) and routes every write, re-read
+and note look-up by that name to the instance the record came from, its own id restored. The
+default instance's ids stay bare, so a config with one Zendesk runs exactly as before.
+
+`Puller` reads each instance's streams on their own cursors (`members`); nothing else needs to
+know there are several.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from connectors.base import (
+    Connector,
+    ConnectorStats,
+    FieldWrite,
+    NoteReader,
+    Page,
+    WriteResult,
+    WriteStatus,
+)
+from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
+from mapping.records import SourceRecord
+from vocabulary.instances import qualify, split_instance
+
+log = logging.getLogger("escalation_sync.instances")
+
+
+def _qualified(instance: str | None, records: list[SourceRecord]) -> list[SourceRecord]:
+    if instance is None:
+        return records
+    return [replace(record, id=qualify(instance, record.id)) for record in records]
+
+
+class Instances:
+    """One system's instances as one connector: the default first (name None), then the named
+    ones in the config's order."""
+
+    def __init__(self, members: dict[str | None, Connector], names: tuple[str, ...] | None = None):
+        self.members = members
+        default = members[None]
+        self.system = default.system
+        self.streams = default.streams
+        # Every named instance, reached or not: ids are always split on all of them.
+        self.names = names or tuple(name for name in members if name is not None)
+        # Zendesk's export lags (LaggingStream): re-read records by id as this kind.
+        self.reread_kind: str = getattr(default, "reread_kind", "ticket")
+
+    def _route(self, record_id: str) -> tuple[str | None, str]:
+        return split_instance(record_id, self.names)
+
+    def member_streams(self) -> list[tuple[str | None, Connector]]:
+        """(instance name, connector) for each instance, the default first."""
+        return list(self.members.items())
+
+    def read_changes(
+        self, stream: str, cursor: str | None, start: datetime | None = None
+    ) -> Iterator[Page]:
+        """The default instance's stream (Puller reads every instance on its own cursor)."""
+        return self.members[None].read_changes(stream, cursor, start)
+
+    def read_by_id(self, kind: str, ids: Sequence[str]) -> list[SourceRecord]:
+        by_instance: dict[str | None, list[str]] = {}
+        for record_id in ids:
+            name, bare = self._route(record_id)
+            by_instance.setdefault(name, []).append(bare)
+        records: list[SourceRecord] = []
+        for name, bare_ids in by_instance.items():
+            member = self.members.get(name)
+            if name is None or member is None:
+                if member is not None:
+                    records += member.read_by_id(kind, bare_ids)
+                continue  # a named instance not reached this run: read again next run
+            try:
+                records += _qualified(name, member.read_by_id(kind, bare_ids))
+            except ConnectorError as error:
+                # The default's records and the other instances' are still read.
+                log.warning(
+                    "%s@%s: re-reading %d record(s) failed: %s",
+                    self.system,
+                    name,
+                    len(bare_ids),
+                    error,
+                )
+        return records
+
+    def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
+        """Each instance's writes in its own batches; one result per write, in order.
+
+        The default instance goes first and, failing, fails the call as a single connector
+        would. A named one that cannot be used (or was left out: `without`) answers RETRY
+        for its writes, with why: the others' results are kept."""
+        by_instance: dict[str | None, list[int]] = {None: []}
+        for index, write in enumerate(writes):
+            by_instance.setdefault(self._route(write.record_id)[0], []).append(index)
+        results: list[WriteResult | None] = [None] * len(writes)
+        for name, indexes in by_instance.items():
+            if not indexes:
+                continue
+            for index, result in zip(indexes, self._apply_one(name, writes, indexes), strict=True):
+                # The result names the write as the run knows it: the instance in its id.
+                results[index] = replace(result, write=writes[index])
+        return [result for result in results if result is not None]
+
+    def _apply_one(
+        self, name: str | None, writes: Sequence[FieldWrite], indexes: list[int]
+    ) -> list[WriteResult]:
+        bare = [replace(writes[i], record_id=self._route(writes[i].record_id)[1]) for i in indexes]
+        member = self.members.get(name)
+        if name is None and member is not None:
+            return member.apply(bare)
+        try:
+            if member is None:
+                raise SystemUnavailable(f"{self.system}@{name} could not be reached this run")
+            return member.apply(bare)
+        except (AuthError, RateLimited, SystemUnavailable) as error:
+            log.error("%s@%s: %s", self.system, name, error)
+            return [
+                WriteResult(write, WriteStatus.RETRY, f"{self.system}@{name}: {error}")
+                for write in bare
+            ]
+
+    def without(self, names: Collection[str]) -> Instances:
+        """The same instances but those named (not reached this run): their writes wait."""
+        kept = {n: m for n, m in self.members.items() if n is None or n not in names}
+        return Instances(kept, self.names)
+
+    def read_note_texts(self, record_id: str) -> list[str]:
+        name, bare = self._route(record_id)
+        member = self.members.get(name)
+        if member is None:
+            raise SystemUnavailable(f"{self.system}@{name} could not be reached this run")
+        if not isinstance(member, NoteReader):
+            return []
+        return member.read_note_texts(bare)
+
+    def stats(self) -> ConnectorStats:
+        """The instances' transports together (the summary counts per system)."""
+        every = [member.stats() for member in self.members.values()]
+        logins = [s.logins for s in every if s.logins is not None]
+        return ConnectorStats(
+            requests=sum(s.requests for s in every),
+            retries=sum(s.retries for s in every),
+            throttled=sum(s.throttled for s in every),
+            waited_seconds=sum(s.waited_seconds for s in every),
+            logins=sum(logins) if logins else None,
+            wait_budget_spent=next(
+                (s.wait_budget_spent for s in every if s.wait_budget_spent), None
+            ),
+        )
+
+    def close(self) -> None:
+        for member in self.members.values():
+            member.close()
+
+
+def qualified_pages(pages: Iterator[Page], instance: str | None) -> Iterator[Page]:
+    """An instance's pages with its name in front of every record's id."""
+    for page in pages:
+        yield replace(page, records=_qualified(instance, page.records))
+
+
+def reachable_instances(
+    connectors: Mapping[str, Connector], unreachable: Collection[str]
+) -> dict[str, Connector]:
+    """The connectors of the systems reached this run, without the named instances that were
+    not (`zendesk@eu` in `unreachable`)."""
+    reachable: dict[str, Connector] = {}
+    for system, connector in connectors.items():
+        if system in unreachable:
+            continue
+        if isinstance(connector, Instances):
+            gone = [n for n in connector.names if f"{system}@{n}" in unreachable]
+            connector = connector.without(gone) if gone else connector
+        reachable[system] = connector
+    return reachable
+
+
+def members_of(connector: Connector) -> list[tuple[str | None, Connector]]:
+    """(instance name, connector) for each instance behind `connector`; just it when one."""
+    if isinstance(connector, Instances):
+        return connector.member_streams()
+    return [(None, connector)]
+
+
+def default_member(connector: Connector | None) -> Connector | None:
+    """The default instance's own connector (for what only it is written: organisations)."""
+    if isinstance(connector, Instances):
+        return connector.members[None]
+    return connector

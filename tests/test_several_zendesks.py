@@ -1,0 +1,212 @@
+"""Two Zendesks in one config (connections.zendesk.instances): two sandboxes on their own ports and
+CAs, one run, one state store. The second Zendesk ("eu") has its own secret, field mapping
+(its own tag prefix) and join rules, and holds tickets whose ids the first one has too."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterator
+
+import pytest
+import yaml
+
+from config.loader import load_config
+from config.write_mapping import level_tag
+from sandbox import catalogue
+from sandbox.generate import generate_dataset
+from sandbox.runner import Sandbox
+from sync.explain import print_explain
+from tests.sync_world import ANCHOR, World
+from tests.test_account_escalation_sync import ORG_ID, add_at_risk_account, with_account_writes
+
+pytestmark = pytest.mark.integration
+
+EU_TOKEN = "zd-eu-token"  # the eu sandbox accepts only this: its secret is its own
+EU_PREFIX = "esc_eu_"
+
+
+def _eu_zendesk(accounts: list[dict], open_there: set[int]) -> tuple[dict, int, str]:
+    """A second Zendesk: generated tickets (ids overlapping the first's), one of them pointed
+    at an account the same id in the first Zendesk is not joined to. (data, ticket id, account)"""
+    data = generate_dataset(30, 80, 0, seed=23, anchor=ANCHOR)["zendesk"]
+    ticket = next(t for t in data["tickets"] if t["id"] in open_there)
+    ticket["status"] = "open"
+    account = accounts[-1]["Id"]
+    for field in ticket["custom_fields"]:
+        if field["id"] == catalogue.ZD_FIELD_ACCOUNT_ID:
+            field["value"] = account
+    ticket["priority"] = "urgent"
+    return data, ticket["id"], account
+
+
+def _eu_config(world: World, eu: Sandbox) -> None:
+    """Add the eu instance to the world's connections, with its own mapping and join rules."""
+    folder = world.config_path.parent
+    mapping = yaml.safe_load((folder / "mapping.yaml").read_text(encoding="utf-8"))
+    eu_mapping = {**mapping["mapping"]["zendesk"], "tags_prefix": EU_PREFIX}
+    eu_mapping["private_note_on_level_change"] = False
+    connections = folder / "connections.yaml"
+    text = connections.read_text(encoding="utf-8")
+    eu_zendesk = f"""    instances:
+      eu:
+        url: {eu.urls["zendesk"]}
+        email_env: ZENDESK_EU_EMAIL
+        token_env: ZENDESK_EU_API_TOKEN
+        ca_bundle: {eu.ca_path.resolve()}
+        timeout_seconds: 10
+        join: [{{strategy: account_id_field, match: id}}]
+        mapping: {json.dumps(eu_mapping)}
+"""
+    connections.write_text(text.replace("  jira:\n", eu_zendesk + "  jira:\n", 1), encoding="utf-8")
+    os.environ["ZENDESK_EU_EMAIL"] = catalogue.ZENDESK_EMAIL
+    os.environ["ZENDESK_EU_API_TOKEN"] = EU_TOKEN
+    world.config = load_config(world.config_path)
+
+
+@pytest.fixture(scope="module")
+def eu_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with Sandbox(work_dir=tmp_path_factory.mktemp("eu-tls"), quotas=False) as running:
+        yield running
+
+
+@pytest.fixture
+def two(world: World, eu_sandbox: Sandbox) -> tuple[World, Sandbox, int, str]:
+    """The world's sandbox as the default Zendesk (with Jira and Salesforce), and eu."""
+    accounts = world.sandbox.salesforce.records("Account")
+    open_there = {
+        t["id"] for t in world.sandbox.zendesk.store.tickets.values() if t["status"] == "open"
+    }
+    data, ticket_id, account = _eu_zendesk(accounts, open_there)
+    zendesk = eu_sandbox.zendesk
+    zendesk.load_state(data)
+    zendesk.credentials = {(catalogue.ZENDESK_EMAIL, EU_TOKEN)}
+    eu_sandbox.reset_traffic()
+    _eu_config(world, eu_sandbox)
+    return world, eu_sandbox, ticket_id, account
+
+
+def _tags(zendesk, ticket_id: int) -> list[str]:
+    return zendesk.get_ticket(ticket_id)["tags"]
+
+
+def test_a_ticket_id_in_both_zendesks_is_two_records_joined_by_each_instances_rules(two):
+    world, eu, ticket_id, account = two
+    result = world.run()
+    assert not result.unreachable and not result.refused, result.summary()
+    tickets = {t.ref: t for t in result.evaluation.tickets}
+    ours, theirs = tickets[f"zendesk:{ticket_id}"], tickets[f"zendesk:eu/{ticket_id}"]
+    assert theirs.account_id == account  # the account its own field names
+    assert ours.account_id != account
+    assert ours.subject != theirs.subject or ours.created_at != theirs.created_at
+    # eu joins by the account id field alone: no other strategy is tried on its tickets.
+    eu_unmatched = [
+        why for ref, why in result.evaluation.unmatched if ref.startswith("zendesk:eu/")
+    ]
+    assert eu_unmatched and all("email_domain" not in why for why in eu_unmatched)
+    default_unmatched = [
+        why
+        for ref, why in result.evaluation.unmatched
+        if ref.startswith("zendesk:") and "/" not in ref
+    ]
+    assert all("email_domain" in why for why in default_unmatched)
+
+
+def test_each_zendesks_writes_go_to_it_in_its_own_fields(two):
+    world, eu, ticket_id, _ = two
+    result = world.run()
+    levels = {d.ticket_ref: d.level for d in result.evaluation.decisions}
+    eu_escalated = [
+        r for r, level in levels.items() if r.startswith("zendesk:eu/") and level != "none"
+    ]
+    assert f"zendesk:eu/{ticket_id}" in eu_escalated
+    for ref in eu_escalated:
+        number = int(ref.rsplit("/", 1)[1])
+        assert level_tag(EU_PREFIX, levels[ref]) in _tags(eu.zendesk, number)
+    # The default Zendesk got none of eu's tags, eu none of the default's.
+    default_zendesk = world.sandbox.zendesk
+    assert not any(
+        t.startswith(EU_PREFIX) for r in default_zendesk.store.tickets.values() for t in r["tags"]
+    )
+    assert not any(
+        t.startswith("escalation_") for r in eu.zendesk.store.tickets.values() for t in r["tags"]
+    )
+    assert eu.zendesk.traffic.writes and not eu.jira.traffic.writes
+    assert not eu.salesforce.traffic.writes
+    # What was written is remembered and audited under the instance's references.
+    store = world.store()
+    try:
+        assert ("zendesk", f"eu/{ticket_id}") in store.written()
+        refs = {row[0] for row in store.db.execute("SELECT ref FROM audit WHERE kind = 'write'")}
+        assert f"zendesk:eu/{ticket_id}" in refs
+    finally:
+        store.close()
+    out = io.StringIO()
+    store = world.store()
+    try:
+        assert print_explain(world.config, store, f"zendesk:eu/{ticket_id}", world.now, out)
+    finally:
+        store.close()
+    assert f"zendesk:eu/{ticket_id}" in out.getvalue()
+
+
+def test_each_zendesk_reads_on_its_own_cursors_and_a_second_run_finds_nothing_new(two):
+    world, eu, _, _ = two
+    first = world.run()
+    assert first.pull.records["zendesk.tickets@eu"] > 0
+    assert first.pull.records["zendesk.tickets"] > 0
+    store = world.store()
+    try:
+        cursors = {name: store.cursor(name) for name in ("zendesk.tickets", "zendesk.tickets@eu")}
+    finally:
+        store.close()
+    assert all(cursors.values()) and len(set(cursors.values())) == 2
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    before = (world.writes(), len(eu.zendesk.traffic.writes))
+    second = world.run(now=world.now)
+    assert second.writes == [], [w.write.ref for w in second.writes][:5]
+    assert (world.writes(), len(eu.zendesk.traffic.writes)) == before
+    # Our own writes come back on each stream; no ticket is new to either cursor.
+    assert second.exit_code == 0, second.summary()
+
+
+def test_a_named_zendesk_that_refuses_our_secret_stops_only_itself(two):
+    world, eu, _, _ = two
+    os.environ["ZENDESK_EU_API_TOKEN"] = "not-the-eu-token"
+    try:
+        result = world.run()
+    finally:
+        os.environ["ZENDESK_EU_API_TOKEN"] = EU_TOKEN
+    assert set(result.refused) == {"zendesk@eu"}, result.summary()
+    assert result.exit_code == 5
+    assert result.summary()["credentials_refused"]["zendesk@eu"].startswith("zendesk")
+    # The default Zendesk, Jira and Salesforce were read and written as without eu.
+    assert result.pull.records["zendesk.tickets"] > 0
+    assert world.writes()["zendesk"] > 0 and world.writes()["salesforce"] > 0
+    assert not eu.zendesk.traffic.writes
+    assert not any(t.ref.startswith("zendesk:eu/") for t in result.evaluation.tickets)
+    assert "not-the-eu-token" not in json.dumps(result.summary())
+    # With the right secret the next run reads eu from its start and writes it.
+    world.settle()
+    again = world.run()
+    assert again.pull.records["zendesk.tickets@eu"] > 0 and eu.zendesk.traffic.writes
+
+
+def test_the_account_matrix_still_writes_the_default_zendesks_organisations(
+    world: World, eu_sandbox: Sandbox
+):
+    with_account_writes(world)
+    accounts = world.sandbox.salesforce.records("Account")
+    data, _, _ = _eu_zendesk(accounts, set(world.sandbox.zendesk.store.tickets))
+    eu_sandbox.zendesk.load_state(data)
+    eu_sandbox.zendesk.credentials = {(catalogue.ZENDESK_EMAIL, EU_TOKEN)}
+    eu_sandbox.reset_traffic()
+    _eu_config(world, eu_sandbox)
+    add_at_risk_account(world)
+    result = world.run()
+    assert not result.unreachable, result.summary()
+    organization = world.sandbox.zendesk.store.organizations[ORG_ID]
+    assert organization["organization_fields"]["account_escalation_level"] == "executive-attention"
+    assert not any("organizations" in str(w) for w in eu_sandbox.zendesk.traffic.writes)
