@@ -27,11 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from errors import EscalationSyncError, ExitCode
 from notify.outbox import OUTBOX_SCHEMA
-from errors import ExitCode
 from sync.history_schema import HISTORY_SCHEMA
-from sync.ticket_changes import TICKET_CHANGES_SCHEMA
 from sync.store_backend import Backend
+from sync.ticket_changes import TICKET_CHANGES_SCHEMA
 
 BASELINE = """
 CREATE TABLE IF NOT EXISTS cursors (
@@ -93,7 +93,7 @@ VERSION_TABLE = (
 )
 
 
-class SchemaTooNew(Exception):
+class SchemaTooNew(EscalationSyncError):
     """The store was migrated by a newer escalation-sync: this one must not write to it."""
 
     exit_code = ExitCode.STATE_NOT_WRITABLE
