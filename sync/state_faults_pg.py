@@ -4,7 +4,7 @@ The SQLite faults (sync/state_faults.py) are about a file: damaged, a full disk,
 folder. A database server fails differently: it cannot be reached, it refuses the role or its
 password, the database or schema is missing, the role may not write, the server's disk is
 full. Each gets its own line naming the state by its URL (never its password) and an exit
-code from sync/exits.py. Nothing is ever moved aside or deleted: the server owns the data, and
+code from errors.py. Nothing is ever moved aside or deleted: the server owns the data, and
 a transaction that failed was rolled back, so the next run resumes from the last committed
 step.
 """

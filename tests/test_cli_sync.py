@@ -10,6 +10,7 @@ import run_sync
 from tests.sync_world import World
 
 pytestmark = pytest.mark.integration
+STATE_BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
 
 WORLD_SIZES = {"tickets": 120, "accounts": 20, "jira_issues": 15}

@@ -32,6 +32,7 @@ from tests.fault_helpers import (
 from tests.sync_world import World
 
 pytestmark = pytest.mark.integration
+STATE_BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
 SLOW_ANSWER = 1.2  # seconds the sandbox sits on a request
 CLIENT_TIMEOUT = 0.4  # seconds the clients wait for an answer in the timeout cases
@@ -319,10 +320,16 @@ def fail_from_second_page(app, endpoint: str) -> None:
     [("zendesk", "incremental_tickets", "zendesk.tickets"), ("jira", "search_jql", "jira.issues")],
 )
 def test_a_read_failing_after_its_first_page_keeps_that_page_and_its_cursor_only(
-    system: str, endpoint: str, stream: str, world_sandbox, reference: dict, tmp_path: Path
+    system: str,
+    endpoint: str,
+    stream: str,
+    world_sandbox,
+    reference: dict,
+    tmp_path: Path,
+    state_url: str | None,
 ):
     sandbox, data = world_sandbox
-    world = World(sandbox, data, tmp_path, extra_config=SMALL_PAGES)
+    world = World(sandbox, data, tmp_path, extra_config=SMALL_PAGES, state_url=state_url)
     app = sandbox.apps[system]
     fail_from_second_page(app, endpoint)
     try:

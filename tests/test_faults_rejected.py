@@ -22,6 +22,7 @@ from tests.fault_helpers import (
 from tests.sync_world import World
 
 pytestmark = pytest.mark.integration
+STATE_BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
 
 WORLD_SIZES = FAULT_SIZES  # the shared world_sandbox / world / fault_free fixtures use it

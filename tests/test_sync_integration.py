@@ -10,6 +10,7 @@ from sandbox import catalogue
 from tests.sync_world import World
 
 pytestmark = pytest.mark.integration
+STATE_BACKENDS = ("sqlite", "postgresql")  # each test runs on both (tests/conftest.py)
 
 
 def escalated_zendesk_ids(world: World) -> list[int]:
