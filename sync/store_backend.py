@@ -87,6 +87,12 @@ class Backend(Protocol):
     def lock_schema(self) -> None:
         """Inside a transaction: hold off other processes applying migrations at once."""
 
+    def bulk_insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Insert many rows as they are, ids included (`state copy`); how many."""
+
+    def reset_ids(self) -> None:
+        """After ids were inserted as they are: the next id each table gives follows them."""
+
     def describe(self) -> str:
         """The state's name in messages: a file path, or a URL without its password."""
 
@@ -141,6 +147,16 @@ class SqliteBackend:
 
     def lock_schema(self) -> None:
         """BEGIN IMMEDIATE already holds SQLite's one write lock."""
+
+    def bulk_insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        marks = ", ".join("?" for _ in columns)
+        cursor = self.db.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
+        )
+        return cursor.rowcount
+
+    def reset_ids(self) -> None:
+        """AUTOINCREMENT continues from the largest id present by itself."""
 
     def describe(self) -> str:
         return str(self.path)

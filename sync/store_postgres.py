@@ -44,7 +44,8 @@ def connect(url: str, password: str | None) -> Any:
 
 
 def translate(sql: str) -> str:
-    """SQLite's placeholders as psycopg's; a literal % doubled. String literals untouched."""
+    """SQLite's placeholders as psycopg's; every literal % doubled (psycopg reads them all).
+    A ? or :name inside a string literal stays as it is."""
 
     def replace(match: re.Match[str]) -> str:
         token = match.group(0)
@@ -54,7 +55,7 @@ def translate(sql: str) -> str:
             return "%%"
         if match.group(1):
             return f"%({match.group(1)})s"
-        return token
+        return token.replace("%", "%%")  # a string literal: psycopg reads % in it too
 
     return _TOKENS.sub(replace, sql)
 
@@ -109,6 +110,28 @@ class PostgresBackend:
 
     def lock_schema(self) -> None:
         self.db.execute("SELECT pg_advisory_xact_lock(?)", (identity_key(self, "migrations"),))
+
+    def bulk_insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """COPY: an order of magnitude faster than INSERTs for a whole state."""
+        count = 0
+        with self.db.connection.cursor() as cursor:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+        return count
+
+    def reset_ids(self) -> None:
+        serials = self.db.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'"
+        ).fetchall()
+        for table, column in serials:
+            self.db.execute(
+                f"SELECT setval(pg_get_serial_sequence(?, ?), COALESCE(MAX({column}), 0) + 1, "
+                f"false) FROM {table}",
+                (table, column),
+            )
 
     def describe(self) -> str:
         return display_url(self.url)
