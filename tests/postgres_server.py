@@ -5,7 +5,8 @@ pg_ctl under /usr/lib/postgresql/<major>/bin. PostgreSQL refuses to run as root,
 run as root in CI, so the cluster is made and started as the `postgres` user through
 `runuser`; as any other user it runs as that user. It listens on a unix socket in its own
 temporary folder and on a free TCP port on 127.0.0.1 (password authentication there, as a
-deployment would have it). fsync is off: the tests kill clients, never the server.
+deployment would have it). fsync is off for the tests (they kill clients, never the server),
+on for the benchmark.
 
 Each test gets a schema of its own in one database (`fresh_url`): creating one is instant,
 and the state store's identity (database and schema) keeps the advisory locks apart.
@@ -63,7 +64,8 @@ def require_postgres() -> None:
 class PostgresServer:
     """initdb, pg_ctl start; `stop` stops it and removes every file."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        """`durable`: fsync on, as a deployment runs it (the benchmark); off for the tests."""
         binaries = bin_dir()
         assert binaries is not None
         self.bin = binaries
@@ -73,6 +75,7 @@ class PostgresServer:
         self.port = _free_port()
         self._as_root = os.geteuid() == 0
         self._started = False
+        self.durable = durable
 
     def _run(self, *args: str) -> None:
         command = [*(["runuser", "-u", "postgres", "--"] if self._as_root else []), *args]
@@ -95,9 +98,10 @@ class PostgresServer:
         )  # fmt: skip
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.socket_dir} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=200"
         )
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
             str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"),
             "-o", options, "-w", "-t", "60", "start",
