@@ -10,7 +10,8 @@ deployment would; SQLite runs as shipped (WAL, synchronous=NORMAL).
 Prints each run's wall time and process CPU per backend and the ratio PostgreSQL / SQLite.
 The sandbox serves from threads of this process (as in bench_sync.py): the wall times include
 the servers' work, which is the same for both backends; the PostgreSQL server's own CPU is in
-other processes and not in "process CPU".
+other processes and not in "process CPU". On a shared machine the wall times follow the load
+(printed at the start and end): the CPU ratio is the steadier figure.
 
 Run: .venv/bin/python bench/bench_state_backends.py [--tickets 2000 --accounts 400 --jira-issues 400]
 """
@@ -52,8 +53,11 @@ def three_runs(args: argparse.Namespace, state_url: str | None) -> list[RunMeasu
         make_changes(world, args.changes, args.seed)
         world.settle()
         third = world.run(LABELS[2], now=world.now + timedelta(seconds=30))
+    backend = "SQLite" if state_url is None else "PostgreSQL"
     for measure in (first, second, third):
         assert measure.result.exit_code == 0, measure.result.summary()
+        print(f"  {backend}: {measure.label}: {measure.seconds:.1f} s wall, "
+              f"{measure.cpu_seconds:.1f} s process CPU", flush=True)  # fmt: skip
     return [first, second, third]
 
 
@@ -70,6 +74,8 @@ def main() -> int:
           f"{args.jira_issues} Jira issues (seed {args.seed}); {args.changes} changes "
           "before the third run")  # fmt: skip
     started = time.perf_counter()
+    print("load average (1, 5, 15 min) at the start: "
+          + ", ".join(f"{n:.1f}" for n in os.getloadavg()), flush=True)  # fmt: skip
     sqlite = three_runs(args, None)
     server = PostgresServer(durable=True).start()
     try:
@@ -86,7 +92,9 @@ def main() -> int:
     total_lite = sum(m.seconds for m in sqlite)
     total_pg = sum(m.seconds for m in postgres)
     print(f"| all three | {total_lite:.1f} s | {total_pg:.1f} s | {total_pg / total_lite:.2f} |")
-    print(f"\ntotal {time.perf_counter() - started:.1f} s, peak RSS {max_rss_mb():.0f} MB")
+    print(f"\ntotal {time.perf_counter() - started:.1f} s, peak RSS {max_rss_mb():.0f} MB; "
+          "load average (1, 5, 15 min) at the end: "
+          + ", ".join(f"{n:.1f}" for n in os.getloadavg()))  # fmt: skip
     return 0
 
 

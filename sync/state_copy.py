@@ -47,7 +47,6 @@ def copy_state(source: StateStore, target: StateStore, force: bool = False) -> d
             f"the target {target.backend.describe()} already holds a state ({held['runs']} "
             f"runs, {held['tickets']} tickets); nothing was copied. Add --force to replace it"
         )
-    copied: dict[str, int] = {}
     with target.transaction():
         for name in tables:
             target.db.execute(f"DELETE FROM {name}")
@@ -56,20 +55,17 @@ def copy_state(source: StateStore, target: StateStore, force: bool = False) -> d
             rows = source.db.execute(
                 f"SELECT {', '.join(ordered)} FROM {name} ORDER BY {source.dialect.insertion_order}"
             )
-            copied[name] = target.backend.bulk_insert(name, ordered, rows)
+            target.backend.bulk_insert(name, ordered, rows)
         target.backend.reset_ids()
-        differing = {
-            name: (_count(source, name), _count(target, name))
-            for name in tables
-            if _count(source, name) != _count(target, name)
-        }
-        if differing:
+        counts = {name: (_count(source, name), _count(target, name)) for name in tables}
+        differing = {name: pair for name, pair in counts.items() if pair[0] != pair[1]}
+        if differing:  # raised inside the transaction: it rolls back
             raise CopyRefused(
                 "the counts differ after the copy (table: source, target): "
                 + ", ".join(f"{name}: {a}, {b}" for name, (a, b) in differing.items())
                 + "; nothing was committed"
             )
-    return {name: _count(target, name) for name in tables}
+    return {name: in_target for name, (_, in_target) in counts.items()}
 
 
 def _count(store: StateStore, table: str) -> int:

@@ -134,3 +134,12 @@ def test_a_password_in_the_url_is_refused_at_its_key_and_not_repeated(
     assert code == 2
     assert "state.url" in err and "found a password in the URL" in err
     assert PASSWORD not in out + err
+
+
+def test_the_state_password_is_in_no_log_line_or_summary_even_with_client_debug(
+    world_sandbox, tmp_path: Path, postgres_url: str, capsys
+):
+    world = _world_at(world_sandbox, tmp_path, postgres_url)
+    code, out, err = _sync(world, capsys, "-vv", "--log-format", "json")
+    assert code == 0, err[-2000:]
+    assert err and PASSWORD not in out + err
