@@ -122,10 +122,10 @@ def test_killed_at_two_dozen_seeded_points_of_a_run_nothing_is_lost_or_written_t
         random.Random(SEED).sample(range(1, len(requests)), min(SLOW_POINTS, len(requests) - 1))
     )
     assert len(points) >= 20, f"a run makes only {len(requests)} requests"
-    for at in points:  # a fresh state for each point
-        url = (
-            request.getfixturevalue("postgres_server").fresh_url()
-            if state_backend != "sqlite"
-            else None
-        )
+    server = None
+    if state_backend != "sqlite":  # the password in the environment, a fresh schema per point
+        request.getfixturevalue("postgres_url")
+        server = request.getfixturevalue("postgres_server")
+    for at in points:
+        url = server.fresh_url() if server is not None else None
         kill_and_check(running, fault_free, tmp_path / f"kill-{at}", at, url)

@@ -23,4 +23,3 @@ def test_missing_postgresql_fails_under_ci(monkeypatch, tmp_path):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="PostgreSQL test cannot run under CI.*pg_ctl"):
         postgres_server.require_postgres()
-
