@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 
 from errors import EscalationSyncError, ExitCode
 from notify.outbox import OUTBOX_SCHEMA
+from sync.accounts_schema import ACCOUNTS_SCHEMA
 from sync.history_schema import HISTORY_SCHEMA
 from sync.store_backend import Backend
 from sync.ticket_changes import TICKET_CHANGES_SCHEMA
@@ -84,6 +85,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # on such a file these find their table there and change nothing.
     Migration(2, "ticket field changes with their times", TICKET_CHANGES_SCHEMA),
     Migration(3, "the notifications' outbox", OUTBOX_SCHEMA),
+    Migration(4, "the account matrix: states, attribute history, breaches, tasks", ACCOUNTS_SCHEMA),
 )
 LATEST = MIGRATIONS[-1].version
 

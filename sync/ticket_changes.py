@@ -5,8 +5,8 @@ changelog (expand=changelog on the issue search), kept for `state.changes_days` 
 status changes give exact pauses (escalation/history.py): a ticket pending between two runs
 had a pause, and each pause starts when the status changed, not when a run noticed it.
 
-Added with CREATE ... IF NOT EXISTS (the history tables' style), so an older state file gains
-the table, empty, the next time it is opened.
+The table is migration 2 of the state store (sync/migrations.py), written with CREATE ... IF
+NOT EXISTS: a state file that gained it before schema versions keeps its rows.
 
 ticket_changes  one row per changed field: the ticket's ref, the vendor's id for the change
                 (a re-read page stores it once), the field, when, the new and previous value
@@ -121,7 +121,11 @@ def store_changes(db: sqlite3.Connection, changes: Iterable[Change]) -> set[str]
         (c.ref, c.change_id, c.field, c.at.astimezone(UTC).isoformat(), c.value, c.previous)
         for c in changes
     ]
-    db.executemany("INSERT OR IGNORE INTO ticket_changes VALUES (?, ?, ?, ?, ?, ?)", rows)
+    db.executemany(
+        "INSERT INTO ticket_changes (ref, change_id, field, at, value, previous) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ref, change_id, field) DO NOTHING",
+        rows,
+    )
     return {row[0] for row in rows}
 
 
@@ -180,10 +184,9 @@ def prune_changes(db: sqlite3.Connection, before: datetime) -> int:
     """Drop changes older than `before`, except each ticket's latest change of each field (the
     value still in effect); returns how many went."""
     cursor = db.execute(
-        """DELETE FROM ticket_changes WHERE at < ? AND rowid NOT IN (
-               SELECT rowid FROM ticket_changes AS t WHERE t.at = (
-                   SELECT MAX(at) FROM ticket_changes AS u
-                   WHERE u.ref = t.ref AND u.field = t.field))""",
+        """DELETE FROM ticket_changes WHERE at < ? AND at < (
+               SELECT MAX(u.at) FROM ticket_changes AS u
+               WHERE u.ref = ticket_changes.ref AND u.field = ticket_changes.field)""",
         (before.astimezone(UTC).isoformat(),),
     )
     return cursor.rowcount
