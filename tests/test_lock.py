@@ -167,3 +167,37 @@ def _free(url: str) -> bool:
     except LockHeld:
         return False
     return True
+
+
+def test_every_command_opens_the_configured_state_and_backfill_takes_its_lock(
+    running, tmp_path: Path, state_url: str | None, capsys: pytest.CaptureFixture[str]
+):
+    """backfill, report, replay and explain go through sync/state_open.py: on PostgreSQL they
+    read the database the sync wrote (no file appears), and backfill waits for no one: the
+    run lock held elsewhere makes it exit 4 at once."""
+    import run_sync
+    from sync.state_open import run_lock
+
+    sandbox, data = running
+    world = World(sandbox, data, tmp_path, state_url=state_url)
+    config = str(world.config_path)
+    assert run_sync.main(["sync", "--config", config]) in (0, 1)
+    ticket = next(t.ref for t in world.store().tickets(open_only=True))
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    matrix = str(world.config_path.parent / "matrix.yaml")
+    reading = [
+        ["report", "--config", config, "--out", str(tmp_path / "report")],
+        ["replay", "--config", config, "--matrix", matrix, "--from", today, "--to", today],
+        ["explain", "--config", config, ticket],
+    ]
+    for argv in reading:
+        assert run_sync.main(argv) == 0, (argv, capsys.readouterr().err[-1500:])
+    capsys.readouterr()
+    assert world.config.state.path.exists() == (state_url is None)
+
+    held = run_lock(world.config.state).acquire()
+    try:
+        assert run_sync.main(["backfill", "--config", config]) == 4
+    finally:
+        held.release()
+    assert "another run holds the lock" in capsys.readouterr().err
