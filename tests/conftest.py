@@ -39,7 +39,7 @@ def world_sandbox(
 @pytest.fixture
 def world(world_sandbox, tmp_path: Path, state_url: str | None):
     """The module's sandbox reloaded with its data set, a fresh config and a fresh state store
-    (a SQLite file; in modules with STATE_BACKENDS, also a PostgreSQL schema)."""
+    (a SQLite file; for tests on PostgreSQL too, a fresh PostgreSQL schema)."""
     from tests.sync_world import World
 
     sandbox, data = world_sandbox
@@ -126,11 +126,16 @@ def postgres_url(postgres_server, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """`state_backend`: "sqlite" alone, or each of the module's STATE_BACKENDS in turn (the
-    sync, fault, kill and lock tests run on SQLite and on a real PostgreSQL)."""
+    """`state_backend`: "sqlite" alone, or the backends a test's `state_backends` mark names
+    (else its module's STATE_BACKENDS), each in turn. The key sync, fault, kill and lock tests
+    run on SQLite and on a real PostgreSQL; the rest of those suites on SQLite, so the second
+    backend adds about a minute to `make test`, not the suites' whole time again."""
     if "state_backend" in metafunc.fixturenames:
-        backends = getattr(metafunc.module, "STATE_BACKENDS", ("sqlite",))
-        if len(backends) > 1:
+        marked = metafunc.definition.get_closest_marker("state_backends")
+        backends = (
+            marked.args if marked else getattr(metafunc.module, "STATE_BACKENDS", ("sqlite",))
+        )
+        if tuple(backends) != ("sqlite",):
             metafunc.parametrize("state_backend", backends, indirect=True)
 
 

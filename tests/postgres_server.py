@@ -23,7 +23,12 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import pytest
+
 from tests.system_packages import missing_files, require
+
+# The mark of a test that runs on SQLite and on PostgreSQL (tests/conftest.py).
+BOTH_BACKENDS = pytest.mark.state_backends("sqlite", "postgresql")
 
 ROLE = "esync"
 PASSWORD = "state-secret-for-tests"  # the test cluster's own; never a real one

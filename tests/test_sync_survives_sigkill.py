@@ -28,10 +28,11 @@ from tests.fault_helpers import (
     state_is_sound,
     writes_repeated,
 )
+from tests.postgres_server import BOTH_BACKENDS
 from tests.sync_world import World, write_world_data
 
 pytestmark = pytest.mark.integration
-STATE_BACKENDS = ("sqlite", "postgresql")  # each kill on both (tests/conftest.py)
+# On SQLite and PostgreSQL: the tests marked BOTH_BACKENDS (tests/conftest.py); the rest on SQLite.
 
 SEED = 20261123
 SLOW_POINTS = 24
@@ -113,7 +114,18 @@ def test_killed_right_after_a_write_landed_the_next_runs_finish_it_without_repea
     kill_and_check(running, fault_free, tmp_path, at, state_url)
 
 
+@pytest.mark.state_backends("postgresql")
+def test_on_postgresql_killed_right_after_a_write_landed_the_next_runs_finish_it(
+    running, fault_free, tmp_path: Path, state_url: str | None
+):
+    """One of the points above with the state in PostgreSQL (the slow suite kills at two
+    dozen points on both backends)."""
+    at = first_request_to(fault_free[2], "salesforce.composite_upsert")
+    kill_and_check(running, fault_free, tmp_path, at, state_url)
+
+
 @pytest.mark.slow
+@BOTH_BACKENDS
 def test_killed_at_two_dozen_seeded_points_of_a_run_nothing_is_lost_or_written_twice(
     running, fault_free, tmp_path: Path, state_backend: str, request: pytest.FixtureRequest
 ):
