@@ -17,12 +17,11 @@ file was lost: stored so no later run sends it, never sent).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 OUTBOX_SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -86,13 +85,22 @@ def _row(values: tuple) -> OutboxRow:
     )
 
 
+class Database(Protocol):
+    """What the outbox needs of the state store's connection: sqlite3's, or the PostgreSQL
+    store's (sync/store_postgres.py), which takes the same SQL."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Any], /) -> Any: ...
+
+
 class Outbox:
     """The outbox table of one state store's connection (isolation_level=None: each statement
     outside an explicit transaction commits by itself, which is what the send path needs)."""
 
     def __init__(
         self,
-        db: sqlite3.Connection,
+        db: Database,
         transaction: Callable[[], AbstractContextManager[None]] | None = None,
     ):
         # The table is one of the state store's migrations (sync/migrations.py). `transaction`:

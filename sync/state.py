@@ -38,15 +38,17 @@ class StateStore:
         if backend is None:
             if path is None:
                 raise TypeError("StateStore needs a path or a backend")
-            backend = SqliteBackend(path)
-        self.backend = backend
+            opened: Backend = SqliteBackend(path)
+        else:
+            opened = backend
+        self.backend = opened
         self.path = Path(path) if path is not None else None
-        self.dialect = backend.dialect
-        self.db = backend.db
+        self.dialect = opened.dialect
+        self.db = opened.db
         try:
-            migrate(backend)
+            migrate(opened)
         except BaseException:
-            backend.close()
+            opened.close()
             raise
         self._depth = 0
 

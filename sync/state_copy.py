@@ -93,8 +93,8 @@ def state_copy(
         config = load_config(args.config)
     except ConfigError as error:
         print(f"escalation-sync: the configuration has {len(error.problems)} problem(s):", file=err)
-        for problem in error.problems:
-            print(f"  {problem}", file=err)
+        for config_problem in error.problems:
+            print(f"  {config_problem}", file=err)
         return ExitCode.CONFIG_ERROR
     state = config.state
     problem = url_problem(args.to)

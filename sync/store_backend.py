@@ -72,7 +72,10 @@ class Backend(Protocol):
     """One open database: the store's only way to it."""
 
     dialect: Dialect
-    db: Connection
+
+    @property
+    def db(self) -> Connection:
+        """The connection the store's queries run on."""
 
     def begin(self) -> None:
         """Start a write transaction (taking the write lock at once where there is one)."""
@@ -143,7 +146,9 @@ class SqliteBackend:
         self.db.execute("ROLLBACK")
 
     def insert_id(self, sql: str, parameters: Sequence[Any], id_column: str) -> int:
-        return int(self.db.execute(sql, parameters).lastrowid)
+        row_id = self.db.execute(sql, parameters).lastrowid
+        assert row_id is not None, "an INSERT sets lastrowid"
+        return row_id
 
     def lock_schema(self) -> None:
         """BEGIN IMMEDIATE already holds SQLite's one write lock."""

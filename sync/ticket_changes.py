@@ -16,7 +16,6 @@ ticket_changes  one row per changed field: the ticket's ref, the vendor's id for
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from typing import Any
 from config.read_mapping import ReadField
 from escalation.history import StatusHistory
 from mapping.records import TicketStatus
+from sync.store_backend import Connection
 from vocabulary.values import ValueProblem, to_datetime, translation_key
 
 TICKET_CHANGES_SCHEMA = """
@@ -115,7 +115,7 @@ def jira_changes(issue: Mapping[str, Any]) -> list[Change]:
     return found
 
 
-def store_changes(db: sqlite3.Connection, changes: Iterable[Change]) -> set[str]:
+def store_changes(db: Connection, changes: Iterable[Change]) -> set[str]:
     """Store the changes (each once); returns the refs of the tickets they belong to."""
     rows = [
         (c.ref, c.change_id, c.field, c.at.astimezone(UTC).isoformat(), c.value, c.previous)
@@ -146,7 +146,7 @@ def status_translator(read: ReadField | None) -> Callable[[str | None], TicketSt
 
 
 def status_history(
-    db: sqlite3.Connection, ref: str, translate: Callable[[str | None], TicketStatus | None]
+    db: Connection, ref: str, translate: Callable[[str | None], TicketStatus | None]
 ) -> StatusHistory:
     """One ticket's status changes, oldest first, statuses as the mapping reads them."""
     found = []
@@ -161,7 +161,7 @@ def status_history(
 
 
 def changes_by_ref(
-    db: sqlite3.Connection,
+    db: Connection,
 ) -> dict[str, tuple[tuple[datetime, str, str | None], ...]]:
     """Every ticket's stored changes, (when, field, new value), oldest first."""
     found: dict[str, list[tuple[datetime, str, str | None]]] = {}
@@ -173,14 +173,14 @@ def changes_by_ref(
 
 
 def milestone_changes(
-    db: sqlite3.Connection, milestones: tuple[object, ...]
+    db: Connection, milestones: tuple[object, ...]
 ) -> dict[str, tuple[tuple[datetime, str, str | None], ...]] | None:
     """What the engine's SLA milestones read (sync.evaluate hands it on); None, and nothing
     read, when the matrix defines none."""
     return changes_by_ref(db) if milestones else None
 
 
-def prune_changes(db: sqlite3.Connection, before: datetime) -> int:
+def prune_changes(db: Connection, before: datetime) -> int:
     """Drop changes older than `before`, except each ticket's latest change of each field (the
     value still in effect); returns how many went."""
     cursor = db.execute(
