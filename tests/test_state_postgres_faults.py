@@ -145,3 +145,16 @@ def test_the_state_password_is_in_no_log_line_or_summary_even_with_client_debug(
     code, out, err = _sync(world, capsys, "-vv", "--log-format", "json")
     assert code == 0, err[-2000:]
     assert err and PASSWORD not in out + err
+
+
+def test_validate_names_the_state_database_and_its_lock_not_a_file(
+    tmp_path: Path, world_sandbox, capsys
+):
+    sandbox, data = world_sandbox
+    world = World(sandbox, data, tmp_path)
+    use_state_url(world.config_path, "postgresql://esync@db.example:5432/state?sslmode=require")
+    code = run_sync.main(["validate", "--config", str(world.config_path), "--skip-env-check"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "state: postgresql://esync@db.example:5432/state (advisory lock)" in out
+    assert "sqlite" not in out
