@@ -19,17 +19,19 @@ import os
 import sys
 from typing import TextIO
 
+from pydantic import ValidationError
+
 from config.errors import ConfigError
 from config.loader import load_config
+from config.policy import StateConfig
 from config.state_url import display_url, url_problem
 from errors import ExitCode
-from sync.lock import LockHeld, RunLock
+from sync.lock import LockHeld
 from sync.migrations import table_names
-from sync.pg_lock import AdvisoryLock
 from sync.state import StateStore
-from sync.state_faults import StateFault, open_state, state_faults
-from sync.state_faults_pg import StatePasswordMissing, pg_faults
-from sync.store_postgres import PostgresBackend
+from sync.state_faults import StateFault
+from sync.state_faults_pg import StatePasswordMissing
+from sync.state_open import open_store, run_lock, store_faults
 
 VERSION_TABLE = "schema_version"  # made by each store's own migrations, not copied
 
@@ -111,16 +113,28 @@ def state_copy(
         return 1
     target_name = display_url(args.to)
     try:
-        password = _password(args.password_env)
+        _password(args.password_env)  # checked first, to name --password-env if it is unset
+        target_state = StateConfig(url=args.to, password_env=args.password_env)
+    except ValidationError:
+        print(
+            f"escalation-sync: --password-env {args.password_env!r} is not a variable name",
+            file=err,
+        )
+        return ExitCode.CONFIG_ERROR
+    except StateFault as fault:
+        print(f"escalation-sync: {fault}", file=err)
+        return fault.exit_code
+    try:
+        # Both stores opened, locked and guarded as every command does (sync/state_open.py).
         with (
-            state_faults(state.path, state.lock_file, move_damaged=False),
-            pg_faults(target_name),
-            RunLock(state.lock_file),
-            AdvisoryLock(args.to, password),
+            store_faults(state, move_damaged=False),
+            store_faults(target_state, move_damaged=False),
+            run_lock(state),
+            run_lock(target_state),
         ):
-            source = open_state(state.path)
+            source = open_store(state)
             try:
-                target = StateStore(backend=PostgresBackend(args.to, password))
+                target = open_store(target_state)
                 try:
                     counts = copy_state(source, target, force=args.force)
                 finally:
