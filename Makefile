@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test test-all lint bench clean browser-deps
+.PHONY: demo test test-all lint bench clean browser-deps postgres-deps
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -41,6 +41,12 @@ bench: $(STAMP)
 browser-deps:
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 		(apt-get update && apt-get install -y chromium chromium-driver)
+
+# The PostgreSQL state store's tests start a throwaway cluster with Debian's server (as root;
+# skipped if present). They run initdb and pg_ctl as the package's postgres user.
+postgres-deps:
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
+		(apt-get update && apt-get install -y postgresql)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -38,12 +38,14 @@ class ExitCode(IntEnum):
     # The configuration is wrong: file, key, line and expectation printed; a missing secret too.
     CONFIG_ERROR = 2, "configuration error"
     # A system did not answer (network, outage, rate limit beyond the run's patience); the
-    # others were synced and its writes wait for the next run.
+    # others were synced and its writes wait for the next run. Also a PostgreSQL state
+    # database that cannot be reached (sync/state_faults_pg.py).
     UNREACHABLE = 3, "a system could not be reached"
     # Another run holds the lock: this one left at once (not a fault when runs overlap).
     LOCKED = 4, "another run holds the lock"
     # A system answered and refused our credentials: it will not pass by itself; a person must
-    # fix the secret or the integration user. The other systems were synced.
+    # fix the secret or the integration user. The other systems were synced. Also the
+    # PostgreSQL state database refusing its role or password.
     CREDENTIALS_REFUSED = 5, "a system refused our credentials"
     # The state file is damaged (malformed, not a database): it was moved aside for inspection
     # and the next run starts afresh as a first run.

@@ -86,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument("scenario", metavar="SCENARIO.yaml", help="the scripted scenario")
     drill.add_argument("--format", choices=("text", "json"), default="text")
 
+    state = commands.add_parser("state", help="manage the state store")
+    state_commands = state.add_subparsers(dest="state_command", required=True)
+    copy = state_commands.add_parser("copy", help="copy the SQLite state into PostgreSQL")
+    copy.add_argument("--config", required=True, help="the main YAML file (its state.path)")
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/db")
+    copy.add_argument("--password-env", help="the variable holding the database's password")
+    copy.add_argument("--force", action="store_true", help="replace a state already there")
+
     sandbox = commands.add_parser("sandbox", help="the local emulation of the three APIs")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     serve = sandbox_commands.add_parser("serve", help="serve the three APIs on 127.0.0.1")
@@ -104,7 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--bare-org", action="store_true", help="without the fields provision creates"
     )
-    for sub in [*commands.choices.values(), *sandbox_commands.choices.values()]:
+    for sub in [
+        *commands.choices.values(),
+        *sandbox_commands.choices.values(),
+        *state_commands.choices.values(),
+    ]:
         add_global_options(sub)
     return parser
 
@@ -183,6 +195,10 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         from rehearse import commands as rehearse
 
         return getattr(rehearse, args.command)(args)
+    if args.command == "state":
+        from sync.state_copy import state_copy
+
+        return state_copy(args)
     if args.command == "sandbox":
         from sandbox import commands
 

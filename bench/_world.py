@@ -33,6 +33,7 @@ from sandbox.sandbox_config import ENVIRONMENT, write_sandbox_config  # noqa: E4
 from sync.connections import build_connectors  # noqa: E402
 from sync.run import RunResult, run_once  # noqa: E402
 from sync.state import StateStore  # noqa: E402
+from sync.state_open import open_store  # noqa: E402
 
 SYSTEMS = ("zendesk", "jira", "salesforce")
 # The vendors' page and batch sizes the floor is computed with.
@@ -203,8 +204,12 @@ class BenchWorld:
         time_factor: float = 1.0,
         folder: Path | None = None,
         policy: RetryPolicy | None = None,
+        state_url: str | None = None,
     ):
+        """`state_url`: the state in PostgreSQL (password in its config's password_env)
+        instead of the SQLite file."""
         self.sizes = (accounts, tickets, jira_issues, seed)
+        self.state_url = state_url
         self.anchor = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
         self._tmp = None
         if folder is None:
@@ -240,6 +245,10 @@ class BenchWorld:
         for name, value in ENVIRONMENT.items():
             os.environ[name] = value
         path = write_sandbox_config(self.folder / "config", self.sandbox.urls, self.sandbox.ca_path)
+        if self.state_url is not None:
+            from tests.sync_world import use_state_url
+
+            use_state_url(path, self.state_url)
         self.config = load_config(path)
         return self
 
@@ -291,7 +300,11 @@ class BenchWorld:
         apply_seconds: Counter = Counter()
         for system in SYSTEMS:
             connectors[system].apply = _timed(connectors[system].apply, apply_seconds, system)
-        store = StateStore(self.config.state.path)
+        store = (
+            StateStore(self.config.state.path)
+            if self.state_url is None
+            else open_store(self.config.state)
+        )
         cpu_before, main_before = _process_cpu(), time.thread_time()
         started = time.perf_counter()
         try:

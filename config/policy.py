@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 
-from config.base import StrictModel, resolve_path
+from config.base import EnvVarName, RelativeProblem, StrictModel, resolve_path
 from config.file_path import file_path_problem
+from config.state_url import url_problem
 
 
 def _config_relative(value: object, info: ValidationInfo) -> object:
@@ -31,16 +32,32 @@ FilePath = Annotated[ConfigPath, AfterValidator(_can_be_file)]
 
 
 class StateConfig(StrictModel):
-    """Relative paths are relative to the folder of the main config file."""
+    """Relative paths are relative to the folder of the main config file.
+
+    A SQLite file at `path` (locked with flock on `lock_path`), or, with `url`, a PostgreSQL
+    database (locked with an advisory lock; path and lock_path unused): sync/state_open.py.
+    """
 
     path: FilePath = Field(default="escalation-sync.sqlite", validate_default=True)
     lock_path: FilePath | None = None  # default: the state path + ".lock"
+    # postgresql://user@host[:port]/database, never with the password: that is read from
+    # the environment variable `password_env` names (or libpq's PGPASSWORD / ~/.pgpass).
+    url: str | None = None
+    password_env: EnvVarName | None = None
     # How long the report's history (ticket lifecycles, level and owner changes, SLA
     # outcomes) is kept; older rows are pruned at the end of each run.
     history_days: int = Field(default=400, ge=7, le=3650)
     # How long the tickets' field changes (status, priority, tags, links: exact pauses and
     # SLA milestones read them) are kept; each ticket's latest change of a field stays.
     changes_days: int = Field(default=400, ge=1, le=3650)
+
+    def config_problems(self) -> list[RelativeProblem]:
+        problem = url_problem(self.url) if self.url is not None else None
+        if problem:
+            return [(("url",), problem)]
+        if self.password_env is not None and self.url is None:
+            return [(("password_env",), "found password_env without url; expected both or neither")]
+        return []
 
     @property
     def lock_file(self) -> Path:

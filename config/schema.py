@@ -68,6 +68,8 @@ class Config(StrictModel):
             refs += [
                 (("notifications", *path), env) for path, env in self.notifications.secret_refs()
             ]
+        if self.state.password_env is not None:  # the PostgreSQL state's password
+            refs.append((("state", "password_env"), self.state.password_env))
         return refs
 
     def check_environment(self, environ: Mapping[str, str] | None = None) -> list[ConfigProblem]:

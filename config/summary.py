@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from config.schema import Config
+from config.state_url import display_url
 
 
 def _systems(config: Config) -> list[str]:
@@ -66,7 +67,10 @@ def summarise_config(config: Config, secrets_missing: int | None = 0) -> str:
     lines = ["systems:", *_systems(config)]
     lines.append("join: " + " -> ".join(strategy.key for strategy in config.join))
     lines += ["writes:", *_writes(config)]
-    lines.append(f"state: {config.state.path} (lock {config.state.lock_file})")
+    if config.state.url is not None:  # PostgreSQL, locked with an advisory lock
+        lines.append(f"state: {display_url(config.state.url)} (advisory lock)")
+    else:
+        lines.append(f"state: {config.state.path} (lock {config.state.lock_file})")
     secrets = len(config.secret_refs())
     if secrets_missing is None:
         checked = "not checked"

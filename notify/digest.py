@@ -68,14 +68,9 @@ def collect_digests(
             created_at=now.astimezone(UTC).isoformat(),
             not_before=now.astimezone(UTC).isoformat(),
         )
-        outbox.db.execute("BEGIN IMMEDIATE")
-        try:
+        with outbox.transaction():
             if outbox.add([row]):
                 for item in rows:
                     outbox.set_state(item.key, "digested", key)
                 made += 1
-            outbox.db.execute("COMMIT")
-        except BaseException:
-            outbox.db.execute("ROLLBACK")
-            raise
     return made

@@ -4,7 +4,8 @@ The table lives in the state store (the same SQLite file, added with CREATE ... 
 like the report's history: an older state file gains it, empty). A row is written in the
 transaction that stores the engine states the event was derived from, so after a crash either
 both are there (the row is sent by a later run) or neither (the next run derives the event
-again, under the same key). INSERT OR IGNORE on the key: the same event is never stored twice.
+again, under the same key). ON CONFLICT DO NOTHING on the key: the same event is never stored
+twice. The SQL is the state store's portable kind (SQLite and PostgreSQL, sync/store_backend.py).
 
 States: pending (to send at `not_before`), sending (marked, and committed, before the request
 leaves), sent, rejected (for good), unknown (the answer was lost: not resent, see
@@ -16,11 +17,11 @@ file was lost: stored so no later run sends it, never sent).
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 OUTBOX_SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -84,18 +85,50 @@ def _row(values: tuple) -> OutboxRow:
     )
 
 
+class Database(Protocol):
+    """What the outbox needs of the state store's connection: sqlite3's, or the PostgreSQL
+    store's (sync/store_postgres.py), which takes the same SQL."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Any], /) -> Any: ...
+
+
 class Outbox:
     """The outbox table of one state store's connection (isolation_level=None: each statement
     outside an explicit transaction commits by itself, which is what the send path needs)."""
 
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db  # the state store adds OUTBOX_SCHEMA to its own (sync/state.py)
+    def __init__(
+        self,
+        db: Database,
+        transaction: Callable[[], AbstractContextManager[None]] | None = None,
+    ):
+        # The table is one of the state store's migrations (sync/migrations.py). `transaction`:
+        # the store's (StateStore.transaction, either backend); without, SQLite's own.
+        self.db = db
+        self.transaction = transaction or self._sqlite_transaction
+
+    @contextmanager
+    def _sqlite_transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def add(self, rows: Iterable[OutboxRow]) -> int:
-        """Store new rows; a key already stored (in any state) is left as it is."""
-        before = self.db.total_changes
+        """Store new rows; a key already stored (in any state) is left as it is. How many
+        were new (the first of a key repeated in `rows` counts)."""
+        fresh: dict[str, OutboxRow] = {}
+        for row in rows:
+            fresh.setdefault(row.key, row)
+        for key in self.known(fresh):
+            del fresh[key]
         self.db.executemany(
-            f"INSERT OR IGNORE INTO outbox ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO outbox ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (key) DO NOTHING",
             [
                 (
                     r.key,
@@ -112,10 +145,10 @@ class Outbox:
                     r.not_before,
                     r.first_failed_at,
                 )
-                for r in rows
+                for r in fresh.values()
             ],
         )
-        return self.db.total_changes - before
+        return len(fresh)
 
     def known(self, keys: Iterable[str]) -> set[str]:
         """The keys among `keys` already stored."""

@@ -21,7 +21,7 @@ from rehearse.past import load_past
 from rehearse.render import RENDERERS
 from rehearse.replay import grid, runs_between
 from rehearse.replay import replay as replay_matrix
-from sync.state import StateStore
+from sync.state_open import describe_state, open_store, state_exists, store_faults
 from vocabulary.durations import parse_duration
 
 EXIT_OK, EXIT_NO_STATE, EXIT_CONFIG_ERROR = 0, 1, 2
@@ -87,15 +87,19 @@ def replay(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
     except ValueError as error:
         print(f"escalation-sync: {error}", file=err)
         return EXIT_CONFIG_ERROR
-    if not config.state.path.exists():
-        print(f"escalation-sync: no state at {config.state.path}; run sync first", file=err)
+    if not state_exists(config.state):
+        print(
+            f"escalation-sync: no state at {describe_state(config.state)}; run sync first", file=err
+        )
         return EXIT_NO_STATE
-    store = StateStore(config.state.path)
-    try:
-        milestones = config.matrix.sla.milestones or draft.matrix.sla.milestones
-        past = load_past(store, config, with_changes=bool(milestones))
-    finally:
-        store.close()
+    # No run lock: replay only reads, also while a sync runs.
+    with store_faults(config.state, move_damaged=False):
+        store = open_store(config.state)
+        try:
+            milestones = config.matrix.sla.milestones or draft.matrix.sla.milestones
+            past = load_past(store, config, with_changes=bool(milestones))
+        finally:
+            store.close()
     moments = runs_between(past.runs, start, end) if step is None else grid(start, end, step)
     if not moments:
         print("escalation-sync: no run recorded between --from and --to", file=err)

@@ -15,7 +15,8 @@ from config.errors import ConfigError
 from config.loader import load_config
 from report.build import build_report, write_report
 from sync.commands import parse_now
-from sync.state import StateStore
+from sync.state_faults import StateFault
+from sync.state_open import describe_state, open_store, state_exists, store_faults
 
 EXIT_OK, EXIT_NO_STATE, EXIT_CONFIG_ERROR = 0, 1, 2
 _PERIOD = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
@@ -48,14 +49,23 @@ def report(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
     except ValueError as error:
         print(f"escalation-sync: {error}", file=err)
         return EXIT_CONFIG_ERROR
-    if not config.state.path.exists():
-        print(f"escalation-sync: no state at {config.state.path}; run sync first", file=err)
+    if not state_exists(config.state):
+        print(
+            f"escalation-sync: no state at {describe_state(config.state)}; run sync first", file=err
+        )
         return EXIT_NO_STATE
-    store = StateStore(config.state.path)
     try:
-        built = build_report(store, config.matrix.levels, now, since_days, args.renewal_days)
-    finally:
-        store.close()
+        with store_faults(config.state, move_damaged=False):
+            store = open_store(config.state)
+            try:
+                built = build_report(
+                    store, config.matrix.levels, now, since_days, args.renewal_days
+                )
+            finally:
+                store.close()
+    except StateFault as fault:
+        print(f"escalation-sync: {fault}", file=err)
+        return fault.exit_code
     try:
         path = write_report(built, args.out)
     except OSError as error:

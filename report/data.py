@@ -7,7 +7,6 @@ whatever their age; the period (`since`) limits the history the metrics aggregat
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +14,7 @@ from datetime import datetime, timedelta
 from mapping.records import Account
 from sync.history import iso
 from sync.state import StateStore
+from sync.store_backend import SQLITE, Connection, Dialect
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +67,13 @@ class ReportData:
     now: datetime
     since: datetime
     levels: tuple[str, ...]  # lowest first
-    db: sqlite3.Connection
+    db: Connection  # sqlite3's, or PostgreSQL's through sync/store_postgres.py
     tickets: dict[str, TicketRow]  # open tickets
     running: list[RunningSla]  # the SLA metrics of the open tickets
     handoffs: Counter[str]  # owner changes in the period, per open ticket
     recent_requests: dict[str, int]  # per account: its own tickets of the last 30 days
     accounts: dict[str, Account]
+    dialect: Dialect = SQLITE  # the few words the metrics' SQL says per database
 
     @property
     def now_text(self) -> str:
@@ -118,7 +119,8 @@ def load_report_data(
         RunningSla(ref, metric, bool(breached), due)
         for ref, metric, breached, due in db.execute(
             "SELECT c.ref, c.metric, MAX(CASE WHEN c.metric = 'next_update' AND c.met_at IS NOT "
-            "NULL THEN 0 ELSE c.breached OR (c.met_at IS NULL AND c.due_at < :now) END), "
+            "NULL THEN 0 WHEN c.breached = 1 OR (c.met_at IS NULL AND c.due_at < :now) THEN 1 "
+            "ELSE 0 END), "
             "MIN(CASE WHEN c.met_at IS NULL THEN c.due_at END) FROM ticket_history h "
             "JOIN sla_outcomes c ON c.ref = h.ref WHERE h.is_open = 1 GROUP BY 1, 2",
             {"now": iso(now)},
@@ -144,4 +146,6 @@ def load_report_data(
         )
     )
     accounts = {account.id: account for account in store.accounts()}
-    return ReportData(now, since, levels, db, tickets, running, handoffs, recent, accounts)
+    return ReportData(
+        now, since, levels, db, tickets, running, handoffs, recent, accounts, store.dialect
+    )

@@ -7,7 +7,8 @@
   still counts after its ticket is solved.
 - account_tasks: per account and playbook, the task we made (or found) and for which stay at
   the level ("since"): a task a person closed or deleted in that stay is left alone.
-Kept in the same SQLite file and transactions as the rest of the state (sync/state.py).
+Kept in the same store and transactions as the rest of the state (sync/state.py); the tables
+are a migration of the store (sync/accounts_schema.py).
 """
 
 from __future__ import annotations
@@ -19,19 +20,6 @@ from typing import Any
 
 from escalation.account_context import History
 from sync.state import StateStore
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS account_states (account_id TEXT PRIMARY KEY, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS account_history (
-    account_id TEXT NOT NULL, attribute TEXT NOT NULL, at REAL NOT NULL, value TEXT,
-    PRIMARY KEY (account_id, attribute, at));
-CREATE TABLE IF NOT EXISTS account_breaches (
-    account_id TEXT NOT NULL, ticket_ref TEXT NOT NULL, metric TEXT NOT NULL,
-    due_at REAL NOT NULL, PRIMARY KEY (ticket_ref, metric, due_at));
-CREATE TABLE IF NOT EXISTS account_tasks (
-    account_id TEXT NOT NULL, playbook TEXT NOT NULL, task_id TEXT, since TEXT NOT NULL,
-    left_alone INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (account_id, playbook));
-"""
 
 
 @dataclass(frozen=True)
@@ -50,7 +38,6 @@ class AccountStore:
     def __init__(self, store: StateStore):
         self.store = store
         self.db = store.db
-        self.db.executescript(SCHEMA)
 
     # -- what we wrote -------------------------------------------------------------------------
     def written(self, systems: tuple[str, ...]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -97,8 +84,8 @@ class AccountStore:
     def add_observations(self, rows: Iterable[tuple[str, str, float, Any]]) -> None:
         """(account id, attribute, epoch seconds, value) observed now."""
         self.db.executemany(
-            "INSERT OR REPLACE INTO account_history (account_id, attribute, at, value) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT INTO account_history (account_id, attribute, at, value) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (account_id, attribute, at) DO UPDATE SET value = excluded.value",
             [(a, name, at, json.dumps(value)) for a, name, at, value in rows],
         )
 
@@ -125,8 +112,8 @@ class AccountStore:
     def add_breaches(self, rows: Iterable[tuple[str, str, str, float]]) -> None:
         """(account id, ticket ref, metric, due epoch) of targets missed."""
         self.db.executemany(
-            "INSERT OR IGNORE INTO account_breaches (account_id, ticket_ref, metric, due_at) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT INTO account_breaches (account_id, ticket_ref, metric, due_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (ticket_ref, metric, due_at) DO NOTHING",
             list(rows),
         )
 

@@ -31,7 +31,6 @@ from connectors.errors import RateLimited
 from errors import ExitCode, UsageError
 from sync.commands import load_for_run, parse_now
 from sync.connections import build_connectors
-from sync.lock import RunLock
 from sync.logs import setup_logging
 from sync.pacing import run_policy
 from sync.progress import StreamProgress, WriteProgress
@@ -39,7 +38,7 @@ from sync.progress_display import LoggedProgress, Remembered, TerminalProgress, 
 from sync.report import print_rejections, summary_line
 from sync.report_json import summary_json
 from sync.run import RunResult, run_once
-from sync.state_faults import open_state, state_faults
+from sync.state_open import open_store, run_lock, store_faults
 from sync.stopping import Interrupted, stopped_by_signals
 
 
@@ -81,9 +80,9 @@ def backfill(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         with (
             stopped_by_signals(at_once=True),
-            state_faults(state.path, state.lock_file, move_damaged=False),
-            RunLock(state.lock_file),
-            state_faults(state.path, state.lock_file, move_damaged=True),
+            store_faults(state, move_damaged=False),
+            run_lock(state),
+            store_faults(state, move_damaged=True),
         ):
             result = _run(config, args, now, max_time, listener)
     except Interrupted as stop:
@@ -116,7 +115,7 @@ def _run(
     max_time: float | None,
     listener: Remembered | Deadline,
 ) -> RunResult:
-    store = open_state(config.state.path)
+    store = open_store(config.state)
     try:
         connectors = build_connectors(config, run_policy(config, max_time or math.inf))
         try:

@@ -22,14 +22,13 @@ from errors import ExitCode, UsageError
 from sync.checks import run_problems
 from sync.connections import build_connectors
 from sync.explain import print_explain
-from sync.lock import RunLock
 from sync.logs import setup_logging
 from sync.metrics import export_run_metrics
 from sync.pacing import run_policy
 from sync.report import print_plan, print_rejections, summary_line
 from sync.report_json import summary_json
 from sync.run import RunResult, run_once
-from sync.state_faults import open_state, state_faults
+from sync.state_open import describe_state, open_store, run_lock, state_exists, store_faults
 from sync.stopping import Interrupted, StopBetweenBatches, StopRequest, stopped_by_signals
 
 log = logging.getLogger("escalation_sync")
@@ -74,9 +73,9 @@ def run_sync(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         with (
             stopped_by_signals(at_once=False) as stop,
-            state_faults(state.path, state.lock_file, move_damaged=False),
-            RunLock(state.lock_file),
-            state_faults(state.path, state.lock_file, move_damaged=True),
+            store_faults(state, move_damaged=False),
+            run_lock(state),
+            store_faults(state, move_damaged=True),
         ):
             result = _run_locked(config, args, now, stop)
     except Interrupted as stopped:
@@ -109,7 +108,7 @@ def _run_locked(
 ) -> RunResult:
     """One run, under the run lock: open the state, build the connectors, run; `stop` ends it
     between batches and cuts a wait short."""
-    store = open_state(config.state.path)
+    store = open_store(config.state)
     try:
         connectors = build_connectors(config, replace(run_policy(config), sleep=stop.sleep))
         for connector in connectors.values():
@@ -142,12 +141,14 @@ def explain(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | N
     out, err = out or sys.stdout, err or sys.stderr
     config = load_for_run(args, need_secrets=False)
     now = parse_now(args.now)
-    if not config.state.path.exists():
-        print(f"escalation-sync: no state at {config.state.path}; run sync first", file=err)
+    if not state_exists(config.state):
+        print(
+            f"escalation-sync: no state at {describe_state(config.state)}; run sync first", file=err
+        )
         return 1
     # No run lock here: a damaged file is reported, and left for the next sync to move.
-    with state_faults(config.state.path, config.state.lock_file, move_damaged=False):
-        store = open_state(config.state.path)
+    with store_faults(config.state, move_damaged=False):
+        store = open_store(config.state)
         try:
             found = print_explain(config, store, args.ticket, now, out)
         finally:

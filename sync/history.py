@@ -6,7 +6,7 @@ vendor. Recording happens in the transaction that stores the engine states
 changed are written, so a run where nothing moved writes next to nothing. Tables:
 sync/history_schema.py.
 
-Times are ISO 8601 UTC strings to the second, so SQLite compares them as text.
+Times are ISO 8601 UTC strings to the second, so the database compares them as text.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from mapping.records import UNKNOWN_TIER, Ticket
 from mapping.serialise import ticket_from_json
 from sync.evaluate import Evaluation
 from sync.state import StateStore
+from sync.store_backend import upsert_sql
 
 SUBJECT_LIMIT = 200  # enough to recognise a ticket in a table; the mirror keeps the whole
 _HISTORY_COLUMNS = (
@@ -28,6 +29,17 @@ _HISTORY_COLUMNS = (
     "severity, created_at, is_open, resolved_at, level, level_since, max_level, owner, backup, "
     "role"
 )
+_HISTORY_UPSERT = upsert_sql(
+    "ticket_history", ("ref", *_HISTORY_COLUMNS.split(", "), "updated_at"), ("ref",)
+)
+_OUTCOME_UPSERT = upsert_sql(
+    "sla_outcomes",
+    (
+        "ref", "metric", "start_at", "due_at", "met_at", "target_seconds", "taken_seconds",
+        "breached", "level",
+    ),
+    ("ref", "metric", "start_at"),
+)  # fmt: skip
 # Positions in a ticket_history row (after ref) that the recorder reads back.
 _TIER, _REGION, _IS_OPEN, _RESOLVED_AT, _LEVEL, _MAX_LEVEL, _OWNER = 6, 7, 11, 12, 13, 15, 16
 
@@ -231,22 +243,13 @@ class HistoryRecorder:
 
     # -- writing -----------------------------------------------------------------------------
     def _flush(self) -> None:
-        columns = "ref, " + _HISTORY_COLUMNS + ", updated_at"
-        marks = ", ".join("?" * 21)
-        self.db.executemany(
-            f"INSERT OR REPLACE INTO ticket_history ({columns}) VALUES ({marks})",
-            self.history_writes,
-        )
+        self.db.executemany(_HISTORY_UPSERT, self.history_writes)
         self.db.executemany(
             "INSERT INTO ticket_events (ref, at, run_id, kind, old_level, new_level, owner) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             self.events,
         )
-        self.db.executemany(
-            "INSERT OR REPLACE INTO sla_outcomes (ref, metric, start_at, due_at, met_at, "
-            "target_seconds, taken_seconds, breached, level) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            self.outcomes,
-        )
+        self.db.executemany(_OUTCOME_UPSERT, self.outcomes)
 
 
 def _clock_start(ticket: Ticket, metric: str) -> datetime:

@@ -1,7 +1,9 @@
 """The history tables of the state store: what the report reads, kept for `state.history_days`.
 
-Added with CREATE ... IF NOT EXISTS, so a state file made before they existed gains them,
-empty, the next time it is opened; nothing else in the file changes.
+Part of the state store's first schema version (sync/migrations.py), written with
+CREATE ... IF NOT EXISTS: a state file made before they existed gains them, empty, the next
+time it is opened; nothing else in the file changes. `{serial_key}` and `{real}` are filled
+in per database.
 
 ticket_history  one row per ticket the engine evaluated: its account and segment, lifecycle
                 times, its level, owner and backup as of the last run.
@@ -19,13 +21,13 @@ CREATE TABLE IF NOT EXISTS ticket_history (
     level TEXT NOT NULL, level_since TEXT NOT NULL, max_level TEXT NOT NULL, owner TEXT,
     backup TEXT, role TEXT, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ticket_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, ref TEXT NOT NULL, at TEXT NOT NULL,
+    id {serial_key}, ref TEXT NOT NULL, at TEXT NOT NULL,
     run_id INTEGER NOT NULL, kind TEXT NOT NULL, old_level TEXT, new_level TEXT, owner TEXT);
 CREATE INDEX IF NOT EXISTS ticket_events_by_at ON ticket_events (at);
 CREATE INDEX IF NOT EXISTS ticket_events_by_ref ON ticket_events (ref);
 CREATE TABLE IF NOT EXISTS sla_outcomes (
     ref TEXT NOT NULL, metric TEXT NOT NULL, start_at TEXT NOT NULL, due_at TEXT NOT NULL,
-    met_at TEXT, target_seconds REAL NOT NULL, taken_seconds REAL, breached INTEGER NOT NULL,
+    met_at TEXT, target_seconds {real} NOT NULL, taken_seconds {real}, breached INTEGER NOT NULL,
     level TEXT NOT NULL, PRIMARY KEY (ref, metric, start_at));
 CREATE INDEX IF NOT EXISTS sla_outcomes_by_start ON sla_outcomes (start_at);
 """

@@ -122,7 +122,7 @@ class RunNotifications:
         self.now = now
         self.run_id = run_id
         self.compiled = compiled
-        self.outbox = Outbox(store.db)
+        self.outbox = Outbox(store.db, store.transaction)
         self.templates = templates_for(self.settings.templates_dir)
         self.time_zones = {name: c.time_zone for name, c in config.matrix.calendars.items()}
         self.planner = NotificationPlanner(

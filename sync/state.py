@@ -1,4 +1,8 @@
-"""The local state store (SQLite, one file): cursors, the mirror, what we wrote, the audit log.
+"""The state store: cursors, the mirror, what we wrote, the audit log.
+
+SQLite (one local file) by default, or PostgreSQL (`state.url`): the queries are written once
+and run through a backend (sync/store_backend.py); the schema is versioned
+(sync/migrations.py) and brought up to date when the store opens.
 
 Every change a run makes to the store happens in a transaction together with the data it
 depends on (a cursor is stored in the same transaction as the page behind it), so a crash at
@@ -8,8 +12,6 @@ any point leaves a consistent file and the next run resumes from it.
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,44 +20,10 @@ from typing import Any
 
 from mapping.records import Account, Ticket
 from mapping.serialise import account_from_json, account_to_json, ticket_from_json, ticket_to_json
-from notify.outbox import OUTBOX_SCHEMA
-from sync.history_schema import HISTORY_SCHEMA
-from sync.ticket_changes import TICKET_CHANGES_SCHEMA
+from sync.migrations import migrate
+from sync.store_backend import Backend, SqliteBackend
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS cursors (
-    stream TEXT PRIMARY KEY, value TEXT NOT NULL, stored_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tickets (
-    ref TEXT PRIMARY KEY, is_open INTEGER NOT NULL, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS raw_records (
-    system TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
-    PRIMARY KEY (system, kind, id));
-CREATE TABLE IF NOT EXISTS prior_states (ref TEXT PRIMARY KEY, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS written (
-    system TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT,
-    written_at TEXT NOT NULL, PRIMARY KEY (system, record_id, field));
-CREATE TABLE IF NOT EXISTS overrides (
-    system TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL, human_value TEXT,
-    level_at_detection TEXT, detected_at TEXT NOT NULL, PRIMARY KEY (system, record_id, field));
-CREATE TABLE IF NOT EXISTS failures (
-    system TEXT NOT NULL, record_id TEXT NOT NULL, status TEXT NOT NULL, reason TEXT,
-    attempts INTEGER NOT NULL, first_failed_at TEXT NOT NULL, last_failed_at TEXT NOT NULL,
-    PRIMARY KEY (system, record_id));
-CREATE TABLE IF NOT EXISTS notes (
-    system TEXT NOT NULL, record_id TEXT NOT NULL, note_key TEXT NOT NULL, state TEXT NOT NULL,
-    at TEXT NOT NULL, PRIMARY KEY (system, record_id, note_key));
-CREATE TABLE IF NOT EXISTS runs (
-    run_id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, finished_at TEXT,
-    dry_run INTEGER NOT NULL, exit_code INTEGER, summary TEXT);
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL, at TEXT NOT NULL,
-    kind TEXT NOT NULL, ref TEXT NOT NULL, detail TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS audit_by_ref ON audit (ref);
-CREATE INDEX IF NOT EXISTS audit_by_run ON audit (run_id, kind);
-"""
-SCHEMA += TICKET_CHANGES_SCHEMA  # field changes with their times (sync/ticket_changes.py)
-SCHEMA += HISTORY_SCHEMA  # the report's history (sync/history_schema.py)
+_FAILURE_COLUMNS = "system, record_id, status, reason, attempts, first_failed_at, last_failed_at"
 
 
 def _dumps(value: Any) -> str:
@@ -63,48 +31,46 @@ def _dumps(value: Any) -> str:
 
 
 class StateStore:
-    """A thin layer over one SQLite file. Not shared between processes: the run lock sees to it."""
+    """A thin layer over one database. Not shared between processes: the run lock sees to it."""
 
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Create it owner-only before SQLite opens it: it holds customer data.
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            os.close(fd)
-            os.chmod(self.path, 0o600)
-            # SQLite creates -wal/-shm with the file's mode, but reuses ones left by a crash
-            # or a copy as they are; they hold the same data.
-            for suffix in ("-wal", "-shm", "-journal"):
-                leftover = self.path.with_name(self.path.name + suffix)
-                if leftover.exists():
-                    os.chmod(leftover, 0o600)
-        self.db = sqlite3.connect(str(path), isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        self.db.executescript(OUTBOX_SCHEMA)  # notifications before they are sent (notify/)
+    def __init__(self, path: Path | str | None = None, backend: Backend | None = None):
+        """A SQLite file at `path`, or an open `backend` (sync/state_open.py picks one)."""
+        if backend is None:
+            if path is None:
+                raise TypeError("StateStore needs a path or a backend")
+            opened: Backend = SqliteBackend(path)
+        else:
+            opened = backend
+        self.backend = opened
+        self.path = Path(path) if path is not None else None
+        self.dialect = opened.dialect
+        self.db = opened.db
+        try:
+            migrate(opened)
+        except BaseException:
+            opened.close()
+            raise
         self._depth = 0
 
     def close(self) -> None:
-        self.db.close()
+        self.backend.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Nested calls join the outer transaction."""
         if self._depth == 0:
-            self.db.execute("BEGIN IMMEDIATE")
+            self.backend.begin()
         self._depth += 1
         try:
             yield
         except BaseException:
             self._depth -= 1
             if self._depth == 0:
-                self.db.execute("ROLLBACK")
+                self.backend.rollback()
             raise
         self._depth -= 1
         if self._depth == 0:
-            self.db.execute("COMMIT")
+            self.backend.commit()
 
     # -- cursors ---------------------------------------------------------------------------
     def cursor(self, stream: str) -> str | None:
@@ -242,7 +208,8 @@ class StateStore:
         now: datetime,
     ) -> None:
         self.db.execute(
-            "INSERT INTO overrides VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (system, record_id, field) "
+            "INSERT INTO overrides (system, record_id, field, human_value, level_at_detection, "
+            "detected_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (system, record_id, field) "
             "DO UPDATE SET human_value = excluded.human_value",
             (system, record_id, field, _dumps(human_value), level, now.isoformat()),
         )
@@ -273,7 +240,7 @@ class StateStore:
         self, system: str, record_id: str, status: str, reason: str | None, now: datetime
     ) -> None:
         self.db.execute(
-            "INSERT INTO failures VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (system, record_id) DO UPDATE SET "
+            f"INSERT INTO failures ({_FAILURE_COLUMNS}) VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT (system, record_id) DO UPDATE SET "
             "status = excluded.status, reason = excluded.reason, attempts = failures.attempts + 1, "
             "last_failed_at = excluded.last_failed_at",
             (system, record_id, status, reason, now.isoformat(), now.isoformat()),
@@ -287,7 +254,7 @@ class StateStore:
     def mark_in_flight(self, system: str, record_id: str, now: datetime) -> None:
         """A write about to be sent: until its answer is remembered, its outcome is unknown."""
         self.db.execute(
-            "INSERT INTO failures VALUES (?, ?, 'retry', ?, 0, ?, ?) ON CONFLICT (system, record_id) DO UPDATE "
+            f"INSERT INTO failures ({_FAILURE_COLUMNS}) VALUES (?, ?, 'retry', ?, 0, ?, ?) ON CONFLICT (system, record_id) DO UPDATE "
             "SET status = 'retry', reason = excluded.reason",
             (
                 system,
@@ -303,7 +270,8 @@ class StateStore:
         self, system: str, record_id: str, note_key: str, state: str, now: datetime
     ) -> None:
         self.db.execute(
-            "INSERT INTO notes VALUES (?, ?, ?, ?, ?) ON CONFLICT (system, record_id, note_key) "
+            "INSERT INTO notes (system, record_id, note_key, state, at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (system, record_id, note_key) "
             "DO UPDATE SET state = excluded.state, at = excluded.at",
             (system, record_id, note_key, state, now.isoformat()),
         )
@@ -315,7 +283,8 @@ class StateStore:
         the run looks for it on the ticket (and sends it when it is not there).
         """
         rows = self.db.execute(
-            "SELECT record_id, note_key FROM notes WHERE state = 'sent' ORDER BY at, rowid"
+            "SELECT record_id, note_key FROM notes WHERE state = 'sent' "
+            f"ORDER BY at, {self.dialect.insertion_order}"
         )
         return {ref: key for ref, key in rows}
 
@@ -328,11 +297,11 @@ class StateStore:
 
     # -- runs and the audit log --------------------------------------------------------------
     def begin_run(self, now: datetime, dry_run: bool) -> int:
-        cursor = self.db.execute(
-            "INSERT INTO runs (started_at, dry_run) VALUES (?, ?)", (now.isoformat(), int(dry_run))
+        return self.backend.insert_id(
+            "INSERT INTO runs (started_at, dry_run) VALUES (?, ?)",
+            (now.isoformat(), int(dry_run)),
+            "run_id",
         )
-        assert cursor.lastrowid is not None, "an INSERT sets lastrowid"
-        return cursor.lastrowid
 
     def end_run(self, run_id: int, now: datetime, exit_code: int, summary: dict[str, Any]) -> None:
         self.db.execute(

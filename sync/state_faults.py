@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from errors import EscalationSyncError, ExitCode
+from sync.migrations import SchemaTooNew
 from sync.state import StateStore
 
 SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite's companions of a database file
@@ -181,6 +182,8 @@ def state_faults(path: Path, lock_file: Path, move_damaged: bool) -> Iterator[No
         yield
     except StateDamaged as damaged:
         raise _moved(damaged, move_damaged) from None
+    except SchemaTooNew as too_new:
+        raise StateNotWritable(str(too_new)) from None
     except (sqlite3.Error, OSError) as error:
         fault = classify(error, path, lock_file)
         if fault is None:

@@ -5,8 +5,8 @@ changelog (expand=changelog on the issue search), kept for `state.changes_days` 
 status changes give exact pauses (escalation/history.py): a ticket pending between two runs
 had a pause, and each pause starts when the status changed, not when a run noticed it.
 
-Added with CREATE ... IF NOT EXISTS (the history tables' style), so an older state file gains
-the table, empty, the next time it is opened.
+The table is migration 2 of the state store (sync/migrations.py), written with CREATE ... IF
+NOT EXISTS: a state file that gained it before schema versions keeps its rows.
 
 ticket_changes  one row per changed field: the ticket's ref, the vendor's id for the change
                 (a re-read page stores it once), the field, when, the new and previous value
@@ -16,7 +16,6 @@ ticket_changes  one row per changed field: the ticket's ref, the vendor's id for
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from typing import Any
 from config.read_mapping import ReadField
 from escalation.history import StatusHistory
 from mapping.records import TicketStatus
+from sync.store_backend import Connection
 from vocabulary.values import ValueProblem, to_datetime, translation_key
 
 TICKET_CHANGES_SCHEMA = """
@@ -115,13 +115,17 @@ def jira_changes(issue: Mapping[str, Any]) -> list[Change]:
     return found
 
 
-def store_changes(db: sqlite3.Connection, changes: Iterable[Change]) -> set[str]:
+def store_changes(db: Connection, changes: Iterable[Change]) -> set[str]:
     """Store the changes (each once); returns the refs of the tickets they belong to."""
     rows = [
         (c.ref, c.change_id, c.field, c.at.astimezone(UTC).isoformat(), c.value, c.previous)
         for c in changes
     ]
-    db.executemany("INSERT OR IGNORE INTO ticket_changes VALUES (?, ?, ?, ?, ?, ?)", rows)
+    db.executemany(
+        "INSERT INTO ticket_changes (ref, change_id, field, at, value, previous) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ref, change_id, field) DO NOTHING",
+        rows,
+    )
     return {row[0] for row in rows}
 
 
@@ -142,7 +146,7 @@ def status_translator(read: ReadField | None) -> Callable[[str | None], TicketSt
 
 
 def status_history(
-    db: sqlite3.Connection, ref: str, translate: Callable[[str | None], TicketStatus | None]
+    db: Connection, ref: str, translate: Callable[[str | None], TicketStatus | None]
 ) -> StatusHistory:
     """One ticket's status changes, oldest first, statuses as the mapping reads them."""
     found = []
@@ -157,7 +161,7 @@ def status_history(
 
 
 def changes_by_ref(
-    db: sqlite3.Connection,
+    db: Connection,
 ) -> dict[str, tuple[tuple[datetime, str, str | None], ...]]:
     """Every ticket's stored changes, (when, field, new value), oldest first."""
     found: dict[str, list[tuple[datetime, str, str | None]]] = {}
@@ -169,21 +173,20 @@ def changes_by_ref(
 
 
 def milestone_changes(
-    db: sqlite3.Connection, milestones: tuple[object, ...]
+    db: Connection, milestones: tuple[object, ...]
 ) -> dict[str, tuple[tuple[datetime, str, str | None], ...]] | None:
     """What the engine's SLA milestones read (sync.evaluate hands it on); None, and nothing
     read, when the matrix defines none."""
     return changes_by_ref(db) if milestones else None
 
 
-def prune_changes(db: sqlite3.Connection, before: datetime) -> int:
+def prune_changes(db: Connection, before: datetime) -> int:
     """Drop changes older than `before`, except each ticket's latest change of each field (the
     value still in effect); returns how many went."""
     cursor = db.execute(
-        """DELETE FROM ticket_changes WHERE at < ? AND rowid NOT IN (
-               SELECT rowid FROM ticket_changes AS t WHERE t.at = (
-                   SELECT MAX(at) FROM ticket_changes AS u
-                   WHERE u.ref = t.ref AND u.field = t.field))""",
+        """DELETE FROM ticket_changes WHERE at < ? AND at < (
+               SELECT MAX(u.at) FROM ticket_changes AS u
+               WHERE u.ref = ticket_changes.ref AND u.field = ticket_changes.field)""",
         (before.astimezone(UTC).isoformat(),),
     )
     return cursor.rowcount

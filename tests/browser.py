@@ -2,19 +2,19 @@
 
 Debian's `chromium` and `chromium-driver` (`make browser-deps` or .ci/run installs them).
 Missing locally: the test is skipped with the reason. Missing under CI=true: the test fails,
-so a CI machine without a browser cannot pass the browser tests by skipping them.
+so a CI machine without a browser cannot pass the browser tests by skipping them
+(tests/system_packages.py).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from tests.system_packages import missing_files, require
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -34,9 +34,9 @@ FLAGS = (
 
 def missing_browser() -> str | None:
     """Why no browser test can run here, or None when everything is installed."""
-    for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
-        if not path.exists():
-            return f"{path} not found (apt-get install {package})"
+    reason = missing_files(((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")))
+    if reason is not None:
+        return reason
     try:
         import selenium  # noqa: F401
     except ImportError:
@@ -46,12 +46,7 @@ def missing_browser() -> str | None:
 
 def require_browser() -> None:
     """Skip the calling test when no browser is installed; fail instead under CI=true."""
-    reason = missing_browser()
-    if reason is None:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"browser test cannot run under CI: {reason}")
-    pytest.skip(reason)
+    require(missing_browser(), "browser")
 
 
 @contextmanager

@@ -37,12 +37,13 @@ def world_sandbox(
 
 
 @pytest.fixture
-def world(world_sandbox, tmp_path: Path):
-    """The module's sandbox reloaded with its data set, a fresh config and a fresh state store."""
+def world(world_sandbox, tmp_path: Path, state_url: str | None):
+    """The module's sandbox reloaded with its data set, a fresh config and a fresh state store
+    (a SQLite file; for tests on PostgreSQL too, a fresh PostgreSQL schema)."""
     from tests.sync_world import World
 
     sandbox, data = world_sandbox
-    return World(sandbox, data, tmp_path)
+    return World(sandbox, data, tmp_path, state_url=state_url)
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +100,53 @@ def channels(channels_running):
     channels_running.reset()
     channels_running.slack.quotas.enabled = False
     return channels_running
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator:
+    """A throwaway PostgreSQL cluster for the session (tests/postgres_server.py): skipped with
+    the reason when Debian's postgresql is not installed, a failure under CI=true."""
+    from tests.postgres_server import PostgresServer, require_postgres
+
+    require_postgres()
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh, empty schema as a state.url, its password in the environment."""
+    from tests.postgres_server import PASSWORD, PASSWORD_ENV
+
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    return postgres_server.fresh_url()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`state_backend`: "sqlite" alone, or the backends a test's `state_backends` mark names
+    (else its module's STATE_BACKENDS), each in turn. The key sync, fault, kill and lock tests
+    run on SQLite and on a real PostgreSQL; the rest of those suites on SQLite, so the second
+    backend adds about a minute to `make test`, not the suites' whole time again."""
+    if "state_backend" in metafunc.fixturenames:
+        marked = metafunc.definition.get_closest_marker("state_backends")
+        backends = (
+            marked.args if marked else getattr(metafunc.module, "STATE_BACKENDS", ("sqlite",))
+        )
+        if tuple(backends) != ("sqlite",):
+            metafunc.parametrize("state_backend", backends, indirect=True)
+
+
+@pytest.fixture
+def state_backend(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def state_url(state_backend: str, request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite (the config's state.path, as always); a fresh schema for PostgreSQL."""
+    if state_backend == "sqlite":
+        return None
+    return request.getfixturevalue("postgres_url")

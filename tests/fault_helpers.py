@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from config.loader import load_config
+from config.policy import StateConfig
 from connectors.transport import RetryPolicy
 from sandbox.runner import Sandbox
 from sync.run import RunResult
@@ -231,6 +232,28 @@ def state_file_is_sound(path: Path) -> bool:
         return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         db.close()
+
+
+def state_is_sound(state: StateConfig) -> bool:
+    """After a kill: SQLite's integrity check on the file; for PostgreSQL (whose server keeps
+    its own files whole), that the killed run's session is gone and its lock with it, and
+    the store opens."""
+    if state.url is None:
+        return state_file_is_sound(state.path)
+    from sync.lock import LockHeld
+    from sync.state_open import open_store, run_lock
+
+    deadline = time.monotonic() + 10  # the server ends the dead client's session at once
+    while True:
+        try:
+            run_lock(state).acquire().release()
+            break
+        except LockHeld:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+    open_store(state).close()
+    return True
 
 
 def _only_differing(mine: tuple, theirs: tuple) -> dict:

@@ -19,6 +19,7 @@ from sandbox.sandbox_config import ENVIRONMENT, write_sandbox_config
 from sync.connections import build_connectors
 from sync.run import RunResult, run_once
 from sync.state import StateStore
+from sync.state_open import open_store
 
 ANCHOR = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
 SIZES = {"accounts": 30, "tickets": 240, "jira_issues": 30, "seed": 11}
@@ -33,6 +34,19 @@ def write_world_data(folder: Path, **sizes: int) -> Path:
     return folder
 
 
+def use_state_url(config_path: Path, url: str) -> None:
+    """Point a sandbox config's state at a PostgreSQL URL (password: PASSWORD_ENV)."""
+    from tests.postgres_server import PASSWORD_ENV
+
+    text = config_path.read_text(encoding="utf-8")
+    file_state = "state:\n  path: state/escalation-sync.sqlite\n"
+    assert file_state in text
+    config_path.write_text(
+        text.replace(file_state, f"state:\n  url: {url}\n  password_env: {PASSWORD_ENV}\n"),
+        encoding="utf-8",
+    )
+
+
 class World:
     """One test's view: fresh sandbox state, fresh sync state, runs at chosen moments."""
 
@@ -43,7 +57,9 @@ class World:
         folder: Path,
         extra_config: str = "",
         notifications: str | None = None,
+        state_url: str | None = None,
     ):
+        """`state_url`: a PostgreSQL state (the `state_url` fixture) instead of the file."""
         self.sandbox = sandbox
         self.data = data
         for name, filename in DATA_FILES.items():
@@ -59,6 +75,8 @@ class World:
             extra=extra_config,
             notifications=notifications,
         )
+        if state_url is not None:
+            use_state_url(self.config_path, state_url)
         self.config: Config = load_config(self.config_path)
         self.now = ANCHOR + timedelta(minutes=5)
 
@@ -68,7 +86,7 @@ class World:
         """One sync run in this process through the real connectors."""
         self.now = now or self.now
         connectors = build_connectors(self.config, policy or RetryPolicy(max_total_wait_seconds=30))
-        store = StateStore(self.config.state.path)
+        store = self.store()
         try:
             return run_once(self.config, connectors, store, self.now, dry_run=dry_run)
         finally:
@@ -81,7 +99,9 @@ class World:
         self.sandbox.zendesk.advance_clock(61)
 
     def store(self) -> StateStore:
-        return StateStore(self.config.state.path)
+        if self.config.state.url is None:
+            return StateStore(self.config.state.path)
+        return open_store(self.config.state)
 
     # -- reading the systems back -------------------------------------------------------------
     def zendesk_field(self, ticket_id: int | str, field_id: int) -> Any:

@@ -7,9 +7,11 @@ import json
 import pytest
 
 import run_sync
+from tests.postgres_server import BOTH_BACKENDS
 from tests.sync_world import World
 
 pytestmark = pytest.mark.integration
+# On SQLite and PostgreSQL: the tests marked BOTH_BACKENDS (tests/conftest.py); the rest on SQLite.
 
 
 WORLD_SIZES = {"tickets": 120, "accounts": 20, "jira_issues": 15}
@@ -26,6 +28,7 @@ def cli(world: World, *args: str) -> list[str]:
     ]
 
 
+@BOTH_BACKENDS
 def test_sync_prints_one_summary_line_and_exits_0(world: World, capsys):
     assert run_sync.main(cli(world, "sync")) == 0
     out = capsys.readouterr().out.strip().splitlines()
@@ -40,6 +43,7 @@ def test_plan_prints_fields_old_to_new_with_reasons_and_writes_nothing(world: Wo
     assert world.writes() == {"zendesk": 0, "jira": 0, "salesforce": 0}
 
 
+@BOTH_BACKENDS
 def test_explain_shows_triggers_sla_computations_and_owner(world: World, capsys):
     run_sync.main(cli(world, "sync"))
     store = world.store()
@@ -63,6 +67,7 @@ def test_explain_of_an_unknown_ticket_says_so(world: World, capsys):
     assert "is not in the mirror" in capsys.readouterr().err
 
 
+@BOTH_BACKENDS
 def test_wrong_credentials_exit_5_naming_the_system_and_the_others_still_sync(
     world: World, capsys, monkeypatch
 ):
@@ -108,6 +113,7 @@ def test_json_logs_are_one_object_per_line(world: World, capsys):
         assert {"time", "level", "logger", "message"} <= set(record)
 
 
+@BOTH_BACKENDS
 def test_a_plan_before_the_first_sync_leaves_that_sync_run_1(world: World, capsys):
     assert run_sync.main(cli(world, "plan")) == 0
     assert run_sync.main(cli(world, "sync")) == 0

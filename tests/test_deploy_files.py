@@ -14,13 +14,14 @@ import yaml
 
 import run_sync
 from config.loader import load_config
+from config.policy import StateConfig
 
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"
 EXAMPLE = REPO / "config" / "example" / "escalation-sync.yaml"
-# Variables the deployments pass beyond the example config's secrets: the PostgreSQL state
-# store's password and the CA's PEM for `ca_bundle_env`.
-DEPLOYMENT_ONLY = {"ESCALATION_SYNC_DB_PASSWORD", "ESCALATION_SYNC_CA_PEM"}
+# A variable the deployments pass beyond the example config's secrets: the CA's PEM for
+# `ca_bundle_env`. (The CronJob's PostgreSQL password is the one its own config names.)
+CA_PEM = "ESCALATION_SYNC_CA_PEM"
 GRACE_SECONDS = 300  # the longest step between two stop points, with room (README: Deploying)
 
 
@@ -102,7 +103,12 @@ def test_the_kubernetes_cronjob_runs_one_sync_at_a_time_with_secrets_and_config_
         for variable in container["env"]
         if "secretKeyRef" in variable.get("valueFrom", {})
     }
-    assert set(secrets) == example_secret_names() | DEPLOYMENT_ONLY
+    main = yaml.safe_load(documents["ConfigMap"]["data"]["escalation-sync.yaml"])
+    state = StateConfig(**main["state"])  # the config's own check of the state section
+    assert state.config_problems() == [] and state.url is not None
+    # The password reaches the run under the name the config reads it from.
+    assert state.password_env is not None
+    assert set(secrets) == example_secret_names() | {state.password_env, CA_PEM}
     assert all(ref["key"] == name for name, ref in secrets.items())
     assert not [v for v in container["env"] if "value" in v]  # no secret written in the file
 
@@ -112,6 +118,5 @@ def test_the_kubernetes_cronjob_runs_one_sync_at_a_time_with_secrets_and_config_
     (volume,) = [v for v in pod["volumes"] if v["name"] == "config"]
     assert volume["configMap"]["name"] == config_map["metadata"]["name"]
     assert mount["readOnly"] and container["command"][3].startswith(mount["mountPath"] + "/")
-    main = yaml.safe_load(config_map["data"]["escalation-sync.yaml"])
     url = urlsplit(main["state"]["url"])
     assert url.scheme == "postgresql" and url.username and url.password is None  # from the env

@@ -32,6 +32,7 @@ from tests.fault_helpers import (
 from tests.sync_world import World
 
 pytestmark = pytest.mark.integration
+# On PostgreSQL too: the cases in ON_POSTGRESQL and a read failing half-way; all on SQLite.
 
 SLOW_ANSWER = 1.2  # seconds the sandbox sits on a request
 CLIENT_TIMEOUT = 0.4  # seconds the clients wait for an answer in the timeout cases
@@ -298,6 +299,26 @@ def test_after_the_fault_clears_clean_runs_reach_the_fault_free_state(
         assert writes_repeated(world, sent_without_faults) == {}
 
 
+# The cases that run on PostgreSQL too: a write whose answer was lost (each vendor's kind of
+# write, a Zendesk job), a conflict re-planned, credentials refused after a new login.
+ON_POSTGRESQL = (
+    "timeout-salesforce-upsert",
+    "timeout-zendesk-update_many",
+    "timeout-jira-edit",
+    "zendesk-409-again-on-the-replan",
+    "salesforce-session-refused-after-new-login",
+)
+POSTGRESQL_CASES = [c for c in CASES if c.name in ON_POSTGRESQL]
+
+
+@pytest.mark.state_backends("postgresql")
+@pytest.mark.parametrize("case", POSTGRESQL_CASES, ids=[c.name for c in POSTGRESQL_CASES])
+def test_on_postgresql_after_the_fault_clears_clean_runs_reach_the_fault_free_state(
+    case: Case, world: World, fault_free: tuple[dict, Counter]
+):
+    test_after_the_fault_clears_clean_runs_reach_the_fault_free_state(case, world, fault_free)
+
+
 # -- a read that fails half-way ---------------------------------------------------------------
 SMALL_PAGES = "sync:\n  zendesk:\n    page_size: 25\n  jira:\n    page_size: 4\n"
 
@@ -315,14 +336,25 @@ def fail_from_second_page(app, endpoint: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("system", "endpoint", "stream"),
-    [("zendesk", "incremental_tickets", "zendesk.tickets"), ("jira", "search_jql", "jira.issues")],
+    ("system", "endpoint", "stream", "state_backend"),
+    [
+        ("zendesk", "incremental_tickets", "zendesk.tickets", "sqlite"),
+        ("zendesk", "incremental_tickets", "zendesk.tickets", "postgresql"),
+        ("jira", "search_jql", "jira.issues", "sqlite"),
+    ],
+    indirect=["state_backend"],
 )
 def test_a_read_failing_after_its_first_page_keeps_that_page_and_its_cursor_only(
-    system: str, endpoint: str, stream: str, world_sandbox, reference: dict, tmp_path: Path
+    system: str,
+    endpoint: str,
+    stream: str,
+    world_sandbox,
+    reference: dict,
+    tmp_path: Path,
+    state_url: str | None,
 ):
     sandbox, data = world_sandbox
-    world = World(sandbox, data, tmp_path, extra_config=SMALL_PAGES)
+    world = World(sandbox, data, tmp_path, extra_config=SMALL_PAGES, state_url=state_url)
     app = sandbox.apps[system]
     fail_from_second_page(app, endpoint)
     try:

@@ -19,9 +19,11 @@ from tests.fault_helpers import (
     fast_policy,
     field_writes,
 )
+from tests.postgres_server import BOTH_BACKENDS
 from tests.sync_world import World
 
 pytestmark = pytest.mark.integration
+# On SQLite and PostgreSQL: the tests marked BOTH_BACKENDS (tests/conftest.py); the rest on SQLite.
 
 
 WORLD_SIZES = FAULT_SIZES  # the shared world_sandbox / world / fault_free fixtures use it
@@ -188,6 +190,7 @@ def test_a_permanently_rejected_record_is_listed_with_the_vendors_reason_and_not
         store.close()
 
 
+@BOTH_BACKENDS
 def test_sync_command_prints_each_rejected_record_with_the_vendors_words(
     world: World, reference: dict, capsys
 ):

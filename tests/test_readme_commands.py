@@ -15,7 +15,7 @@ Changed before running, and only where a command names a place on a production m
   /etc/escalation-sync/escalation-sync.yaml (the example systems `init` names are not reachable
   from here, and report needs the state a sync left);
 - the command table's placeholders: F is the sandbox's config, account:ID one of its
-  accounts, SYSTEM:ID a ticket of the mirror, DIR a temporary folder; an option alone (`--now ...`) is given to `explain` of that
+  accounts, SYSTEM:ID a ticket of the mirror, DIR a temporary folder, URL a fresh schema of the tests' PostgreSQL server; an option alone (`--now ...`) is given to `explain` of that
   ticket (a replay: it reads the mirror, so a clock two weeks back is no step back in time for
   the state).
 Not run here: `make demo` and `make test` (the suite itself), and the venv + `pip install .`
@@ -163,8 +163,17 @@ def readme_sandbox(checkout: Path) -> Iterator[ReadmeSandbox]:
             sandbox.process.wait()
 
 
+def state_database(request: pytest.FixtureRequest, environ: dict[str, str]) -> str:
+    """A PostgreSQL URL for the table's URL (its password in libpq's PGPASSWORD)."""
+    from tests.postgres_server import PASSWORD, require_postgres
+
+    require_postgres()
+    environ["PGPASSWORD"] = PASSWORD
+    return request.getfixturevalue("postgres_server").fresh_url()
+
+
 def test_every_readme_command_runs_as_written(
-    checkout: Path, readme_sandbox: ReadmeSandbox, tmp_path: Path
+    checkout: Path, readme_sandbox: ReadmeSandbox, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     text = README.read_text(encoding="utf-8")
     environ, config = readme_sandbox.environ, str(readme_sandbox.config)
@@ -206,6 +215,8 @@ def test_every_readme_command_runs_as_written(
     for number, row in enumerate(table_commands(text)):
         words = {"F": config, "SYSTEM:ID": ticket, "DIR": str(tmp_path / f"dir{number}")}
         words["account:ID"] = account
+        if "URL" in shlex.split(row):  # state copy: into a fresh schema of a real server
+            words["URL"] = state_database(request, environ)
         argv = [words.get(word, word) for word in shlex.split(row)]
         if argv[0].startswith("--"):  # a replay: why a ticket had its level at that moment
             argv = ["explain", "--config", config, ticket, *argv]

@@ -7,8 +7,9 @@ import sqlite3
 
 from mapping.records import TicketStatus
 from sync.history import prune_history
-from sync.history_schema import HISTORY_SCHEMA
-from sync.state import SCHEMA, StateStore
+from sync.migrations import BASELINE
+from sync.state import StateStore
+from sync.store_backend import SQLITE
 from tests.report_helpers import T0, History, account, later, replace, ticket
 
 
@@ -129,7 +130,7 @@ def test_each_update_interval_is_one_next_update_clock(tmp_path):
 def test_a_state_file_from_before_the_history_tables_keeps_working(tmp_path):
     path = tmp_path / "old.sqlite"
     old = sqlite3.connect(path)
-    old.executescript(SCHEMA[: -len(HISTORY_SCHEMA)])  # the schema as it was before
+    old.executescript(BASELINE.format(**SQLITE.schema_tokens))  # the schema as it was before
     old.execute("INSERT INTO cursors VALUES ('zendesk:tickets', '12345', '2026-01-01')")
     old.commit()
     old.close()

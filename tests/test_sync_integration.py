@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 
 from sandbox import catalogue
+from tests.postgres_server import BOTH_BACKENDS
 from tests.sync_world import World
 
 pytestmark = pytest.mark.integration
+# On SQLite and PostgreSQL: the tests marked BOTH_BACKENDS (tests/conftest.py); the rest on SQLite.
 
 
 def escalated_zendesk_ids(world: World) -> list[int]:
@@ -52,6 +54,7 @@ def test_backfill_writes_levels_owners_and_rollups_to_all_three_systems(world: W
     assert world.sandbox.salesforce.records("Escalation__c")
 
 
+@BOTH_BACKENDS
 def test_a_run_right_after_a_run_writes_nothing(world: World):
     world.run()
     world.settle()
@@ -133,6 +136,7 @@ def test_account_tier_change_relevels_all_its_tickets(world: World):
     assert changed, "a strategic, high-ARR account's tickets get other SLAs or levels"
 
 
+@BOTH_BACKENDS
 def test_time_passing_into_a_breach_raises_sla_state_and_is_written(world: World):
     first = world.run()
     second = world.run(now=world.now + timedelta(days=6))
@@ -143,6 +147,7 @@ def test_time_passing_into_a_breach_raises_sla_state_and_is_written(world: World
     assert second.writes, "breach states and levels changed, so fields are written"
 
 
+@BOTH_BACKENDS
 def test_human_override_is_honoured_recorded_and_listed(world: World):
     world.run()
     ticket_id = escalated_zendesk_ids(world)[0]

@@ -3,7 +3,8 @@
 The sandbox serves from this process and counts the requests it handles; the sync runs in a
 process of its own and is killed right after the vendor handled the N-th request, before the
 answer reaches it (the worst moment: the vendor acted, the client never learns of it). After each
-kill the state file is intact, the next cron run completes, and clean runs bring every system to
+kill the state (file, or PostgreSQL database: both backends) is intact and unlocked, the next
+cron run completes, and clean runs bring every system to
 the fault-free state: no note or record twice, no value the vendor already holds sent again.
 """
 
@@ -24,12 +25,14 @@ from tests.fault_helpers import (
     converge,
     field_writes,
     start_sync,
-    state_file_is_sound,
+    state_is_sound,
     writes_repeated,
 )
+from tests.postgres_server import BOTH_BACKENDS
 from tests.sync_world import World, write_world_data
 
 pytestmark = pytest.mark.integration
+# On SQLite and PostgreSQL: the tests marked BOTH_BACKENDS (tests/conftest.py); the rest on SQLite.
 
 SEED = 20261123
 SLOW_POINTS = 24
@@ -76,7 +79,7 @@ def recover(world: World, switch: KillSwitch) -> None:
     exports catch up, the next run takes the lock a killed run left and completes."""
     switch.arm(None)
     world.sandbox.zendesk.run_jobs()
-    assert state_file_is_sound(world.config.state.path)
+    assert state_is_sound(world.config.state)
     world.settle()
     process = start_sync(world)
     out, err = process.communicate(timeout=120)
@@ -84,10 +87,10 @@ def recover(world: World, switch: KillSwitch) -> None:
     converge(world)
 
 
-def kill_and_check(running, fault_free, folder: Path, at: int) -> None:
+def kill_and_check(running, fault_free, folder: Path, at: int, state_url: str | None) -> None:
     sandbox, data, switch = running
     reference, sent_without_faults, _ = fault_free
-    world = World(sandbox, data, folder)
+    world = World(sandbox, data, folder, state_url=state_url)
     killed_after = kill_at(world, switch, at)
     recover(world, switch)
     try:
@@ -105,19 +108,36 @@ def first_request_to(requests: list[str], endpoint: str) -> int:
     "endpoint", ["zendesk.update_many", "jira.issue_edit", "salesforce.composite_upsert"]
 )
 def test_killed_right_after_a_write_landed_the_next_runs_finish_it_without_repeating_it(
-    endpoint: str, running, fault_free, tmp_path: Path
+    endpoint: str, running, fault_free, tmp_path: Path, state_url: str | None
 ):
-    kill_and_check(running, fault_free, tmp_path, first_request_to(fault_free[2], endpoint))
+    at = first_request_to(fault_free[2], endpoint)
+    kill_and_check(running, fault_free, tmp_path, at, state_url)
+
+
+@pytest.mark.state_backends("postgresql")
+def test_on_postgresql_killed_right_after_a_write_landed_the_next_runs_finish_it(
+    running, fault_free, tmp_path: Path, state_url: str | None
+):
+    """One of the points above with the state in PostgreSQL (the slow suite kills at two
+    dozen points on both backends)."""
+    at = first_request_to(fault_free[2], "salesforce.composite_upsert")
+    kill_and_check(running, fault_free, tmp_path, at, state_url)
 
 
 @pytest.mark.slow
+@BOTH_BACKENDS
 def test_killed_at_two_dozen_seeded_points_of_a_run_nothing_is_lost_or_written_twice(
-    running, fault_free, tmp_path: Path
+    running, fault_free, tmp_path: Path, state_backend: str, request: pytest.FixtureRequest
 ):
     requests = fault_free[2]
     points = sorted(
         random.Random(SEED).sample(range(1, len(requests)), min(SLOW_POINTS, len(requests) - 1))
     )
     assert len(points) >= 20, f"a run makes only {len(requests)} requests"
+    server = None
+    if state_backend != "sqlite":  # the password in the environment, a fresh schema per point
+        request.getfixturevalue("postgres_url")
+        server = request.getfixturevalue("postgres_server")
     for at in points:
-        kill_and_check(running, fault_free, tmp_path / f"kill-{at}", at)
+        url = server.fresh_url() if server is not None else None
+        kill_and_check(running, fault_free, tmp_path / f"kill-{at}", at, url)
