@@ -222,6 +222,18 @@ class StateStore:
             "DELETE FROM written WHERE system = ? AND record_id = ?", (system, record_id)
         )
 
+    def rename_record(self, system: str, old_id: str, new_id: str) -> None:
+        """What we remember of a record (written values, overrides, a failure) under its new
+        id; what the new id holds already wins."""
+        for table in ("written", "overrides", "failures"):
+            self.db.execute(
+                f"UPDATE OR IGNORE {table} SET record_id = ? WHERE system = ? AND record_id = ?",
+                (new_id, system, old_id),
+            )
+            self.db.execute(
+                f"DELETE FROM {table} WHERE system = ? AND record_id = ?", (system, old_id)
+            )
+
     # -- human overrides -------------------------------------------------------------------
     def overrides(self) -> dict[tuple[str, str, str], dict[str, Any]]:
         rows = self.db.execute(
