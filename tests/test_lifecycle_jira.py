@@ -20,7 +20,9 @@ from typing import Any
 import pytest
 
 from config.loader import load_config
+from connectors.transport import RetryPolicy
 from sandbox import catalogue
+from sync.connections import build_connectors
 from tests.fault_helpers import (
     FAULT_SIZES,
     converge,
@@ -184,3 +186,73 @@ def test_after_the_event_the_next_run_equals_a_first_run_on_the_changed_world(
     assert not differences, "\n".join(differences)
     assert duplicate_notes(world) == {}
     assert duplicate_escalation_records(world) == []
+
+
+def test_a_moved_issue_keeps_its_state_under_its_id_and_is_not_written_or_stored_twice(
+    world_sandbox, subjects: Subjects, tmp_path: Path
+):
+    world = World(*world_sandbox, tmp_path)
+    converge(world)
+    new_key = world.sandbox.jira.move_issue(subjects.issue, other_project(subjects.issue))
+    already = len(world.sandbox.jira.traffic.writes)
+    world.settle()
+    result = world.run()
+    assert result.exit_code == 0, result.summary()
+    # Written by id, never by a key, old or new.
+    paths = [w.path for w in world.sandbox.jira.traffic.writes[already:]]
+    assert not [p for p in paths if subjects.issue in p or new_key in p]
+    store = world.store()
+    try:
+        issues = [t for t in store.tickets() if t.system == "jira" and t.id == subjects.issue_id]
+        written = store.written()
+    finally:
+        store.close()
+    assert [t.key for t in issues] == [new_key]
+    assert ("jira", subjects.issue_id) in written
+    assert not [rid for system, rid in written if system == "jira" and not rid.isdigit()]
+
+
+def test_jira_answers_a_moved_issues_old_key_with_the_issue_under_its_new_key(world):
+    key = sorted(world.sandbox.jira.store.issues)[0]
+    issue_id = str(world.sandbox.jira.get_issue(key)["id"])
+    new_key = world.sandbox.jira.move_issue(key, other_project(key))
+    jira = build_connectors(world.config, RetryPolicy())["jira"]
+    try:
+        [by_old_key] = jira.read_by_id("issue", [key])
+        [by_id] = jira.read_by_id("issue", [issue_id])
+        world.sandbox.jira.delete_issue(new_key)
+        assert jira.read_by_id("issue", [issue_id, key, new_key]) == []
+    finally:
+        jira.close()
+    assert (by_old_key.id, by_old_key.data["key"]) == (issue_id, new_key)
+    assert by_id.data["key"] == new_key
+    moves = [
+        (item["field"], item["fromString"], item["toString"])
+        for history in by_id.data["changelog"]["histories"]
+        for item in history["items"]
+    ]
+    assert ("Key", key, new_key) in moves
+
+
+def test_a_deleted_issue_is_found_by_the_reconciliation_and_never_written_again(
+    world_sandbox, subjects: Subjects, tmp_path: Path
+):
+    world = World(*world_sandbox, tmp_path, extra_config=RECONCILE_EVERY_RUN)
+    converge(world)
+    world.sandbox.jira.delete_issue(subjects.issue)
+    already = len(world.sandbox.jira.traffic.writes)
+    world.settle()
+    result = world.run()
+    reconciled = result.summary()["reconciled"]
+    assert reconciled["gone"] == 1 and reconciled["requests"] >= 1
+    assert reconciled["mirror_checked"]["jira"] >= 1
+    assert result.apply.rejected == [], result.summary()
+    store = world.store()
+    try:
+        assert store.audit_entries(f"jira:{subjects.issue_id}", "left_mirror")
+    finally:
+        store.close()
+    converge(world)
+    writes = world.sandbox.jira.traffic.writes[already:]
+    edits = [w for w in writes if subjects.issue_id in w.path or subjects.issue in w.path]
+    assert edits == []
