@@ -1,0 +1,50 @@
+"""Jira issues by id: links naming a moved issue's old key, state kept under keys, projects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from mapping.records import Ticket, TicketStatus
+from sync.jira_scope import (
+    current_keys,
+    outside_projects,
+    rename_keys_to_ids,
+    with_current_links,
+)
+from sync.state import StateStore
+from sync.ticket_changes import Change, store_changes
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def ticket(system: str, ident: str, key: str | None = None, linked: tuple[str, ...] = ()) -> Ticket:
+    return Ticket(system, ident, "s", TicketStatus.OPEN, NOW, NOW, key=key, linked=linked)
+
+
+def test_a_link_naming_a_moved_issues_old_key_names_its_current_key():
+    store = StateStore(":memory:")
+    issue = ticket("jira", "10014", "OPS-5")
+    store.upsert_tickets([issue])
+    store_changes(store.db, [Change(issue.ref, "1.0", "Key", NOW, "OPS-5", "ENG-10")])
+    linking = ticket("zendesk", "1103", linked=("jira:ENG-10", "jira:ENG-2"))
+    tickets = [issue, linking]
+    moved = current_keys(store.db, tickets)
+    assert moved == {"ENG-10": "OPS-5"}
+    assert with_current_links(tickets, moved)[1].linked == ("jira:OPS-5", "jira:ENG-2")
+
+
+def test_state_kept_under_an_issue_key_is_renamed_to_its_id():
+    store = StateStore(":memory:")
+    store.upsert_tickets([ticket("jira", "10014", "OPS-5")])
+    store.record_written("jira", "OPS-5", {"level": "advisory"}, NOW)
+    store.record_override("jira", "OPS-5", "level", "executive-review", "advisory", NOW)
+    store.record_written("jira", "ENG-99", {"level": "advisory"}, NOW)  # not in the mirror
+    assert rename_keys_to_ids(store) == 1
+    assert store.written()[("jira", "10014")] == {"level": "advisory"}
+    assert ("jira", "OPS-5") not in store.written()
+    assert ("jira", "10014", "level") in store.overrides()
+
+
+def test_issues_outside_the_configured_projects_are_found_by_their_key():
+    keys = {"1": "ENG-1", "2": "OPS-3", "3": "ops-4"}
+    assert outside_projects(keys, ["ENG"]) == {"2": "OPS-3", "3": "ops-4"}
