@@ -14,7 +14,8 @@ Recycle Bin comes back deleted or merged). Then:
 - changed: the record read replaces the mirror's (stored as a pull stores it).
 
 One request is one batch of ids, taken from each system in turn, so a small budget still
-looks at all three. Where each system's look stopped is stored (cursor `reconcile.mirror`),
+looks at all three; the mirror gets half of `max_requests` when escalation records are
+written (their look gets the rest). Where each system's look stopped is stored (cursor `reconcile.mirror`),
 and the next reconciliation goes on from there: over several reconciliations the whole
 mirror is looked at. Every finding is audited (`reconcile_gone`, `reconcile_refreshed`).
 """
@@ -98,6 +99,14 @@ def _queues(store: StateStore, connectors: Mapping[str, Connector]) -> list[_Que
     return queues
 
 
+def mirror_budget(config: Config) -> int:
+    """The mirror's share of `max_requests`: half of it when escalation records are written
+    (their look comes later in the run and gets the rest, so a large mirror never starves
+    it), all of it otherwise."""
+    budget = config.sync.reconcile.max_requests
+    return budget // 2 if config.mapping.salesforce.ticket_record is not None else budget
+
+
 def reconcile_mirror(
     config: Config,
     store: StateStore,
@@ -116,7 +125,7 @@ def reconcile_mirror(
     stopped: dict[str, str] = json.loads(store.cursor(POSITION) or "{}")
     puller = Puller(config, store, {}, now)
     puller.load_zendesk_related()  # re-read tickets are joined through them
-    budget = config.sync.reconcile.max_requests
+    budget = mirror_budget(config)
     while report.requests < budget and any(q.left for q in queues):
         for queue in queues:
             if not queue.left or report.requests >= budget:
