@@ -62,6 +62,8 @@ class Event:
     name: str
     cause: Callable[[World, Subjects], None]
     config: str = ""  # added to the world's config (before its first run)
+    # Changes the world's config before its first run (in both worlds).
+    setup: Callable[[World, Subjects], None] | None = None
 
 
 def move_to_the_other_project(world: World, subjects: Subjects) -> None:
@@ -95,11 +97,22 @@ def drop_the_issues_project(world: World, subjects: Subjects) -> None:
     drop_project(world, subjects.issue.rpartition("-")[0])
 
 
+def only_the_issues_project(world: World, subjects: Subjects) -> None:
+    drop_project(world, other_project(subjects.issue))
+
+
 EVENTS = [
     Event("jira-issue-moved-to-another-project", move_to_the_other_project),
     Event("jira-issue-deleted", delete_issue, RECONCILE_EVERY_RUN),
     Event("jira-link-to-the-ticket-removed", remove_the_link),
     Event("jira-project-dropped-from-the-config", drop_the_issues_project),
+    # The search reads the configured projects only: the reconciliation finds it by id.
+    Event(
+        "jira-issue-moved-out-of-the-configured-projects",
+        move_to_the_other_project,
+        RECONCILE_EVERY_RUN,
+        only_the_issues_project,
+    ),
 ]
 
 
@@ -160,6 +173,8 @@ def first_run_on_the_changed_world(
     world_sandbox, subjects: Subjects, event: Event, folder: Path
 ) -> World:
     world = World(*world_sandbox, folder, extra_config=event.config)
+    if event.setup is not None:
+        event.setup(world, subjects)
     event.cause(world, subjects)
     converge(world)
     return world
@@ -177,6 +192,8 @@ def test_after_the_event_the_next_run_equals_a_first_run_on_the_changed_world(
     expected = issue_ended(in_projects(changed_first.snapshot(), projects), lowest)
 
     world = World(*world_sandbox, tmp_path / "live", extra_config=event.config)
+    if event.setup is not None:
+        event.setup(world, subjects)
     converge(world)
     assert subjects.issue in world.snapshot()["jira"]
     event.cause(world, subjects)
