@@ -273,3 +273,33 @@ def test_a_deleted_issue_is_found_by_the_reconciliation_and_never_written_again(
     writes = world.sandbox.jira.traffic.writes[already:]
     edits = [w for w in writes if subjects.issue_id in w.path or subjects.issue in w.path]
     assert edits == []
+
+
+def test_a_level_a_person_set_on_an_issue_stays_theirs_after_the_issue_moves(
+    world_sandbox, tmp_path: Path
+):
+    world = World(*world_sandbox, tmp_path)
+    converge(world)
+    jira = world.sandbox.jira
+    key = next(
+        k
+        for k in sorted(jira.store.rows)
+        if "escalation-advisory" in jira.get_issue(k)["fields"]["labels"]
+    )
+    issue_id = str(jira.get_issue(key)["id"])
+    jira.human_edit(key, fields={LEVEL: {"value": "executive-review"}})
+    world.settle()
+    found = world.run()
+    assert (f"jira:{issue_id}", "level", "executive-review") in found.overrides_found
+    converge(world)
+    new_key = jira.move_issue(key, other_project(key))
+    converge(world)
+    fields = jira.get_issue(new_key)["fields"]
+    assert fields[LEVEL]["value"] == "executive-review"
+    labels = [label for label in fields["labels"] if label.startswith("escalation-")]
+    assert labels == ["escalation-executive-review"]
+    store = world.store()
+    try:
+        assert ("jira", issue_id, "level") in store.overrides()
+    finally:
+        store.close()
