@@ -14,9 +14,11 @@ from tests.fault_helpers import (
     converge,
     duplicate_escalation_records,
     duplicate_notes,
+    escalated_ticket_ids,
     snapshot_differences,
 )
 from tests.sync_world import World
+from tests.test_lifecycle_events import ended
 
 pytestmark = pytest.mark.integration
 
@@ -96,3 +98,43 @@ def test_the_reconciliation_goes_round_the_mirror_within_its_request_budget(
     finally:
         store.close()
     assert any(s.get("reconciled", {}).get("left_for_next_time", 0) > 0 for s in summaries)
+
+
+def a_deletion_the_export_never_showed(world: World, ticket_id: int) -> None:
+    """The ticket is deleted without its export position moving (as if the sync's cursor had
+    passed it): only a read by id shows it gone (show_many leaves deleted tickets out)."""
+    zendesk = world.sandbox.zendesk
+    with zendesk.state_lock:
+        zendesk.store.tickets[ticket_id]["status"] = "deleted"
+
+
+def test_a_ticket_gone_unseen_ends_its_escalation_as_a_first_run_on_the_changed_world(
+    world_sandbox, tmp_path: Path
+):
+    config = reconcile_every_run(50)
+    plain = World(*world_sandbox, tmp_path / "plain", extra_config=config)
+    converge(plain)
+    ticket_id = escalated_ticket_ids(plain.snapshot(), 1)[0]
+
+    changed_first = World(*world_sandbox, tmp_path / "reference", extra_config=config)
+    changed_first.sandbox.zendesk.delete_ticket(ticket_id)
+    converge(changed_first)
+    lowest = changed_first.config.matrix.levels[0]
+    expected = ended(changed_first.snapshot(), lowest)
+
+    world = World(*world_sandbox, tmp_path / "live", extra_config=config)
+    converge(world)
+    a_deletion_the_export_never_showed(world, ticket_id)
+    world.settle()
+    result = world.run()
+    assert result.summary()["reconciled"]["gone"] == 1
+    converge(world)
+    differences = snapshot_differences(expected, ended(world.snapshot(), lowest))
+    assert not differences, "\n".join(differences)
+    assert duplicate_escalation_records(world) == []
+    store = world.store()
+    try:
+        assert store.audit_entries(f"zendesk:{ticket_id}", "reconcile_gone")
+        assert store.audit_entries(f"zendesk:{ticket_id}", "deleted")
+    finally:
+        store.close()
