@@ -178,7 +178,8 @@ class SyncRun:
         self._read_unknown_again()
         result.reconciled = start_reconciliation(self.config, self.store, self.now, self.dry_run)
         if not self.dry_run:
-            unreachable = set(result.pull.unreachable)
+            # A system unreachable or out of quota this run waits for the next look.
+            unreachable = set(result.pull.unreachable) | set(result.pull.quota_bound)
             reconcile_mirror(self.config, self.store, self.connectors, self.now,
                              result.run_id, result.reconciled, unreachable)  # fmt: skip
         keep_in_scope(self.config, self.store, result.run_id, self.now, self.dry_run)
