@@ -91,7 +91,8 @@ WallSeconds = Annotated[float, BeforeValidator(wall_seconds)]
 
 class ReconcilePolicy(StrictModel):
     """A periodic look at what incremental reads cannot see (an escalation record a person
-    deleted: we upsert those and never pull them), within a request budget."""
+    deleted: we upsert those and never pull them; a Jira issue deleted; a change a cursor
+    missed), within a request budget shared by the records and the mirror (sync/reconcile.py)."""
 
     every_hours: float = Field(default=24.0, ge=0, le=24 * 31)  # 0: every run
     max_requests: int = Field(default=20, ge=1, le=100000)  # per reconciliation

@@ -56,7 +56,7 @@ class FieldWrite:
 
     system: str  # "zendesk" | "jira" | "salesforce"
     kind: str  # "ticket" | "issue" | "account" | "escalation_record"
-    record_id: str  # vendor id (Zendesk ticket id, Jira key, Salesforce Id or external id value)
+    record_id: str  # vendor id (Zendesk ticket, Jira issue, Salesforce Id or external id value)
     fields: dict[str, Any] = field(default_factory=dict)  # vendor field id/name -> value
     tags_add: tuple[str, ...] = ()  # Zendesk tags / Jira labels to add
     tags_remove: tuple[str, ...] = ()

@@ -154,7 +154,8 @@ class IssueCursor:
 class JiraConnector:
     """Jira Cloud or Data Center, one project list, one policy session per run.
 
-    Satisfies `connectors.base.Connector`: stream "issues", records of kind "issue" by key.
+    Satisfies `connectors.base.Connector`: stream "issues", records of kind "issue" by id
+    (writes and re-reads take an id or a key; Jira accepts both).
     """
 
     system = SYSTEM
@@ -240,9 +241,9 @@ class JiraConnector:
         return self.read_issue_changes(cursor)
 
     def read_by_id(self, kind: str, ids: Sequence[str]) -> list[SourceRecord]:
-        """The contract's re-read: issues by key."""
+        """The contract's re-read: issues by id (or key)."""
         if kind != "issue":
-            raise ValueError(f"jira reads issues by key, not {kind!r}")
+            raise ValueError(f"jira reads issues by id, not {kind!r}")
         return self.read_issues(ids)
 
     def user_time_zone(self) -> ZoneInfo | None:
@@ -323,7 +324,8 @@ class JiraConnector:
     def read_issues(
         self, keys: Sequence[str], fields: Sequence[str] | None = None
     ) -> list[SourceRecord]:
-        """The issues with these keys (`key in (...)`, 100 a query); missing ones are left out.
+        """The issues with these keys or ids (`key in (...)`, 100 a query); missing ones are
+        left out (a key an issue had before a move finds it under its new key).
 
         Values that are not issue keys (or ids) are left out too: Jira refuses the whole query
         for one malformed key.
@@ -339,7 +341,9 @@ class JiraConnector:
     def _issues_by_key(self, keys: list[str], fields: list[str]) -> list[dict[str, Any]]:
         # Jira answers 400 naming every key that does not exist; ask again without them.
         while keys:
-            jql = f"key in ({', '.join(jql_string(k) for k in keys)}) ORDER BY key ASC"
+            # An id goes unquoted (JQL's issuekey takes ids too); a key quoted.
+            listed = ", ".join(k if k.isdigit() else jql_string(k) for k in keys)
+            jql = f"key in ({listed}) ORDER BY key ASC"
             try:
                 return [issue for issues, _ in self._search_pages(jql, fields) for issue in issues]
             except _MissingKeys as missing:

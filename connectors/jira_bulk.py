@@ -236,10 +236,12 @@ class BulkEditor:
         return WriteResult(write, WriteStatus.REJECTED, NOT_FOUND)
 
     def _issue_ids(self, keys: list[str]) -> dict[str, str]:
-        known = self.connector._ids
+        """Key or id -> the issue's id (an id is its own: the task's verdict says if it exists)."""
+        known = {**self.connector._ids, **{key: key for key in keys if key.isdigit()}}
         unknown = [key for key in keys if key not in known]
         if unknown:
             self.connector.read_issues(unknown, fields=["key"])
+            known.update(self.connector._ids)
         return {key: known[key] for key in keys if key in known}
 
 

@@ -286,10 +286,15 @@ class SalesforceConnector:
         return self.read_account_changes(cursor)
 
     def read_by_id(self, kind: str, ids: Sequence[str]) -> list[SourceRecord]:
-        """The contract's re-read: accounts by Id, with the account fields."""
+        """The contract's re-read: accounts by Id, with the account fields; through queryAll,
+        so one deleted or merged since comes as an "account_removed" (one purged from the
+        Recycle Bin is left out)."""
         if kind != "account":
             raise ValueError(f"salesforce reads accounts by id, not {kind!r}")
-        return self.read_records("Account", "account", self.account_fields, ids)
+        fields = self.account_fields
+        names = [*fields, *(f for f in ("IsDeleted", "MasterRecordId") if f not in fields)]
+        records = self.read_records("Account", "account", names, ids, include_deleted=True)
+        return [_account_or_removal(record) for record in records]
 
     def read_upserted(
         self, object_name: str, key_field: str, fields: Sequence[str], keys: Sequence[str]
@@ -353,8 +358,10 @@ class SalesforceConnector:
         fields: Sequence[str],
         values: Sequence[str],
         key_field: str = "Id",
+        include_deleted: bool = False,
     ) -> list[SourceRecord]:
-        """Records whose `key_field` is one of `values` (e.g. the Users owning accounts).
+        """Records whose `key_field` is one of `values` (e.g. the Users owning accounts); with
+        `include_deleted`, those in the Recycle Bin too (GET /queryAll).
 
         By Id, values that are not ids are left out: one would make Salesforce refuse the query.
         """
@@ -368,7 +375,7 @@ class SalesforceConnector:
                 f"SELECT {', '.join(names)} FROM {_checked_name(object_name)} "
                 f"WHERE {_checked_name(key_field)} IN ({', '.join(soql_quote(value) for value in chunk)})"
             )
-            for records, _ in self._query_batches(soql):
+            for records, _ in self._query_batches(soql, include_deleted):
                 found += [_record(kind, row) for row in records]
         return found
 

@@ -256,6 +256,10 @@ class Puller:
         for issue in self.report.issues[first:]:
             log.warning("bad value %s", issue)
 
+    def store_accounts(self, records: list[SourceRecord]) -> int:
+        """Normalise and store accounts read by id (the reconciliation); returns how many."""
+        return self._store_accounts(records)
+
     def _store_accounts(self, records: list[SourceRecord]) -> int:
         mapping = self.config.mapping.salesforce
         tiers = tuple(self.config.matrix.tiers)

@@ -1,13 +1,19 @@
 """The periodic reconciliation: what incremental reads cannot see, looked for within a budget.
 
-We upsert escalation records by an external id and never pull them (connectors/base.py,
-`UpsertReader`), so a record a person deleted in Salesforce is invisible to the next run: it
-would compare with what we wrote and send nothing. Every `sync.reconcile.every_hours` (0: every
-run) the records we remember writing are read by external id, at most
-`sync.reconcile.max_requests` requests (the rest waits for the next reconciliation); a record
-that is gone is re-created (`when_deleted_by_person: recreate`: planned as never written) or
-left deleted for good (`honour`: remembered, never written again). What it found and what it
-cost are in the run summary and the audit log.
+Every `sync.reconcile.every_hours` (0: every run) a run reconciles, at most
+`sync.reconcile.max_requests` requests in all (the rest waits for the next reconciliation):
+
+- The mirror (sync/reconcile_mirror.py): its open Zendesk tickets, Jira issues and accounts
+  are read by id and compared with what the systems hold; a record gone leaves the mirror,
+  one changed is refreshed. It goes round the mirror across reconciliations.
+- Escalation records (here): we upsert them by an external id and never pull them
+  (connectors/base.py, `UpsertReader`), so a record a person deleted in Salesforce is invisible
+  to the next run: it would compare with what we wrote and send nothing. The records we
+  remember writing are read by external id; a record that is gone is re-created
+  (`when_deleted_by_person: recreate`: planned as never written) or left deleted for good
+  (`honour`: remembered, never written again).
+
+What it found and what it cost are in the run summary and the audit log.
 """
 
 from __future__ import annotations
@@ -40,6 +46,15 @@ class Reconciliation:
     requests: int = 0
     deleted_by_person: list[str] = field(default_factory=list)  # record ids
     left_for_next_time: int = 0  # records the request budget did not cover
+    records_done: bool = False  # escalation records looked at (a run plans twice at most)
+    # The mirror: per system, records read again; refs gone (left the mirror or ended);
+    # refs whose record had changed (refreshed).
+    mirror_checked: dict[str, int] = field(default_factory=dict)
+    gone: list[str] = field(default_factory=list)
+    refreshed: list[str] = field(default_factory=list)
+
+    def budget_left(self, config: Config) -> int:
+        return max(config.sync.reconcile.max_requests - self.requests, 0)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -47,7 +62,20 @@ class Reconciliation:
             "requests": self.requests,
             "deleted_by_person": len(self.deleted_by_person),
             "left_for_next_time": self.left_for_next_time,
+            "mirror_checked": dict(sorted(self.mirror_checked.items())),
+            "gone": len(self.gone),
+            "refreshed": len(self.refreshed),
         }
+
+
+def start(config: Config, store: StateStore, now: datetime, dry_run: bool) -> Reconciliation:
+    """Whether this run reconciles (`ran`): the period has passed since the last one. A
+    first run (nothing written yet, nothing to look for) starts the period; a run that
+    reconciles starts the next one."""
+    report = Reconciliation(ran=is_due(store, config, now))
+    if not dry_run and (report.ran or store.cursor(LAST_RECONCILED) is None):
+        store.set_cursor(LAST_RECONCILED, now.isoformat(), now)
+    return report
 
 
 def honoured(store: StateStore) -> set[tuple[str, str]]:
@@ -72,24 +100,23 @@ def reconcile(
     now: datetime,
     run_id: int,
     dry_run: bool,
+    report: Reconciliation,
 ) -> tuple[list[Target], dict[tuple[str, str], dict[str, Any]], Reconciliation]:
-    """(targets, what we wrote) to plan with, after honoured deletions and, when due, a
-    look for records deleted by a person; and what the look found."""
+    """(targets, what we wrote) to plan with, after honoured deletions and, when this run
+    reconciles (`report` from `start`), a look for records deleted by a person; and what the
+    look found, added to `report`."""
     kept = honoured(store)
     targets = [t for t in targets if (t.system, t.record_id) not in kept]
-    report = Reconciliation()
     record = config.mapping.salesforce.ticket_record
-    if record is None or not is_due(store, config, now):
-        if record is not None and store.cursor(LAST_RECONCILED) is None and not dry_run:
-            store.set_cursor(LAST_RECONCILED, now.isoformat(), now)
+    if record is None or not report.ran or report.records_done:
         return targets, written, report
-    report.ran = True
+    report.records_done = True
     known = [
         t
         for t in targets
         if t.kind == "escalation_record" and not t.delete and (t.system, t.record_id) in written
     ]
-    gone = _missing(connectors, known, config.sync.reconcile.max_requests, report)
+    gone = _missing(connectors, known, report.budget_left(config), report)
     if gone:
         written = {k: v for k, v in written.items() if k not in gone}
         if record.when_deleted_by_person == "honour":
@@ -105,7 +132,6 @@ def reconcile(
                 store.upsert_raw(
                     "salesforce", HONOURED_KIND, [(rid, {"at": now.isoformat()}) for _, rid in gone]
                 )
-            store.set_cursor(LAST_RECONCILED, now.isoformat(), now)
     if gone:
         log.warning(
             "reconciliation: %d escalation record(s) deleted by a person (%s)",
@@ -121,7 +147,9 @@ def _missing(
     budget: int,
     report: Reconciliation,
 ) -> set[tuple[str, str]]:
-    """(system, record id) of known records the system no longer holds, within `budget`."""
+    """(system, record id) of known records the system no longer holds, within `budget`
+    more requests."""
+    budget += report.requests
     gone: set[tuple[str, str]] = set()
     groups: dict[tuple[str, str, str], list[str]] = {}
     for target in known:

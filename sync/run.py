@@ -28,6 +28,7 @@ from sync.evaluate import Evaluation, evaluate_mirror
 from sync.history import record_history
 from sync.human import PeopleLevels
 from sync.instances import reachable_instances
+from sync.jira_scope import keep_in_scope, tickets_to_evaluate
 from sync.logs import log_decision_change
 from sync.notifications import NotifyResult, RunNotifications
 from sync.plan import PlannedWrite, plan_target
@@ -42,6 +43,8 @@ from sync.readback import (
     read_unknown_outcomes,
 )
 from sync.reconcile import Reconciliation, reconcile
+from sync.reconcile import start as start_reconciliation
+from sync.reconcile_mirror import reconcile_mirror
 from sync.run_log import log_applied, log_evaluated, log_planned
 from sync.shown import noted_level, shows_our_work
 from sync.state import StateStore
@@ -179,6 +182,13 @@ class SyncRun:
             self.config, self.store, self.connectors, self.now, self.listener
         ).run()
         self._read_unknown_again()
+        result.reconciled = start_reconciliation(self.config, self.store, self.now, self.dry_run)
+        if not self.dry_run:
+            # A system unreachable or out of quota this run waits for the next look.
+            unreachable = set(result.pull.unreachable) | set(result.pull.quota_bound)
+            reconcile_mirror(self.config, self.store, self.connectors, self.now,
+                             result.run_id, result.reconciled, unreachable)  # fmt: skip
+        keep_in_scope(self.config, self.store, result.run_id, self.now, self.dry_run)
         result.evaluation = self._evaluate()
         log_evaluated(result.evaluation)
         never_read = result.pull.never_read
@@ -243,7 +253,7 @@ class SyncRun:
         return evaluate_mirror(
             self.config,
             self.compiled,
-            store.tickets(),
+            tickets_to_evaluate(self.config, store),
             store.accounts(),
             store.prior_states(),
             self.now,
@@ -271,7 +281,7 @@ class SyncRun:
             targets = [t for t in targets if f"{t.system}:{t.record_id}" in only_refs]
         targets, written, self.result.reconciled = reconcile(
             self.config, self.store, self.connectors, targets, written, self.now,
-            self.result.run_id, self.dry_run,
+            self.result.run_id, self.dry_run, self.result.reconciled or Reconciliation(),
         )  # fmt: skip
         notes = self.store.notes()
         failures = self.store.failures()

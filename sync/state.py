@@ -188,6 +188,22 @@ class StateStore:
             "DELETE FROM written WHERE system = ? AND record_id = ?", (system, record_id)
         )
 
+    def rename_record(self, system: str, old_id: str, new_id: str) -> None:
+        """What we remember of a record (written values, overrides, a failure) under its new
+        id; what the new id holds already wins."""
+        for table, same in (("written", "AND n.field = o.field"), ("overrides", "AND n.field = o.field"), ("failures", "")):  # fmt: skip
+            # Rows the new id holds already win: the old id's copies of them go first, so the
+            # rename never collides (portable SQL: no UPDATE OR IGNORE).
+            self.db.execute(
+                f"DELETE FROM {table} AS o WHERE o.system = ? AND o.record_id = ? AND EXISTS "
+                f"(SELECT 1 FROM {table} AS n WHERE n.system = o.system AND n.record_id = ? {same})",
+                (system, old_id, new_id),
+            )
+            self.db.execute(
+                f"UPDATE {table} SET record_id = ? WHERE system = ? AND record_id = ?",
+                (new_id, system, old_id),
+            )
+
     # -- human overrides -------------------------------------------------------------------
     def overrides(self) -> dict[tuple[str, str, str], dict[str, Any]]:
         rows = self.db.execute(

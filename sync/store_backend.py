@@ -36,6 +36,12 @@ class Dialect:
             return f"group_concat({expression})"
         return f"string_agg(({expression})::text, ',')"
 
+    def json_text(self, column: str, key: str) -> str:
+        """The text of top-level `key` of the JSON document in text column `column`."""
+        if self.name == "sqlite":
+            return f"json_extract({column}, '$.{key}')"
+        return f"(({column})::json ->> '{key}')"
+
     def unindexed(self, column: str) -> str:
         """`column`, telling SQLite's planner not to use its index (PostgreSQL's decides well)."""
         return f"+{column}" if self.name == "sqlite" else column

@@ -199,7 +199,7 @@ class TargetBuilder:
         if self.people is None or write is None:
             return None
         return self.people.level_of(
-            "jira", issue.key or issue.id, write, issue.managed_fields.get("level"), matrix_level
+            "jira", issue.id, write, issue.managed_fields.get("level"), matrix_level
         )
 
     def _escalated_or_known(self, system: str, record_id: str, level: str | None) -> bool:
@@ -298,8 +298,8 @@ class TargetBuilder:
         targets = []
         for ref, own in self.decisions.items():
             issue = self.tickets[ref]
-            if issue.system != "jira":
-                continue
+            if issue.system != "jira" or ref in self.deleted:
+                continue  # a deleted issue (or one out of the projects) is never written to
             linked = linked_by_issue.get(issue.key or "", []) + [
                 self.decisions[link]
                 for link in issue.linked
@@ -310,7 +310,8 @@ class TargetBuilder:
             # Customers' tickets first: on a tie the level (and the account) is theirs.
             by_rank = sorted([*linked, own], key=lambda d: -self.rank.get(d.level, 0))
             top = by_rank[0]
-            if not self._escalated_or_known("jira", issue.key or issue.id, top.level):
+            # By id: a move to another project changes the key, never the id.
+            if not self._escalated_or_known("jira", issue.id, top.level):
                 continue
             # A person may set the issue's own level field too: the label and reason follow it.
             person = self.issue_person_level(issue, top.level)
@@ -357,7 +358,7 @@ class TargetBuilder:
                 Target(
                     "jira",
                     "issue",
-                    issue.key or issue.id,
+                    issue.id,
                     shown.level,
                     values,
                     writes,

@@ -55,8 +55,8 @@ def test_explain_of_a_jira_issue_shows_the_values_written_and_the_tickets_they_c
     assert f"    level: {level} (from {ticket_ref})" in out
     assert f"    customer_tier: {account.tier} (account {account.id} of {ticket_ref})" in out
     assert f"    label: escalation-{level} (from {ticket_ref})" in out
-    # The history shows our write to the issue (audited under its key).
-    assert f"write: jira:{issue.key} ok:" in out
+    # The history shows our write to the issue (audited under its id: a move keeps it).
+    assert f"write: jira:{issue.id} ok:" in out
 
 
 def test_explain_prints_not_set_for_missing_values_and_no_empty_sla_header(world: World, capsys):

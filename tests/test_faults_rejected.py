@@ -53,7 +53,7 @@ def jira_refuses(world: World, reference: dict) -> str:
     world.sandbox.jira.reject_edit(
         key, errors={"customfield_10204": "SLA due must be a date in the future"}
     )
-    return f"jira:{key}"
+    return f"jira:{world.sandbox.jira.get_issue(key)['id']}"  # issues are written by id
 
 
 def salesforce_refuses_account(world: World, reference: dict) -> str:

@@ -228,7 +228,8 @@ def test_a_jira_issues_level_set_by_hand_moves_its_label(world: World):
 
     result = world.run(now=world.now + timedelta(minutes=3))
 
-    assert (f"jira:{key}", "level", "executive-review") in result.overrides_found
+    issue_id = world.sandbox.jira.get_issue(key)["id"]  # issues are known by id
+    assert (f"jira:{issue_id}", "level", "executive-review") in result.overrides_found
     fields = world.sandbox.jira.get_issue(key)["fields"]
     assert fields[catalogue.JIRA_FIELD_LEVEL]["value"] == "executive-review"
     labels = [label for label in fields["labels"] if label.startswith("escalation-")]

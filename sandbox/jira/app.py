@@ -412,6 +412,47 @@ class JiraApp(VendorApp):
             self.store.rows[issue["key"]].category_key = status_category
             self.store.touch(issue["key"])
 
+    def move_issue(self, key: str, project_key: str) -> str:
+        """A person moves the issue to another project; returns its new key. The id stays, the
+        key is the project's next number, the old key still finds the issue (GET and JQL), the
+        changelog records the key and the project, and `updated` moves."""
+        with self.state_lock:
+            issue = self.store.find(key)
+            if issue is None:
+                raise KeyError(key)
+            project = next(p for p in self.store.projects if p["key"] == project_key)
+            numbers = [r.number for r in self.store.rows.values() if r.project_key == project_key]
+            moved = sorted(k for k in self.store.moved_keys if k.startswith(f"{project_key}-"))
+            numbers += [int(k.rpartition("-")[2]) for k in moved]  # Jira never reuses a key
+            new_key = f"{project_key}-{max(numbers, default=0) + 1}"
+            self.store.move(issue["key"], project, new_key)
+            self.store.touch(new_key)
+            return new_key
+
+    def delete_issue(self, key: str) -> None:
+        """A person deletes the issue (DELETE /rest/api/3/issue/{key}): GET answers 404 and
+        searches leave it out; Jira keeps no trace to read."""
+        with self.state_lock:
+            issue = self.store.find(key)
+            if issue is None:
+                raise KeyError(key)
+            self.store.delete(issue["key"])
+
+    def remove_link(self, key: str, ticket_id: int) -> None:
+        """A person removes a Zendesk ticket from the issue's linked tickets field (an edit:
+        `updated` moves)."""
+        field_id = catalogue.JIRA_FIELD_ZENDESK_TICKET
+        with self.state_lock:
+            issue = self.store.find(key)
+            if issue is None:
+                raise KeyError(key)
+            linked = [t.strip() for t in str(issue["fields"].get(field_id) or "").split(",")]
+            if str(ticket_id) not in linked:
+                raise KeyError(f"{key} is not linked to ticket {ticket_id}")
+            kept = ",".join(t for t in linked if t and t != str(ticket_id))
+            issue["fields"][field_id] = kept or None
+            self.store.touch(issue["key"])
+
     def run_bulk_tasks(self) -> None:
         with self.state_lock:
             self.bulk.run_all()

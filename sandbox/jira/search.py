@@ -155,7 +155,9 @@ class _Compiler:
         if text.isdigit():
             key = self.store.keys_by_id.get(text)
         elif ISSUE_KEY.match(text):
-            key = text.upper() if text.upper() in self.store.issues else None
+            # A key the issue had before a move still finds it, as in Jira.
+            found = self.store.find(text)
+            key = found["key"] if found is not None else None
         else:
             self.errors.append(f"The issue key '{text}' for field '{field}' is invalid.")
             return None

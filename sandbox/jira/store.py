@@ -100,6 +100,9 @@ class JiraStore:
         self.issues: dict[str, dict[str, Any]] = {}  # key -> issue
         self.rows: dict[str, Row] = {}
         self.keys_by_id: dict[str, str] = {}
+        # A moved issue's former keys -> its id: Jira keeps them, so GET /issue/{old key} and
+        # JQL `key = OLD-1` still find the issue (under its new key).
+        self.moved_keys: dict[str, str] = {}
         self.fields: list[dict[str, Any]] = []
         self.options: dict[str, list[dict[str, Any]]] = {}  # field id -> [{id, value, disabled}]
         self.contexts = FieldContexts()  # which projects each custom field applies to
@@ -112,6 +115,7 @@ class JiraStore:
         self.issues.clear()
         self.rows.clear()
         self.keys_by_id.clear()
+        self.moved_keys = dict(state.get("moved_keys") or {})
         self.fields = copy.deepcopy(state.get("fields") or [])
         self.options = copy.deepcopy(state.get("field_options") or {})
         self.projects = copy.deepcopy(state.get("projects") or [])
@@ -135,6 +139,7 @@ class JiraStore:
             "field_options": copy.deepcopy(self.options),
             "field_contexts": self.contexts.dump(),
             "time_zone": self.time_zone,
+            "moved_keys": dict(self.moved_keys),
         }
 
     # -- issues --------------------------------------------------------------------------
@@ -149,8 +154,34 @@ class JiraStore:
         self.version += 1
 
     def find(self, id_or_key: str) -> dict[str, Any] | None:
+        """The issue by id, key or a key it had before a move."""
         key = self.keys_by_id.get(id_or_key, id_or_key.upper())
+        if key not in self.issues and key in self.moved_keys:
+            key = self.keys_by_id.get(self.moved_keys[key], key)
         return self.issues.get(key)
+
+    def move(self, key: str, project: dict[str, Any], new_key: str) -> None:
+        """The issue becomes `new_key` in `project`; its id, fields and history stay, and its
+        old key keeps resolving to it."""
+        issue = self.issues.pop(key)
+        del self.rows[key]
+        before = issue["fields"].get("project") or {}
+        issue["key"] = new_key
+        issue["fields"]["project"] = dict(project)
+        self.moved_keys[key] = str(issue["id"])
+        self.put_issue(issue)
+        # Jira's changelog of a move: the key and the project, by name.
+        self.record_change(new_key, "Key", key, new_key)
+        self.record_change(new_key, "project", before, project)
+
+    def delete(self, key: str) -> None:
+        """The issue is gone: no key, old or new, finds it any more."""
+        issue = self.issues.pop(key)
+        del self.rows[key]
+        issue_id = str(issue["id"])
+        self.keys_by_id.pop(issue_id, None)
+        self.moved_keys = {old: i for old, i in self.moved_keys.items() if i != issue_id}
+        self.version += 1
 
     def record_change(self, key: str, field: str, old: Any, new: Any) -> None:
         """Add a history to the issue's changelog (expand=changelog shows it), as Jira does for

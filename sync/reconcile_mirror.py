@@ -1,0 +1,219 @@
+"""The mirror's part of the periodic reconciliation (sync/reconcile.py): drift that incremental
+reads cannot see, repaired within the request budget.
+
+Incremental reads see what changed; they cannot see what vanished without a trace (a Jira
+issue deleted: the search just stops returning it; a ticket or account whose change fell
+outside a cursor's window). So the mirror's open Zendesk tickets, open Jira issues and
+accounts are read by id, in the vendors' bounded reads: Zendesk `show_many` (100 ids),
+Jira `key in (...)` by id (100), SOQL `Id IN (...)` through queryAll (200; an account in the
+Recycle Bin comes back deleted or merged). Then:
+
+- gone: a Zendesk ticket is stored as deleted (its escalation ends as for a deletion the
+  export reports), a Jira issue leaves the mirror (sync/jira_scope.py), an account is removed
+  (as when queryAll shows it deleted);
+- changed: the record read replaces the mirror's (stored as a pull stores it).
+
+One request is one batch of ids, taken from each system in turn, so a small budget still
+looks at all three; the mirror gets half of `max_requests` when escalation records are
+written (their look gets the rest). Where each system's look stopped is stored (cursor `reconcile.mirror`),
+and the next reconciliation goes on from there: over several reconciliations the whole
+mirror is looked at. Every finding is audited (`reconcile_gone`, `reconcile_refreshed`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from config.schema import Config
+from connectors.base import Connector
+from connectors.errors import ConnectorError
+from mapping.records import SourceRecord, TicketStatus
+from sync.jira_scope import leave_mirror
+from sync.pull import Puller
+from sync.reconcile import Reconciliation
+from sync.state import StateStore
+
+log = logging.getLogger("escalation_sync.reconcile")
+
+POSITION = "reconcile.mirror"  # cursors row: {system: the last id looked at, LAST_SERVED: system}
+LAST_SERVED = "last_served"
+KINDS = {"zendesk": "ticket", "jira": "issue", "salesforce": "account"}
+IDS_PER_REQUEST = {"zendesk": 100, "jira": 100, "salesforce": 200}
+
+
+@dataclass
+class _Queue:
+    """One system's ids to look at this time, from where the last look stopped, round."""
+
+    system: str
+    ids: list[str]
+    position: int = 0
+
+    def take(self) -> list[str]:
+        batch = self.ids[self.position : self.position + IDS_PER_REQUEST[self.system]]
+        self.position += len(batch)
+        return batch
+
+    @property
+    def left(self) -> int:
+        return len(self.ids) - self.position
+
+
+def _order(record_id: str) -> tuple[int, int | str]:
+    return (0, int(record_id)) if record_id.isdigit() else (1, record_id)
+
+
+def _mirror_ids(store: StateStore) -> dict[str, list[str]]:
+    """System -> the ids to compare, in a stable order: open tickets and issues, accounts."""
+    refs = [row[0] for row in store.db.execute("SELECT ref FROM tickets WHERE is_open = 1")]
+    found: dict[str, list[str]] = {"zendesk": [], "jira": [], "salesforce": []}
+    for ref in refs:
+        system, _, record_id = ref.partition(":")
+        if system in ("zendesk", "jira"):
+            found[system].append(record_id)
+    found["salesforce"] = [row[0] for row in store.db.execute("SELECT id FROM accounts")]
+    return {system: sorted(ids, key=_order) for system, ids in found.items()}
+
+
+def _queues(store: StateStore, connectors: Mapping[str, Connector]) -> list[_Queue]:
+    """Each system's ids from where its last look stopped; the system after the one served
+    last goes first, so a budget of one request a time still reaches every system."""
+    stopped = json.loads(store.cursor(POSITION) or "{}")
+    queues = []
+    for system, ids in _mirror_ids(store).items():
+        if system not in connectors or not ids:
+            continue
+        after = stopped.get(system)
+        if after is not None:  # go on after the last id looked at, then round from the start
+            cut = next((i for i, rid in enumerate(ids) if _order(rid) > _order(after)), len(ids))
+            ids = ids[cut:] + ids[:cut]
+        queues.append(_Queue(system, ids))
+    last = stopped.get(LAST_SERVED)
+    served = [i for i, q in enumerate(queues) if q.system == last]
+    if served:
+        queues = queues[served[0] + 1 :] + queues[: served[0] + 1]
+    return queues
+
+
+def mirror_budget(config: Config) -> int:
+    """The mirror's share of `max_requests`: half of it when escalation records are written
+    (their look comes later in the run and gets the rest, so a large mirror never starves
+    it), all of it otherwise."""
+    budget = config.sync.reconcile.max_requests
+    return budget // 2 if config.mapping.salesforce.ticket_record is not None else budget
+
+
+def reconcile_mirror(
+    config: Config,
+    store: StateStore,
+    connectors: Mapping[str, Connector],
+    now: datetime,
+    run_id: int,
+    report: Reconciliation,
+    unreachable: set[str],
+) -> Reconciliation:
+    """Compare the mirror with the systems (when `report.ran`, within its budget; not on a
+    dry run, which stores nothing) and repair what drifted; adds the findings to `report`."""
+    if not report.ran:
+        return report
+    reachable = {s: c for s, c in connectors.items() if s not in unreachable}
+    queues = _queues(store, reachable)
+    stopped: dict[str, str] = json.loads(store.cursor(POSITION) or "{}")
+    puller = Puller(config, store, {}, now)
+    puller.load_zendesk_related()  # re-read tickets are joined through them
+    budget = mirror_budget(config)
+    while report.requests < budget and any(q.left for q in queues):
+        for queue in queues:
+            if not queue.left or report.requests >= budget:
+                continue
+            ids = queue.take()
+            report.requests += 1
+            try:
+                records = reachable[queue.system].read_by_id(KINDS[queue.system], ids)
+            except ConnectorError as error:
+                log.warning("reconciliation: reading %s failed: %s", queue.system, error)
+                queue.position = len(queue.ids)  # this system waits for the next time
+                continue
+            with store.transaction():
+                _repair(store, puller, queue.system, ids, records, run_id, now, report)
+            checked = report.mirror_checked
+            checked[queue.system] = checked.get(queue.system, 0) + len(ids)
+            stopped[queue.system] = ids[-1]
+            stopped[LAST_SERVED] = queue.system
+    for queue in queues:
+        report.left_for_next_time += queue.left
+        if not queue.left and queue.position:
+            stopped.pop(queue.system, None)  # went all the way round: next time from the start
+    store.set_cursor(POSITION, json.dumps(stopped, sort_keys=True), now)
+    if report.gone or report.refreshed:
+        log.warning(
+            "reconciliation: %d record(s) gone from the systems left the mirror, %d refreshed",
+            len(report.gone),
+            len(report.refreshed),
+        )
+    return report
+
+
+def _repair(
+    store: StateStore,
+    puller: Puller,
+    system: str,
+    ids: list[str],
+    records: list[SourceRecord],
+    run_id: int,
+    now: datetime,
+    report: Reconciliation,
+) -> None:
+    """Store what was read, end what is gone; audit both. Inside a transaction."""
+    read_ids = {r.id for r in records}
+    missing = [i for i in ids if i not in read_ids]
+    before = _stored(store, system, ids)
+    if system == "salesforce":
+        puller.store_accounts(records)
+        if missing:  # purged from the Recycle Bin: nothing to read at all
+            store.remove_accounts(dict.fromkeys(missing))
+        gone = missing + [r.id for r in records if r.kind == "account_removed"]
+        refs = [f"salesforce:{i}" for i in gone]
+    elif system == "zendesk":
+        puller.store_tickets([r for r in records if r.id in set(ids)])
+        ended = [t for i in missing if (t := store.ticket(f"zendesk:{i}")) is not None]
+        # show_many leaves out deleted tickets: the escalation ends as for a deletion.
+        store.upsert_tickets(replace(t, status=TicketStatus.DELETED) for t in ended)
+        refs = [t.ref for t in ended]
+    else:
+        puller.store_tickets(records)
+        keys = _stored_keys(store, missing)
+        refs = leave_mirror(store, keys, "not found by id (deleted)", run_id, now)
+    after = _stored(store, system, ids)
+    changed = [f"{system}:{i}" for i in ids if i in read_ids and before.get(i) != after.get(i)]
+    changed = [ref for ref in changed if ref not in refs]
+    for ref in refs:
+        store.audit(run_id, now, "reconcile_gone", ref, {"system": system})
+    for ref in changed:
+        store.audit(run_id, now, "reconcile_refreshed", ref, {"system": system})
+    report.gone += refs
+    report.refreshed += changed
+
+
+def _stored(store: StateStore, system: str, ids: list[str]) -> dict[str, str]:
+    """Id -> the mirror's stored text of each record (to tell a changed one)."""
+    marks = ", ".join("?" * len(ids))
+    if system == "salesforce":
+        rows = store.db.execute(f"SELECT id, data FROM accounts WHERE id IN ({marks})", ids)
+        return dict(rows)
+    refs = [f"{system}:{i}" for i in ids]
+    rows = store.db.execute(f"SELECT ref, data FROM tickets WHERE ref IN ({marks})", refs)
+    return {ref.partition(":")[2]: data for ref, data in rows}
+
+
+def _stored_keys(store: StateStore, ids: list[str]) -> dict[str, str | None]:
+    """Jira issue id -> its key in the mirror."""
+    found: dict[str, str | None] = {}
+    for issue_id in ids:
+        ticket = store.ticket(f"jira:{issue_id}")
+        found[issue_id] = ticket.key if ticket is not None else None
+    return found
