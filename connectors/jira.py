@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
@@ -62,9 +62,18 @@ CLOUD, DATA_CENTER = "cloud", "data_center"
 DEFAULT_OVERLAP = timedelta(minutes=2)
 ORDER = "ORDER BY updated ASC, key ASC"
 KEYS_PER_QUERY = 100
+CHANGELOG_PAGE = 100  # GET /issue/{id}/changelog: maxResults at most 100
 _ISSUE_KEY_OR_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]+|[0-9]+", re.ASCII)
 NOTIFY_NEEDS_ADMIN = "admin or project admin permissions are required"
 T = TypeVar("T")
+
+
+def _before(history: Mapping[str, Any], moment: datetime) -> bool:
+    """Whether a changelog history was made before `moment` (unreadable: treated as before)."""
+    try:
+        return parse_updated(str(history.get("created"))) < moment
+    except (TypeError, ValueError):
+        return True
 
 
 def jql_string(value: str) -> str:
@@ -296,6 +305,7 @@ class JiraConnector:
 
     def _issue_pages(self, jql: str, state: IssueCursor, cursor: str | None) -> Iterator[Page]:
         encoded = cursor
+        since = state.floor(self.overlap)  # histories before it were read by an earlier run
         for issues, done in self._search_pages(jql, self.fields):
             records = []
             remembered = False
@@ -311,6 +321,7 @@ class JiraConnector:
                     continue
                 if state.already_read(key, updated, self.overlap):
                     continue
+                self._complete_changelog(issue, since)
                 records.append(SourceRecord(SYSTEM, "issue", str(issue["id"]), issue))
                 state.remember(key, updated, self.overlap)
                 remembered = True
@@ -320,6 +331,53 @@ class JiraConnector:
             if remembered:
                 encoded = state.encode() or cursor
             yield Page(records, encoded, done)
+
+    def _complete_changelog(self, issue: dict[str, Any], since: datetime | None) -> None:
+        """The histories the search's expanded changelog left out, read from the issue's own
+        changelog (GET /issue/{id}/changelog, oldest first, 100 a page) into `issue`.
+
+        The search nests at most 100 histories (Jira's cap, JRACLOUD-67458); its `startAt`
+        and `total` say which. Older ones are read backwards, a page at a time, until a page
+        starts before `since` (an earlier run read those) or the first history is reached
+        (a first read: the whole history); newer ones, should Jira leave those out, forwards.
+        """
+        changelog = issue.get("changelog")
+        if not isinstance(changelog, dict) or "id" not in issue:
+            return
+        histories = list(changelog.get("histories") or [])
+        try:
+            first, total = int(changelog.get("startAt") or 0), int(changelog.get("total") or 0)
+        except (TypeError, ValueError):
+            return
+        if first == 0 and len(histories) >= total:
+            return
+        path = f"issue/{issue['id']}/changelog"
+
+        def page(start: int, count: int) -> list[dict[str, Any]]:
+            params = {"startAt": start, "maxResults": count}
+            body = self._call("GET changelog", self.client._get_json, path, params=params)
+            return [h for h in body.get("values") or [] if isinstance(h, dict)]
+
+        older: list[dict[str, Any]] = []
+        end = first
+        while end > 0:  # backwards: which index `since` falls at is known only by reading
+            start = max(0, end - CHANGELOG_PAGE)
+            got = page(start, end - start)
+            older = got + older
+            if not got or (since is not None and _before(got[0], since)):
+                break
+            end = start
+        newer: list[dict[str, Any]] = []
+        start = first + len(histories)
+        while start < total:
+            got = page(start, min(CHANGELOG_PAGE, total - start))
+            if not got:
+                break
+            newer += got
+            start += len(got)
+        complete = older + histories + newer
+        issue["changelog"] = {"startAt": first - len(older), "maxResults": len(complete),
+                              "total": total, "histories": complete}  # fmt: skip
 
     def read_issues(
         self, keys: Sequence[str], fields: Sequence[str] | None = None
@@ -371,9 +429,8 @@ class JiraConnector:
             params = dict(request.params)
             # expand=changelog: each issue's status/priority/link history comes with it (the
             # state store keeps it for exact pauses and milestones: sync/ticket_changes.py).
-            # The search caps it at the latest histories (100; 40 reported on enhanced search):
-            # an issue is re-read whenever it changes and each history is stored once, so only
-            # more changes than that between two runs would lose the oldest of them.
+            # The search caps it at the latest 100 histories: `_complete_changelog` reads the
+            # ones it left out that are newer than the previous read.
             return self._call(
                 what,
                 search,

@@ -185,3 +185,40 @@ def test_pages_of_issues_already_read_keep_the_cursor_without_encoding_it_again(
     pages = list(connector.read_issue_changes(cursor))
     assert len(pages) == 2 and [page.cursor for page in pages] == [cursor, cursor]
     assert encodings == []
+
+
+def changelog_ids(records) -> list[str]:
+    (record,) = records
+    return [h["id"] for h in record.data["changelog"]["histories"]]
+
+
+def test_a_changelog_longer_than_the_search_nests_is_read_whole_from_the_issue(sandbox):
+    (key,) = add(sandbox, 1)
+    for n in range(230):  # Jira nests the latest 100 in a search's expand=changelog
+        sandbox.jira.transition(key, "indeterminate" if n % 2 == 0 else "new")
+    connector = connect(sandbox)
+    records = [r for page in connector.read_issue_changes(None) for r in page.records]
+    every = [h["id"] for h in sandbox.jira.get_issue(key)["_histories"]]
+    assert len(every) == 230 and changelog_ids(records) == every
+    assert sandbox.jira.traffic.requests["changelog"] == 2  # 130 older: two pages, backwards
+
+
+def test_a_later_read_fetches_only_the_histories_made_since_the_previous_read(sandbox):
+    (key,) = add(sandbox, 1)
+    for n in range(120):  # read by the first run (two pages of the issue's changelog)
+        sandbox.jira.transition(key, "indeterminate" if n % 2 == 0 else "new")
+    sandbox.jira.advance_clock(600)  # a later edit: the first read's cursor is past them
+    sandbox.jira.human_edit(key, {"summary": "edited later"})
+    connector = connect(sandbox)
+    _, cursor = read_all(connector, None)
+    sandbox.jira.advance_clock(600)
+    for n in range(150):  # more changes between two runs than a search nests
+        sandbox.jira.transition(key, "new" if n % 2 == 0 else "indeterminate")
+    sandbox.jira.advance_clock(60)
+    before = sandbox.jira.traffic.requests["changelog"]
+    records = [r for page in connector.read_issue_changes(cursor) for r in page.records]
+    every = [h["id"] for h in sandbox.jira.get_issue(key)["_histories"]]
+    read = changelog_ids(records)
+    assert set(every[120:]) <= set(read)  # every change since the first read
+    assert len(read) < len(every)  # and it stopped at the page reaching back before it
+    assert sandbox.jira.traffic.requests["changelog"] - before == 1

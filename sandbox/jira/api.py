@@ -16,7 +16,7 @@ from sandbox.jira.contexts import rendered
 from sandbox.jira.edits import EditRejected, apply_edit
 from sandbox.jira.jql import JqlError
 from sandbox.jira.search import Found, page_token, search, start_after
-from sandbox.jira.store import Row, changelog_of, render_issue
+from sandbox.jira.store import Row, changelog_of, changelog_page, render_issue
 
 if TYPE_CHECKING:
     from sandbox.jira.app import JiraApp
@@ -204,6 +204,21 @@ class JiraApi:
         wanted = _fields_wanted(request.query.get("fields"))
         row = self.store.rows[issue["key"]]
         return Response(200, self._render(request, row, None if wanted is False else wanted))
+
+    def issue_changelog(self, request: Request) -> Response:
+        """GET /rest/api/{2,3}/issue/{key}/changelog: every history, a page at a time (startAt,
+        maxResults default and most 100), oldest first."""
+        if self._dc_v3(request):
+            return self.app.not_found(request)
+        issue = self.store.find(request.params["key"])
+        if issue is None:
+            return error(404, NO_ISSUE)
+        try:
+            start = max(int(request.arg("startAt", "0")), 0)
+            limit = min(max(int(request.arg("maxResults", "100")), 1), 100)
+        except ValueError:
+            return error(400, "startAt and maxResults must be integers.")
+        return Response(200, changelog_page(issue, start, limit))
 
     def issue_edit(self, request: Request) -> Response:
         """PUT /rest/api/{2,3}/issue/{key}: fields and update, 204; 400 naming bad fields."""

@@ -98,6 +98,7 @@ class JiraApp(VendorApp):
             ),  # fmt: skip
             Route("POST", f"{_V}/search", "search", api.search_classic),
             Route("GET", f"{_V}/issue/{_KEY}", "issue_get", api.issue_get),
+            Route("GET", f"{_V}/issue/{_KEY}/changelog", "changelog", api.issue_changelog),
             Route(
                 "PUT",
                 f"{_V}/issue/{_KEY}",
@@ -209,7 +210,8 @@ class JiraApp(VendorApp):
     # -- quotas ---------------------------------------------------------------------------
     def default_quota_rules(self) -> list[QuotaRule]:
         names = ("search_jql", "search", "issue_get", "issue_edit", "fields", "field_create", "field_contexts",
-                 "field_options", "field_options_create", "server_info", "myself", "bulk_edit", "bulk_queue")  # fmt: skip
+                 "field_options", "field_options_create", "server_info", "myself", "bulk_edit", "bulk_queue",
+                 "changelog")  # fmt: skip
         return [
             QuotaRule(f"burst:{n}", BURST_LIMITS.get(n, OTHER_BURST_LIMIT), 1.0, (n,))
             for n in names
