@@ -127,7 +127,10 @@ def _run_locked(
             if getattr(args, "metrics_file", None) and not args.dry_run:
                 elapsed = time.monotonic() - started
                 levels = config.matrix.levels
-                export_run_metrics(args.metrics_file, store, result, now, elapsed, levels)
+                milestones = [m.name for m in config.matrix.sla.milestones]
+                export_run_metrics(
+                    args.metrics_file, store, result, now, elapsed, levels, milestones
+                )
             return result
         finally:
             for connector in connectors.values():

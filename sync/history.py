@@ -219,7 +219,8 @@ class HistoryRecorder:
         self._event(ref, "resolved", None, None, None)
         clock = self.compiled.clock_for(tier, region)
         met = datetime.fromisoformat(resolved_at)
-        for metric in ("acknowledge", "next_update", "resolve"):
+        milestones = (m.name for m in self.compiled.config.sla.milestones)
+        for metric in ("acknowledge", "next_update", "resolve", *milestones):
             known = self.clocks.pop((ref, metric), None)
             if known is not None:
                 self._met(

@@ -71,8 +71,10 @@ def render_metrics(
     duration_seconds: float,
     succeeded_at: datetime | None,
     levels: Iterable[str],
+    milestones: Iterable[str] = (),
 ) -> str:
-    """The exposition text for one run."""
+    """The exposition text for one run; `milestones`: the names of sla.milestones, counted
+    in breached_tickets beside the built-in metrics."""
     out = _Lines()
     out.metric("run_duration_seconds", "Wall time of the last run.", [({}, duration_seconds)])
     out.metric("last_run_timestamp_seconds", "When the last run ran.", [({}, now.timestamp())])
@@ -101,11 +103,13 @@ def render_metrics(
             for status in WriteStatus
         ],
     )
-    _ticket_metrics(out, result, list(levels))
+    _ticket_metrics(out, result, list(levels), (*SLA_METRICS, *milestones))
     return "\n".join(out.lines) + "\n"
 
 
-def _ticket_metrics(out: _Lines, result: RunResult, levels: list[str]) -> None:
+def _ticket_metrics(
+    out: _Lines, result: RunResult, levels: list[str], metrics: tuple[str, ...]
+) -> None:
     evaluation = result.evaluation
     per_level_tier: Counter[tuple[str, str]] = Counter()
     breached: Counter[str] = Counter()
@@ -135,7 +139,7 @@ def _ticket_metrics(out: _Lines, result: RunResult, levels: list[str]) -> None:
     out.metric(
         "breached_tickets",
         "Open tickets in breach of an SLA metric, as of the last run.",
-        [({"metric": metric}, breached.get(metric, 0)) for metric in SLA_METRICS],
+        [({"metric": metric}, breached.get(metric, 0)) for metric in metrics],
     )
     out.metric(
         "unmatched_tickets",
@@ -167,10 +171,12 @@ def export_run_metrics(
     now: datetime,
     duration_seconds: float,
     levels: Iterable[str],
+    milestones: Iterable[str] = (),
 ) -> None:
     """Render and write the metrics of a finished run; a failure to write is logged, not fatal
     (monitoring must not stop the sync)."""
-    text = render_metrics(result, now, duration_seconds, last_success(store), levels)
+    succeeded = last_success(store)
+    text = render_metrics(result, now, duration_seconds, succeeded, levels, milestones)
     try:
         write_metrics_file(Path(path), text)
     except OSError as error:

@@ -112,3 +112,18 @@ def test_json_logs_have_one_info_line_per_decision_that_changed(world, capsys):
     assert first["level"] == "info" and first["logger"] == "escalation_sync.decisions"
     assert set(first["decision"]) == {"ticket", "old_level", "new_level", "reasons", "owner"}
     assert first["decision"]["old_level"] is None and first["decision"]["new_level"]
+
+
+def test_each_sla_milestone_is_counted_beside_the_built_in_metrics(world, tmp_path):
+    from tests.test_milestones_sync import _with_milestones
+
+    matrix = world.config_path.parent / "matrix.yaml"
+    matrix.write_text(_with_milestones(matrix.read_text(encoding="utf-8")), encoding="utf-8")
+    path = tmp_path / "escalation_sync.prom"
+    assert _sync(world, "--metrics-file", str(path)) == 0
+    breached = {
+        dict(labels)["metric"]
+        for name, labels in _samples(path)
+        if name == "escalation_sync_breached_tickets"
+    }
+    assert breached == {"acknowledge", "next_update", "resolve", "diagnosis", "interim_fix"}

@@ -225,3 +225,36 @@ def test_debriefs_opened_by_the_sync_are_listed_with_their_task_and_note(history
     ]
     write_report(report, tmp_path / "out")
     assert "zendesk:9" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+
+
+def test_sla_milestones_are_metrics_after_the_built_in_ones_and_met_by_a_resolution(tmp_path):
+    import shutil
+
+    from config.loader import load_config
+    from tests.test_milestones_sync import _with_milestones
+
+    folder = tmp_path / "config"
+    shutil.copytree(EXAMPLE.parent, folder)
+    matrix = folder / "matrix.yaml"
+    matrix.write_text(_with_milestones(matrix.read_text(encoding="utf-8")), encoding="utf-8")
+    history = History(tmp_path / "state.sqlite", load_config(folder / "escalation-sync.yaml"))
+    acme = account("001A", "Acme", tier="strategic")
+    leak = ticket("1", "001A", T0, category="privacy", first_response_at=later(T0, minutes=10))
+    history.run([leak], [acme], later(T0, minutes=30))
+    solved = replace(leak, status=TicketStatus.SOLVED, updated_at=later(T0, hours=2))
+    history.run([solved], [acme], later(T0, hours=3))
+    clocks = dict(
+        history.store.db.execute(
+            "SELECT metric, met_at FROM sla_outcomes WHERE ref = 'zendesk:1'"
+        ).fetchall()
+    )
+    # Never reached before it was solved: the resolution meets it, as it meets the others.
+    assert clocks["diagnosis"] == clocks["resolve"] == "2026-03-02T11:00:00+00:00"
+    report = build_report(history.store, LEVELS, later(T0, hours=3), 90, 90)
+    overall = [r[2] for r in report.table("sla_metrics").rows if r[0] == "all"]
+    assert (
+        overall
+        == ["acknowledge", "next_update", "resolve", "diagnosis", "interim_fix"][: len(overall)]
+    )
+    assert {"diagnosis", "interim_fix"} <= set(overall)
+    history.close()
