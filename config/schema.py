@@ -40,6 +40,10 @@ class Config(StrictModel):
     _sources: SourceMap | None = PrivateAttr(default=None)
     # instance name -> this config as that Zendesk instance's records see it (for_instance)
     _instances: dict[str, Config] = PrivateAttr(default_factory=dict)
+    # for_instance: key paths of the default's sections -> where the instance wrote its own
+    _moved: tuple[tuple[tuple[str | int, ...], tuple[str | int, ...]], ...] = PrivateAttr(
+        default=()
+    )
 
     # --- where things were written ---------------------------------------------------------
 
@@ -51,10 +55,18 @@ class Config(StrictModel):
     def problem(self, path: tuple[str | int, ...], message: str) -> ConfigProblem:
         """A ConfigProblem at a key path, with the file and line it was written at when known."""
         sources = self._sources or SourceMap("(config)")
-        return sources.problem(path, message)
+        return sources.problem(self.written_at(path), message)
 
     def location(self, path: tuple[str | int, ...]) -> Location:
-        return (self._sources or SourceMap("(config)")).locate(path)
+        return (self._sources or SourceMap("(config)")).locate(self.written_at(path))
+
+    def written_at(self, path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+        """Where a key of this config was written: a named Zendesk's own connection, mapping,
+        join and quotas are under connections.zendesk.instances.<name> (for_instance)."""
+        for prefix, instead in self._moved:
+            if path[: len(prefix)] == prefix:
+                return instead + path[len(prefix) :]
+        return path
 
     # --- secrets ---------------------------------------------------------------------------
 
@@ -146,6 +158,17 @@ class Config(StrictModel):
                 sections["sync"] = self.sync.model_copy(update={"zendesk": instance.sync})
             derived = self.model_copy(update=sections)
             derived._instances = {}
+            at = ("connections", "zendesk", "instances", name)
+            moved: list[tuple[tuple[str | int, ...], tuple[str | int, ...]]] = [
+                (("connections", "zendesk"), at)
+            ]
+            if instance.mapping is not None:
+                moved.append((("mapping", "zendesk"), (*at, "mapping")))
+            if instance.join is not None:
+                moved.append((("join",), (*at, "join")))
+            if instance.sync is not None:
+                moved.append((("sync", "zendesk"), (*at, "sync")))
+            derived._moved = tuple(moved)
             self._instances[name] = derived
         return self._instances[name]
 

@@ -9,12 +9,13 @@ one problem line and the others are still checked; so is each notification chann
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from config.schema import Config
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from provision.channel_checks import check_channels
 from provision.expected import translated_sources, wanted_fields
-from provision.findings import Finding, problem
+from provision.findings import RUN_PROVISION, Finding, problem
 from provision.jira_checks import check_jira
 from provision.join_check import DEFAULT_SAMPLE, check_join
 from provision.salesforce_checks import check_salesforce
@@ -27,29 +28,37 @@ def run_doctor(
 ) -> tuple[list[Finding], bool]:
     """(the checklist, whether some system was out of reach or refused our credentials);
     `join_sample` open tickets per ticket system test the join (0: not at all)."""
-    wanted, sources = wanted_fields(config), translated_sources(config)
     findings: list[Finding] = []
     unreachable = False
-    checks: list[tuple[str, object, Callable[..., list[Finding]]]] = [
-        ("zendesk", systems.zendesk, check_zendesk),
-        ("jira", systems.jira, check_jira),
-        ("salesforce", systems.salesforce, check_salesforce),
+    # (the checklist's name for it, the config it sees, its setup, its check); a named Zendesk
+    # (connections.zendesk.instances) is checked against its own mapping, as `zendesk@<name>`.
+    checks: list[tuple[str, Config, object, Callable[..., list[Finding]]]] = [
+        ("zendesk", config, systems.zendesk, check_zendesk),
+        *(
+            (f"zendesk@{name}", config.for_instance(name), setup, check_zendesk)
+            for name, setup in systems.named_zendesks.items()
+        ),
+        ("jira", config, systems.jira, check_jira),
+        ("salesforce", config, systems.salesforce, check_salesforce),
     ]
-    for system, setup, check in checks:
+    for label, seen_by, setup, check in checks:
         if setup is None:
             continue
+        system = label.partition("@")[0]
+        wanted, sources = wanted_fields(seen_by), translated_sources(seen_by)
         mine = [w for w in wanted if w.system == system]
         theirs = [s for s in sources if s.system == system]
         try:
-            findings += check(config, setup, mine, theirs)
+            found = check(seen_by, setup, mine, theirs)
+            findings += [f if label == system else _named(f, label) for f in found]
         except AuthError as error:
             unreachable = True
-            findings.append(problem(system, "credentials", str(error), f"check the credentials named under connections.{system}"))  # fmt: skip
+            findings.append(problem(label, "credentials", str(error), f"check the credentials named under {_key(label)}"))  # fmt: skip
         except (SystemUnavailable, RateLimited) as error:
             unreachable = True
-            findings.append(problem(system, "connection", str(error), f"check connections.{system} (URL, ca_bundle) and the network"))  # fmt: skip
+            findings.append(problem(label, "connection", str(error), f"check {_key(label)} (URL, ca_bundle) and the network"))  # fmt: skip
         except ConnectorError as error:
-            findings.append(problem(system, "check", str(error), "see the message; the integration user may lack access"))  # fmt: skip
+            findings.append(problem(label, "check", str(error), "see the message; the integration user may lack access"))  # fmt: skip
     findings += check_channels(config)
     if unreachable or any(f.subject == "connected app scopes" and f.status == "problem" for f in findings):  # fmt: skip
         return findings, unreachable  # the sample could not be read: its systems' lines say why
@@ -58,3 +67,18 @@ def run_doctor(
     except ConnectorError as error:
         findings.append(problem("join", "sample", str(error), "see the message; the integration user may lack access"))  # fmt: skip
     return findings, unreachable
+
+
+def _key(label: str) -> str:
+    """The config key of a checklist's system: zendesk@eu -> connections.zendesk.instances.eu."""
+    system, _, name = label.partition("@")
+    return f"connections.{system}.instances.{name}" if name else f"connections.{system}"
+
+
+def _named(finding: Finding, label: str) -> Finding:
+    """A finding of a named Zendesk: under its name; provision sets up the default Zendesk
+    only, so where it would be the fix, the fix says what to make by hand."""
+    fix = finding.fix
+    if RUN_PROVISION in fix:
+        fix = fix.replace(RUN_PROVISION, f"in {label} make it by hand as provision makes it for the default Zendesk (provision sets up the default only)")  # fmt: skip
+    return replace(finding, system=label, fix=fix)

@@ -42,6 +42,7 @@ def where(config: Config, key_path: tuple[str | int, ...]) -> str:
     """`mapping.yaml:12 (mapping.zendesk.write.level)`: the file, line and key to change (a list
     position shows as `join[1]`)."""
     location = config.location(key_path)
+    key_path = config.written_at(key_path)  # a named Zendesk's own section, where it has one
     line = f":{location.line}" if location.line else ""
     key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in key_path)
     return f"{location.file}{line} ({key.lstrip('.')})"

@@ -21,6 +21,8 @@ class Systems:
     salesforce: SalesforceSetup | None = None
     # system -> its connector, to read records as a run does (doctor's join sample)
     connectors: dict[str, Any] = field(default_factory=dict)
+    # a named Zendesk (connections.zendesk.instances) -> its setup operations (doctor)
+    named_zendesks: dict[str, ZendeskSetup] = field(default_factory=dict)
 
 
 @contextmanager
@@ -37,6 +39,10 @@ def open_systems(config: Config, policy: RetryPolicy | None = None) -> Iterator[
             opened.append(zendesk(config, config.secret, policy))
             systems.connectors["zendesk"] = opened[-1]
             systems.zendesk = ZendeskSetup(opened[-1])
+            for name in config.connections.instance_names("zendesk"):
+                named = config.for_instance(name)
+                opened.append(zendesk(named, named.secret, policy))
+                systems.named_zendesks[name] = ZendeskSetup(opened[-1])
         if "jira" in enabled:
             from connectors.jira import from_config as jira
 

@@ -210,3 +210,49 @@ def test_the_account_matrix_still_writes_the_default_zendesks_organisations(
     organization = world.sandbox.zendesk.store.organizations[ORG_ID]
     assert organization["organization_fields"]["account_escalation_level"] == "executive-attention"
     assert not any("organizations" in str(w) for w in eu_sandbox.zendesk.traffic.writes)
+
+
+def _doctor(world: World) -> tuple[int, list[dict]]:
+    import argparse
+
+    from provision.commands import doctor
+
+    out = io.StringIO()
+    args = argparse.Namespace(config=str(world.config_path), format="json", join_sample=0)
+    code = doctor(args, out, io.StringIO())
+    return code, json.loads(out.getvalue())["checks"]
+
+
+def test_doctor_checks_each_named_zendesk_against_its_own_mapping(two):
+    world, eu, _, _ = two
+    code, checks = _doctor(world)
+    assert code == 0, [c for c in checks if c["status"] == "problem"]
+    eu_lines = {c["subject"] for c in checks if c["system"] == "zendesk@eu"}
+    default_lines = {c["subject"] for c in checks if c["system"] == "zendesk"}
+    # The same checklist, each Zendesk against its own config: eu joins by the account id
+    # field alone, so its organisation field is not asked for.
+    joined_by_organisation = {s for s in default_lines if s.startswith("organization field")}
+    assert joined_by_organisation and eu_lines == default_lines - joined_by_organisation
+    # A field eu lacks: a problem of zendesk@eu alone, pointing at eu's own mapping.
+    del eu.zendesk.store.ticket_fields[catalogue.ZD_FIELD_OWNER]
+    code, checks = _doctor(world)
+    assert code == 11
+    (missing,) = [c for c in checks if c["status"] == "problem"]
+    assert missing["system"] == "zendesk@eu"
+    assert "connections.zendesk.instances.eu.mapping.write" in missing["fix"]
+    lines = (world.config_path.parent / "connections.yaml").read_text().splitlines()
+    eu_mapping_line = 1 + next(
+        i for i, text in enumerate(lines) if text.strip().startswith("mapping:")
+    )
+    assert f"connections.yaml:{eu_mapping_line} " in missing["fix"] and "by hand" in missing["fix"]
+
+
+def test_doctor_names_a_named_zendesk_that_refuses_its_secret_and_checks_the_others(two):
+    world, eu, _, _ = two
+    os.environ["ZENDESK_EU_API_TOKEN"] = "wrong"
+    code, checks = _doctor(world)
+    assert code == 3
+    (refused,) = [c for c in checks if c["status"] == "problem"]
+    assert refused["system"] == "zendesk@eu" and refused["subject"] == "credentials"
+    assert "connections.zendesk.instances.eu" in refused["fix"]
+    assert any(c["system"] == "zendesk" and c["status"] == "ok" for c in checks)
