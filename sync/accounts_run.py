@@ -365,6 +365,9 @@ class AccountStep:
         apply.conflicts += report.conflicts
         apply.unreachable.update(report.unreachable)
         apply.refused.update(report.refused)
+        # A spent waiting budget makes these writes wait for the next run (exit 10), not fail.
+        apply.quota_bound.update(report.quota_bound)
+        apply.progress.update(report.progress)
 
     def _remember(
         self,
