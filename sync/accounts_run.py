@@ -45,7 +45,7 @@ from sync.accounts_targets import (
 from sync.accounts_writers import OrganizationWriter, SalesforceAccountWriter, TaskWriter
 from sync.apply import ApplyReport, Writer, apply_writes
 from sync.diff import FieldAction, Override, RecordPlan
-from sync.plan import PlannedWrite, plan_target
+from sync.plan import PlannedWrite, plan_target, rejected_before
 from sync.state import StateStore
 from sync.wanted import Target
 
@@ -130,7 +130,13 @@ class AccountStep:
         written = self.accounts_store.written(LABELS)
         targets, writers, task_plan = self._targets(decisions, accounts, written)
         overrides = self._overrides()
-        planned = [self._plan(t, written, overrides, task_plan) for t in targets]
+        failures = self.store.failures()
+        planned = [
+            self._unless_rejected_before(
+                self._plan(t, written, overrides, task_plan), failures.get((t.system, t.record_id))
+            )
+            for t in targets
+        ]
         self.result.planned += planned
         if self.dry_run:
             return
@@ -313,6 +319,20 @@ class AccountStep:
             return PlannedWrite(target, RecordPlan(target.system, target.record_id), None, {}, None)
         expire = self.config.sync.overrides.expire == "on_level_rise"
         return plan_target(target, last, kept, self.rank, expire, True)
+
+    def _unless_rejected_before(
+        self, item: PlannedWrite, failure: dict[str, Any] | None
+    ) -> PlannedWrite:
+        """A payload the vendor refused for good is not sent again (as for tickets): listed
+        as still rejected with the vendor's words; a changed payload is sent."""
+        if item.write is None or failure is None or not rejected_before(item, failure):
+            return item
+        result = self.result
+        result.still_rejected.append((item.write.ref, failure["reason"]))
+        since = result.still_rejected_since
+        first = failure["first_failed_at"]
+        result.still_rejected_since = min(since or first, first)
+        return PlannedWrite(item.target, item.record_plan, None, {}, None)
 
     @staticmethod
     def _is_new_task(target: Target, task_plan: TaskPlan | None) -> bool:

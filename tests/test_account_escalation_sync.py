@@ -292,3 +292,55 @@ def test_an_unreadable_signal_is_reported_once_per_run_and_the_account_evaluated
                 assert "detractor" not in [r["name"] for r in entry["detail"]["reasons"]]
     finally:
         store.close()
+
+
+def refuse(world: World, what: str, account_id: str) -> tuple[str, str]:
+    """The vendor refuses one of the account matrix's writes for good: (record ref, words)."""
+    salesforce = world.sandbox.salesforce
+    if what == "account":
+        words = "Account is locked for the renewal review"
+        salesforce.fail_records(
+            [account_id], "FIELD_CUSTOM_VALIDATION_EXCEPTION", words, "composite_update", -1
+        )
+        return f"salesforce.account:{account_id}", words
+    if what == "task":
+        words = "Tasks on strategic accounts need a contact"
+        salesforce.fail_records(
+            [account_id], "FIELD_CUSTOM_VALIDATION_EXCEPTION", words, "composite_create", -1
+        )
+        return f"salesforce.task:{account_id}/executive-outreach", words
+    words = "Organization is managed by the CRM app"
+    world.sandbox.zendesk.refuse_organization_updates([ORG_ID], words)
+    return f"zendesk.organization:{ORG_ID}", words
+
+
+@pytest.mark.parametrize("what", ["account", "task", "organization"])
+def test_a_rejected_account_write_keeps_the_vendors_words_and_is_not_resent(
+    accounts_world: World, what: str
+) -> None:
+    world = accounts_world
+    account_id, _ = add_at_risk_account(world)
+    record, words = refuse(world, what, account_id)
+    first = world.run()
+    assert first.exit_code == 1, first.summary()
+    assert [(ref, words in why) for ref, why in first.apply.rejected] == [(record, True)]
+
+    # The vendor still refuses: the same payload is not sent again; the run still lists it.
+    world.settle()
+    again = world.run(now=world.now + timedelta(minutes=2))
+    assert [p for p in again.planned if p.write and f"{p.write.ref}" == record] == []
+    assert [(ref, words in why) for ref, why in again.still_rejected] == [(record, True)]
+    assert again.exit_code == 1
+    if what == "organization":
+        return  # its payload is the level and its tag: it changes only with the level
+
+    # The account changes, so does the payload (the reason names the ARR): it is sent again.
+    world.sandbox.clear_faults()
+    world.sandbox.salesforce.edit_record("Account", account_id, ARR__c=950000.0)
+    world.settle()
+    changed = world.run(now=world.now + timedelta(minutes=4))
+    assert changed.still_rejected == [] and changed.apply.rejected == [], changed.summary()
+    assert changed.exit_code == 0
+    account = world.sandbox.salesforce.get_record("Account", account_id)
+    assert "ARR 950,000" in account["Account_Escalation_Reason__c"]
+    assert len(tasks_of(world, account_id)) == 1

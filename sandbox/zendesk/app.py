@@ -9,6 +9,7 @@ from typing import Any
 
 from sandbox import catalogue
 from sandbox.clock import Clock
+from sandbox.faults import Fault
 from sandbox.http import Request, Response, Route
 from sandbox.quotas import QuotaRule, QuotaVerdict
 from sandbox.vendor import VendorApp
@@ -298,6 +299,12 @@ class ZendeskApp(VendorApp):
     def put_organization(self, organization: dict[str, Any], touch: bool = False) -> None:
         with self.state_lock:
             self.store.put_organization(copy.deepcopy(organization), touch)
+
+    def refuse_organization_updates(self, org_ids: list[int], details: str) -> Fault:
+        """Every PUT to these organisations answers 422 RecordInvalid with `details`, until
+        the faults are cleared (a rule of the account, an organisation locked by an app)."""
+        detail = {"ids": [str(i) for i in org_ids], "details": details}
+        return self.faults.add(Fault("organization_update", "record_invalid", -1, detail=detail))
 
     def put_user(self, user: dict[str, Any]) -> None:
         with self.state_lock:

@@ -81,6 +81,13 @@ class DirectoryApi:
         changes = body.get("organization")
         if not isinstance(changes, dict):
             return error(400, "InvalidValue", "organization is required")
+        refused = self.app.faults.take_vendor(
+            "organization_update",
+            "record_invalid",
+            where=lambda f: str(org["id"]) in {str(i) for i in f.detail.get("ids", ())},
+        )
+        if refused is not None:  # a rule of the account refuses the update (422, its words)
+            return invalid({"base": str(refused.detail.get("details", "is invalid"))})
         fields = changes.get("organization_fields")
         tags = changes.get("tags")
         if fields is not None and not isinstance(fields, dict):
