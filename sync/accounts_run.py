@@ -15,13 +15,13 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from config.schema import Config
 from connectors.base import Connector
 from connectors.errors import ConnectorError
-from connectors.salesforce import SalesforceConnector
+from connectors.salesforce import SalesforceConnector, soql_quote
 from connectors.salesforce_records import find_records
 from connectors.zendesk import ZendeskConnector
 from escalation.accounts import AccountDecision, compile_account_matrix, evaluate_accounts
@@ -225,6 +225,14 @@ class AccountStep:
             f"{task.key_field} LIKE '%/%'"
             if task.key_field
             else f"{task.subject_field} LIKE '%[escalation-sync:%'"
+        )
+        # Open tasks, and those closed within the lookback: a person's closing is honoured
+        # also when the state file that remembered the task is lost.
+        closed = ", ".join(soql_quote(s) for s in task.closed_statuses)
+        since = self.now - timedelta(days=task.closed_lookback_days)
+        marker += (
+            f" AND ({task.status_field} NOT IN ({closed}) OR "
+            f"LastModifiedDate >= {since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ})"
         )
         try:
             rows = find_records(

@@ -344,3 +344,50 @@ def test_a_rejected_account_write_keeps_the_vendors_words_and_is_not_resent(
     account = world.sandbox.salesforce.get_record("Account", account_id)
     assert "ARR 950,000" in account["Account_Escalation_Reason__c"]
     assert len(tasks_of(world, account_id)) == 1
+
+
+def test_a_task_a_person_closed_is_honoured_after_a_lost_state_file(
+    accounts_world: World,
+) -> None:
+    world = accounts_world
+    account_id, _ = add_at_risk_account(world)
+    world.run()
+    (task,) = tasks_of(world, account_id)
+    world.sandbox.salesforce.edit_record("Task", task["Id"], Status="Completed")
+    Path(world.config.state.path).unlink()
+    for minutes in (2, 4):  # the run after the loss finds it closed; the next one remembers
+        world.settle()
+        result = world.run(now=world.now + timedelta(minutes=minutes))
+        assert result.exit_code == 0, result.summary()
+    assert [(t["Id"], t["Status"]) for t in tasks_of(world, account_id)] == [
+        (task["Id"], "Completed")
+    ]
+    store = world.store()
+    try:
+        left = store.audit_entries(ref=f"account:{account_id}", kind="task_left_alone")
+        assert [entry["detail"]["why"] for entry in left] == [
+            "a person closed it (found after the state file was lost); left alone"
+        ]
+    finally:
+        store.close()
+
+
+def test_a_task_closed_longer_ago_than_the_lookback_does_not_stop_a_new_one(
+    accounts_world: World,
+) -> None:
+    world = accounts_world
+    mapping = world.config_path.parent / "mapping.yaml"
+    text = mapping.read_text(encoding="utf-8").replace(
+        "task: {}", "task: {closed_lookback_days: 1}"
+    )
+    mapping.write_text(text, encoding="utf-8")
+    world.config = load_config(world.config_path)
+    account_id, _ = add_at_risk_account(world)
+    world.run()
+    (task,) = tasks_of(world, account_id)
+    world.sandbox.salesforce.edit_record("Task", task["Id"], Status="Completed")
+    Path(world.config.state.path).unlink()
+    world.settle()
+    world.run(now=world.now + timedelta(days=2))
+    statuses = sorted(t["Status"] for t in tasks_of(world, account_id))
+    assert statuses == ["Completed", "Not Started"]
