@@ -102,8 +102,10 @@ class DirectoryApi:
                 updated[key] = value
         if fields is not None:
             updated["organization_fields"] = {**(org.get("organization_fields") or {}), **fields}
-        if tags is not None:
-            # Zendesk keeps tags lowercase, without spaces, each once.
+        tagging = (self.store.account_settings.get("user") or {}).get("tagging", True)
+        if tags is not None and tagging:
+            # Zendesk keeps tags lowercase, without spaces, each once. With tags on users and
+            # organisations turned off, the tags sent are left out.
             updated["tags"] = sorted({tag.strip().lower() for tag in tags if tag.strip()})
         self.store.put_organization(updated, touch=True)
         return ok({"organization": exports.with_url(updated, request.base_url, "organizations")})
