@@ -53,7 +53,11 @@ def report(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
         return EXIT_NO_STATE
     store = StateStore(config.state.path)
     try:
-        built = build_report(store, config.matrix.levels, now, since_days, args.renewal_days)
+        accounts = config.matrix.accounts
+        account_levels = tuple(accounts.levels) if accounts is not None else ()
+        built = build_report(
+            store, config.matrix.levels, now, since_days, args.renewal_days, account_levels
+        )
     finally:
         store.close()
     try:

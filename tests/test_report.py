@@ -225,3 +225,32 @@ def test_debriefs_opened_by_the_sync_are_listed_with_their_task_and_note(history
     ]
     write_report(report, tmp_path / "out")
     assert "zendesk:9" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+
+
+ACCOUNT_LEVELS = ("healthy", "watch", "at-risk", "executive-attention")
+
+
+def test_heat_map_shows_account_levels_and_an_at_risk_account_without_tickets(history):
+    from sync.accounts_store import AccountStore
+
+    now = _world(history)
+    extra = account("001D", "Dune", arr=300_000.0, renewal_date=date(2026, 5, 1))
+    history.store.upsert_accounts([extra])
+    states = {
+        "001A": {"level": "executive-attention", "level_since": T0.isoformat()},
+        "001B": {"level": "healthy", "level_since": T0.isoformat()},
+        "001D": {"level": "at-risk", "level_since": T0.isoformat()},  # no ticket at all
+    }
+    account_store = AccountStore(history.store)  # makes its tables
+    with history.store.transaction():
+        account_store.save_states(states)
+    report = build_report(history.store, LEVELS, now, 90, 90, account_levels=ACCOUNT_LEVELS)
+    heat = report.table("heat_map")
+    column = heat.columns.index("account level")
+    shown = {row[1]: row[column] for row in heat.rows}
+    assert shown["Acme"] == "executive-attention" and shown["Bolt"] == "healthy"
+    assert shown["Dune"] == "at-risk"  # escalated as an account, with no open ticket
+    assert shown[HOSTILE_ACCOUNT] is None  # never evaluated by the account matrix
+    # Without the account matrix the heat map is as before: no such column.
+    plain = build_report(history.store, LEVELS, now, 90, 90).table("heat_map")
+    assert "account level" not in plain.columns and "Dune" not in [r[1] for r in plain.rows]
