@@ -14,27 +14,12 @@ import pytest
 
 import run_sync
 from config.loader import load_config
+from sandbox.sandbox_config import with_account_matrix_writes
 from sync.accounts_store import AccountStore
 from tests.sync_world import World
 
 pytestmark = pytest.mark.integration
 
-ACCOUNT_MAPPING = """
-    account_matrix:
-      write:
-        account_level:
-          field: Account_Escalation_Level__c
-          options: {healthy: healthy, watch: watch, at-risk: at-risk,
-                    executive-attention: executive-attention}
-        account_owner: Account_Escalation_Owner__c
-        account_reason: {field: Account_Escalation_Reason__c, max_length: 1000}
-        next_outreach_due: Next_Outreach_Due__c
-      task: {}
-"""
-ORGANIZATION_MAPPING = """    organization:
-      level_field: account_escalation_level
-      tags_prefix: account_
-"""
 VP = "vp.customer-success@acme.example"
 ORG_ID = 990001
 
@@ -42,14 +27,7 @@ ORG_ID = 990001
 def with_account_writes(world: World) -> World:
     """The sandbox config plus the account matrix's write mapping."""
     mapping = world.config_path.parent / "mapping.yaml"
-    text = mapping.read_text(encoding="utf-8")
-    text = text.replace("  salesforce:\n", "  salesforce:\n" + ACCOUNT_MAPPING.lstrip("\n"), 1)
-    text = text.replace(
-        "    private_note_on_level_change: true\n",
-        "    private_note_on_level_change: true\n" + ORGANIZATION_MAPPING,
-        1,
-    )
-    mapping.write_text(text, encoding="utf-8")
+    mapping.write_text(with_account_matrix_writes(mapping.read_text(encoding="utf-8")), "utf-8")
     world.config = load_config(world.config_path)
     return world
 
@@ -391,3 +369,19 @@ def test_a_task_closed_longer_ago_than_the_lookback_does_not_stop_a_new_one(
     world.run(now=world.now + timedelta(days=2))
     statuses = sorted(t["Status"] for t in tasks_of(world, account_id))
     assert statuses == ["Completed", "Not Started"]
+
+
+def test_the_demo_shows_an_account_escalated_without_a_ticket(
+    accounts_world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sandbox.demo import _accounts_shown
+
+    world = accounts_world
+    account_id, _ = add_at_risk_account(world)
+    world.run()
+    _accounts_shown(world.sandbox, Path(world.config.state.path))
+    out = capsys.readouterr().out
+    assert f"An account escalated with no open ticket: Initech ({account_id})" in out
+    assert f"owner {VP}" in out and "level executive-attention" in out
+    assert "task: Executive outreach: Initech (strategic)" in out
+    assert f"Zendesk organisation {ORG_ID}: tag account_executive-attention" in out

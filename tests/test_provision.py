@@ -11,6 +11,7 @@ import pytest
 
 from provision.commands import EXIT_OK, EXIT_SETUP_PROBLEMS, provision
 from sandbox import catalogue
+from sandbox.sandbox_config import with_account_matrix_writes
 from tests.test_doctor import Org, _problems, running  # noqa: F401 - the module's sandbox
 
 
@@ -237,17 +238,8 @@ def test_views_switched_off_are_neither_made_nor_checked(bare):
 def _with_account_matrix_writes(org: Org) -> None:
     """The account matrix writes its account fields, the task and the organisation's field
     and tags (the mapping of tests/test_account_escalation_sync.py)."""
-    from tests.test_account_escalation_sync import ACCOUNT_MAPPING, ORGANIZATION_MAPPING
-
     mapping = org.config.parent / "mapping.yaml"
-    text = mapping.read_text(encoding="utf-8")
-    text = text.replace("  salesforce:\n", "  salesforce:\n" + ACCOUNT_MAPPING.lstrip("\n"), 1)
-    text = text.replace(
-        "    private_note_on_level_change: true\n",
-        "    private_note_on_level_change: true\n" + ORGANIZATION_MAPPING,
-        1,
-    )
-    mapping.write_text(text, encoding="utf-8")
+    mapping.write_text(with_account_matrix_writes(mapping.read_text(encoding="utf-8")), "utf-8")
 
 
 def test_the_account_matrix_needs_are_checked_provisioned_once_and_then_pass(bare):
