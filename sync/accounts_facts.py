@@ -24,7 +24,7 @@ from escalation.account_context import (
     AccountFacts,
     account_getter,
 )
-from escalation.decision import SlaState
+from escalation.decision import Decision, SlaState
 from escalation.facts import PriorState
 from mapping.records import Account
 from sync.accounts_store import AccountStore
@@ -74,6 +74,25 @@ def read_attributes(accounts: AccountMatrix) -> tuple[set[str], set[str], int, i
     return read, followed, history_days, breach_days
 
 
+def _open_tickets_accounts(evaluation: Evaluation) -> Iterator[tuple[str, Decision]]:
+    """(account id, decision) of each open ticket with an account. The run's decisions come
+    one per ticket in the tickets' order (sync/evaluate.py), so they are paired by position
+    without a lookup by ref (100k tickets in a large mirror); otherwise by ref."""
+    tickets, decisions = evaluation.tickets, evaluation.decisions
+    if len(tickets) == len(decisions):
+        for ticket, decision in zip(tickets, decisions, strict=True):
+            if ticket.account_id is not None and ticket.status.is_open:
+                yield ticket.account_id, decision
+        return
+    open_account = {
+        t.ref: t.account_id for t in tickets if t.account_id is not None and t.status.is_open
+    }
+    for decision in decisions:
+        account_id = open_account.get(decision.ticket_ref)
+        if account_id is not None:
+            yield account_id, decision
+
+
 def gather(
     matrix: MatrixConfig,
     evaluation: Evaluation,
@@ -91,16 +110,8 @@ def gather(
     open_count: Counter[str] = Counter()
     escalated: Counter[str] = Counter()
     highest: dict[str, str] = {}
-    # One pass over the tickets (100k in a large mirror): the open ones' accounts by ref.
-    open_account: dict[str, str] = {}
-    for ticket in evaluation.tickets:
-        if ticket.account_id is not None and ticket.status.is_open:
-            open_account[ticket.ref] = ticket.account_id
     breached = SlaState.BREACHED
-    for decision in evaluation.decisions:
-        account_id = open_account.get(decision.ticket_ref)
-        if account_id is None:
-            continue
+    for account_id, decision in _open_tickets_accounts(evaluation):
         open_count[account_id] += 1
         if decision.level != lowest:
             escalated[account_id] += 1
