@@ -38,6 +38,7 @@ _DERIVED = ("days_to_renewal", "open_tickets", "escalated_tickets", "highest_tic
 class GatheredFacts:
     facts: dict[str, AccountFacts]
     new_observations: list[tuple[str, str, float, Any]] = field(default_factory=list)
+    # (account, ticket ref, metric, due) of breaches at a due time the account had none of
     new_breaches: list[tuple[str, str, str, float]] = field(default_factory=list)
     # attribute -> (accounts lacking it, a few of their ids), for the run's report
     missing: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
@@ -123,8 +124,16 @@ def gather(
                 gathered.new_breaches.append((account_id, decision.ticket_ref, metric, due))
 
     breaches = store.breaches()
-    for account_id, _, _, due in gathered.new_breaches:
-        breaches[account_id] = breaches.get(account_id, ()) + (due,)
+    # Facts count each due time of an account once: only breaches at a due time the account
+    # has none of yet are remembered (not the same 45k rows again every run).
+    fresh = []
+    for breach in gathered.new_breaches:
+        account_id, due = breach[0], breach[3]
+        known = breaches.get(account_id, ())
+        if due not in known:
+            breaches[account_id] = (*known, due)
+            fresh.append(breach)
+    gathered.new_breaches = fresh
     history = store.history(followed)
     priors = store.state_texts()
     getters = [(name, account_getter(name)) for name in sorted(read)]

@@ -41,3 +41,44 @@ def test_written_values_are_read_back_unchanged(tmp_path: Path, value: object) -
         assert found == {("salesforce.task", "001/x"): {"description": value}}
     finally:
         store.close()
+
+
+def test_a_breach_counts_once_per_due_time_and_after_its_ticket_is_solved(tmp_path: Path) -> None:
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from escalation.decision import SlaState
+    from mapping.records import TicketStatus
+    from sync.accounts_facts import gather
+    from tests.report_helpers import account, example_config
+
+    config = example_config()
+    store = StateStore(tmp_path / "state.sqlite")
+    accounts_store = AccountStore(store)
+    due = NOW - timedelta(days=1)
+    missed = SimpleNamespace(state=SlaState.BREACHED, due_at=due)
+    # Two tickets of the account missed a target falling due at the same moment.
+    tickets = [
+        SimpleNamespace(ref=f"zendesk:{n}", account_id="001A", status=TicketStatus.OPEN)
+        for n in (1, 2)
+    ]
+    decisions = [
+        SimpleNamespace(ticket_ref=t.ref, level="advisory", sla={"resolve": missed})
+        for t in tickets
+    ]
+    accounts = {"001A": account("001A", "Acme")}
+    try:
+        run = SimpleNamespace(tickets=tickets, decisions=decisions, ticket_created={})
+        first = gather(config.matrix, run, accounts, accounts_store, NOW)  # type: ignore[arg-type]
+        assert first.facts["001A"].breaches == (due.timestamp(),)
+        with store.transaction():
+            accounts_store.add_breaches(first.new_breaches)
+        # Both tickets solved: the breach still counts, and nothing new is stored.
+        solved = SimpleNamespace(tickets=[], decisions=[], ticket_created={})
+        later = NOW + timedelta(hours=1)
+        second = gather(config.matrix, solved, accounts, accounts_store, later)  # type: ignore[arg-type]
+        assert second.facts["001A"].breaches == (due.timestamp(),)
+        assert second.new_breaches == []
+        assert accounts_store.breaches() == {"001A": (due.timestamp(),)}
+    finally:
+        store.close()
