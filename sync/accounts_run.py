@@ -141,9 +141,14 @@ class AccountStep:
         if self.dry_run:
             return
         with self.store.transaction():
-            for item in planned:
-                if item.write is not None and self._is_new_task(item.target, task_plan):
-                    self.accounts_store.forget_written(SF_TASK, item.target.record_id)
+            self.accounts_store.forget_written(
+                SF_TASK,
+                [
+                    item.target.record_id
+                    for item in planned
+                    if item.write is not None and self._is_new_task(item.target, task_plan)
+                ],
+            )
         report = apply_writes(planned, writers, self.store, self.result.run_id, self.now)
         self._merge(report)
         with self.store.transaction():
@@ -445,15 +450,15 @@ class AccountStep:
         entries: list[tuple[str, str, dict[str, Any]]],
     ) -> None:
         accounts_store = self.accounts_store
-        for (account_id, playbook), adopted in task_plan.adopted.items():
-            accounts_store.remember_task(account_id, playbook, adopted)
+        remembered = [(a, p, adopted) for (a, p), adopted in task_plan.adopted.items()]
         for key, task_id in (writer.created if writer else {}).items():
             account_id, _, playbook = key.partition("/")
             since = by_id[account_id].level_since.isoformat()
-            accounts_store.remember_task(account_id, playbook, TaskMemory(task_id, since))
+            remembered.append((account_id, playbook, TaskMemory(task_id, since)))
             entries.append(
                 ("task_created", f"account:{account_id}", {"playbook": playbook, "task": task_id})
             )
+        accounts_store.remember_tasks(remembered)
         memory = accounts_store.tasks()
         for account_id, playbook, why in task_plan.left_alone:
             known = memory[(account_id, playbook)]

@@ -153,17 +153,20 @@ class AccountStore:
         return {(a, p): TaskMemory(t, s, bool(left)) for a, p, t, s, left in rows}
 
     def remember_task(self, account_id: str, playbook: str, memory: TaskMemory) -> None:
-        self.db.execute(
+        self.remember_tasks([(account_id, playbook, memory)])
+
+    def remember_tasks(self, tasks: Iterable[tuple[str, str, TaskMemory]]) -> None:
+        """(account id, playbook, memory) each, in one statement."""
+        self.db.executemany(
             "INSERT INTO account_tasks (account_id, playbook, task_id, since, left_alone) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, playbook) DO UPDATE SET "
             "task_id = excluded.task_id, since = excluded.since, left_alone = excluded.left_alone",
-            (account_id, playbook, memory.task_id, memory.since, int(memory.left_alone)),
+            [(a, p, m.task_id, m.since, int(m.left_alone)) for a, p, m in tasks],
         )
 
-    def forget_written(self, system: str, record_id: str) -> None:
-        """A new record under a key we wrote before (a new task for a new stay at a level):
-        what we wrote and the overrides found on the old one do not describe it."""
+    def forget_written(self, system: str, record_ids: Iterable[str]) -> None:
+        """New records under keys we wrote before (a new task for a new stay at a level):
+        what we wrote and the overrides found on the old ones do not describe them."""
+        rows = [(system, record_id) for record_id in record_ids]
         for table in ("written", "overrides"):
-            self.db.execute(
-                f"DELETE FROM {table} WHERE system = ? AND record_id = ?", (system, record_id)
-            )
+            self.db.executemany(f"DELETE FROM {table} WHERE system = ? AND record_id = ?", rows)
