@@ -11,11 +11,13 @@ make), the next one with nothing changed, and one a week later with 5% of the ac
 health and usage changed. Deterministic: same seed, same data.
 
     python bench/bench_accounts.py [--accounts 20000] [--tickets 100000] [--seed 7]
+                                   [--profile accounts.prof]   # cProfile of the steps only
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import random
 import resource
 import sys
@@ -38,6 +40,9 @@ from bench_engine import NOW, generate_accounts, generate_tickets  # noqa: E402
 
 from config.loader import load_config  # noqa: E402
 from config.matrix import MatrixConfig  # noqa: E402
+from connectors.base import ConnectorStats  # noqa: E402
+from connectors.salesforce import SalesforceConnector  # noqa: E402
+from connectors.zendesk import ZendeskConnector  # noqa: E402
 from escalation.compiled import compile_matrix  # noqa: E402
 from escalation.engine import evaluate_many  # noqa: E402
 from escalation.facts import Facts, index_ticket_creation  # noqa: E402
@@ -79,9 +84,9 @@ class _SalesforceAnswers:
         return answers
 
 
-class FakeSalesforce:
+class FakeSalesforce(SalesforceConnector):
     """Stands in for the Salesforce connector: task queries find the tasks made, users none,
-    writes succeed."""
+    writes succeed. A subclass (its __init__ not called), so the step takes it for one."""
 
     write_batch_size, timeout = 200, 30.0
 
@@ -100,6 +105,9 @@ class FakeSalesforce:
     def _call(self, what: str, operation: Any) -> Any:
         return operation(self.answers)
 
+    def stats(self) -> ConnectorStats:
+        return ConnectorStats(requests=sum(self.requests.values()))
+
     def apply(self, writes: list) -> list:
         from connectors.base import WriteResult, WriteStatus
 
@@ -107,8 +115,9 @@ class FakeSalesforce:
         return [WriteResult(w, WriteStatus.OK) for w in writes]
 
 
-class FakeZendesk:
-    """Stands in for the Zendesk connector: every organisation update succeeds."""
+class FakeZendesk(ZendeskConnector):
+    """Stands in for the Zendesk connector: every organisation update succeeds (a subclass,
+    its __init__ not called, as FakeSalesforce)."""
 
     base_url, timeout = "https://acme.zendesk.com/api/v2", 30.0
 
@@ -119,6 +128,9 @@ class FakeZendesk:
     def put(self, url: str, json: dict, timeout: float) -> Any:
         self.requests["zendesk PUT organizations/{id}"] += 1
         return SimpleNamespace(status_code=200)
+
+    def stats(self) -> ConnectorStats:
+        return ConnectorStats(requests=sum(self.requests.values()))
 
 
 def world(seed: int, accounts: int, tickets: int) -> tuple[list[Account], Evaluation, Any]:
@@ -171,7 +183,14 @@ def organizations(store: StateStore, accounts: list[Account]) -> None:
     )
 
 
-def one_run(config: Any, store: StateStore, evaluation: Evaluation, now: Any, org: Org) -> tuple:
+def one_run(
+    config: Any,
+    store: StateStore,
+    evaluation: Evaluation,
+    now: Any,
+    org: Org,
+    profile: cProfile.Profile | None = None,
+) -> tuple:
     # As a run has them: the mirror's accounts, showing what earlier runs wrote to them.
     mirror = {a.id: a for a in store.accounts()}
     evaluation = replace(
@@ -185,8 +204,12 @@ def one_run(config: Any, store: StateStore, evaluation: Evaluation, now: Any, or
     connectors = {"salesforce": FakeSalesforce(requests, org), "zendesk": FakeZendesk(requests)}
     result = RunResult(store.begin_run(now, False), False)
     result.evaluation = evaluation
+    step = AccountStep(config, store, connectors, now, False, result)
     started, cpu = time.perf_counter(), time.process_time()
-    AccountStep(config, store, connectors, now, False, result).execute()
+    if profile is not None:
+        profile.runcall(step.execute)
+    else:
+        step.execute()
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     planned = Counter(p.target.system for p in result.planned if p.write is not None)
     levels = Counter(state["level"] for state in AccountStore(store).states().values())
@@ -198,6 +221,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--profile", help="write cProfile stats of the account steps here")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -221,8 +245,9 @@ def main() -> None:
         week = replace(evaluation, accounts={a.id: a for a in changed})
         runs.append(("a week later, 5% of accounts changed", week, NOW + timedelta(days=7)))
         org = Org()
+        profile = cProfile.Profile() if args.profile else None
         for name, data, now in runs:
-            wall, cpu, planned, requests, levels = one_run(config, store, data, now, org)
+            wall, cpu, planned, requests, levels = one_run(config, store, data, now, org, profile)
             print(f"{name}: {wall:.2f} s wall, {cpu:.2f} s CPU")
             print("  account levels: " + ", ".join(f"{k} {v:,}" for k, v in sorted(levels.items())))
             print(
@@ -231,6 +256,8 @@ def main() -> None:
             )
             print("  requests: " + ", ".join(f"{k} {v:,}" for k, v in sorted(requests.items())))
         store.close()
+    if profile is not None:
+        profile.dump_stats(args.profile)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS of the process): {peak_mib:,.0f} MiB")
 

@@ -40,6 +40,10 @@ class TaskMapping(StrictModel):
     # A text field holding our key ("<account id>/<playbook>"): found by it, whatever a person
     # does to the subject. None: the key is a marker at the end of the subject.
     key_field: str | None = Field(default=None, pattern=_API_NAME)
+    # After a lost state file, a task of ours a person closed (last modified) within this many
+    # days is honoured: no new one for the account and playbook. Older closed tasks are not
+    # read at all (they pile up over the years).
+    closed_lookback_days: int = Field(default=90, ge=1, le=3650)
     description_max_length: int = Field(default=32000, ge=100)
 
 

@@ -36,6 +36,16 @@ class ZendeskSetup:
         """GET /api/v2/custom_roles/{id}.json: `configuration` holds what the role may do."""
         return self._send("GET", f"/custom_roles/{role_id}.json", "custom_roles")["custom_role"]
 
+    def account_settings(self) -> dict[str, Any]:
+        """GET /api/v2/account/settings.json: `user.tagging` says whether users and
+        organisations take tags (off: the tags an organisation update sends are dropped)."""
+        return self._send("GET", "/account/settings.json", "account/settings").get("settings") or {}
+
+    def enable_organization_tags(self) -> None:
+        """PUT /api/v2/account/settings.json: tags on users and organisations on (admins)."""
+        body = {"settings": {"user": {"tagging": True}}}
+        self._send("PUT", "/account/settings.json", "update account settings", body)
+
     def ticket_fields(self) -> list[dict[str, Any]]:
         """GET /api/v2/ticket_fields.json, every page."""
         return self._every("/ticket_fields.json", "ticket_fields")

@@ -118,6 +118,9 @@ class CompiledAccountMatrix:
         self.owner_clocks = {
             person: self.tickets.clocks[name] for person, name in accounts.owner_calendars.items()
         }
+        # (calendar, level since, level) -> outreach due: most accounts at a level reached
+        # it in the same run, and the date depends on nothing else. A cache, not a state.
+        self.due_dates: dict[tuple[str, float, str], date] = {}
 
     def clock_for(self, account: Account) -> Clock:
         """The account's calendar: the ticket matrix's calendar_for by tier, then region."""
@@ -242,8 +245,13 @@ def _playbook(
     playbook, subject, within = found
     person = owner.current
     clock = (m.owner_clocks.get(person) if person else None) or m.clock_for(account)
-    due_at = clock.add(since.timestamp(), within.business_seconds(clock.working_day_seconds))
-    zone = getattr(clock, "zone", UTC)
+    key = (clock.name, since.timestamp(), level)  # the level names its playbook
+    due = m.due_dates.get(key)
+    if due is None:
+        if len(m.due_dates) > 10_000:
+            m.due_dates.clear()
+        due_at = clock.add(key[1], within.business_seconds(clock.working_day_seconds))
+        due = m.due_dates[key] = datetime.fromtimestamp(due_at, getattr(clock, "zone", UTC)).date()
     return PlaybookDue(
         playbook.name,
         level,
@@ -251,6 +259,6 @@ def _playbook(
         playbook.actions,
         playbook.required_data,
         playbook.priority,
-        datetime.fromtimestamp(due_at, zone).date(),
+        due,
         clock.name,
     )

@@ -35,8 +35,13 @@ TITLES = {
     "account_id": "Account",
     "severity": "Severity",
     "category": "Category",
+    "account_level": "Account escalation level",
+    "account_owner": "Account escalation owner",
+    "account_reason": "Account escalation reason",
+    "next_outreach_due": "Next outreach due",
+    "task_key": "Escalation task key",
 }
-LONG_TEXT_OUTPUTS = frozenset({"reason"})  # written as multi-line text
+LONG_TEXT_OUTPUTS = frozenset({"reason", "account_reason"})  # written as multi-line text
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,11 @@ class WantedField:
     option_names: tuple[str, ...] = ()  # our value of each option (level names), same order
     object_name: str | None = None  # Salesforce: Account or the ticket record object
     max_length: int | None = None
+    # Salesforce reference fields: the object they point at (a task's owner: User)
+    reference_to: str = "Account"
+    # A standard field (Task.Subject): found or not, never created; its picklist values are
+    # added by a person (Setup), so a missing one is a problem doctor names, not a step.
+    standard: bool = False
 
     @property
     def title(self) -> str:
@@ -96,7 +106,55 @@ def wanted_fields(config: Config) -> list[WantedField]:
             )
             found.append(WantedField("salesforce", "ticket_ref", record.external_id_field,
                                      "external_id", (*path, "external_id_field"), object_name=record.object))  # fmt: skip
+        found += account_matrix_fields(config)
     return [f for f in found if f.kind != "label"]
+
+
+def account_matrix_fields(config: Config) -> list[WantedField]:
+    """The account matrix's Salesforce fields (matrix.accounts enabled): its account fields,
+    with one picklist value per account level, and the playbook task's object and fields,
+    with the statuses and priorities we write among their picklist values."""
+    accounts, matrix_write = config.matrix.accounts, config.mapping.salesforce.account_matrix
+    if accounts is None or matrix_write is None:
+        return []
+    path = ("mapping", "salesforce", "account_matrix")
+    levels = tuple(accounts.levels)
+    found = _writes("salesforce", matrix_write.write.outputs(), (*path, "write"), "Account", levels)
+    task = matrix_write.task
+    if task is None:
+        return found
+    statuses = tuple(dict.fromkeys((task.open_status, task.closed_status)))
+    priorities = tuple(dict.fromkeys(p.priority for p in accounts.playbooks.values()))
+    task_path = (*path, "task")
+    rows: list[tuple[str, str | None, str, tuple[str, ...], str]] = [
+        ("subject", task.subject_field, "text", (), "subject_field"),
+        ("reason", task.description_field, "long_text", (), "description_field"),
+        ("next_outreach_due", task.due_field, "date", (), "due_field"),
+        ("status", task.status_field, "dropdown", statuses, "status_field"),
+        ("priority", task.priority_field, "dropdown", priorities, "priority_field"),
+        ("account_id", task.related_field, "reference", (), "related_field"),
+        ("owner", task.owner_field, "reference", (), "owner_field"),
+        ("task_key", task.key_field, "text", (), "key_field"),
+    ]
+    for output, field, kind, options, key in rows:
+        if field is None:
+            continue
+        found.append(
+            WantedField(
+                "salesforce",
+                output,
+                field,
+                kind,
+                (*task_path, key),
+                options,
+                options,
+                task.object,
+                255 if output in ("subject", "task_key") else None,
+                "User" if output == "owner" else "Account",
+                standard=not field.endswith("__c"),
+            )
+        )
+    return found
 
 
 def _writes(
@@ -116,7 +174,7 @@ def _writes(
         if system == "salesforce" and write.field == "Name":
             kind = "name"  # the object's own Name field: it comes with the object
         options = write.options or {}
-        if not options and output in LEVEL_OUTPUTS:
+        if not options and output in (*LEVEL_OUTPUTS, "account_level"):
             # a level written as text is the level's name: a picklist must hold every one
             options = {level: level for level in levels}
         found.append(

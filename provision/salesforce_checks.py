@@ -22,7 +22,8 @@ from provision.zendesk_checks import option_finding
 SYSTEM = "salesforce"
 TYPES = {
     "dropdown": ("picklist",),
-    "text": ("string", "textarea", "email", "url", "picklist"),  # a level name fits a picklist
+    # a level name fits a picklist; a combobox (Task.Subject) holds any text
+    "text": ("string", "textarea", "email", "url", "picklist", "combobox"),
     "long_text": ("textarea", "string"),
     "datetime": ("datetime",),
     "date": ("date",),
@@ -90,6 +91,9 @@ def check_fields(
 
 def _field_finding(config: Config, want: WantedField, field: dict[str, Any] | None) -> Finding:
     subject = f"field {want.label}"
+    if field is None and want.standard:
+        return problem(SYSTEM, subject, f"no such standard field on {want.object_name}",
+                       f"name an existing field at {where(config, want.key_path)}")  # fmt: skip
     if field is None:
         return problem(SYSTEM, subject, "no such field", f"{RUN_PROVISION} (creates it)")
     if field["type"] not in TYPES[want.kind]:
@@ -104,6 +108,11 @@ def _field_finding(config: Config, want: WantedField, field: dict[str, Any] | No
     if field["type"] == "picklist" and want.options:
         values = [p["value"] for p in field.get("picklistValues") or [] if p.get("active", True)]
         missing = option_finding(SYSTEM, config, want, subject, values, "picklist values")
+        if missing is not None and want.standard and missing.fix.startswith(RUN_PROVISION):
+            # A standard picklist's values are not custom field metadata provision can add.
+            fix = (f"add them in Setup > Object Manager > {want.object_name} > Fields > {want.field}, "
+                   f"or name values it has at {where(config, want.key_path[:-1])}")  # fmt: skip
+            missing = problem(SYSTEM, subject, missing.detail, fix)
         if missing is not None and not field.get("restrictedPicklist"):
             return warning(SYSTEM, subject, missing.detail + " (unrestricted: writes land, reports will not group them)", missing.fix)  # fmt: skip
         if missing is not None:

@@ -30,7 +30,7 @@ def _metadata(want: WantedField) -> dict[str, Any]:
     if want.kind == "number":
         return {"label": label, "type": "Number", "precision": 18, "scale": 2}
     if want.kind == "reference":
-        return {"label": label, "type": "Lookup", "referenceTo": "Account", "relationshipName": want.field.removesuffix("__c"),
+        return {"label": label, "type": "Lookup", "referenceTo": want.reference_to, "relationshipName": want.field.removesuffix("__c"),
                 "deleteConstraint": "SetNull"}  # fmt: skip
     if want.kind == "external_id":
         return {"label": label, "type": "Text", "length": TEXT_LENGTH, "externalId": True, "unique": True, "caseSensitive": False}  # fmt: skip
@@ -48,6 +48,8 @@ def plan_salesforce(
     grant_fields: list[str] = []
     grant_objects: list[str] = []
     for name, describe in described.items():
+        if describe is None and not name.endswith("__c"):
+            continue  # a standard object (Task) cannot be made; doctor names what is wrong
         if describe is None:
             metadata = {"label": name.removesuffix("__c").replace("_", " "), "pluralLabel": name.removesuffix("__c").replace("_", " ") + "s",
                         "nameField": {"label": "Name", "type": "Text"}, "deploymentStatus": "Deployed", "sharingModel": "ReadWrite"}  # fmt: skip
@@ -58,6 +60,13 @@ def plan_salesforce(
     for want in wanted:
         if want.kind == "name":
             continue  # the object's Name comes with it
+        if want.standard:
+            # A standard field (Task.Subject, Status, OwnerId) comes with its object; a
+            # missing one or a missing standard picklist value is for doctor to name.
+            field = _field(described.get(want.object_name or ""), want)
+            if field is not None and not (field.get("updateable") and field.get("createable")):
+                grant_fields.append(f"{want.object_name}.{want.field}")
+            continue
         describe = described.get(want.object_name or "")
         fields = {f["name"].casefold(): f for f in (describe or {}).get("fields") or []}
         field = fields.get(want.field.casefold())
@@ -76,6 +85,11 @@ def plan_salesforce(
         what = ", ".join([*grant_objects, *grant_fields])
         plan.add(Step(SYSTEM, f"grant the integration user edit access through permission set {PERMISSION_SET}: {what}",
                       lambda: _grant(setup, grant_objects, grant_fields)))  # fmt: skip
+
+
+def _field(describe: dict[str, Any] | None, want: WantedField) -> dict[str, Any] | None:
+    fields = (describe or {}).get("fields") or []
+    return next((f for f in fields if f["name"].casefold() == want.field.casefold()), None)
 
 
 def _picklist(setup: SalesforceSetup, want: WantedField, field: dict[str, Any], plan: Plan) -> None:

@@ -14,6 +14,7 @@ from connectors.zendesk_setup import ZendeskSetup
 from provision.expected import TranslatedSource, WantedField
 from provision.findings import RUN_PROVISION, Finding, ok, problem, warning, where
 from provision.first_run import zendesk_first_run
+from provision.zendesk_organization import check_organization_matrix
 from provision.zendesk_views import level_views
 
 SYSTEM = "zendesk"
@@ -167,6 +168,7 @@ def check_zendesk(
     findings += check_fields(config, fields, wanted)
     findings += check_translated(config, fields, sources)
     findings += check_organization_fields(config, setup.organization_fields())
+    findings += check_organization_matrix(config, setup)
     if config.mapping.zendesk.level_views:
         findings += check_views(config, setup.views())
     findings += check_rate_limit(setup.last_headers)

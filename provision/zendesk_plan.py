@@ -1,6 +1,7 @@
 """What provision creates in Zendesk: our ticket fields (a drop-down with one option per level
 and the tags the mapping names, text fields), missing options, the organisation field the
-join uses, and one view per escalated level (provision/zendesk_views.py). A field with our
+join uses, the account matrix's organisation field and tags (provision/zendesk_organization.py),
+and one view per escalated level (provision/zendesk_views.py). A field with our
 title and a fitting type is adopted instead of made twice."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from connectors.zendesk_setup import ZendeskSetup
 from provision.actions import Plan, Step
 from provision.expected import WantedField
 from provision.zendesk_checks import TYPES
+from provision.zendesk_organization import plan_organization_matrix
 from provision.zendesk_views import level_views, view_spec
 
 SYSTEM = "zendesk"
@@ -46,6 +48,7 @@ def plan_zendesk(
             spec = {"key": strategy.field, "type": "text", "title": strategy.field.replace("_", " ").capitalize()}  # fmt: skip
             plan.add(Step(SYSTEM, f"create organization field '{strategy.field}' (text, the join reads it)",
                           lambda spec=spec: setup.create_organization_field(spec) and None))  # fmt: skip
+    plan_organization_matrix(config, setup, plan)
     _views(config, setup, ids, plan)
 
 

@@ -38,10 +38,16 @@ class Report:
 
 
 def build_report(
-    store: StateStore, levels: tuple[str, ...], now: datetime, since_days: int, renewal_days: int
+    store: StateStore,
+    levels: tuple[str, ...],
+    now: datetime,
+    since_days: int,
+    renewal_days: int,
+    account_levels: tuple[str, ...] = (),
 ) -> Report:
-    """Every table of the report at `now`, over the last `since_days` days."""
-    data = load_report_data(store, levels, now, since_days)
+    """Every table of the report at `now`, over the last `since_days` days; with the
+    account matrix's levels (`account_levels`), the heat map shows each account's level."""
+    data = load_report_data(store, levels, now, since_days, account_levels)
     derived = derive(data)
     heat = heat_map(data, derived, renewal_days)
     renewals = renewal_risk(data, derived, renewal_days)

@@ -58,8 +58,10 @@ def report(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | No
         with store_faults(config.state, move_damaged=False):
             store = open_store(config.state)
             try:
+                accounts = config.matrix.accounts
+                account_levels = tuple(accounts.levels) if accounts is not None else ()
                 built = build_report(
-                    store, config.matrix.levels, now, since_days, args.renewal_days
+                    store, config.matrix.levels, now, since_days, args.renewal_days, account_levels
                 )
             finally:
                 store.close()

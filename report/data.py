@@ -7,8 +7,9 @@ whatever their age; the period (`since`) limits the history the metrics aggregat
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mapping.records import Account
@@ -74,6 +75,10 @@ class ReportData:
     recent_requests: dict[str, int]  # per account: its own tickets of the last 30 days
     accounts: dict[str, Account]
     dialect: Dialect = SQLITE  # the few words the metrics' SQL says per database
+    # The account matrix (matrix.accounts): its levels, lowest first, and each evaluated
+    # account's level as the last run left it. Empty without the account matrix.
+    account_level_names: tuple[str, ...] = ()
+    account_levels: dict[str, str] = field(default_factory=dict)
 
     @property
     def now_text(self) -> str:
@@ -102,9 +107,14 @@ REPEAT_WINDOW_DAYS = 30
 
 
 def load_report_data(
-    store: StateStore, levels: tuple[str, ...], now: datetime, since_days: int
+    store: StateStore,
+    levels: tuple[str, ...],
+    now: datetime,
+    since_days: int,
+    account_levels: tuple[str, ...] = (),
 ) -> ReportData:
-    """The open tickets with their clocks and handoffs, and the accounts."""
+    """The open tickets with their clocks and handoffs, and the accounts (with their account
+    levels when `account_levels`, the account matrix's levels, are given)."""
     since = now - timedelta(days=since_days)
     db = store.db
     tickets = {
@@ -147,5 +157,13 @@ def load_report_data(
     )
     accounts = {account.id: account for account in store.accounts()}
     return ReportData(
-        now, since, levels, db, tickets, running, handoffs, recent, accounts, store.dialect
-    )
+        now, since, levels, db, tickets, running, handoffs, recent, accounts, store.dialect,
+        account_levels, _account_levels(db) if account_levels else {},
+    )  # fmt: skip
+
+
+def _account_levels(db: Connection) -> dict[str, str]:
+    """Account id -> its level in the account matrix's states (sync/accounts_store.py; the
+    table is one of the state store's migrations), empty before a run evaluated accounts."""
+    rows = db.execute("SELECT account_id, data FROM account_states")
+    return {account_id: str(json.loads(data).get("level")) for account_id, data in rows}

@@ -52,15 +52,26 @@ def days_to_renewal(account: Account, today: date) -> int | None:
 
 
 def heat_map(data: ReportData, derived: Derived, renewal_days: int) -> Table:
-    """Accounts with an open escalation, each factor graded; executive attention first."""
+    """Accounts with an open escalation, each factor graded; executive attention first.
+    With the account matrix, also the accounts it escalated (no open ticket needed), each
+    with its account level; its top level is executive attention too."""
     today = data.now.date()
     top = len(data.levels) - 1
+    names = data.account_level_names
+    escalated_accounts = {
+        account_id
+        for account_id, level in data.account_levels.items()
+        if names and level in names and names.index(level) > 0
+    }
     ranked = []
-    for account_id, tickets in derived.by_account.items():
+    for account_id in [*derived.by_account, *sorted(escalated_accounts - set(derived.by_account))]:
+        tickets = derived.by_account.get(account_id, [])
         account = data.accounts.get(account_id)
         if account is None:
             continue
-        highest = max(tickets, key=lambda t: data.rank(t.level)).level
+        highest = (
+            max(tickets, key=lambda t: data.rank(t.level)).level if tickets else data.levels[0]
+        )
         breaches = sum(1 for t in tickets if derived.state[t.ref].breached)
         repeated = data.recent_requests.get(account_id, 0)
         days = days_to_renewal(account, today)
@@ -72,12 +83,18 @@ def heat_map(data: ReportData, derived: Derived, renewal_days: int) -> Table:
             _arr_grade(account.arr),
             HEALTH_GRADES.get((account.health or "").lower(), 0),
         )
-        executive = data.rank(highest) == top or sum(1 for g in grades if g == 3) >= 3
+        account_level = data.account_levels.get(account_id)
+        executive = (
+            data.rank(highest) == top
+            or sum(1 for g in grades if g == 3) >= 3
+            or bool(names and account_level == names[-1])
+        )
         row = (
             "yes" if executive else "no",
             account.name,
             account.tier,
             account.region,
+            *((account_level,) if names else ()),
             highest,
             breaches,
             repeated,
@@ -93,10 +110,20 @@ def heat_map(data: ReportData, derived: Derived, renewal_days: int) -> Table:
     return Table(
         "heat_map",
         "Heat map: accounts with open escalations, by risk",
-        ("executive attention", "account", "tier", "region", *FACTORS, "risk score"),
+        (
+            "executive attention",
+            "account",
+            "tier",
+            "region",
+            *(("account level",) if names else ()),
+            *FACTORS,
+            "risk score",
+        ),
         [row for _, row, _ in ranked],
         "Each factor graded none / low / medium / high (the word is in every cell). Executive "
-        "attention: an open ticket at the top level, or three factors high.",
+        "attention: an open ticket at the top level, or three factors high"
+        + (", or the top account level" if names else "")
+        + ".",
         graded_columns=FACTORS,
         grades=[grades for _, _, grades in ranked],
         html_limit=100,

@@ -3,8 +3,9 @@
 What stays is what the customer already had (Zendesk's category and account-id fields and the
 organisation field, Jira's severity and linked-ticket fields, Salesforce's tier, renewal, ARR,
 region...); what goes is what `escalation-sync provision` creates: the managed ticket fields,
-the managed Jira fields, the Account fields we write and the `Escalation__c` object (with its
-records). `sandbox generate --bare-org` writes such a data set.
+the managed Jira fields, the Account fields we write (the account matrix's too) and the
+`Escalation__c` object (with its records); tags on users and organisations are off, as in a
+new Zendesk account. `sandbox generate --bare-org` writes such a data set.
 
 With `organization_field=False` the organisation field the join reads goes too (its
 definition and every organisation's value): an org where nobody ever filled in the
@@ -36,7 +37,16 @@ JIRA_MANAGED = frozenset(
     }
 )
 SALESFORCE_MANAGED: dict[str, tuple[str, ...] | None] = {
-    "Account": ("Open_Escalations__c", "Highest_Escalation_Level__c", "Next_SLA_Breach__c"),
+    "Account": (
+        "Open_Escalations__c",
+        "Highest_Escalation_Level__c",
+        "Next_SLA_Breach__c",
+        # the account matrix's fields (mapping.salesforce.account_matrix.write)
+        "Account_Escalation_Level__c",
+        "Account_Escalation_Owner__c",
+        "Account_Escalation_Reason__c",
+        "Next_Outreach_Due__c",
+    ),
     "Escalation__c": None,  # the whole object
 }
 
@@ -55,6 +65,8 @@ def bare_org(
 
 
 def _bare_zendesk(zendesk: dict[str, Any]) -> None:
+    # Tags on users and organisations start off in a new Zendesk account.
+    zendesk["account_settings"] = {"user": {"tagging": False}}
     zendesk["ticket_fields"] = [
         f for f in zendesk["ticket_fields"] if f["id"] not in ZENDESK_MANAGED
     ]

@@ -7,7 +7,9 @@
 3. `doctor` lists what is missing, `provision --apply` creates it and writes the new field ids
    into the mapping, `doctor` again: all ok,
 4. run `run_sync.py sync` as a separate process, exactly as cron would,
-5. read the escalated tickets back from the sandbox's Zendesk with zenpy and show them,
+5. read the escalated tickets back from the sandbox's Zendesk with zenpy and show them, and
+   the account matrix's levels with one account escalated without an open ticket (its
+   Salesforce fields and task, its Zendesk organisation's tag),
 6. show the Slack messages and e-mails the first run sent (the sandbox's Slack and SMTP
    server received them; notifications.yaml in the demo config routes them),
 7. run sync again: it writes nothing and sends nothing,
@@ -187,6 +189,63 @@ def _escalated_table(sandbox: Sandbox, state: Path, config: Path) -> None:
         print(line)
 
 
+def _accounts_shown(sandbox: Sandbox, state: Path) -> None:
+    """The account matrix's first run: accounts by level, and one escalated account with no
+    open Zendesk ticket, read back from the sandbox: its fields, its task, its organisation."""
+    from sync.accounts_store import AccountStore
+    from sync.state import StateStore
+
+    store = StateStore(state)
+    try:
+        states = AccountStore(store).states()
+        # The accounts of open tickets (Zendesk and Jira), as the run joined them.
+        with_ticket = {
+            row[0]
+            for row in store.db.execute(
+                "SELECT DISTINCT account_id FROM ticket_history WHERE is_open = 1"
+            )
+        }
+        written = store.audit_entries(kind="write")
+    finally:
+        store.close()
+    levels = Counter(s["level"] for s in states.values())
+    print(
+        f"\nAccount levels of the {len(states)} accounts (the account matrix): "
+        + ", ".join(f"{level} {levels[level]}" for level in catalogue.ACCOUNT_LEVELS)
+    )
+    tasks = {t["WhatId"]: t for t in sandbox.salesforce.records("Task")}
+    rank = {level: i for i, level in enumerate(catalogue.ACCOUNT_LEVELS)}
+    quiet = sorted(
+        (a for a, s in states.items() if a not in with_ticket and a in tasks),
+        key=lambda a: (-rank.get(states[a]["level"], 0), a),
+    )
+    if not quiet or rank.get(states[quiet[0]]["level"], 0) < rank["at-risk"]:
+        print("  (no account at-risk or higher without an open ticket this time)")
+        return
+    shown = quiet[0]
+    account = sandbox.salesforce.get_record("Account", shown) or {}
+    task = tasks[shown]
+    print(f"An account escalated with no open ticket: {account.get('Name')} ({shown})")
+    print(
+        f"  Salesforce account: level {account.get('Account_Escalation_Level__c')}, owner "
+        f"{account.get('Account_Escalation_Owner__c')}, next outreach due "
+        f"{account.get('Next_Outreach_Due__c')}"
+    )
+    print(
+        f"  task: {_shortened(task.get('Subject') or '', 100)} ({task.get('Status')}, "
+        f"{task.get('Priority')}, due {task.get('ActivityDate')})"
+    )
+    for entry in written:
+        detail = entry["detail"]
+        if detail.get("ticket") == f"account:{shown}" and entry["ref"].startswith(
+            "zendesk.organization:"
+        ):
+            org_id = int(entry["ref"].split(":", 1)[1])
+            org = sandbox.zendesk.store.organizations.get(org_id) or {}
+            tags = [t for t in org.get("tags") or [] if t.startswith("account_")]
+            print(f"  Zendesk organisation {org_id}: tag {', '.join(tags) or '-'}")
+
+
 def escalated_rows_table(rows: list[tuple]) -> list[str]:
     """The heading and one line per (ticket id, level, owner, SLA due, reason).
 
@@ -321,6 +380,7 @@ def main() -> int:
             sandbox.urls,
             sandbox.ca_path,
             notifications=demo_notifications(sandbox.channels.settings()),
+            account_writes=True,  # the account matrix writes accounts, tasks, organisations
         )
         state = DEMO / "config" / "state" / "escalation-sync.sqlite"
         for leftover in state.parent.glob("escalation-sync.sqlite*"):
@@ -329,6 +389,7 @@ def main() -> int:
         ready = _set_up(config)
         first = _sync(config, "first run: backfill and write")
         _escalated_table(sandbox, state, config)
+        _accounts_shown(sandbox, state)
         slack, mails = _received(sandbox)
         print(
             "\nNotifications the first run sent, as the sandbox's Slack and SMTP server got them:"

@@ -24,6 +24,36 @@ ENVIRONMENT = {
 }
 
 
+# What the account matrix writes in the sandbox (mapping.salesforce.account_matrix and
+# mapping.zendesk.organization): the account fields, the standard Task, the organisation's
+# field and tag. Off by default: most tests look at the ticket matrix's writes alone.
+ACCOUNT_MATRIX_MAPPING = """    account_matrix:
+      write:
+        account_level:
+          field: Account_Escalation_Level__c
+          options: {healthy: healthy, watch: watch, at-risk: at-risk,
+                    executive-attention: executive-attention}
+        account_owner: Account_Escalation_Owner__c
+        account_reason: {field: Account_Escalation_Reason__c, max_length: 1000}
+        next_outreach_due: Next_Outreach_Due__c
+      task: {}
+"""
+ORGANIZATION_MAPPING = """    organization:
+      level_field: account_escalation_level
+      tags_prefix: account_
+"""
+
+
+def with_account_matrix_writes(mapping_text: str) -> str:
+    """The sandbox mapping with the account matrix's writes added."""
+    text = mapping_text.replace("  salesforce:\n", "  salesforce:\n" + ACCOUNT_MATRIX_MAPPING, 1)
+    return text.replace(
+        "    private_note_on_level_change: true\n",
+        "    private_note_on_level_change: true\n" + ORGANIZATION_MAPPING,
+        1,
+    )
+
+
 def write_sandbox_config(
     folder: Path,
     urls: dict[str, str],
@@ -31,15 +61,20 @@ def write_sandbox_config(
     matrix: Path | None = None,
     extra: str = "",
     notifications: str | None = None,
+    account_writes: bool = False,
 ) -> Path:
     """Write folder/escalation-sync.yaml (+ includes); returns the main file's path.
 
     `extra` is appended to the main file (tests use it for sync policy tweaks);
-    `notifications` is written to notifications.yaml and included.
+    `notifications` is written to notifications.yaml and included; `account_writes` adds the
+    account matrix's writes to the mapping.
     """
     folder.mkdir(parents=True, exist_ok=True)
     ca_path = ca_path.resolve()  # a relative path would be read relative to the config's folder
-    shutil.copyfile(CONFIG_DIR / "sandbox" / "mapping.yaml", folder / "mapping.yaml")
+    mapping = (CONFIG_DIR / "sandbox" / "mapping.yaml").read_text(encoding="utf-8")
+    if account_writes:
+        mapping = with_account_matrix_writes(mapping)
+    (folder / "mapping.yaml").write_text(mapping, encoding="utf-8")
     shutil.copyfile(matrix or CONFIG_DIR / "example" / "matrix.yaml", folder / "matrix.yaml")
     projects = ", ".join(key for _, key, _ in catalogue.JIRA_PROJECTS)
     (folder / "connections.yaml").write_text(

@@ -10,6 +10,7 @@ lacks, so a missing or unreadable value is reported once per run, not once per a
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from escalation.account_context import (
     AccountFacts,
     account_getter,
 )
-from escalation.decision import SlaState
+from escalation.decision import Decision, SlaState
 from escalation.facts import PriorState
 from mapping.records import Account
 from sync.accounts_store import AccountStore
@@ -37,6 +38,7 @@ _DERIVED = ("days_to_renewal", "open_tickets", "escalated_tickets", "highest_tic
 class GatheredFacts:
     facts: dict[str, AccountFacts]
     new_observations: list[tuple[str, str, float, Any]] = field(default_factory=list)
+    # (account, ticket ref, metric, due) of breaches at a due time the account had none of
     new_breaches: list[tuple[str, str, str, float]] = field(default_factory=list)
     # attribute -> (accounts lacking it, a few of their ids), for the run's report
     missing: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
@@ -73,6 +75,25 @@ def read_attributes(accounts: AccountMatrix) -> tuple[set[str], set[str], int, i
     return read, followed, history_days, breach_days
 
 
+def _open_tickets_accounts(evaluation: Evaluation) -> Iterator[tuple[str, Decision]]:
+    """(account id, decision) of each open ticket with an account. The run's decisions come
+    one per ticket in the tickets' order (sync/evaluate.py), so they are paired by position
+    without a lookup by ref (100k tickets in a large mirror); otherwise by ref."""
+    tickets, decisions = evaluation.tickets, evaluation.decisions
+    if len(tickets) == len(decisions):
+        for ticket, decision in zip(tickets, decisions, strict=True):
+            if ticket.account_id is not None and ticket.status.is_open:
+                yield ticket.account_id, decision
+        return
+    open_account = {
+        t.ref: t.account_id for t in tickets if t.account_id is not None and t.status.is_open
+    }
+    for decision in decisions:
+        account_id = open_account.get(decision.ticket_ref)
+        if account_id is not None:
+            yield account_id, decision
+
+
 def gather(
     matrix: MatrixConfig,
     evaluation: Evaluation,
@@ -90,38 +111,47 @@ def gather(
     open_count: Counter[str] = Counter()
     escalated: Counter[str] = Counter()
     highest: dict[str, str] = {}
-    account_of = {t.ref: t.account_id for t in evaluation.tickets}
-    status_open = {t.ref for t in evaluation.tickets if t.status.is_open}
-    for decision in evaluation.decisions:
-        account_id = account_of.get(decision.ticket_ref)
-        if account_id is None or decision.ticket_ref not in status_open:
-            continue
+    breached = SlaState.BREACHED
+    for account_id, decision in _open_tickets_accounts(evaluation):
         open_count[account_id] += 1
         if decision.level != lowest:
             escalated[account_id] += 1
             if rank[decision.level] > rank.get(highest.get(account_id, lowest), 0):
                 highest[account_id] = decision.level
         for metric, status in decision.sla.items():
-            if status.state is SlaState.BREACHED:
+            if status.state is breached:
                 due = status.due_at.timestamp()
                 gathered.new_breaches.append((account_id, decision.ticket_ref, metric, due))
 
     breaches = store.breaches()
-    for account_id, _, _, due in gathered.new_breaches:
-        breaches[account_id] = breaches.get(account_id, ()) + (due,)
+    # Facts count each due time of an account once: only breaches at a due time the account
+    # has none of yet are remembered (not the same 45k rows again every run).
+    fresh = []
+    for breach in gathered.new_breaches:
+        account_id, due = breach[0], breach[3]
+        known = breaches.get(account_id, ())
+        if due not in known:
+            breaches[account_id] = (*known, due)
+            fresh.append(breach)
+    gathered.new_breaches = fresh
     history = store.history(followed)
-    priors = store.states()
-    getters = {name: account_getter(name) for name in read}
-    followed_getters = {name: getters[name] for name in followed}
-    missing: dict[str, list[str]] = {}
+    priors = store.state_texts()
+    getters = [(name, account_getter(name)) for name in sorted(read)]
+    followed_getters = [(name, account_getter(name)) for name in sorted(followed)]
+    missing: dict[str, list[str]] = {name: [] for name in read}
+    created = evaluation.ticket_created
+    # Most accounts share a few prior states' timestamps (those escalated in the same run):
+    # each stored state is parsed once per distinct text.
+    parsed: dict[str, PriorState] = {}
+    today = now.date()
     for account_id, account in accounts.items():
         # Only the account record: these getters read account attributes, not facts.
-        record = AccountContext(account, NO_ACCOUNT_FACTS, epoch, now.date())
-        for name, read_value in getters.items():
+        record = AccountContext(account, NO_ACCOUNT_FACTS, epoch, today)
+        for name, read_value in getters:
             if read_value(record) is None:
-                missing.setdefault(name, []).append(account_id)
+                missing[name].append(account_id)
         account_history: dict[str, tuple[tuple[float, Any], ...]] = {}
-        for name, read_value in followed_getters.items():
+        for name, read_value in followed_getters:
             past = history.get((account_id, name), ())
             value = read_value(record)
             if value is not None and (not past or past[-1][1] != value):
@@ -129,15 +159,22 @@ def gather(
                 past = (*past, (epoch, value))
             if past:
                 account_history[name] = past
-        prior_data = priors.get(account_id)
+        prior_text = priors.get(account_id)
+        prior = None
+        if prior_text is not None:
+            prior = parsed.get(prior_text)
+            if prior is None:
+                prior = parsed[prior_text] = PriorState.from_dict(json.loads(prior_text))
+        due_times = breaches.get(account_id, ())
         gathered.facts[account_id] = AccountFacts(
             open_tickets=open_count.get(account_id, 0),
             escalated_tickets=escalated.get(account_id, 0),
             highest_ticket_level=highest.get(account_id),
-            ticket_created=evaluation.ticket_created.get(account_id, ()),
-            breaches=tuple(sorted(set(breaches.get(account_id, ())))),
+            ticket_created=created.get(account_id, ()),
+            breaches=tuple(sorted(set(due_times))) if len(due_times) > 1 else due_times,
             history=account_history,
-            prior=PriorState.from_dict(prior_data) if prior_data else None,
+            prior=prior,
         )
+    missing = {name: ids for name, ids in missing.items() if ids}
     gathered.missing = {name: (len(ids), sorted(ids)[:3]) for name, ids in sorted(missing.items())}
     return gathered

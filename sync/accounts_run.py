@@ -10,17 +10,18 @@ Called from sync/run.py with the run; everything here reads the run, nothing els
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from config.schema import Config
 from connectors.base import Connector
 from connectors.errors import ConnectorError
-from connectors.salesforce import SalesforceConnector
+from connectors.salesforce import SalesforceConnector, soql_quote
 from connectors.salesforce_records import find_records
 from connectors.zendesk import ZendeskConnector
 from escalation.accounts import AccountDecision, compile_account_matrix, evaluate_accounts
@@ -46,7 +47,7 @@ from sync.allowance import WriteBudget
 from sync.apply import ApplyReport, Writer, apply_writes
 from sync.diff import FieldAction, Override, RecordPlan
 from sync.instances import default_member
-from sync.plan import PlannedWrite, plan_target
+from sync.plan import PlannedWrite, plan_target, rejected_before
 from sync.state import StateStore
 from sync.wanted import Target
 from vocabulary.instances import split_instance
@@ -112,6 +113,19 @@ class AccountStep:
         self.budgets: Mapping[str, WriteBudget] = {}  # system -> what it has left to write
 
     def execute(self) -> None:
+        # The step allocates a few small, acyclic objects per account (facts, decisions,
+        # targets, plans); the cyclic collector would rescan the run's whole heap (its
+        # mirror of tickets) again and again: a fifth of the step's time at 100k tickets.
+        # Reference counting still frees them; collection resumes when the step ends.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._execute()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _execute(self) -> None:
         evaluation = self.result.evaluation
         accounts: dict[str, Account] = evaluation.accounts
         gathered = gather(self.config.matrix, evaluation, accounts, self.accounts_store, self.now)
@@ -122,14 +136,25 @@ class AccountStep:
         written = self.accounts_store.written(LABELS)
         targets, writers, task_plan = self._targets(decisions, accounts, written)
         overrides = self._overrides()
-        planned = [self._plan(t, written, overrides, task_plan) for t in targets]
+        failures = self.store.failures()
+        planned = [
+            self._unless_rejected_before(
+                self._plan(t, written, overrides, task_plan), failures.get((t.system, t.record_id))
+            )
+            for t in targets
+        ]
         self.result.planned += planned
         if self.dry_run:
             return
         with self.store.transaction():
-            for item in planned:
-                if item.write is not None and self._is_new_task(item.target, task_plan):
-                    self.accounts_store.forget_written(SF_TASK, item.target.record_id)
+            self.accounts_store.forget_written(
+                SF_TASK,
+                [
+                    item.target.record_id
+                    for item in planned
+                    if item.write is not None and self._is_new_task(item.target, task_plan)
+                ],
+            )
         # A writer's label names its system ("salesforce.task"): that system's allowance.
         budgets = {
             label: self.budgets[label.split(".")[0]]
@@ -222,6 +247,14 @@ class AccountStep:
             if task.key_field
             else f"{task.subject_field} LIKE '%[escalation-sync:%'"
         )
+        # Open tasks, and those closed within the lookback: a person's closing is honoured
+        # also when the state file that remembered the task is lost.
+        closed = ", ".join(soql_quote(s) for s in task.closed_statuses)
+        since = self.now - timedelta(days=task.closed_lookback_days)
+        marker += (
+            f" AND ({task.status_field} NOT IN ({closed}) OR "
+            f"LastModifiedDate >= {since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ})"
+        )
         try:
             rows = find_records(
                 salesforce,
@@ -254,12 +287,17 @@ class AccountStep:
             for org_id, data in self.store.raw_records("zendesk", "organization").items()
             if split_instance(org_id, named)[0] is None  # the default Zendesk's
         }
-        index = AccountIndex(accounts.values(), ("id", "external_id", "name"))
+        strategies = [
+            s
+            for s in self.config.join
+            if s.key.split(":", 1)[0] in ("organization_external_id", "organization_field")
+        ]
+        # Only the attributes these strategies match on are indexed (names are normalised
+        # for 20k accounts otherwise, to match organisations by id).
+        index = AccountIndex(accounts.values(), dict.fromkeys(s.match for s in strategies))
         found: dict[str, str] = {}
-        for strategy in self.config.join:
+        for strategy in strategies:
             kind = strategy.key.split(":", 1)[0]
-            if kind not in ("organization_external_id", "organization_field"):
-                continue
             for org_id, data in raw.items():
                 if org_id in found:
                     continue
@@ -316,6 +354,20 @@ class AccountStep:
         expire = self.config.sync.overrides.expire == "on_level_rise"
         return plan_target(target, last, kept, self.rank, expire, True)
 
+    def _unless_rejected_before(
+        self, item: PlannedWrite, failure: dict[str, Any] | None
+    ) -> PlannedWrite:
+        """A payload the vendor refused for good is not sent again (as for tickets): listed
+        as still rejected with the vendor's words; a changed payload is sent."""
+        if item.write is None or failure is None or not rejected_before(item, failure):
+            return item
+        result = self.result
+        result.still_rejected.append((item.write.ref, failure["reason"]))
+        since = result.still_rejected_since
+        first = failure["first_failed_at"]
+        result.still_rejected_since = min(since or first, first)
+        return PlannedWrite(item.target, item.record_plan, None, {}, None)
+
     @staticmethod
     def _is_new_task(target: Target, task_plan: TaskPlan | None) -> bool:
         return (
@@ -367,6 +419,7 @@ class AccountStep:
         apply.conflicts += report.conflicts
         apply.unreachable.update(report.unreachable)
         apply.refused.update(report.refused)
+        # A spent waiting budget makes these writes wait for the next run (exit 10), not fail.
         apply.quota_bound.update(report.quota_bound)
         apply.progress.update(report.progress)
         apply.waiting_levels.update(report.waiting_levels)
@@ -383,10 +436,10 @@ class AccountStep:
         by_id = {d.account_id: d for d in decisions}
         states, entries = {}, []
         for decision in decisions:
-            state = decision.state.to_dict()
             prior = gathered.facts[decision.account_id].prior
-            if prior is None or prior.to_dict() != state:
-                states[decision.account_id] = state
+            # The engine hands back the prior state itself when nothing changed.
+            if prior is None or (decision.state is not prior and decision.state != prior):
+                states[decision.account_id] = decision.state.to_dict()
             if decision.previous_level != decision.level and (
                 decision.previous_level is not None or decision.level != self.levels[0]
             ):
@@ -419,15 +472,15 @@ class AccountStep:
         entries: list[tuple[str, str, dict[str, Any]]],
     ) -> None:
         accounts_store = self.accounts_store
-        for (account_id, playbook), adopted in task_plan.adopted.items():
-            accounts_store.remember_task(account_id, playbook, adopted)
+        remembered = [(a, p, adopted) for (a, p), adopted in task_plan.adopted.items()]
         for key, task_id in (writer.created if writer else {}).items():
             account_id, _, playbook = key.partition("/")
             since = by_id[account_id].level_since.isoformat()
-            accounts_store.remember_task(account_id, playbook, TaskMemory(task_id, since))
+            remembered.append((account_id, playbook, TaskMemory(task_id, since)))
             entries.append(
                 ("task_created", f"account:{account_id}", {"playbook": playbook, "task": task_id})
             )
+        accounts_store.remember_tasks(remembered)
         memory = accounts_store.tasks()
         for account_id, playbook, why in task_plan.left_alone:
             known = memory[(account_id, playbook)]

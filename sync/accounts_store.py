@@ -22,6 +22,14 @@ from escalation.account_context import History
 from sync.state import StateStore
 
 
+def _decode(text: str) -> Any:
+    """json.loads, without the parser for the usual value (a level, a date, a sentence): a
+    JSON string with no backslash has no escapes, so its text between the quotes is it."""
+    if text[:1] == '"' and "\\" not in text:
+        return text[1:-1]
+    return json.loads(text)
+
+
 @dataclass(frozen=True)
 class TaskMemory:
     """Our task for one account and playbook: its Id, the stay it was made for, and whether a
@@ -49,13 +57,17 @@ class AccountStore:
             f"SELECT system, record_id, field, value FROM written WHERE system IN ({marks})",
             systems,
         ):
-            found.setdefault((system, record_id), {})[name] = json.loads(value)
+            found.setdefault((system, record_id), {})[name] = _decode(value)
         return found
 
     # -- engine states -------------------------------------------------------------------------
     def states(self) -> dict[str, dict[str, Any]]:
         rows = self.db.execute("SELECT account_id, data FROM account_states")
         return {account_id: json.loads(data) for account_id, data in rows}
+
+    def state_texts(self) -> dict[str, str]:
+        """Account id -> its state as stored (JSON): the run parses each distinct text once."""
+        return dict(self.db.execute("SELECT account_id, data FROM account_states").fetchall())
 
     def save_states(self, states: dict[str, dict[str, Any]]) -> None:
         self.db.executemany(
@@ -128,17 +140,20 @@ class AccountStore:
         return {(a, p): TaskMemory(t, s, bool(left)) for a, p, t, s, left in rows}
 
     def remember_task(self, account_id: str, playbook: str, memory: TaskMemory) -> None:
-        self.db.execute(
+        self.remember_tasks([(account_id, playbook, memory)])
+
+    def remember_tasks(self, tasks: Iterable[tuple[str, str, TaskMemory]]) -> None:
+        """(account id, playbook, memory) each, in one statement."""
+        self.db.executemany(
             "INSERT INTO account_tasks (account_id, playbook, task_id, since, left_alone) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id, playbook) DO UPDATE SET "
             "task_id = excluded.task_id, since = excluded.since, left_alone = excluded.left_alone",
-            (account_id, playbook, memory.task_id, memory.since, int(memory.left_alone)),
+            [(a, p, m.task_id, m.since, int(m.left_alone)) for a, p, m in tasks],
         )
 
-    def forget_written(self, system: str, record_id: str) -> None:
-        """A new record under a key we wrote before (a new task for a new stay at a level):
-        what we wrote and the overrides found on the old one do not describe it."""
+    def forget_written(self, system: str, record_ids: Iterable[str]) -> None:
+        """New records under keys we wrote before (a new task for a new stay at a level):
+        what we wrote and the overrides found on the old ones do not describe them."""
+        rows = [(system, record_id) for record_id in record_ids]
         for table in ("written", "overrides"):
-            self.db.execute(
-                f"DELETE FROM {table} WHERE system = ? AND record_id = ?", (system, record_id)
-            )
+            self.db.executemany(f"DELETE FROM {table} WHERE system = ? AND record_id = ?", rows)

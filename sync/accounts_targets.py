@@ -241,7 +241,9 @@ def task_targets(
 
     - The account's playbook has an open task of ours: it is updated (a person's edits are
       overrides, honoured by the plan); none: one is made, unless we made one in this stay at
-      the level that is now closed or gone (a person closed or deleted it: left alone).
+      the level that is now closed or gone (a person closed or deleted it: left alone). With
+      no memory at all (a lost state file), a task of ours closed within the lookback counts
+      as closed by a person in this stay.
     - An open task of ours for a playbook the account no longer has is closed.
     """
     writes = task_writes(mapping)
@@ -265,6 +267,14 @@ def task_targets(
                     "closed" if any(t.task_id == remembered.task_id for t in tasks) else "deleted"
                 )
                 plan.left_alone.append((account_id, playbook.name, f"a person {gone} it"))
+            continue
+        if open_task is None and remembered is None and tasks:
+            # No memory of this account and playbook (a lost state file) and a task of ours
+            # closed lately (the query reads closed ones within the lookback): a person's
+            # closing, honoured for this stay at the level.
+            plan.adopted[key] = TaskMemory(tasks[0].task_id, since, left_alone=True)
+            why = "a person closed it (found after the state file was lost)"
+            plan.left_alone.append((account_id, playbook.name, why))
             continue
         if open_task is not None and not this_stay:
             plan.adopted[key] = TaskMemory(open_task.task_id, since)

@@ -22,7 +22,7 @@ from sync.shown import prior_from_shown
 class Evaluation:
     tickets: list[Ticket]  # every ticket evaluated, joined to its account
     accounts: dict[str, Account]
-    decisions: list[Decision]
+    decisions: list[Decision]  # one per ticket, in the tickets' order
     unmatched: list[tuple[str, str]]  # (ticket ref, why no single account matched)
     priors: dict[str, PriorState]  # as stored (an old level name read as the level's new one)
     # Tickets without a stored state start from the level they show (sync/shown.py).

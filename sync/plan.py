@@ -40,6 +40,17 @@ def payload_hash(write: FieldWrite) -> str:
     return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 
+def rejected_before(item: PlannedWrite, failure: Mapping[str, Any] | None) -> bool:
+    """The vendor refused this very payload for good on an earlier run (its failure keeps
+    the payload's hash beside the vendor's words): it is not sent again; a changed one is."""
+    return (
+        item.write is not None
+        and failure is not None
+        and failure["status"] == "rejected"
+        and f"[payload {item.payload_hash}]" in (failure["reason"] or "")
+    )
+
+
 def plan_target(
     target: Target,
     written: Mapping[str, Any],

@@ -31,7 +31,7 @@ from sync.instances import reachable_instances
 from sync.jira_scope import keep_in_scope, tickets_to_evaluate
 from sync.logs import log_decision_change
 from sync.notifications import NotifyResult, RunNotifications
-from sync.plan import PlannedWrite, plan_target
+from sync.plan import PlannedWrite, plan_target, rejected_before
 from sync.progress import ProgressListener
 from sync.pull import Puller, PullReport
 from sync.quota_bound import quota_bound_summary
@@ -343,9 +343,7 @@ class SyncRun:
         self, item: PlannedWrite, failure: dict[str, Any] | None
     ) -> PlannedWrite:
         """The same payload the vendor rejected for good is not sent again; a changed one is."""
-        if item.write is None or failure is None or failure["status"] != "rejected":
-            return item
-        if f"[payload {item.payload_hash}]" not in (failure["reason"] or ""):
+        if item.write is None or failure is None or not rejected_before(item, failure):
             return item
         self.result.still_rejected.append((item.write.ref, failure["reason"]))
         since = self.result.still_rejected_since

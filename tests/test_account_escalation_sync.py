@@ -14,27 +14,12 @@ import pytest
 
 import run_sync
 from config.loader import load_config
+from sandbox.sandbox_config import with_account_matrix_writes
 from sync.accounts_store import AccountStore
 from tests.sync_world import World
 
 pytestmark = pytest.mark.integration
 
-ACCOUNT_MAPPING = """
-    account_matrix:
-      write:
-        account_level:
-          field: Account_Escalation_Level__c
-          options: {healthy: healthy, watch: watch, at-risk: at-risk,
-                    executive-attention: executive-attention}
-        account_owner: Account_Escalation_Owner__c
-        account_reason: {field: Account_Escalation_Reason__c, max_length: 1000}
-        next_outreach_due: Next_Outreach_Due__c
-      task: {}
-"""
-ORGANIZATION_MAPPING = """    organization:
-      level_field: account_escalation_level
-      tags_prefix: account_
-"""
 VP = "vp.customer-success@acme.example"
 ORG_ID = 990001
 
@@ -42,14 +27,7 @@ ORG_ID = 990001
 def with_account_writes(world: World) -> World:
     """The sandbox config plus the account matrix's write mapping."""
     mapping = world.config_path.parent / "mapping.yaml"
-    text = mapping.read_text(encoding="utf-8")
-    text = text.replace("  salesforce:\n", "  salesforce:\n" + ACCOUNT_MAPPING.lstrip("\n"), 1)
-    text = text.replace(
-        "    private_note_on_level_change: true\n",
-        "    private_note_on_level_change: true\n" + ORGANIZATION_MAPPING,
-        1,
-    )
-    mapping.write_text(text, encoding="utf-8")
+    mapping.write_text(with_account_matrix_writes(mapping.read_text(encoding="utf-8")), "utf-8")
     world.config = load_config(world.config_path)
     return world
 
@@ -326,3 +304,118 @@ def test_past_the_salesforce_api_reserve_the_account_matrix_writes_wait_for_the_
         assert account["Account_Escalation_Level__c"] == "executive-attention"
     finally:
         world.sandbox.salesforce.allowance.configure(100_000, force=False)
+
+
+def refuse(world: World, what: str, account_id: str) -> tuple[str, str]:
+    """The vendor refuses one of the account matrix's writes for good: (record ref, words)."""
+    salesforce = world.sandbox.salesforce
+    if what == "account":
+        words = "Account is locked for the renewal review"
+        salesforce.fail_records(
+            [account_id], "FIELD_CUSTOM_VALIDATION_EXCEPTION", words, "composite_update", -1
+        )
+        return f"salesforce.account:{account_id}", words
+    if what == "task":
+        words = "Tasks on strategic accounts need a contact"
+        salesforce.fail_records(
+            [account_id], "FIELD_CUSTOM_VALIDATION_EXCEPTION", words, "composite_create", -1
+        )
+        return f"salesforce.task:{account_id}/executive-outreach", words
+    words = "Organization is managed by the CRM app"
+    world.sandbox.zendesk.refuse_organization_updates([ORG_ID], words)
+    return f"zendesk.organization:{ORG_ID}", words
+
+
+@pytest.mark.parametrize("what", ["account", "task", "organization"])
+def test_a_rejected_account_write_keeps_the_vendors_words_and_is_not_resent(
+    accounts_world: World, what: str
+) -> None:
+    world = accounts_world
+    account_id, _ = add_at_risk_account(world)
+    record, words = refuse(world, what, account_id)
+    first = world.run()
+    assert first.exit_code == 1, first.summary()
+    assert [(ref, words in why) for ref, why in first.apply.rejected] == [(record, True)]
+
+    # The vendor still refuses: the same payload is not sent again; the run still lists it.
+    world.settle()
+    again = world.run(now=world.now + timedelta(minutes=2))
+    assert [p for p in again.planned if p.write and f"{p.write.ref}" == record] == []
+    assert [(ref, words in why) for ref, why in again.still_rejected] == [(record, True)]
+    assert again.exit_code == 1
+    if what == "organization":
+        return  # its payload is the level and its tag: it changes only with the level
+
+    # The account changes, so does the payload (the reason names the ARR): it is sent again.
+    world.sandbox.clear_faults()
+    world.sandbox.salesforce.edit_record("Account", account_id, ARR__c=950000.0)
+    world.settle()
+    changed = world.run(now=world.now + timedelta(minutes=4))
+    assert changed.still_rejected == [] and changed.apply.rejected == [], changed.summary()
+    assert changed.exit_code == 0
+    account = world.sandbox.salesforce.get_record("Account", account_id)
+    assert "ARR 950,000" in account["Account_Escalation_Reason__c"]
+    assert len(tasks_of(world, account_id)) == 1
+
+
+def test_a_task_a_person_closed_is_honoured_after_a_lost_state_file(
+    accounts_world: World,
+) -> None:
+    world = accounts_world
+    account_id, _ = add_at_risk_account(world)
+    world.run()
+    (task,) = tasks_of(world, account_id)
+    world.sandbox.salesforce.edit_record("Task", task["Id"], Status="Completed")
+    Path(world.config.state.path).unlink()
+    for minutes in (2, 4):  # the run after the loss finds it closed; the next one remembers
+        world.settle()
+        result = world.run(now=world.now + timedelta(minutes=minutes))
+        assert result.exit_code == 0, result.summary()
+    assert [(t["Id"], t["Status"]) for t in tasks_of(world, account_id)] == [
+        (task["Id"], "Completed")
+    ]
+    store = world.store()
+    try:
+        left = store.audit_entries(ref=f"account:{account_id}", kind="task_left_alone")
+        assert [entry["detail"]["why"] for entry in left] == [
+            "a person closed it (found after the state file was lost); left alone"
+        ]
+    finally:
+        store.close()
+
+
+def test_a_task_closed_longer_ago_than_the_lookback_does_not_stop_a_new_one(
+    accounts_world: World,
+) -> None:
+    world = accounts_world
+    mapping = world.config_path.parent / "mapping.yaml"
+    text = mapping.read_text(encoding="utf-8").replace(
+        "task: {}", "task: {closed_lookback_days: 1}"
+    )
+    mapping.write_text(text, encoding="utf-8")
+    world.config = load_config(world.config_path)
+    account_id, _ = add_at_risk_account(world)
+    world.run()
+    (task,) = tasks_of(world, account_id)
+    world.sandbox.salesforce.edit_record("Task", task["Id"], Status="Completed")
+    Path(world.config.state.path).unlink()
+    world.settle()
+    world.run(now=world.now + timedelta(days=2))
+    statuses = sorted(t["Status"] for t in tasks_of(world, account_id))
+    assert statuses == ["Completed", "Not Started"]
+
+
+def test_the_demo_shows_an_account_escalated_without_a_ticket(
+    accounts_world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sandbox.demo import _accounts_shown
+
+    world = accounts_world
+    account_id, _ = add_at_risk_account(world)
+    world.run()
+    _accounts_shown(world.sandbox, Path(world.config.state.path))
+    out = capsys.readouterr().out
+    assert f"An account escalated with no open ticket: Initech ({account_id})" in out
+    assert f"owner {VP}" in out and "level executive-attention" in out
+    assert "task: Executive outreach: Initech (strategic)" in out
+    assert f"Zendesk organisation {ORG_ID}: tag account_executive-attention" in out

@@ -11,6 +11,7 @@ import pytest
 
 from provision.commands import EXIT_OK, EXIT_SETUP_PROBLEMS, provision
 from sandbox import catalogue
+from sandbox.sandbox_config import with_account_matrix_writes
 from tests.test_doctor import Org, _problems, running  # noqa: F401 - the module's sandbox
 
 
@@ -232,3 +233,61 @@ def test_views_switched_off_are_neither_made_nor_checked(bare):
     assert _provision(bare)[0] == EXIT_OK
     assert bare.sandbox.zendesk.store.views == {}
     assert not [c for c in bare.checks()[1] if c["subject"] == "views"]
+
+
+def _with_account_matrix_writes(org: Org) -> None:
+    """The account matrix writes its account fields, the task and the organisation's field
+    and tags (the mapping of tests/test_account_escalation_sync.py)."""
+    mapping = org.config.parent / "mapping.yaml"
+    mapping.write_text(with_account_matrix_writes(mapping.read_text(encoding="utf-8")), "utf-8")
+
+
+def test_the_account_matrix_needs_are_checked_provisioned_once_and_then_pass(bare):
+    _with_account_matrix_writes(bare)
+    code, checks = bare.checks()
+    problems = {c["subject"]: c for c in _problems(checks)}
+    assert code == EXIT_SETUP_PROBLEMS
+    for subject in (
+        "field account_level (Account.Account_Escalation_Level__c)",
+        "field next_outreach_due (Account.Next_Outreach_Due__c)",
+        "organization field account_escalation_level (account level)",
+        "organization tags",
+    ):
+        assert subject in problems, sorted(problems)
+    # The standard Task is there with what we write: its fields and picklist values pass.
+    task_checks = [c for c in checks if c["subject"].endswith(")") and "(Task." in c["subject"]]
+    assert len(task_checks) == 7 and all(c["status"] == "ok" for c in task_checks), task_checks
+
+    planned, plan = _provision(bare, apply=False)
+    assert "salesforce: create field Account.Account_Escalation_Level__c (Picklist)" in plan
+    assert (
+        "zendesk: create organization field 'account_escalation_level' (text, the account level)"
+        in plan
+    )
+    assert "zendesk: turn on tags for users and organizations" in plan
+    assert "Task." not in plan  # standard fields are never made
+
+    applied, report = _provision(bare)
+    assert applied == EXIT_OK, report
+    code, checks = bare.checks()
+    assert _problems(checks) == [] and code == EXIT_OK
+    level = bare.sandbox.salesforce.describe_field("Account", "Account_Escalation_Level__c")
+    assert [v["value"] for v in level["picklistValues"]] == list(catalogue.ACCOUNT_LEVELS)
+
+    writes = _writes(bare)
+    again, report = _provision(bare)
+    assert again == EXIT_OK and "nothing to create" in report
+    assert _writes(bare) == writes
+
+
+def test_a_task_status_the_standard_picklist_lacks_is_named_for_setup_not_provisioned(org):
+    _with_account_matrix_writes(org)
+    mapping = org.config.parent / "mapping.yaml"
+    text = mapping.read_text(encoding="utf-8").replace("task: {}", "task: {open_status: Open}")
+    mapping.write_text(text, encoding="utf-8")
+    code, checks = org.checks()
+    (status,) = [c for c in _problems(checks) if c["subject"] == "field status (Task.Status)"]
+    assert status["detail"] == "missing picklist values: Open"
+    assert "Setup > Object Manager > Task > Fields > Status" in status["fix"]
+    _, plan = _provision(org, apply=False)
+    assert "Open" not in plan

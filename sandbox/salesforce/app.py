@@ -262,7 +262,8 @@ class SalesforceApp(VendorApp):
         fields: tuple[str, ...] = (),
     ) -> Fault:
         """Per-record errors in the next `times` collection requests that contain these ids
-        (or external id values, for upserts). `message` may use {key}."""
+        (or external id values, for upserts; for creates, an id the new record refers to).
+        `message` may use {key}."""
         detail: dict[str, Any] = {
             "ids": list(record_keys),
             "statusCode": status_code,

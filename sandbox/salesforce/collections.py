@@ -11,7 +11,8 @@ ALL_OR_NONE_OPERATION_ROLLED_BACK. A request's records share one SystemModstamp,
 one transaction in Salesforce.
 
 Vendor fault "record_error" (detail: ids, statusCode, message, fields) fails the chosen records
-(ids, or external id values for upserts) with that error, e.g. UNABLE_TO_LOCK_ROW.
+(ids, or external id values for upserts, or for creates an id the new record refers to, such
+as a Task's WhatId) with that error, e.g. UNABLE_TO_LOCK_ROW.
 """
 
 from __future__ import annotations
@@ -191,7 +192,14 @@ class Collections:
         def apply(stamp: str) -> tuple[str, bool]:
             return self.app.store.insert(obj, changes, stamp), True
 
-        return _Planned(None, [], apply)
+        # A new record has no id yet: a record_error fault names the record it refers to
+        # (a Task's WhatId), as a validation rule on the related record would refuse it.
+        refers_to = tuple(
+            str(value)
+            for key, value in record.items()
+            if key != "attributes" and isinstance(value, str) and ids.normalise(value)
+        )
+        return _Planned(None, [], apply, refers_to)
 
     def _plan_upsert(self, object_name: str, key_field: str, record: dict[str, Any]) -> _Planned:
         obj = _record_type(record, self.app.store.schema)

@@ -9,6 +9,7 @@ from typing import Any
 
 from sandbox import catalogue
 from sandbox.clock import Clock
+from sandbox.faults import Fault
 from sandbox.http import Request, Response, Route
 from sandbox.quotas import QuotaRule, QuotaVerdict
 from sandbox.vendor import VendorApp
@@ -108,6 +109,14 @@ class ZendeskApp(VendorApp):
             ),
             r("GET", f"users/me{_JSON}", "users_me", s.me),
             r("GET", f"custom_roles/{_ID}{_JSON}", "custom_role_show", s.custom_role),
+            r("GET", f"account/settings{_JSON}", "account_settings_show", s.account_settings),
+            r(
+                "PUT",
+                f"account/settings{_JSON}",
+                "account_settings_update",
+                s.update_account_settings,
+                writes=True,
+            ),
             r("GET", f"views{_JSON}", "views_list", s.views),
             r("POST", f"views{_JSON}", "views_create", s.create_view, writes=True),
             r(
@@ -312,6 +321,12 @@ class ZendeskApp(VendorApp):
         with self.state_lock:
             self.store.put_organization(copy.deepcopy(organization), touch)
 
+    def refuse_organization_updates(self, org_ids: list[int], details: str) -> Fault:
+        """Every PUT to these organisations answers 422 RecordInvalid with `details`, until
+        the faults are cleared (a rule of the account, an organisation locked by an app)."""
+        detail = {"ids": [str(i) for i in org_ids], "details": details}
+        return self.faults.add(Fault("organization_update", "record_invalid", -1, detail=detail))
+
     def put_user(self, user: dict[str, Any]) -> None:
         with self.state_lock:
             self.store.users[int(user["id"])] = copy.deepcopy(user)
@@ -337,6 +352,7 @@ class ZendeskApp(VendorApp):
             ],
             "ticket_metrics": [store.metric_sets[i] for i in sorted(store.metric_sets)],
             "views": [store.views[i] for i in sorted(store.views)],
+            "account_settings": store.account_settings,
             "comments": {str(i): c for i, c in store.comments.items()},
             "ticket_events": store.ticket_events,
             "clock_offset": self.clock.offset,
@@ -357,6 +373,8 @@ class ZendeskApp(VendorApp):
                 int(f["id"]): f for f in state.get("organization_fields", [])
             }
             store.views = {int(v["id"]): v for v in state.get("views", [])}
+            if state.get("account_settings"):
+                store.account_settings = copy.deepcopy(state["account_settings"])
             store.load_comments({int(i): c for i, c in (state.get("comments") or {}).items()})
             store.ticket_events = list(state.get("ticket_events") or [])
             self.clock.offset = float(state.get("clock_offset", 0.0))

@@ -81,6 +81,13 @@ class DirectoryApi:
         changes = body.get("organization")
         if not isinstance(changes, dict):
             return error(400, "InvalidValue", "organization is required")
+        refused = self.app.faults.take_vendor(
+            "organization_update",
+            "record_invalid",
+            where=lambda f: str(org["id"]) in {str(i) for i in f.detail.get("ids", ())},
+        )
+        if refused is not None:  # a rule of the account refuses the update (422, its words)
+            return invalid({"base": str(refused.detail.get("details", "is invalid"))})
         fields = changes.get("organization_fields")
         tags = changes.get("tags")
         if fields is not None and not isinstance(fields, dict):
@@ -95,8 +102,10 @@ class DirectoryApi:
                 updated[key] = value
         if fields is not None:
             updated["organization_fields"] = {**(org.get("organization_fields") or {}), **fields}
-        if tags is not None:
-            # Zendesk keeps tags lowercase, without spaces, each once.
+        tagging = (self.store.account_settings.get("user") or {}).get("tagging", True)
+        if tags is not None and tagging:
+            # Zendesk keeps tags lowercase, without spaces, each once. With tags on users and
+            # organisations turned off, the tags sent are left out.
             updated["tags"] = sorted({tag.strip().lower() for tag in tags if tag.strip()})
         self.store.put_organization(updated, touch=True)
         return ok({"organization": exports.with_url(updated, request.base_url, "organizations")})

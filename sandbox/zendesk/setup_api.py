@@ -91,6 +91,26 @@ class SetupApi:
         options.append(option)
         return ok({"custom_field_option": option}, 201)
 
+    # GET /api/v2/account/settings.json
+    def account_settings(self, request: Request) -> Response:
+        return ok({"settings": self.store.account_settings})
+
+    # PUT /api/v2/account/settings.json {"settings": {"user": {"tagging": true}}}: admins only;
+    # the sections given are merged key by key.
+    def update_account_settings(self, request: Request) -> Response:
+        refused = self._admin_only()
+        if refused is not None:
+            return refused
+        body = body_of(request)
+        if isinstance(body, Response):
+            return body
+        changes = body.get("settings")
+        if not isinstance(changes, dict) or not all(isinstance(v, dict) for v in changes.values()):
+            return invalid({"settings": "settings must be an object of sections"})
+        for section, values in changes.items():
+            self.store.account_settings.setdefault(section, {}).update(values)
+        return ok({"settings": self.store.account_settings})
+
     # GET /api/v2/tickets/count.json
     def ticket_count(self, request: Request) -> Response:
         stamp = zendesk_time(self.store.clock.timestamp())

@@ -83,6 +83,9 @@ class ZendeskStore:
         self.ticket_fields: dict[int, dict[str, Any]] = {}
         self.organization_fields: dict[int, dict[str, Any]] = {}
         self.views: dict[int, dict[str, Any]] = {}
+        # GET /api/v2/account/settings: only `user.tagging` ("tags on users and organizations",
+        # Admin Center > People > Configuration > End users) changes what the API does here.
+        self.account_settings: dict[str, Any] = {"user": {"tagging": True}}
         self._next_comment_id = 1_000_000_000
         # Audits with their status/tag changes, oldest first (GET incremental/ticket_events).
         self.ticket_events: list[dict[str, Any]] = []
