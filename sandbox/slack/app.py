@@ -256,17 +256,10 @@ class SlackApp(VendorApp):
         scopes = self._scopes(request)
         if "private_channel" in types and "groups:read" not in scopes:
             return slack_error("missing_scope", needed="groups:read")
-        try:
-            limit = int(args.get("limit") or 100)
-        except ValueError:
-            return slack_error("invalid_limit")
-        if not 1 <= limit <= LIST_LIMIT_MAX:
-            return slack_error("invalid_limit")
-        start = 0
-        if args.get("cursor"):
-            start = _decode_cursor(str(args["cursor"]))
-            if start is None:
-                return slack_error("invalid_cursor")
+        paging = _paging(args, LIST_LIMIT_MAX)
+        if isinstance(paging, Response):
+            return paging
+        start, limit = paging
         visible = [
             c
             for c in self.workspace.conversations.values()
@@ -317,18 +310,14 @@ class SlackApp(VendorApp):
         if not conversation.is_member:
             return slack_error("not_in_channel")
         try:
-            limit = int(args.get("limit") or 100)
             oldest = float(args.get("oldest") or 0)
             latest = float(args.get("latest") or time.time() + 1)
         except ValueError:
             return slack_error("invalid_arguments")
-        if not 1 <= limit <= HISTORY_LIMIT_MAX:
-            return slack_error("invalid_limit")
-        start = 0
-        if args.get("cursor"):
-            start = _decode_cursor(str(args["cursor"]))
-            if start is None:
-                return slack_error("invalid_cursor")
+        paging = _paging(args, HISTORY_LIMIT_MAX)
+        if isinstance(paging, Response):
+            return paging
+        start, limit = paging
         inclusive = _flag(args.get("inclusive", False))
         with self.workspace.lock:
             found = [
@@ -495,6 +484,24 @@ def _history_entry(posted: Posted, with_metadata: bool) -> dict[str, Any]:
     if with_metadata and posted.metadata:
         entry["metadata"] = posted.metadata
     return entry
+
+
+def _paging(args: dict[str, Any], most: int) -> tuple[int, int] | Response:
+    """(offset, limit) of a cursor-paged method (`limit` 1..most, default 100; the opaque
+    `cursor` a previous page handed out), or Slack's refusal."""
+    try:
+        limit = int(args.get("limit") or 100)
+    except ValueError:
+        return slack_error("invalid_limit")
+    if not 1 <= limit <= most:
+        return slack_error("invalid_limit")
+    start = 0
+    if args.get("cursor"):
+        decoded = _decode_cursor(str(args["cursor"]))
+        if decoded is None:
+            return slack_error("invalid_cursor")
+        start = decoded
+    return start, limit
 
 
 def _encode_cursor(offset: int) -> str:
