@@ -34,10 +34,14 @@ def sandbox(tmp_path_factory):
         yield started
 
 
-def checks(sandbox: Sandbox, folder: Path, **overrides: Any) -> tuple[int, list[dict]]:
-    """Doctor's exit code and its notification lines, for notifications.yaml + `overrides`."""
+def checks(
+    sandbox: Sandbox, folder: Path, secrets: dict[str, str] | None = None, **overrides: Any
+) -> tuple[int, list[dict]]:
+    """Doctor's exit code and its notification lines, for notifications.yaml + `overrides`,
+    with the channels' `secrets` (variable -> value) in place of the working ones."""
     os.environ.update(ENVIRONMENT)
     yaml_text = notifications_yaml(sandbox, **overrides)  # sets the channels' secrets
+    os.environ.update(secrets or {})
     config = write_sandbox_config(folder, sandbox.urls, sandbox.ca_path, notifications=yaml_text)
     out = io.StringIO()
     args = argparse.Namespace(config=str(config), format="json", join_sample=0)
@@ -76,13 +80,7 @@ def test_working_channels_are_all_ok_and_nothing_is_sent(sandbox, tmp_path):
 
 def test_a_token_without_a_scope_a_rule_needs_is_a_problem_naming_it(sandbox, tmp_path):
     sandbox.channels.slack.tokens["xoxb-narrow"] = ws.BOT_SCOPES - {"groups:read"}
-    os.environ[SLACK_TOKEN_ENV] = "xoxb-narrow"
-    yaml_env = sandbox.channels.environ
-    sandbox.channels.environ = lambda: {**yaml_env(), SLACK_TOKEN_ENV: "xoxb-narrow"}
-    try:
-        code, lines = checks(sandbox, tmp_path)
-    finally:
-        sandbox.channels.environ = yaml_env
+    code, lines = checks(sandbox, tmp_path, {SLACK_TOKEN_ENV: "xoxb-narrow"})
     assert code == EXIT_SETUP_PROBLEMS
     scopes = by_subject(lines)["channel slack (Slack) scopes"]
     assert scopes["status"] == "problem" and "groups:read" in scopes["detail"]
@@ -91,12 +89,7 @@ def test_a_token_without_a_scope_a_rule_needs_is_a_problem_naming_it(sandbox, tm
 
 def test_a_token_without_the_history_scopes_is_a_warning(sandbox, tmp_path):
     sandbox.channels.slack.tokens["xoxb-no-history"] = ws.BOT_SCOPES - {"channels:history"}
-    yaml_env = sandbox.channels.environ
-    sandbox.channels.environ = lambda: {**yaml_env(), SLACK_TOKEN_ENV: "xoxb-no-history"}
-    try:
-        code, lines = checks(sandbox, tmp_path)
-    finally:
-        sandbox.channels.environ = yaml_env
+    code, lines = checks(sandbox, tmp_path, {SLACK_TOKEN_ENV: "xoxb-no-history"})
     assert code == EXIT_OK
     history = by_subject(lines)["channel slack (Slack) history scopes"]
     assert history["status"] == "warning" and "channels:history" in history["detail"]
@@ -132,12 +125,7 @@ def test_a_channel_the_app_cannot_post_to_is_a_problem_with_its_fix(
 
 
 def test_a_refused_smtp_login_is_a_problem_and_the_other_channels_are_checked(sandbox, tmp_path):
-    yaml_env = sandbox.channels.environ
-    sandbox.channels.environ = lambda: {**yaml_env(), SMTP_PASSWORD_ENV: "wrong"}
-    try:
-        code, lines = checks(sandbox, tmp_path)
-    finally:
-        sandbox.channels.environ = yaml_env
+    code, lines = checks(sandbox, tmp_path, {SMTP_PASSWORD_ENV: "wrong"})
     assert code == EXIT_SETUP_PROBLEMS
     email = by_subject(lines)["channel email (e-mail)"]
     assert email["status"] == "problem" and "refused our login" in email["detail"]
