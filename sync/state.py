@@ -172,12 +172,20 @@ class StateStore:
     def record_written(
         self, system: str, record_id: str, values: dict[str, Any], now: datetime
     ) -> None:
+        self.record_written_many([(system, record_id, values)], now)
+
+    def record_written_many(
+        self, records: Iterable[tuple[str, str, Mapping[str, Any]]], now: datetime
+    ) -> None:
+        """(system, record id, field -> value) of many records in one statement, in order."""
+        at = now.isoformat()
         self.db.executemany(
             "INSERT INTO written (system, record_id, field, value, written_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (system, record_id, field) DO UPDATE SET value = excluded.value, "
             "written_at = excluded.written_at",
             [
-                (system, record_id, field, _dumps(value), now.isoformat())
+                (system, record_id, field, _dumps(value), at)
+                for system, record_id, values in records
                 for field, value in values.items()
             ],
         )
@@ -263,22 +271,24 @@ class StateStore:
         )
 
     def clear_failure(self, system: str, record_id: str) -> None:
-        self.db.execute(
-            "DELETE FROM failures WHERE system = ? AND record_id = ?", (system, record_id)
-        )
+        self.clear_failures([(system, record_id)])
+
+    def clear_failures(self, records: Iterable[tuple[str, str]]) -> None:
+        """Forget the failures of these (system, record id), in one statement."""
+        self.db.executemany("DELETE FROM failures WHERE system = ? AND record_id = ?", records)
 
     def mark_in_flight(self, system: str, record_id: str, now: datetime) -> None:
         """A write about to be sent: until its answer is remembered, its outcome is unknown."""
-        self.db.execute(
+        self.mark_in_flight_many([(system, record_id)], now)
+
+    def mark_in_flight_many(self, records: Iterable[tuple[str, str]], now: datetime) -> None:
+        """`mark_in_flight` for many (system, record id), in one statement."""
+        at = now.isoformat()
+        why = "sent; the run ended before the answer"
+        self.db.executemany(
             f"INSERT INTO failures ({_FAILURE_COLUMNS}) VALUES (?, ?, 'retry', ?, 0, ?, ?) ON CONFLICT (system, record_id) DO UPDATE "
             "SET status = 'retry', reason = excluded.reason",
-            (
-                system,
-                record_id,
-                "sent; the run ended before the answer",
-                now.isoformat(),
-                now.isoformat(),
-            ),
+            [(system, record_id, why, at, at) for system, record_id in records],
         )
 
     # -- private notes (sent at most once per level change) ---------------------------------
