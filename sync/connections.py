@@ -11,7 +11,7 @@ from importlib import import_module
 from config.schema import Config
 from connectors.base import Connector
 from connectors.transport import RetryPolicy
-from sync.instances import Instances
+from sync.instances import Instances, SalesforceOrgs
 from sync.pacing import run_policy
 
 # system -> the module of its connector; imported only when the config enables the system.
@@ -42,4 +42,12 @@ def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[
         for name in names:
             members[name] = factory(config.for_instance(name), config.secret, policy)
         connectors["zendesk"] = Instances(members)
+    orgs = config.connections.instance_names("salesforce")
+    if orgs and "salesforce" in connectors:
+        # Each named org from the config as it sees it: its own login, secrets and mapping.
+        factory = import_module(CONNECTOR_MODULES["salesforce"]).from_config
+        members = {None: connectors["salesforce"]}
+        for name in orgs:
+            members[name] = factory(config.for_org(name), config.secret, policy)
+        connectors["salesforce"] = SalesforceOrgs(members)
     return connectors

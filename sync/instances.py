@@ -18,13 +18,17 @@ import logging
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from connectors.base import (
+    ApiUsage,
     Connector,
     ConnectorStats,
+    DailyAllowance,
     FieldWrite,
     NoteReader,
     Page,
+    UpsertReader,
     WriteResult,
     WriteStatus,
 )
@@ -132,7 +136,7 @@ class Instances:
     def without(self, names: Collection[str]) -> Instances:
         """The same instances but those named (not reached this run): their writes wait."""
         kept = {n: m for n, m in self.members.items() if n is None or n not in names}
-        return Instances(kept, self.names)
+        return type(self)(kept, self.names)
 
     def read_note_texts(self, record_id: str) -> list[str]:
         name, bare = self._route(record_id)
@@ -161,6 +165,34 @@ class Instances:
     def close(self) -> None:
         for member in self.members.values():
             member.close()
+
+
+class SalesforceOrgs(Instances):
+    """Several Salesforce orgs (connections.salesforce.instances) as one connector: accounts
+    and escalation records of a named org carry its name (`eu/001...`, `eu/zendesk:eu/12`)
+    and are written to and read back from that org alone."""
+
+    def read_upserted(
+        self, object_name: str, key_field: str, fields: Sequence[str], keys: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """External id -> its record's `fields`, each key asked of the org its name says."""
+        by_org: dict[str | None, list[str]] = {}
+        for key in keys:
+            name, bare = self._route(key)
+            by_org.setdefault(name, []).append(bare)
+        found: dict[str, dict[str, Any]] = {}
+        for name, bare_keys in by_org.items():
+            member = self.members.get(name)
+            if not isinstance(member, UpsertReader):
+                continue  # an org not reached this run: asked again next run
+            held = member.read_upserted(object_name, key_field, fields, bare_keys)
+            found.update((qualify(name, key), data) for key, data in held.items())
+        return found
+
+    def api_usage(self, refresh: bool = False) -> ApiUsage | None:
+        """The default org's allowance (a named org's reserve is not weighed yet: README)."""
+        default = self.members[None]
+        return default.api_usage(refresh) if isinstance(default, DailyAllowance) else None
 
 
 def qualified_pages(pages: Iterator[Page], instance: str | None) -> Iterator[Page]:

@@ -180,7 +180,16 @@ class Puller:
             log.error("%s", error if "@" not in key else f"{key}: {error}")
 
     def _pull_salesforce(self, salesforce: Connector) -> None:
+        members = members_of(salesforce)
         self._stream("salesforce.accounts", _reader(salesforce, "accounts"), self._store_accounts)
+        for name, member in members[1:]:  # each named org on its own cursor, on its own
+            stream = cursor_name("salesforce.accounts", name)
+            self._guarded(f"salesforce@{name}", stream, partial(self._pull_org, name), member)
+
+    def _pull_org(self, name: str, salesforce: Connector) -> None:
+        stream = cursor_name("salesforce.accounts", name)
+        read = _reader(salesforce, "accounts", instance=name)
+        self._stream(stream, read, partial(self._store_accounts, org=name))
 
     def load_zendesk_related(self) -> None:
         """The stored organisations and users, which Zendesk tickets are joined through."""
@@ -256,12 +265,18 @@ class Puller:
         for issue in self.report.issues[first:]:
             log.warning("bad value %s", issue)
 
-    def _store_accounts(self, records: list[SourceRecord]) -> int:
-        mapping = self.config.mapping.salesforce
+    def _store_accounts(self, records: list[SourceRecord], org: str | None = None) -> int:
+        """Normalise and store accounts; a named org's by its own mapping, its name in their
+        ids (and in the winner's of a merge)."""
+        mapping = self.config.for_org(org).mapping.salesforce
         tiers = tuple(self.config.matrix.tiers)
         first_issue = len(self.report.issues)
         accounts = []
-        removed = {r.id: r.data.get("merged_into") for r in records if r.kind == "account_removed"}
+        removed = {
+            r.id: _in_org(org, r.data.get("merged_into"))
+            for r in records
+            if r.kind == "account_removed"
+        }
         if removed:
             self.store.remove_accounts(removed)
         for record in records:
@@ -375,6 +390,11 @@ class Puller:
         self._log_issues(first_issue)
         self.store.upsert_tickets(tickets)
         return len(tickets)
+
+
+def _in_org(org: str | None, account_id: Any) -> Any:
+    """A named org's account id with the org's name in front (None stays None)."""
+    return qualify(org, account_id) if org is not None and account_id else account_id
 
 
 def qualified_ref(ref: str, instance: str | None) -> str:

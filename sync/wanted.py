@@ -26,6 +26,7 @@ from notify.notes import incident_note
 from sync.formats import render
 from sync.human import PeopleLevels, PersonLevel, as_set_by_person
 from sync.shown import note_key, noted_level, shown_level, shows_our_work, timer_reason
+from vocabulary.instances import qualify, split_instance
 
 _STATE_RANK = {SlaState.OK: 0, SlaState.AT_RISK: 1, SlaState.BREACHED: 2}
 
@@ -386,7 +387,7 @@ class TargetBuilder:
 
     # -- Salesforce ---------------------------------------------------------------------------
     def salesforce_account_targets(self) -> list[Target]:
-        mapping = self.config.mapping.salesforce.write
+        orgs = self.config.connections.instance_names("salesforce")
         by_account: dict[str, list[Decision]] = {}
         for ref, decision in self.decisions.items():
             account_id = self.tickets[ref].account_id
@@ -413,7 +414,8 @@ class TargetBuilder:
                 "highest_level": top,
                 "next_breach_at": min(breaches) if breaches else None,
             }
-            values, writes = _rendered(outputs, mapping)
+            org = split_instance(account_id, orgs)[0]  # its own org's fields
+            values, writes = _rendered(outputs, self.config.for_org(org).mapping.salesforce.write)
             targets.append(
                 Target(
                     "salesforce",
@@ -429,14 +431,18 @@ class TargetBuilder:
         return targets
 
     def salesforce_record_targets(self) -> list[Target]:
-        record = self.config.mapping.salesforce.ticket_record
-        if record is None:
-            return []
-        floor = self.rank.get(record.min_level or "", 1)
         targets = []
         for ref, decision in self.decisions.items():
             ticket = self.tickets[ref]
-            known = ("salesforce", ref) in self.written_refs
+            # Written to the org the ticket's Zendesk joins to, by that org's mapping: a named
+            # org's record id carries its name (eu/zendesk:eu/12), its external id the ref.
+            org = self.config.org_of_ticket(ticket.system, ticket.id)
+            record = self.config.for_org(org).mapping.salesforce.ticket_record
+            if record is None:
+                continue
+            floor = self.rank.get(record.min_level or "", 1)
+            record_id = qualify(org, ref)
+            known = ("salesforce", record_id) in self.written_refs
             if self.rank.get(decision.level, 0) < floor and not known:
                 continue
             if ref in self.deleted and record.when_ticket_deleted == "delete":
@@ -445,7 +451,7 @@ class TargetBuilder:
                         Target(
                             "salesforce",
                             "escalation_record",
-                            ref,
+                            record_id,
                             decision.level,
                             {},
                             {},
@@ -463,7 +469,7 @@ class TargetBuilder:
                 "subject": ticket.subject,
                 "status": ticket.status.value,
                 "url": ticket.url,
-                "account_id": ticket.account_id,
+                "account_id": _bare(ticket.account_id),
                 "severity": ticket.severity,
                 "category": ticket.category,
             }
@@ -472,7 +478,7 @@ class TargetBuilder:
                 Target(
                     "salesforce",
                     "escalation_record",
-                    ref,
+                    record_id,
                     decision.level,
                     values,
                     writes,
@@ -490,3 +496,8 @@ class TargetBuilder:
         if self.config.connections.salesforce:
             targets += self.salesforce_account_targets() + self.salesforce_record_targets()
         return targets
+
+
+def _bare(account_id: str | None) -> str | None:
+    """The id an account's own org knows it by (eu/001... -> 001...): what a lookup field holds."""
+    return None if account_id is None else account_id.rpartition("/")[2]
