@@ -56,8 +56,10 @@ class Instances:
         self.streams = default.streams
         # Every named instance, reached or not: ids are always split on all of them.
         self.names = names or tuple(name for name in members if name is not None)
-        # Zendesk's export lags (LaggingStream): re-read records by id as this kind.
-        self.reread_kind: str = getattr(default, "reread_kind", "ticket")
+        # Zendesk's export lags (LaggingStream): re-read records by id as this kind. Only a
+        # system whose stream lags has it (Salesforce's orgs are not re-read so).
+        if hasattr(default, "reread_kind"):
+            self.reread_kind: str = default.reread_kind
 
     def _route(self, record_id: str) -> tuple[str | None, str]:
         return split_instance(record_id, self.names)
