@@ -376,9 +376,13 @@ class Connections(StrictModel):
         """The connection of a named instance (`instance_names`)."""
         return getattr(self, system).instances[name]
 
+    def org_names(self) -> tuple[str, ...]:
+        """Every named Salesforce org, on or off: an account id is split on all of them, so an
+        org turned off keeps its accounts and records to itself."""
+        return tuple(getattr(self.salesforce, "instances", {}))
+
     def org_of(self, zendesk: str | None) -> str | None:
         """The Salesforce org (None: the default) the tickets of a Zendesk (None: the default)
-        join to; the default org when that org is off."""
+        join to and whose escalation records they are; an org turned off still owns them."""
         connection = self.zendesk if zendesk is None else self.named("zendesk", zendesk)
-        org = getattr(connection, "salesforce", None)
-        return org if org in self.instance_names("salesforce") else None
+        return getattr(connection, "salesforce", None)

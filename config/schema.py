@@ -172,7 +172,7 @@ class Config(StrictModel):
     def org_of_ticket(self, system: str, ticket_id: str) -> str | None:
         """The Salesforce org (None: the default) a ticket joins to: its Zendesk's
         `salesforce:`; Jira's issues join to the default org."""
-        if system != "zendesk" or not self.connections.instance_names("salesforce"):
+        if system != "zendesk" or not self.connections.org_names():
             return None
         name, _ = split_instance(ticket_id, self.connections.instance_names("zendesk"))
         return self.connections.org_of(name)
@@ -235,6 +235,13 @@ class Config(StrictModel):
             where = ("connections", "zendesk", "instances", name, "mapping")
             for path, message in derived._level_option_problems() + derived._tag_problems():
                 if path[:2] == ("mapping", "zendesk"):
+                    problems.append((where + tuple(path[2:]), message))
+        for name in self.connections.instance_names("salesforce"):
+            if self.connections.named("salesforce", name).mapping is None:
+                continue
+            where = ("connections", "salesforce", "instances", name, "mapping")
+            for path, message in self.for_org(name)._level_option_problems():
+                if path[:2] == ("mapping", "salesforce"):
                     problems.append((where + tuple(path[2:]), message))
         return problems
 

@@ -115,7 +115,7 @@ class AccountStep:
         evaluation = self.result.evaluation
         # The default org's accounts only: a named org's are not escalated as accounts yet
         # (README, Several instances), so nothing is written to the wrong org.
-        orgs = self.config.connections.instance_names("salesforce")
+        orgs = self.config.connections.org_names()
         accounts: dict[str, Account] = {
             account_id: account
             for account_id, account in evaluation.accounts.items()

@@ -49,5 +49,6 @@ def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[
         members = {None: connectors["salesforce"]}
         for name in orgs:
             members[name] = factory(config.for_org(name), config.secret, policy)
-        connectors["salesforce"] = SalesforceOrgs(members)
+        # Ids are split on every named org, on or off: an org's records never go to another.
+        connectors["salesforce"] = SalesforceOrgs(members, config.connections.org_names())
     return connectors

@@ -67,7 +67,7 @@ def evaluate_mirror(
     joined = (
         join_groups(_by_join_rules(config, all_tickets, accounts))
         if config.connections.instance_names("zendesk")
-        or config.connections.instance_names("salesforce")
+        or config.connections.org_names()
         else join(all_tickets, accounts, config.join)
     )
     # "Repeated tickets" counts the customer's own requests: an engineering issue that reached
@@ -114,7 +114,7 @@ def _by_join_rules(
 ) -> list[tuple[list[Ticket], list[JoinStrategy], list[Account]]]:
     """The tickets of each Zendesk instance with its join rules and the accounts of the
     Salesforce org it names (Jira's follow the default's rules, to the default org)."""
-    orgs = config.connections.instance_names("salesforce")
+    orgs = config.connections.org_names()
     of_org: dict[str | None, list[Account]] = {}
     for account in accounts:
         of_org.setdefault(split_instance(account.id, orgs)[0], []).append(account)

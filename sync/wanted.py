@@ -387,7 +387,8 @@ class TargetBuilder:
 
     # -- Salesforce ---------------------------------------------------------------------------
     def salesforce_account_targets(self) -> list[Target]:
-        orgs = self.config.connections.instance_names("salesforce")
+        orgs = self.config.connections.org_names()
+        on = self.config.connections.instance_names("salesforce")
         by_account: dict[str, list[Decision]] = {}
         for ref, decision in self.decisions.items():
             account_id = self.tickets[ref].account_id
@@ -415,6 +416,8 @@ class TargetBuilder:
                 "next_breach_at": min(breaches) if breaches else None,
             }
             org = split_instance(account_id, orgs)[0]  # its own org's fields
+            if org is not None and org not in on:
+                continue  # an org turned off: its accounts wait, never go to another org
             values, writes = _rendered(outputs, self.config.for_org(org).mapping.salesforce.write)
             targets.append(
                 Target(
@@ -437,6 +440,8 @@ class TargetBuilder:
             # Written to the org the ticket's Zendesk joins to, by that org's mapping: a named
             # org's record id carries its name (eu/zendesk:eu/12), its external id the ref.
             org = self.config.org_of_ticket(ticket.system, ticket.id)
+            if org is not None and org not in self.config.connections.instance_names("salesforce"):
+                continue  # its org is turned off: the record waits, never goes to another
             record = self.config.for_org(org).mapping.salesforce.ticket_record
             if record is None:
                 continue
