@@ -127,7 +127,7 @@ class Puller:
         self.users: dict[str | None, dict[str, dict[str, Any]]] = {}
         self.zendesk_names = config.connections.instance_names("zendesk")
         # Organisations that change under the mirror's tickets: the default Zendesk's (a named
-        # Zendesk's tickets keep the keys they had until they change; README, Several Zendesks).
+        # Zendesk's tickets keep the keys they had until they change; README, Several instances).
         self.organization_changes = OrganizationChanges(store, config.join)
         # Later ticket times are bad values. From the real clock too: a run pinned to an
         # earlier moment (--now, a replay) must not turn records made since into bad ones.
