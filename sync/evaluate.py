@@ -66,8 +66,7 @@ def evaluate_mirror(
         all_tickets = [_to_merge_winners(t, merged_accounts) for t in all_tickets]
     joined = (
         join_groups(_by_join_rules(config, all_tickets, accounts))
-        if config.connections.instance_names("zendesk")
-        or config.connections.org_names()
+        if config.connections.instance_names("zendesk") or config.connections.org_names()
         else join(all_tickets, accounts, config.join)
     )
     # "Repeated tickets" counts the customer's own requests: an engineering issue that reached
