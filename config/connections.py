@@ -29,8 +29,8 @@ from pydantic import (
 
 from config.base import EnvVarName, HttpsUrl, RelativeProblem, StrictModel, existing_file
 from config.join_schema import JoinStrategy, join_problems
-from config.mapping_schema import SalesforceMapping, ZendeskMapping
-from config.policy import SalesforceSync, ZendeskSync
+from config.mapping_schema import JiraMapping, SalesforceMapping, ZendeskMapping
+from config.policy import JiraSync, SalesforceSync, ZendeskSync
 
 Seconds = Annotated[float, Field(gt=0, le=600)]
 
@@ -162,6 +162,8 @@ class _ZendeskBase(_Connection):
     # The Salesforce org its tickets join to and whose escalation records they are
     # (connections.salesforce.instances); None: the default org.
     salesforce: InstanceName | None = None
+    # The Jira site its tickets link to (connections.jira.instances); None: the default site.
+    jira: InstanceName | None = None
 
     @field_validator("url")
     @classmethod
@@ -263,6 +265,22 @@ class JiraConnection(_Connection):
         return self._present(("token_env",))
 
 
+class JiraInstance(JiraConnection):
+    """Another Jira site: its own connection, secrets and projects, and, where they differ from
+    the default's, its own field mapping and quotas (each replaces the top-level section for
+    this site's issues alone). A Zendesk names it (`jira: NAME`) to link to it."""
+
+    mapping: JiraMapping | None = None  # replaces mapping.jira
+    sync: JiraSync | None = None  # replaces sync.jira
+
+
+class JiraSites(JiraConnection):
+    """The default Jira site (issues `jira:10001`, as with one), and more by name: issues
+    `jira:NAME/10001`, keys `NAME/SUP-1`."""
+
+    instances: dict[InstanceName, JiraInstance] = Field(default_factory=dict)
+
+
 def _api_version(value: Any) -> Any:
     # YAML reads 62.0 as a float and 62 as an int; both mean "62.0".
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -329,7 +347,7 @@ class Connections(StrictModel):
     """Each system may be omitted or `enabled: false`; a sync then leaves it alone."""
 
     zendesk: ZendeskConnection | None = None
-    jira: JiraConnection | None = None
+    jira: JiraSites | None = None
     salesforce: SalesforceOrgs | None = None
 
     def enabled(self, system: str) -> bool:
@@ -345,29 +363,32 @@ class Connections(StrictModel):
         return self._org_problems()
 
     def _org_problems(self) -> list[RelativeProblem]:
-        """Each Zendesk's `salesforce:` names an org of connections.salesforce.instances."""
+        """Each Zendesk's `salesforce:` names an org of connections.salesforce.instances, its
+        `jira:` a site of connections.jira.instances."""
         if self.zendesk is None:
             return []
-        orgs = tuple(getattr(self.salesforce, "instances", {}))
         where: list[tuple[tuple[str, ...], Any]] = [(("zendesk",), self.zendesk)]
         where += [(("zendesk", "instances", n), z) for n, z in self.zendesk.instances.items()]
         problems: list[RelativeProblem] = []
-        for path, zendesk in where:
-            if zendesk.salesforce is not None and zendesk.salesforce not in orgs:
-                named = ", ".join(orgs) if orgs else "none are named"
-                problems.append(
-                    (
-                        path + ("salesforce",),
-                        f"unknown Salesforce org '{zendesk.salesforce}'; expected one of "
-                        f"connections.salesforce.instances ({named})",
+        for system, what in (("salesforce", "Salesforce org"), ("jira", "Jira site")):
+            known = tuple(getattr(getattr(self, system), "instances", {}))
+            for path, zendesk in where:
+                wanted = getattr(zendesk, system)
+                if wanted is not None and wanted not in known:
+                    named = ", ".join(known) if known else "none are named"
+                    problems.append(
+                        (
+                            path + (system,),
+                            f"unknown {what} '{wanted}'; expected one of "
+                            f"connections.{system}.instances ({named})",
+                        )
                     )
-                )
         return problems
 
     def instance_names(self, system: str) -> tuple[str, ...]:
-        """The names of a system's enabled named instances (Zendesk and Salesforce have them),
-        as written; none when the system itself is off."""
-        if system not in ("zendesk", "salesforce") or not self.enabled(system):
+        """The names of a system's enabled named instances, as written; none when the system
+        itself is off."""
+        if not self.enabled(system):
             return ()
         named = getattr(getattr(self, system), "instances", {})
         return tuple(name for name, instance in named.items() if instance.enabled)
@@ -375,6 +396,15 @@ class Connections(StrictModel):
     def named(self, system: str, name: str) -> Any:
         """The connection of a named instance (`instance_names`)."""
         return getattr(self, system).instances[name]
+
+    def site_names(self) -> tuple[str, ...]:
+        """Every named Jira site, on or off (keys are split on all of them)."""
+        return tuple(getattr(self.jira, "instances", {}))
+
+    def site_of(self, zendesk: str | None) -> str | None:
+        """The Jira site (None: the default) a Zendesk's (None: the default's) tickets link to."""
+        connection = self.zendesk if zendesk is None else self.named("zendesk", zendesk)
+        return getattr(connection, "jira", None)
 
     def org_names(self) -> tuple[str, ...]:
         """Every named Salesforce org, on or off: an account id is split on all of them, so an

@@ -105,7 +105,7 @@ class Config(StrictModel):
             (("connections", system), getattr(self.connections, system))
             for system in self.connections.enabled_systems()
         ]
-        for system in ("zendesk", "salesforce"):
+        for system in ("zendesk", "salesforce", "jira"):
             for name in self.connections.instance_names(system):
                 named = self.connections.named(system, name)
                 found.append((("connections", system, "instances", name), named))
@@ -169,6 +169,27 @@ class Config(StrictModel):
             self._instances[key] = derived
         return self._instances[key]
 
+    def for_site(self, name: str | None) -> Config:
+        """This config as a named Jira site sees it: its connection in place of
+        connections.jira, and its own mapping and quotas where it gives them; the config itself
+        for the default site (None). Built once per name."""
+        if name is None:
+            return self
+        key = f"jira@{name}"
+        if key not in self._instances:
+            site = self.connections.named("jira", name)
+            sections: dict[str, Any] = {
+                "connections": self.connections.model_copy(update={"jira": site})
+            }
+            if site.mapping is not None:
+                sections["mapping"] = self.mapping.model_copy(update={"jira": site.mapping})
+            if site.sync is not None:
+                sections["sync"] = self.sync.model_copy(update={"jira": site.sync})
+            derived = self.model_copy(update=sections)
+            derived._instances = {}
+            self._instances[key] = derived
+        return self._instances[key]
+
     def org_of_ticket(self, system: str, ticket_id: str) -> str | None:
         """The Salesforce org (None: the default) a ticket joins to: its Zendesk's
         `salesforce:`; Jira's issues join to the default org."""
@@ -183,7 +204,9 @@ class Config(StrictModel):
         if not names:
             return self
         name, _ = split_instance(record_id, names)
-        return self.for_org(name) if system == "salesforce" else self.for_instance(name)
+        if system == "salesforce":
+            return self.for_org(name)
+        return self.for_site(name) if system == "jira" else self.for_instance(name)
 
     # --- questions the rest of the code asks -----------------------------------------------
 

@@ -51,4 +51,12 @@ def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[
             members[name] = factory(config.for_org(name), config.secret, policy)
         # Ids are split on every named org, on or off: an org's records never go to another.
         connectors["salesforce"] = SalesforceOrgs(members, config.connections.org_names())
+    sites = config.connections.instance_names("jira")
+    if sites and "jira" in connectors:
+        # Each named Jira site from the config as it sees it: its URL, secrets and projects.
+        factory = import_module(CONNECTOR_MODULES["jira"]).from_config
+        members = {None: connectors["jira"]}
+        for name in sites:
+            members[name] = factory(config.for_site(name), config.secret, policy)
+        connectors["jira"] = Instances(members, config.connections.site_names())
     return connectors

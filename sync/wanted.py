@@ -294,13 +294,16 @@ class TargetBuilder:
 
     # -- Jira ---------------------------------------------------------------------------------
     def jira_targets(self) -> list[Target]:
-        mapping = self.config.mapping.jira
         linked_by_issue = self._links_by_issue()
         targets = []
         for ref, own in self.decisions.items():
             issue = self.tickets[ref]
             if issue.system != "jira":
                 continue
+            site = split_instance(issue.id, self.config.connections.site_names())[0]
+            if site is not None and site not in self.config.connections.instance_names("jira"):
+                continue  # its site is turned off: its writes wait, never go to another site
+            mapping = self.config.for_site(site).mapping.jira  # its site's own fields
             linked = linked_by_issue.get(issue.key or "", []) + [
                 self.decisions[link]
                 for link in issue.linked
