@@ -22,16 +22,22 @@ from tests.sync_world import ANCHOR, World
 pytestmark = pytest.mark.integration
 
 EU_TOKEN = "jira-eu-token"  # the eu site accepts only this: its secret is its own
+JIRA_KEYS_FIELD = 360000000999  # eu's Zendesk: a text field listing the ticket's Jira issues
 
 
-def _eu_pair(eu: Sandbox) -> None:
-    """eu's Zendesk and Jira from one generated world (its issues list its tickets)."""
+def _eu_pair(eu: Sandbox) -> tuple[int, str]:
+    """eu's Zendesk and Jira from one generated world (its issues list its tickets); one
+    ticket names an issue in its own field, by the key as its site knows it. (ticket, key)"""
     data = generate_dataset(30, 80, 20, seed=23, anchor=ANCHOR)
+    ticket = data["zendesk"]["tickets"][0]
+    key = data["jira"]["issues"][0]["key"]
+    ticket["custom_fields"].append({"id": JIRA_KEYS_FIELD, "value": key})
     eu.zendesk.load_state(data["zendesk"])
     eu.zendesk.credentials = {(catalogue.ZENDESK_EMAIL, "zd-eu-token")}
     eu.jira.load_state(data["jira"])
     eu.jira.credentials = {(catalogue.JIRA_EMAIL, EU_TOKEN)}
     eu.reset_traffic()
+    return ticket["id"], key
 
 
 def _eu_config(world: World, eu: Sandbox) -> None:
@@ -41,6 +47,11 @@ def _eu_config(world: World, eu: Sandbox) -> None:
     jira_mapping["ticket"]["linked"]["prefix"] = "zendesk:eu/"
     zendesk_mapping = {**mapping["zendesk"], "tags_prefix": "esc_eu_"}
     zendesk_mapping["private_note_on_level_change"] = False
+    zendesk_mapping["ticket"]["linked"] = {
+        "source": f"custom_fields[{JIRA_KEYS_FIELD}]",
+        "type": "list",
+        "prefix": "jira:",
+    }
     projects = ", ".join(key for _, key, _ in catalogue.JIRA_PROJECTS)
     text = (folder / "connections.yaml").read_text(encoding="utf-8")
     eu_zendesk = f"""    instances:
@@ -79,10 +90,10 @@ def eu_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 
 @pytest.fixture
-def sites(world: World, eu_sandbox: Sandbox) -> tuple[World, Sandbox]:
-    _eu_pair(eu_sandbox)
+def sites(world: World, eu_sandbox: Sandbox) -> tuple[World, Sandbox, int, str]:
+    ticket_id, key = _eu_pair(eu_sandbox)
     _eu_config(world, eu_sandbox)
-    return world, eu_sandbox
+    return world, eu_sandbox, ticket_id, key
 
 
 def _level(sandbox: Sandbox, key: str) -> object:
@@ -96,7 +107,7 @@ def _value(field: object) -> object:
 
 
 def test_each_sites_issues_are_their_own_and_written_to_their_site_only(sites):
-    world, eu = sites
+    world, eu, ticket_id, key = sites
     result = world.run()
     assert not result.unreachable and not result.refused, result.summary()
     issues = {t.ref: t for t in result.evaluation.tickets if t.system == "jira"}
@@ -107,6 +118,13 @@ def test_each_sites_issues_are_their_own_and_written_to_their_site_only(sites):
     assert any(t.key.removeprefix("eu/") in keys for t in eu_issues.values())  # same keys
     # An eu issue lists eu's tickets; its level follows them, written to the eu site only.
     assert all(link.startswith("zendesk:eu/") for t in eu_issues.values() for link in t.linked)
+    # A ticket of the Zendesk that names site eu links to the issue of that site.
+    store = world.store()
+    try:
+        ticket = store.ticket(f"zendesk:eu/{ticket_id}")
+    finally:
+        store.close()
+    assert ticket is not None and ticket.linked == (f"jira:eu/{key}",)
     writes = [w.write for w in result.writes if w.write is not None and w.write.system == "jira"]
     eu_written = {w.record_id for w in writes if w.record_id.startswith("eu/")}
     assert eu_written and len(eu_written) < len(writes), [w.record_id for w in writes][:5]
@@ -131,7 +149,7 @@ def test_each_sites_issues_are_their_own_and_written_to_their_site_only(sites):
 
 
 def test_a_second_run_writes_nothing_and_a_refused_site_stops_only_itself(sites):
-    world, eu = sites
+    world, eu, _, _ = sites
     first = world.run()
     assert first.pull.records["jira.issues@eu"] > 0 and first.pull.records["jira.issues"] > 0
     world.settle()
