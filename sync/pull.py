@@ -190,7 +190,7 @@ class Puller:
             stream = cursor_name("salesforce.accounts", name)
             self._guarded(f"salesforce@{name}", stream, partial(self._pull_org, name), member)
 
-    def _pull_org(self, name: str, salesforce: Connector) -> None:
+    def _pull_org(self, name: str | None, salesforce: Connector) -> None:
         stream = cursor_name("salesforce.accounts", name)
         read = _reader(salesforce, "accounts", instance=name)
         self._stream(stream, read, partial(self._store_accounts, org=name))
@@ -233,7 +233,7 @@ class Puller:
             stream = cursor_name("jira.issues", name)
             self._guarded(f"jira@{name}", stream, partial(self._pull_site, name, start), member)
 
-    def _pull_site(self, name: str, start: datetime | None, jira: Connector) -> None:
+    def _pull_site(self, name: str | None, start: datetime | None, jira: Connector) -> None:
         read = _reader(jira, "issues", start, name)
         self._stream(cursor_name("jira.issues", name), read, self.store_tickets)
 

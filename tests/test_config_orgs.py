@@ -126,3 +126,77 @@ def test_validate_lists_each_named_org_and_the_org_a_zendesk_joins_to(tmp_path: 
         "accounts salesforce:eu/ID)"
     ) in summary
     assert "tickets zendesk:eu/ID; joins salesforce eu)" in summary
+
+
+SITE = """    instances:
+      eu:
+        url: https://acme-eu.atlassian.net
+        email_env: JIRA_EU_EMAIL
+        token_env: JIRA_EU_API_TOKEN
+        projects: [EUS]
+"""
+
+
+def _with_site(tmp_path: Path, site: str = SITE, zendesk: str = EU + "        jira: eu\n"):
+    main = _config(tmp_path, zendesk)
+    connections = main.parent / "connections.yaml"
+    text = connections.read_text(encoding="utf-8")
+    end = text.index("\n", text.index("    timeout_seconds: 30", text.index("  jira:"))) + 1
+    connections.write_text(text[:end] + site + text[end:], encoding="utf-8")
+    return main
+
+
+def test_a_named_jira_site_has_its_own_connection_projects_and_mapping(tmp_path: Path):
+    own = SITE + "        sync: {page_size: 50}\n"
+    config = load_config(_with_site(tmp_path, own))
+    assert config.connections.instance_names("jira") == ("eu",)
+    eu = config.for_site("eu")
+    assert eu.connections.jira.url == "https://acme-eu.atlassian.net"
+    assert eu.connections.jira.projects == ["EUS"]
+    assert eu.sync.jira.page_size == 50 != config.sync.jira.page_size
+    assert config.for_record("jira", "eu/10001") is eu
+    assert config.for_record("jira", "10001") is config
+    assert config.connections.site_of("eu") == "eu" and config.connections.site_of(None) is None
+    summary = summarise_config(config)
+    assert "  jira eu: https://acme-eu.atlassian.net (projects EUS; issues jira:eu/ID)" in summary
+    assert "tickets zendesk:eu/ID; links jira eu)" in summary
+
+
+@pytest.mark.parametrize(
+    ("site", "zendesk", "expected"),
+    [
+        (
+            SITE,
+            EU + "        jira: us\n",
+            "connections.zendesk.instances.eu.jira: unknown Jira site 'us'; expected one of "
+            "connections.jira.instances (eu)",
+        ),
+        (
+            SITE.replace("        projects: [EUS]\n", ""),
+            EU,
+            "connections.jira.instances.eu.projects: required key 'projects' is missing",
+        ),
+        (
+            SITE.replace("        token_env: JIRA_EU_API_TOKEN\n", ""),
+            EU,
+            "connections.jira.instances.eu.token_env: missing; auth 'basic' needs it",
+        ),
+    ],
+    ids=["unknown-site", "no-projects", "secret-missing"],
+)
+def test_a_named_sites_mistake_is_reported_at_its_key(
+    tmp_path: Path, site: str, zendesk: str, expected: str
+):
+    problems = _problems(_with_site(tmp_path, site, zendesk))
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_each_secret_of_a_named_site_is_checked_at_its_key(tmp_path: Path):
+    main = _with_site(tmp_path)
+    config = load_config(main)
+    environ = {name: "x" for _, name in config.secret_refs() if name != "JIRA_EU_API_TOKEN"}
+    problems = config.check_environment(environ)
+    assert [str(p).split(": ", 1)[1] for p in problems] == [
+        "connections.jira.instances.eu.token_env: environment variable JIRA_EU_API_TOKEN "
+        "is not set (or empty); expected it to hold the secret"
+    ]
