@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from config.schema import Config
 from connectors.base import (
     ApiUsage,
     Connector,
@@ -34,6 +35,7 @@ from connectors.base import (
 )
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from mapping.records import SourceRecord
+from sync.plan import PlannedWrite
 from vocabulary.instances import qualify, split_instance
 
 log = logging.getLogger("escalation_sync.instances")
@@ -231,3 +233,27 @@ def default_member(connector: Connector | None) -> Connector | None:
     if isinstance(connector, Instances):
         return connector.members[None]
     return connector
+
+
+def waiting_for_an_org(
+    config: Config, planned: list[PlannedWrite], never_read: Collection[str]
+) -> list[PlannedWrite]:
+    """`planned` without the writes for tickets of a Zendesk whose named Salesforce org was
+    never read (`salesforce@eu`): their levels lack its accounts and would be corrected a run
+    later (the default org unread holds back every write: sync/run.py)."""
+    unread = {key.split("@", 1)[1] for key in never_read if key.startswith("salesforce@")}
+    if not unread:
+        return planned
+    kept = []
+    for item in planned:
+        system, _, ticket_id = item.target.ref.partition(":")
+        if config.org_of_ticket(system, ticket_id) in unread:
+            continue
+        kept.append(item)
+    if len(kept) < len(planned):
+        log.warning(
+            "%d write(s) wait until %s has been read once",
+            len(planned) - len(kept),
+            ", ".join(f"salesforce@{name}" for name in sorted(unread)),
+        )
+    return kept

@@ -182,6 +182,9 @@ def test_an_org_that_refuses_our_secret_stops_only_itself(pairs):
     assert set(result.refused) == {"salesforce@eu"}, result.summary()
     assert result.exit_code == 5
     assert not eu.salesforce.traffic.writes and not _records(eu)
+    # Never read: Zendesk eu's levels would lack its accounts; its writes wait for them.
+    assert not eu.zendesk.traffic.writes
+    assert world.writes()["zendesk"] > 0
     assert _records(world.sandbox)  # the default org was written as without eu
     assert "not-the-eu-secret" not in json.dumps(result.summary())
     world.settle()
