@@ -63,6 +63,13 @@ def evaluate_mirror(
         priors[ref] = stored
     shown_priors: dict[str, PriorState] = {}
     if merged_accounts:
+        if config.connections.org_names():
+            # A named org's merge (eu/001A -> eu/001B) as its tickets name the accounts: by
+            # the ids the org gave them (Salesforce Ids are unique across orgs).
+            merged_accounts = {
+                **merged_accounts,
+                **{k.rpartition("/")[2]: v.rpartition("/")[2] for k, v in merged_accounts.items()},
+            }
         all_tickets = [_to_merge_winners(t, merged_accounts) for t in all_tickets]
     joined = (
         join_groups(_by_join_rules(config, all_tickets, accounts))

@@ -212,3 +212,15 @@ def _matrix_accounts(world: World) -> set[str]:
     finally:
         store.close()
     return {row[0].split(":", 1)[-1] for row in rows}
+
+
+def test_an_account_merged_in_org_eu_takes_its_tickets_to_the_winner(pairs):
+    world, eu, ticket_id, account = pairs
+    world.run()
+    winner = next(a["Id"] for a in eu.salesforce.records("Account") if a["Id"] != account)
+    eu.salesforce.merge_accounts(winner, account)
+    eu.salesforce.advance_clock(60)
+    world.settle()
+    result = world.run()
+    tickets = {t.ref: t for t in result.evaluation.tickets}
+    assert tickets[f"zendesk:eu/{ticket_id}"].account_id == f"eu/{winner}"
