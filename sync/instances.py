@@ -22,10 +22,8 @@ from typing import Any
 
 from config.schema import Config
 from connectors.base import (
-    ApiUsage,
     Connector,
     ConnectorStats,
-    DailyAllowance,
     FieldWrite,
     NoteReader,
     Page,
@@ -192,11 +190,6 @@ class SalesforceOrgs(Instances):
             held = member.read_upserted(object_name, key_field, fields, bare_keys)
             found.update((qualify(name, key), data) for key, data in held.items())
         return found
-
-    def api_usage(self, refresh: bool = False) -> ApiUsage | None:
-        """The default org's allowance (a named org's reserve is not weighed yet: README)."""
-        default = self.members[None]
-        return default.api_usage(refresh) if isinstance(default, DailyAllowance) else None
 
 
 def qualified_pages(pages: Iterator[Page], instance: str | None) -> Iterator[Page]:

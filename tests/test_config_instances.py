@@ -187,7 +187,7 @@ def test_the_readmes_several_zendesks_example_is_a_valid_config(tmp_path: Path):
     assert [s.key for s in eu.join] == ["organization_external_id"]
     # Zendesk eu joins to org eu, with its own reserve.
     assert config.org_of_ticket("zendesk", "eu/12") == "eu"
-    assert config.for_org("eu").sync.salesforce.write_batch_size == 100
+    assert config.for_org("eu").sync.salesforce.api_reserve == 0.3
     # Its jira: links name site eu's issues; eu's issues list Zendesk eu's tickets.
     assert config.connections.site_of("eu") == "eu"
     linked = config.for_site("eu").mapping.jira.ticket.linked
