@@ -1,8 +1,9 @@
-"""Several Zendesks behind the one Connector contract.
+"""Several Zendesks, Salesforce orgs or Jira sites behind the one Connector contract.
 
-A config may name more Zendesks than the default one (connections.zendesk.instances). Each
-gets its own connector, built by the same factory from the config as that instance sees it
-(its URL, secrets, quotas: `Config.for_instance`), so each paces and counts on its own. The
+A config may name more instances of a system than the default one (connections.zendesk,
+.salesforce and .jira `instances`). Each gets its own connector, built by the same factory from
+the config as that instance sees it (its URL, secrets, quotas: `Config.for_instance`, `for_org`,
+`for_site`), so each paces and counts on its own. The
 run keeps one connector per system: `Instances` holds them all, puts the instance's name in
 front of every id it reads (`eu/12345`, vocabulary/instances.py) and routes every write, re-read
 and note look-up by that name to the instance the record came from, its own id restored. The
