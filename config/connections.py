@@ -29,8 +29,8 @@ from pydantic import (
 
 from config.base import EnvVarName, HttpsUrl, RelativeProblem, StrictModel, existing_file
 from config.join_schema import JoinStrategy, join_problems
-from config.mapping_schema import ZendeskMapping
-from config.policy import ZendeskSync
+from config.mapping_schema import JiraMapping, SalesforceMapping, ZendeskMapping
+from config.policy import JiraSync, SalesforceSync, ZendeskSync
 
 Seconds = Annotated[float, Field(gt=0, le=600)]
 
@@ -137,12 +137,33 @@ class _Connection(StrictModel):
         return {key: getattr(self, key) for key in keys if getattr(self, key) is not None}
 
 
+# An instance's name leads its records' references (zendesk:eu/123) and its cursors' names.
+_INSTANCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
+
+
+def _instance_name(value: str) -> str:
+    if not _INSTANCE_NAME.match(value):
+        raise ValueError(
+            f"found '{value}'; expected a name of lowercase letters, digits, _ and - that starts "
+            "with a letter (at most 31 characters)"
+        )
+    return value
+
+
+InstanceName = Annotated[str, AfterValidator(_instance_name)]
+
+
 class _ZendeskBase(_Connection):
     url: HttpsUrl  # https://acme.zendesk.com
     auth: Literal["api_token", "oauth"] = "api_token"
     email_env: EnvVarName | None = None
     token_env: EnvVarName | None = None
     oauth_token_env: EnvVarName | None = None
+    # The Salesforce org its tickets join to and whose escalation records they are
+    # (connections.salesforce.instances); None: the default org.
+    salesforce: InstanceName | None = None
+    # The Jira site its tickets link to (connections.jira.instances); None: the default site.
+    jira: InstanceName | None = None
 
     @field_validator("url")
     @classmethod
@@ -168,22 +189,6 @@ class _ZendeskBase(_Connection):
         if self.auth == "api_token":
             return self._present(("email_env", "token_env"))
         return self._present(("oauth_token_env",))
-
-
-# An instance's name leads its records' references (zendesk:eu/123) and its cursors' names.
-_INSTANCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
-
-
-def _instance_name(value: str) -> str:
-    if not _INSTANCE_NAME.match(value):
-        raise ValueError(
-            f"found '{value}'; expected a name of lowercase letters, digits, _ and - that starts "
-            "with a letter (at most 31 characters)"
-        )
-    return value
-
-
-InstanceName = Annotated[str, AfterValidator(_instance_name)]
 
 
 class ZendeskInstance(_ZendeskBase):
@@ -260,6 +265,22 @@ class JiraConnection(_Connection):
         return self._present(("token_env",))
 
 
+class JiraInstance(JiraConnection):
+    """Another Jira site: its own connection, secrets and projects, and, where they differ from
+    the default's, its own field mapping and quotas (each replaces the top-level section for
+    this site's issues alone). A Zendesk names it (`jira: NAME`) to link to it."""
+
+    mapping: JiraMapping | None = None  # replaces mapping.jira
+    sync: JiraSync | None = None  # replaces sync.jira
+
+
+class JiraSites(JiraConnection):
+    """The default Jira site (issues `jira:10001`, as with one), and more by name: issues
+    `jira:NAME/10001`, keys `NAME/SUP-1`."""
+
+    instances: dict[InstanceName, JiraInstance] = Field(default_factory=dict)
+
+
 def _api_version(value: Any) -> Any:
     # YAML reads 62.0 as a float and 62 as an int; both mean "62.0".
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -303,6 +324,22 @@ class SalesforceConnection(_Connection):
         )
 
 
+class SalesforceInstance(SalesforceConnection):
+    """Another Salesforce org: its own connection and secrets, and, where they differ from the
+    default's, its own account mapping and quotas (each replaces the top-level section for this
+    org's accounts and records alone). A Zendesk names it (`salesforce: NAME`) to join to it."""
+
+    mapping: SalesforceMapping | None = None  # replaces mapping.salesforce
+    sync: SalesforceSync | None = None  # replaces sync.salesforce (its own daily allowance)
+
+
+class SalesforceOrgs(SalesforceConnection):
+    """The default Salesforce org (accounts `salesforce:001...`, as with one), and more by name:
+    accounts `salesforce:NAME/001...`."""
+
+    instances: dict[InstanceName, SalesforceInstance] = Field(default_factory=dict)
+
+
 SYSTEMS = ("zendesk", "jira", "salesforce")
 
 
@@ -310,8 +347,8 @@ class Connections(StrictModel):
     """Each system may be omitted or `enabled: false`; a sync then leaves it alone."""
 
     zendesk: ZendeskConnection | None = None
-    jira: JiraConnection | None = None
-    salesforce: SalesforceConnection | None = None
+    jira: JiraSites | None = None
+    salesforce: SalesforceOrgs | None = None
 
     def enabled(self, system: str) -> bool:
         connection = getattr(self, system)
@@ -323,16 +360,59 @@ class Connections(StrictModel):
     def config_problems(self) -> list[RelativeProblem]:
         if not (self.enabled("zendesk") or self.enabled("jira")):
             return [((), "no ticket system enabled; expected zendesk or jira (or both)")]
-        return []
+        return self._org_problems()
+
+    def _org_problems(self) -> list[RelativeProblem]:
+        """Each Zendesk's `salesforce:` names an org of connections.salesforce.instances, its
+        `jira:` a site of connections.jira.instances."""
+        if self.zendesk is None:
+            return []
+        where: list[tuple[tuple[str, ...], Any]] = [(("zendesk",), self.zendesk)]
+        where += [(("zendesk", "instances", n), z) for n, z in self.zendesk.instances.items()]
+        problems: list[RelativeProblem] = []
+        for system, what in (("salesforce", "Salesforce org"), ("jira", "Jira site")):
+            known = tuple(getattr(getattr(self, system), "instances", {}))
+            for path, zendesk in where:
+                wanted = getattr(zendesk, system)
+                if wanted is not None and wanted not in known:
+                    named = ", ".join(known) if known else "none are named"
+                    problems.append(
+                        (
+                            path + (system,),
+                            f"unknown {what} '{wanted}'; expected one of "
+                            f"connections.{system}.instances ({named})",
+                        )
+                    )
+        return problems
 
     def instance_names(self, system: str) -> tuple[str, ...]:
-        """The names of a system's enabled named instances (only Zendesk has them), as written;
-        none when the system itself is off."""
-        if system != "zendesk" or not self.enabled(system):
+        """The names of a system's enabled named instances, as written; none when the system
+        itself is off."""
+        if not self.enabled(system):
             return ()
-        named = getattr(self.zendesk, "instances", {})
+        named = getattr(getattr(self, system), "instances", {})
         return tuple(name for name, instance in named.items() if instance.enabled)
 
     def named(self, system: str, name: str) -> Any:
         """The connection of a named instance (`instance_names`)."""
         return getattr(self, system).instances[name]
+
+    def site_names(self) -> tuple[str, ...]:
+        """Every named Jira site, on or off (keys are split on all of them)."""
+        return tuple(getattr(self.jira, "instances", {}))
+
+    def site_of(self, zendesk: str | None) -> str | None:
+        """The Jira site (None: the default) a Zendesk's (None: the default's) tickets link to."""
+        connection = self.zendesk if zendesk is None else self.named("zendesk", zendesk)
+        return getattr(connection, "jira", None)
+
+    def org_names(self) -> tuple[str, ...]:
+        """Every named Salesforce org, on or off: an account id is split on all of them, so an
+        org turned off keeps its accounts and records to itself."""
+        return tuple(getattr(self.salesforce, "instances", {}))
+
+    def org_of(self, zendesk: str | None) -> str | None:
+        """The Salesforce org (None: the default) the tickets of a Zendesk (None: the default)
+        join to and whose escalation records they are; an org turned off still owns them."""
+        connection = self.zendesk if zendesk is None else self.named("zendesk", zendesk)
+        return getattr(connection, "salesforce", None)

@@ -119,9 +119,10 @@ class Config(StrictModel):
             (("connections", system), getattr(self.connections, system))
             for system in self.connections.enabled_systems()
         ]
-        for name in self.connections.instance_names("zendesk"):
-            zendesk = self.connections.named("zendesk", name)
-            found.append((("connections", "zendesk", "instances", name), zendesk))
+        for system in ("zendesk", "salesforce", "jira"):
+            for name in self.connections.instance_names(system):
+                named = self.connections.named(system, name)
+                found.append((("connections", system, "instances", name), named))
         return found
 
     def secret(self, env_name: str, environ: Mapping[str, str] | None = None) -> str:
@@ -172,13 +173,65 @@ class Config(StrictModel):
             self._instances[name] = derived
         return self._instances[name]
 
+    def for_org(self, name: str | None) -> Config:
+        """This config as a named Salesforce org sees it: its connection in place of
+        connections.salesforce, and its own account mapping and quotas where it gives them; the
+        config itself for the default org (None). Built once per name."""
+        if name is None:
+            return self
+        key = f"salesforce@{name}"
+        if key not in self._instances:
+            org = self.connections.named("salesforce", name)
+            sections: dict[str, Any] = {
+                "connections": self.connections.model_copy(update={"salesforce": org})
+            }
+            if org.mapping is not None:
+                sections["mapping"] = self.mapping.model_copy(update={"salesforce": org.mapping})
+            if org.sync is not None:
+                sections["sync"] = self.sync.model_copy(update={"salesforce": org.sync})
+            derived = self.model_copy(update=sections)
+            derived._instances = {}
+            self._instances[key] = derived
+        return self._instances[key]
+
+    def for_site(self, name: str | None) -> Config:
+        """This config as a named Jira site sees it: its connection in place of
+        connections.jira, and its own mapping and quotas where it gives them; the config itself
+        for the default site (None). Built once per name."""
+        if name is None:
+            return self
+        key = f"jira@{name}"
+        if key not in self._instances:
+            site = self.connections.named("jira", name)
+            sections: dict[str, Any] = {
+                "connections": self.connections.model_copy(update={"jira": site})
+            }
+            if site.mapping is not None:
+                sections["mapping"] = self.mapping.model_copy(update={"jira": site.mapping})
+            if site.sync is not None:
+                sections["sync"] = self.sync.model_copy(update={"jira": site.sync})
+            derived = self.model_copy(update=sections)
+            derived._instances = {}
+            self._instances[key] = derived
+        return self._instances[key]
+
+    def org_of_ticket(self, system: str, ticket_id: str) -> str | None:
+        """The Salesforce org (None: the default) a ticket joins to: its Zendesk's
+        `salesforce:`; Jira's issues join to the default org."""
+        if system != "zendesk" or not self.connections.org_names():
+            return None
+        name, _ = split_instance(ticket_id, self.connections.instance_names("zendesk"))
+        return self.connections.org_of(name)
+
     def for_record(self, system: str, record_id: str) -> Config:
         """The config of the instance a record's id names (the default's for a bare id)."""
         names = self.connections.instance_names(system)
         if not names:
             return self
         name, _ = split_instance(record_id, names)
-        return self.for_instance(name)
+        if system == "salesforce":
+            return self.for_org(name)
+        return self.for_site(name) if system == "jira" else self.for_instance(name)
 
     # --- questions the rest of the code asks -----------------------------------------------
 
@@ -230,6 +283,13 @@ class Config(StrictModel):
             where = ("connections", "zendesk", "instances", name, "mapping")
             for path, message in derived._level_option_problems() + derived._tag_problems():
                 if path[:2] == ("mapping", "zendesk"):
+                    problems.append((where + tuple(path[2:]), message))
+        for name in self.connections.instance_names("salesforce"):
+            if self.connections.named("salesforce", name).mapping is None:
+                continue
+            where = ("connections", "salesforce", "instances", name, "mapping")
+            for path, message in self.for_org(name)._level_option_problems():
+                if path[:2] == ("mapping", "salesforce"):
                     problems.append((where + tuple(path[2:]), message))
         return problems
 

@@ -14,16 +14,29 @@ def _systems(config: Config) -> list[str]:
         lines.append(f"  zendesk     {zendesk.url} ({zendesk.auth})")
     for name in connections.instance_names("zendesk"):
         named = connections.named("zendesk", name)  # its records read as zendesk:NAME/ID
-        lines.append(f"  zendesk {name}: {named.url} ({named.auth}; tickets zendesk:{name}/ID)")
+        joins = f"; joins salesforce {named.salesforce}" if named.salesforce else ""
+        joins += f"; links jira {named.jira}" if named.jira else ""
+        lines.append(
+            f"  zendesk {name}: {named.url} ({named.auth}; tickets zendesk:{name}/ID{joins})"
+        )
     jira = connections.jira
     if jira is not None and jira.enabled:
         projects = ", ".join(jira.projects)
         lines.append(
             f"  jira        {jira.url} ({jira.deployment}, {jira.auth}; projects {projects})"
         )
+    for name in connections.instance_names("jira"):
+        site = connections.named("jira", name)  # its issues read as jira:NAME/ID
+        projects = ", ".join(site.projects)
+        lines.append(f"  jira {name}: {site.url} (projects {projects}; issues jira:{name}/ID)")
     sf = connections.salesforce
     if sf is not None and sf.enabled:
         lines.append(f"  salesforce  {sf.login_url} ({sf.auth}, API {sf.api_version})")
+    for name in connections.instance_names("salesforce"):
+        org = connections.named("salesforce", name)  # its accounts read as salesforce:NAME/ID
+        lines.append(
+            f"  salesforce {name}: {org.login_url} ({org.auth}; accounts salesforce:{name}/ID)"
+        )
     off = [
         system for system in ("zendesk", "jira", "salesforce") if not connections.enabled(system)
     ]

@@ -69,6 +69,9 @@ class AccountIndex:
                 values = (
                     account.domains if attribute == "domains" else (getattr(account, attribute),)
                 )
+                if attribute == "id":
+                    # A named org's account (eu/001...) is found by the id its org gave it.
+                    values = (account.id.rpartition("/")[2],)
                 for value in values:
                     if value:
                         ids = table.setdefault(_NORMALISE[attribute](str(value)), [])
@@ -134,18 +137,18 @@ def join(
 
 
 def join_groups(
-    groups: Sequence[tuple[Sequence[Ticket], Sequence[JoinStrategy]]], accounts: Iterable[Account]
+    groups: Sequence[tuple[Sequence[Ticket], Sequence[JoinStrategy], Sequence[Account]]],
 ) -> JoinResult:
     """`join` for tickets that follow different rules (several Zendesks, each with its own
-    join): each group by its strategies; then the unmatched tickets of groups that join
-    through links take the account their linked tickets, of any group, agree on."""
-    accounts = list(accounts)
+    join) or join to different accounts (each Zendesk's Salesforce org): each group by its
+    strategies among its accounts; then the unmatched tickets of groups that join through
+    links take the account their linked tickets, of any group, agree on."""
     joined: dict[str, Ticket] = {}
     by_links: list[tuple[str, str]] = []
     unmatched: list[tuple[str, str]] = []
     matched_by: Counter[str] = Counter()
     order: list[str] = []
-    for tickets, strategies in groups:
+    for tickets, strategies, accounts in groups:
         own = [strategy for strategy in strategies if strategy.key != "linked_ticket"]
         result = join(tickets, accounts, own)
         joined.update((ticket.ref, ticket) for ticket in result.tickets)

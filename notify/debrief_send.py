@@ -114,7 +114,11 @@ def debrief_channels(connectors: Any) -> dict[str, Any]:
     """The debrief channels the run's connectors allow (a system not configured: none)."""
     channels: dict[str, Any] = {}
     if connectors.get("salesforce") is not None:
-        channels[TASK_CHANNEL] = SalesforceTaskChannel(connectors["salesforce"])
+        # Debriefs follow the account matrix, which escalates the default org's accounts only:
+        # of several orgs (sync/instances.py SalesforceOrgs), the default's own connector.
+        salesforce = connectors["salesforce"]
+        members = getattr(salesforce, "members", None)
+        channels[TASK_CHANNEL] = SalesforceTaskChannel(members[None] if members else salesforce)
     if connectors.get("zendesk") is not None:
         channels[NOTE_CHANNEL] = ZendeskNoteChannel(connectors["zendesk"])
     return channels

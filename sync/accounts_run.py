@@ -127,7 +127,14 @@ class AccountStep:
 
     def _execute(self) -> None:
         evaluation = self.result.evaluation
-        accounts: dict[str, Account] = evaluation.accounts
+        # The default org's accounts only: a named org's are not escalated as accounts yet
+        # (README, Several instances), so nothing is written to the wrong org.
+        orgs = self.config.connections.org_names()
+        accounts: dict[str, Account] = {
+            account_id: account
+            for account_id, account in evaluation.accounts.items()
+            if split_instance(account_id, orgs)[0] is None
+        }
         gathered = gather(self.config.matrix, evaluation, accounts, self.accounts_store, self.now)
         compiled = compile_account_matrix(self.config.matrix)
         items = [(account, gathered.facts[account.id]) for account in accounts.values()]
@@ -187,7 +194,7 @@ class AccountStep:
         targets: list[Target] = []
         writers: dict[str, Writer] = {}
         task_plan: TaskPlan | None = None
-        salesforce = self.connectors.get("salesforce")
+        salesforce = default_member(self.connectors.get("salesforce"))  # the default org's
         matrix_write = mapping.salesforce.account_matrix
         if salesforce is not None and "salesforce" not in unreachable and matrix_write:
             current = {a.id: a.managed_fields for a in accounts.values()}

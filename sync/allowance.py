@@ -26,6 +26,7 @@ from config.schema import Config
 from connectors.base import ApiUsage, DailyAllowance
 from connectors.errors import ConnectorError
 from sync.plan import PlannedWrite
+from vocabulary.instances import split_instance
 
 log = logging.getLogger("escalation_sync.allowance")
 
@@ -127,11 +128,59 @@ class SalesforceReserve:
         return self.usage
 
 
+class OrgReserves:
+    """Several Salesforce orgs' reserves as one budget: each write is weighed against the
+    allowance of the org it goes to (a named org's record id carries its name, `eu/...`), with
+    that org's own `api_reserve`. Writing stops at the first write whose org has no room."""
+
+    def __init__(self, reserves: Mapping[str | None, SalesforceReserve], names: Sequence[str]):
+        self.reserves = reserves
+        self.names = tuple(names)
+        self.stopped: str | None = None  # the org whose reserve stopped writing
+
+    def _org(self, item: PlannedWrite) -> str | None:
+        assert item.write is not None
+        return split_instance(item.write.record_id, self.names)[0]
+
+    def allowed(self, items: Sequence[PlannedWrite]) -> int:
+        by_org: dict[str | None, list[int]] = {}
+        for index, item in enumerate(items):
+            by_org.setdefault(self._org(item), []).append(index)
+        stop = len(items)
+        for org, indexes in by_org.items():
+            reserve = self.reserves.get(org)
+            if reserve is None:
+                continue  # an org not reached this run: its writes wait anyway
+            fit = reserve.allowed([items[i] for i in indexes])
+            if fit < len(indexes) and indexes[fit] < stop:
+                stop, self.stopped = indexes[fit], org
+        return stop
+
+    def why(self) -> str:
+        why = self.reserves[self.stopped].why()
+        return why if self.stopped is None else f"{why} in salesforce@{self.stopped}"
+
+    def summary(self) -> dict[str, Any] | None:
+        """The default org's allowance (the summary's shape for one org)."""
+        default = self.reserves.get(None)
+        return default.summary() if default is not None else None
+
+
 def write_budgets(config: Config, connectors: Mapping[str, object]) -> dict[str, WriteBudget]:
     """The shared budgets of this run's systems, by system."""
     budgets: dict[str, WriteBudget] = {}
     salesforce = connectors.get(SALESFORCE)
-    if isinstance(salesforce, DailyAllowance):
+    members = getattr(salesforce, "members", None)
+    if isinstance(members, dict):  # several orgs (sync/instances.py SalesforceOrgs)
+        reserves = {}
+        for name, member in members.items():
+            if isinstance(member, DailyAllowance):
+                policy = config.for_org(name).sync.salesforce
+                reserves[name] = SalesforceReserve(
+                    member, policy.api_reserve, policy.write_batch_size
+                )
+        budgets[SALESFORCE] = OrgReserves(reserves, config.connections.org_names())
+    elif isinstance(salesforce, DailyAllowance):
         policy = config.sync.salesforce
         budgets[SALESFORCE] = SalesforceReserve(
             salesforce, policy.api_reserve, policy.write_batch_size

@@ -11,7 +11,7 @@ from importlib import import_module
 from config.schema import Config
 from connectors.base import Connector
 from connectors.transport import RetryPolicy
-from sync.instances import Instances
+from sync.instances import Instances, SalesforceOrgs
 from sync.pacing import run_policy
 
 # system -> the module of its connector; imported only when the config enables the system.
@@ -42,4 +42,21 @@ def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[
         for name in names:
             members[name] = factory(config.for_instance(name), config.secret, policy)
         connectors["zendesk"] = Instances(members)
+    orgs = config.connections.instance_names("salesforce")
+    if orgs and "salesforce" in connectors:
+        # Each named org from the config as it sees it: its own login, secrets and mapping.
+        factory = import_module(CONNECTOR_MODULES["salesforce"]).from_config
+        members = {None: connectors["salesforce"]}
+        for name in orgs:
+            members[name] = factory(config.for_org(name), config.secret, policy)
+        # Ids are split on every named org, on or off: an org's records never go to another.
+        connectors["salesforce"] = SalesforceOrgs(members, config.connections.org_names())
+    sites = config.connections.instance_names("jira")
+    if sites and "jira" in connectors:
+        # Each named Jira site from the config as it sees it: its URL, secrets and projects.
+        factory = import_module(CONNECTOR_MODULES["jira"]).from_config
+        members = {None: connectors["jira"]}
+        for name in sites:
+            members[name] = factory(config.for_site(name), config.secret, policy)
+        connectors["jira"] = Instances(members, config.connections.site_names())
     return connectors

@@ -16,6 +16,7 @@ from escalation.facts import Change, Facts, PriorState, index_ticket_creation
 from mapping.join import join, join_groups
 from mapping.records import Account, Ticket
 from sync.shown import prior_from_shown
+from vocabulary.instances import split_instance
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,17 @@ def evaluate_mirror(
         priors[ref] = stored
     shown_priors: dict[str, PriorState] = {}
     if merged_accounts:
+        if config.connections.org_names():
+            # A named org's merge (eu/001A -> eu/001B) as its tickets name the accounts: by
+            # the ids the org gave them (Salesforce Ids are unique across orgs).
+            merged_accounts = {
+                **merged_accounts,
+                **{k.rpartition("/")[2]: v.rpartition("/")[2] for k, v in merged_accounts.items()},
+            }
         all_tickets = [_to_merge_winners(t, merged_accounts) for t in all_tickets]
     joined = (
-        join_groups(_by_join_rules(config, all_tickets), accounts)
-        if config.connections.instance_names("zendesk")
+        join_groups(_by_join_rules(config, all_tickets, accounts))
+        if config.connections.instance_names("zendesk") or config.connections.org_names()
         else join(all_tickets, accounts, config.join)
     )
     # "Repeated tickets" counts the customer's own requests: an engineering issue that reached
@@ -108,13 +116,21 @@ def evaluate_mirror(
 
 
 def _by_join_rules(
-    config: Config, tickets: list[Ticket]
-) -> list[tuple[list[Ticket], list[JoinStrategy]]]:
-    """The tickets of each Zendesk instance with its join rules (Jira's follow the default's)."""
-    groups: dict[int, tuple[list[Ticket], list[JoinStrategy]]] = {}
+    config: Config, tickets: list[Ticket], accounts: list[Account]
+) -> list[tuple[list[Ticket], list[JoinStrategy], list[Account]]]:
+    """The tickets of each Zendesk instance with its join rules and the accounts of the
+    Salesforce org it names (Jira's follow the default's rules, to the default org)."""
+    orgs = config.connections.org_names()
+    of_org: dict[str | None, list[Account]] = {}
+    for account in accounts:
+        of_org.setdefault(split_instance(account.id, orgs)[0], []).append(account)
+    groups: dict[tuple[int, str | None], tuple[list[Ticket], list[JoinStrategy], list[Account]]]
+    groups = {}
     for ticket in tickets:
         rules = config.for_record(ticket.system, ticket.id).join
-        groups.setdefault(id(rules), ([], rules))[0].append(ticket)
+        org = config.org_of_ticket(ticket.system, ticket.id)
+        group = groups.setdefault((id(rules), org), ([], rules, of_org.get(org, [])))
+        group[0].append(ticket)
     return list(groups.values())
 
 

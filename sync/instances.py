@@ -1,8 +1,9 @@
-"""Several Zendesks behind the one Connector contract.
+"""Several Zendesks, Salesforce orgs or Jira sites behind the one Connector contract.
 
-A config may name more Zendesks than the default one (connections.zendesk.instances). Each
-gets its own connector, built by the same factory from the config as that instance sees it
-(its URL, secrets, quotas: `Config.for_instance`), so each paces and counts on its own. The
+A config may name more instances of a system than the default one (connections.zendesk,
+.salesforce and .jira `instances`). Each gets its own connector, built by the same factory from
+the config as that instance sees it (its URL, secrets, quotas: `Config.for_instance`, `for_org`,
+`for_site`), so each paces and counts on its own. The
 run keeps one connector per system: `Instances` holds them all, puts the instance's name in
 front of every id it reads (`eu/12345`, vocabulary/instances.py) and routes every write, re-read
 and note look-up by that name to the instance the record came from, its own id restored. The
@@ -18,18 +19,22 @@ import logging
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
+from config.schema import Config
 from connectors.base import (
     Connector,
     ConnectorStats,
     FieldWrite,
     NoteReader,
     Page,
+    UpsertReader,
     WriteResult,
     WriteStatus,
 )
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from mapping.records import SourceRecord
+from sync.plan import PlannedWrite
 from vocabulary.instances import qualify, split_instance
 
 log = logging.getLogger("escalation_sync.instances")
@@ -52,8 +57,10 @@ class Instances:
         self.streams = default.streams
         # Every named instance, reached or not: ids are always split on all of them.
         self.names = names or tuple(name for name in members if name is not None)
-        # Zendesk's export lags (LaggingStream): re-read records by id as this kind.
-        self.reread_kind: str = getattr(default, "reread_kind", "ticket")
+        # Zendesk's export lags (LaggingStream): re-read records by id as this kind. Only a
+        # system whose stream lags has it (Salesforce's orgs are not re-read so).
+        if hasattr(default, "reread_kind"):
+            self.reread_kind: str = default.reread_kind
 
     def _route(self, record_id: str) -> tuple[str | None, str]:
         return split_instance(record_id, self.names)
@@ -132,7 +139,7 @@ class Instances:
     def without(self, names: Collection[str]) -> Instances:
         """The same instances but those named (not reached this run): their writes wait."""
         kept = {n: m for n, m in self.members.items() if n is None or n not in names}
-        return Instances(kept, self.names)
+        return type(self)(kept, self.names)
 
     def read_note_texts(self, record_id: str) -> list[str]:
         name, bare = self._route(record_id)
@@ -161,6 +168,29 @@ class Instances:
     def close(self) -> None:
         for member in self.members.values():
             member.close()
+
+
+class SalesforceOrgs(Instances):
+    """Several Salesforce orgs (connections.salesforce.instances) as one connector: accounts
+    and escalation records of a named org carry its name (`eu/001...`, `eu/zendesk:eu/12`)
+    and are written to and read back from that org alone."""
+
+    def read_upserted(
+        self, object_name: str, key_field: str, fields: Sequence[str], keys: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        """External id -> its record's `fields`, each key asked of the org its name says."""
+        by_org: dict[str | None, list[str]] = {}
+        for key in keys:
+            name, bare = self._route(key)
+            by_org.setdefault(name, []).append(bare)
+        found: dict[str, dict[str, Any]] = {}
+        for name, bare_keys in by_org.items():
+            member = self.members.get(name)
+            if not isinstance(member, UpsertReader):
+                continue  # an org not reached this run: asked again next run
+            held = member.read_upserted(object_name, key_field, fields, bare_keys)
+            found.update((qualify(name, key), data) for key, data in held.items())
+        return found
 
 
 def qualified_pages(pages: Iterator[Page], instance: str | None) -> Iterator[Page]:
@@ -197,3 +227,27 @@ def default_member(connector: Connector | None) -> Connector | None:
     if isinstance(connector, Instances):
         return connector.members[None]
     return connector
+
+
+def waiting_for_an_org(
+    config: Config, planned: list[PlannedWrite], never_read: Collection[str]
+) -> list[PlannedWrite]:
+    """`planned` without the writes for tickets of a Zendesk whose named Salesforce org was
+    never read (`salesforce@eu`): their levels lack its accounts and would be corrected a run
+    later (the default org unread holds back every write: sync/run.py)."""
+    unread = {key.split("@", 1)[1] for key in never_read if key.startswith("salesforce@")}
+    if not unread:
+        return planned
+    kept = []
+    for item in planned:
+        system, _, ticket_id = item.target.ref.partition(":")
+        if config.org_of_ticket(system, ticket_id) in unread:
+            continue
+        kept.append(item)
+    if len(kept) < len(planned):
+        log.warning(
+            "%d write(s) wait until %s has been read once",
+            len(planned) - len(kept),
+            ", ".join(f"salesforce@{name}" for name in sorted(unread)),
+        )
+    return kept

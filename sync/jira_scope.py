@@ -26,6 +26,7 @@ from config.schema import Config
 from mapping.records import Ticket, TicketStatus
 from sync.state import StateStore
 from sync.store_backend import Connection
+from vocabulary.instances import split_instance
 
 log = logging.getLogger("escalation_sync.jira_scope")
 
@@ -63,6 +64,19 @@ def rename_keys_to_ids(store: StateStore) -> int:
     for key in renamed:
         store.rename_record(SYSTEM, key, ids[key])
     return len(renamed)
+
+
+def out_of_scope(config: Config, key: str | None) -> bool:
+    """Whether an issue key (`SUP-1`, or a named site's `eu/SUP-1`) names a project its site
+    does not read. A site turned off, or unknown, keeps its issues: they only wait."""
+    site, bare = split_instance(key or "", config.connections.site_names())
+    if site is not None and site not in config.connections.instance_names("jira"):
+        return False
+    connection = config.for_site(site).connections.jira
+    project = project_of(bare)
+    if connection is None or project is None:
+        return False
+    return project not in {p.upper() for p in connection.projects}
 
 
 def outside_projects(keys: Mapping[str, str], projects: Iterable[str]) -> dict[str, str]:
@@ -103,7 +117,8 @@ def keep_in_scope(
         return []
     with store.transaction():
         rename_keys_to_ids(store)
-        outside = outside_projects(mirror_keys(store), connection.projects)
+        keys = mirror_keys(store)
+        outside = {i: key for i, key in keys.items() if out_of_scope(config, key)}
         refs = leave_mirror(store, outside, "project not configured", run_id, now)
     if refs:
         log.warning(
@@ -114,16 +129,22 @@ def keep_in_scope(
 
 def current_keys(db: Connection, tickets: Iterable[Ticket]) -> dict[str, str]:
     """A key an issue of the mirror had before a move -> its current key (from the "Key"
-    changes of its changelog)."""
+    changes of its changelog). A named site's keys carry its name (`eu/SUP-1`), as the links
+    to its issues do; its changelog names the old key without it."""
     now_keyed = {t.ref: t.key for t in tickets if t.system == SYSTEM and t.key}
     rows = db.execute(
         "SELECT ref, previous FROM ticket_changes WHERE field = 'Key' AND previous IS NOT NULL"
     )
-    return {
-        str(old).upper(): now_keyed[ref]
-        for ref, old in rows
-        if ref in now_keyed and str(old).upper() != now_keyed[ref]
-    }
+    moved = {}
+    for ref, old in rows:
+        current = now_keyed.get(ref)
+        if current is None:
+            continue
+        site, _, _ = current.rpartition("/")  # "eu/SUP-2" -> "eu"; "SUP-2" -> ""
+        before = f"{site}/{old}" if site else str(old)
+        if before.upper() != current.upper():
+            moved[before.upper()] = current
+    return moved
 
 
 def with_current_links(tickets: list[Ticket], moved: Mapping[str, str]) -> list[Ticket]:
@@ -147,15 +168,12 @@ def tickets_to_evaluate(config: Config, store: StateStore) -> list[Ticket]:
     as deleted (a dry run stores nothing, yet plans as the run would), links to a moved
     issue's old key naming its current key."""
     tickets = store.tickets()
-    connection = config.connections.jira
-    if connection is not None:
-        wanted = {p.upper() for p in connection.projects}
+    if config.connections.jira is not None:
         tickets = [
             replace(t, status=TicketStatus.DELETED)
             if t.system == SYSTEM
-            and (project := project_of(t.key)) is not None
-            and project not in wanted
             and t.status is not TicketStatus.DELETED
+            and out_of_scope(config, t.key)
             else t
             for t in tickets
         ]

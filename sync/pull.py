@@ -126,8 +126,9 @@ class Puller:
         self.organizations: dict[str | None, dict[str, dict[str, Any]]] = {}
         self.users: dict[str | None, dict[str, dict[str, Any]]] = {}
         self.zendesk_names = config.connections.instance_names("zendesk")
+        self.jira_names = config.connections.site_names()  # every named site, on or off
         # Organisations that change under the mirror's tickets: the default Zendesk's (a named
-        # Zendesk's tickets keep the keys they had until they change; README, Several Zendesks).
+        # Zendesk's tickets keep the keys they had until they change; README, Several instances).
         self.organization_changes = OrganizationChanges(store, config.join)
         # Later ticket times are bad values. From the real clock too: a run pinned to an
         # earlier moment (--now, a replay) must not turn records made since into bad ones.
@@ -139,6 +140,9 @@ class Puller:
         for name in self.zendesk_names:  # a named Zendesk's own statuses
             mapping = config.for_instance(name).mapping.zendesk
             self.translate_status[f"zendesk:{name}"] = status_translator(mapping.ticket.status)
+        for name in config.connections.instance_names("jira"):  # a named site's own statuses
+            jira = config.for_site(name).mapping.jira
+            self.translate_status[f"jira:{name}"] = status_translator(jira.ticket.status)
 
     def run(self) -> PullReport:
         """Pull every system; one that cannot be reached is reported and the others go on."""
@@ -180,7 +184,16 @@ class Puller:
             log.error("%s", error if "@" not in key else f"{key}: {error}")
 
     def _pull_salesforce(self, salesforce: Connector) -> None:
+        members = members_of(salesforce)
         self._stream("salesforce.accounts", _reader(salesforce, "accounts"), self._store_accounts)
+        for name, member in members[1:]:  # each named org on its own cursor, on its own
+            stream = cursor_name("salesforce.accounts", name)
+            self._guarded(f"salesforce@{name}", stream, partial(self._pull_org, name), member)
+
+    def _pull_org(self, name: str | None, salesforce: Connector) -> None:
+        stream = cursor_name("salesforce.accounts", name)
+        read = _reader(salesforce, "accounts", instance=name)
+        self._stream(stream, read, partial(self._store_accounts, org=name))
 
     def load_zendesk_related(self) -> None:
         """The stored organisations and users, which Zendesk tickets are joined through."""
@@ -216,6 +229,13 @@ class Puller:
         # Without a cursor Jira reads every open issue; backfill none starts at this run instead.
         start = self.now if self.config.sync.first_run.backfill == "none" else None
         self._stream("jira.issues", _reader(jira, "issues", start), self.store_tickets)
+        for name, member in members_of(jira)[1:]:  # each named site on its own cursor
+            stream = cursor_name("jira.issues", name)
+            self._guarded(f"jira@{name}", stream, partial(self._pull_site, name, start), member)
+
+    def _pull_site(self, name: str | None, start: datetime | None, jira: Connector) -> None:
+        read = _reader(jira, "issues", start, name)
+        self._stream(cursor_name("jira.issues", name), read, self.store_tickets)
 
     def _first_run_start(self) -> datetime:
         """Where the first run reads tickets from: `lookback_days` back, or now (backfill none)."""
@@ -260,12 +280,18 @@ class Puller:
         """Normalise and store accounts read by id (the reconciliation); returns how many."""
         return self._store_accounts(records)
 
-    def _store_accounts(self, records: list[SourceRecord]) -> int:
-        mapping = self.config.mapping.salesforce
+    def _store_accounts(self, records: list[SourceRecord], org: str | None = None) -> int:
+        """Normalise and store accounts; a named org's by its own mapping, its name in their
+        ids (and in the winner's of a merge)."""
+        mapping = self.config.for_org(org).mapping.salesforce
         tiers = tuple(self.config.matrix.tiers)
         first_issue = len(self.report.issues)
         accounts = []
-        removed = {r.id: r.data.get("merged_into") for r in records if r.kind == "account_removed"}
+        removed = {
+            r.id: _in_org(org, r.data.get("merged_into"))
+            for r in records
+            if r.kind == "account_removed"
+        }
         if removed:
             self.store.remove_accounts(removed)
         for record in records:
@@ -333,8 +359,27 @@ class Puller:
         if ticket.system == "zendesk" and self.zendesk_names:
             name, _ = split_instance(ticket.id, self.zendesk_names)
             translate = self.translate_status[f"zendesk:{name}" if name else "zendesk"]
+        elif ticket.system == "jira" and self.jira_names:
+            name, _ = split_instance(ticket.id, self.jira_names)
+            translate = self.translate_status.get(f"jira:{name}", translate)
         history = status_history(self.store.db, ticket.ref, translate)
         return with_exact_pauses(ticket, history, self.pause_statuses)
+
+    def _on_sites(self, ticket: Ticket, name: str | None) -> Ticket:
+        """A named site's issue with its key as the run knows it (`eu/SUP-1`, what links and
+        writes name); a ticket of a Zendesk that names a site with its `jira:` links on it."""
+        if ticket.system == "jira":
+            if name is None or not ticket.key:
+                return ticket
+            return replace(ticket, key=qualify(name, ticket.key))
+        site = self.config.connections.site_of(name) if self.jira_names else None
+        if site is None or not any(link.startswith("jira:") for link in ticket.linked):
+            return ticket
+        linked = tuple(
+            f"jira:{qualify(site, link[5:])}" if link.startswith("jira:") else link
+            for link in ticket.linked
+        )
+        return replace(ticket, linked=linked)
 
     def store_tickets(self, records: list[SourceRecord]) -> int:
         """Normalise and store tickets/issues (and sideloaded records); returns how many."""
@@ -347,7 +392,10 @@ class Puller:
             name, bare = None, record.id
             if record.system == "zendesk":
                 name, bare = split_instance(record.id, self.zendesk_names)
-            config = self.config.for_instance(name)  # a named Zendesk's own mapping and join
+                config = self.config.for_instance(name)  # a named Zendesk's own mapping and join
+            else:
+                name, bare = split_instance(record.id, self.jira_names)
+                config = self.config.for_site(name)  # a named site's own mapping and URL
             try:
                 ticket = normalise_ticket(
                     replace(record, id=bare),
@@ -366,11 +414,15 @@ class Puller:
                 continue
             if name is not None:
                 ticket = replace(ticket, id=record.id)  # its reference carries the instance
+            ticket = self._on_sites(ticket, name)
             previous = self.store.ticket(ticket.ref)
             if previous is not None and previous.updated_at > ticket.updated_at:
                 continue  # an older version than the mirror's (pages overlap): keep the newer
             if record.system == "jira" and isinstance(record.data, dict):
-                store_changes(self.store.db, jira_changes(record.data))
+                changes = jira_changes(record.data)
+                if name is not None:  # a named site's changes name its issue with the site
+                    changes = [replace(c, ref=f"jira:{qualify(name, c.ref[5:])}") for c in changes]
+                store_changes(self.store.db, changes)
             if record.system == "zendesk" and name is None:
                 organizations = self.organizations.get(None, {})
                 self.organization_changes.note(previous, ticket, organizations)
@@ -379,6 +431,11 @@ class Puller:
         self._log_issues(first_issue)
         self.store.upsert_tickets(tickets)
         return len(tickets)
+
+
+def _in_org(org: str | None, account_id: Any) -> Any:
+    """A named org's account id with the org's name in front (None stays None)."""
+    return qualify(org, account_id) if org is not None and account_id else account_id
 
 
 def qualified_ref(ref: str, instance: str | None) -> str:

@@ -18,6 +18,8 @@ looks at all three; the mirror gets half of `max_requests` when escalation recor
 written (their look gets the rest). Where each system's look stopped is stored (cursor `reconcile.mirror`),
 and the next reconciliation goes on from there: over several reconciliations the whole
 mirror is looked at. Every finding is audited (`reconcile_gone`, `reconcile_refreshed`).
+Named instances (another Zendesk, org or site) are not looked at: a record of one a run could
+not read would look gone.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from sync.jira_scope import leave_mirror
 from sync.pull import Puller
 from sync.reconcile import Reconciliation
 from sync.state import StateStore
+from vocabulary.instances import split_instance
 
 log = logging.getLogger("escalation_sync.reconcile")
 
@@ -67,8 +70,17 @@ def _order(record_id: str) -> tuple[int, int | str]:
     return (0, int(record_id)) if record_id.isdigit() else (1, record_id)
 
 
-def _mirror_ids(store: StateStore) -> dict[str, list[str]]:
-    """System -> the ids to compare, in a stable order: open tickets and issues, accounts."""
+def _mirror_ids(config: Config, store: StateStore) -> dict[str, list[str]]:
+    """System -> the ids to compare, in a stable order: open tickets and issues, accounts.
+
+    The default Zendesk's, site's and org's only: a named instance's record that a run could
+    not read (its system down this run) would look deleted, and its escalation would end."""
+    connections = config.connections
+    named = {
+        "zendesk": connections.instance_names("zendesk"),
+        "jira": connections.site_names(),
+        "salesforce": connections.org_names(),
+    }
     refs = [row[0] for row in store.db.execute("SELECT ref FROM tickets WHERE is_open = 1")]
     found: dict[str, list[str]] = {"zendesk": [], "jira": [], "salesforce": []}
     for ref in refs:
@@ -76,15 +88,18 @@ def _mirror_ids(store: StateStore) -> dict[str, list[str]]:
         if system in ("zendesk", "jira"):
             found[system].append(record_id)
     found["salesforce"] = [row[0] for row in store.db.execute("SELECT id FROM accounts")]
-    return {system: sorted(ids, key=_order) for system, ids in found.items()}
+    return {
+        system: sorted((i for i in ids if split_instance(i, named[system])[0] is None), key=_order)
+        for system, ids in found.items()
+    }
 
 
-def _queues(store: StateStore, connectors: Mapping[str, Connector]) -> list[_Queue]:
+def _queues(config: Config, store: StateStore, connectors: Mapping[str, Connector]) -> list[_Queue]:
     """Each system's ids from where its last look stopped; the system after the one served
     last goes first, so a budget of one request a time still reaches every system."""
     stopped = json.loads(store.cursor(POSITION) or "{}")
     queues = []
-    for system, ids in _mirror_ids(store).items():
+    for system, ids in _mirror_ids(config, store).items():
         if system not in connectors or not ids:
             continue
         after = stopped.get(system)
@@ -121,7 +136,7 @@ def reconcile_mirror(
     if not report.ran:
         return report
     reachable = {s: c for s, c in connectors.items() if s not in unreachable}
-    queues = _queues(store, reachable)
+    queues = _queues(config, store, reachable)
     stopped: dict[str, str] = json.loads(store.cursor(POSITION) or "{}")
     puller = Puller(config, store, {}, now)
     puller.load_zendesk_related()  # re-read tickets are joined through them

@@ -27,7 +27,7 @@ from sync.diff import FieldAction, Override
 from sync.evaluate import Evaluation, evaluate_mirror
 from sync.history import record_history
 from sync.human import PeopleLevels
-from sync.instances import reachable_instances
+from sync.instances import reachable_instances, waiting_for_an_org
 from sync.jira_scope import keep_in_scope, tickets_to_evaluate
 from sync.logs import log_decision_change
 from sync.notifications import NotifyResult, RunNotifications
@@ -213,6 +213,7 @@ class SyncRun:
         result = self.result
         assert result.evaluation is not None
         result.planned = self._plan(result.evaluation, only_refs=None)
+        result.planned = waiting_for_an_org(self.config, result.planned, result.pull.never_read)
         log_planned(result.planned, self.dry_run)
         if not self.dry_run:
             reachable = reachable_instances(self.connectors, result.pull.unreachable)

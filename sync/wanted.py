@@ -26,6 +26,7 @@ from notify.notes import incident_note
 from sync.formats import render
 from sync.human import PeopleLevels, PersonLevel, as_set_by_person
 from sync.shown import note_key, noted_level, shown_level, shows_our_work, timer_reason
+from vocabulary.instances import qualify, split_instance
 
 _STATE_RANK = {SlaState.OK: 0, SlaState.AT_RISK: 1, SlaState.BREACHED: 2}
 
@@ -293,13 +294,16 @@ class TargetBuilder:
 
     # -- Jira ---------------------------------------------------------------------------------
     def jira_targets(self) -> list[Target]:
-        mapping = self.config.mapping.jira
         linked_by_issue = self._links_by_issue()
         targets = []
         for ref, own in self.decisions.items():
             issue = self.tickets[ref]
             if issue.system != "jira" or ref in self.deleted:
                 continue  # a deleted issue (or one out of the projects) is never written to
+            site = split_instance(issue.id, self.config.connections.site_names())[0]
+            if site is not None and site not in self.config.connections.instance_names("jira"):
+                continue  # its site is turned off: its writes wait, never go to another site
+            mapping = self.config.for_site(site).mapping.jira  # its site's own fields
             linked = linked_by_issue.get(issue.key or "", []) + [
                 self.decisions[link]
                 for link in issue.linked
@@ -387,7 +391,8 @@ class TargetBuilder:
 
     # -- Salesforce ---------------------------------------------------------------------------
     def salesforce_account_targets(self) -> list[Target]:
-        mapping = self.config.mapping.salesforce.write
+        orgs = self.config.connections.org_names()
+        on = self.config.connections.instance_names("salesforce")
         by_account: dict[str, list[Decision]] = {}
         for ref, decision in self.decisions.items():
             account_id = self.tickets[ref].account_id
@@ -414,7 +419,10 @@ class TargetBuilder:
                 "highest_level": top,
                 "next_breach_at": min(breaches) if breaches else None,
             }
-            values, writes = _rendered(outputs, mapping)
+            org = split_instance(account_id, orgs)[0]  # its own org's fields
+            if org is not None and org not in on:
+                continue  # an org turned off: its accounts wait, never go to another org
+            values, writes = _rendered(outputs, self.config.for_org(org).mapping.salesforce.write)
             targets.append(
                 Target(
                     "salesforce",
@@ -430,14 +438,20 @@ class TargetBuilder:
         return targets
 
     def salesforce_record_targets(self) -> list[Target]:
-        record = self.config.mapping.salesforce.ticket_record
-        if record is None:
-            return []
-        floor = self.rank.get(record.min_level or "", 1)
         targets = []
         for ref, decision in self.decisions.items():
             ticket = self.tickets[ref]
-            known = ("salesforce", ref) in self.written_refs
+            # Written to the org the ticket's Zendesk joins to, by that org's mapping: a named
+            # org's record id carries its name (eu/zendesk:eu/12), its external id the ref.
+            org = self.config.org_of_ticket(ticket.system, ticket.id)
+            if org is not None and org not in self.config.connections.instance_names("salesforce"):
+                continue  # its org is turned off: the record waits, never goes to another
+            record = self.config.for_org(org).mapping.salesforce.ticket_record
+            if record is None:
+                continue
+            floor = self.rank.get(record.min_level or "", 1)
+            record_id = qualify(org, ref)
+            known = ("salesforce", record_id) in self.written_refs
             if self.rank.get(decision.level, 0) < floor and not known:
                 continue
             if ref in self.deleted and record.when_ticket_deleted == "delete":
@@ -446,7 +460,7 @@ class TargetBuilder:
                         Target(
                             "salesforce",
                             "escalation_record",
-                            ref,
+                            record_id,
                             decision.level,
                             {},
                             {},
@@ -464,7 +478,7 @@ class TargetBuilder:
                 "subject": ticket.subject,
                 "status": ticket.status.value,
                 "url": ticket.url,
-                "account_id": ticket.account_id,
+                "account_id": _bare(ticket.account_id),
                 "severity": ticket.severity,
                 "category": ticket.category,
             }
@@ -473,7 +487,7 @@ class TargetBuilder:
                 Target(
                     "salesforce",
                     "escalation_record",
-                    ref,
+                    record_id,
                     decision.level,
                     values,
                     writes,
@@ -491,3 +505,8 @@ class TargetBuilder:
         if self.config.connections.salesforce:
             targets += self.salesforce_account_targets() + self.salesforce_record_targets()
         return targets
+
+
+def _bare(account_id: str | None) -> str | None:
+    """The id an account's own org knows it by (eu/001... -> 001...): what a lookup field holds."""
+    return None if account_id is None else account_id.rpartition("/")[2]

@@ -39,7 +39,8 @@ STATE_PATHS = {
 LEVELS = "none, informational, advisory, action-needed, executive-review"
 SALESFORCE_KEYS = (
     "enabled, timeout_seconds, ca_bundle, ca_bundle_env, login_url, auth, client_id_env, "
-    "client_secret_env, username_env, password_env, security_token_env, api_version"
+    "client_secret_env, username_env, password_env, security_token_env, api_version, "
+    "instances"
 )
 ROUTING_RULE_NONE = (
     "    - {level: [none, informational], role: technical, primary: support-tier1, "

@@ -169,7 +169,7 @@ def test_validate_lists_each_named_zendesk_with_how_its_tickets_are_named(tmp_pa
 
 def test_the_readmes_several_zendesks_example_is_a_valid_config(tmp_path: Path):
     readme = (EXAMPLE.parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Several Zendesks", 1)[1].split("\n### ", 1)[0]
+    section = readme.split("### Several instances", 1)[1].split("\n### ", 1)[0]
     block = [line[4:] for line in section.splitlines() if line.startswith("    ")]
     assert block[0] == "connections:"
     folder = tmp_path / "config"
@@ -185,3 +185,10 @@ def test_the_readmes_several_zendesks_example_is_a_valid_config(tmp_path: Path):
     assert eu.mapping.zendesk.tags_prefix == "esc_eu_"
     assert eu.sync.zendesk.requests_per_minute == 400
     assert [s.key for s in eu.join] == ["organization_external_id"]
+    # Zendesk eu joins to org eu, with its own reserve.
+    assert config.org_of_ticket("zendesk", "eu/12") == "eu"
+    assert config.for_org("eu").sync.salesforce.api_reserve == 0.3
+    # Its jira: links name site eu's issues; eu's issues list Zendesk eu's tickets.
+    assert config.connections.site_of("eu") == "eu"
+    linked = config.for_site("eu").mapping.jira.ticket.linked
+    assert linked is not None and linked.prefix == "zendesk:eu/"

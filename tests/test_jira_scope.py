@@ -69,3 +69,16 @@ def test_state_kept_under_an_issue_key_is_renamed_to_its_id(state_url):
 def test_issues_outside_the_configured_projects_are_found_by_their_key():
     keys = {"1": "ENG-1", "2": "OPS-3", "3": "ops-4"}
     assert outside_projects(keys, ["ENG"]) == {"2": "OPS-3", "3": "ops-4"}
+
+
+def test_a_named_sites_moved_issue_renames_only_links_to_that_site():
+    store = StateStore(":memory:")
+    issue = ticket("jira", "eu/10014", "eu/OPS-5")
+    store.upsert_tickets([issue])
+    store_changes(store.db, [Change(issue.ref, "1.0", "Key", NOW, "OPS-5", "ENG-10")])
+    linking = ticket("zendesk", "eu/1103", linked=("jira:eu/ENG-10", "jira:ENG-10"))
+    tickets = [issue, linking]
+    moved = current_keys(store.db, tickets)
+    assert moved == {"EU/ENG-10": "eu/OPS-5"}
+    # The default site's ENG-10 is another issue: its link stays as it is.
+    assert with_current_links(tickets, moved)[1].linked == ("jira:eu/OPS-5", "jira:ENG-10")

@@ -8,6 +8,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import yaml
@@ -256,3 +257,36 @@ def test_doctor_names_a_named_zendesk_that_refuses_its_secret_and_checks_the_oth
     assert refused["system"] == "zendesk@eu" and refused["subject"] == "credentials"
     assert "connections.zendesk.instances.eu" in refused["fix"]
     assert any(c["system"] == "zendesk" and c["status"] == "ok" for c in checks)
+
+
+def open_eu_tickets(world: World) -> set[str]:
+    store = world.store()
+    try:
+        return {t.ref for t in store.tickets(open_only=True) if t.ref.startswith("zendesk:eu/")}
+    finally:
+        store.close()
+
+
+def test_the_reconciliation_never_ends_a_named_zendesks_tickets_it_could_not_read(two):
+    world, eu, _, _ = two
+    main = world.config_path
+    main.write_text(
+        main.read_text(encoding="utf-8")
+        + "sync:\n  reconcile:\n    every_hours: 0\n    max_requests: 100\n",
+        encoding="utf-8",
+    )
+    world.config = load_config(main)
+    world.run()
+    world.settle()
+    eu_open = open_eu_tickets(world)
+    assert eu_open
+    os.environ["ZENDESK_EU_API_TOKEN"] = "not-the-eu-token"  # eu down for this run
+    try:
+        result = world.run(now=world.now + timedelta(hours=1))
+    finally:
+        os.environ["ZENDESK_EU_API_TOKEN"] = EU_TOKEN
+    assert set(result.refused) == {"zendesk@eu"}
+    reconciled = result.reconciled
+    assert reconciled is not None and reconciled.requests > 0 and not reconciled.gone
+    still_open = open_eu_tickets(world)
+    assert still_open == eu_open

@@ -1,0 +1,226 @@
+"""Two Salesforce orgs in one config (connections.salesforce.instances): the world's sandbox is
+the default pair (Zendesk and Salesforce, with Jira), a second sandbox on its own port and CA
+the "eu" pair, whose Zendesk names its org (`salesforce: eu`). The eu org has its own secret
+and its own mapping (escalation records from the first level up), and holds account Ids the
+default org has too: they are different accounts."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterator
+
+import pytest
+import yaml
+
+from config.loader import load_config
+from sandbox import catalogue
+from sandbox.generate import generate_dataset
+from sandbox.runner import Sandbox
+from sync.explain import print_explain
+from tests.sync_world import ANCHOR, World
+from tests.test_account_escalation_sync import add_at_risk_account, with_account_writes
+
+pytestmark = pytest.mark.integration
+
+EU_SECRET = "sf-eu-secret"  # the eu org accepts only this: its secret is its own
+ESCALATIONS = "Escalation__c"
+
+
+def _eu_pair(eu: Sandbox) -> tuple[int, str]:
+    """eu's Zendesk and Salesforce from one generated world (its tickets name its accounts);
+    one ticket open and urgent on an account. (ticket id, account Id)"""
+    data = generate_dataset(30, 80, 0, seed=23, anchor=ANCHOR)
+    eu.salesforce.load_state(data["salesforce"])
+    eu.salesforce.oauth.client_secret = EU_SECRET
+    account = data["salesforce"]["sobjects"]["Account"][-1]["Id"]
+    ticket = data["zendesk"]["tickets"][0]
+    ticket["status"] = "open"
+    ticket["priority"] = "urgent"
+    for field in ticket["custom_fields"]:
+        if field["id"] == catalogue.ZD_FIELD_ACCOUNT_ID:
+            field["value"] = account
+    eu.zendesk.load_state(data["zendesk"])
+    eu.zendesk.credentials = {(catalogue.ZENDESK_EMAIL, "zd-eu-token")}
+    eu.reset_traffic()
+    return ticket["id"], account
+
+
+def _eu_config(world: World, eu: Sandbox) -> None:
+    """Zendesk eu (joined to org eu) and org eu, with its own secret and mapping."""
+    folder = world.config_path.parent
+    mapping = yaml.safe_load((folder / "mapping.yaml").read_text(encoding="utf-8"))
+    eu_mapping = mapping["mapping"]["salesforce"]
+    eu_mapping["ticket_record"]["min_level"] = "informational"
+    zendesk_mapping = {**mapping["mapping"]["zendesk"], "tags_prefix": "esc_eu_"}
+    zendesk_mapping["private_note_on_level_change"] = False
+    connections = folder / "connections.yaml"
+    text = connections.read_text(encoding="utf-8")
+    eu_zendesk = f"""    instances:
+      eu:
+        url: {eu.urls["zendesk"]}
+        email_env: ZENDESK_EU_EMAIL
+        token_env: ZENDESK_EU_API_TOKEN
+        ca_bundle: {eu.ca_path.resolve()}
+        timeout_seconds: 10
+        salesforce: eu
+        mapping: {json.dumps(zendesk_mapping)}
+"""
+    eu_org = f"""    instances:
+      eu:
+        login_url: {eu.urls["salesforce"]}
+        client_id_env: SALESFORCE_CLIENT_ID
+        client_secret_env: SALESFORCE_EU_CLIENT_SECRET
+        api_version: "{catalogue.SALESFORCE_API_VERSION}"
+        ca_bundle: {eu.ca_path.resolve()}
+        timeout_seconds: 10
+        mapping: {json.dumps(eu_mapping)}
+"""
+    text = text.replace("  jira:\n", eu_zendesk + "  jira:\n", 1)
+    connections.write_text(text.rstrip("\n") + "\n" + eu_org, encoding="utf-8")
+    os.environ["ZENDESK_EU_EMAIL"] = catalogue.ZENDESK_EMAIL
+    os.environ["ZENDESK_EU_API_TOKEN"] = "zd-eu-token"
+    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    world.config = load_config(world.config_path)
+
+
+@pytest.fixture(scope="module")
+def eu_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with Sandbox(work_dir=tmp_path_factory.mktemp("eu-pair-tls"), quotas=False) as running:
+        yield running
+
+
+@pytest.fixture
+def pairs(world: World, eu_sandbox: Sandbox) -> tuple[World, Sandbox, int, str]:
+    ticket_id, account = _eu_pair(eu_sandbox)
+    _eu_config(world, eu_sandbox)
+    return world, eu_sandbox, ticket_id, account
+
+
+def _records(sandbox: Sandbox) -> dict[str, dict]:
+    """The org's escalation records by their ticket ref."""
+    return {r["Ticket_Ref__c"]: r for r in sandbox.salesforce.records(ESCALATIONS)}
+
+
+def test_a_ticket_of_zendesk_eu_joins_to_org_eu_and_its_record_lands_there_only(pairs):
+    world, eu, ticket_id, account = pairs
+    default_ids = {a["Id"] for a in world.sandbox.salesforce.records("Account")}
+    assert account in default_ids  # the same Id in both orgs: two accounts
+    result = world.run()
+    assert not result.unreachable and not result.refused, result.summary()
+    tickets = {t.ref: t for t in result.evaluation.tickets}
+    ours = tickets[f"zendesk:eu/{ticket_id}"]
+    assert ours.account_id == f"eu/{account}"
+    assert f"eu/{account}" in result.evaluation.accounts
+    # Every eu ticket joined to an account of org eu, every default ticket to one of the default.
+    for ticket in result.evaluation.tickets:
+        if ticket.account_id is not None:
+            assert ticket.account_id.startswith("eu/") == ticket.ref.startswith("zendesk:eu/")
+    levels = {d.ticket_ref: d.level for d in result.evaluation.decisions}
+    assert levels[ours.ref] != "none"
+    in_eu, in_default = _records(eu), _records(world.sandbox)
+    # eu's own mapping: a record from the first level up, with the account as eu knows it.
+    assert in_eu[ours.ref]["Account__c"] == account
+    eu_escalated = {
+        r for r, level in levels.items() if r.startswith("zendesk:eu/") and level != "none"
+    }
+    assert set(in_eu) == eu_escalated
+    assert in_default and not any(ref.startswith("zendesk:eu/") for ref in in_default)
+    # The account rollup of the eu account is written to org eu; the default org's account of
+    # the same Id only holds what the default tickets say.
+    eu_account = eu.salesforce.get_record("Account", account)
+    assert eu_account["Open_Escalations__c"] >= 1
+    default_account = world.sandbox.salesforce.get_record("Account", account)
+    default_open = [
+        d
+        for d in result.evaluation.decisions
+        if d.level != "none" and tickets[d.ticket_ref].account_id == account
+    ]
+    assert (default_account.get("Open_Escalations__c") or 0) == len(default_open)
+    store = world.store()
+    try:
+        written = store.written()
+        assert ("salesforce", f"eu/{ours.ref}") in written
+        assert ("salesforce", f"eu/{account}") in written
+        refs = {row[0] for row in store.db.execute("SELECT ref FROM audit WHERE kind = 'write'")}
+        assert f"salesforce:eu/{account}" in refs
+        out = io.StringIO()
+        assert print_explain(world.config, store, ours.ref, world.now, out)
+    finally:
+        store.close()
+    assert f"eu/{account}" in out.getvalue()
+
+
+def test_each_org_reads_on_its_own_cursor_and_a_second_run_writes_nothing(pairs):
+    world, eu, _, _ = pairs
+    first = world.run()
+    assert first.pull.records["salesforce.accounts@eu"] > 0
+    assert first.pull.records["salesforce.accounts"] > 0
+    store = world.store()
+    try:
+        assert store.cursor("salesforce.accounts@eu") and store.cursor("salesforce.accounts")
+    finally:
+        store.close()
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    before = (world.writes(), len(eu.salesforce.traffic.writes), len(eu.zendesk.traffic.writes))
+    second = world.run(now=world.now)
+    assert second.writes == [], [w.write.ref for w in second.writes][:5]
+    after = (world.writes(), len(eu.salesforce.traffic.writes), len(eu.zendesk.traffic.writes))
+    assert after == before
+    assert second.exit_code == 0, second.summary()
+
+
+def test_an_org_that_refuses_our_secret_stops_only_itself(pairs):
+    world, eu, ticket_id, _ = pairs
+    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
+    try:
+        result = world.run()
+    finally:
+        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    assert set(result.refused) == {"salesforce@eu"}, result.summary()
+    assert result.exit_code == 5
+    assert not eu.salesforce.traffic.writes and not _records(eu)
+    # Never read: Zendesk eu's levels would lack its accounts; its writes wait for them.
+    assert not eu.zendesk.traffic.writes
+    assert world.writes()["zendesk"] > 0
+    assert _records(world.sandbox)  # the default org was written as without eu
+    assert "not-the-eu-secret" not in json.dumps(result.summary())
+    world.settle()
+    again = world.run()
+    assert f"zendesk:eu/{ticket_id}" in _records(eu), again.summary()
+
+
+def test_the_account_matrix_writes_the_default_org_only(world: World, eu_sandbox: Sandbox):
+    with_account_writes(world)
+    _, account = _eu_pair(eu_sandbox)
+    _eu_config(world, eu_sandbox)
+    add_at_risk_account(world)
+    result = world.run()
+    assert not result.unreachable, result.summary()
+    written = [f"{w.path} {json.dumps(w.body)}" for w in eu_sandbox.salesforce.traffic.writes]
+    assert written and not any("Account_Escalation" in w for w in written)
+    assert not any(a.startswith("eu/") for a in _matrix_accounts(world))
+
+
+def _matrix_accounts(world: World) -> set[str]:
+    """The accounts the account matrix decided on (its audit)."""
+    store = world.store()
+    try:
+        rows = store.db.execute("SELECT ref FROM audit WHERE kind = 'account_decision'").fetchall()
+    finally:
+        store.close()
+    return {row[0].split(":", 1)[-1] for row in rows}
+
+
+def test_an_account_merged_in_org_eu_takes_its_tickets_to_the_winner(pairs):
+    world, eu, ticket_id, account = pairs
+    world.run()
+    winner = next(a["Id"] for a in eu.salesforce.records("Account") if a["Id"] != account)
+    eu.salesforce.merge_accounts(winner, account)
+    eu.salesforce.advance_clock(60)
+    world.settle()
+    result = world.run()
+    tickets = {t.ref: t for t in result.evaluation.tickets}
+    assert tickets[f"zendesk:eu/{ticket_id}"].account_id == f"eu/{winner}"
