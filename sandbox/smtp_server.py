@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import socket
 import threading
 import time
@@ -34,6 +35,13 @@ from sandbox.tls import LocalTLS
 warnings.filterwarnings(
     "ignore", message="Session.login_data is deprecated", category=DeprecationWarning
 )
+
+# aiosmtpd logs every session a client ends badly (a refused certificate, a cut connection:
+# what the channel tests cause on purpose) with a traceback, from its server thread, through
+# whatever handler the root logger has then; kept to aiosmtpd's own logger.
+_SERVER_LOG = logging.getLogger("mail.log")
+_SERVER_LOG.addHandler(logging.NullHandler())
+_SERVER_LOG.propagate = False
 
 USERNAME = "escalation-sync"
 PASSWORD = "sandbox-smtp-password"
