@@ -46,6 +46,7 @@ from _world import (
 )  # noqa: E402
 
 from connectors.base import FieldWrite, WriteStatus  # noqa: E402
+from connectors.jira import _in_jira_shape  # noqa: E402
 from connectors.salesforce import _jsonable  # noqa: E402
 from connectors.zendesk import ticket_payload  # noqa: E402
 from sandbox.quotas import QuotaRule  # noqa: E402
@@ -170,8 +171,9 @@ def _send_one(system: str, connector: Any, write: FieldWrite) -> bool:
             return False
         return True
     if system == "jira":
-        return connector.edit_issue(write).status is WriteStatus.OK  # PUT /rest/api/3/issue/{key}
-    salesforce = connector.connector
+        # PUT /rest/api/3/issue/{id}, the write in the shape the connector's apply gives it
+        return connector.edit_issue(_in_jira_shape(write)).status is WriteStatus.OK
+    salesforce = getattr(connector, "connector", connector)  # a wrapper, or the connector
     if write.kind == "account":  # PATCH /services/data/vXX/sobjects/Account/{Id}
         try:
             salesforce._call(
