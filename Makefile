@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test test-all lint bench clean browser-deps postgres-deps
+.PHONY: demo test test-all test-postgresql lint bench clean browser-deps postgres-deps
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,6 +27,12 @@ test: $(TEST_STAMP)
 
 test-all: $(TEST_STAMP)
 	$(PY) -m pytest -q -m ''
+
+# The sync, CLI and fault suites whole with the state in PostgreSQL (`make test` runs their key
+# tests on both backends); a separate step of .ci/run, to keep `make test` under 10 minutes.
+POSTGRES_SUITES = tests/test_sync_integration.py tests/test_cli_sync.py tests/test_faults.py
+test-postgresql: $(TEST_STAMP)
+	ESCALATION_SYNC_TEST_STATE_BACKENDS=postgresql $(PY) -m pytest -q $(POSTGRES_SUITES)
 
 # mypy checks the packages listed under [tool.mypy] in pyproject.toml.
 lint: $(TEST_STAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,6 +126,11 @@ def postgres_url(postgres_server, monkeypatch: pytest.MonkeyPatch) -> str:
     return postgres_server.fresh_url()
 
 
+# `make test-postgresql` (run by .ci/run after `make test`): the whole sync, CLI and fault
+# suites, every test built on the `world` fixture, with their state in PostgreSQL.
+BACKENDS_ENV = "ESCALATION_SYNC_TEST_STATE_BACKENDS"
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """`state_backend`: "sqlite" alone, or the backends a test's `state_backends` mark names
     (else its module's STATE_BACKENDS), each in turn. The key sync, fault, kill and lock tests
@@ -135,6 +141,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         backends = (
             marked.args if marked else getattr(metafunc.module, "STATE_BACKENDS", ("sqlite",))
         )
+        chosen = os.environ.get(BACKENDS_ENV, "")
+        explicit = any(
+            "state_backend" in str(mark.args[0])
+            for mark in metafunc.definition.iter_markers("parametrize")
+        )
+        if chosen and not marked and not explicit:  # `make test-postgresql`
+            backends = tuple(b.strip() for b in chosen.split(",") if b.strip())
         if tuple(backends) != ("sqlite",):
             metafunc.parametrize("state_backend", backends, indirect=True)
 
