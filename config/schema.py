@@ -144,74 +144,47 @@ class Config(StrictModel):
         """This config as a named Zendesk instance sees it: its connection in place of
         connections.zendesk, and its own mapping, join rules and quotas where it gives them;
         the config itself for the default (None). Built once per name."""
-        if name is None:
-            return self
-        if name not in self._instances:
-            instance = self.connections.named("zendesk", name)
-            sections: dict[str, Any] = {
-                "connections": self.connections.model_copy(update={"zendesk": instance})
-            }
-            if instance.mapping is not None:
-                sections["mapping"] = self.mapping.model_copy(update={"zendesk": instance.mapping})
-            if instance.join is not None:
-                sections["join"] = instance.join
-            if instance.sync is not None:
-                sections["sync"] = self.sync.model_copy(update={"zendesk": instance.sync})
-            derived = self.model_copy(update=sections)
-            derived._instances = {}
-            at = ("connections", "zendesk", "instances", name)
-            moved: list[tuple[tuple[str | int, ...], tuple[str | int, ...]]] = [
-                (("connections", "zendesk"), at)
-            ]
-            if instance.mapping is not None:
-                moved.append((("mapping", "zendesk"), (*at, "mapping")))
-            if instance.join is not None:
-                moved.append((("join",), (*at, "join")))
-            if instance.sync is not None:
-                moved.append((("sync", "zendesk"), (*at, "sync")))
-            derived._moved = tuple(moved)
-            self._instances[name] = derived
-        return self._instances[name]
+        return self._as_named("zendesk", name)
 
     def for_org(self, name: str | None) -> Config:
         """This config as a named Salesforce org sees it: its connection in place of
         connections.salesforce, and its own account mapping and quotas where it gives them; the
         config itself for the default org (None). Built once per name."""
-        if name is None:
-            return self
-        key = f"salesforce@{name}"
-        if key not in self._instances:
-            org = self.connections.named("salesforce", name)
-            sections: dict[str, Any] = {
-                "connections": self.connections.model_copy(update={"salesforce": org})
-            }
-            if org.mapping is not None:
-                sections["mapping"] = self.mapping.model_copy(update={"salesforce": org.mapping})
-            if org.sync is not None:
-                sections["sync"] = self.sync.model_copy(update={"salesforce": org.sync})
-            derived = self.model_copy(update=sections)
-            derived._instances = {}
-            self._instances[key] = derived
-        return self._instances[key]
+        return self._as_named("salesforce", name)
 
     def for_site(self, name: str | None) -> Config:
         """This config as a named Jira site sees it: its connection in place of
         connections.jira, and its own mapping and quotas where it gives them; the config itself
         for the default site (None). Built once per name."""
+        return self._as_named("jira", name)
+
+    def _as_named(self, system: str, name: str | None) -> Config:
+        """The view of one named instance of `system` (for_instance, for_org, for_site): its
+        sections in place of the top-level ones, and where it wrote them (`written_at`)."""
         if name is None:
             return self
-        key = f"jira@{name}"
+        key = f"{system}@{name}"
         if key not in self._instances:
-            site = self.connections.named("jira", name)
+            instance = self.connections.named(system, name)
+            at: tuple[str | int, ...] = ("connections", system, "instances", name)
             sections: dict[str, Any] = {
-                "connections": self.connections.model_copy(update={"jira": site})
+                "connections": self.connections.model_copy(update={system: instance})
             }
-            if site.mapping is not None:
-                sections["mapping"] = self.mapping.model_copy(update={"jira": site.mapping})
-            if site.sync is not None:
-                sections["sync"] = self.sync.model_copy(update={"jira": site.sync})
+            moved: list[tuple[tuple[str | int, ...], tuple[str | int, ...]]] = [
+                (("connections", system), at)
+            ]
+            if instance.mapping is not None:
+                sections["mapping"] = self.mapping.model_copy(update={system: instance.mapping})
+                moved.append((("mapping", system), (*at, "mapping")))
+            if getattr(instance, "join", None) is not None:  # Zendesk's alone
+                sections["join"] = instance.join
+                moved.append((("join",), (*at, "join")))
+            if instance.sync is not None:
+                sections["sync"] = self.sync.model_copy(update={system: instance.sync})
+                moved.append((("sync", system), (*at, "sync")))
             derived = self.model_copy(update=sections)
             derived._instances = {}
+            derived._moved = tuple(moved)
             self._instances[key] = derived
         return self._instances[key]
 

@@ -30,8 +30,9 @@ def run_doctor(
     `join_sample` open tickets per ticket system test the join (0: not at all)."""
     findings: list[Finding] = []
     unreachable = False
-    # (the checklist's name for it, the config it sees, its setup, its check); a named Zendesk
-    # (connections.zendesk.instances) is checked against its own mapping, as `zendesk@<name>`.
+    # (the checklist's name for it, the config it sees, its setup, its check); a named
+    # instance (connections.<system>.instances) is checked against its own mapping, as
+    # `zendesk@<name>`, `jira@<name>`, `salesforce@<name>`.
     checks: list[tuple[str, Config, object, Callable[..., list[Finding]]]] = [
         ("zendesk", config, systems.zendesk, check_zendesk),
         *(
@@ -39,7 +40,15 @@ def run_doctor(
             for name, setup in systems.named_zendesks.items()
         ),
         ("jira", config, systems.jira, check_jira),
+        *(
+            (f"jira@{name}", config.for_site(name), setup, check_jira)
+            for name, setup in systems.named_sites.items()
+        ),
         ("salesforce", config, systems.salesforce, check_salesforce),
+        *(
+            (f"salesforce@{name}", config.for_org(name), setup, check_salesforce)
+            for name, setup in systems.named_orgs.items()
+        ),
     ]
     for label, seen_by, setup, check in checks:
         if setup is None:
@@ -76,9 +85,9 @@ def _key(label: str) -> str:
 
 
 def _named(finding: Finding, label: str) -> Finding:
-    """A finding of a named Zendesk: under its name; provision sets up the default Zendesk
+    """A finding of a named instance: under its name; provision sets up the default instances
     only, so where it would be the fix, the fix says what to make by hand."""
     fix = finding.fix
     if RUN_PROVISION in fix:
-        fix = fix.replace(RUN_PROVISION, f"in {label} make it by hand as provision makes it for the default Zendesk (provision sets up the default only)")  # fmt: skip
+        fix = fix.replace(RUN_PROVISION, f"in {label} make it by hand as provision makes it for the default one (provision sets up the default only)")  # fmt: skip
     return replace(finding, system=label, fix=fix)

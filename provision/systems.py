@@ -21,8 +21,10 @@ class Systems:
     salesforce: SalesforceSetup | None = None
     # system -> its connector, to read records as a run does (doctor's join sample)
     connectors: dict[str, Any] = field(default_factory=dict)
-    # a named Zendesk (connections.zendesk.instances) -> its setup operations (doctor)
+    # a named instance (connections.<system>.instances) -> its setup operations (doctor)
     named_zendesks: dict[str, ZendeskSetup] = field(default_factory=dict)
+    named_sites: dict[str, JiraSetup] = field(default_factory=dict)
+    named_orgs: dict[str, SalesforceSetup] = field(default_factory=dict)
 
 
 @contextmanager
@@ -49,12 +51,20 @@ def open_systems(config: Config, policy: RetryPolicy | None = None) -> Iterator[
             opened.append(jira(config, config.secret, policy))
             systems.connectors["jira"] = opened[-1]
             systems.jira = JiraSetup(opened[-1])
+            for name in config.connections.instance_names("jira"):
+                site = config.for_site(name)
+                opened.append(jira(site, site.secret, policy))
+                systems.named_sites[name] = JiraSetup(opened[-1])
         if "salesforce" in enabled:
             from connectors.salesforce import from_config as salesforce
 
             opened.append(salesforce(config, config.secret, policy))
             systems.connectors["salesforce"] = opened[-1]
             systems.salesforce = SalesforceSetup(opened[-1])
+            for name in config.connections.instance_names("salesforce"):
+                org = config.for_org(name)
+                opened.append(salesforce(org, org.secret, policy))
+                systems.named_orgs[name] = SalesforceSetup(opened[-1])
         yield systems
     finally:
         for connector in opened:

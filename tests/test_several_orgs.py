@@ -224,3 +224,24 @@ def test_an_account_merged_in_org_eu_takes_its_tickets_to_the_winner(pairs):
     result = world.run()
     tickets = {t.ref: t for t in result.evaluation.tickets}
     assert tickets[f"zendesk:eu/{ticket_id}"].account_id == f"eu/{winner}"
+
+
+def test_doctor_checks_the_named_org_against_its_own_mapping_and_credentials(pairs):
+    from tests.test_several_zendesks import _doctor
+
+    world, eu, _, _ = pairs
+    code, checks = _doctor(world)
+    assert code == 0, [c for c in checks if c["status"] == "problem"]
+    eu_lines = {c["subject"] for c in checks if c["system"] == "salesforce@eu"}
+    default_lines = {c["subject"] for c in checks if c["system"] == "salesforce"}
+    assert "connected app scopes" in eu_lines and eu_lines <= default_lines
+    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "wrong"
+    try:
+        code, checks = _doctor(world)
+    finally:
+        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    assert code == 3
+    (refused,) = [c for c in checks if c["status"] == "problem"]
+    assert refused["system"] == "salesforce@eu"
+    assert "connections.salesforce.instances.eu" in refused["fix"]
+    assert any(c["system"] == "salesforce" and c["status"] == "ok" for c in checks)

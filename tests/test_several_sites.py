@@ -166,3 +166,19 @@ def test_a_second_run_writes_nothing_and_a_refused_site_stops_only_itself(sites)
     assert set(third.refused) == {"jira@eu"}, third.summary()
     assert third.exit_code == 5
     assert "not-the-eu-token" not in json.dumps(third.summary())
+
+
+def test_doctor_checks_the_named_site_against_its_own_projects_and_fields(sites):
+    from tests.test_several_zendesks import _doctor
+
+    world = sites[0]
+    code, checks = _doctor(world)
+    eu_lines = [c for c in checks if c["system"] == "jira@eu"]
+    assert code == 0, [c for c in checks if c["status"] == "problem"]
+    assert eu_lines and all(c["status"] != "problem" for c in eu_lines)
+
+    # The same checks as the default site's (their subjects name sample issues of each site).
+    def kinds(system: str) -> set[str]:
+        return {c["subject"].split(" (")[0] for c in checks if c["system"] == system}
+
+    assert kinds("jira@eu") and kinds("jira@eu") <= kinds("jira")
