@@ -144,21 +144,21 @@ class Config(StrictModel):
         """This config as a named Zendesk instance sees it: its connection in place of
         connections.zendesk, and its own mapping, join rules and quotas where it gives them;
         the config itself for the default (None). Built once per name."""
-        return self._as_named("zendesk", name)
+        return self.as_named("zendesk", name)
 
     def for_org(self, name: str | None) -> Config:
         """This config as a named Salesforce org sees it: its connection in place of
         connections.salesforce, and its own account mapping and quotas where it gives them; the
         config itself for the default org (None). Built once per name."""
-        return self._as_named("salesforce", name)
+        return self.as_named("salesforce", name)
 
     def for_site(self, name: str | None) -> Config:
         """This config as a named Jira site sees it: its connection in place of
         connections.jira, and its own mapping and quotas where it gives them; the config itself
         for the default site (None). Built once per name."""
-        return self._as_named("jira", name)
+        return self.as_named("jira", name)
 
-    def _as_named(self, system: str, name: str | None) -> Config:
+    def as_named(self, system: str, name: str | None) -> Config:
         """The view of one named instance of `system` (for_instance, for_org, for_site): its
         sections in place of the top-level ones, and where it wrote them (`written_at`)."""
         if name is None:

@@ -22,6 +22,13 @@ from provision.salesforce_checks import check_salesforce
 from provision.systems import Systems
 from provision.zendesk_checks import check_zendesk
 
+# system -> its checks, in checklist order
+CHECKS: dict[str, Callable[..., list[Finding]]] = {
+    "zendesk": check_zendesk,
+    "jira": check_jira,
+    "salesforce": check_salesforce,
+}
+
 
 def run_doctor(
     config: Config, systems: Systems, join_sample: int = DEFAULT_SAMPLE
@@ -33,23 +40,13 @@ def run_doctor(
     # (the checklist's name for it, the config it sees, its setup, its check); a named
     # instance (connections.<system>.instances) is checked against its own mapping, as
     # `zendesk@<name>`, `jira@<name>`, `salesforce@<name>`.
-    checks: list[tuple[str, Config, object, Callable[..., list[Finding]]]] = [
-        ("zendesk", config, systems.zendesk, check_zendesk),
-        *(
-            (f"zendesk@{name}", config.for_instance(name), setup, check_zendesk)
-            for name, setup in systems.named_zendesks.items()
-        ),
-        ("jira", config, systems.jira, check_jira),
-        *(
-            (f"jira@{name}", config.for_site(name), setup, check_jira)
-            for name, setup in systems.named_sites.items()
-        ),
-        ("salesforce", config, systems.salesforce, check_salesforce),
-        *(
-            (f"salesforce@{name}", config.for_org(name), setup, check_salesforce)
-            for name, setup in systems.named_orgs.items()
-        ),
-    ]
+    checks: list[tuple[str, Config, object, Callable[..., list[Finding]]]] = []
+    for system, check in CHECKS.items():
+        checks.append((system, config, getattr(systems, system), check))
+        checks += [
+            (f"{system}@{name}", config.as_named(system, name), setup, check)
+            for name, setup in systems.named.get(system, {}).items()
+        ]
     for label, seen_by, setup, check in checks:
         if setup is None:
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any
 
 from config.schema import Config
@@ -21,10 +22,16 @@ class Systems:
     salesforce: SalesforceSetup | None = None
     # system -> its connector, to read records as a run does (doctor's join sample)
     connectors: dict[str, Any] = field(default_factory=dict)
-    # a named instance (connections.<system>.instances) -> its setup operations (doctor)
-    named_zendesks: dict[str, ZendeskSetup] = field(default_factory=dict)
-    named_sites: dict[str, JiraSetup] = field(default_factory=dict)
-    named_orgs: dict[str, SalesforceSetup] = field(default_factory=dict)
+    # system -> each named instance (connections.<system>.instances) -> its setup operations
+    named: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+# system -> (its connector's module, its setup operations); in doctor's checklist order.
+SETUPS: dict[str, tuple[str, type]] = {
+    "zendesk": ("connectors.zendesk", ZendeskSetup),
+    "jira": ("connectors.jira", JiraSetup),
+    "salesforce": ("connectors.salesforce", SalesforceSetup),
+}
 
 
 @contextmanager
@@ -35,36 +42,17 @@ def open_systems(config: Config, policy: RetryPolicy | None = None) -> Iterator[
     opened = []
     systems = Systems()
     try:
-        if "zendesk" in enabled:
-            from connectors.zendesk import from_config as zendesk
-
-            opened.append(zendesk(config, config.secret, policy))
-            systems.connectors["zendesk"] = opened[-1]
-            systems.zendesk = ZendeskSetup(opened[-1])
-            for name in config.connections.instance_names("zendesk"):
-                named = config.for_instance(name)
-                opened.append(zendesk(named, named.secret, policy))
-                systems.named_zendesks[name] = ZendeskSetup(opened[-1])
-        if "jira" in enabled:
-            from connectors.jira import from_config as jira
-
-            opened.append(jira(config, config.secret, policy))
-            systems.connectors["jira"] = opened[-1]
-            systems.jira = JiraSetup(opened[-1])
-            for name in config.connections.instance_names("jira"):
-                site = config.for_site(name)
-                opened.append(jira(site, site.secret, policy))
-                systems.named_sites[name] = JiraSetup(opened[-1])
-        if "salesforce" in enabled:
-            from connectors.salesforce import from_config as salesforce
-
-            opened.append(salesforce(config, config.secret, policy))
-            systems.connectors["salesforce"] = opened[-1]
-            systems.salesforce = SalesforceSetup(opened[-1])
-            for name in config.connections.instance_names("salesforce"):
-                org = config.for_org(name)
-                opened.append(salesforce(org, org.secret, policy))
-                systems.named_orgs[name] = SalesforceSetup(opened[-1])
+        for system, (module, setup) in SETUPS.items():
+            if system not in enabled:
+                continue
+            factory = import_module(module).from_config
+            opened.append(factory(config, config.secret, policy))
+            systems.connectors[system] = opened[-1]
+            setattr(systems, system, setup(opened[-1]))
+            for name in config.connections.instance_names(system):
+                view = config.as_named(system, name)  # its own connection and mapping
+                opened.append(factory(view, view.secret, policy))
+                systems.named.setdefault(system, {})[name] = setup(opened[-1])
         yield systems
     finally:
         for connector in opened:

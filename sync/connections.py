@@ -22,6 +22,14 @@ CONNECTOR_MODULES = {
 }
 
 
+# system -> the connector its named instances are wrapped in (sync/instances.py).
+NAMED_WRAPPERS: dict[str, type[Instances]] = {
+    "zendesk": Instances,
+    "salesforce": SalesforceOrgs,
+    "jira": Instances,
+}
+
+
 def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[str, Connector]:
     """system -> connector for every enabled system. Secrets are read from the environment now.
 
@@ -34,29 +42,21 @@ def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[
         for system, module in CONNECTOR_MODULES.items()
         if system in enabled
     }
-    names = config.connections.instance_names("zendesk")
-    if names and "zendesk" in connectors:
-        # Each named Zendesk from the config as it sees it: its own URL, secrets and quotas.
-        factory = import_module(CONNECTOR_MODULES["zendesk"]).from_config
-        members: dict[str | None, Connector] = {None: connectors["zendesk"]}
+    for system, wrapper in NAMED_WRAPPERS.items():
+        names = config.connections.instance_names(system)
+        if not names or system not in connectors:
+            continue
+        # Each named instance from the config as it sees it: its own URL or login, secrets,
+        # quotas and mapping (Config.as_named).
+        factory = import_module(CONNECTOR_MODULES[system]).from_config
+        members: dict[str | None, Connector] = {None: connectors[system]}
         for name in names:
-            members[name] = factory(config.for_instance(name), config.secret, policy)
-        connectors["zendesk"] = Instances(members)
-    orgs = config.connections.instance_names("salesforce")
-    if orgs and "salesforce" in connectors:
-        # Each named org from the config as it sees it: its own login, secrets and mapping.
-        factory = import_module(CONNECTOR_MODULES["salesforce"]).from_config
-        members = {None: connectors["salesforce"]}
-        for name in orgs:
-            members[name] = factory(config.for_org(name), config.secret, policy)
-        # Ids are split on every named org, on or off: an org's records never go to another.
-        connectors["salesforce"] = SalesforceOrgs(members, config.connections.org_names())
-    sites = config.connections.instance_names("jira")
-    if sites and "jira" in connectors:
-        # Each named Jira site from the config as it sees it: its URL, secrets and projects.
-        factory = import_module(CONNECTOR_MODULES["jira"]).from_config
-        members = {None: connectors["jira"]}
-        for name in sites:
-            members[name] = factory(config.for_site(name), config.secret, policy)
-        connectors["jira"] = Instances(members, config.connections.site_names())
+            members[name] = factory(config.as_named(system, name), config.secret, policy)
+        # Org and site ids are split on every named one, on or off: a record of one turned off
+        # never goes to another; a Zendesk's on the ones it has (None).
+        split_on = {
+            "salesforce": config.connections.org_names(),
+            "jira": config.connections.site_names(),
+        }.get(system)
+        connectors[system] = wrapper(members, split_on)
     return connectors
