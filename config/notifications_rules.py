@@ -25,26 +25,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 
 from config.base import StrictModel, resolve_path
 from config.notifications_schema import Address, ChannelName, NotificationChannels
 
-EVENTS = (
-    "level_raised",
-    "owner_changed",
-    "sla_at_risk",
-    "sla_breached",
-    "update_due",
-    "de_escalated",
-    "resolved",
-)
 # Recipients a rule names by role; anything else is an e-mail address, a "#slack-channel" or a
 # name under `recipients`.
 ROLE_RECIPIENTS = ("owner", "backup", "previous_owner", "account_owner", "account_csm")
-AUDIENCES = ("technical", "commercial", "executive")
 
 _WALL = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -101,6 +91,9 @@ Event = Literal[
     "resolved",
 ]
 Audience = Literal["technical", "commercial", "executive"]
+# The one list of each: rules are validated against the Literal types.
+EVENTS: tuple[str, ...] = get_args(Event)
+AUDIENCES: tuple[str, ...] = get_args(Audience)
 
 
 class Recipient(StrictModel):
