@@ -111,6 +111,9 @@ class AccountStep:
         self.levels = config.matrix.accounts.levels
         self.rank = {level: i for i, level in enumerate(self.levels)}
         self.budgets: Mapping[str, WriteBudget] = {}  # system -> what it has left to write
+        # The default Zendesk's organisations as the mirror held them when planned (nothing
+        # else writes them during the step): read once, not again to show our writes.
+        self._raw_organizations: dict[str, dict[str, Any]] = {}
 
     def execute(self) -> None:
         # The step allocates a few small, acyclic objects per account (facts, decisions,
@@ -275,7 +278,8 @@ class AccountStep:
         except ConnectorError as error:
             log.warning("account matrix: tasks not planned this run: %s", error)
             return None
-        found: list[FoundTask] = [t for row in rows if (t := parse_task(row.data, task))]
+        fields = task_fields(task)
+        found: list[FoundTask] = [t for row in rows if (t := parse_task(row.data, task, fields))]
         owner_ids = {
             str(user.data.get("Email") or "").lower(): user.id for user in users if user.data
         }
@@ -289,7 +293,7 @@ class AccountStep:
         organization = self.config.mapping.zendesk.organization
         assert organization is not None
         named = self.config.connections.instance_names("zendesk")
-        raw = {
+        raw = self._raw_organizations = {
             org_id: data
             for org_id, data in self.store.raw_records("zendesk", "organization").items()
             if split_instance(org_id, named)[0] is None  # the default Zendesk's
@@ -499,7 +503,7 @@ class AccountStep:
         """Show what we wrote on the organisations in the mirror (as apply does for tickets),
         so a run before Zendesk's export returns them does not take our value for a person's."""
         failures = self.store.failures()
-        raw = None
+        raw = self._raw_organizations
         updated = []
         for item in planned:
             write = item.write
@@ -507,7 +511,6 @@ class AccountStep:
                 continue
             if (ZD_ORGANIZATION, write.record_id) in failures:
                 continue
-            raw = raw if raw is not None else self.store.raw_records("zendesk", "organization")
             data = dict(raw.get(write.record_id) or {})
             fields = {**(data.get("organization_fields") or {}), **write.fields}
             tags = (set(data.get("tags") or ()) - set(write.tags_remove)) | set(write.tags_add)

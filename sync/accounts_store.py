@@ -27,6 +27,8 @@ def _decode(text: str) -> Any:
     JSON string with no backslash has no escapes, so its text between the quotes is it."""
     if text[:1] == '"' and "\\" not in text:
         return text[1:-1]
+    if text.isascii() and text.isdigit():  # a count (usage): json.loads gives this int
+        return int(text)
     return json.loads(text)
 
 
@@ -50,14 +52,20 @@ class AccountStore:
     # -- what we wrote -------------------------------------------------------------------------
     def written(self, systems: tuple[str, ...]) -> dict[tuple[str, str], dict[str, Any]]:
         """StateStore.written() for these system labels only: the tickets' rows (most of the
-        table) are not read."""
-        marks = ", ".join("?" for _ in systems)
+        table) are not read. One query per label, its rows by record (the primary key's
+        order): 170k rows for 20k accounts, so no label or lookup repeated per row."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
-        for system, record_id, name, value in self.db.execute(
-            f"SELECT system, record_id, field, value FROM written WHERE system IN ({marks})",
-            systems,
-        ):
-            found.setdefault((system, record_id), {})[name] = _decode(value)
+        for system in systems:
+            last, values = None, {}
+            for record_id, name, value in self.db.execute(
+                "SELECT record_id, field, value FROM written WHERE system = ? "
+                "ORDER BY record_id, field",
+                (system,),
+            ):
+                if record_id != last:
+                    last, values = record_id, {}
+                    found[(system, record_id)] = values
+                values[name] = _decode(value)
         return found
 
     # -- engine states -------------------------------------------------------------------------
@@ -90,7 +98,7 @@ class AccountStore:
         )
         found: dict[tuple[str, str], list[tuple[float, Any]]] = {}
         for account_id, attribute, at, value in rows:
-            found.setdefault((account_id, attribute), []).append((at, json.loads(value)))
+            found.setdefault((account_id, attribute), []).append((at, _decode(value)))
         return {key: tuple(values) for key, values in found.items()}
 
     def add_observations(self, rows: Iterable[tuple[str, str, float, Any]]) -> None:
@@ -113,12 +121,17 @@ class AccountStore:
 
     # -- breaches ------------------------------------------------------------------------------
     def breaches(self) -> dict[str, tuple[float, ...]]:
-        """Account id -> when its tickets' missed targets fell due, sorted."""
+        """Account id -> when its tickets' missed targets fell due, sorted, each due time
+        once (two tickets missing targets at the same time are one breach of the account)."""
         found: dict[str, list[float]] = {}
         for account_id, due_at in self.db.execute(
-            "SELECT account_id, due_at FROM account_breaches ORDER BY due_at"
+            "SELECT account_id, due_at FROM account_breaches ORDER BY account_id, due_at"
         ):
-            found.setdefault(account_id, []).append(due_at)
+            times = found.get(account_id)
+            if times is None:
+                found[account_id] = [due_at]
+            elif times[-1] != due_at:
+                times.append(due_at)
         return {key: tuple(values) for key, values in found.items()}
 
     def add_breaches(self, rows: Iterable[tuple[str, str, str, float]]) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from config.account_mapping import TaskMapping, ZendeskOrganizationWrite
@@ -149,8 +150,11 @@ def task_key(account_id: str, playbook: str) -> str:
     return f"{account_id}/{playbook}"
 
 
-def parse_task(row: Mapping[str, Any], mapping: TaskMapping) -> FoundTask | None:
-    """A Task record found by our marker (or key field); None when it is not ours."""
+def parse_task(
+    row: Mapping[str, Any], mapping: TaskMapping, fields: Mapping[str, str] | None = None
+) -> FoundTask | None:
+    """A Task record found by our marker (or key field); None when it is not ours.
+    `fields`: task_fields(mapping), when the caller parses many rows."""
     if mapping.key_field:
         account_id, _, playbook = str(row.get(mapping.key_field) or "").partition("/")
     else:
@@ -159,7 +163,8 @@ def parse_task(row: Mapping[str, Any], mapping: TaskMapping) -> FoundTask | None
         playbook = found.group(1) if found else ""
     if not account_id or not playbook:
         return None
-    values = {name: row.get(field) for name, field in task_fields(mapping).items()}
+    fields = task_fields(mapping) if fields is None else fields
+    values = {name: row.get(field) for name, field in fields.items()}
     status = row.get(mapping.status_field)
     return FoundTask(
         str(row["Id"]), account_id, playbook, values, status in mapping.closed_statuses
@@ -199,24 +204,32 @@ def task_description(decision: AccountDecision, account_name: str) -> str:
     while the decision does not change (no times of the run in it)."""
     playbook, owner = decision.playbook, decision.owner
     assert playbook is not None
+    backup = f"; backup {owner.backup}" if owner.backup else ""
     lines = [
         f"{account_name} is at account level {decision.level} since "
         f"{decision.level_since:%Y-%m-%d} (escalation-sync).",
-        f"Owner: {owner.current or 'nobody'} ({owner.role})"
-        + (f"; backup {owner.backup}" if owner.backup else ""),
+        f"Owner: {owner.current or 'nobody'} ({owner.role}){backup}",
     ]
     if owner.note:
         lines.append(f"Routing: {owner.note}")
-    lines += ["", "Why:"] + [
-        f"- {r.text}" for r in decision.reasons if r.kind is ReasonKind.TRIGGER
-    ]
-    if playbook.actions:
-        lines += ["", "Recommended actions:"]
-        lines += [f"{n}. {action}" for n, action in enumerate(playbook.actions, start=1)]
-    if playbook.required_data:
-        lines += ["", "Have at hand:"] + [f"- {item}" for item in playbook.required_data]
-    lines += ["", f"Outreach due: {playbook.due:%Y-%m-%d} ({playbook.calendar} calendar)"]
+    lines += ("", "Why:")
+    lines += [f"- {r.text}" for r in decision.reasons if r.kind is ReasonKind.TRIGGER]
+    lines += _playbook_lines(playbook.actions, playbook.required_data)
+    lines += ("", f"Outreach due: {playbook.due:%Y-%m-%d} ({playbook.calendar} calendar)")
     return "\n".join(lines)
+
+
+@lru_cache(maxsize=64)
+def _playbook_lines(actions: tuple[str, ...], required_data: tuple[str, ...]) -> tuple[str, ...]:
+    """A playbook's actions and data, as the description lists them: the same text for every
+    account at the level (15k tasks), so made once."""
+    lines: list[str] = []
+    if actions:
+        lines += ["", "Recommended actions:"]
+        lines += [f"{n}. {action}" for n, action in enumerate(actions, start=1)]
+    if required_data:
+        lines += ["", "Have at hand:"] + [f"- {item}" for item in required_data]
+    return tuple(lines)
 
 
 @dataclass(frozen=True)
@@ -247,6 +260,7 @@ def task_targets(
     - An open task of ours for a playbook the account no longer has is closed.
     """
     writes = task_writes(mapping)
+    rendered = tuple(writes.items())
     by_key: dict[tuple[str, str], list[FoundTask]] = {}
     for task in found:
         by_key.setdefault((task.account_id, task.playbook), []).append(task)
@@ -257,8 +271,8 @@ def task_targets(
             continue
         key = (account_id, playbook.name)
         since = decision.level_since.isoformat()
-        tasks = by_key.get(key, [])
-        open_task = next((t for t in tasks if not t.is_closed), None)
+        tasks = by_key.get(key, ())
+        open_task = next((t for t in tasks if not t.is_closed), None) if tasks else None
         remembered = memory.get(key)
         this_stay = remembered is not None and remembered.since == since
         if open_task is None and this_stay and remembered is not None:
@@ -281,6 +295,7 @@ def task_targets(
         subject = playbook.subject
         if not mapping.key_field:
             subject = f"{subject[: 255 - 40]} {MARKER.format(playbook=playbook.name)}"
+        record_id = task_key(account_id, playbook.name)
         outputs: dict[str, Any] = {
             "subject": subject,
             "description": task_description(decision, account_names.get(account_id, account_id)),
@@ -289,10 +304,9 @@ def task_targets(
             "related": account_id,
             "priority": playbook.priority,
             "owner": owner_ids.get((decision.owner.current or "").lower()),
-            "key": task_key(account_id, playbook.name),
+            "key": record_id,
         }
-        values = {name: render(write, outputs.get(name)) for name, write in writes.items()}
-        record_id = task_key(account_id, playbook.name)
+        values = {name: render(write, outputs.get(name)) for name, write in rendered}
         if open_task is not None:
             plan.task_ids[record_id] = open_task.task_id
         plan.targets.append(

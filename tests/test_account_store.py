@@ -98,3 +98,47 @@ def test_a_breach_counts_once_per_due_time_and_after_its_ticket_is_solved(
         assert accounts_store.breaches() == {"001A": (due.timestamp(),)}
     finally:
         store.close()
+
+
+@pytest.mark.state_backends("sqlite", "postgresql")
+def test_breaches_read_back_sorted_once_per_due_time_and_a_fresh_one_sorted_in(
+    tmp_path: Path, state_url: str | None
+) -> None:
+    """Rows of several tickets at one due time (an older version stored them all) are one
+    breach of the account; a breach found now, earlier than those stored, is sorted in (the
+    engine counts a window of them by bisection)."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from escalation.decision import SlaState
+    from mapping.records import TicketStatus
+    from sync.accounts_facts import gather
+    from tests.report_helpers import account, example_config
+
+    store = open_store(tmp_path, state_url)
+    accounts_store = AccountStore(store)
+    t0, t1, t2 = (NOW - timedelta(days=d) for d in (5, 3, 1))
+    e0, e1, e2 = (t.timestamp() for t in (t0, t1, t2))
+    try:
+        with store.transaction():
+            accounts_store.add_breaches(
+                [
+                    ("001A", "zendesk:1", "resolve", e2),
+                    ("001A", "zendesk:2", "resolve", e1),
+                    ("001A", "zendesk:3", "first_reply", e2),
+                    ("001B", "zendesk:4", "resolve", e1),
+                ]
+            )
+        assert accounts_store.breaches() == {"001A": (e1, e2), "001B": (e1,)}
+        ticket = SimpleNamespace(ref="zendesk:9", account_id="001A", status=TicketStatus.OPEN)
+        missed = SimpleNamespace(state=SlaState.BREACHED, due_at=t0)
+        decision = SimpleNamespace(ticket_ref=ticket.ref, level="advisory", sla={"resolve": missed})
+        run = SimpleNamespace(tickets=[ticket], decisions=[decision], ticket_created={})
+        accounts = {"001A": account("001A", "Acme"), "001B": account("001B", "Initech")}
+        config = example_config()
+        gathered = gather(config.matrix, run, accounts, accounts_store, NOW)  # type: ignore[arg-type]
+        assert gathered.facts["001A"].breaches == (e0, e1, e2)
+        assert gathered.facts["001B"].breaches == (e1,)
+        assert gathered.new_breaches == [("001A", "zendesk:9", "resolve", e0)]
+    finally:
+        store.close()
