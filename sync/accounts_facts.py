@@ -11,7 +11,7 @@ lacks, so a missing or unreadable value is reported once per run, not once per a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -107,7 +107,9 @@ class _TicketCounts:
 
 
 def _count_tickets(
-    evaluation: Evaluation, levels: list[str], breaches: list[tuple[str, str, str, float]]
+    evaluation: Evaluation,
+    levels: Sequence[str],
+    breaches: list[tuple[str, str, str, float]],
 ) -> _TicketCounts:
     """One pass over the run's open tickets (100k in a large mirror: plain dicts, no Counter,
     no call per ticket); the breaches of their SLA targets are appended to `breaches`."""

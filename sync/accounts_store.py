@@ -56,7 +56,8 @@ class AccountStore:
         order): 170k rows for 20k accounts, so no label or lookup repeated per row."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for system in systems:
-            last, values = None, {}
+            last: str | None = None
+            values: dict[str, Any] = {}
             for record_id, name, value in self.db.execute(
                 "SELECT record_id, field, value FROM written WHERE system = ? "
                 "ORDER BY record_id, field",
