@@ -45,7 +45,7 @@ from sync.accounts_targets import (
 from sync.accounts_writers import OrganizationWriter, SalesforceAccountWriter, TaskWriter
 from sync.allowance import WriteBudget
 from sync.apply import ApplyReport, Writer, apply_writes
-from sync.diff import FieldAction, Override, RecordPlan
+from sync.diff import FieldAction, Override
 from sync.instances import default_member
 from sync.plan import PlannedWrite, plan_target, rejected_before
 from sync.state import StateStore
@@ -147,12 +147,14 @@ class AccountStep:
         targets, writers, task_plan = self._targets(decisions, accounts, written)
         overrides = self._overrides()
         failures = self.store.failures()
-        planned = [
-            self._unless_rejected_before(
-                self._plan(t, written, overrides, task_plan), failures.get((t.system, t.record_id))
-            )
-            for t in targets
-        ]
+        # A record holding what we want and what we wrote (most of them, most runs) has
+        # nothing to send, note or count: it is left out of the plan.
+        planned: list[PlannedWrite] = []
+        for target in targets:
+            item = self._plan(target, written, overrides, task_plan)
+            if item is not None:
+                failure = failures.get((target.system, target.record_id))
+                planned.append(self._unless_rejected_before(item, failure))
         self.result.planned += planned
         if self.dry_run:
             return
@@ -177,8 +179,8 @@ class AccountStep:
         )  # fmt: skip
         self._merge(report)
         with self.store.transaction():
-            for target, item in zip(targets, planned, strict=True):
-                self._note_field_outcomes(target, item, written.get(item.key, {}))
+            for item in planned:
+                self._note_field_outcomes(item.target, item, written.get(item.key, {}))
             self._remember(decisions, gathered, task_plan, writers, planned)
 
     # -- targets -----------------------------------------------------------------------------
@@ -350,7 +352,8 @@ class AccountStep:
         written: dict[tuple[str, str], dict[str, Any]],
         overrides: dict[tuple[str, str], dict[str, Override]],
         task_plan: TaskPlan | None,
-    ) -> PlannedWrite:
+    ) -> PlannedWrite | None:
+        """The target's plan; None when the record holds what we want and wrote."""
         key = (target.system, target.record_id)
         last, kept = written.get(key, {}), overrides.get(key, {})
         if task_plan is not None and target.record_id in task_plan.closing:
@@ -361,7 +364,7 @@ class AccountStep:
             # A new task: what we wrote to an earlier one of this key says nothing about it.
             last, kept = {}, {}
         if not kept and _unchanged(target, last):
-            return PlannedWrite(target, RecordPlan(target.system, target.record_id), None, {}, None)
+            return None
         expire = self.config.sync.overrides.expire == "on_level_rise"
         return plan_target(target, last, kept, self.rank, expire, True)
 
