@@ -25,6 +25,7 @@ from connectors.salesforce import SalesforceConnector, soql_quote
 from connectors.salesforce_records import find_records
 from connectors.zendesk import ZendeskConnector
 from escalation.accounts import AccountDecision, compile_account_matrix, evaluate_accounts
+from escalation.facts import PriorState
 from mapping.join import AccountIndex
 from mapping.records import Account
 from sync.accounts_facts import GatheredFacts, gather
@@ -448,12 +449,13 @@ class AccountStep:
     ) -> None:
         store, accounts_store, now = self.store, self.accounts_store, self.now
         by_id = {d.account_id: d for d in decisions}
-        states, entries = {}, []
+        states: dict[str, PriorState] = {}
+        entries: list[tuple[str, str, dict[str, Any]]] = []
         for decision in decisions:
             prior = gathered.facts[decision.account_id].prior
             # The engine hands back the prior state itself when nothing changed.
             if prior is None or (decision.state is not prior and decision.state != prior):
-                states[decision.account_id] = decision.state.to_dict()
+                states[decision.account_id] = decision.state
             if decision.previous_level != decision.level and (
                 decision.previous_level is not None or decision.level != self.levels[0]
             ):

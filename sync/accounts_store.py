@@ -14,11 +14,12 @@ are a migration of the store (sync/accounts_schema.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from escalation.account_context import History
+from escalation.facts import PriorState
 from sync.state import StateStore
 
 
@@ -78,11 +79,23 @@ class AccountStore:
         """Account id -> its state as stored (JSON): the run parses each distinct text once."""
         return dict(self.db.execute("SELECT account_id, data FROM account_states").fetchall())
 
-    def save_states(self, states: dict[str, dict[str, Any]]) -> None:
+    def save_states(self, states: Mapping[str, dict[str, Any] | PriorState]) -> None:
+        """Account id -> its state (PriorState, or its to_dict form). Accounts that reached
+        a level in the same run share their state: each distinct one is encoded once."""
+        texts: dict[PriorState, str] = {}
+        rows = []
+        for key, value in states.items():
+            if isinstance(value, PriorState):
+                text = texts.get(value)
+                if text is None:
+                    text = texts[value] = json.dumps(value.to_dict(), sort_keys=True)
+            else:
+                text = json.dumps(value, sort_keys=True)
+            rows.append((key, text))
         self.db.executemany(
             "INSERT INTO account_states (account_id, data) VALUES (?, ?) "
             "ON CONFLICT (account_id) DO UPDATE SET data = excluded.data",
-            [(key, json.dumps(value, sort_keys=True)) for key, value in states.items()],
+            rows,
         )
 
     # -- history of values ---------------------------------------------------------------------
