@@ -102,6 +102,9 @@ def organization_targets(
     if mapping.level_field:
         writes["account_level"] = WriteField(field=mapping.level_field, format="text")
     prefix = mapping.tags_prefix
+    options = mapping.options or {}
+    # Per level, not per organisation (20k of them): the tag we want and the field's value.
+    tags_of: dict[str, frozenset[str]] = {}
     targets = []
     for org in organizations:
         decision = decisions.get(org.account_id)
@@ -110,9 +113,13 @@ def organization_targets(
         level = decision.level
         values = {}
         if "account_level" in writes:
-            values["account_level"] = (mapping.options or {}).get(level, level)
-        wanted_tags = frozenset({level_tag(prefix, level)} if prefix and level != lowest else ())
-        ours = frozenset(t for t in org.tags if prefix and t.startswith(prefix))
+            values["account_level"] = options.get(level, level)
+        wanted_tags = tags_of.get(level)
+        if wanted_tags is None:
+            wanted_tags = tags_of[level] = frozenset(
+                {level_tag(prefix, level)} if prefix and level != lowest else ()
+            )
+        ours = frozenset(t for t in org.tags if t.startswith(prefix)) if prefix else frozenset()
         shows_ours = bool(ours) or org.level_value not in (None, "")
         if level == lowest and org.org_id not in written_ids and not shows_ours:
             continue
