@@ -214,19 +214,38 @@ class ZendeskConnection(_ZendeskBase):
     instances: dict[InstanceName, ZendeskInstance] = Field(default_factory=dict)
 
     def config_problems(self) -> list[RelativeProblem]:
-        problems = super().config_problems()
         # One Zendesk under two names would be read twice and written twice, as two tickets.
-        seen = {self.host: "connections.zendesk"}
-        for name, instance in self.instances.items():
-            first = seen.setdefault(instance.host, f"connections.zendesk.instances.{name}")
-            if first != f"connections.zendesk.instances.{name}":
-                problems.append(
-                    (
-                        ("instances", name, "url"),
-                        f"found {instance.url}, the Zendesk of {first}; expected another Zendesk",
-                    )
+        return super().config_problems() + _same_instance_twice(
+            "zendesk", self, self.instances, lambda z: (z.host, "url", z.url), "Zendesk"
+        )
+
+
+def _same_instance_twice(
+    system: str,
+    default: _Connection,
+    instances: Mapping[str, _Connection],
+    identity: Any,
+    what: str,
+) -> list[RelativeProblem]:
+    """Named instances that are the default's or an earlier one's system again, by
+    `identity(connection)` -> (what tells it apart, or None: cannot tell; the key that says
+    it; that key's value): each record would be read and written twice, under two
+    references (a private note added twice, a task made twice)."""
+    problems: list[RelativeProblem] = []
+    seen = {identity(default)[0]: f"connections.{system}"}
+    for name, instance in instances.items():
+        key, where, found = identity(instance)
+        if key is None:
+            continue
+        first = seen.setdefault(key, f"connections.{system}.instances.{name}")
+        if first != f"connections.{system}.instances.{name}":
+            problems.append(
+                (
+                    ("instances", name, where),
+                    f"found {found}, the {what} of {first}; expected another {what}",
                 )
-        return problems
+            )
+    return problems
 
 
 _PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,254}$")
@@ -279,6 +298,17 @@ class JiraSites(JiraConnection):
     `jira:NAME/10001`, keys `NAME/SUP-1`."""
 
     instances: dict[InstanceName, JiraInstance] = Field(default_factory=dict)
+
+    def config_problems(self) -> list[RelativeProblem]:
+        return super().config_problems() + _same_instance_twice(
+            "jira", self, self.instances, _site, "Jira site"
+        )
+
+
+def _site(jira: JiraConnection) -> tuple[str, str, str]:
+    """A Jira site's base URL as one site has one: host in lower case, no trailing slash."""
+    parts = urlsplit(jira.url)
+    return f"{parts.netloc.lower()}{parts.path.rstrip('/')}", "url", jira.url
 
 
 def _api_version(value: Any) -> Any:
@@ -338,6 +368,22 @@ class SalesforceOrgs(SalesforceConnection):
     accounts `salesforce:NAME/001...`."""
 
     instances: dict[InstanceName, SalesforceInstance] = Field(default_factory=dict)
+
+    def config_problems(self) -> list[RelativeProblem]:
+        return super().config_problems() + _same_instance_twice(
+            "salesforce", self, self.instances, _org, "Salesforce org"
+        )
+
+
+def _org(salesforce: SalesforceConnection) -> tuple[str | None, str, str]:
+    """What tells a Salesforce org apart in the config: the client credentials flow logs in
+    at the org's own My Domain URL, so one URL is one org; the password flow shares
+    login.salesforce.com, and one user (its name's variable) belongs to one org."""
+    host = urlsplit(salesforce.login_url).netloc.lower()
+    if salesforce.auth == "client_credentials":
+        return host, "login_url", salesforce.login_url
+    user = salesforce.username_env
+    return (f"{host} {user}" if user else None), "username_env", f"{user} at {host}"
 
 
 SYSTEMS = ("zendesk", "jira", "salesforce")

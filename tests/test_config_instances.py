@@ -192,3 +192,79 @@ def test_the_readmes_several_zendesks_example_is_a_valid_config(tmp_path: Path):
     assert config.connections.site_of("eu") == "eu"
     linked = config.for_site("eu").mapping.jira.ticket.linked
     assert linked is not None and linked.prefix == "zendesk:eu/"
+
+
+SITE_EU = """    instances:
+      eu:
+        url: {url}
+        email_env: JIRA_EU_EMAIL
+        token_env: JIRA_EU_API_TOKEN
+        projects: [SUP]
+"""
+
+ORG_EU = """    instances:
+      eu:
+        login_url: {url}
+        {auth}
+"""
+
+
+@pytest.mark.parametrize(
+    ("system", "section", "expected"),
+    [
+        (
+            "jira",
+            SITE_EU.format(url="https://ACME.atlassian.net/"),
+            "connections.jira.instances.eu.url: found https://ACME.atlassian.net, the Jira site "
+            "of connections.jira; expected another Jira site",
+        ),
+        (
+            "salesforce",
+            ORG_EU.format(
+                url="https://acme.my.salesforce.com",
+                auth="client_id_env: SF_EU_ID\n        client_secret_env: SF_EU_SECRET",
+            ),
+            "connections.salesforce.instances.eu.login_url: found https://acme.my.salesforce.com,"
+            " the Salesforce org of connections.salesforce; expected another Salesforce org",
+        ),
+    ],
+    ids=["same-site", "same-org"],
+)
+def test_a_named_site_or_org_that_is_the_default_again_is_refused_at_its_key(
+    tmp_path: Path, system: str, section: str, expected: str
+):
+    """Its issues or accounts would be read twice, under two references, and written twice."""
+    after = "    timeout_seconds: 30\n" if system == "jira" else "    timeout_seconds: 60\n"
+    anchor = after + ("\n  salesforce:" if system == "jira" else "    # ca_bundle:")
+    main = _config(tmp_path, "", (anchor, after + section + anchor.removeprefix(after)))
+    problems = _problems(main)
+    assert expected in problems, problems
+
+
+def test_orgs_logging_in_by_password_are_told_apart_by_their_user(tmp_path: Path):
+    """With auth: password every org may log in at login.salesforce.com: two orgs there are
+    fine with two users, refused with one."""
+    default = (
+        "    auth: client_credentials ",
+        "    auth: password\n    username_env: SF_USER\n    password_env: SF_PASSWORD\n    # was ",
+    )
+    url = "https://acme.my.salesforce.com"
+    anchor = "    timeout_seconds: 60\n    # ca_bundle:"
+    for user, refused in (("SF_EU_USER", False), ("SF_USER", True)):
+        org = ORG_EU.format(
+            url=url,
+            auth=f"auth: password\n        username_env: {user}\n        password_env: SF_EU_PASSWORD",
+        )
+        edit = (anchor, "    timeout_seconds: 60\n" + org + "    # ca_bundle:")
+        main = _config(tmp_path / user, "", edit)
+        text = (main.parent / "connections.yaml").read_text(encoding="utf-8")
+        (main.parent / "connections.yaml").write_text(text.replace(*default, 1), encoding="utf-8")
+        expected = (
+            "connections.salesforce.instances.eu.username_env: found SF_USER at "
+            "acme.my.salesforce.com, the Salesforce org of connections.salesforce; expected "
+            "another Salesforce org"
+        )
+        if refused:
+            assert expected in _problems(main)
+        else:
+            assert load_config(main).connections.instance_names("salesforce") == ("eu",)
