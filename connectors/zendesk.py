@@ -374,6 +374,8 @@ class ZendeskConnector:
                     f"zendesk: update_many refused our credentials (HTTP {status})"
                 ) from None
             words = _vendor_words(error.response)
+            if status >= 500:  # a 503 handed back once the policy's attempts are spent
+                return _NotQueued(None, f"zendesk: update_many answered HTTP {status}: {words}")
             return _NotQueued(WriteStatus.REJECTED, f"update_many answered HTTP {status}: {words}")
         except (ZenpyException, requests.RequestException) as error:
             return _NotQueued(WriteStatus.RETRY, f"update_many failed: {type(error).__name__}")
