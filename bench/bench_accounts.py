@@ -42,7 +42,8 @@ from config.loader import load_config  # noqa: E402
 from config.matrix import MatrixConfig  # noqa: E402
 from connectors.base import ConnectorStats  # noqa: E402
 from connectors.salesforce import SalesforceConnector  # noqa: E402
-from connectors.zendesk import ZendeskConnector  # noqa: E402
+from connectors.transport import RetryPolicy  # noqa: E402
+from connectors.zendesk import BULK_SIZE, JobPolling, ZendeskConnector  # noqa: E402
 from escalation.compiled import compile_matrix  # noqa: E402
 from escalation.engine import evaluate_many  # noqa: E402
 from escalation.facts import Facts, index_ticket_creation  # noqa: E402
@@ -118,17 +119,28 @@ class FakeSalesforce(SalesforceConnector):
 
 class FakeZendesk(ZendeskConnector):
     """Stands in for the Zendesk connector: every organisation update succeeds (a subclass,
-    its __init__ not called, as FakeSalesforce)."""
+    its __init__ not called, as FakeSalesforce). It answers zenpy's calls of the connector's
+    update_many jobs: `organizations.update([...])` (one request a job) and
+    `job_status(id=...)` (one request a poll; the job is done at its first)."""
 
-    base_url, timeout = "https://acme.zendesk.com/api/v2", 30.0
+    write_batch_size, job_polling = BULK_SIZE, JobPolling(first_wait_seconds=0.0)
+    policy = RetryPolicy(sleep=lambda seconds: None)
 
     def __init__(self, requests: Requests):
         self.requests = requests
-        self.session = self
+        self.client = self.organizations = self
+        self.jobs: dict[str, list[int]] = {}
 
-    def put(self, url: str, json: dict, timeout: float) -> Any:
-        self.requests["zendesk PUT organizations/{id}"] += 1
-        return SimpleNamespace(status_code=200)
+    def update(self, organizations: list[Any]) -> Any:
+        self.requests["zendesk PUT organizations/update_many"] += 1
+        job_id = str(len(self.jobs) + 1)
+        self.jobs[job_id] = [o.id for o in organizations]
+        return SimpleNamespace(id=job_id)
+
+    def job_status(self, id: str) -> Any:
+        self.requests["zendesk GET job_statuses/{id}"] += 1
+        results = [{"id": i, "success": True} for i in self.jobs[id]]
+        return SimpleNamespace(status="completed", message=None, results=results)
 
     def stats(self) -> ConnectorStats:
         return ConnectorStats(requests=sum(self.requests.values()))

@@ -6,7 +6,9 @@ adapter only hands back a 429 after its policy is spent, and raises `RateLimited
 
 Reads go through the session zenpy holds, on the raw JSON: the records are stored as Zendesk
 returned them, and each export page's cursor must be visible (zenpy's generators hide page
-boundaries). Writes are zenpy's update_many (`tickets.update([...])`) and `job_status` polls.
+boundaries). Writes are zenpy's update_many (`tickets.update([...])`, and for the account
+matrix's organisations `organizations.update([...])` in connectors/zendesk_organizations.py)
+and `job_status` polls, one job path for both (`update_in_jobs`).
 """
 
 from __future__ import annotations
@@ -302,6 +304,29 @@ class ZendeskConnector:
         finished) is RETRY: the sync re-reads the ticket before sending it again, so a private
         note is never added twice.
         """
+        return self.update_in_jobs(
+            writes,
+            "ticket",
+            lambda batch: self.client.tickets.update([ticket_payload(write) for write in batch]),
+        )
+
+    def update_in_jobs(
+        self,
+        writes: Sequence[FieldWrite],
+        noun: str,
+        send: Callable[[list[FieldWrite]], Any],
+    ) -> list[WriteResult]:
+        """Records written by update_many jobs, one result per write, in order.
+
+        The path tickets and organisations share: `send(batch)` queues one job through zenpy
+        (`tickets.update([...])`, `organizations.update([...])`) and answers its JobStatus;
+        `noun` names the record in reasons. Up to write_batch_size records a job, a record at
+        most once a job, JOBS_IN_FLIGHT jobs queued before their results are polled. A record
+        id that is not numeric is REJECTED unsent; a job's result with an error is that
+        record's outcome (connectors/outcomes.py); an unknown outcome (no answer, a job that
+        did not finish, no result for the id) is RETRY; once Zendesk is out of reach or rate
+        limited the remaining writes are RETRY; AuthError when it refuses our credentials.
+        """
         results: dict[int, WriteResult] = {}
         numeric = []
         for position, write in enumerate(writes):
@@ -309,14 +334,16 @@ class ZendeskConnector:
                 numeric.append((position, write))
             else:
                 results[position] = WriteResult(
-                    write, WriteStatus.REJECTED, "not a Zendesk ticket id"
+                    write, WriteStatus.REJECTED, f"not a Zendesk {noun} id"
                 )
         stop_reason: str | None = None  # set when the system is out of reach or of budget
         for group in batched(_batches(numeric, self.write_batch_size), JOBS_IN_FLIGHT):
             submitted = []  # (batch, job id, when it was queued)
             for batch in group:
                 outcome = (
-                    self._submit(batch) if stop_reason is None else _NotQueued(None, stop_reason)
+                    self._submit(batch, send)
+                    if stop_reason is None
+                    else _NotQueued(None, stop_reason)
                 )
                 if isinstance(outcome, str):
                     submitted.append((batch, outcome, time.monotonic()))
@@ -325,13 +352,15 @@ class ZendeskConnector:
                 status = outcome.status or WriteStatus.RETRY
                 results.update({p: WriteResult(w, status, outcome.reason) for p, w in batch})
             for batch, job_id, queued_at in submitted:
-                results.update(self._collect(batch, job_id, queued_at))
+                results.update(self._collect(batch, job_id, queued_at, noun))
         return [results[position] for position in range(len(writes))]
 
-    def _submit(self, batch: list[tuple[int, FieldWrite]]) -> str | _NotQueued:
-        """PUT /api/v2/tickets/update_many.json; the job id, or why nothing was queued."""
+    def _submit(
+        self, batch: list[tuple[int, FieldWrite]], send: Callable[[list[FieldWrite]], Any]
+    ) -> str | _NotQueued:
+        """PUT /api/v2/{tickets|organizations}/update_many.json; the job id, or why nothing was queued."""
         try:
-            job = self.client.tickets.update([ticket_payload(write) for _, write in batch])
+            job = send([write for _, write in batch])
         except WriteOutcomeUnknown as error:
             return _NotQueued(WriteStatus.RETRY, str(error))
         except (RateLimited, SystemUnavailable) as error:
@@ -345,13 +374,15 @@ class ZendeskConnector:
                     f"zendesk: update_many refused our credentials (HTTP {status})"
                 ) from None
             words = _vendor_words(error.response)
+            if status >= 500:  # a 503 handed back once the policy's attempts are spent
+                return _NotQueued(None, f"zendesk: update_many answered HTTP {status}: {words}")
             return _NotQueued(WriteStatus.REJECTED, f"update_many answered HTTP {status}: {words}")
         except (ZenpyException, requests.RequestException) as error:
             return _NotQueued(WriteStatus.RETRY, f"update_many failed: {type(error).__name__}")
         return str(job.id)
 
     def _collect(
-        self, batch: list[tuple[int, FieldWrite]], job_id: str, queued_at: float
+        self, batch: list[tuple[int, FieldWrite]], job_id: str, queued_at: float, noun: str
     ) -> dict[int, WriteResult]:
         job = self._await_job(job_id, queued_at)
         if job is None or job.get("status") not in ("completed", "failed"):
@@ -362,7 +393,7 @@ class ZendeskConnector:
         for position, write in batch:
             result = by_id.get(int(write.record_id))
             if result is None:
-                reason = f"job {job_id} {job.get('status')} without a result for this ticket: {job.get('message')}"
+                reason = f"job {job_id} {job.get('status')} without a result for this {noun}: {job.get('message')}"
                 mapped[position] = WriteResult(write, WriteStatus.RETRY, reason)
             else:
                 mapped[position] = result_for(write, result)
@@ -488,8 +519,8 @@ def result_for(write: FieldWrite, result: dict[str, Any]) -> WriteResult:
 def _batches(
     numbered: list[tuple[int, FieldWrite]], size: int
 ) -> list[list[tuple[int, FieldWrite]]]:
-    # At most `size` tickets a job and a ticket at most once per job: a second write for the
-    # same ticket goes into a later job than its first.
+    # At most `size` records a job and a record at most once per job: a second write for the
+    # same record goes into a later job than its first.
     batches: list[list[tuple[int, FieldWrite]]] = []
     last_job_of: dict[int, int] = {}
     for item in numbered:

@@ -1,22 +1,27 @@
-"""Zendesk organisations: `PUT /api/v2/organizations/{id}.json`, one organisation a request.
+"""Zendesk organisations: "Update Many Organizations" jobs, up to 100 organisations a job.
+
+`PUT /api/v2/organizations/update_many.json` with `{"organizations": [{"id", ...}, ...]}`
+(the batch form: each organisation its own changes) queues a job whose `job_status` is polled;
+its results give one entry per organisation. A first run of the account matrix writes
+thousands of organisations: in jobs of 100 that is 1/100 of the submissions one PUT each
+took, plus the polls, against the account's shared rate limit.
 
 The account matrix writes an organisation field and a tag. Zendesk merges
-`organization_fields` key by key and replaces `tags` as a whole, so the write carries the
+`organization_fields` key by key and replaces `tags` as a whole, so an item carries the
 organisation's full tag list: its tags as last read, with ours added and removed.
-An update is idempotent, so the shared transport may repeat it after a reset; 4xx other than
-401/403/429 is the vendor's refusal of this record (rejected, with its words).
+The jobs go through the ticket writes' job path (`ZendeskConnector.update_in_jobs`): the
+same batching, polling and outcomes (connectors/outcomes.py's ZENDESK_JOB_ITEM).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-import requests
+from zenpy.lib.api_objects import Organization
 
-from connectors.base import FieldWrite, WriteResult, WriteStatus
-from connectors.errors import AuthError, RateLimited, SystemUnavailable
-from connectors.transport import WriteOutcomeUnknown
-from connectors.zendesk import ZendeskConnector, _vendor_words
+from connectors.base import FieldWrite, WriteResult
+from connectors.zendesk import ZendeskConnector
 
 
 def update_organizations(
@@ -26,63 +31,25 @@ def update_organizations(
 ) -> list[WriteResult]:
     """One result per write, in order. `tags_now`: organisation id -> its tags as last read.
 
-    Raises AuthError when Zendesk refuses our credentials; once it stops answering, the
-    remaining writes are RETRY.
+    OK once the job reports the organisation updated; REJECTED with Zendesk's words when its
+    result is an error (an unknown id, a rule of the account) or the id is not numeric; RETRY
+    when the outcome is unknown, and for every write left once Zendesk stops answering or
+    rate limits us. Raises AuthError when Zendesk refuses our credentials.
     """
-    results: list[WriteResult] = []
-    stop_reason: str | None = None
-    for write in writes:
-        if not write.record_id.isdigit():
-            results.append(
-                WriteResult(write, WriteStatus.REJECTED, "not a Zendesk organisation id")
-            )
-            continue
-        if stop_reason is not None:
-            results.append(WriteResult(write, WriteStatus.RETRY, stop_reason))
-            continue
-        result, unreachable = _update(connector, write, tags_now.get(write.record_id, ()))
-        if unreachable:
-            stop_reason = result.reason
-        results.append(result)
-    return results
+
+    def send(batch: list[FieldWrite]) -> Any:
+        items = [Organization(**organization_item(w, tags_now.get(w.record_id, ()))) for w in batch]
+        return connector.client.organizations.update(items)
+
+    return connector.update_in_jobs(writes, "organisation", send)
 
 
-def organization_body(write: FieldWrite, tags_now: Sequence[str]) -> dict[str, object]:
-    """The PUT body: the fields to set, and the whole tag list when ours change."""
-    body: dict[str, object] = {}
+def organization_item(write: FieldWrite, tags_now: Sequence[str]) -> dict[str, Any]:
+    """One update_many item: the id, the fields to set, and the whole tag list when ours change."""
+    item: dict[str, Any] = {"id": int(write.record_id)}
     if write.fields:
-        body["organization_fields"] = dict(write.fields)
+        item["organization_fields"] = dict(write.fields)
     if write.tags_add or write.tags_remove:
         tags = (set(tags_now) - set(write.tags_remove)) | set(write.tags_add)
-        body["tags"] = sorted(tags)
-    return {"organization": body}
-
-
-def _update(
-    connector: ZendeskConnector, write: FieldWrite, tags_now: Sequence[str]
-) -> tuple[WriteResult, bool]:
-    """The result, and whether Zendesk is out of reach for the rest of the run."""
-    path = f"/organizations/{write.record_id}.json"
-    try:
-        response = connector.session.put(
-            connector.base_url + path,
-            json=organization_body(write, tags_now),
-            timeout=connector.timeout,
-        )
-    except WriteOutcomeUnknown as error:
-        return WriteResult(write, WriteStatus.RETRY, str(error)), False
-    except (RateLimited, SystemUnavailable) as error:
-        return WriteResult(write, WriteStatus.RETRY, str(error)), True
-    except requests.RequestException as error:
-        reason = f"zendesk: PUT {path} failed ({type(error).__name__})"
-        return WriteResult(write, WriteStatus.RETRY, reason), False
-    status = response.status_code
-    if status < 300:
-        return WriteResult(write, WriteStatus.OK), False
-    words = _vendor_words(response)
-    if status in (401, 403):
-        raise AuthError(f"zendesk: PUT {path} refused our credentials (HTTP {status}: {words})")
-    if status == 429 or status >= 500:
-        reason = f"zendesk: PUT {path} answered HTTP {status}"
-        return WriteResult(write, WriteStatus.RETRY, reason), True
-    return WriteResult(write, WriteStatus.REJECTED, f"HTTP {status}: {words}"), False
+        item["tags"] = sorted(tags)
+    return item

@@ -6,7 +6,8 @@ reason to wait for the next run, as for the tickets).
 - "salesforce.account": the Salesforce connector's own Account update (sObject Collections).
 - "salesforce.task": tasks created (POST) or updated by Id (PATCH), sObject Collections; the
   Ids of the tasks created are kept for the run to remember.
-- "zendesk.organization": one PUT per organisation, with its full tag list.
+- "zendesk.organization": update_many jobs of up to 100 organisations, each with its full tag
+  list (connectors/zendesk_organizations.py).
 """
 
 from __future__ import annotations

@@ -185,3 +185,14 @@ def test_a_spent_budget_is_waited_out_until_its_reset_in_either_header_spelling(
         app.rate_limit_spelling = "ratelimit"
     assert app.traffic.statuses.get(("tickets_show_many", 429), 0) == 0
     assert len(sleeps) == 1 and sleeps[0] > 1.0  # the reset (2 s, whole seconds), not 1 s
+
+
+def test_a_503_on_update_many_after_the_retries_is_retry_for_every_write_not_rejected(sandbox):
+    # A 503 says Zendesk did not process the job: rejecting the writes would leave them unsent
+    # until their values change. Zendesk is out of reach: the later jobs are not sent either.
+    sandbox.zendesk.faults.add(Fault("update_many", "status", times=-1, status=503, retry_after=0))
+    policy = RetryPolicy(backoff_initial_seconds=0.01, backoff_max_seconds=0.05, max_attempts=2)
+    writes = [FieldWrite("zendesk", "ticket", n, {LEVEL: "esc_level_advisory"}) for n in "12"]
+    results = connector(sandbox, policy=policy, write_batch_size=1).apply(writes)
+    assert [r.status for r in results] == [WriteStatus.RETRY, WriteStatus.RETRY]
+    assert sandbox.zendesk.traffic.requests["update_many"] == 2  # the first job's two attempts

@@ -142,6 +142,13 @@ class ZendeskApp(VendorApp):
             r("GET", f"organizations/{_ID}{_JSON}", "organization_show", d.organization),
             r(
                 "PUT",
+                f"organizations/update_many{_JSON}",
+                "organizations_update_many",
+                d.update_many_organizations,
+                writes=True,
+            ),
+            r(
+                "PUT",
                 f"organizations/{_ID}{_JSON}",
                 "organization_update",
                 d.update_organization,
@@ -322,8 +329,9 @@ class ZendeskApp(VendorApp):
             self.store.put_organization(copy.deepcopy(organization), touch)
 
     def refuse_organization_updates(self, org_ids: list[int], details: str) -> Fault:
-        """Every PUT to these organisations answers 422 RecordInvalid with `details`, until
-        the faults are cleared (a rule of the account, an organisation locked by an app)."""
+        """Every update of these organisations is refused with `details` until the faults are
+        cleared (a rule of the account, an organisation locked by an app): a PUT answers 422
+        RecordInvalid, an update_many job reports an OrganizationUpdateFailed result."""
         detail = {"ids": [str(i) for i in org_ids], "details": details}
         return self.faults.add(Fault("organization_update", "record_invalid", -1, detail=detail))
 

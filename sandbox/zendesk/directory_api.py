@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.http import Request, Response
 from sandbox.zendesk import exports
+from sandbox.zendesk.jobs import bulk_faults, failed_item, updated_item, validation_failure
 from sandbox.zendesk.responses import body_of, error, id_list, int_arg, invalid, not_found, ok
 from sandbox.zendesk.setup_api import FORBIDDEN
 from sandbox.zendesk.store import zendesk_time
@@ -33,6 +34,10 @@ ORG_FIELD_TYPES = frozenset(
     {"text", "textarea", "checkbox", "date", "integer", "decimal", "regexp", "dropdown", "lookup"}
 )
 SHOW_MANY_MAX = 100
+BULK_MAX = 100  # update_many takes at most 100 organisations
+# How a job reports an organisation's validation errors, named as for tickets
+# ("<Resource>UpdateFailed"); Zendesk's documentation shows no organisation example.
+ORG_VALIDATION_FAILURE = "OrganizationUpdateFailed"
 
 
 class DirectoryApi:
@@ -72,8 +77,8 @@ class DirectoryApi:
     # PUT /api/v2/organizations/{id}.json {"organization": {...}}: organization_fields are
     # merged key by key (a key left out keeps its value), tags are replaced as a whole.
     def update_organization(self, request: Request) -> Response:
-        org = self.store.organizations.get(int(request.params["id"]))
-        if org is None:
+        org_id = int(request.params["id"])
+        if org_id not in self.store.organizations:
             return not_found()
         body = body_of(request)
         if isinstance(body, Response):
@@ -81,21 +86,70 @@ class DirectoryApi:
         changes = body.get("organization")
         if not isinstance(changes, dict):
             return error(400, "InvalidValue", "organization is required")
+        refused = self.apply_organization_update(org_id, changes)
+        if refused is not None:
+            return invalid(refused)
+        updated = self.store.organizations[org_id]
+        return ok({"organization": exports.with_url(updated, request.base_url, "organizations")})
+
+    # PUT /api/v2/organizations/update_many.json: the batch form, {"organizations": [{id, ...}]}
+    # (up to 100, each its own changes); answers a job_status, the job applies each item as the
+    # single PUT does and reports one result per organisation.
+    def update_many_organizations(self, request: Request) -> Response:
+        body = body_of(request)
+        if isinstance(body, Response):
+            return body
+        updates = body.get("organizations")
+        if not isinstance(updates, list):
+            return error(400, "InvalidValue", "organizations is required")
+        if not all(isinstance(u, dict) and str(u.get("id", "")).isdigit() for u in updates):
+            return error(400, "InvalidValue", "every organization needs an id")
+        if len(updates) > BULK_MAX:
+            return error(
+                400,
+                "TooManyValues",
+                "Parameter  cannot specify more than 100 values",
+                max_count=BULK_MAX,
+            )
+        ids = [int(u["id"]) for u in updates]
+        faults = bulk_faults(self.app.faults, "organizations_update_many", ids)
+        job = self.app.jobs.submit(updates, self.app.author_id, faults, self._job_item)
+        return ok({"job_status": job.as_json(request.base_url)})
+
+    def _job_item(self, index: int, org_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """One organisation of an update_many job: its result entry."""
+        if org_id not in self.store.organizations:
+            return failed_item(index, org_id, "RecordNotFound", "Not found")
+        refused = self.apply_organization_update(org_id, changes)
+        if refused is not None:  # as the job reports a ticket's validation errors
+            words = "; ".join(
+                text if name == "base" else f"{name.capitalize()}: {text}"
+                for name, text in refused.items()
+            )
+            return validation_failure(index, org_id, words, ORG_VALIDATION_FAILURE)
+        return updated_item(index, org_id)
+
+    def apply_organization_update(
+        self, org_id: int, changes: dict[str, Any]
+    ) -> dict[str, str] | None:
+        """One organisation's changes applied as Zendesk applies them (a PUT, or an item of an
+        update_many job): None once applied, else the validation errors (field -> words)."""
+        org = self.store.organizations[org_id]
         refused = self.app.faults.take_vendor(
             "organization_update",
             "record_invalid",
             where=lambda f: str(org["id"]) in {str(i) for i in f.detail.get("ids", ())},
         )
         if refused is not None:  # a rule of the account refuses the update (422, its words)
-            return invalid({"base": str(refused.detail.get("details", "is invalid"))})
+            return {"base": str(refused.detail.get("details", "is invalid"))}
         fields = changes.get("organization_fields")
         tags = changes.get("tags")
         if fields is not None and not isinstance(fields, dict):
-            return invalid({"organization_fields": "organization_fields must be an object"})
+            return {"organization_fields": "organization_fields must be an object"}
         if tags is not None and not (
             isinstance(tags, list) and all(isinstance(tag, str) for tag in tags)
         ):
-            return invalid({"tags": "tags must be a list of strings"})
+            return {"tags": "tags must be a list of strings"}
         updated = dict(org)
         for key, value in changes.items():
             if key not in ("id", "url", "created_at", "updated_at", "organization_fields"):
@@ -108,7 +162,7 @@ class DirectoryApi:
             # organisations turned off, the tags sent are left out.
             updated["tags"] = sorted({tag.strip().lower() for tag in tags if tag.strip()})
         self.store.put_organization(updated, touch=True)
-        return ok({"organization": exports.with_url(updated, request.base_url, "organizations")})
+        return None
 
     # DELETE /api/v2/organizations/{id}.json: 204; see ZendeskStore.delete_organization.
     def delete_organization(self, request: Request) -> Response:

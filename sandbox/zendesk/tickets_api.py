@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.http import Request, Response
 from sandbox.zendesk import exports
-from sandbox.zendesk.jobs import DEFAULT_FAILURE, JobFaults
+from sandbox.zendesk.jobs import JobFaults, bulk_faults
 from sandbox.zendesk.responses import body_of, error, id_list, includes, int_arg, not_found, ok
 
 if TYPE_CHECKING:
@@ -145,23 +145,10 @@ class TicketsApi:
 
     def _job_faults(self, updates: list[dict[str, Any]]) -> JobFaults:
         ids = [int(u["id"]) for u in updates]
-        faults = JobFaults()
-        failure = self.app.faults.take_vendor("update_many", "job_failure")
-        if failure is not None:
-            chosen = failure.detail.get("ids") or ids
-            reason = (
-                failure.detail.get("error", DEFAULT_FAILURE[0]),
-                failure.detail.get("details", DEFAULT_FAILURE[1]),
-            )
-            faults.failing = {int(i): reason for i in chosen if int(i) in ids}
+        faults = bulk_faults(self.app.faults, "update_many", ids)
         conflict = self.app.faults.take_vendor("update_many", "conflict")
         if conflict is not None:
             faults.agent_edits = frozenset(int(i) for i in (conflict.detail.get("ids") or ids))
-        failed = self.app.faults.take_vendor("update_many", "job_failed")
-        if failed is not None:
-            faults.job_failed = failed.detail.get(
-                "message", "Failed: the job was killed, please retry"
-            )
         return faults
 
     # GET /api/v2/job_statuses/{id}.json
