@@ -31,11 +31,14 @@ class PlannedWrite:
         return (self.target.system, self.target.record_id)
 
 
+# What json.dumps(..., sort_keys=True, default=str) builds for every call, built once (a run
+# hashes every payload it plans): the same encoder, so the same text and the same hash.
+_PAYLOAD_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
+
+
 def payload_hash(write: FieldWrite) -> str:
-    body = json.dumps(
-        [write.fields, sorted(write.tags_add), sorted(write.tags_remove), write.note is not None],
-        sort_keys=True,
-        default=str,
+    body = _PAYLOAD_ENCODER.encode(
+        [write.fields, sorted(write.tags_add), sorted(write.tags_remove), write.note is not None]
     )
     return hashlib.sha256(body.encode()).hexdigest()[:16]
 

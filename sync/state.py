@@ -26,8 +26,28 @@ from sync.store_backend import Backend, SqliteBackend
 _FAILURE_COLUMNS = "system, record_id, status, reason, attempts, first_failed_at, last_failed_at"
 
 
+# json.dumps(value, sort_keys=True, default=str, ensure_ascii=False) builds this encoder anew
+# for every call (it has non-default options); a run stores a few values per write, hundreds
+# of thousands at a time, so it is built once. Same encoder, same options: the same text.
+_ENCODER = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
+_encode = _ENCODER.encode
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    """json.dumps(value, sort_keys=True, default=str, ensure_ascii=False), exactly: the
+    stored text does not change. The usual written values (a level, a date, a number, none)
+    skip the encoder's general path; only their exact types, so a subclass (an enum) still
+    goes through it."""
+    kind = type(value)
+    if kind is str:
+        return _encode(value)  # the encoder's own escaping (its first case)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)  # what the encoder writes for an int
+    return _encode(value)
 
 
 class StateStore:
