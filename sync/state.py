@@ -23,6 +23,8 @@ from mapping.serialise import account_from_json, account_to_json, ticket_from_js
 from sync.migrations import migrate
 from sync.store_backend import Backend, SqliteBackend
 
+# Keys in one `IN (...)` list: below SQLite's oldest limit on parameters (999).
+_KEYS_PER_QUERY = 500
 _FAILURE_COLUMNS = "system, record_id, status, reason, attempts, first_failed_at, last_failed_at"
 
 
@@ -116,6 +118,14 @@ class StateStore:
         row = self.db.execute("SELECT data FROM tickets WHERE ref = ?", (ref,)).fetchone()
         return ticket_from_json(json.loads(row[0])) if row else None
 
+    def tickets_by_ref(self, refs: Iterable[str]) -> dict[str, Ticket]:
+        """`ticket` of many refs in a few queries: ref -> ticket, for those the mirror holds
+        (applying a chunk of writes read one row per write)."""
+        return {
+            ref: ticket_from_json(json.loads(data))
+            for ref, data in self._rows_in("SELECT ref, data FROM tickets WHERE ref", refs)
+        }
+
     def tickets(self, open_only: bool = False) -> list[Ticket]:
         query = "SELECT data FROM tickets" + (" WHERE is_open = 1" if open_only else "")
         return [ticket_from_json(json.loads(row[0])) for row in self.db.execute(query)]
@@ -144,6 +154,24 @@ class StateStore:
     def account(self, account_id: str) -> Account | None:
         row = self.db.execute("SELECT data FROM accounts WHERE id = ?", (account_id,)).fetchone()
         return account_from_json(json.loads(row[0])) if row else None
+
+    def accounts_by_id(self, account_ids: Iterable[str]) -> dict[str, Account]:
+        """`account` of many ids in a few queries: id -> account, for those the mirror holds."""
+        return {
+            account_id: account_from_json(json.loads(data))
+            for account_id, data in self._rows_in(
+                "SELECT id, data FROM accounts WHERE id", account_ids
+            )
+        }
+
+    def _rows_in(self, query: str, keys: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+        """The rows of `query` (ending in the key column) whose key is one of `keys`, in
+        statements of at most _KEYS_PER_QUERY keys (SQLite's limit on parameters)."""
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), _KEYS_PER_QUERY):
+            part = unique[start : start + _KEYS_PER_QUERY]
+            marks = ", ".join("?" * len(part))
+            yield from self.db.execute(f"{query} IN ({marks})", part)
 
     def accounts(self) -> list[Account]:
         return [
