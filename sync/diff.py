@@ -106,6 +106,8 @@ def plan_record(
     rank_of_level: dict[str, int],
     overrides_expire_on_level_rise: bool,
 ) -> RecordPlan:
+    if not written and not overrides:
+        return RecordPlan(system, record_id, _plan_new(wanted, current))
     rank = rank_of_level.get(level or "", -1)
     plans = [
         plan_field(
@@ -122,3 +124,15 @@ def plan_record(
         for name, value in wanted.items()
     ]
     return RecordPlan(system, record_id, plans)
+
+
+def _plan_new(wanted: dict[str, Any], current: dict[str, Any]) -> list[FieldPlan]:
+    """plan_field's decisions for a record we never wrote and no person overrode (every
+    record of a first run): without an override or a written value, a field is in place or
+    to write. Taken apart from plan_field because a first run plans every field this way."""
+    plans = []
+    for name, value in wanted.items():
+        held = current.get(name)
+        action = FieldAction.IN_PLACE if same_value(held, value) else FieldAction.WRITE
+        plans.append(FieldPlan(name, action, value, held, None))
+    return plans
