@@ -30,7 +30,9 @@ class Override:
     detected_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+# Slots: a first run plans every field of tens of thousands of records, and every one of
+# these is kept until the run ends (half the objects for the collector to walk, no __dict__).
+@dataclass(frozen=True, slots=True)
 class FieldPlan:
     field: str
     action: FieldAction
@@ -43,7 +45,7 @@ class FieldPlan:
         return self.action in (FieldAction.WRITE, FieldAction.OVERRIDE_EXPIRED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordPlan:
     system: str
     record_id: str
