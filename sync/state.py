@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ _FAILURE_COLUMNS = "system, record_id, status, reason, attempts, first_failed_at
 # of thousands at a time, so it is built once. Same encoder, same options: the same text.
 _ENCODER = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
 _encode = _ENCODER.encode
+# What that encoder's `encode` returns for a str (its first case, ensure_ascii=False).
+_encode_text = encode_basestring
 
 
 def _dumps(value: Any) -> str:
@@ -42,7 +45,7 @@ def _dumps(value: Any) -> str:
     goes through it."""
     kind = type(value)
     if kind is str:
-        return _encode(value)  # the encoder's own escaping (its first case)
+        return _encode_text(value)
     if value is None:
         return "null"
     if kind is bool:
@@ -394,9 +397,10 @@ class StateStore:
     def audit_many(
         self, run_id: int, now: datetime, entries: Iterable[tuple[str, str, dict[str, Any]]]
     ) -> None:
+        at = now.isoformat()
         self.db.executemany(
             "INSERT INTO audit (run_id, at, kind, ref, detail) VALUES (?, ?, ?, ?, ?)",
-            [(run_id, now.isoformat(), kind, ref, _dumps(detail)) for kind, ref, detail in entries],
+            [(run_id, at, kind, ref, _dumps(detail)) for kind, ref, detail in entries],
         )
 
     def audit_entries(
