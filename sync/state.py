@@ -346,11 +346,16 @@ class StateStore:
     def set_note_state(
         self, system: str, record_id: str, note_key: str, state: str, now: datetime
     ) -> None:
-        self.db.execute(
+        self.set_note_states([(system, record_id, note_key, state)], now)
+
+    def set_note_states(self, notes: Iterable[tuple[str, str, str, str]], now: datetime) -> None:
+        """(system, record id, note key, state) of many notes in one statement, in order."""
+        at = now.isoformat()
+        self.db.executemany(
             "INSERT INTO notes (system, record_id, note_key, state, at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (system, record_id, note_key) "
             "DO UPDATE SET state = excluded.state, at = excluded.at",
-            (system, record_id, note_key, state, now.isoformat()),
+            [(system, record_id, key, state, at) for system, record_id, key, state in notes],
         )
 
     def last_notes(self) -> dict[str, str]:
