@@ -30,7 +30,9 @@ class Override:
     detected_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+# Slots: a first run plans every field of tens of thousands of records, and every one of
+# these is kept until the run ends (half the objects for the collector to walk, no __dict__).
+@dataclass(frozen=True, slots=True)
 class FieldPlan:
     field: str
     action: FieldAction
@@ -43,7 +45,7 @@ class FieldPlan:
         return self.action in (FieldAction.WRITE, FieldAction.OVERRIDE_EXPIRED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecordPlan:
     system: str
     record_id: str
@@ -106,6 +108,8 @@ def plan_record(
     rank_of_level: dict[str, int],
     overrides_expire_on_level_rise: bool,
 ) -> RecordPlan:
+    if not written and not overrides:
+        return RecordPlan(system, record_id, _plan_new(wanted, current))
     rank = rank_of_level.get(level or "", -1)
     plans = [
         plan_field(
@@ -122,3 +126,15 @@ def plan_record(
         for name, value in wanted.items()
     ]
     return RecordPlan(system, record_id, plans)
+
+
+def _plan_new(wanted: dict[str, Any], current: dict[str, Any]) -> list[FieldPlan]:
+    """plan_field's decisions for a record we never wrote and no person overrode (every
+    record of a first run): without an override or a written value, a field is in place or
+    to write. Taken apart from plan_field because a first run plans every field this way."""
+    plans = []
+    for name, value in wanted.items():
+        held = current.get(name)
+        action = FieldAction.IN_PLACE if same_value(held, value) else FieldAction.WRITE
+        plans.append(FieldPlan(name, action, value, held, None))
+    return plans

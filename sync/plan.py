@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from connectors.base import FieldWrite
@@ -24,18 +25,31 @@ class PlannedWrite:
     record_plan: RecordPlan
     write: FieldWrite | None  # None: nothing to send for this record
     written_values: dict[str, Any]  # output -> rendered value, to remember once it lands
-    payload_hash: str | None  # identifies the payload, to recognise a rejected one resent
+    # The payload's hash if the caller made it; else `payload_hash` makes it when first asked.
+    known_hash: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.target.system, self.target.record_id)
 
+    @cached_property
+    def payload_hash(self) -> str | None:
+        """Identifies the payload, to recognise a rejected one resent (None: no write). Made
+        on demand: only a write that failed before or is rejected now needs it, and a run
+        plans tens of thousands that never do."""
+        if self.known_hash is not None or self.write is None:
+            return self.known_hash
+        return payload_hash(self.write)
+
+
+# What json.dumps(..., sort_keys=True, default=str) builds for every call, built once (a run
+# hashes every payload it plans): the same encoder, so the same text and the same hash.
+_PAYLOAD_ENCODER = json.JSONEncoder(sort_keys=True, default=str)
+
 
 def payload_hash(write: FieldWrite) -> str:
-    body = json.dumps(
-        [write.fields, sorted(write.tags_add), sorted(write.tags_remove), write.note is not None],
-        sort_keys=True,
-        default=str,
+    body = _PAYLOAD_ENCODER.encode(
+        [write.fields, sorted(write.tags_add), sorted(write.tags_remove), write.note is not None]
     )
     return hashlib.sha256(body.encode()).hexdigest()[:16]
 
@@ -66,7 +80,12 @@ def plan_target(
     written_c = {
         name: comparable(writes[name], value) for name, value in written.items() if name in writes
     }
-    current_c = {name: comparable(writes[name], current_raw.get(name)) for name in target.values}
+    if current_raw:
+        current_c = {
+            name: comparable(writes[name], current_raw.get(name)) for name in target.values
+        }
+    else:  # nothing read back nor written (a new record): every field holds nothing
+        current_c = dict.fromkeys(target.values)
     record_plan = plan_record(
         target.system,
         target.record_id,
@@ -82,7 +101,8 @@ def plan_target(
     fields = {
         writes[name].field: write_value(writes[name], target.values[name]) for name in to_write
     }
-    level_overridden = any(
+    # Only a field with an override or a value written before can be overridden (sync/diff.py).
+    level_overridden = bool(overrides or written_c) and any(
         p.field == "level" and p.action in (FieldAction.OVERRIDE_FOUND, FieldAction.OVERRIDE_KEPT)
         for p in record_plan.fields
     )
@@ -105,7 +125,7 @@ def plan_target(
             external_id_field=target.external_id_field,
             delete=True,
         )
-        return PlannedWrite(target, record_plan, removal, {}, payload_hash(removal))
+        return PlannedWrite(target, record_plan, removal, {})
     if not (fields or tags_add or tags_remove or note):
         return PlannedWrite(target, record_plan, None, {}, None)
     write = FieldWrite(
@@ -121,4 +141,4 @@ def plan_target(
         external_id_field=target.external_id_field,
     )
     written_values = {name: target.values[name] for name in to_write}
-    return PlannedWrite(target, record_plan, write, written_values, payload_hash(write))
+    return PlannedWrite(target, record_plan, write, written_values)

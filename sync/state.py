@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,35 @@ from mapping.serialise import account_from_json, account_to_json, ticket_from_js
 from sync.migrations import migrate
 from sync.store_backend import Backend, SqliteBackend
 
+# Keys in one `IN (...)` list: below SQLite's oldest limit on parameters (999).
+_KEYS_PER_QUERY = 500
 _FAILURE_COLUMNS = "system, record_id, status, reason, attempts, first_failed_at, last_failed_at"
 
 
+# json.dumps(value, sort_keys=True, default=str, ensure_ascii=False) builds this encoder anew
+# for every call (it has non-default options); a run stores a few values per write, hundreds
+# of thousands at a time, so it is built once. Same encoder, same options: the same text.
+_ENCODER = json.JSONEncoder(sort_keys=True, default=str, ensure_ascii=False)
+_encode = _ENCODER.encode
+# What that encoder's `encode` returns for a str (its first case, ensure_ascii=False).
+_encode_text = encode_basestring
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    """json.dumps(value, sort_keys=True, default=str, ensure_ascii=False), exactly: the
+    stored text does not change. The usual written values (a level, a date, a number, none)
+    skip the encoder's general path; only their exact types, so a subclass (an enum) still
+    goes through it."""
+    kind = type(value)
+    if kind is str:
+        return _encode_text(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)  # what the encoder writes for an int
+    return _encode(value)
 
 
 class StateStore:
@@ -96,6 +121,14 @@ class StateStore:
         row = self.db.execute("SELECT data FROM tickets WHERE ref = ?", (ref,)).fetchone()
         return ticket_from_json(json.loads(row[0])) if row else None
 
+    def tickets_by_ref(self, refs: Iterable[str]) -> dict[str, Ticket]:
+        """`ticket` of many refs in a few queries: ref -> ticket, for those the mirror holds
+        (applying a chunk of writes read one row per write)."""
+        return {
+            ref: ticket_from_json(json.loads(data))
+            for ref, data in self._rows_in("SELECT ref, data FROM tickets WHERE ref", refs)
+        }
+
     def tickets(self, open_only: bool = False) -> list[Ticket]:
         query = "SELECT data FROM tickets" + (" WHERE is_open = 1" if open_only else "")
         return [ticket_from_json(json.loads(row[0])) for row in self.db.execute(query)]
@@ -124,6 +157,24 @@ class StateStore:
     def account(self, account_id: str) -> Account | None:
         row = self.db.execute("SELECT data FROM accounts WHERE id = ?", (account_id,)).fetchone()
         return account_from_json(json.loads(row[0])) if row else None
+
+    def accounts_by_id(self, account_ids: Iterable[str]) -> dict[str, Account]:
+        """`account` of many ids in a few queries: id -> account, for those the mirror holds."""
+        return {
+            account_id: account_from_json(json.loads(data))
+            for account_id, data in self._rows_in(
+                "SELECT id, data FROM accounts WHERE id", account_ids
+            )
+        }
+
+    def _rows_in(self, query: str, keys: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+        """The rows of `query` (ending in the key column) whose key is one of `keys`, in
+        statements of at most _KEYS_PER_QUERY keys (SQLite's limit on parameters)."""
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), _KEYS_PER_QUERY):
+            part = unique[start : start + _KEYS_PER_QUERY]
+            marks = ", ".join("?" * len(part))
+            yield from self.db.execute(f"{query} IN ({marks})", part)
 
     def accounts(self) -> list[Account]:
         return [
@@ -295,11 +346,16 @@ class StateStore:
     def set_note_state(
         self, system: str, record_id: str, note_key: str, state: str, now: datetime
     ) -> None:
-        self.db.execute(
+        self.set_note_states([(system, record_id, note_key, state)], now)
+
+    def set_note_states(self, notes: Iterable[tuple[str, str, str, str]], now: datetime) -> None:
+        """(system, record id, note key, state) of many notes in one statement, in order."""
+        at = now.isoformat()
+        self.db.executemany(
             "INSERT INTO notes (system, record_id, note_key, state, at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (system, record_id, note_key) "
             "DO UPDATE SET state = excluded.state, at = excluded.at",
-            (system, record_id, note_key, state, now.isoformat()),
+            [(system, record_id, key, state, at) for system, record_id, key, state in notes],
         )
 
     def last_notes(self) -> dict[str, str]:
@@ -346,9 +402,10 @@ class StateStore:
     def audit_many(
         self, run_id: int, now: datetime, entries: Iterable[tuple[str, str, dict[str, Any]]]
     ) -> None:
+        at = now.isoformat()
         self.db.executemany(
             "INSERT INTO audit (run_id, at, kind, ref, detail) VALUES (?, ?, ?, ?, ?)",
-            [(run_id, now.isoformat(), kind, ref, _dumps(detail)) for kind, ref, detail in entries],
+            [(run_id, at, kind, ref, _dumps(detail)) for kind, ref, detail in entries],
         )
 
     def audit_entries(
