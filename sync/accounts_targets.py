@@ -24,8 +24,8 @@ from config.write_mapping import WriteField, WriteMappingBase, level_tag
 from escalation.accounts import AccountDecision
 from escalation.decision import ReasonKind
 from sync.accounts_store import TaskMemory
-from sync.formats import render
-from sync.wanted import Target
+from sync.formats import renderer
+from sync.wanted import Target, target
 
 SF_ACCOUNT = "salesforce.account"
 ZD_ORGANIZATION = "zendesk.organization"
@@ -52,6 +52,7 @@ def account_targets(
     """The account fields. `current`: account id -> what our fields hold now."""
     targets = []
     writes = mapping.outputs()
+    renderers = [(name, renderer(write)) for name, write in writes.items()]
     for decision in decisions:
         now = current.get(decision.account_id, {})
         if decision.level == lowest and decision.account_id not in written_ids:
@@ -63,9 +64,9 @@ def account_targets(
             "account_reason": field_reason(decision),
             "next_outreach_due": decision.playbook.due if decision.playbook else None,
         }
-        values = {name: render(write, outputs.get(name)) for name, write in writes.items()}
+        values = {name: render_value(outputs.get(name)) for name, render_value in renderers}
         targets.append(
-            Target(
+            target(
                 SF_ACCOUNT,
                 "account",
                 decision.account_id,
@@ -124,7 +125,7 @@ def organization_targets(
         if level == lowest and org.org_id not in written_ids and not shows_ours:
             continue
         targets.append(
-            Target(
+            target(
                 ZD_ORGANIZATION,
                 "organization",
                 org.org_id,
@@ -267,7 +268,7 @@ def task_targets(
     - An open task of ours for a playbook the account no longer has is closed.
     """
     writes = task_writes(mapping)
-    rendered = tuple(writes.items())
+    renderers = [(name, renderer(write)) for name, write in writes.items()]
     by_key: dict[tuple[str, str], list[FoundTask]] = {}
     for task in found:
         by_key.setdefault((task.account_id, task.playbook), []).append(task)
@@ -313,11 +314,11 @@ def task_targets(
             "owner": owner_ids.get((decision.owner.current or "").lower()),
             "key": record_id,
         }
-        values = {name: render(write, outputs.get(name)) for name, write in rendered}
+        values = {name: render_value(outputs.get(name)) for name, render_value in renderers}
         if open_task is not None:
             plan.task_ids[record_id] = open_task.task_id
         plan.targets.append(
-            Target(
+            target(
                 SF_TASK,
                 "task",
                 record_id,
@@ -339,7 +340,7 @@ def task_targets(
             plan.task_ids[record_id] = task.task_id
             plan.closing.add(record_id)
             plan.targets.append(
-                Target(
+                target(
                     SF_TASK,
                     "task",
                     record_id,

@@ -7,6 +7,7 @@ one canonical form so an unchanged value is never mistaken for a change or an ov
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -61,6 +62,14 @@ def render(write: WriteField, value: Any) -> Any:
     if write.max_length is not None and len(text) > write.max_length:
         text = text[: write.max_length - 1] + "…"
     return text
+
+
+def renderer(write: WriteField) -> Callable[[Any], Any]:
+    """render(write, value) as one function of the value, for a field rendered many times a
+    run (20k accounts' fields): text without a length limit, the usual case, is a str()."""
+    if write.format == "text" and write.max_length is None:
+        return lambda value: None if value is None else str(value)
+    return lambda value: render(write, value)
 
 
 def comparable(write: WriteField, value: Any) -> Any:

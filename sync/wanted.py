@@ -14,7 +14,7 @@ recognised and how it expires.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -64,6 +64,38 @@ class Target:
     delete: bool = False
     # Output -> the ticket ref its value comes from (a Jira issue's customer impact).
     sources: dict[str, str] = field(default_factory=dict)
+
+
+_TARGET_DEFAULTS = {
+    f.name: f.default for f in fields(Target) if f.default is not MISSING and f.name != "sources"
+}
+_TARGET_FIELDS = frozenset(f.name for f in fields(Target))
+_new = object.__new__
+
+
+def target(
+    system: str,
+    kind: str,
+    record_id: str,
+    level: str | None,
+    values: dict[str, Any],
+    writes: dict[str, WriteField],
+    **optional: Any,
+) -> Target:
+    """Target(...), faster: the same frozen object without the dataclass's __init__, which
+    sets each of its 24 fields through object.__setattr__ (the account matrix builds 45k
+    targets a run; 2.7 µs each against 0.6). `optional`: Target's other fields by name."""
+    if not optional.keys() <= _TARGET_FIELDS:
+        unknown = sorted(optional.keys() - _TARGET_FIELDS)
+        raise TypeError(f"target() got unexpected keyword arguments {unknown}")
+    record = _new(Target)
+    state = record.__dict__
+    state.update(_TARGET_DEFAULTS)
+    state["sources"] = {}
+    state.update(optional)
+    state["system"], state["kind"], state["record_id"] = system, kind, record_id
+    state["level"], state["values"], state["writes"] = level, values, writes
+    return record
 
 
 @dataclass(frozen=True)
