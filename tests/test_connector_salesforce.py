@@ -276,6 +276,15 @@ def test_any_quoted_string_is_one_literal_that_reads_back_unchanged(value):
     assert tokens[3].value == "AND"
 
 
+@given(st.text(alphabet="abcXYZ019_./@+:-' \\\n") | st.sampled_from(["001A000000abcDEF", "a@b.co"]))
+def test_quoting_an_id_or_address_takes_the_short_path_to_the_same_literal(value):
+    """Ids and addresses (tens of thousands a run) skip the character-by-character escaping;
+    whatever takes that path quotes exactly as the escaping would."""
+    from connectors.salesforce import _quote_each_character
+
+    assert soql_quote(value) == _quote_each_character(value)
+
+
 # -- sessions and refusals ---------------------------------------------------------------------------
 @responses.activate
 def test_expired_session_logs_in_once_more_and_repeats_the_call(sf, caplog):
