@@ -47,7 +47,7 @@ from connectors.zendesk import BULK_SIZE, JobPolling, ZendeskConnector  # noqa: 
 from escalation.compiled import compile_matrix  # noqa: E402
 from escalation.engine import evaluate_many  # noqa: E402
 from escalation.facts import Facts, index_ticket_creation  # noqa: E402
-from mapping.records import Account  # noqa: E402
+from mapping.records import Account, TicketStatus  # noqa: E402
 from sync import accounts_run  # noqa: E402
 from sync.accounts_run import AccountStep  # noqa: E402
 from sync.accounts_store import AccountStore  # noqa: E402
@@ -146,8 +146,12 @@ class FakeZendesk(ZendeskConnector):
         return ConnectorStats(requests=sum(self.requests.values()))
 
 
-def world(seed: int, accounts: int, tickets: int) -> tuple[list[Account], Evaluation, Any]:
-    """Accounts with signals, tickets, the ticket matrix's decisions, the config."""
+def world(
+    seed: int, accounts: int, tickets: int, open_tickets: int | None = None
+) -> tuple[list[Account], Evaluation, Any]:
+    """Accounts with signals, tickets, the ticket matrix's decisions, the config.
+    `open_tickets`: how many tickets are still open (None: all, the heaviest case); the
+    others are solved, and count only as tickets the account opened lately."""
     rng = random.Random(seed)
     generated = generate_accounts(rng, accounts)
     # A customer base as CS teams describe theirs: most accounts small and green, a few large.
@@ -170,6 +174,12 @@ def world(seed: int, accounts: int, tickets: int) -> tuple[list[Account], Evalua
         for a in generated
     ]
     all_tickets = generate_tickets(rng, generated, tickets)
+    if open_tickets is not None and open_tickets < len(all_tickets):
+        still_open = set(rng.sample(range(len(all_tickets)), open_tickets))
+        all_tickets = [
+            t if i in still_open else replace(t, status=TicketStatus.SOLVED)
+            for i, t in enumerate(all_tickets)
+        ]
     created = index_ticket_creation(all_tickets)
     config = load_config(EXAMPLE / "escalation-sync.yaml")
     raw = yaml.safe_load((EXAMPLE / "matrix.yaml").read_text(encoding="utf-8"))
@@ -255,14 +265,21 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--open-tickets",
+        type=int,
+        help="tickets still open, the rest solved (default: all open, the heaviest case; "
+        "the sandbox's generated 100k-ticket quarter has 17,000 open)",
+    )
     parser.add_argument("--profile", help="write cProfile stats of the account steps here")
     args = parser.parse_args()
 
     started = time.perf_counter()
-    accounts, evaluation, config = world(args.seed, args.accounts, args.tickets)
+    accounts, evaluation, config = world(args.seed, args.accounts, args.tickets, args.open_tickets)
+    still_open = sum(1 for t in evaluation.tickets if t.status.is_open)
     print(
-        f"generated {len(accounts):,} accounts, {args.tickets:,} tickets and their decisions "
-        f"in {time.perf_counter() - started:.1f} s"
+        f"generated {len(accounts):,} accounts, {args.tickets:,} tickets ({still_open:,} open) "
+        f"and their decisions in {time.perf_counter() - started:.1f} s"
     )
     with tempfile.TemporaryDirectory() as folder:
         store = StateStore(Path(folder) / "state.sqlite")
