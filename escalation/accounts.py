@@ -152,14 +152,21 @@ def evaluate_accounts(
         raise ValueError("now must be timezone-aware (UTC)")
     m = compile_account_matrix(matrix) if isinstance(matrix, MatrixConfig) else matrix
     at = now.astimezone(UTC)
-    return [_decide(m, at, account, facts or NO_ACCOUNT_FACTS) for account, facts in items]
+    epoch, today = at.timestamp(), at.date()  # the same for every account
+    return [
+        _decide(m, at, epoch, today, account, facts or NO_ACCOUNT_FACTS) for account, facts in items
+    ]
 
 
 def _decide(
-    m: CompiledAccountMatrix, now: datetime, account: Account, facts: AccountFacts
+    m: CompiledAccountMatrix,
+    now: datetime,
+    epoch: float,
+    today: date,
+    account: Account,
+    facts: AccountFacts,
 ) -> AccountDecision:
-    epoch = now.timestamp()
-    ctx = AccountContext(account, facts, epoch, now.date())
+    ctx = AccountContext(account, facts, epoch, today)
     fired = [t for t in m.triggers if t.holds(ctx)]
     top = fired[0].level if fired else 0
     prior = facts.prior
@@ -184,7 +191,7 @@ def _decide(
         name, None, account.tier, account.region, account.owner, account.csm, epoch
     )
     reasons = tuple(
-        Reason(ReasonKind.TRIGGER, t.name, m.levels[t.level], t.reason(ctx)) for t in fired
+        [Reason(ReasonKind.TRIGGER, t.name, m.levels[t.level], t.reason(ctx)) for t in fired]
     )
     return AccountDecision(
         account.id,

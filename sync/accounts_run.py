@@ -530,10 +530,17 @@ def _unchanged(target: Target, written: dict[str, Any]) -> bool:
     """The record holds exactly what we want and what we last wrote (the usual case from one
     run to the next): nothing to write or to note, without comparing field by field in the
     vendors' formats. Anything else goes through plan_target."""
-    current = target.current
+    current, values = target.current, target.values
     if current is None or target.wanted_tags != target.current_tags:
         return False
-    for name, value in target.values.items():
+    if current == values:  # the usual case: the record's side compared in one go
+        if written == values:
+            return True
+        # What we wrote: every value but those we want empty (a task with no owner found).
+        return all(
+            written.get(name) == value for name, value in values.items() if value is not None
+        )
+    for name, value in values.items():
         if value is not None and (current.get(name) != value or written.get(name) != value):
             return False
         if value is None and current.get(name) not in (None, ""):
