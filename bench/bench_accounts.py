@@ -11,6 +11,7 @@ make), the next one with nothing changed, and one a week later with 5% of the ac
 health and usage changed. Deterministic: same seed, same data.
 
     python bench/bench_accounts.py [--accounts 20000] [--tickets 100000] [--seed 7]
+                                   [--open-tickets 17000]      # the rest solved
                                    [--profile accounts.prof]   # cProfile of the steps only
 """
 
