@@ -12,6 +12,24 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_SPECS = REPO_ROOT.parent / "shared" / "specs"
 
 
+@pytest.fixture(autouse=True)
+def _cli_logging_ends_with_its_test() -> Iterator[None]:
+    """A command run in-process (run_sync.main) sets up the root logger for its invocation: a
+    handler on the stderr pytest captured for that test. Left in place, a warning logged
+    later (by a later test, or a server thread of an earlier one) goes to that closed stream,
+    and logging's "--- Logging error ---" report lands in whichever test captures stderr
+    then (a JSON log test found it among its lines). Ours carry the secret mask."""
+    import logging
+
+    from sync.logs import SecretMask
+
+    yield
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if any(isinstance(f, SecretMask) for f in handler.filters):
+            root.removeHandler(handler)
+
+
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator:
     """A fresh, empty sandbox of the three APIs with quotas off (tests switch them on)."""
