@@ -82,11 +82,12 @@ def test_a_failed_run_keeps_the_last_success_time(world, tmp_path):
     assert _sync(world, "--metrics-file", str(path)) == 0
     first_success = world.now
     world.now = world.now + timedelta(minutes=10)
-    # Jira moves to a closed port: the run goes on without it and exits 3.
+    # Salesforce moves to a closed port: the run goes on without it and exits 3 (its login
+    # is refused at once; a Jira on a closed port would be retried for 15 s first).
     world.config_path.with_name("connections.yaml").write_text(
         world.config_path.with_name("connections.yaml")
         .read_text(encoding="utf-8")
-        .replace(world.sandbox.urls["jira"], "https://127.0.0.1:9"),
+        .replace(world.sandbox.urls["salesforce"], "https://127.0.0.1:9"),
         encoding="utf-8",
     )
     assert _sync(world, "--metrics-file", str(path)) == 3
