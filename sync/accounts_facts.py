@@ -28,7 +28,6 @@ from escalation.facts import PriorState
 from mapping.records import Account
 from sync.accounts_store import AccountStore
 from sync.evaluate import Evaluation
-from vocabulary.attributes import TicketStatus
 
 # Facts derived from tickets: never "missing" on an account.
 _DERIVED = ("days_to_renewal", "open_tickets", "escalated_tickets", "highest_ticket_level")
@@ -75,9 +74,6 @@ def read_attributes(accounts: AccountMatrix) -> tuple[set[str], set[str], int, i
     return read, followed, history_days, breach_days
 
 
-_CLOSED = frozenset(s for s in TicketStatus if not s.is_open)
-
-
 def _open_tickets_accounts(evaluation: Evaluation) -> Iterator[tuple[str, Decision]]:
     """(account id, decision) of each open ticket with an account. The run's decisions come
     one per ticket in the tickets' order (sync/evaluate.py), so they are paired by position
@@ -85,7 +81,7 @@ def _open_tickets_accounts(evaluation: Evaluation) -> Iterator[tuple[str, Decisi
     tickets, decisions = evaluation.tickets, evaluation.decisions
     if len(tickets) == len(decisions):
         for ticket, decision in zip(tickets, decisions, strict=True):
-            if ticket.account_id is not None and ticket.status not in _CLOSED:
+            if ticket.account_id is not None and ticket.status.is_open:
                 yield ticket.account_id, decision
         return
     open_account = {

@@ -67,9 +67,7 @@ class AccountStore:
                 if record_id != last:
                     last, values = record_id, {}
                     found[(system, record_id)] = values
-                # _decode's usual case inline: 170k rows a run
-                plain = value[:1] == '"' and "\\" not in value
-                values[name] = value[1:-1] if plain else _decode(value)
+                values[name] = _decode(value)
         return found
 
     # -- engine states -------------------------------------------------------------------------
@@ -81,23 +79,17 @@ class AccountStore:
         """Account id -> its state as stored (JSON): the run parses each distinct text once."""
         return dict(self.db.execute("SELECT account_id, data FROM account_states").fetchall())
 
-    def save_states(self, states: Mapping[str, dict[str, Any] | PriorState]) -> None:
-        """Account id -> its state (PriorState, or its to_dict form). Accounts that reached
-        a level in the same run share their state: each distinct one is encoded once."""
+    def save_states(self, states: Mapping[str, PriorState]) -> None:
+        """Account id -> its state. Accounts that reached a level in the same run share their
+        state: each distinct one is encoded once."""
         texts: dict[PriorState, str] = {}
-        rows = []
-        for key, value in states.items():
-            if isinstance(value, PriorState):
-                text = texts.get(value)
-                if text is None:
-                    text = texts[value] = json.dumps(value.to_dict(), sort_keys=True)
-            else:
-                text = json.dumps(value, sort_keys=True)
-            rows.append((key, text))
+        for state in states.values():
+            if state not in texts:
+                texts[state] = json.dumps(state.to_dict(), sort_keys=True)
         self.db.executemany(
             "INSERT INTO account_states (account_id, data) VALUES (?, ?) "
             "ON CONFLICT (account_id) DO UPDATE SET data = excluded.data",
-            rows,
+            [(key, texts[state]) for key, state in states.items()],
         )
 
     # -- history of values ---------------------------------------------------------------------

@@ -66,8 +66,9 @@ class Target:
     sources: dict[str, str] = field(default_factory=dict)
 
 
-_TARGET_DEFAULTS = {
-    f.name: f.default for f in fields(Target) if f.default is not MISSING and f.name != "sources"
+_TARGET_DEFAULTS = {f.name: f.default for f in fields(Target) if f.default is not MISSING}
+_TARGET_FACTORIES = {
+    f.name: f.default_factory for f in fields(Target) if f.default_factory is not MISSING
 }
 _TARGET_FIELDS = frozenset(f.name for f in fields(Target))
 _new = object.__new__
@@ -91,7 +92,8 @@ def target(
     record = _new(Target)
     state = record.__dict__
     state.update(_TARGET_DEFAULTS)
-    state["sources"] = {}
+    for name, make in _TARGET_FACTORIES.items():  # a fresh one each, as __init__ makes it
+        state[name] = make()
     state.update(optional)
     state["system"], state["kind"], state["record_id"] = system, kind, record_id
     state["level"], state["values"], state["writes"] = level, values, writes

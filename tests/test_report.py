@@ -262,15 +262,16 @@ ACCOUNT_LEVELS = ("healthy", "watch", "at-risk", "executive-attention")
 
 
 def test_heat_map_shows_account_levels_and_an_at_risk_account_without_tickets(history):
+    from escalation.facts import PriorState
     from sync.accounts_store import AccountStore
 
     now = _world(history)
     extra = account("001D", "Dune", arr=300_000.0, renewal_date=date(2026, 5, 1))
     history.store.upsert_accounts([extra])
     states = {
-        "001A": {"level": "executive-attention", "level_since": T0.isoformat()},
-        "001B": {"level": "healthy", "level_since": T0.isoformat()},
-        "001D": {"level": "at-risk", "level_since": T0.isoformat()},  # no ticket at all
+        "001A": PriorState("executive-attention", T0),
+        "001B": PriorState("healthy", T0),
+        "001D": PriorState("at-risk", T0),  # no ticket at all
     }
     account_store = AccountStore(history.store)  # makes its tables
     with history.store.transaction():
