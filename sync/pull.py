@@ -337,9 +337,10 @@ class Puller:
             for c in zendesk_changes(r.data)
         ]
         refs = store_changes(self.store.db, changes)
+        mirrored = self.store.tickets_by_ref(refs)  # a few queries, not one per ticket
         updated = []
         for ref in sorted(refs):
-            ticket = self.store.ticket(ref)
+            ticket = mirrored.get(ref)
             if ticket is not None:
                 exact = self._exact_pauses(ticket)
                 if exact is not ticket:
