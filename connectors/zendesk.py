@@ -38,6 +38,7 @@ from connectors.paginators import (
     pages,
 )
 from connectors.transport import Pacer, RetryPolicy, WriteOutcomeUnknown, batched, make_session
+from connectors.zenpy_objects import make
 from mapping.records import SourceRecord
 
 if TYPE_CHECKING:
@@ -496,11 +497,11 @@ def ticket_payload(write: FieldWrite) -> Ticket:
     if write.tags_remove:
         attributes["remove_tags"] = list(write.tags_remove)
     if write.note:
-        attributes["comment"] = Comment(body=write.note, public=False)
+        attributes["comment"] = make(Comment, {"body": write.note, "public": False})
     if write.expected_updated_at:
         attributes["safe_update"] = True
         attributes["updated_stamp"] = write.expected_updated_at
-    return Ticket(**attributes)
+    return make(Ticket, attributes)
 
 
 def result_for(write: FieldWrite, result: dict[str, Any]) -> WriteResult:

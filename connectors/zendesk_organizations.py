@@ -22,6 +22,7 @@ from zenpy.lib.api_objects import Organization
 
 from connectors.base import FieldWrite, WriteResult
 from connectors.zendesk import ZendeskConnector
+from connectors.zenpy_objects import make
 
 
 def update_organizations(
@@ -38,7 +39,9 @@ def update_organizations(
     """
 
     def send(batch: list[FieldWrite]) -> Any:
-        items = [Organization(**organization_item(w, tags_now.get(w.record_id, ()))) for w in batch]
+        items = [
+            make(Organization, organization_item(w, tags_now.get(w.record_id, ()))) for w in batch
+        ]
         return connector.client.organizations.update(items)
 
     return connector.update_in_jobs(writes, "organisation", send)
