@@ -14,8 +14,10 @@ are a migration of the store (sync/accounts_schema.py).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from escalation.account_context import History
@@ -31,6 +33,20 @@ def _decode(text: str) -> Any:
     if text.isascii() and text.isdigit():  # a count (usage): json.loads gives this int
         return int(text)
     return json.loads(text)
+
+
+def _observed_text(value: Any) -> str:
+    """json.dumps(value), exactly: the text stored for an observed value (a first run observes
+    every account's); the usual ones (a count, a score, a picklist value) without the encoder.
+    Exact types only: bool (an int) and anything else take json.dumps."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)  # json.dumps's for a str (ensure_ascii)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float and math.isfinite(value):
+        return float.__repr__(value)
+    return json.dumps(value)
 
 
 @dataclass(frozen=True)
@@ -114,7 +130,7 @@ class AccountStore:
         self.db.executemany(
             "INSERT INTO account_history (account_id, attribute, at, value) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (account_id, attribute, at) DO UPDATE SET value = excluded.value",
-            [(a, name, at, json.dumps(value)) for a, name, at, value in rows],
+            [(a, name, at, _observed_text(value)) for a, name, at, value in rows],
         )
 
     def forget_history_before(self, cutoff: float) -> None:

@@ -1,7 +1,8 @@
 """The state's JSON text and the payload hash are what json.dumps made before the store built
-its encoders once (sync/state.py `_dumps`, sync/plan.py `payload_hash`): stored values, audit
-details and the hashes kept beside rejected payloads must not change, or a state written by an
-earlier version would read as different (a rejected payload sent again)."""
+its encoders once (sync/state.py `_dumps`, sync/plan.py `payload_hash`, the account history's
+`_observed_text` in sync/accounts_store.py): stored values, audit details and the hashes kept
+beside rejected payloads must not change, or a state written by an earlier version would read
+as different (a rejected payload sent again)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.base import FieldWrite, Option
+from sync.accounts_store import _observed_text
 from sync.plan import payload_hash
 from sync.state import _dumps
 
@@ -133,3 +135,19 @@ def test_payload_hash_is_unchanged(value: Any) -> None:
 def test_any_payload_hashes_as_before(fields: dict[str, Any], note: bool) -> None:
     write = FieldWrite("salesforce", "account", "001", fields=fields, note="n" if note else None)
     assert payload_hash(write) == _old_payload_hash(write)
+
+
+@given(JSON_VALUES)
+def test_an_observed_value_is_stored_as_json_dumps_writes_it(value: Any) -> None:
+    assert _observed_text(value) == json.dumps(value)
+
+
+@pytest.mark.parametrize("value", TRICKY, ids=range(len(TRICKY)))
+def test_an_odd_observed_value_is_stored_as_json_dumps_writes_it(value: Any) -> None:
+    try:
+        expected = json.dumps(value)
+    except TypeError:  # not JSON (a date): refused the same way
+        with pytest.raises(TypeError):
+            _observed_text(value)
+        return
+    assert _observed_text(value) == expected
