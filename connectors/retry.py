@@ -8,7 +8,9 @@ within the run's `WaitBudget`. `connectors/transport.py` builds one `Retrying` f
 The rules, as urllib3's Retry and requests' adapters have them:
 - 429 and 503: the server did not act; wait as it says (or back off) and send again.
 - Connection errors, timeouts and other 5xx: reads (GET/HEAD/OPTIONS) are sent again. A write's
-  outcome is unknown and it is NOT resent (a second private note would be a duplicate).
+  outcome is unknown and it is NOT resent (a second private note would be a duplicate), unless
+  the connection was never made (refused, the connect timed out, the name did not resolve):
+  then nothing was sent, and a write (a login's POST too) is sent again like a read.
 - A certificate the configured CA does not trust, or an unreadable CA bundle: waiting does not
   help; the run stops for that system with a plain message.
 """
@@ -25,6 +27,7 @@ from enum import StrEnum
 
 import requests
 from tenacity import RetryCallState
+from urllib3.exceptions import ConnectTimeoutError
 from tenacity.wait import wait_base
 
 from connectors.errors import RateLimited
@@ -86,12 +89,33 @@ def _classify_error(method: str, error: BaseException) -> Decision:
             return Decision(Action.UNTRUSTED, untrusted)
         if method in READ_METHODS:
             return Decision(Action.RETRY, type(error).__name__)
+        if never_connected(error):
+            return Decision(Action.RETRY, f"{type(error).__name__}: no connection made")
         return Decision(Action.OUTCOME_UNKNOWN, f"got no answer ({type(error).__name__})")
     if isinstance(error, OSError) and not isinstance(error, requests.RequestException):
         # requests' own check of the CA bundle path (ca_bundle, REQUESTS_CA_BUNDLE or
         # CURL_CA_BUNDLE): a bad path is a setup problem, not a reason to crash.
         return Decision(Action.BAD_CA_BUNDLE, str(error))
     return Decision(Action.ANSWER)
+
+
+def never_connected(error: BaseException) -> bool:
+    """The request never left: the connection was refused, its connect timed out or the host
+    name did not resolve (urllib3's NewConnectionError and NameResolutionError are
+    ConnectTimeoutErrors; requests wraps them in a ConnectionError or ConnectTimeout)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectTimeoutError):
+            return True
+        pending += [*current.args, getattr(current, "reason", None), current.__cause__]
+    return False
 
 
 def certificate_problem(error: BaseException) -> str | None:

@@ -47,6 +47,19 @@ def use_state_url(config_path: Path, url: str) -> None:
     )
 
 
+def distrust(config_path: Path, system: str) -> None:
+    """Make `system` unreachable at once: its ca_bundle becomes the public CAs' (certifi),
+    which did not sign the sandbox's certificate. A closed port would do too, but a refused
+    connection is tried again (15 s of backoff) before the system counts as unreachable."""
+    import certifi
+    import yaml
+
+    connections = config_path.with_name("connections.yaml")
+    data = yaml.safe_load(connections.read_text(encoding="utf-8"))
+    data["connections"][system]["ca_bundle"] = certifi.where()
+    connections.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
 class World:
     """One test's view: fresh sandbox state, fresh sync state, runs at chosen moments."""
 

@@ -178,3 +178,58 @@ def test_account_filter_from_the_config_limits_the_incremental_read(sandbox):
     )
     ids = [r.id for page in accounts.read_changes("accounts", None) for r in page.records]
     assert ids == [first]
+
+
+def test_a_login_whose_connection_is_refused_is_sent_again_once_the_org_answers(tmp_path):
+    """The login's POST never left while the connection was refused (a restart, a failover):
+    it is sent again, as a read would be, and the run goes on once Salesforce answers."""
+    import socket
+
+    from sandbox.runner import Sandbox
+    from sandbox.server import VendorHTTPServer
+
+    with socket.socket() as probe:  # a port nothing listens on, for now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    org = Sandbox(work_dir=tmp_path / "sandbox", quotas=False)  # its apps; not started
+    servers: list[VendorHTTPServer] = []
+    waits: list[float] = []
+
+    def wait_then_come_up(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:  # refused twice, then the org is back on its port
+            servers.append(VendorHTTPServer(org.salesforce, org.tls, port))
+            servers[0].start()
+
+    policy = RetryPolicy(sleep=wait_then_come_up, backoff_initial_seconds=0.01)
+    credentials = SalesforceCredentials(
+        catalogue.SALESFORCE_CLIENT_ID, catalogue.SALESFORCE_CLIENT_SECRET
+    )
+    url = f"https://127.0.0.1:{port}"
+    sf = SalesforceConnector(url, credentials, ca_bundle=str(org.ca_path), policy=policy)
+    try:
+        sf.login()
+        assert sf.logins == 1 and len(waits) == 2
+        assert sf.stats().retries == 2
+    finally:
+        sf.close()
+        for server in servers:
+            server.stop()
+
+
+def test_a_login_never_answered_after_its_attempts_is_salesforce_unreachable(tmp_path):
+    import socket
+
+    from connectors.errors import SystemUnavailable
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    waits: list[float] = []
+    policy = RetryPolicy(sleep=waits.append, backoff_initial_seconds=0.01, max_attempts=3)
+    credentials = SalesforceCredentials("id", "never-logged-secret")
+    sf = SalesforceConnector(f"https://127.0.0.1:{port}", credentials, policy=policy)
+    with pytest.raises(SystemUnavailable, match="no answer") as raised:
+        sf.login()
+    assert len(waits) == 2  # three attempts
+    assert "never-logged-secret" not in str(raised.value)

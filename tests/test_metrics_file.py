@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import run_sync
-from tests.sync_world import World
+from tests.sync_world import World, distrust
 
 pytestmark = pytest.mark.integration
 
@@ -82,14 +82,7 @@ def test_a_failed_run_keeps_the_last_success_time(world, tmp_path):
     assert _sync(world, "--metrics-file", str(path)) == 0
     first_success = world.now
     world.now = world.now + timedelta(minutes=10)
-    # Salesforce moves to a closed port: the run goes on without it and exits 3 (its login
-    # is refused at once; a Jira on a closed port would be retried for 15 s first).
-    world.config_path.with_name("connections.yaml").write_text(
-        world.config_path.with_name("connections.yaml")
-        .read_text(encoding="utf-8")
-        .replace(world.sandbox.urls["salesforce"], "https://127.0.0.1:9"),
-        encoding="utf-8",
-    )
+    distrust(world.config_path, "salesforce")  # the run goes on without it and exits 3
     assert _sync(world, "--metrics-file", str(path)) == 3
     samples = _samples(path)
     assert samples[("escalation_sync_last_run_exit_code", ())] == 3

@@ -8,6 +8,7 @@ import pytest
 import requests
 import responses
 from tenacity import RetryCallState, wait_fixed
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from connectors.errors import RateLimited
 from connectors.retry import (
@@ -30,6 +31,17 @@ def answer(status: int, **headers: str) -> requests.Response:
     response.status_code = status
     response.headers.update(headers)
     return response
+
+
+def refused() -> requests.ConnectionError:
+    """What requests raises when nothing listens on the port: the request never left."""
+    reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111]")
+    return requests.ConnectionError(MaxRetryError(None, "/x", reason=reason))
+
+
+def aborted() -> requests.ConnectionError:
+    """The connection dropped after the request went: its outcome is unknown."""
+    return requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError()))
 
 
 def untrusted_certificate() -> requests.ConnectionError:
@@ -66,6 +78,15 @@ ROWS = [
         requests.ReadTimeout("slow"),
         Decision(Action.OUTCOME_UNKNOWN, "got no answer (ReadTimeout)"),
     ),
+    # Never connected: nothing was sent, so a write is sent again too.
+    ("POST", refused(), Decision(Action.RETRY, "ConnectionError: no connection made")),
+    (
+        "PUT",
+        requests.ConnectTimeout("connect"),
+        Decision(Action.RETRY, "ConnectTimeout: no connection made"),
+    ),
+    ("POST", aborted(), Decision(Action.OUTCOME_UNKNOWN, "got no answer (ConnectionError)")),
+    ("GET", refused(), Decision(Action.RETRY, "ConnectionError")),
     ("GET", untrusted_certificate(), Decision(Action.UNTRUSTED, "self-signed certificate")),
     ("PUT", untrusted_certificate(), Decision(Action.UNTRUSTED, "self-signed certificate")),
     (
