@@ -20,15 +20,15 @@ from __future__ import annotations
 import email.utils
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
 import requests
 from tenacity import RetryCallState
-from urllib3.exceptions import ConnectTimeoutError
 from tenacity.wait import wait_base
+from urllib3.exceptions import ConnectTimeoutError
 
 from connectors.errors import RateLimited
 
@@ -103,23 +103,22 @@ def never_connected(error: BaseException) -> bool:
     """The request never left: the connection was refused, its connect timed out or the host
     name did not resolve (urllib3's NewConnectionError and NameResolutionError are
     ConnectTimeoutErrors; requests wraps them in a ConnectionError or ConnectTimeout)."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    seen: set[int] = set()
-    pending: list[object] = [error]
-    while pending:
-        current = pending.pop()
-        if not isinstance(current, BaseException) or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, ConnectTimeoutError):
-            return True
-        pending += [*current.args, getattr(current, "reason", None), current.__cause__]
-    return False
+    return isinstance(error, requests.ConnectTimeout) or any(
+        isinstance(cause, ConnectTimeoutError) for cause in _causes(error)
+    )
 
 
 def certificate_problem(error: BaseException) -> str | None:
     """What the TLS library said about the server's certificate; None if it was not that."""
+    for cause in _causes(error):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return cause.verify_message or "certificate verify failed"
+    return None
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """`error` and every exception behind it: requests and urllib3 wrap the one that says what
+    happened in their own (in args, `reason`, the cause or the context), each once."""
     seen: set[int] = set()
     pending: list[object] = [error]
     while pending:
@@ -127,11 +126,9 @@ def certificate_problem(error: BaseException) -> str | None:
         if not isinstance(current, BaseException) or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return current.verify_message or "certificate verify failed"
+        yield current
         pending += [*current.args, getattr(current, "reason", None)]
         pending += [current.__cause__, current.__context__]
-    return None
 
 
 # -- what the server says about waiting ---------------------------------------------------------
