@@ -70,8 +70,9 @@ class AccountIndex:
                     account.domains if attribute == "domains" else (getattr(account, attribute),)
                 )
                 if attribute == "id":
-                    # A named org's account (eu/001...) is found by the id its org gave it.
-                    values = (account.id.rpartition("/")[2],)
+                    # A named org's account (eu/001...) is found by the id its org gave it
+                    # (and by its whole id, as any other: an id of odd text is still found).
+                    values = tuple(dict.fromkeys((account.id, account.id.rpartition("/")[2])))
                 for value in values:
                     if value:
                         ids = table.setdefault(_NORMALISE[attribute](str(value)), [])

@@ -56,6 +56,17 @@ def test_account_id_field_matches_15_and_18_character_salesforce_ids() -> None:
     assert joined_account(strategies, account_id="001000000000009ZZZ") is None
 
 
+def test_a_named_orgs_account_is_found_by_its_own_id_and_by_its_whole_one() -> None:
+    strategies = [AccountIdField(strategy="account_id_field")]
+    eu = Account(id="eu/001000000000007GGG", name="Acme EU")
+    odd = Account(id="/", name="an id of odd text (hypothesis found it unmatched)")
+    for key in ("001000000000007GGG", "001000000000007", "eu/001000000000007GGG"):
+        result = join([ticket(account_id=key)], [eu, odd], strategies)
+        assert result.tickets[0].account_id == eu.id, key
+    result = join([ticket(account_id="/")], [eu, odd], strategies)
+    assert result.tickets[0].account_id == odd.id
+
+
 def test_organization_external_id_can_match_the_account_external_id() -> None:
     strategies = [OrganizationExternalId(strategy="organization_external_id", match="external_id")]
     assert joined_account(strategies, organization_external_id=" cust-2") == GLOBEX.id
