@@ -10,6 +10,8 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import yaml
@@ -20,7 +22,12 @@ from sandbox.generate import generate_dataset
 from sandbox.runner import Sandbox
 from sync.explain import print_explain
 from tests.sync_world import ANCHOR, World
-from tests.test_account_escalation_sync import add_at_risk_account, with_account_writes
+from tests.test_account_escalation_sync import (
+    ORG_ID,
+    VP,
+    add_at_risk_account,
+    with_account_writes,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -192,16 +199,115 @@ def test_an_org_that_refuses_our_secret_stops_only_itself(pairs):
     assert f"zendesk:eu/{ticket_id}" in _records(eu), again.summary()
 
 
-def test_the_account_matrix_writes_the_default_org_only(world: World, eu_sandbox: Sandbox):
+@pytest.fixture
+def accounts_pairs(world: World, eu_sandbox: Sandbox) -> tuple[World, Sandbox]:
+    """The two pairs with the account matrix's writes in both orgs' and Zendesks' mappings
+    (org eu's and Zendesk eu's are copies of the default's, made after it has them)."""
     with_account_writes(world)
-    _, account = _eu_pair(eu_sandbox)
+    _eu_pair(eu_sandbox)
     _eu_config(world, eu_sandbox)
-    add_at_risk_account(world)
+    return world, eu_sandbox
+
+
+def _tasks(sandbox: Sandbox, account: str) -> list[dict]:
+    return [t for t in sandbox.salesforce.records("Task") if t["WhatId"] == account]
+
+
+def _matrix_writes(sandbox: Sandbox) -> list[str]:
+    """The org's writes of the account matrix (its fields and tasks), as sent."""
+    return [
+        f"{w.method} {w.path} {json.dumps(w.body)}"
+        for w in sandbox.salesforce.traffic.writes
+        if "Account_Escalation" in json.dumps(w.body) or '"Task"' in json.dumps(w.body)
+    ]
+
+
+def test_an_at_risk_account_of_org_eu_is_escalated_in_org_eu_and_its_zendesk_only(
+    accounts_pairs,
+):
+    world, eu = accounts_pairs
+    account, user = add_at_risk_account(world, eu)
     result = world.run()
-    assert not result.unreachable, result.summary()
-    written = [f"{w.path} {json.dumps(w.body)}" for w in eu_sandbox.salesforce.traffic.writes]
-    assert written and not any("Account_Escalation" in w for w in written)
-    assert not any(a.startswith("eu/") for a in _matrix_accounts(world))
+    assert result.exit_code == 0, result.summary()
+    ours = f"eu/{account}"
+    assert ours in _matrix_accounts(world)
+    held = eu.salesforce.get_record("Account", account)
+    assert held["Account_Escalation_Level__c"] == "executive-attention"
+    assert held["Account_Escalation_Owner__c"] == VP
+    (task,) = _tasks(eu, account)
+    assert task["Subject"].endswith("[escalation-sync:executive-outreach]")
+    assert task["OwnerId"] == user  # org eu's own user, looked up in org eu
+    organization = eu.zendesk.store.organizations[ORG_ID]
+    assert organization["organization_fields"]["account_escalation_level"] == (
+        "executive-attention"
+    )
+    assert set(organization["tags"]) == {"vip", "account_executive-attention"}
+    # Nothing of it in the default org or Zendesk (an account there may have the same Id).
+    assert not _tasks(world.sandbox, account)
+    assert not any("Initech" in t["Subject"] for t in world.sandbox.salesforce.records("Task"))
+    same_id = world.sandbox.salesforce.get_record("Account", account) or {}
+    assert same_id.get("Account_Escalation_Owner__c") != VP
+    assert ORG_ID not in world.sandbox.zendesk.store.organizations
+    store = world.store()
+    try:
+        assert store.audit_entries(ref=f"account:{ours}", kind="task_created")
+        assert ("salesforce.account", ours) in store.written()
+        assert ("zendesk.organization", f"eu/{ORG_ID}") in store.written()
+        out = io.StringIO()
+        assert print_explain(world.config, store, f"account:{ours}", world.now, out)
+    finally:
+        store.close()
+    assert "executive-attention" in out.getvalue() and "executive-outreach" in out.getvalue()
+    # The next run finds everything in place: nothing of the account matrix is written.
+    before = (_matrix_writes(eu), len(eu.zendesk.traffic.writes))
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    second = world.run(now=world.now + timedelta(minutes=2))
+    assert [p.write.ref for p in second.planned if p.write and "." in p.target.system] == []
+    assert (_matrix_writes(eu), len(eu.zendesk.traffic.writes)) == before
+
+
+def test_an_org_that_refuses_us_waits_for_its_account_writes_and_the_default_org_does_not(
+    accounts_pairs,
+):
+    world, eu = accounts_pairs
+    default_account, _ = add_at_risk_account(world)
+    account, _ = add_at_risk_account(world, eu)
+    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
+    try:
+        refused = world.run()
+    finally:
+        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    assert set(refused.refused) == {"salesforce@eu"}, refused.summary()
+    assert len(_tasks(world.sandbox, default_account)) == 1  # the default org as usual
+    held = world.sandbox.salesforce.get_record("Account", default_account)
+    assert held["Account_Escalation_Level__c"] == "executive-attention"
+    assert not _matrix_writes(eu) and not _tasks(eu, account)
+    assert "account_executive-attention" not in eu.zendesk.store.organizations[ORG_ID]["tags"]
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    again = world.run(now=world.now + timedelta(minutes=2))
+    assert not again.refused, again.summary()
+    assert len(_tasks(eu, account)) == 1
+    assert eu.salesforce.get_record("Account", account)["Account_Escalation_Level__c"] == (
+        "executive-attention"
+    )
+    assert "account_executive-attention" in eu.zendesk.store.organizations[ORG_ID]["tags"]
+    assert len(_tasks(world.sandbox, default_account)) == 1
+
+
+def test_a_lost_state_file_makes_no_second_task_in_org_eu(accounts_pairs):
+    world, eu = accounts_pairs
+    account, _ = add_at_risk_account(world, eu)
+    world.run()
+    (task,) = _tasks(eu, account)
+    Path(world.config.state.path).unlink()
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    again = world.run(now=world.now + timedelta(minutes=2))
+    assert again.exit_code == 0, again.summary()
+    assert [t["Id"] for t in _tasks(eu, account)] == [task["Id"]]
+    assert not any("Initech" in t["Subject"] for t in world.sandbox.salesforce.records("Task"))
 
 
 def _matrix_accounts(world: World) -> set[str]:
