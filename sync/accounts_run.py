@@ -208,7 +208,9 @@ class AccountStep:
         connections = self.config.connections
         orgs = connections.org_names()
         # Without named orgs every account is the default org's: nothing to split.
-        by_org = _by_instance(decisions, orgs) if orgs else {None: decisions}
+        by_org: dict[str | None, list[AccountDecision]] = (
+            _by_instance(decisions, orgs) if orgs else {None: decisions}
+        )
         targets: list[Target] = []
         account_writers: dict[str | None, Writer] = {}
         task_writers: dict[str | None, Writer] = {}
