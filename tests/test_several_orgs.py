@@ -12,14 +12,21 @@ import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 
 from config.loader import load_config
+from connectors.channels import SendStatus
+from connectors.transport import RetryPolicy
+from notify.debrief import TASK_CHANNEL, debrief_marker, task_subject
+from notify.debrief_send import debrief_channels
+from report.build import build_report
 from sandbox import catalogue
 from sandbox.generate import generate_dataset
 from sandbox.runner import Sandbox
+from sync.connections import build_connectors
 from sync.explain import print_explain
 from tests.sync_world import ANCHOR, World
 from tests.test_account_escalation_sync import (
@@ -255,9 +262,16 @@ def test_an_at_risk_account_of_org_eu_is_escalated_in_org_eu_and_its_zendesk_onl
         assert ("zendesk.organization", f"eu/{ORG_ID}") in store.written()
         out = io.StringIO()
         assert print_explain(world.config, store, f"account:{ours}", world.now, out)
+        matrix = world.config.matrix
+        assert matrix.accounts is not None
+        heat = build_report(
+            store, matrix.levels, world.now, 30, 90, tuple(matrix.accounts.levels)
+        ).table("heat_map")
     finally:
         store.close()
     assert "executive-attention" in out.getvalue() and "executive-outreach" in out.getvalue()
+    (row,) = [row for row in heat.rows if row[1] == "Initech"]
+    assert row[0] == "yes" and "executive-attention" in row
     # The next run finds everything in place: nothing of the account matrix is written.
     before = (_matrix_writes(eu), len(eu.zendesk.traffic.writes))
     world.settle()
@@ -351,3 +365,31 @@ def test_doctor_checks_the_named_org_against_its_own_mapping_and_credentials(pai
     assert refused["system"] == "salesforce@eu"
     assert "connections.salesforce.instances.eu" in refused["fix"]
     assert any(c["system"] == "salesforce" and c["status"] == "ok" for c in checks)
+
+
+def test_the_debrief_task_of_a_ticket_of_org_eu_is_made_in_org_eu_once(pairs):
+    world, eu, ticket_id, account = pairs
+    ref = f"zendesk:eu/{ticket_id}"
+    message = SimpleNamespace(
+        key=f"{ref}|debrief|task",
+        to=f"eu/{account}",  # the ticket's account as the run knows it
+        subject=task_subject(ref, "Checkout down"),
+        text="Debrief",
+        payload={"marker": debrief_marker(ref), "owner": None, "due": "2026-12-01"},
+    )
+    connectors = build_connectors(world.config, RetryPolicy(max_total_wait_seconds=30))
+    try:
+        channel = debrief_channels(connectors)[TASK_CHANNEL]
+        first = channel.send(message)
+        again = channel.send(message)  # a row sent again (after a kill) finds the first
+    finally:
+        for connector in connectors.values():
+            connector.close()
+    assert first.status is SendStatus.SENT, first
+    assert again.status is SendStatus.SENT and again.detail == "already there", again
+    (task,) = [t for t in eu.salesforce.records("Task") if debrief_marker(ref) in t["Subject"]]
+    assert task["WhatId"] == account
+    assert not any(
+        debrief_marker(ref) in (t.get("Subject") or "")
+        for t in world.sandbox.salesforce.records("Task")
+    )
