@@ -26,6 +26,7 @@ from report.build import build_report
 from sandbox import catalogue
 from sandbox.generate import generate_dataset
 from sandbox.runner import Sandbox
+from sandbox.salesforce.limits import DEFAULT_DAILY_LIMIT
 from sync.connections import build_connectors
 from sync.explain import print_explain
 from tests.sync_world import ANCHOR, World
@@ -308,6 +309,36 @@ def test_an_org_that_refuses_us_waits_for_its_account_writes_and_the_default_org
     )
     assert "account_executive-attention" in eu.zendesk.store.organizations[ORG_ID]["tags"]
     assert len(_tasks(world.sandbox, default_account)) == 1
+
+
+def test_org_eu_past_its_own_api_reserve_holds_back_its_account_writes_not_the_default_orgs(
+    accounts_pairs,
+):
+    world, eu = accounts_pairs
+    default_account, _ = add_at_risk_account(world)
+    account, _ = add_at_risk_account(world, eu)
+    # Org eu's other integrations used more than its reserve leaves us (0.2 of 15,000); the
+    # default org's allowance is untouched.
+    eu.salesforce.set_api_allowance(15_000, used_by_others=12_500)
+    try:
+        held_back = world.run()
+    finally:
+        eu.salesforce.allowance.configure(DEFAULT_DAILY_LIMIT, force=False)
+    assert "salesforce@eu" in held_back.quota_bound.get("salesforce.account", ""), (
+        held_back.summary()
+    )
+    assert not _matrix_writes(eu) and not _tasks(eu, account)
+    assert len(_tasks(world.sandbox, default_account)) == 1
+    held = world.sandbox.salesforce.get_record("Account", default_account)
+    assert held["Account_Escalation_Level__c"] == "executive-attention"
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    again = world.run(now=world.now + timedelta(minutes=2))
+    assert not again.quota_bound, again.summary()
+    assert len(_tasks(eu, account)) == 1
+    assert eu.salesforce.get_record("Account", account)["Account_Escalation_Level__c"] == (
+        "executive-attention"
+    )
 
 
 def test_a_lost_state_file_makes_no_second_task_in_org_eu(accounts_pairs):
