@@ -424,3 +424,29 @@ def test_the_debrief_task_of_a_ticket_of_org_eu_is_made_in_org_eu_once(pairs):
         debrief_marker(ref) in (t.get("Subject") or "")
         for t in world.sandbox.salesforce.records("Task")
     )
+
+
+def test_org_eus_task_keeps_a_persons_edit_and_is_closed_when_its_account_leaves_the_level(
+    accounts_pairs,
+):
+    world, eu = accounts_pairs
+    account, _ = add_at_risk_account(world, eu)
+    world.run()
+    (task,) = _tasks(eu, account)
+    eu.salesforce.edit_record("Task", task["Id"], ActivityDate="2099-01-01")
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    edited = world.run(now=world.now + timedelta(minutes=2))
+    assert eu.salesforce.get_record("Task", task["Id"])["ActivityDate"] == "2099-01-01"
+    assert any(
+        ref.startswith(f"salesforce.task:eu/{account}/") for ref, _, _ in edited.overrides_found
+    )
+    far = (world.now + timedelta(days=400)).date().isoformat()
+    eu.salesforce.edit_record("Account", account, Health__c="Green", Renewal_Date__c=far)
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    world.run(now=world.now + timedelta(days=11))  # past the strategic calendar's quiet period
+    (closed,) = _tasks(eu, account)
+    assert closed["Status"] == "Completed"
+    assert eu.salesforce.get_record("Account", account)["Account_Escalation_Level__c"] == "healthy"
+    assert set(eu.zendesk.store.organizations[ORG_ID]["tags"]) == {"vip"}
