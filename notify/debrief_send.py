@@ -15,9 +15,10 @@ from simple_salesforce.exceptions import SalesforceError
 
 from connectors.base import FieldWrite, WriteStatus
 from connectors.channels import SendResult, SendStatus
-from connectors.errors import ConnectorError, RateLimited, SystemUnavailable
+from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from connectors.salesforce_records import find_records, save_records
 from notify.debrief import NOTE_CHANNEL, TASK_CHANNEL
+from vocabulary.instances import split_instance
 
 IDEMPOTENT = (TASK_CHANNEL, NOTE_CHANNEL)  # resent after a kill: they look before they make
 _STATUS = {
@@ -29,19 +30,27 @@ _STATUS = {
 
 
 class SalesforceTaskChannel:
-    """A Task on the account (WhatId), for the owner when Salesforce knows them by e-mail."""
+    """A Task on the account (WhatId), for the owner when Salesforce knows them by e-mail.
+
+    With several orgs (sync/instances.py SalesforceOrgs) the Task is made in the org of the
+    account (`eu/001...`: org eu, on its Id `001...`), its owner looked up there."""
 
     name = TASK_CHANNEL
 
     def __init__(self, connector: Any):
         self.connector = connector
-        self._users: dict[str, str | None] = {}
+        self._users: dict[tuple[str | None, str], str | None] = {}
 
     def send(self, message: Any) -> SendResult:
         payload = dict(message.payload or {})
         marker = str(payload["marker"])
+        org, account_id = _org_of(self.connector, str(message.to))
+        connector = _member(self.connector, org)
+        if connector is None:
+            why = f"salesforce@{org} could not be reached this run"
+            return SendResult(message.key, SendStatus.RETRY, why)
         try:
-            found = find_records(self.connector, "Task", ["Subject"], "WhatId", [message.to])
+            found = find_records(connector, "Task", ["Subject"], "WhatId", [account_id])
             existing = next((r for r in found if marker in str(r.data.get("Subject") or "")), None)
             if existing is not None:
                 return SendResult(message.key, SendStatus.SENT, "already there", existing.id)
@@ -49,32 +58,38 @@ class SalesforceTaskChannel:
                 "Subject": message.subject,
                 "Description": message.text[:32000],
                 "ActivityDate": payload["due"],
-                "WhatId": message.to,
+                "WhatId": account_id,
                 "Status": "Not Started",
             }
-            owner_id = self._user_id(payload.get("owner"))
+            owner_id = self._user_id(connector, org, payload.get("owner"))
             if owner_id:
                 fields["OwnerId"] = owner_id
         except (RateLimited, SystemUnavailable) as error:
             return SendResult(message.key, SendStatus.RETRY, str(error))
+        except AuthError as error:
+            if org is None:  # the default org refusing us: as before, refused for good
+                return SendResult(message.key, SendStatus.REJECTED, _one_line(error))
+            # A named org refusing its secret this run is reported for it (salesforce@eu):
+            # its debriefs wait for it, as its other writes do.
+            return SendResult(message.key, SendStatus.RETRY, f"salesforce@{org}: {error}")
         except (ConnectorError, SalesforceError) as error:  # refused for good: say so, once
             return SendResult(message.key, SendStatus.REJECTED, _one_line(error))
         write = FieldWrite("salesforce", "task", message.key, fields)
-        outcome = save_records(self.connector, "Task", [write], create=True)[0]
+        outcome = save_records(connector, "Task", [write], create=True)[0]
         status = _STATUS[outcome.result.status]
         return SendResult(message.key, status, outcome.result.reason or "", outcome.record_id)
 
-    def _user_id(self, owner: object) -> str | None:
-        """The owner's User Id by e-mail; None for a queue or someone Salesforce lacks."""
+    def _user_id(self, connector: Any, org: str | None, owner: object) -> str | None:
+        """The owner's User Id by e-mail in the org; None for a queue or someone it lacks."""
         if not isinstance(owner, str) or "@" not in owner:
             return None
-        if owner not in self._users:
+        if (org, owner) not in self._users:
             try:
-                users = find_records(self.connector, "User", ["Email"], "Email", [owner])
+                users = find_records(connector, "User", ["Email"], "Email", [owner])
             except SalesforceError:  # an org that lets us not read users: left to Salesforce
                 users = []
-            self._users[owner] = users[0].id if users else None
-        return self._users[owner]
+            self._users[(org, owner)] = users[0].id if users else None
+        return self._users[(org, owner)]
 
     def close(self) -> None:
         """The connector belongs to the run, which closes it."""
@@ -106,6 +121,18 @@ class ZendeskNoteChannel:
         """The connector belongs to the run, which closes it."""
 
 
+def _org_of(connector: Any, account_id: str) -> tuple[str | None, str]:
+    """(the org, None for the default; the account's Id in it)."""
+    names = getattr(connector, "names", None)
+    return split_instance(account_id, names) if names else (None, account_id)
+
+
+def _member(connector: Any, org: str | None) -> Any:
+    """The org's own connector: one of several orgs', or the only one."""
+    members = getattr(connector, "members", None)
+    return connector if members is None else members.get(org)
+
+
 def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())[:300] or type(error).__name__
 
@@ -114,11 +141,8 @@ def debrief_channels(connectors: Any) -> dict[str, Any]:
     """The debrief channels the run's connectors allow (a system not configured: none)."""
     channels: dict[str, Any] = {}
     if connectors.get("salesforce") is not None:
-        # Debriefs follow the account matrix, which escalates the default org's accounts only:
-        # of several orgs (sync/instances.py SalesforceOrgs), the default's own connector.
-        salesforce = connectors["salesforce"]
-        members = getattr(salesforce, "members", None)
-        channels[TASK_CHANNEL] = SalesforceTaskChannel(members[None] if members else salesforce)
+        # Of several orgs (sync/instances.py SalesforceOrgs), each Task goes to its account's.
+        channels[TASK_CHANNEL] = SalesforceTaskChannel(connectors["salesforce"])
     if connectors.get("zendesk") is not None:
         channels[NOTE_CHANNEL] = ZendeskNoteChannel(connectors["zendesk"])
     return channels

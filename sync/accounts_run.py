@@ -13,11 +13,12 @@ from __future__ import annotations
 import gc
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from config.account_mapping import TaskMapping
 from config.schema import Config
 from connectors.base import Connector
 from connectors.errors import ConnectorError
@@ -43,15 +44,20 @@ from sync.accounts_targets import (
     task_fields,
     task_targets,
 )
-from sync.accounts_writers import OrganizationWriter, SalesforceAccountWriter, TaskWriter
+from sync.accounts_writers import (
+    ByInstance,
+    OrganizationWriter,
+    SalesforceAccountWriter,
+    TaskWriter,
+)
 from sync.allowance import WriteBudget
 from sync.apply import ApplyReport, Writer, apply_writes
 from sync.diff import FieldAction, Override
-from sync.instances import default_member
+from sync.instances import members_of, reachable_instances
 from sync.plan import PlannedWrite, plan_target, rejected_before
 from sync.state import StateStore
 from sync.wanted import Target
-from vocabulary.instances import split_instance
+from vocabulary.instances import qualify, split_instance
 
 log = logging.getLogger("escalation_sync.accounts")
 LABELS = (SF_ACCOUNT, SF_TASK, ZD_ORGANIZATION)
@@ -112,9 +118,11 @@ class AccountStep:
         self.levels = config.matrix.accounts.levels
         self.rank = {level: i for i, level in enumerate(self.levels)}
         self.budgets: Mapping[str, WriteBudget] = {}  # system -> what it has left to write
-        # The default Zendesk's organisations as the mirror held them when planned (nothing
-        # else writes them during the step): read once, not again to show our writes.
+        # The Zendesks' organisations as the mirror held them when planned (nothing else
+        # writes them during the step): read once, not again to show our writes.
+        self._every_organization: dict[str, dict[str, Any]] | None = None
         self._raw_organizations: dict[str, dict[str, Any]] = {}
+        self._task_writers: dict[str | None, Writer] = {}  # org -> its tasks' writer
 
     def execute(self) -> None:
         # The step allocates a few small, acyclic objects per account (facts, decisions,
@@ -131,14 +139,9 @@ class AccountStep:
 
     def _execute(self) -> None:
         evaluation = self.result.evaluation
-        # The default org's accounts only: a named org's are not escalated as accounts yet
-        # (README, Several instances), so nothing is written to the wrong org.
-        orgs = self.config.connections.org_names()
-        accounts: dict[str, Account] = {
-            account_id: account
-            for account_id, account in evaluation.accounts.items()
-            if split_instance(account_id, orgs)[0] is None
-        }
+        # Every org's accounts (a named org's carry its name, `eu/001...`): one matrix decides
+        # them all; each org's are written to it alone (_targets).
+        accounts: dict[str, Account] = evaluation.accounts
         gathered = gather(self.config.matrix, evaluation, accounts, self.accounts_store, self.now)
         compiled = compile_account_matrix(self.config.matrix)
         items = [(account, gathered.facts[account.id]) for account in accounts.values()]
@@ -191,63 +194,95 @@ class AccountStep:
         accounts: dict[str, Account],
         written: dict[tuple[str, str], dict[str, Any]],
     ) -> tuple[list[Target], dict[str, Writer], TaskPlan | None]:
-        mapping = self.config.mapping
+        """Each org's account fields and tasks, written to that org through its own connector
+        by its own mapping; each Zendesk's organisations, matched to the accounts of its org by
+        its own join rules and written by its own mapping. An instance not reached this run
+        (`salesforce@eu` unreachable or refusing us) gets no targets: nothing is planned for
+        it, so nothing is lost; the next run plans its writes again."""
         unreachable = {**self.result.pull.unreachable, **self.result.apply.unreachable}
+        reachable = reachable_instances(self.connectors, unreachable)
         lowest = self.levels[0]
         written_ids: dict[str, set[str]] = {label: set() for label in LABELS}
         for system, record_id in written:
             written_ids[system].add(record_id)
+        connections = self.config.connections
+        orgs = connections.org_names()
+        # Without named orgs every account is the default org's: nothing to split.
+        by_org: dict[str | None, list[AccountDecision]] = (
+            _by_instance(decisions, orgs) if orgs else {None: decisions}
+        )
         targets: list[Target] = []
-        writers: dict[str, Writer] = {}
-        task_plan: TaskPlan | None = None
-        salesforce = default_member(self.connectors.get("salesforce"))  # the default org's
-        matrix_write = mapping.salesforce.account_matrix
-        if salesforce is not None and "salesforce" not in unreachable and matrix_write:
-            current = {a.id: a.managed_fields for a in accounts.values()}
+        account_writers: dict[str | None, Writer] = {}
+        task_writers: dict[str | None, Writer] = {}
+        task_plans: list[TaskPlan] = []
+        memory: dict[tuple[str, str], TaskMemory] | None = None  # read when tasks are written
+        salesforce = reachable.get("salesforce")
+        for org, connector in members_of(salesforce) if salesforce is not None else ():
+            matrix_write = self.config.for_org(org).mapping.salesforce.account_matrix
+            if not matrix_write:
+                continue  # this org's mapping writes nothing of the account matrix
+            org_decisions = by_org.get(org, [])
+            current = {a.id: a.managed_fields for a in _accounts_of(accounts, org_decisions, orgs)}
             account_side = account_targets(
-                decisions, matrix_write.write, current, written_ids[SF_ACCOUNT], lowest
+                org_decisions, matrix_write.write, current, written_ids[SF_ACCOUNT], lowest
             )
             targets += account_side
-            writers[SF_ACCOUNT] = SalesforceAccountWriter(salesforce)
+            account_writers[org] = SalesforceAccountWriter(connector)
             # Tasks are any sObject, read and written with the Salesforce connector's own
             # client (connectors/salesforce_records.py): no capability of the contract.
-            if matrix_write.task is not None and isinstance(salesforce, SalesforceConnector):
-                task_plan = self._task_plan(salesforce, decisions, accounts, account_side)
-                if task_plan is not None:
+            if matrix_write.task is not None and isinstance(connector, SalesforceConnector):
+                if memory is None:
+                    memory = self.accounts_store.tasks()
+                found = self._task_plan(
+                    org, connector, matrix_write.task, org_decisions, accounts, account_side,
+                    memory if not orgs else _memory_of(memory, org, orgs),
+                )  # fmt: skip
+                if found is not None:
+                    task_plan, task_writer = found
+                    task_plans.append(task_plan)
                     targets += task_plan.targets
-                    writers[SF_TASK] = TaskWriter(salesforce, matrix_write.task, task_plan.task_ids)
-        # Organisations of the default Zendesk only (a named one's: not yet, README).
-        zendesk = default_member(self.connectors.get("zendesk"))
-        if (
-            isinstance(zendesk, ZendeskConnector)  # organisations: its own client's PUTs
-            and "zendesk" not in unreachable
-            and mapping.zendesk.organization
-        ):
-            organizations = self._organizations(accounts)
-            by_id = {d.account_id: d for d in decisions}
+                    task_writers[org] = task_writer
+        writers: dict[str, Writer] = {}
+        if account_writers:
+            writers[SF_ACCOUNT] = _one_writer("salesforce", account_writers, orgs)
+        if task_writers:
+            writers[SF_TASK] = _one_writer("salesforce", task_writers, orgs)
+        self._task_writers = task_writers
+        zendesk = reachable.get("zendesk")
+        zendesks = connections.instance_names("zendesk")
+        organization_writers: dict[str | None, Writer] = {}
+        by_id = {d.account_id: d for d in decisions}
+        for name, connector in members_of(zendesk) if zendesk is not None else ():
+            seen_as = self.config.for_instance(name)
+            mapping = seen_as.mapping.zendesk.organization
+            if not isinstance(connector, ZendeskConnector) or not mapping:
+                continue  # organisations: its own client's PUTs, by its own mapping
+            org_accounts = _accounts_of(accounts, by_org.get(connections.org_of(name), []), orgs)
+            organizations = self._organizations(org_accounts, name, zendesks, seen_as)
             targets += organization_targets(
-                by_id,
-                organizations,
-                mapping.zendesk.organization,
-                written_ids[ZD_ORGANIZATION],
-                lowest,
+                by_id, organizations, mapping, written_ids[ZD_ORGANIZATION], lowest
             )
-            writers[ZD_ORGANIZATION] = OrganizationWriter(
-                zendesk, {o.org_id: o.tags for o in organizations}
+            organization_writers[name] = OrganizationWriter(
+                connector,
+                {split_instance(o.org_id, zendesks)[1]: o.tags for o in organizations},
             )
-        return targets, writers, task_plan
+        if organization_writers:
+            writers[ZD_ORGANIZATION] = _one_writer("zendesk", organization_writers, zendesks)
+        return targets, writers, _merged(task_plans)
 
     def _task_plan(
         self,
+        org: str | None,
         salesforce: SalesforceConnector,
+        task: TaskMapping,
         decisions: list[AccountDecision],
-        accounts: dict[str, Account],
+        accounts: Mapping[str, Account],
         account_side: list[Target],
-    ) -> TaskPlan | None:
-        """Our tasks as Salesforce holds them, and what each should become."""
-        task = self.config.mapping.salesforce.account_matrix.task  # type: ignore[union-attr]
-        assert task is not None
-        memory = self.accounts_store.tasks()
+        memory: Mapping[tuple[str, str], TaskMemory],
+    ) -> tuple[TaskPlan, TaskWriter] | None:
+        """An org's tasks as it holds them, what each should become, and the writer that
+        makes them. Its tasks hold the org's own account ids; the plan names accounts (and
+        task keys, `eu/001.../save-plan`) as the run does."""
         scope = {d.account_id for d in decisions if d.playbook is not None}
         scope |= {account_id for account_id, _ in memory} | {t.record_id for t in account_side}
         emails = {
@@ -268,47 +303,69 @@ class AccountStep:
             f" AND ({task.status_field} NOT IN ({closed}) OR "
             f"LastModifiedDate >= {since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ})"
         )
+        prefix = "" if org is None else f"{org}/"
         try:
             rows = find_records(
                 salesforce,
                 task.object,
                 list(task_fields(task).values()),
                 task.related_field,
-                sorted(scope),
+                sorted(account_id[len(prefix) :] for account_id in scope)
+                if prefix
+                else sorted(scope),
                 marker,
             )
             users = find_records(salesforce, "User", ["Email"], "Email", sorted(emails))
         except ConnectorError as error:
-            log.warning("account matrix: tasks not planned this run: %s", error)
+            where = "" if org is None else f" of salesforce@{org}"
+            log.warning("account matrix: tasks%s not planned this run: %s", where, error)
             return None
         fields = task_fields(task)
         found: list[FoundTask] = [t for row in rows if (t := parse_task(row.data, task, fields))]
+        if prefix:
+            found = [replace(t, account_id=prefix + t.account_id) for t in found]
         owner_ids = {
             str(user.data.get("Email") or "").lower(): user.id for user in users if user.data
         }
         by_id = {d.account_id: d for d in decisions}
         names = {account_id: accounts[account_id].name for account_id in by_id}
-        return task_targets(by_id, names, found, memory, owner_ids, task)
+        if not prefix:
+            plan = task_targets(by_id, names, found, memory, owner_ids, task)
+            return plan, TaskWriter(salesforce, task, plan.task_ids)
+        plan = task_targets(
+            by_id, names, found, memory, owner_ids, task, org_id=lambda i: i[len(prefix) :]
+        )
+        own_ids = {key[len(prefix) :]: task_id for key, task_id in plan.task_ids.items()}
+        return plan, TaskWriter(salesforce, task, own_ids)
 
-    def _organizations(self, accounts: dict[str, Account]) -> list[Organization]:
-        """The mirror's Zendesk organisations with the account each belongs to (the join's
-        organisation strategies, in order; an organisation matching several accounts: none)."""
-        organization = self.config.mapping.zendesk.organization
+    def _organizations(
+        self,
+        accounts: Iterable[Account],
+        zendesk: str | None,
+        zendesks: tuple[str, ...],
+        seen_as: Config,
+    ) -> list[Organization]:
+        """The mirror's organisations of one Zendesk (None: the default) with the account of
+        its org each belongs to, by that Zendesk's own join rules (the organisation strategies,
+        in order; an organisation matching several accounts: none)."""
+        organization = seen_as.mapping.zendesk.organization
         assert organization is not None
-        named = self.config.connections.instance_names("zendesk")
-        raw = self._raw_organizations = {
+        if self._every_organization is None:  # read once for every Zendesk
+            self._every_organization = self.store.raw_records("zendesk", "organization")
+        raw = {
             org_id: data
-            for org_id, data in self.store.raw_records("zendesk", "organization").items()
-            if split_instance(org_id, named)[0] is None  # the default Zendesk's
+            for org_id, data in self._every_organization.items()
+            if split_instance(org_id, zendesks)[0] == zendesk
         }
+        self._raw_organizations.update(raw)
         strategies = [
             s
-            for s in self.config.join
+            for s in seen_as.join
             if s.key.split(":", 1)[0] in ("organization_external_id", "organization_field")
         ]
         # Only the attributes these strategies match on are indexed (names are normalised
         # for 20k accounts otherwise, to match organisations by id).
-        index = AccountIndex(accounts.values(), dict.fromkeys(s.match for s in strategies))
+        index = AccountIndex(accounts, dict.fromkeys(s.match for s in strategies))
         found: dict[str, str] = {}
         for strategy in strategies:
             kind = strategy.key.split(":", 1)[0]
@@ -474,23 +531,30 @@ class AccountStep:
             accounts_store.forget_history_before(epoch - (gathered.history_days + 1) * 86400.0)
         accounts_store.forget_breaches_before(epoch - (max(gathered.breach_days, 1) + 1) * 86400.0)
         if task_plan is not None:
-            task_writer = writers.get(SF_TASK)
-            created = task_writer if isinstance(task_writer, TaskWriter) else None
-            self._remember_tasks(by_id, task_plan, created, entries)
+            self._remember_tasks(by_id, task_plan, self._created_tasks(), entries)
         self._refresh_organizations(planned)
         store.audit_many(self.result.run_id, now, entries)
+
+    def _created_tasks(self) -> dict[str, str]:
+        """Task key (as the run knows it: `eu/001.../save-plan`) -> the Id of the task made."""
+        created: dict[str, str] = {}
+        for org, writer in self._task_writers.items():
+            if isinstance(writer, TaskWriter):
+                created.update((qualify(org, key), i) for key, i in writer.created.items())
+        return created
 
     def _remember_tasks(
         self,
         by_id: dict[str, AccountDecision],
         task_plan: TaskPlan,
-        writer: TaskWriter | None,
+        created: dict[str, str],
         entries: list[tuple[str, str, dict[str, Any]]],
     ) -> None:
         accounts_store = self.accounts_store
         remembered = [(a, p, adopted) for (a, p), adopted in task_plan.adopted.items()]
-        for key, task_id in (writer.created if writer else {}).items():
-            account_id, _, playbook = key.partition("/")
+        for key, task_id in created.items():
+            # The playbook's name holds no "/"; a named org's account id does (eu/001...).
+            account_id, _, playbook = key.rpartition("/")
             since = by_id[account_id].level_since.isoformat()
             remembered.append((account_id, playbook, TaskMemory(task_id, since)))
             entries.append(
@@ -524,6 +588,54 @@ class AccountStep:
             )
         if updated:
             self.store.upsert_raw("zendesk", "organization", updated)
+
+
+def _by_instance(
+    decisions: list[AccountDecision], orgs: tuple[str, ...]
+) -> dict[str | None, list[AccountDecision]]:
+    """The decisions by the org (None: the default) whose account each is."""
+    by_org: dict[str | None, list[AccountDecision]] = {}
+    for decision in decisions:
+        by_org.setdefault(split_instance(decision.account_id, orgs)[0], []).append(decision)
+    return by_org
+
+
+def _accounts_of(
+    accounts: dict[str, Account], decisions: list[AccountDecision], orgs: tuple[str, ...]
+) -> Iterable[Account]:
+    """The accounts of one org's decisions; every account when there is one org."""
+    if not orgs:
+        return accounts.values()
+    return [accounts[d.account_id] for d in decisions]
+
+
+def _memory_of(
+    memory: Mapping[tuple[str, str], TaskMemory], org: str | None, orgs: tuple[str, ...]
+) -> dict[tuple[str, str], TaskMemory]:
+    """The tasks remembered for one org's accounts."""
+    return {key: m for key, m in memory.items() if split_instance(key[0], orgs)[0] == org}
+
+
+def _one_writer(system: str, writers: dict[str | None, Writer], names: tuple[str, ...]) -> Writer:
+    """A label's writer: the default instance's own when the system has no named ones (the
+    path of a single org or Zendesk, unchanged), else one routing each write by its id."""
+    if not names and list(writers) == [None]:
+        return writers[None]
+    return ByInstance(system, writers, names)
+
+
+def _merged(plans: list[TaskPlan]) -> TaskPlan | None:
+    """The orgs' task plans as one (their keys differ: each names its org's accounts)."""
+    if len(plans) <= 1:
+        return plans[0] if plans else None
+    merged = TaskPlan([], {}, [], {}, set())
+    for plan in plans:
+        merged.targets.extend(plan.targets)
+        merged.task_ids.update(plan.task_ids)
+        merged.left_alone.extend(plan.left_alone)
+        merged.adopted.update(plan.adopted)
+        merged.closing.update(plan.closing)
+    return merged
 
 
 def _unchanged(target: Target, written: dict[str, Any]) -> bool:

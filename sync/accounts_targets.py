@@ -14,7 +14,7 @@ that shows nothing of ours gets no target.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -257,6 +257,7 @@ def task_targets(
     memory: Mapping[tuple[str, str], TaskMemory],
     owner_ids: Mapping[str, str],
     mapping: TaskMapping,
+    org_id: Callable[[str], str] | None = None,
 ) -> TaskPlan:
     """One open task per account and playbook, updated in place; others closed.
 
@@ -266,6 +267,9 @@ def task_targets(
       no memory at all (a lost state file), a task of ours closed within the lookback counts
       as closed by a person in this stay.
     - An open task of ours for a playbook the account no longer has is closed.
+
+    `org_id`: a named org's account ids as the org itself knows them (`eu/001...` -> `001...`),
+    for what the task holds (its account, its key); records, memory and plan keep the run's.
     """
     writes = task_writes(mapping)
     renderers = [(name, renderer(write)) for name, write in writes.items()]
@@ -309,10 +313,10 @@ def task_targets(
             "description": task_description(decision, account_names.get(account_id, account_id)),
             "due": playbook.due,
             "status": mapping.open_status,
-            "related": account_id,
+            "related": account_id if org_id is None else org_id(account_id),
             "priority": playbook.priority,
             "owner": owner_ids.get((decision.owner.current or "").lower()),
-            "key": record_id,
+            "key": record_id if org_id is None else org_id(record_id),
         }
         values = {name: render_value(outputs.get(name)) for name, render_value in renderers}
         if open_task is not None:

@@ -14,6 +14,7 @@ import pytest
 
 import run_sync
 from config.loader import load_config
+from sandbox.runner import Sandbox
 from sandbox.sandbox_config import with_account_matrix_writes
 from sync.accounts_store import AccountStore
 from tests.sync_world import World
@@ -32,10 +33,12 @@ def with_account_writes(world: World) -> World:
     return world
 
 
-def add_at_risk_account(world: World) -> tuple[str, str]:
+def add_at_risk_account(world: World, pair: Sandbox | None = None) -> tuple[str, str]:
     """A strategic account renewing in 60 days, health red, no ticket at all; its Zendesk
-    organisation; the VP of customer success as a Salesforce user. (account id, user id)."""
-    salesforce = world.sandbox.salesforce
+    organisation; the VP of customer success as a Salesforce user. (account id, user id).
+    `pair`: another sandbox's org and Zendesk to put them in (a named org's)."""
+    sandbox = pair or world.sandbox
+    salesforce = sandbox.salesforce
     stamp = "2026-01-01T00:00:00.000+0000"
     renewal = (world.now + timedelta(days=60)).date().isoformat()
     account_id = salesforce.put_record(
@@ -56,7 +59,7 @@ def add_at_risk_account(world: World) -> tuple[str, str]:
     user_id = salesforce.put_record(
         "User", {"Name": "VP Customer Success", "Email": VP, "SystemModstamp": stamp}
     )
-    world.sandbox.zendesk.put_organization(
+    sandbox.zendesk.put_organization(
         {
             "id": ORG_ID,
             "name": "Initech",
@@ -66,7 +69,7 @@ def add_at_risk_account(world: World) -> tuple[str, str]:
         },
         touch=True,
     )
-    world.settle()  # Zendesk's export leaves out the last minute
+    sandbox.zendesk.advance_clock(61)  # Zendesk's export leaves out the last minute
     return account_id, user_id
 
 

@@ -46,3 +46,44 @@ def test_the_fast_target_constructor_makes_what_the_dataclass_makes() -> None:
         fast.level = "healthy"  # type: ignore[misc]
     with pytest.raises(TypeError, match="refs"):
         target("s", "k", "3", None, {}, {}, refs="account:003")
+
+
+class _Writer:
+    """A writer that records what it was sent, or refuses our credentials."""
+
+    def __init__(self, refuses: bool = False):
+        from connectors.base import ConnectorStats
+
+        self.refuses, self.sent, self._stats = refuses, [], ConnectorStats()
+
+    def stats(self):
+        return self._stats
+
+    def apply(self, writes):
+        from connectors.base import WriteResult, WriteStatus
+        from connectors.errors import AuthError
+
+        if self.refuses:
+            raise AuthError("salesforce: invalid_client")
+        self.sent += [w.record_id for w in writes]
+        return [WriteResult(w, WriteStatus.OK) for w in writes]
+
+
+def test_each_orgs_account_writes_go_to_its_own_writer_in_its_own_ids() -> None:
+    """ByInstance: a write of `eu/001A` reaches org eu's writer as `001A`, the default's its own
+    bare ids; an org refusing us answers RETRY for its writes only; results name the writes as
+    the run knows them, in order."""
+    from connectors.base import FieldWrite, WriteStatus
+    from sync.accounts_writers import ByInstance
+
+    default, eu, us = _Writer(), _Writer(), _Writer(refuses=True)
+    writer = ByInstance("salesforce", {None: default, "eu": eu, "us": us}, ("eu", "us"))
+    ids = ["eu/001A", "001A", "us/001B", "eu/001C/save-plan", "001D/save-plan"]
+    results = writer.apply([FieldWrite("salesforce", "account", i, {"L__c": "x"}) for i in ids])
+    assert [r.write.record_id for r in results] == ids
+    assert default.sent == ["001A", "001D/save-plan"]
+    assert eu.sent == ["001A", "001C/save-plan"]
+    assert [r.status for r in results] == [
+        WriteStatus.OK, WriteStatus.OK, WriteStatus.RETRY, WriteStatus.OK, WriteStatus.OK,
+    ]  # fmt: skip
+    assert results[2].reason is not None and results[2].reason.startswith("salesforce@us:")

@@ -10,17 +10,32 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 
 from config.loader import load_config
+from connectors.channels import SendStatus
+from connectors.transport import RetryPolicy
+from notify.debrief import TASK_CHANNEL, debrief_marker, task_subject
+from notify.debrief_send import debrief_channels
+from report.build import build_report
 from sandbox import catalogue
 from sandbox.generate import generate_dataset
 from sandbox.runner import Sandbox
+from sandbox.salesforce.limits import DEFAULT_DAILY_LIMIT
+from sync.connections import build_connectors
 from sync.explain import print_explain
 from tests.sync_world import ANCHOR, World
-from tests.test_account_escalation_sync import add_at_risk_account, with_account_writes
+from tests.test_account_escalation_sync import (
+    ORG_ID,
+    VP,
+    add_at_risk_account,
+    with_account_writes,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -192,16 +207,152 @@ def test_an_org_that_refuses_our_secret_stops_only_itself(pairs):
     assert f"zendesk:eu/{ticket_id}" in _records(eu), again.summary()
 
 
-def test_the_account_matrix_writes_the_default_org_only(world: World, eu_sandbox: Sandbox):
+@pytest.fixture
+def accounts_pairs(world: World, eu_sandbox: Sandbox) -> tuple[World, Sandbox]:
+    """The two pairs with the account matrix's writes in both orgs' and Zendesks' mappings
+    (org eu's and Zendesk eu's are copies of the default's, made after it has them)."""
     with_account_writes(world)
-    _, account = _eu_pair(eu_sandbox)
+    _eu_pair(eu_sandbox)
     _eu_config(world, eu_sandbox)
-    add_at_risk_account(world)
+    return world, eu_sandbox
+
+
+def _tasks(sandbox: Sandbox, account: str) -> list[dict]:
+    return [t for t in sandbox.salesforce.records("Task") if t["WhatId"] == account]
+
+
+def _matrix_writes(sandbox: Sandbox) -> list[str]:
+    """The org's writes of the account matrix (its fields and tasks), as sent."""
+    return [
+        f"{w.method} {w.path} {json.dumps(w.body)}"
+        for w in sandbox.salesforce.traffic.writes
+        if "Account_Escalation" in json.dumps(w.body) or '"Task"' in json.dumps(w.body)
+    ]
+
+
+def test_an_at_risk_account_of_org_eu_is_escalated_in_org_eu_and_its_zendesk_only(
+    accounts_pairs,
+):
+    world, eu = accounts_pairs
+    account, user = add_at_risk_account(world, eu)
     result = world.run()
-    assert not result.unreachable, result.summary()
-    written = [f"{w.path} {json.dumps(w.body)}" for w in eu_sandbox.salesforce.traffic.writes]
-    assert written and not any("Account_Escalation" in w for w in written)
-    assert not any(a.startswith("eu/") for a in _matrix_accounts(world))
+    assert result.exit_code == 0, result.summary()
+    ours = f"eu/{account}"
+    assert ours in _matrix_accounts(world)
+    held = eu.salesforce.get_record("Account", account)
+    assert held["Account_Escalation_Level__c"] == "executive-attention"
+    assert held["Account_Escalation_Owner__c"] == VP
+    (task,) = _tasks(eu, account)
+    assert task["Subject"].endswith("[escalation-sync:executive-outreach]")
+    assert task["OwnerId"] == user  # org eu's own user, looked up in org eu
+    organization = eu.zendesk.store.organizations[ORG_ID]
+    assert organization["organization_fields"]["account_escalation_level"] == (
+        "executive-attention"
+    )
+    assert set(organization["tags"]) == {"vip", "account_executive-attention"}
+    # Nothing of it in the default org or Zendesk (an account there may have the same Id).
+    assert not _tasks(world.sandbox, account)
+    assert not any("Initech" in t["Subject"] for t in world.sandbox.salesforce.records("Task"))
+    same_id = world.sandbox.salesforce.get_record("Account", account) or {}
+    assert same_id.get("Account_Escalation_Owner__c") != VP
+    assert ORG_ID not in world.sandbox.zendesk.store.organizations
+    store = world.store()
+    try:
+        assert store.audit_entries(ref=f"account:{ours}", kind="task_created")
+        assert ("salesforce.account", ours) in store.written()
+        assert ("zendesk.organization", f"eu/{ORG_ID}") in store.written()
+        out = io.StringIO()
+        assert print_explain(world.config, store, f"account:{ours}", world.now, out)
+        matrix = world.config.matrix
+        assert matrix.accounts is not None
+        heat = build_report(
+            store, matrix.levels, world.now, 30, 90, tuple(matrix.accounts.levels)
+        ).table("heat_map")
+    finally:
+        store.close()
+    assert "executive-attention" in out.getvalue() and "executive-outreach" in out.getvalue()
+    (row,) = [row for row in heat.rows if row[1] == "Initech"]
+    assert row[0] == "yes" and "executive-attention" in row
+    # The next run finds everything in place: nothing of the account matrix is written.
+    before = (_matrix_writes(eu), len(eu.zendesk.traffic.writes))
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    second = world.run(now=world.now + timedelta(minutes=2))
+    assert [p.write.ref for p in second.planned if p.write and "." in p.target.system] == []
+    assert (_matrix_writes(eu), len(eu.zendesk.traffic.writes)) == before
+
+
+def test_an_org_that_refuses_us_waits_for_its_account_writes_and_the_default_org_does_not(
+    accounts_pairs,
+):
+    world, eu = accounts_pairs
+    default_account, _ = add_at_risk_account(world)
+    account, _ = add_at_risk_account(world, eu)
+    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
+    try:
+        refused = world.run()
+    finally:
+        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    assert set(refused.refused) == {"salesforce@eu"}, refused.summary()
+    assert len(_tasks(world.sandbox, default_account)) == 1  # the default org as usual
+    held = world.sandbox.salesforce.get_record("Account", default_account)
+    assert held["Account_Escalation_Level__c"] == "executive-attention"
+    assert not _matrix_writes(eu) and not _tasks(eu, account)
+    assert "account_executive-attention" not in eu.zendesk.store.organizations[ORG_ID]["tags"]
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    again = world.run(now=world.now + timedelta(minutes=2))
+    assert not again.refused, again.summary()
+    assert len(_tasks(eu, account)) == 1
+    assert eu.salesforce.get_record("Account", account)["Account_Escalation_Level__c"] == (
+        "executive-attention"
+    )
+    assert "account_executive-attention" in eu.zendesk.store.organizations[ORG_ID]["tags"]
+    assert len(_tasks(world.sandbox, default_account)) == 1
+
+
+def test_org_eu_past_its_own_api_reserve_holds_back_its_account_writes_not_the_default_orgs(
+    accounts_pairs,
+):
+    world, eu = accounts_pairs
+    default_account, _ = add_at_risk_account(world)
+    account, _ = add_at_risk_account(world, eu)
+    # Org eu's other integrations used more than its reserve leaves us (0.2 of 15,000); the
+    # default org's allowance is untouched.
+    eu.salesforce.set_api_allowance(15_000, used_by_others=12_500)
+    try:
+        held_back = world.run()
+    finally:
+        eu.salesforce.allowance.configure(DEFAULT_DAILY_LIMIT, force=False)
+    assert "salesforce@eu" in held_back.quota_bound.get("salesforce.account", ""), (
+        held_back.summary()
+    )
+    assert not _matrix_writes(eu) and not _tasks(eu, account)
+    assert len(_tasks(world.sandbox, default_account)) == 1
+    held = world.sandbox.salesforce.get_record("Account", default_account)
+    assert held["Account_Escalation_Level__c"] == "executive-attention"
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    again = world.run(now=world.now + timedelta(minutes=2))
+    assert not again.quota_bound, again.summary()
+    assert len(_tasks(eu, account)) == 1
+    assert eu.salesforce.get_record("Account", account)["Account_Escalation_Level__c"] == (
+        "executive-attention"
+    )
+
+
+def test_a_lost_state_file_makes_no_second_task_in_org_eu(accounts_pairs):
+    world, eu = accounts_pairs
+    account, _ = add_at_risk_account(world, eu)
+    world.run()
+    (task,) = _tasks(eu, account)
+    Path(world.config.state.path).unlink()
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    again = world.run(now=world.now + timedelta(minutes=2))
+    assert again.exit_code == 0, again.summary()
+    assert [t["Id"] for t in _tasks(eu, account)] == [task["Id"]]
+    assert not any("Initech" in t["Subject"] for t in world.sandbox.salesforce.records("Task"))
 
 
 def _matrix_accounts(world: World) -> set[str]:
@@ -245,3 +396,57 @@ def test_doctor_checks_the_named_org_against_its_own_mapping_and_credentials(pai
     assert refused["system"] == "salesforce@eu"
     assert "connections.salesforce.instances.eu" in refused["fix"]
     assert any(c["system"] == "salesforce" and c["status"] == "ok" for c in checks)
+
+
+def test_the_debrief_task_of_a_ticket_of_org_eu_is_made_in_org_eu_once(pairs):
+    world, eu, ticket_id, account = pairs
+    ref = f"zendesk:eu/{ticket_id}"
+    message = SimpleNamespace(
+        key=f"{ref}|debrief|task",
+        to=f"eu/{account}",  # the ticket's account as the run knows it
+        subject=task_subject(ref, "Checkout down"),
+        text="Debrief",
+        payload={"marker": debrief_marker(ref), "owner": None, "due": "2026-12-01"},
+    )
+    connectors = build_connectors(world.config, RetryPolicy(max_total_wait_seconds=30))
+    try:
+        channel = debrief_channels(connectors)[TASK_CHANNEL]
+        first = channel.send(message)
+        again = channel.send(message)  # a row sent again (after a kill) finds the first
+    finally:
+        for connector in connectors.values():
+            connector.close()
+    assert first.status is SendStatus.SENT, first
+    assert again.status is SendStatus.SENT and again.detail == "already there", again
+    (task,) = [t for t in eu.salesforce.records("Task") if debrief_marker(ref) in t["Subject"]]
+    assert task["WhatId"] == account
+    assert not any(
+        debrief_marker(ref) in (t.get("Subject") or "")
+        for t in world.sandbox.salesforce.records("Task")
+    )
+
+
+def test_org_eus_task_keeps_a_persons_edit_and_is_closed_when_its_account_leaves_the_level(
+    accounts_pairs,
+):
+    world, eu = accounts_pairs
+    account, _ = add_at_risk_account(world, eu)
+    world.run()
+    (task,) = _tasks(eu, account)
+    eu.salesforce.edit_record("Task", task["Id"], ActivityDate="2099-01-01")
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    edited = world.run(now=world.now + timedelta(minutes=2))
+    assert eu.salesforce.get_record("Task", task["Id"])["ActivityDate"] == "2099-01-01"
+    assert any(
+        ref.startswith(f"salesforce.task:eu/{account}/") for ref, _, _ in edited.overrides_found
+    )
+    far = (world.now + timedelta(days=400)).date().isoformat()
+    eu.salesforce.edit_record("Account", account, Health__c="Green", Renewal_Date__c=far)
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    world.run(now=world.now + timedelta(days=11))  # past the strategic calendar's quiet period
+    (closed,) = _tasks(eu, account)
+    assert closed["Status"] == "Completed"
+    assert eu.salesforce.get_record("Account", account)["Account_Escalation_Level__c"] == "healthy"
+    assert set(eu.zendesk.store.organizations[ORG_ID]["tags"]) == {"vip"}
