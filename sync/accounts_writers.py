@@ -15,21 +15,17 @@ each writes its own instance's records, in that instance's own ids.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from config.account_mapping import TaskMapping
 from connectors.base import Connector, ConnectorStats, FieldWrite, WriteResult, WriteStatus
-from connectors.errors import AuthError, RateLimited, SystemUnavailable
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce_records import save_records
 from connectors.zendesk import ZendeskConnector
 from connectors.zendesk_organizations import update_organizations
 from sync.apply import Writer
-from vocabulary.instances import split_instance
-
-log = logging.getLogger("escalation_sync.accounts")
+from sync.instances import apply_by_instance
 
 
 class SalesforceAccountWriter:
@@ -113,34 +109,4 @@ class ByInstance:
         return next((s for s in every if s.wait_budget_spent), every[0])
 
     def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
-        by_instance: dict[str | None, list[tuple[int, FieldWrite]]] = {None: []}
-        for index, write in enumerate(writes):
-            name, bare = split_instance(write.record_id, self.names)
-            by_instance.setdefault(name, []).append((index, replace(write, record_id=bare)))
-        results: list[WriteResult | None] = [None] * len(writes)
-        for name, items in by_instance.items():
-            if not items:
-                continue
-            bare_writes = [write for _, write in items]
-            writer = self.writers.get(name)
-            if name is None and writer is not None:
-                answered = writer.apply(bare_writes)
-            else:
-                answered = self._apply_named(name, writer, bare_writes)
-            for (index, _), result in zip(items, answered, strict=True):
-                results[index] = replace(result, write=writes[index])
-        return [result for result in results if result is not None]
-
-    def _apply_named(
-        self, name: str | None, writer: Writer | None, writes: list[FieldWrite]
-    ) -> list[WriteResult]:
-        try:
-            if writer is None:
-                raise SystemUnavailable(f"{self.system}@{name} could not be reached this run")
-            return writer.apply(writes)
-        except (AuthError, RateLimited, SystemUnavailable) as error:
-            log.error("%s@%s: %s", self.system, name, error)
-            return [
-                WriteResult(write, WriteStatus.RETRY, f"{self.system}@{name}: {error}")
-                for write in writes
-            ]
+        return apply_by_instance(self.system, self.writers, self.names, writes)

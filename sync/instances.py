@@ -19,7 +19,7 @@ import logging
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from config.schema import Config
 from connectors.base import (
@@ -101,40 +101,9 @@ class Instances:
         return records
 
     def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
-        """Each instance's writes in its own batches; one result per write, in order.
-
-        The default instance goes first and, failing, fails the call as a single connector
-        would. A named one that cannot be used (or was left out: `without`) answers RETRY
-        for its writes, with why: the others' results are kept."""
-        by_instance: dict[str | None, list[int]] = {None: []}
-        for index, write in enumerate(writes):
-            by_instance.setdefault(self._route(write.record_id)[0], []).append(index)
-        results: list[WriteResult | None] = [None] * len(writes)
-        for name, indexes in by_instance.items():
-            if not indexes:
-                continue
-            for index, result in zip(indexes, self._apply_one(name, writes, indexes), strict=True):
-                # The result names the write as the run knows it: the instance in its id.
-                results[index] = replace(result, write=writes[index])
-        return [result for result in results if result is not None]
-
-    def _apply_one(
-        self, name: str | None, writes: Sequence[FieldWrite], indexes: list[int]
-    ) -> list[WriteResult]:
-        bare = [replace(writes[i], record_id=self._route(writes[i].record_id)[1]) for i in indexes]
-        member = self.members.get(name)
-        if name is None and member is not None:
-            return member.apply(bare)
-        try:
-            if member is None:
-                raise SystemUnavailable(f"{self.system}@{name} could not be reached this run")
-            return member.apply(bare)
-        except (AuthError, RateLimited, SystemUnavailable) as error:
-            log.error("%s@%s: %s", self.system, name, error)
-            return [
-                WriteResult(write, WriteStatus.RETRY, f"{self.system}@{name}: {error}")
-                for write in bare
-            ]
+        """Each instance's writes in its own batches; one result per write, in order
+        (apply_by_instance)."""
+        return apply_by_instance(self.system, self.members, self.names, writes)
 
     def without(self, names: Collection[str]) -> Instances:
         """The same instances but those named (not reached this run): their writes wait."""
@@ -197,6 +166,56 @@ def qualified_pages(pages: Iterator[Page], instance: str | None) -> Iterator[Pag
     """An instance's pages with its name in front of every record's id."""
     for page in pages:
         yield replace(page, records=_qualified(instance, page.records))
+
+
+class _Applies(Protocol):
+    def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]: ...
+
+
+def apply_by_instance(
+    system: str,
+    members: Mapping[str | None, _Applies],
+    names: Sequence[str],
+    writes: Sequence[FieldWrite],
+) -> list[WriteResult]:
+    """Each write to the member of the instance its record id names (`eu/12345`), in that
+    instance's own id; one result per write, in order, naming the write as the run knows it.
+
+    The default instance goes first and, failing, fails the call as a single connector
+    would. A named one that cannot be used (or was left out: `without`) answers RETRY for its
+    writes, with why: the others' results are kept."""
+    by_instance: dict[str | None, list[int]] = {None: []}
+    routed = [split_instance(write.record_id, names) for write in writes]
+    for index, (name, _) in enumerate(routed):
+        by_instance.setdefault(name, []).append(index)
+    results: list[WriteResult | None] = [None] * len(writes)
+    for name, indexes in by_instance.items():
+        if not indexes:
+            continue
+        bare = [replace(writes[i], record_id=routed[i][1]) for i in indexes]
+        for index, result in zip(indexes, _apply_one(system, name, members, bare), strict=True):
+            results[index] = replace(result, write=writes[index])
+    return [result for result in results if result is not None]
+
+
+def _apply_one(
+    system: str,
+    name: str | None,
+    members: Mapping[str | None, _Applies],
+    bare: list[FieldWrite],
+) -> list[WriteResult]:
+    member = members.get(name)
+    if name is None and member is not None:
+        return member.apply(bare)
+    try:
+        if member is None:
+            raise SystemUnavailable(f"{system}@{name} could not be reached this run")
+        return member.apply(bare)
+    except (AuthError, RateLimited, SystemUnavailable) as error:
+        log.error("%s@%s: %s", system, name, error)
+        return [
+            WriteResult(write, WriteStatus.RETRY, f"{system}@{name}: {error}") for write in bare
+        ]
 
 
 def reachable_instances(
