@@ -21,6 +21,10 @@ from notify.debrief import NOTE_CHANNEL, TASK_CHANNEL
 from vocabulary.instances import split_instance
 
 IDEMPOTENT = (TASK_CHANNEL, NOTE_CHANNEL)  # resent after a kill: they look before they make
+# After these the debrief waits for a later run, never given up: the system is busy, out of
+# allowance or refusing our credentials (the run says so and exits 5; once the secret is
+# fixed, the debrief goes).
+WAITS = (AuthError, RateLimited, SystemUnavailable)
 _STATUS = {
     WriteStatus.OK: SendStatus.SENT,
     WriteStatus.REJECTED: SendStatus.REJECTED,
@@ -64,18 +68,12 @@ class SalesforceTaskChannel:
             owner_id = self._user_id(connector, org, payload.get("owner"))
             if owner_id:
                 fields["OwnerId"] = owner_id
-        except (RateLimited, SystemUnavailable) as error:
-            return SendResult(message.key, SendStatus.RETRY, str(error))
-        except AuthError as error:
-            if org is None:  # the default org refusing us: as before, refused for good
-                return SendResult(message.key, SendStatus.REJECTED, _one_line(error))
-            # A named org refusing its secret this run is reported for it (salesforce@eu):
-            # its debriefs wait for it, as its other writes do.
-            return SendResult(message.key, SendStatus.RETRY, f"salesforce@{org}: {error}")
+            write = FieldWrite("salesforce", "task", message.key, fields)
+            outcome = save_records(connector, "Task", [write], create=True)[0]
+        except WAITS as error:
+            return SendResult(message.key, SendStatus.RETRY, _waiting(org, error))
         except (ConnectorError, SalesforceError) as error:  # refused for good: say so, once
             return SendResult(message.key, SendStatus.REJECTED, _one_line(error))
-        write = FieldWrite("salesforce", "task", message.key, fields)
-        outcome = save_records(connector, "Task", [write], create=True)[0]
         status = _STATUS[outcome.result.status]
         return SendResult(message.key, status, outcome.result.reason or "", outcome.record_id)
 
@@ -107,14 +105,14 @@ class ZendeskNoteChannel:
         marker = str((message.payload or {})["marker"])
         try:
             texts = self.connector.read_note_texts(message.to)
-        except (RateLimited, SystemUnavailable) as error:
+            if any(marker in text for text in texts):
+                return SendResult(message.key, SendStatus.SENT, "already there")
+            write = FieldWrite("zendesk", "ticket", message.to, note=message.text)
+            result = self.connector.apply([write])[0]
+        except WAITS as error:
             return SendResult(message.key, SendStatus.RETRY, str(error))
         except ConnectorError as error:  # the ticket is gone or not ours to read: for good
             return SendResult(message.key, SendStatus.REJECTED, _one_line(error))
-        if any(marker in text for text in texts):
-            return SendResult(message.key, SendStatus.SENT, "already there")
-        write = FieldWrite("zendesk", "ticket", message.to, note=message.text)
-        result = self.connector.apply([write])[0]
         return SendResult(message.key, _STATUS[result.status], result.reason or "")
 
     def close(self) -> None:
@@ -131,6 +129,11 @@ def _member(connector: Any, org: str | None) -> Any:
     """The org's own connector: one of several orgs', or the only one."""
     members = getattr(connector, "members", None)
     return connector if members is None else members.get(org)
+
+
+def _waiting(org: str | None, error: Exception) -> str:
+    """Why a debrief waits, naming a named org (salesforce@eu) when it is one's."""
+    return str(error) if org is None else f"salesforce@{org}: {error}"
 
 
 def _one_line(error: Exception) -> str:

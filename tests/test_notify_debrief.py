@@ -209,3 +209,58 @@ def test_the_note_channel_makes_no_second_note_and_reports_a_ticket_it_cannot_re
     assert refused.status is SendStatus.REJECTED and "not found" in refused.detail
     busy = ZendeskNoteChannel(_Zendesk(error=SystemUnavailable("zendesk: 503")))
     assert busy.send(_note_message()).status is SendStatus.RETRY
+
+
+class _RefusingZendesk(_Zendesk):
+    """Reads the comments, then refuses our credentials on the update (revoked mid-run)."""
+
+    def apply(self, writes):
+        from connectors.errors import AuthError
+
+        raise AuthError("zendesk: credentials refused (HTTP 401)")
+
+
+def _task_message(ref: str = "zendesk:7"):
+    from connectors.channels import Message
+
+    marker = debrief_marker(ref)
+    return Message(
+        f"{ref}|debrief|task",
+        "task",
+        "001000000000001AAA",
+        "Debrief",
+        "text",
+        payload={"marker": marker, "due": "2026-12-09", "owner": None},
+    )
+
+
+@pytest.mark.parametrize("refused_at", ["find", "save"])
+def test_a_debrief_task_refused_our_credentials_waits_for_a_later_run(monkeypatch, refused_at):
+    """Refused credentials are the run's to report (exit 5); the debrief is not given up: once
+    the secret is fixed it goes (it was REJECTED for good at the look-up, and the save's
+    refusal escaped the channel)."""
+    import notify.debrief_send as debrief_send
+    from connectors.channels import SendStatus
+    from connectors.errors import AuthError
+
+    def refuse(*args, **kwargs):
+        raise AuthError("salesforce: login refused (invalid_grant: expired)")
+
+    monkeypatch.setattr(
+        debrief_send, "find_records", refuse if refused_at == "find" else (lambda *a, **k: [])
+    )
+    monkeypatch.setattr(debrief_send, "save_records", refuse)
+    result = debrief_send.SalesforceTaskChannel(object()).send(_task_message())
+    assert result.status is SendStatus.RETRY and "refused" in result.detail
+
+
+def test_a_debrief_note_refused_our_credentials_waits_for_a_later_run():
+    from connectors.channels import SendStatus
+    from connectors.errors import AuthError
+    from notify.debrief_send import ZendeskNoteChannel
+
+    reading = ZendeskNoteChannel(_Zendesk(error=AuthError("zendesk: credentials refused")))
+    assert reading.send(_note_message()).status is SendStatus.RETRY
+    writing = ZendeskNoteChannel(_RefusingZendesk(["Escalated"]))
+    result = writing.send(_note_message())
+    assert result.status is SendStatus.RETRY and "refused" in result.detail
