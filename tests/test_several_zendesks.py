@@ -246,7 +246,8 @@ def test_doctor_checks_each_named_zendesk_against_its_own_mapping(two):
     eu_mapping_line = 1 + next(
         i for i, text in enumerate(lines) if text.strip().startswith("mapping:")
     )
-    assert f"connections.yaml:{eu_mapping_line} " in missing["fix"] and "by hand" in missing["fix"]
+    assert f"connections.yaml:{eu_mapping_line} " in missing["fix"]
+    assert "escalation-sync provision" in missing["fix"] and "by hand" not in missing["fix"]
 
 
 def test_doctor_names_a_named_zendesk_that_refuses_its_secret_and_checks_the_others(two):
