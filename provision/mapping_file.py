@@ -106,7 +106,7 @@ def _plain(node: Any) -> Any:
 def _block(data: dict[str, Any], indent: int) -> list[str]:
     out = io.StringIO()
     yaml = _yaml()
-    yaml.default_flow_style = False
+    yaml.default_flow_style = False  # a block, as a person writes a mapping
     yaml.dump(data, out)
     return [" " * indent + line if line.strip() else line for line in out.getvalue().splitlines(keepends=True)]  # fmt: skip
 
