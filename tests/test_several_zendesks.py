@@ -410,3 +410,16 @@ def test_a_named_zendesk_that_refuses_its_secret_is_reported_and_the_default_pro
     assert any(
         f["title"] == "Escalation owner" for f in world.sandbox.zendesk.store.ticket_fields.values()
     ), report
+
+
+def test_print_shows_a_named_zendesks_new_ids_under_its_own_mapping_and_leaves_the_file(two):
+    world, eu, _, _ = two
+    path = _eu_mapping_as_a_block(world)
+    _bare(eu.zendesk)
+    before = path.read_text(encoding="utf-8")
+    code, report = _provision(world, show=True)
+    assert code == 0, report
+    shown = yaml.safe_load(report.split("(copy into the mapping):\n", 1)[1])
+    level = shown["connections"]["zendesk"]["instances"]["eu"]["mapping"]["write"]["level"]
+    assert eu.zendesk.store.ticket_fields[level["field"]]["title"] == "Escalation level"
+    assert path.read_text(encoding="utf-8") == before
