@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import TextIO
 
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
@@ -18,7 +19,7 @@ from errors import ExitCode
 from provision.doctor import run_doctor
 from provision.findings import as_json, as_text
 from provision.join_check import DEFAULT_SAMPLE
-from provision.mapping_file import snippet, write_ids
+from provision.mapping_file import own_mapping_snippet, snippet, write_ids, write_own_mapping
 from provision.provisioner import apply_plan, make_plan
 from provision.systems import open_systems
 from sync.commands import load_for_run
@@ -54,13 +55,16 @@ def provision(
     config = load_for_run(args)
     try:
         with open_systems(config) as systems:
-            plan = make_plan(config, systems)
+            unreachable: list[str] = []  # named instances that could not be read, with why
+            plan = make_plan(config, systems, unreachable)
             print("plan:", file=out)
             print("\n".join(plan.lines()), file=out)
+            for line in unreachable:
+                print(f"FAILED: {line}", file=out)
             if not args.apply:
                 if plan.steps:
                     print("nothing was changed; run again with --apply to make it", file=out)
-                return EXIT_OK
+                return EXIT_SETUP_PROBLEMS if unreachable else EXIT_OK
             applied = apply_plan(plan)
     except AuthError as error:
         print(f"escalation-sync: {error}", file=err)
@@ -80,5 +84,20 @@ def provision(
         print(snippet(applied.new_ids), file=out)
     elif applied.new_ids:
         for path in write_ids(config, applied.new_ids):
-            print(f"wrote {len(applied.new_ids)} new field id(s) into {path}", file=out)
-    return EXIT_SETUP_PROBLEMS if applied.failed else EXIT_OK
+            count = sum(Path(config.location(k).file) == path for k in applied.new_ids)
+            print(f"wrote {count} new field id(s) into {path}", file=out)
+    for label, ids in applied.own_mapping_ids.items():
+        # An instance on the top-level mapping: its ids are its own account's, so it gets a
+        # mapping of its own (mapping_file.write_own_mapping says why).
+        if args.print:
+            print(f"{label}'s own mapping, with its new field ids (copy into the config):", file=out)  # fmt: skip
+            print(own_mapping_snippet(config, label, ids), file=out)
+            continue
+        try:
+            path = write_own_mapping(config, label, ids)
+        except ValueError as error:
+            print(f"FAILED: {label}: {error}", file=out)
+            print(own_mapping_snippet(config, label, ids), file=out)
+            return EXIT_SETUP_PROBLEMS
+        print(f"wrote {label}'s own mapping, with {len(ids)} new field id(s), into {path}", file=out)  # fmt: skip
+    return EXIT_SETUP_PROBLEMS if applied.failed or unreachable else EXIT_OK

@@ -15,7 +15,7 @@ from config.schema import Config
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from provision.channel_checks import check_channels
 from provision.expected import translated_sources, wanted_fields
-from provision.findings import RUN_PROVISION, Finding, problem
+from provision.findings import Finding, problem
 from provision.jira_checks import check_jira
 from provision.join_check import DEFAULT_SAMPLE, check_join
 from provision.salesforce_checks import check_salesforce
@@ -82,9 +82,6 @@ def _key(label: str) -> str:
 
 
 def _named(finding: Finding, label: str) -> Finding:
-    """A finding of a named instance: under its name; provision sets up the default instances
-    only, so where it would be the fix, the fix says what to make by hand."""
-    fix = finding.fix
-    if RUN_PROVISION in fix:
-        fix = fix.replace(RUN_PROVISION, f"in {label} make it by hand as provision makes it for the default one (provision sets up the default only)")  # fmt: skip
-    return replace(finding, system=label, fix=fix)
+    """A finding of a named instance, under its name (provision sets it up as it does the
+    default one, so a fix that says to run provision holds for it too)."""
+    return replace(finding, system=label)

@@ -450,3 +450,56 @@ def test_org_eus_task_keeps_a_persons_edit_and_is_closed_when_its_account_leaves
     assert closed["Status"] == "Completed"
     assert eu.salesforce.get_record("Account", account)["Account_Escalation_Level__c"] == "healthy"
     assert set(eu.zendesk.store.organizations[ORG_ID]["tags"]) == {"vip"}
+
+
+def _bare_org(salesforce) -> None:
+    """Org eu without our objects and fields, as a new org is."""
+    from sandbox.bare_org import _bare_salesforce
+
+    state = salesforce.dump_state()
+    _bare_salesforce(state)
+    salesforce.load_state(state)
+
+
+def test_provision_makes_a_bare_named_orgs_objects_and_fields_through_its_own_connection(pairs):
+    from tests.test_several_zendesks import _doctor, _provision
+
+    world, eu, _, _ = pairs
+    _bare_org(eu.salesforce)
+    connections = (world.config_path.parent / "connections.yaml").read_text(encoding="utf-8")
+    code, checks = _doctor(world)
+    assert code == 11 and {c["system"] for c in checks if c["status"] == "problem"} == {"salesforce@eu"}  # fmt: skip
+
+    planned, plan = _provision(world, apply=False)
+    assert planned == 0 and not eu.salesforce.traffic.writes
+    assert f"  salesforce@eu: create object {ESCALATIONS}" in plan, plan
+    assert "  salesforce: create" not in plan  # the default org is set up already
+    code, report = _provision(world)
+    assert code == 0, report
+    assert eu.salesforce.traffic.writes and not world.sandbox.salesforce.traffic.writes
+    # Salesforce fields are named by their API names: nothing to write into the mapping.
+    assert (world.config_path.parent / "connections.yaml").read_text(encoding="utf-8") == connections  # fmt: skip
+
+    code, checks = _doctor(world)
+    assert code == 0, [c for c in checks if c["status"] == "problem"]
+    writes = len(eu.salesforce.traffic.writes)
+    again, report = _provision(world)
+    assert again == 0 and "nothing to create" in report, report
+    assert len(eu.salesforce.traffic.writes) == writes
+
+
+def test_an_org_that_refuses_our_secret_is_reported_by_provision_and_the_others_provisioned(pairs):
+    from tests.test_several_zendesks import _provision
+
+    world, eu, _, _ = pairs
+    _bare_org(eu.salesforce)
+    del eu.zendesk.store.ticket_fields[catalogue.ZD_FIELD_OWNER]
+    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "wrong"
+    try:
+        code, report = _provision(world)
+    finally:
+        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    assert code == 11, report
+    assert "FAILED: salesforce@eu: " in report
+    assert "done: zendesk@eu: create ticket field" in report
+    assert not eu.salesforce.traffic.writes

@@ -182,3 +182,57 @@ def test_doctor_checks_the_named_site_against_its_own_projects_and_fields(sites)
         return {c["subject"].split(" (")[0] for c in checks if c["system"] == system}
 
     assert kinds("jira@eu") and kinds("jira@eu") <= kinds("jira")
+
+
+def _bare_site(jira) -> None:
+    """The eu site without our fields, as a new site is."""
+    from sandbox.bare_org import JIRA_MANAGED, _bare_jira
+
+    state = jira.dump_state()
+    _bare_jira(state)
+    state["screens"] = {
+        key: [f for f in fields if f not in JIRA_MANAGED]
+        for key, fields in state["screens"].items()
+    }
+    jira.load_state(state)
+
+
+def test_provision_makes_a_bare_named_sites_fields_and_writes_their_ids_in_its_own_mapping(sites):
+    from tests.test_several_zendesks import _doctor, _provision
+
+    world, eu, _, _ = sites
+    path = world.config_path.parent / "connections.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "        projects: [",
+        "        # eu's own projects: a comment provision keeps\n        projects: [",
+        1,
+    )
+    path.write_text(text, encoding="utf-8")
+    world.config = load_config(world.config_path)
+    _bare_site(eu.jira)
+    default_mapping = (world.config_path.parent / "mapping.yaml").read_text(encoding="utf-8")
+    before = text.splitlines()
+
+    planned, plan = _provision(world, apply=False)
+    assert planned == 0 and not eu.jira.traffic.writes
+    assert "  jira@eu: create field 'Escalation level'" in plan, plan
+    code, report = _provision(world)
+    assert code == 0, report
+    after = path.read_text(encoding="utf-8").splitlines()
+    changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+    # One line changed: the site's own mapping (a flow mapping, as the fixture writes it).
+    ((old, new),) = changed
+    assert old.startswith("        mapping: {") and new.startswith("        mapping: {")
+    assert "        # eu's own projects: a comment provision keeps" in after
+    site = yaml.safe_load("\n".join(after))["connections"]["jira"]["instances"]["eu"]
+    level = site["mapping"]["write"]["level"]
+    level_id = level["field"] if isinstance(level, dict) else level
+    assert {f["id"]: f["name"] for f in eu.jira.store.fields}[level_id] == "Escalation level"
+    assert (world.config_path.parent / "mapping.yaml").read_text(encoding="utf-8") == default_mapping  # fmt: skip
+
+    doctor_code, checks = _doctor(world)
+    assert doctor_code == 0, [c for c in checks if c["status"] == "problem"]
+    writes = len(eu.jira.traffic.writes)
+    again, report = _provision(world)
+    assert again == 0 and "nothing to create" in report, report
+    assert len(eu.jira.traffic.writes) == writes

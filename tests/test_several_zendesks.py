@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import yaml
@@ -245,7 +246,8 @@ def test_doctor_checks_each_named_zendesk_against_its_own_mapping(two):
     eu_mapping_line = 1 + next(
         i for i, text in enumerate(lines) if text.strip().startswith("mapping:")
     )
-    assert f"connections.yaml:{eu_mapping_line} " in missing["fix"] and "by hand" in missing["fix"]
+    assert f"connections.yaml:{eu_mapping_line} " in missing["fix"]
+    assert "escalation-sync provision" in missing["fix"] and "by hand" not in missing["fix"]
 
 
 def test_doctor_names_a_named_zendesk_that_refuses_its_secret_and_checks_the_others(two):
@@ -290,3 +292,134 @@ def test_the_reconciliation_never_ends_a_named_zendesks_tickets_it_could_not_rea
     assert reconciled is not None and reconciled.requests > 0 and not reconciled.gone
     still_open = open_eu_tickets(world)
     assert still_open == eu_open
+
+
+def _provision(world: World, apply: bool = True, show: bool = False) -> tuple[int, str]:
+    import argparse
+
+    from provision.commands import provision
+
+    out = io.StringIO()
+    args = argparse.Namespace(config=str(world.config_path), apply=apply, print=show)
+    return provision(args, out, io.StringIO()), out.getvalue()
+
+
+def _bare(zendesk) -> None:
+    """A Zendesk account without our fields, as a new brand's is."""
+    from sandbox.bare_org import ZENDESK_MANAGED
+
+    for field_id in ZENDESK_MANAGED:
+        zendesk.store.ticket_fields.pop(field_id, None)
+
+
+def _eu_mapping_as_a_block(world: World) -> Path:
+    """eu's mapping written as a person writes it: a block of keys, with a comment."""
+    path = world.config_path.parent / "connections.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("        mapping: {"))
+    block = yaml.safe_dump({"mapping": json.loads(lines[at].split(": ", 1)[1])}, sort_keys=False)
+    lines[at : at + 1] = ["        # eu's own fields: a comment provision keeps\n"] + [
+        f"        {line}" for line in block.splitlines(keepends=True)
+    ]
+    path.write_text("".join(lines), encoding="utf-8")
+    world.config = load_config(world.config_path)
+    return path
+
+
+def test_provision_makes_a_bare_named_zendesks_fields_and_writes_their_ids_in_its_own_mapping(two):
+    world, eu, _, _ = two
+    path = _eu_mapping_as_a_block(world)
+    _bare(eu.zendesk)
+    default_mapping = (world.config_path.parent / "mapping.yaml").read_text(encoding="utf-8")
+    before = path.read_text(encoding="utf-8").splitlines()
+    planned, plan = _provision(world, apply=False)
+    assert planned == 0 and not eu.zendesk.traffic.writes
+    assert "zendesk@eu: create ticket field 'Escalation level' (drop-down, 5 options)" in plan
+    assert "  zendesk: create ticket field" not in plan  # the default's fields are there
+
+    code, report = _provision(world)
+    assert code == 0, report
+    assert f"new field id(s) into {path}" in report
+    after = path.read_text(encoding="utf-8").splitlines()
+    changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+    assert changed and all(old.split(":")[0] == new.split(":")[0] for old, new in changed)
+    assert "        # eu's own fields: a comment provision keeps" in after
+    # The default's mapping is not touched: its ids are the default Zendesk's.
+    assert (world.config_path.parent / "mapping.yaml").read_text(encoding="utf-8") == default_mapping  # fmt: skip
+    made = {f["title"] for f in eu.zendesk.store.ticket_fields.values()}
+    assert "Escalation level" in made
+    assert not any("ticket_fields" in str(w) for w in world.sandbox.zendesk.traffic.writes)
+
+    doctor_code, checks = _doctor(world)
+    assert doctor_code == 0, [c for c in checks if c["status"] == "problem"]
+    assert any(c["system"] == "zendesk@eu" and c["status"] == "ok" for c in checks)
+    writes = len(eu.zendesk.traffic.writes)
+    again, report = _provision(world)
+    assert again == 0 and "nothing to create" in report
+    assert len(eu.zendesk.traffic.writes) == writes
+
+
+def test_a_named_zendesk_on_the_top_level_mapping_gets_a_mapping_of_its_own(two):
+    world, eu, _, _ = two
+    path = world.config_path.parent / "connections.yaml"
+    text = path.read_text(encoding="utf-8")
+    bare_instance = "".join(
+        line for line in text.splitlines(keepends=True) if not line.startswith("        mapping: {")
+    )
+    path.write_text(bare_instance, encoding="utf-8")
+    world.config = load_config(world.config_path)
+    _bare(eu.zendesk)
+    default_mapping = (world.config_path.parent / "mapping.yaml").read_text(encoding="utf-8")
+
+    shown, report = _provision(world, show=True)
+    assert shown == 0, report
+    assert "connections:\n  zendesk:\n    instances:\n      eu:\n        mapping:\n" in report
+    assert path.read_text(encoding="utf-8") == bare_instance
+    _bare(eu.zendesk)  # --print made the fields: back to bare, for --apply to make them
+
+    code, report = _provision(world)
+    assert code == 0, report
+    assert "wrote zendesk@eu's own mapping" in report
+    written = path.read_text(encoding="utf-8")
+    # Every line the person wrote is kept; the mapping is added at the end of eu's section.
+    assert [line for line in written.splitlines() if line in bare_instance.splitlines()] == (
+        bare_instance.splitlines()
+    )
+    eu_mapping = yaml.safe_load(written)["connections"]["zendesk"]["instances"]["eu"]["mapping"]
+    level = eu_mapping["write"]["level"]
+    level_id = level["field"] if isinstance(level, dict) else level
+    assert eu.zendesk.store.ticket_fields[int(level_id)]["title"] == "Escalation level"
+    assert (world.config_path.parent / "mapping.yaml").read_text(encoding="utf-8") == default_mapping  # fmt: skip
+
+    doctor_code, checks = _doctor(world)
+    assert doctor_code == 0, [c for c in checks if c["status"] == "problem"]
+    writes = len(eu.zendesk.traffic.writes)
+    again, report = _provision(world)
+    assert again == 0 and "nothing to create" in report
+    assert len(eu.zendesk.traffic.writes) == writes
+
+
+def test_a_named_zendesk_that_refuses_its_secret_is_reported_and_the_default_provisioned(two):
+    world, eu, _, _ = two
+    del world.sandbox.zendesk.store.ticket_fields[catalogue.ZD_FIELD_OWNER]
+    os.environ["ZENDESK_EU_API_TOKEN"] = "wrong"
+    code, report = _provision(world)
+    assert code == 11, report
+    assert "FAILED: zendesk@eu: " in report
+    assert "done: zendesk: create ticket field" in report
+    assert any(
+        f["title"] == "Escalation owner" for f in world.sandbox.zendesk.store.ticket_fields.values()
+    ), report
+
+
+def test_print_shows_a_named_zendesks_new_ids_under_its_own_mapping_and_leaves_the_file(two):
+    world, eu, _, _ = two
+    path = _eu_mapping_as_a_block(world)
+    _bare(eu.zendesk)
+    before = path.read_text(encoding="utf-8")
+    code, report = _provision(world, show=True)
+    assert code == 0, report
+    shown = yaml.safe_load(report.split("(copy into the mapping):\n", 1)[1])
+    level = shown["connections"]["zendesk"]["instances"]["eu"]["mapping"]["write"]["level"]
+    assert eu.zendesk.store.ticket_fields[level["field"]]["title"] == "Escalation level"
+    assert path.read_text(encoding="utf-8") == before
