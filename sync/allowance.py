@@ -165,6 +165,24 @@ class OrgReserves:
         default = self.reserves.get(None)
         return default.summary() if default is not None else None
 
+    def summaries(self) -> dict[str | None, dict[str, Any]]:
+        """Each org's allowance as it last reported it (None: the default org), for orgs that
+        did: every org has its own daily allowance and its own reserve."""
+        found = {org: reserve.summary() for org, reserve in self.reserves.items()}
+        return {org: summary for org, summary in found.items() if summary is not None}
+
+
+def allowance_summaries(system: str, budget: WriteBudget) -> dict[str, dict[str, Any]]:
+    """A system's shared allowances for the summary and the audit log, by label: `salesforce`
+    for the default org, `salesforce@eu` for a named one."""
+    if isinstance(budget, OrgReserves):
+        return {
+            system if org is None else f"{system}@{org}": summary
+            for org, summary in budget.summaries().items()
+        }
+    summary = budget.summary()
+    return {} if summary is None else {system: summary}
+
 
 def write_budgets(config: Config, connectors: Mapping[str, object]) -> dict[str, WriteBudget]:
     """The shared budgets of this run's systems, by system."""

@@ -20,7 +20,7 @@ from escalation.compiled import CompiledMatrix, compile_matrix
 from escalation.decision import Decision
 from mapping.records import SourceRecord, TicketStatus
 from sync.accounts_run import escalate_accounts
-from sync.allowance import WriteBudget, write_budgets
+from sync.allowance import WriteBudget, allowance_summaries, write_budgets
 from sync.apply import ApplyReport, apply_writes
 from sync.clock import check_clock
 from sync.diff import FieldAction, Override
@@ -240,13 +240,15 @@ class SyncRun:
         for system, budget in self.budgets.items():
             if system in self.result.unreachable:
                 continue
-            summary = budget.summary()
-            if summary is None:
-                continue
-            self.result.allowances[system] = summary
-            if not self.dry_run:
-                with self.store.transaction():
-                    self.store.audit(self.result.run_id, self.now, "api_allowance", system, summary)
+            for label, summary in allowance_summaries(system, budget).items():
+                if label in self.result.unreachable:  # a named org not reached this run
+                    continue
+                self.result.allowances[label] = summary
+                if not self.dry_run:
+                    with self.store.transaction():
+                        self.store.audit(
+                            self.result.run_id, self.now, "api_allowance", label, summary
+                        )
 
     # -- steps ------------------------------------------------------------------------------
     def _evaluate(self) -> Evaluation:

@@ -29,6 +29,7 @@ from sandbox.runner import Sandbox
 from sandbox.salesforce.limits import DEFAULT_DAILY_LIMIT
 from sync.connections import build_connectors
 from sync.explain import print_explain
+from sync.report import summary_line
 from tests.sync_world import ANCHOR, World
 from tests.test_account_escalation_sync import (
     ORG_ID,
@@ -339,6 +340,40 @@ def test_org_eu_past_its_own_api_reserve_holds_back_its_account_writes_not_the_d
     assert eu.salesforce.get_record("Account", account)["Account_Escalation_Level__c"] == (
         "executive-attention"
     )
+
+
+def test_each_orgs_allowance_is_in_the_summary_and_the_audit_log(accounts_pairs):
+    """Each org has its own daily allowance and reserve: the summary shows each (it showed the
+    default org's alone), and the audit log keeps each under its label."""
+    world, eu = accounts_pairs
+    add_at_risk_account(world)
+    add_at_risk_account(world, eu)
+    eu.salesforce.set_api_allowance(15_000, used_by_others=1_000)
+    try:
+        result = world.run()
+        eu_used, eu_limit = eu.salesforce.api_usage()
+    finally:
+        eu.salesforce.allowance.configure(DEFAULT_DAILY_LIMIT, force=False)
+    assert eu_limit == 15_000 and eu_used > 1_000  # our reads and writes counted there
+    assert result.allowances["salesforce@eu"] == {
+        "used": eu_used, "limit": 15_000, "reserve": 0.2, "stop_writing_at": 12_000,
+    }, result.summary()  # fmt: skip
+    assert result.allowances["salesforce"]["limit"] == DEFAULT_DAILY_LIMIT
+    line = summary_line(result)
+    assert f"salesforce@eu API allowance: {eu_used:,} of 15,000 used" in line, line
+    assert "salesforce API allowance: " in line
+    store = world.store()
+    try:
+        refs = {
+            ref
+            for (ref,) in store.db.execute(
+                "SELECT ref FROM audit WHERE run_id = ? AND kind = 'api_allowance'",
+                (result.run_id,),
+            )
+        }
+    finally:
+        store.close()
+    assert refs == {"salesforce", "salesforce@eu"}
 
 
 def test_a_lost_state_file_makes_no_second_task_in_org_eu(accounts_pairs):
