@@ -1,7 +1,9 @@
 """The periodic reconciliation: what incremental reads cannot see, looked for within a budget.
 
 Every `sync.reconcile.every_hours` (0: every run) a run reconciles, at most
-`sync.reconcile.max_requests` requests in all (the rest waits for the next reconciliation):
+`sync.reconcile.max_requests` requests per instance name (the default Zendesk, org and site
+together; each named one's, `eu`, together: their reads count against their own quotas) and
+the rest waits for the next reconciliation:
 
 - The mirror (sync/reconcile_mirror.py): its open Zendesk tickets, Jira issues and accounts
   are read by id and compared with what the systems hold; a record gone leaves the mirror,
@@ -11,7 +13,8 @@ Every `sync.reconcile.every_hours` (0: every run) a run reconciles, at most
   to the next run: it would compare with what we wrote and send nothing. The records we
   remember writing are read by external id; a record that is gone is re-created
   (`when_deleted_by_person: recreate`: planned as never written) or left deleted for good
-  (`honour`: remembered, never written again).
+  (`honour`: remembered, never written again), each by its org's own policy. A named org's
+  records are asked of it alone, in its own keys; an org not reached this run is not asked.
 
 What it found and what it cost are in the run summary and the audit log.
 """
@@ -25,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from config.schema import Config
+from config.write_mapping import SalesforceTicketRecord
 from connectors.base import Connector, UpsertReader
 from connectors.errors import ConnectorError
 from sync.instances import members_of
@@ -114,7 +118,8 @@ def reconcile(
     kept = honoured(store)
     targets = [t for t in targets if (t.system, t.record_id) not in kept]
     record = config.mapping.salesforce.ticket_record
-    if record is None or not report.ran or report.records_done:
+    orgs = (None, *config.connections.instance_names("salesforce"))
+    if not any(writes_records(config, o) for o in orgs) or not report.ran or report.records_done:
         return targets, written, report
     report.records_done = True
     known = [
@@ -124,11 +129,8 @@ def reconcile(
     ]
     gone = _missing(config, connectors, known, report)
     # Each org's own policy (a named org's `mapping` may say otherwise than the default's).
-    orgs = config.connections.org_names()
-    policy = {
-        key: _policy(config, split_instance(key[1], orgs)[0], record.when_deleted_by_person)
-        for key in gone
-    }
+    named = config.connections.org_names()
+    policy = {key: _policy(config, split_instance(key[1], named)[0], record) for key in gone}
     honour = {key for key in gone if policy[key] == "honour"}
     if gone:
         written = {k: v for k, v in written.items() if k not in gone}
@@ -152,10 +154,18 @@ def reconcile(
     return targets, written, report
 
 
-def _policy(config: Config, org: str | None, default: str) -> str:
+def _policy(config: Config, org: str | None, default: SalesforceTicketRecord | None) -> str:
     """`when_deleted_by_person` of an org's own `ticket_record` (the default's without one)."""
-    record = config.for_org(org).mapping.salesforce.ticket_record
-    return record.when_deleted_by_person if record is not None else default
+    record = config.for_org(org).mapping.salesforce.ticket_record or default
+    return record.when_deleted_by_person if record is not None else "recreate"
+
+
+def writes_records(config: Config, org: str | None = None) -> bool:
+    """Whether an org (None: the default; a name that is no org's: none) writes escalation
+    records (a named org's own mapping may say otherwise than the default's)."""
+    if org is not None and org not in config.connections.instance_names("salesforce"):
+        return False
+    return config.for_org(org).mapping.salesforce.ticket_record is not None
 
 
 def _missing(

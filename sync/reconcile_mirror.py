@@ -41,7 +41,7 @@ from mapping.records import SourceRecord, TicketStatus
 from sync.instances import members_of
 from sync.jira_scope import leave_mirror
 from sync.pull import Puller
-from sync.reconcile import Reconciliation
+from sync.reconcile import Reconciliation, writes_records
 from sync.state import StateStore
 from vocabulary.instances import qualify, split_instance
 
@@ -154,12 +154,12 @@ def _reached(
     return reached
 
 
-def mirror_budget(config: Config) -> int:
-    """The mirror's share of `max_requests`: half of it when escalation records are written
-    (their look comes later in the run and gets the rest, so a large mirror never starves
-    it), all of it otherwise."""
+def mirror_budget(config: Config, name: str | None = None) -> int:
+    """The mirror's share of an instance name's `max_requests`: half of it when escalation
+    records are written (their look comes later in the run and gets the rest, so a large
+    mirror never starves it), all of it otherwise."""
     budget = config.sync.reconcile.max_requests
-    return budget // 2 if config.mapping.salesforce.ticket_record is not None else budget
+    return budget // 2 if writes_records(config, name) else budget
 
 
 def reconcile_mirror(
@@ -183,7 +183,7 @@ def reconcile_mirror(
     for name in sorted({n for _, n in members}, key=lambda n: (n is not None, n or "")):
         # Each instance name within its own budget (module docstring).
         named = _queues(config, store, members, name)
-        budget = mirror_budget(config)
+        budget = mirror_budget(config, name)
         _look(store, puller, name, named, members, budget, stopped, run_id, now, report)
         queues += named
     for queue in queues:
