@@ -88,7 +88,8 @@ def _mirror_ids(config: Config, store: StateStore) -> dict[tuple[str, str | None
     accounts."""
     connections = config.connections
     named = {
-        "zendesk": connections.instance_names("zendesk"),
+        # Every named Zendesk, on or off: one turned off keeps its tickets (not the default's).
+        "zendesk": tuple(getattr(connections.zendesk, "instances", {})),
         "jira": connections.site_names(),
         "salesforce": connections.org_names(),
     }

@@ -476,3 +476,22 @@ def test_each_instance_name_reconciles_within_its_own_request_budget(two):
         for key in checked:
             seen[key] = seen.get(key, 0) + 1
     assert set(seen) == {"zendesk", "jira", "salesforce", "zendesk@eu"}
+
+
+def test_a_named_zendesk_turned_off_is_not_reconciled_and_its_tickets_stay(two):
+    world, eu, _, _ = two
+    _reconcile_every_run(world, 100)
+    world.run()
+    world.settle()
+    eu_open = open_eu_tickets(world)
+    assert eu_open
+    path = world.config_path.parent / "connections.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("      eu:\n", "      eu:\n        enabled: false\n", 1))
+    world.config = load_config(world.config_path)
+    result = world.run(now=world.now + timedelta(hours=1))
+    reconciled = result.summary()["reconciled"]
+    assert reconciled["gone"] == 0 and "zendesk@eu" not in reconciled["mirror_checked"], reconciled
+    # The default Zendesk is still looked at: eu's ids are not asked of it.
+    assert reconciled["mirror_checked"]["zendesk"] >= 1, reconciled
+    assert open_eu_tickets(world) == eu_open
