@@ -67,6 +67,10 @@ class Reconciliation:
         return max(config.sync.reconcile.max_requests - self.spent.get(instance, 0), 0)
 
     def summary(self) -> dict[str, Any]:
+        # With named instances, what each instance name spent of its own `max_requests`
+        # ("(default)": no instance name can be written so).
+        spent = {"(default)" if name is None else name: count for name, count in self.spent.items()}
+        per_instance = {"requests_per_instance": dict(sorted(spent.items()))}
         return {
             "checked": self.checked,
             "requests": self.requests,
@@ -75,6 +79,7 @@ class Reconciliation:
             "mirror_checked": dict(sorted(self.mirror_checked.items())),
             "gone": len(self.gone),
             "refreshed": len(self.refreshed),
+            **(per_instance if any(name is not None for name in self.spent) else {}),
         }
 
 

@@ -461,7 +461,8 @@ def test_the_reconciliation_ends_a_ticket_zendesk_eu_deleted_unseen_and_keeps_th
 
 def test_each_instance_name_reconciles_within_its_own_request_budget(two):
     world, eu, _, _ = two
-    # The mirror's half of 2 (escalation records are written): one request per instance name.
+    # 2 per instance name: the defaults' mirror gets half (the default org writes escalation
+    # records, Zendesk eu's too), Zendesk eu all of it and needs one (its tickets: one batch).
     _reconcile_every_run(world, 2)
     world.run()
     seen: dict[str, int] = {}
@@ -473,6 +474,8 @@ def test_each_instance_name_reconciles_within_its_own_request_budget(two):
         assert "zendesk@eu" in checked, reconciled
         assert len([key for key in checked if "@" not in key]) == 1, reconciled
         assert reconciled["requests"] <= 4  # 2 for the defaults, 2 for eu
+        per_instance = reconciled["requests_per_instance"]
+        assert per_instance["eu"] == 1 and 1 <= per_instance["(default)"] <= 2, reconciled
         for key in checked:
             seen[key] = seen.get(key, 0) + 1
     assert set(seen) == {"zendesk", "jira", "salesforce", "zendesk@eu"}
