@@ -276,9 +276,10 @@ class Puller:
         for issue in self.report.issues[first:]:
             log.warning("bad value %s", issue)
 
-    def store_accounts(self, records: list[SourceRecord]) -> int:
-        """Normalise and store accounts read by id (the reconciliation); returns how many."""
-        return self._store_accounts(records)
+    def store_accounts(self, records: list[SourceRecord], org: str | None = None) -> int:
+        """Normalise and store accounts read by id (the reconciliation; a named org's with
+        its name in their ids); returns how many."""
+        return self._store_accounts(records, org)
 
     def _store_accounts(self, records: list[SourceRecord], org: str | None = None) -> int:
         """Normalise and store accounts; a named org's by its own mapping, its name in their

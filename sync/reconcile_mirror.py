@@ -18,8 +18,12 @@ looks at all three; the mirror gets half of `max_requests` when escalation recor
 written (their look gets the rest). Where each system's look stopped is stored (cursor `reconcile.mirror`),
 and the next reconciliation goes on from there: over several reconciliations the whole
 mirror is looked at. Every finding is audited (`reconcile_gone`, `reconcile_refreshed`).
-Named instances (another Zendesk, org or site) are not looked at: a record of one a run could
-not read would look gone.
+Named instances (another Zendesk, org or site) are looked at the same way, each through its own
+connector in its own ids, within a budget of their own: `max_requests` is per instance name (the
+default Zendesk, org and site share one, as with a single instance; each name, `eu`, its own),
+since each instance's reads count against its own quotas and adding one must not slow the
+others' round. An instance not reached this run (`zendesk@eu` unreachable, turned off) is not
+looked at: its records, unread, would look gone. Its place is kept under `zendesk@eu`.
 """
 
 from __future__ import annotations
@@ -34,11 +38,12 @@ from config.schema import Config
 from connectors.base import Connector
 from connectors.errors import ConnectorError
 from mapping.records import SourceRecord, TicketStatus
+from sync.instances import members_of
 from sync.jira_scope import leave_mirror
 from sync.pull import Puller
-from sync.reconcile import Reconciliation
+from sync.reconcile import Reconciliation, writes_records
 from sync.state import StateStore
-from vocabulary.instances import split_instance
+from vocabulary.instances import qualify, split_instance
 
 log = logging.getLogger("escalation_sync.reconcile")
 
@@ -50,11 +55,18 @@ IDS_PER_REQUEST = {"zendesk": 100, "jira": 100, "salesforce": 200}
 
 @dataclass
 class _Queue:
-    """One system's ids to look at this time, from where the last look stopped, round."""
+    """One instance's ids (as the run knows them: `eu/12345`) to look at this time, from where
+    the last look stopped, round."""
 
     system: str
     ids: list[str]
     position: int = 0
+    instance: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Its place in the cursor and in `mirror_checked`: `zendesk`, `zendesk@eu`."""
+        return self.system if self.instance is None else f"{self.system}@{self.instance}"
 
     def take(self) -> list[str]:
         batch = self.ids[self.position : self.position + IDS_PER_REQUEST[self.system]]
@@ -67,17 +79,17 @@ class _Queue:
 
 
 def _order(record_id: str) -> tuple[int, int | str]:
-    return (0, int(record_id)) if record_id.isdigit() else (1, record_id)
+    bare = record_id.rpartition("/")[2]  # a named instance's by its own id
+    return (0, int(bare)) if bare.isdigit() else (1, bare)
 
 
-def _mirror_ids(config: Config, store: StateStore) -> dict[str, list[str]]:
-    """System -> the ids to compare, in a stable order: open tickets and issues, accounts.
-
-    The default Zendesk's, site's and org's only: a named instance's record that a run could
-    not read (its system down this run) would look deleted, and its escalation would end."""
+def _mirror_ids(config: Config, store: StateStore) -> dict[tuple[str, str | None], list[str]]:
+    """(system, instance) -> the ids to compare, in a stable order: open tickets and issues,
+    accounts."""
     connections = config.connections
     named = {
-        "zendesk": connections.instance_names("zendesk"),
+        # Every named Zendesk, on or off: one turned off keeps its tickets (not the default's).
+        "zendesk": tuple(getattr(connections.zendesk, "instances", {})),
         "jira": connections.site_names(),
         "salesforce": connections.org_names(),
     }
@@ -88,38 +100,67 @@ def _mirror_ids(config: Config, store: StateStore) -> dict[str, list[str]]:
         if system in ("zendesk", "jira"):
             found[system].append(record_id)
     found["salesforce"] = [row[0] for row in store.db.execute("SELECT id FROM accounts")]
-    return {
-        system: sorted((i for i in ids if split_instance(i, named[system])[0] is None), key=_order)
-        for system, ids in found.items()
-    }
+    by_instance: dict[tuple[str, str | None], list[str]] = {}
+    for system, ids in found.items():
+        for record_id in ids:
+            key = (system, split_instance(record_id, named[system])[0])
+            by_instance.setdefault(key, []).append(record_id)
+    return {key: sorted(ids, key=_order) for key, ids in by_instance.items()}
 
 
-def _queues(config: Config, store: StateStore, connectors: Mapping[str, Connector]) -> list[_Queue]:
-    """Each system's ids from where its last look stopped; the system after the one served
-    last goes first, so a budget of one request a time still reaches every system."""
+def _queues(
+    config: Config,
+    store: StateStore,
+    members: Mapping[tuple[str, str | None], Connector],
+    name: str | None,
+) -> list[_Queue]:
+    """Each reached instance named `name` (None: the defaults): its ids from where its last
+    look stopped; the system after the one served last goes first, so a budget of one request
+    a time still reaches every system."""
     stopped = json.loads(store.cursor(POSITION) or "{}")
     queues = []
-    for system, ids in _mirror_ids(config, store).items():
-        if system not in connectors or not ids:
+    for (system, instance), ids in _mirror_ids(config, store).items():
+        if instance != name or (system, instance) not in members or not ids:
             continue
-        after = stopped.get(system)
+        queue = _Queue(system, ids, instance=instance)
+        after = stopped.get(queue.key)
         if after is not None:  # go on after the last id looked at, then round from the start
             cut = next((i for i, rid in enumerate(ids) if _order(rid) > _order(after)), len(ids))
-            ids = ids[cut:] + ids[:cut]
-        queues.append(_Queue(system, ids))
-    last = stopped.get(LAST_SERVED)
+            queue.ids = ids[cut:] + ids[:cut]
+        queues.append(queue)
+    queues.sort(key=lambda q: list(KINDS).index(q.system))
+    last = stopped.get(_last_served(name))
     served = [i for i, q in enumerate(queues) if q.system == last]
     if served:
         queues = queues[served[0] + 1 :] + queues[: served[0] + 1]
     return queues
 
 
-def mirror_budget(config: Config) -> int:
-    """The mirror's share of `max_requests`: half of it when escalation records are written
-    (their look comes later in the run and gets the rest, so a large mirror never starves
-    it), all of it otherwise."""
+def _last_served(name: str | None) -> str:
+    return LAST_SERVED if name is None else f"{LAST_SERVED}@{name}"
+
+
+def _reached(
+    connectors: Mapping[str, Connector], unreachable: set[str]
+) -> dict[tuple[str, str | None], Connector]:
+    """(system, instance) -> its own connector, for the instances reached this run. A system
+    whose default is unreachable is left whole (its named ones were not read either)."""
+    reached = {}
+    for system, connector in connectors.items():
+        if system in unreachable:
+            continue
+        for name, member in members_of(connector):
+            if name is None or f"{system}@{name}" not in unreachable:
+                reached[(system, name)] = member
+    return reached
+
+
+def mirror_budget(config: Config, name: str | None = None) -> int:
+    """The mirror's share of an instance name's `max_requests`: half of it when escalation
+    records are written (their look comes later in the run and gets the rest, so a large
+    mirror never starves it), all of it otherwise."""
     budget = config.sync.reconcile.max_requests
-    return budget // 2 if config.mapping.salesforce.ticket_record is not None else budget
+    return budget // 2 if writes_records(config, name) else budget
 
 
 def reconcile_mirror(
@@ -135,34 +176,21 @@ def reconcile_mirror(
     dry run, which stores nothing) and repair what drifted; adds the findings to `report`."""
     if not report.ran:
         return report
-    reachable = {s: c for s, c in connectors.items() if s not in unreachable}
-    queues = _queues(config, store, reachable)
+    members = _reached(connectors, unreachable)
     stopped: dict[str, str] = json.loads(store.cursor(POSITION) or "{}")
     puller = Puller(config, store, {}, now)
     puller.load_zendesk_related()  # re-read tickets are joined through them
-    budget = mirror_budget(config)
-    while report.requests < budget and any(q.left for q in queues):
-        for queue in queues:
-            if not queue.left or report.requests >= budget:
-                continue
-            ids = queue.take()
-            report.requests += 1
-            try:
-                records = reachable[queue.system].read_by_id(KINDS[queue.system], ids)
-            except ConnectorError as error:
-                log.warning("reconciliation: reading %s failed: %s", queue.system, error)
-                queue.position = len(queue.ids)  # this system waits for the next time
-                continue
-            with store.transaction():
-                _repair(store, puller, queue.system, ids, records, run_id, now, report)
-            checked = report.mirror_checked
-            checked[queue.system] = checked.get(queue.system, 0) + len(ids)
-            stopped[queue.system] = ids[-1]
-            stopped[LAST_SERVED] = queue.system
+    queues: list[_Queue] = []
+    for name in sorted({n for _, n in members}, key=lambda n: (n is not None, n or "")):
+        # Each instance name within its own budget (module docstring).
+        named = _queues(config, store, members, name)
+        budget = mirror_budget(config, name)
+        _look(store, puller, name, named, members, budget, stopped, run_id, now, report)
+        queues += named
     for queue in queues:
         report.left_for_next_time += queue.left
         if not queue.left and queue.position:
-            stopped.pop(queue.system, None)  # went all the way round: next time from the start
+            stopped.pop(queue.key, None)  # went all the way round: next time from the start
     store.set_cursor(POSITION, json.dumps(stopped, sort_keys=True), now)
     if report.gone or report.refreshed:
         log.warning(
@@ -171,6 +199,45 @@ def reconcile_mirror(
             len(report.refreshed),
         )
     return report
+
+
+def _look(
+    store: StateStore,
+    puller: Puller,
+    name: str | None,
+    queues: list[_Queue],
+    members: Mapping[tuple[str, str | None], Connector],
+    budget: int,
+    stopped: dict[str, str],
+    run_id: int,
+    now: datetime,
+    report: Reconciliation,
+) -> None:
+    """One instance name's queues, a batch from each in turn, within `budget` requests;
+    each instance read through its own connector in its own ids."""
+    spent = report.spent.get(name, 0)
+    while spent < budget and any(q.left for q in queues):
+        for queue in queues:
+            if not queue.left or spent >= budget:
+                continue
+            ids = queue.take()
+            spent += 1
+            report.requests += 1
+            bare = [split_instance(i, (name,) if name else ())[1] for i in ids]
+            try:
+                read = members[(queue.system, name)].read_by_id(KINDS[queue.system], bare)
+            except ConnectorError as error:
+                log.warning("reconciliation: reading %s failed: %s", queue.key, error)
+                queue.position = len(queue.ids)  # this instance waits for the next time
+                continue
+            records = [replace(r, id=qualify(name, r.id)) for r in read]
+            with store.transaction():
+                _repair(store, puller, queue.system, ids, records, run_id, now, report, name)
+            checked = report.mirror_checked
+            checked[queue.key] = checked.get(queue.key, 0) + len(ids)
+            stopped[queue.key] = ids[-1]
+            stopped[_last_served(name)] = queue.system
+    report.spent[name] = spent
 
 
 def _repair(
@@ -182,13 +249,14 @@ def _repair(
     run_id: int,
     now: datetime,
     report: Reconciliation,
+    instance: str | None = None,
 ) -> None:
     """Store what was read, end what is gone; audit both. Inside a transaction."""
     read_ids = {r.id for r in records}
     missing = [i for i in ids if i not in read_ids]
     before = _stored(store, system, ids)
     if system == "salesforce":
-        puller.store_accounts(records)
+        puller.store_accounts(records, org=instance)
         if missing:  # purged from the Recycle Bin: nothing to read at all
             store.remove_accounts(dict.fromkeys(missing))
         gone = missing + [r.id for r in records if r.kind == "account_removed"]

@@ -282,8 +282,10 @@ class SyncRun:
         targets = builder.all_targets()
         if only_refs is not None:
             targets = [t for t in targets if f"{t.system}:{t.record_id}" in only_refs]
+        # A named org not reached this run is not asked for its records (they would look gone).
+        reached = reachable_instances(self.connectors, self.result.pull.unreachable)
         targets, written, self.result.reconciled = reconcile(
-            self.config, self.store, self.connectors, targets, written, self.now,
+            self.config, self.store, reached, targets, written, self.now,
             self.result.run_id, self.dry_run, self.result.reconciled or Reconciliation(),
         )  # fmt: skip
         notes = self.store.notes()

@@ -538,3 +538,112 @@ def test_an_org_that_refuses_our_secret_is_reported_by_provision_and_the_others_
     assert "FAILED: salesforce@eu: " in report
     assert "done: zendesk@eu: create ticket field" in report
     assert not eu.salesforce.traffic.writes
+
+
+def _reconcile_every_run(world: World) -> None:
+    main = world.config_path
+    main.write_text(
+        main.read_text(encoding="utf-8")
+        + "sync:\n  reconcile:\n    every_hours: 0\n    max_requests: 100\n",
+        encoding="utf-8",
+    )
+    world.config = load_config(main)
+
+
+def _edit_connections(world: World, old: str, new: str) -> None:
+    path = world.config_path.parent / "connections.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    world.config = load_config(world.config_path)
+
+
+def _written(world: World) -> set[tuple[str, str]]:
+    store = world.store()
+    try:
+        return set(store.written())
+    finally:
+        store.close()
+
+
+def test_an_escalation_record_a_person_deleted_in_org_eu_is_recreated_there(pairs):
+    world, eu, ticket_id, _ = pairs
+    _reconcile_every_run(world)
+    world.run()
+    world.settle()
+    ref = f"zendesk:eu/{ticket_id}"
+    eu.salesforce.delete_record(ESCALATIONS, _records(eu)[ref]["Id"])
+    result = world.run(now=world.now + timedelta(hours=1))
+    reconciled = result.summary()["reconciled"]
+    assert reconciled["deleted_by_person"] == 1, reconciled
+    assert result.reconciled is not None
+    assert result.reconciled.deleted_by_person == [f"eu/{ref}"]
+    assert reconciled["mirror_checked"]["salesforce@eu"] >= 1, reconciled
+    world.settle()
+    world.run(now=world.now + timedelta(hours=2))
+    assert ref in _records(eu)  # re-created in org eu, and nowhere else
+    assert ref not in _records(world.sandbox)
+    store = world.store()
+    try:
+        assert store.audit_entries(f"salesforce:eu/{ref}", "deleted_by_person")
+    finally:
+        store.close()
+
+
+def test_org_eus_own_policy_honours_a_deletion_its_mapping_says_to_honour(pairs):
+    world, eu, ticket_id, _ = pairs
+    _edit_connections(
+        world,
+        '"min_level": "informational"',
+        '"min_level": "informational", "when_deleted_by_person": "honour"',
+    )
+    _reconcile_every_run(world)
+    world.run()
+    world.settle()
+    ref = f"zendesk:eu/{ticket_id}"
+    eu.salesforce.delete_record(ESCALATIONS, _records(eu)[ref]["Id"])
+    for hours in (1, 2, 3):
+        world.settle()
+        world.run(now=world.now + timedelta(hours=hours))
+    assert ref not in _records(eu)
+    store = world.store()
+    try:
+        [entry] = store.audit_entries(f"salesforce:eu/{ref}", "deleted_by_person")
+        assert "honour" in json.dumps(entry, default=str)
+    finally:
+        store.close()
+
+
+def test_an_org_not_reached_or_turned_off_is_not_reconciled_and_nothing_of_it_looks_deleted(
+    pairs,
+):
+    world, eu, _, account = pairs
+    _reconcile_every_run(world)
+    world.run()
+    world.settle()
+    eu_written = {key for key in _written(world) if key[1].startswith("eu/")}
+    assert any("zendesk:" in rid for _, rid in eu_written)  # its escalation records
+    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
+    try:
+        refused = world.run(now=world.now + timedelta(hours=1))
+    finally:
+        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    assert set(refused.refused) == {"salesforce@eu"}, refused.summary()
+    # The default org's records are still looked at (asked of it alone, not with eu's).
+    assert refused.summary()["reconciled"]["checked"] > 0, refused.summary()["reconciled"]
+    _edit_connections(world, "        login_url: ", "        enabled: false\n        login_url: ")
+    world.settle()
+    off = world.run(now=world.now + timedelta(hours=2))
+    for result in (refused, off):
+        reconciled = result.summary()["reconciled"]
+        assert reconciled["deleted_by_person"] == 0, reconciled
+        assert "salesforce@eu" not in reconciled["mirror_checked"], reconciled
+        assert not [ref for ref in result.reconciled.gone if "eu/" in ref], reconciled
+    assert eu_written <= _written(world)
+    store = world.store()
+    try:
+        assert store.db.execute(
+            "SELECT 1 FROM accounts WHERE id = ?", (f"eu/{account}",)
+        ).fetchone()
+    finally:
+        store.close()

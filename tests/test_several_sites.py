@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import yaml
@@ -236,3 +237,69 @@ def test_provision_makes_a_bare_named_sites_fields_and_writes_their_ids_in_its_o
     again, report = _provision(world)
     assert again == 0 and "nothing to create" in report, report
     assert len(eu.jira.traffic.writes) == writes
+
+
+def _reconcile_every_run(world: World) -> None:
+    main = world.config_path
+    main.write_text(
+        main.read_text(encoding="utf-8")
+        + "sync:\n  reconcile:\n    every_hours: 0\n    max_requests: 100\n",
+        encoding="utf-8",
+    )
+    world.config = load_config(main)
+
+
+def _open_refs(world: World, prefix: str) -> set[str]:
+    store = world.store()
+    try:
+        return {t.ref for t in store.tickets(open_only=True) if t.ref.startswith(prefix)}
+    finally:
+        store.close()
+
+
+def test_an_issue_deleted_in_site_eu_is_found_by_the_reconciliation_and_leaves_the_mirror(sites):
+    world, eu, _, _ = sites
+    _reconcile_every_run(world)
+    world.run()
+    world.settle()
+    before = _open_refs(world, "jira:")
+    store = world.store()
+    try:
+        ref = min(r for r in before if r.startswith("jira:eu/"))
+        ticket = store.ticket(ref)
+        assert ticket is not None and ticket.key is not None
+        key = ticket.key.removeprefix("eu/")
+    finally:
+        store.close()
+    same_key = world.sandbox.jira.get_issue(key)  # the default site's: another issue
+    assert same_key is not None
+    eu.jira.delete_issue(key)
+    result = world.run(now=world.now + timedelta(hours=1))
+    reconciled = result.summary()["reconciled"]
+    assert reconciled["mirror_checked"]["jira@eu"] >= 1, reconciled
+    assert reconciled["gone"] == 1, reconciled
+    assert _open_refs(world, "jira:") == before - {ref}
+    store = world.store()
+    try:
+        assert store.audit_entries(ref, "reconcile_gone")
+    finally:
+        store.close()
+
+
+def test_a_site_not_reached_is_not_reconciled_and_none_of_its_issues_end(sites):
+    world, eu, _, _ = sites
+    _reconcile_every_run(world)
+    world.run()
+    world.settle()
+    before = _open_refs(world, "jira:eu/")
+    assert before
+    os.environ["JIRA_EU_API_TOKEN"] = "not-the-eu-token"
+    try:
+        result = world.run(now=world.now + timedelta(hours=1))
+    finally:
+        os.environ["JIRA_EU_API_TOKEN"] = EU_TOKEN
+    assert set(result.refused) == {"jira@eu"}, result.summary()
+    reconciled = result.summary()["reconciled"]
+    assert "jira@eu" not in reconciled["mirror_checked"] and reconciled["gone"] == 0, reconciled
+    assert reconciled["mirror_checked"]["jira"] >= 1  # the default site still looked at
+    assert _open_refs(world, "jira:eu/") == before

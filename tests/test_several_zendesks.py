@@ -423,3 +423,78 @@ def test_print_shows_a_named_zendesks_new_ids_under_its_own_mapping_and_leaves_t
     level = shown["connections"]["zendesk"]["instances"]["eu"]["mapping"]["write"]["level"]
     assert eu.zendesk.store.ticket_fields[level["field"]]["title"] == "Escalation level"
     assert path.read_text(encoding="utf-8") == before
+
+
+def _reconcile_every_run(world: World, max_requests: int) -> None:
+    main = world.config_path
+    main.write_text(
+        main.read_text(encoding="utf-8")
+        + f"sync:\n  reconcile:\n    every_hours: 0\n    max_requests: {max_requests}\n",
+        encoding="utf-8",
+    )
+    world.config = load_config(main)
+
+
+def test_the_reconciliation_ends_a_ticket_zendesk_eu_deleted_unseen_and_keeps_the_default_one(
+    two,
+):
+    world, eu, ticket_id, _ = two
+    _reconcile_every_run(world, 100)
+    world.run()
+    world.settle()
+    assert f"zendesk:eu/{ticket_id}" in open_eu_tickets(world)
+    with eu.zendesk.state_lock:  # deleted without the export moving: only a read by id tells
+        eu.zendesk.store.tickets[ticket_id]["status"] = "deleted"
+    result = world.run(now=world.now + timedelta(hours=1))
+    reconciled = result.summary()["reconciled"]
+    assert reconciled["mirror_checked"]["zendesk@eu"] >= 1, reconciled
+    assert reconciled["gone"] == 1, reconciled
+    assert f"zendesk:eu/{ticket_id}" not in open_eu_tickets(world)
+    store = world.store()
+    try:
+        assert store.audit_entries(f"zendesk:eu/{ticket_id}", "reconcile_gone")
+        same_id = store.ticket(f"zendesk:{ticket_id}")  # the default Zendesk's: another ticket
+        assert same_id is not None and same_id.status.is_open
+    finally:
+        store.close()
+
+
+def test_each_instance_name_reconciles_within_its_own_request_budget(two):
+    world, eu, _, _ = two
+    # 2 per instance name: the defaults' mirror gets half (the default org writes escalation
+    # records, Zendesk eu's too), Zendesk eu all of it and needs one (its tickets: one batch).
+    _reconcile_every_run(world, 2)
+    world.run()
+    seen: dict[str, int] = {}
+    for hours in (1, 2, 3):
+        world.settle()
+        reconciled = world.run(now=world.now + timedelta(hours=hours)).summary()["reconciled"]
+        checked = reconciled["mirror_checked"]
+        # Zendesk eu is looked at every time, and the default instances still one a run.
+        assert "zendesk@eu" in checked, reconciled
+        assert len([key for key in checked if "@" not in key]) == 1, reconciled
+        assert reconciled["requests"] <= 4  # 2 for the defaults, 2 for eu
+        per_instance = reconciled["requests_per_instance"]
+        assert per_instance["eu"] == 1 and 1 <= per_instance["(default)"] <= 2, reconciled
+        for key in checked:
+            seen[key] = seen.get(key, 0) + 1
+    assert set(seen) == {"zendesk", "jira", "salesforce", "zendesk@eu"}
+
+
+def test_a_named_zendesk_turned_off_is_not_reconciled_and_its_tickets_stay(two):
+    world, eu, _, _ = two
+    _reconcile_every_run(world, 100)
+    world.run()
+    world.settle()
+    eu_open = open_eu_tickets(world)
+    assert eu_open
+    path = world.config_path.parent / "connections.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("      eu:\n", "      eu:\n        enabled: false\n", 1))
+    world.config = load_config(world.config_path)
+    result = world.run(now=world.now + timedelta(hours=1))
+    reconciled = result.summary()["reconciled"]
+    assert reconciled["gone"] == 0 and "zendesk@eu" not in reconciled["mirror_checked"], reconciled
+    # The default Zendesk is still looked at: eu's ids are not asked of it.
+    assert reconciled["mirror_checked"]["zendesk"] >= 1, reconciled
+    assert open_eu_tickets(world) == eu_open
