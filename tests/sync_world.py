@@ -47,6 +47,18 @@ def use_state_url(config_path: Path, url: str) -> None:
     )
 
 
+def reconcile_every_run(world: World, max_requests: int = 100) -> None:
+    """The world's config reconciles on every run (`sync.reconcile.every_hours: 0`) within
+    `max_requests` requests per instance name."""
+    main = world.config_path
+    main.write_text(
+        main.read_text(encoding="utf-8")
+        + f"sync:\n  reconcile:\n    every_hours: 0\n    max_requests: {max_requests}\n",
+        encoding="utf-8",
+    )
+    world.config = load_config(main)
+
+
 def distrust(config_path: Path, system: str) -> None:
     """Make `system` unreachable at once: its ca_bundle becomes the public CAs' (certifi),
     which did not sign the sandbox's certificate. A closed port would do too, but a refused

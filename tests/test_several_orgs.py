@@ -30,7 +30,7 @@ from sandbox.salesforce.limits import DEFAULT_DAILY_LIMIT
 from sync.connections import build_connectors
 from sync.explain import print_explain
 from sync.report import summary_line
-from tests.sync_world import ANCHOR, World
+from tests.sync_world import ANCHOR, World, reconcile_every_run
 from tests.test_account_escalation_sync import (
     ORG_ID,
     VP,
@@ -551,16 +551,6 @@ def test_an_org_that_refuses_our_secret_is_reported_by_provision_and_the_others_
     assert not eu.salesforce.traffic.writes
 
 
-def _reconcile_every_run(world: World) -> None:
-    main = world.config_path
-    main.write_text(
-        main.read_text(encoding="utf-8")
-        + "sync:\n  reconcile:\n    every_hours: 0\n    max_requests: 100\n",
-        encoding="utf-8",
-    )
-    world.config = load_config(main)
-
-
 def _edit_connections(world: World, old: str, new: str) -> None:
     path = world.config_path.parent / "connections.yaml"
     text = path.read_text(encoding="utf-8")
@@ -579,7 +569,7 @@ def _written(world: World) -> set[tuple[str, str]]:
 
 def test_an_escalation_record_a_person_deleted_in_org_eu_is_recreated_there(pairs):
     world, eu, ticket_id, _ = pairs
-    _reconcile_every_run(world)
+    reconcile_every_run(world)
     world.run()
     world.settle()
     ref = f"zendesk:eu/{ticket_id}"
@@ -608,7 +598,7 @@ def test_org_eus_own_policy_honours_a_deletion_its_mapping_says_to_honour(pairs)
         '"min_level": "informational"',
         '"min_level": "informational", "when_deleted_by_person": "honour"',
     )
-    _reconcile_every_run(world)
+    reconcile_every_run(world)
     world.run()
     world.settle()
     ref = f"zendesk:eu/{ticket_id}"
@@ -629,7 +619,7 @@ def test_an_org_not_reached_or_turned_off_is_not_reconciled_and_nothing_of_it_lo
     pairs,
 ):
     world, eu, _, account = pairs
-    _reconcile_every_run(world)
+    reconcile_every_run(world)
     world.run()
     world.settle()
     eu_written = {key for key in _written(world) if key[1].startswith("eu/")}

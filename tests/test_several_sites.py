@@ -18,7 +18,7 @@ from config.loader import load_config
 from sandbox import catalogue
 from sandbox.generate import generate_dataset
 from sandbox.runner import Sandbox
-from tests.sync_world import ANCHOR, World
+from tests.sync_world import ANCHOR, World, reconcile_every_run
 
 pytestmark = pytest.mark.integration
 
@@ -239,16 +239,6 @@ def test_provision_makes_a_bare_named_sites_fields_and_writes_their_ids_in_its_o
     assert len(eu.jira.traffic.writes) == writes
 
 
-def _reconcile_every_run(world: World) -> None:
-    main = world.config_path
-    main.write_text(
-        main.read_text(encoding="utf-8")
-        + "sync:\n  reconcile:\n    every_hours: 0\n    max_requests: 100\n",
-        encoding="utf-8",
-    )
-    world.config = load_config(main)
-
-
 def _open_refs(world: World, prefix: str) -> set[str]:
     store = world.store()
     try:
@@ -259,7 +249,7 @@ def _open_refs(world: World, prefix: str) -> set[str]:
 
 def test_an_issue_deleted_in_site_eu_is_found_by_the_reconciliation_and_leaves_the_mirror(sites):
     world, eu, _, _ = sites
-    _reconcile_every_run(world)
+    reconcile_every_run(world)
     world.run()
     world.settle()
     before = _open_refs(world, "jira:")
@@ -288,7 +278,7 @@ def test_an_issue_deleted_in_site_eu_is_found_by_the_reconciliation_and_leaves_t
 
 def test_a_site_not_reached_is_not_reconciled_and_none_of_its_issues_end(sites):
     world, eu, _, _ = sites
-    _reconcile_every_run(world)
+    reconcile_every_run(world)
     world.run()
     world.settle()
     before = _open_refs(world, "jira:eu/")

@@ -20,7 +20,7 @@ from sandbox import catalogue
 from sandbox.generate import generate_dataset
 from sandbox.runner import Sandbox
 from sync.explain import print_explain
-from tests.sync_world import ANCHOR, World
+from tests.sync_world import ANCHOR, World, reconcile_every_run
 from tests.test_account_escalation_sync import ORG_ID, add_at_risk_account, with_account_writes
 
 pytestmark = pytest.mark.integration
@@ -271,13 +271,7 @@ def open_eu_tickets(world: World) -> set[str]:
 
 def test_the_reconciliation_never_ends_a_named_zendesks_tickets_it_could_not_read(two):
     world, eu, _, _ = two
-    main = world.config_path
-    main.write_text(
-        main.read_text(encoding="utf-8")
-        + "sync:\n  reconcile:\n    every_hours: 0\n    max_requests: 100\n",
-        encoding="utf-8",
-    )
-    world.config = load_config(main)
+    reconcile_every_run(world)
     world.run()
     world.settle()
     eu_open = open_eu_tickets(world)
@@ -425,21 +419,11 @@ def test_print_shows_a_named_zendesks_new_ids_under_its_own_mapping_and_leaves_t
     assert path.read_text(encoding="utf-8") == before
 
 
-def _reconcile_every_run(world: World, max_requests: int) -> None:
-    main = world.config_path
-    main.write_text(
-        main.read_text(encoding="utf-8")
-        + f"sync:\n  reconcile:\n    every_hours: 0\n    max_requests: {max_requests}\n",
-        encoding="utf-8",
-    )
-    world.config = load_config(main)
-
-
 def test_the_reconciliation_ends_a_ticket_zendesk_eu_deleted_unseen_and_keeps_the_default_one(
     two,
 ):
     world, eu, ticket_id, _ = two
-    _reconcile_every_run(world, 100)
+    reconcile_every_run(world, 100)
     world.run()
     world.settle()
     assert f"zendesk:eu/{ticket_id}" in open_eu_tickets(world)
@@ -463,7 +447,7 @@ def test_each_instance_name_reconciles_within_its_own_request_budget(two):
     world, eu, _, _ = two
     # 2 per instance name: the defaults' mirror gets half (the default org writes escalation
     # records, Zendesk eu's too), Zendesk eu all of it and needs one (its tickets: one batch).
-    _reconcile_every_run(world, 2)
+    reconcile_every_run(world, 2)
     world.run()
     seen: dict[str, int] = {}
     for hours in (1, 2, 3):
@@ -483,7 +467,7 @@ def test_each_instance_name_reconciles_within_its_own_request_budget(two):
 
 def test_a_named_zendesk_turned_off_is_not_reconciled_and_its_tickets_stay(two):
     world, eu, _, _ = two
-    _reconcile_every_run(world, 100)
+    reconcile_every_run(world, 100)
     world.run()
     world.settle()
     eu_open = open_eu_tickets(world)
