@@ -121,7 +121,6 @@ class AccountStep:
         # The Zendesks' organisations as the mirror held them when planned (nothing else
         # writes them during the step): read once, not again to show our writes.
         self._every_organization: dict[str, dict[str, Any]] | None = None
-        self._raw_organizations: dict[str, dict[str, Any]] = {}
         self._task_writers: dict[str | None, Writer] = {}  # org -> its tasks' writer
 
     def execute(self) -> None:
@@ -310,9 +309,7 @@ class AccountStep:
                 task.object,
                 list(task_fields(task).values()),
                 task.related_field,
-                sorted(account_id[len(prefix) :] for account_id in scope)
-                if prefix
-                else sorted(scope),
+                sorted(account_id[len(prefix) :] for account_id in scope),
                 marker,
             )
             users = find_records(salesforce, "User", ["Email"], "Email", sorted(emails))
@@ -329,12 +326,8 @@ class AccountStep:
         }
         by_id = {d.account_id: d for d in decisions}
         names = {account_id: accounts[account_id].name for account_id in by_id}
-        if not prefix:
-            plan = task_targets(by_id, names, found, memory, owner_ids, task)
-            return plan, TaskWriter(salesforce, task, plan.task_ids)
-        plan = task_targets(
-            by_id, names, found, memory, owner_ids, task, org_id=lambda i: i[len(prefix) :]
-        )
+        own_id = (lambda i: i[len(prefix) :]) if prefix else None  # the org's own Ids
+        plan = task_targets(by_id, names, found, memory, owner_ids, task, org_id=own_id)
         own_ids = {key[len(prefix) :]: task_id for key, task_id in plan.task_ids.items()}
         return plan, TaskWriter(salesforce, task, own_ids)
 
@@ -357,7 +350,6 @@ class AccountStep:
             for org_id, data in self._every_organization.items()
             if split_instance(org_id, zendesks)[0] == zendesk
         }
-        self._raw_organizations.update(raw)
         strategies = [
             s
             for s in seen_as.join
@@ -572,7 +564,7 @@ class AccountStep:
         """Show what we wrote on the organisations in the mirror (as apply does for tickets),
         so a run before Zendesk's export returns them does not take our value for a person's."""
         failures = self.store.failures()
-        raw = self._raw_organizations
+        raw = self._every_organization or {}  # read when organisations were planned
         updated = []
         for item in planned:
             write = item.write

@@ -40,7 +40,8 @@ from vocabulary.instances import qualify, split_instance
 log = logging.getLogger("escalation_sync.instances")
 
 
-def _qualified(instance: str | None, records: list[SourceRecord]) -> list[SourceRecord]:
+def qualified(instance: str | None, records: list[SourceRecord]) -> list[SourceRecord]:
+    """Records an instance read in its own ids, named as the run knows them (`eu/12345`)."""
     if instance is None:
         return records
     return [replace(record, id=qualify(instance, record.id)) for record in records]
@@ -88,7 +89,7 @@ class Instances:
                     records += member.read_by_id(kind, bare_ids)
                 continue  # a named instance not reached this run: read again next run
             try:
-                records += _qualified(name, member.read_by_id(kind, bare_ids))
+                records += qualified(name, member.read_by_id(kind, bare_ids))
             except ConnectorError as error:
                 # The default's records and the other instances' are still read.
                 log.warning(
@@ -165,7 +166,7 @@ class SalesforceOrgs(Instances):
 def qualified_pages(pages: Iterator[Page], instance: str | None) -> Iterator[Page]:
     """An instance's pages with its name in front of every record's id."""
     for page in pages:
-        yield replace(page, records=_qualified(instance, page.records))
+        yield replace(page, records=qualified(instance, page.records))
 
 
 class _Applies(Protocol):

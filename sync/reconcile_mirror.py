@@ -38,12 +38,12 @@ from config.schema import Config
 from connectors.base import Connector
 from connectors.errors import ConnectorError
 from mapping.records import SourceRecord, TicketStatus
-from sync.instances import members_of
+from sync.instances import members_of, qualified
 from sync.jira_scope import leave_mirror
 from sync.pull import Puller
 from sync.reconcile import Reconciliation, writes_records
 from sync.state import StateStore
-from vocabulary.instances import qualify, split_instance
+from vocabulary.instances import split_instance
 
 log = logging.getLogger("escalation_sync.reconcile")
 
@@ -230,7 +230,7 @@ def _look(
                 log.warning("reconciliation: reading %s failed: %s", queue.key, error)
                 queue.position = len(queue.ids)  # this instance waits for the next time
                 continue
-            records = [replace(r, id=qualify(name, r.id)) for r in read]
+            records = qualified(name, read)
             with store.transaction():
                 _repair(store, puller, queue.system, ids, records, run_id, now, report, name)
             checked = report.mirror_checked
