@@ -30,6 +30,7 @@ from sandbox.salesforce.limits import DEFAULT_DAILY_LIMIT
 from sync.connections import build_connectors
 from sync.explain import print_explain
 from sync.report import summary_line
+from sync.run import RunResult
 from tests.sync_world import ANCHOR, World, reconcile_every_run
 from tests.test_account_escalation_sync import (
     ORG_ID,
@@ -222,6 +223,13 @@ def _tasks(sandbox: Sandbox, account: str) -> list[dict]:
     return [t for t in sandbox.salesforce.records("Task") if t["WhatId"] == account]
 
 
+def _a_later_run(world: World, eu: Sandbox, later: timedelta = timedelta(minutes=2)) -> RunResult:
+    """The next run, `later`, once both sandboxes' exports show what the last one wrote."""
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    return world.run(now=world.now + later)
+
+
 def _matrix_writes(sandbox: Sandbox) -> list[str]:
     """The org's writes of the account matrix (its fields and tasks), as sent."""
     return [
@@ -287,9 +295,7 @@ def test_an_at_risk_account_of_org_eu_is_escalated_in_org_eu_and_its_zendesk_onl
     # tickets may be: two minutes on, an SLA clock may have moved a ticket's level).
     before = (_matrix_writes(eu), _organization_writes(eu))
     assert before[0] and before[1]  # the first run wrote them
-    world.settle()
-    eu.zendesk.advance_clock(61)
-    second = world.run(now=world.now + timedelta(minutes=2))
+    second = _a_later_run(world, eu)
     assert [p.write.ref for p in second.planned if p.write and "." in p.target.system] == []
     assert (_matrix_writes(eu), _organization_writes(eu)) == before
 
@@ -311,9 +317,7 @@ def test_an_org_that_refuses_us_waits_for_its_account_writes_and_the_default_org
     assert held["Account_Escalation_Level__c"] == "executive-attention"
     assert not _matrix_writes(eu) and not _tasks(eu, account)
     assert "account_executive-attention" not in eu.zendesk.store.organizations[ORG_ID]["tags"]
-    world.settle()
-    eu.zendesk.advance_clock(61)
-    again = world.run(now=world.now + timedelta(minutes=2))
+    again = _a_later_run(world, eu)
     assert not again.refused, again.summary()
     assert len(_tasks(eu, account)) == 1
     assert eu.salesforce.get_record("Account", account)["Account_Escalation_Level__c"] == (
@@ -343,9 +347,7 @@ def test_org_eu_past_its_own_api_reserve_holds_back_its_account_writes_not_the_d
     assert len(_tasks(world.sandbox, default_account)) == 1
     held = world.sandbox.salesforce.get_record("Account", default_account)
     assert held["Account_Escalation_Level__c"] == "executive-attention"
-    world.settle()
-    eu.zendesk.advance_clock(61)
-    again = world.run(now=world.now + timedelta(minutes=2))
+    again = _a_later_run(world, eu)
     assert not again.quota_bound, again.summary()
     assert len(_tasks(eu, account)) == 1
     assert eu.salesforce.get_record("Account", account)["Account_Escalation_Level__c"] == (
@@ -393,9 +395,7 @@ def test_a_lost_state_file_makes_no_second_task_in_org_eu(accounts_pairs):
     world.run()
     (task,) = _tasks(eu, account)
     Path(world.config.state.path).unlink()
-    world.settle()
-    eu.zendesk.advance_clock(61)
-    again = world.run(now=world.now + timedelta(minutes=2))
+    again = _a_later_run(world, eu)
     assert again.exit_code == 0, again.summary()
     assert [t["Id"] for t in _tasks(eu, account)] == [task["Id"]]
     assert not any("Initech" in t["Subject"] for t in world.sandbox.salesforce.records("Task"))
@@ -480,18 +480,14 @@ def test_org_eus_task_keeps_a_persons_edit_and_is_closed_when_its_account_leaves
     world.run()
     (task,) = _tasks(eu, account)
     eu.salesforce.edit_record("Task", task["Id"], ActivityDate="2099-01-01")
-    world.settle()
-    eu.zendesk.advance_clock(61)
-    edited = world.run(now=world.now + timedelta(minutes=2))
+    edited = _a_later_run(world, eu)
     assert eu.salesforce.get_record("Task", task["Id"])["ActivityDate"] == "2099-01-01"
     assert any(
         ref.startswith(f"salesforce.task:eu/{account}/") for ref, _, _ in edited.overrides_found
     )
     far = (world.now + timedelta(days=400)).date().isoformat()
     eu.salesforce.edit_record("Account", account, Health__c="Green", Renewal_Date__c=far)
-    world.settle()
-    eu.zendesk.advance_clock(61)
-    world.run(now=world.now + timedelta(days=11))  # past the strategic calendar's quiet period
+    _a_later_run(world, eu, timedelta(days=11))  # past the strategic calendar's quiet period
     (closed,) = _tasks(eu, account)
     assert closed["Status"] == "Completed"
     assert eu.salesforce.get_record("Account", account)["Account_Escalation_Level__c"] == "healthy"
