@@ -465,6 +465,20 @@ def test_each_instance_name_reconciles_within_its_own_request_budget(two):
     assert set(seen) == {"zendesk", "jira", "salesforce", "zendesk@eu"}
 
 
+def test_what_the_reconciliation_leaves_for_next_time_is_told_per_instance_name(two):
+    world, eu, _, _ = two
+    # 2 requests per instance name: Zendesk eu's tickets take one, the defaults' mirror (one
+    # request: half of it, the default org writing escalation records) is far larger.
+    reconcile_every_run(world, 2)
+    world.run()
+    world.settle()
+    reconciled = world.run(now=world.now + timedelta(hours=1)).summary()["reconciled"]
+    left = reconciled["left_per_instance"]
+    assert set(left) == {"(default)", "eu"} and left["eu"] == 0, reconciled
+    assert left["(default)"] > 0 and left["(default)"] == reconciled["left_for_next_time"]
+    assert reconciled["requests_per_instance"]["eu"] == 1, reconciled
+
+
 def test_a_named_zendesk_turned_off_is_not_reconciled_and_its_tickets_stay(two):
     world, eu, _, _ = two
     reconcile_every_run(world, 100)
