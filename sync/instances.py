@@ -148,7 +148,9 @@ class SalesforceOrgs(Instances):
     def read_upserted(
         self, object_name: str, key_field: str, fields: Sequence[str], keys: Sequence[str]
     ) -> dict[str, dict[str, Any]]:
-        """External id -> its record's `fields`, each key asked of the org its name says."""
+        """External id -> its record's `fields`, each key asked of the org its name says. An
+        org that cannot be asked raises: a key left out of the answer means no such record,
+        so one of an org not reached must not be (read_back_by_instance answers the others)."""
         by_org: dict[str | None, list[str]] = {}
         for key in keys:
             name, bare = self._route(key)
@@ -157,10 +159,45 @@ class SalesforceOrgs(Instances):
         for name, bare_keys in by_org.items():
             member = self.members.get(name)
             if not isinstance(member, UpsertReader):
-                continue  # an org not reached this run: asked again next run
+                raise SystemUnavailable(f"{self.system}@{name} could not be reached this run")
             held = member.read_upserted(object_name, key_field, fields, bare_keys)
             found.update((qualify(name, key), data) for key, data in held.items())
         return found
+
+
+def read_back_by_instance(
+    connector: Connector,
+    object_name: str,
+    key_field: str,
+    fields: Sequence[str],
+    keys: Sequence[str],
+) -> dict[str, dict[str, Any] | None]:
+    """Each upserted record's `fields` as the instance its key names holds them (None: it
+    holds no such record), asked of that instance alone in its own keys. The keys of an
+    instance that cannot be asked (not reached this run, or its read failed: logged) are left
+    out: unknown, not "no such record" (planned against that, our values would look cleared by
+    a person); the other instances' are still read."""
+    names: Sequence[str] = getattr(connector, "names", ())
+    by_instance: dict[str | None, list[str]] = {}
+    for key in keys:
+        by_instance.setdefault(split_instance(key, names)[0], []).append(key)
+    members = dict(members_of(connector))
+    answered: dict[str, dict[str, Any] | None] = {}
+    for name, group in by_instance.items():
+        member = members.get(name)
+        if not isinstance(member, UpsertReader):
+            continue  # not reached this run: read back next run
+        bare = [split_instance(key, names)[1] for key in group]
+        try:
+            found = member.read_upserted(object_name, key_field, fields, bare)
+        except ConnectorError as error:
+            where = connector.system if name is None else f"{connector.system}@{name}"
+            log.warning(
+                "%s: reading back %d %s records failed: %s", where, len(group), object_name, error
+            )
+            continue
+        answered.update((key, found.get(b)) for key, b in zip(group, bare, strict=True))
+    return answered
 
 
 def qualified_pages(pages: Iterator[Page], instance: str | None) -> Iterator[Page]:

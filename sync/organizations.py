@@ -20,6 +20,10 @@ keys they had.
 Which organisation a mirrored ticket came through is read from its `organization` attribute:
 the organisation's name, else its id, as the default mapping reads it. With another mapping
 for `organization` the tickets keep their keys until they change.
+
+Each Zendesk (the default and every named one, `instance`) has its own: its tickets
+(`zendesk:eu/12`), its organisations (stored as `eu/7`, read again through its own connector
+by their own ids) and its own join rules.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from connectors.errors import ConnectorError
 from mapping.normalise import organization_join_keys
 from mapping.records import Ticket
 from sync.state import StateStore
+from vocabulary.instances import qualify, split_instance
 
 log = logging.getLogger("escalation_sync.organizations")
 
@@ -47,14 +52,25 @@ _DELETE_RAW = "DELETE FROM raw_records WHERE system = ? AND kind = ? AND id = ?"
 Organizations = Mapping[str, Mapping[str, Any]]
 
 
-def organization_ids(tickets: Iterable[Ticket], organizations: Organizations) -> dict[str, str]:
-    """Ticket ref -> the id of the mirror's organisation it was normalised with."""
+def of_instance(record_id: str, instance: str | None) -> bool:
+    """Whether a Zendesk id (`123`, `eu/123`) is of this instance (None: the default, whose
+    ids have no name: Zendesk's own ids are numbers)."""
+    if instance is None:
+        return "/" not in record_id
+    return split_instance(record_id, (instance,))[0] == instance
+
+
+def organization_ids(
+    tickets: Iterable[Ticket], organizations: Organizations, instance: str | None = None
+) -> dict[str, str]:
+    """Ticket ref -> the id of the mirror's organisation it was normalised with; only the
+    tickets of `instance`, whose organisations `organizations` are (in its own ids)."""
     by_name = {str(data.get("name")): org_id for org_id, data in organizations.items()}
     found: dict[str, str] = {}
     for ticket in tickets:
         if ticket.system != SYSTEM or not ticket.organization:
             continue
-        if "/" in ticket.id:  # a named Zendesk's ticket (eu/123): its organisations are its own
+        if not of_instance(ticket.id, instance):  # another Zendesk's: its organisations differ
             continue
         if ticket.organization in organizations:
             found[ticket.ref] = ticket.organization
@@ -64,12 +80,15 @@ def organization_ids(tickets: Iterable[Ticket], organizations: Organizations) ->
 
 
 def left_for_none(
-    previous: Ticket | None, ticket: Ticket, organizations: Organizations
+    previous: Ticket | None,
+    ticket: Ticket,
+    organizations: Organizations,
+    instance: str | None = None,
 ) -> str | None:
     """The organisation `ticket` just left for no organisation at all, if any."""
     if previous is None or ticket.organization or not previous.organization:
         return None
-    return organization_ids([previous], organizations).get(previous.ref)
+    return organization_ids([previous], organizations, instance).get(previous.ref)
 
 
 def lent(
@@ -93,12 +112,17 @@ def joined_again(
 
 class OrganizationChanges:
     """Joins the mirror's tickets again through organisations that changed, and finds the
-    organisations tickets left that Zendesk deleted (see the module docstring)."""
+    organisations tickets left that Zendesk deleted (see the module docstring); of one
+    Zendesk, `instance` (None: the default), by its own join rules."""
 
-    def __init__(self, store: StateStore, join: Sequence[JoinStrategy]):
+    def __init__(
+        self, store: StateStore, join: Sequence[JoinStrategy], instance: str | None = None
+    ):
         self.store = store
         self.join = join
-        self.left: set[str] = set()
+        self.instance = instance
+        self.name = SYSTEM if instance is None else f"{SYSTEM}@{instance}"
+        self.left: set[str] = set()  # in the instance's own ids
 
     def changed(self, updated: Organizations, organizations: Organizations) -> None:
         """Organisations read again (`updated`; `organizations`: the mirror's before them): the
@@ -115,14 +139,19 @@ class OrganizationChanges:
 
     def note(self, previous: Ticket | None, ticket: Ticket, organizations: Organizations) -> None:
         """Remember the organisation a stored ticket left for none."""
-        org_id = left_for_none(previous, ticket, organizations)
+        org_id = left_for_none(previous, ticket, organizations, self.instance)
         if org_id is not None:
             self.left.add(org_id)
 
     def check(self, zendesk: Connector, organizations: dict[str, dict[str, Any]]) -> list[str]:
-        """Read the noted organisations again; the ones gone leave the mirror (and
-        `organizations`) with the keys they lent. Returns their ids."""
-        unverified = set(self.store.raw_records(SYSTEM, UNVERIFIED))
+        """Read the noted organisations again through the instance's own connector
+        (`zendesk`, in its own ids); the ones gone leave the mirror (and `organizations`)
+        with the keys they lent. Returns their ids."""
+        unverified = {
+            split_instance(i, (self.instance,) if self.instance else ())[1]
+            for i in self.store.raw_records(SYSTEM, UNVERIFIED)
+            if of_instance(i, self.instance)
+        }
         wanted = sorted(i for i in self.left | unverified if i in organizations)
         self.left = set()
         if not wanted:
@@ -133,9 +162,9 @@ class OrganizationChanges:
         try:
             found = {r.id for r in zendesk.read_by_id(KIND, wanted)}
         except ConnectorError as error:
-            log.warning("zendesk: could not read organisations %s again: %s", wanted, error)
+            log.warning("%s: could not read organisations %s again: %s", self.name, wanted, error)
             with self.store.transaction():
-                self.store.upsert_raw(SYSTEM, UNVERIFIED, [(i, {}) for i in wanted])
+                self.store.upsert_raw(SYSTEM, UNVERIFIED, [(self._stored(i), {}) for i in wanted])
             return []
         gone = [i for i in wanted if i not in found]
         with self.store.transaction():
@@ -146,12 +175,13 @@ class OrganizationChanges:
 
     def _remove(self, gone: list[str], organizations: dict[str, dict[str, Any]]) -> None:
         counts = self._join_again(set(gone), organizations, {})
-        self.store.db.executemany(_DELETE_RAW, [(SYSTEM, KIND, org_id) for org_id in gone])
+        self.store.db.executemany(_DELETE_RAW, [(SYSTEM, KIND, self._stored(i)) for i in gone])
         for org_id in gone:
             organizations.pop(org_id, None)
             log.warning(
-                "zendesk organisation %s was deleted: it left the mirror, %d ticket(s) still "
+                "%s organisation %s was deleted: it left the mirror, %d ticket(s) still "
                 "naming it are joined without it",
+                self.name,
                 org_id,
                 counts.get(org_id, 0),
             )
@@ -161,7 +191,8 @@ class OrganizationChanges:
     ) -> dict[str, int]:
         """Join the mirror's tickets of these organisations through `after`; how many each."""
         tickets = self.store.tickets()
-        of = {ref: o for ref, o in organization_ids(tickets, before).items() if o in org_ids}
+        named = organization_ids(tickets, before, self.instance)
+        of = {ref: o for ref, o in named.items() if o in org_ids}
         self.store.upsert_tickets(
             joined_again(t, of[t.ref], after, self.join) for t in tickets if t.ref in of
         )
@@ -171,4 +202,9 @@ class OrganizationChanges:
         return counts
 
     def _forget_unverified(self, ids: set[str]) -> None:
-        self.store.db.executemany(_DELETE_RAW, [(SYSTEM, UNVERIFIED, i) for i in sorted(ids)])
+        rows = [(SYSTEM, UNVERIFIED, self._stored(i)) for i in sorted(ids)]
+        self.store.db.executemany(_DELETE_RAW, rows)
+
+    def _stored(self, org_id: str) -> str:
+        """An organisation's id in the state store (`eu/7` for a named Zendesk's)."""
+        return qualify(self.instance, org_id)

@@ -127,9 +127,11 @@ class Puller:
         self.users: dict[str | None, dict[str, dict[str, Any]]] = {}
         self.zendesk_names = config.connections.instance_names("zendesk")
         self.jira_names = config.connections.site_names()  # every named site, on or off
-        # Organisations that change under the mirror's tickets: the default Zendesk's (a named
-        # Zendesk's tickets keep the keys they had until they change; README, Several instances).
-        self.organization_changes = OrganizationChanges(store, config.join)
+        # Organisations that change under the mirror's tickets: each Zendesk's, by its own join.
+        self.organization_changes = {
+            name: OrganizationChanges(store, config.for_instance(name).join, name)
+            for name in (None, *self.zendesk_names)
+        }
         # Later ticket times are bad values. From the real clock too: a run pinned to an
         # earlier moment (--now, a replay) must not turn records made since into bad ones.
         self.latest_time = max(now, datetime.now(UTC)) + CLOCK_SKEW
@@ -219,8 +221,7 @@ class Puller:
         )
         tickets = _reader(zendesk, "tickets", self._first_run_start(), name)
         self._stream(cursor_name("zendesk.tickets", name), tickets, self.store_tickets)
-        if name is None:
-            self.organization_changes.check(zendesk, self.organizations.setdefault(None, {}))
+        self.organization_changes[name].check(zendesk, self.organizations.setdefault(name, {}))
         # Their status (and tag) changes with exact times, from the same first-run start.
         events = _reader(zendesk, "ticket_events", self._first_run_start(), name)
         self._stream(cursor_name("zendesk.ticket_events", name), events, self.store_ticket_events)
@@ -309,14 +310,14 @@ class Puller:
         return len(accounts)
 
     def _store_related(self, records: list[SourceRecord]) -> int:
-        organizations = {
-            r.id: r.data
-            for r in records
-            if r.kind == "organization" and split_instance(r.id, self.zendesk_names)[0] is None
-        }
-        if organizations:
+        updated: dict[str | None, dict[str, Any]] = {}
+        for record in records:
+            if record.kind == "organization":
+                name, bare = split_instance(record.id, self.zendesk_names)
+                updated.setdefault(name, {})[bare] = record.data
+        for name, organizations in updated.items():
             # Tickets already in the mirror follow an organisation that changed.
-            self.organization_changes.changed(organizations, self.organizations.get(None, {}))
+            self.organization_changes[name].changed(organizations, self.organizations.get(name, {}))
         by_kind: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for record in records:
             if record.kind in ("organization", "user"):
@@ -425,9 +426,9 @@ class Puller:
                 if name is not None:  # a named site's changes name its issue with the site
                     changes = [replace(c, ref=f"jira:{qualify(name, c.ref[5:])}") for c in changes]
                 store_changes(self.store.db, changes)
-            if record.system == "zendesk" and name is None:
-                organizations = self.organizations.get(None, {})
-                self.organization_changes.note(previous, ticket, organizations)
+            if record.system == "zendesk":
+                organizations = self.organizations.get(name, {})
+                self.organization_changes[name].note(previous, ticket, organizations)
             ticket = merge_paused(previous, ticket, self.pause_statuses)
             tickets.append(self._exact_pauses(ticket) if self.pause_statuses else ticket)
         self._log_issues(first_issue)

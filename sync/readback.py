@@ -29,6 +29,7 @@ from typing import Any
 from connectors.base import Connector, LaggingStream, NoteReader, UpsertReader
 from connectors.errors import ConnectorError
 from mapping.records import SourceRecord
+from sync.instances import read_back_by_instance
 from sync.shown import last_marker
 from sync.wanted import Target
 
@@ -102,16 +103,11 @@ def read_back_unknown(
         fields = sorted(
             {key_field} | {write.field for target in group for write in target.writes.values()}
         )
-        try:
-            found = connector.read_upserted(
-                object_name, key_field, fields, [t.record_id for t in group]
-            )
-        except ConnectorError as error:
-            log.warning(
-                "%s: reading back %d %s records failed: %s", system, len(group), object_name, error
-            )
-            continue
-        held.update({(object_name, t.record_id): found.get(t.record_id) for t in group})
+        # Each instance's records from it alone; one that cannot be asked leaves its own out.
+        answered = read_back_by_instance(
+            connector, object_name, key_field, fields, [t.record_id for t in group]
+        )
+        held.update(((object_name, record_id), data) for record_id, data in answered.items())
     unknown_ids = {id(t) for t in unknown}
     read: list[Target] = []
     for target in targets:

@@ -51,7 +51,9 @@ class Reconciliation:
     checked: int = 0
     requests: int = 0
     deleted_by_person: list[str] = field(default_factory=list)  # record ids
-    left_for_next_time: int = 0  # records the request budget did not cover
+    # Records not looked at this time (their instance name's budget ran out, or their read
+    # failed), per instance name (None: the default instances), as `spent`.
+    left: dict[str | None, int] = field(default_factory=dict)
     records_done: bool = False  # escalation records looked at (a run plans twice at most)
     # The mirror: per system, records read again; refs gone (left the mirror or ended);
     # refs whose record had changed (refreshed).
@@ -66,11 +68,23 @@ class Reconciliation:
         each, as each instance's reads count against its own quotas."""
         return max(config.sync.reconcile.max_requests - self.spent.get(instance, 0), 0)
 
+    @property
+    def left_for_next_time(self) -> int:
+        """Records not looked at this time, every instance name's together."""
+        return sum(self.left.values())
+
+    def leave(self, instance: str | None, count: int) -> None:
+        """`count` of an instance name's records wait for the next time."""
+        self.left[instance] = self.left.get(instance, 0) + count
+
     def summary(self) -> dict[str, Any]:
-        # With named instances, what each instance name spent of its own `max_requests`
-        # ("(default)": no instance name can be written so).
-        spent = {"(default)" if name is None else name: count for name, count in self.spent.items()}
-        per_instance = {"requests_per_instance": dict(sorted(spent.items()))}
+        # With named instances, what each instance name spent of its own `max_requests` and
+        # what it left for the next time ("(default)": no instance name can be written so).
+        per_instance = {
+            "requests_per_instance": _by_name(self.spent),
+            "left_per_instance": _by_name(self.left),
+        }
+        named = any(name is not None for name in (*self.spent, *self.left))
         return {
             "checked": self.checked,
             "requests": self.requests,
@@ -79,8 +93,13 @@ class Reconciliation:
             "mirror_checked": dict(sorted(self.mirror_checked.items())),
             "gone": len(self.gone),
             "refreshed": len(self.refreshed),
-            **(per_instance if any(name is not None for name in self.spent) else {}),
+            **(per_instance if named else {}),
         }
+
+
+def _by_name(counts: dict[str | None, int]) -> dict[str, int]:
+    """Counts per instance name as the summary shows them: the default's as `(default)`."""
+    return dict(sorted(("(default)" if name is None else name, n) for name, n in counts.items()))
 
 
 def start(config: Config, store: StateStore, now: datetime, dry_run: bool) -> Reconciliation:
@@ -200,7 +219,7 @@ def _missing(
         for start in range(0, len(ids), KEYS_PER_REQUEST):
             chunk = ids[start : start + KEYS_PER_REQUEST]
             if report.budget_left(config, org) <= 0:
-                report.left_for_next_time += len(chunk)
+                report.leave(org, len(chunk))
                 continue
             report.requests += 1
             report.spent[org] = report.spent.get(org, 0) + 1
@@ -211,7 +230,7 @@ def _missing(
                 where = system if org is None else f"{system}@{org}"
                 log.warning("reconciliation: reading %s records of %s failed: %s",
                             object_name, where, error)  # fmt: skip
-                report.left_for_next_time += len(chunk)
+                report.leave(org, len(chunk))
                 continue
             report.checked += len(chunk)
             gone |= {

@@ -188,7 +188,7 @@ def reconcile_mirror(
         _look(store, puller, name, named, members, budget, stopped, run_id, now, report)
         queues += named
     for queue in queues:
-        report.left_for_next_time += queue.left
+        report.leave(queue.instance, queue.left)
         if not queue.left and queue.position:
             stopped.pop(queue.key, None)  # went all the way round: next time from the start
     store.set_cursor(POSITION, json.dumps(stopped, sort_keys=True), now)

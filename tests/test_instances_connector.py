@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
+import pytest
+
 from connectors.base import ConnectorStats, FieldWrite, Page, WriteResult, WriteStatus
 from connectors.errors import SystemUnavailable
 from mapping.records import SourceRecord
-from sync.instances import Instances, reachable_instances
+from sync.instances import Instances, SalesforceOrgs, reachable_instances, read_back_by_instance
 from sync.progress import StreamProgress
 from sync.pull import PullReport
 from sync.quota_bound import quota_bound_summary
@@ -97,6 +99,44 @@ def test_a_named_instance_failing_to_re_read_leaves_the_defaults_records():
     default, eu = FakeZendesk(), FakeZendesk(fail_reads=True)
     both = Instances({None: default, "eu": eu})
     assert [r.id for r in both.read_by_id("ticket", ["eu/5", "5"])] == ["5"]
+
+
+class FakeOrg:
+    """Holds escalation records by external id; `down` raises as an org not answering."""
+
+    system = "salesforce"
+    streams = ("accounts",)
+
+    def __init__(self, held: dict[str, dict], down: bool = False):
+        self.held = held
+        self.down = down
+        self.asked: list[str] = []
+
+    def read_upserted(
+        self, object_name: str, key_field: str, fields: Sequence[str], keys: Sequence[str]
+    ) -> dict[str, dict]:
+        if self.down:
+            raise SystemUnavailable("salesforce: 503 after retries")
+        self.asked += keys
+        return {key: self.held[key] for key in keys if key in self.held}
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_named_org_not_answering_leaves_its_records_unknown_and_the_defaults_read_back():
+    default = FakeOrg({"zendesk:1": {"Level__c": "high"}})
+    orgs = SalesforceOrgs({None: default, "eu": FakeOrg({}, down=True)}, ("eu",))
+    keys = ["eu/zendesk:eu/1", "zendesk:1", "zendesk:2"]
+    answered = read_back_by_instance(orgs, "Escalation__c", "Ticket_Ref__c", ["Level__c"], keys)
+    # zendesk:2 is not in the default org (None); eu's record is unknown, so not answered.
+    assert answered == {"zendesk:1": {"Level__c": "high"}, "zendesk:2": None}
+    left_out = orgs.without(["eu"])
+    answered = read_back_by_instance(left_out, "Escalation__c", "Ticket_Ref__c", [], keys)
+    assert "eu/zendesk:eu/1" not in answered and default.asked[-2:] == ["zendesk:1", "zendesk:2"]
+    # Through the connector contract, an org left out raises rather than answer "none".
+    with pytest.raises(SystemUnavailable, match="salesforce@eu"):
+        left_out.read_upserted("Escalation__c", "Ticket_Ref__c", [], keys)
 
 
 def test_a_quota_bound_named_zendesk_is_told_by_its_own_streams():

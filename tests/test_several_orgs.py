@@ -644,3 +644,57 @@ def test_an_org_not_reached_or_turned_off_is_not_reconciled_and_nothing_of_it_lo
         ).fetchone()
     finally:
         store.close()
+
+
+def _eu_overrides(world: World) -> list[tuple[str, str, str]]:
+    store = world.store()
+    try:
+        return [key for key in store.overrides() if key[1].startswith("eu/")]
+    finally:
+        store.close()
+
+
+def test_unknown_writes_of_an_org_not_reached_stay_unknown_and_the_default_orgs_are_read_back(
+    pairs,
+):
+    """Escalation records whose last write has an unknown outcome are read back before they
+    are planned again, each from its own org. While eu cannot be asked (its secret refused,
+    or turned off) its record is not in that read's answer: that is no person clearing our
+    values (no override found or recorded). The default org's record is still read back, and
+    a person's edit of it is found."""
+    world, eu, ticket_id, _ = pairs
+    world.run()
+    world.settle()
+    ref = f"eu/zendesk:eu/{ticket_id}"
+    default_ref, default_record = next(
+        (r, record) for r, record in sorted(_records(world.sandbox).items()) if "zendesk:" in r
+    )
+    assert {("salesforce", ref), ("salesforce", default_ref)} <= _written(world)
+
+    def unknown_outcome(*record_ids: str) -> None:
+        store = world.store()
+        try:
+            with store.transaction():  # the last write to it timed out: did it land?
+                for record_id in record_ids:
+                    store.record_failure("salesforce", record_id, "retry", "timed out", world.now)
+        finally:
+            store.close()
+
+    unknown_outcome(ref, default_ref)
+    world.sandbox.salesforce.edit_record(
+        ESCALATIONS, default_record["Id"], Reason__c="a person's words"
+    )
+    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
+    try:
+        refused = world.run(now=world.now + timedelta(hours=1))
+    finally:
+        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    assert set(refused.refused) == {"salesforce@eu"}, refused.summary()
+    found = {record for record, _, _ in refused.overrides_found}
+    assert found == {f"salesforce:{default_ref}"}, refused.overrides_found
+    _edit_connections(world, "        login_url: ", "        enabled: false\n        login_url: ")
+    unknown_outcome(ref)
+    world.settle()
+    off = world.run(now=world.now + timedelta(hours=2))
+    assert not [f for f in off.overrides_found if f[0].startswith("salesforce:eu/")]
+    assert _eu_overrides(world) == []

@@ -465,6 +465,20 @@ def test_each_instance_name_reconciles_within_its_own_request_budget(two):
     assert set(seen) == {"zendesk", "jira", "salesforce", "zendesk@eu"}
 
 
+def test_what_the_reconciliation_leaves_for_next_time_is_told_per_instance_name(two):
+    world, eu, _, _ = two
+    # 2 requests per instance name: Zendesk eu's tickets take one, the defaults' mirror (one
+    # request: half of it, the default org writing escalation records) is far larger.
+    reconcile_every_run(world, 2)
+    world.run()
+    world.settle()
+    reconciled = world.run(now=world.now + timedelta(hours=1)).summary()["reconciled"]
+    left = reconciled["left_per_instance"]
+    assert set(left) == {"(default)", "eu"} and left["eu"] == 0, reconciled
+    assert left["(default)"] > 0 and left["(default)"] == reconciled["left_for_next_time"]
+    assert reconciled["requests_per_instance"]["eu"] == 1, reconciled
+
+
 def test_a_named_zendesk_turned_off_is_not_reconciled_and_its_tickets_stay(two):
     world, eu, _, _ = two
     reconcile_every_run(world, 100)
@@ -482,3 +496,98 @@ def test_a_named_zendesk_turned_off_is_not_reconciled_and_its_tickets_stay(two):
     # The default Zendesk is still looked at: eu's ids are not asked of it.
     assert reconciled["mirror_checked"]["zendesk"] >= 1, reconciled
     assert open_eu_tickets(world) == eu_open
+
+
+def _eu_joined_by_its_organisations(world: World, eu: Sandbox) -> tuple[int, tuple[int, int]]:
+    """eu joins its tickets by their organisation's external id alone; one of its
+    organisations (its id) holds a working and a closed ticket (their ids)."""
+    path = world.config_path.parent / "connections.yaml"
+    text = path.read_text(encoding="utf-8")
+    by_field = "join: [{strategy: account_id_field, match: id}]"
+    by_organisation = "join: [{strategy: organization_external_id, match: external_id}]"
+    assert by_field in text
+    path.write_text(text.replace(by_field, by_organisation), encoding="utf-8")
+    world.config = load_config(world.config_path)
+    zendesk = eu.zendesk
+    with zendesk.state_lock:
+        tickets = [zendesk.store.tickets[i] for i in sorted(zendesk.store.tickets)]
+        org_id = next(
+            o
+            for o in sorted(zendesk.store.organizations)
+            if sum(t["organization_id"] == o for t in tickets) >= 2
+        )
+        working, closed = [t for t in tickets if t["organization_id"] == org_id][:2]
+        working["status"], closed["status"] = "open", "closed"
+    return org_id, (working["id"], closed["id"])
+
+
+def _external_ids(world: World) -> list[tuple[str, str]]:
+    """(external id, account id) of the default org's accounts one organisation joins to."""
+    accounts = world.sandbox.salesforce.records("Account")
+    ids = [a.get("Zendesk_Org_External_Id__c") for a in accounts]
+    return sorted(
+        (a["Zendesk_Org_External_Id__c"], a["Id"])
+        for a in accounts
+        if a.get("Zendesk_Org_External_Id__c") and ids.count(a["Zendesk_Org_External_Id__c"]) == 1
+    )
+
+
+def _eu_keys(world: World, ticket_ids: tuple[int, ...]) -> list[str | None]:
+    """The organisation external id each eu ticket's mirror record joins by."""
+    store = world.store()
+    try:
+        found = [store.ticket(f"zendesk:eu/{i}") for i in ticket_ids]
+    finally:
+        store.close()
+    return [t.join_keys.get("organization_external_id") if t else "missing" for t in found]
+
+
+def _pointed_at(eu: Sandbox, org_id: int, external_id: str) -> None:
+    """A person points eu's organisation at another account (its external id)."""
+    organization = dict(eu.zendesk.store.organizations[org_id])
+    organization["external_id"] = external_id
+    eu.zendesk.put_organization(organization, touch=True)
+
+
+def test_a_named_zendesks_organisation_pointed_at_another_account_moves_its_tickets_at_once(two):
+    world, eu, _, _ = two
+    org_id, tickets = _eu_joined_by_its_organisations(world, eu)
+    (first, _), (second, second_account) = _external_ids(world)[:2]
+    _pointed_at(eu, org_id, first)
+    world.run()
+    assert _eu_keys(world, tickets) == [first, first]
+    _pointed_at(eu, org_id, second)
+    eu.zendesk.advance_clock(61)  # the organisation export shows the change
+    world.settle()
+    result = world.run(now=world.now + timedelta(hours=1))
+    assert not result.unreachable, result.summary()
+    # The working ticket and the closed one (which Zendesk cannot update) both follow it.
+    assert _eu_keys(world, tickets) == [second, second]
+    joined = {t.ref: t.account_id for t in result.evaluation.tickets}
+    assert joined[f"zendesk:eu/{tickets[0]}"] == second_account
+
+
+def test_a_named_zendesks_deleted_organisation_takes_its_tickets_off_the_account_at_once(two):
+    world, eu, _, _ = two
+    org_id, tickets = _eu_joined_by_its_organisations(world, eu)
+    (first, _) = _external_ids(world)[0]
+    _pointed_at(eu, org_id, first)
+    world.run()
+    assert _eu_keys(world, tickets) == [first, first]
+    default_organisations = world.sandbox.zendesk.store.organizations
+    assert org_id in default_organisations  # the same id in the default Zendesk: another one
+    eu.zendesk.delete_organization(org_id)
+    eu.zendesk.advance_clock(61)  # the working ticket's update (no organisation) is exported
+    world.settle()
+    result = world.run(now=world.now + timedelta(hours=1))
+    assert not result.unreachable, result.summary()
+    assert _eu_keys(world, tickets) == [None, None]
+    store = world.store()
+    try:
+        organisations = store.raw_records("zendesk", "organization")
+        closed = store.ticket(f"zendesk:{tickets[1]}")
+    finally:
+        store.close()
+    assert f"eu/{org_id}" not in organisations and str(org_id) in organisations
+    # The default Zendesk's ticket of the same number is not touched.
+    assert closed is None or closed.organization != str(org_id)

@@ -114,3 +114,28 @@ def test_an_organisation_that_lends_other_keys_joins_its_tickets_again(tmp_path)
     assert closed is not None
     assert closed.join_keys == {"organization_external_id": "CUST-8", "email_domain": "a.io"}
     assert closed.organization == "Acme Ltd"
+
+
+def test_a_named_zendesks_deleted_organisation_moves_its_tickets_alone(tmp_path):
+    """Zendesk eu's organisation 7 is not the default's 7: eu's is read again through eu's
+    own connector by its own id, and only eu's tickets lose the keys it lent."""
+    store, _ = mirror(tmp_path)
+    eu_closed = ticket("eu/1", TicketStatus.CLOSED, "Acme", organization_external_id="CUST-7")
+    eu_working = ticket("eu/2", TicketStatus.OPEN, "Acme", organization_external_id="CUST-7")
+    with store.transaction():
+        store.upsert_tickets([eu_closed, eu_working])
+        store.upsert_raw("zendesk", "organization", [("eu/7", ACME)])
+    eu_organizations = {"7": dict(ACME)}
+    changes = OrganizationChanges(store, JOIN, "eu")
+    changes.note(eu_working, ticket("eu/2", TicketStatus.OPEN, None), eu_organizations)
+
+    down = Organizations({}, failing=True)
+    assert changes.check(down, eu_organizations) == []
+    assert set(store.raw_records("zendesk", "organization_left")) == {"eu/7"}
+
+    up = Organizations({})  # eu answers again: its organisation 7 is gone
+    assert changes.check(up, eu_organizations) == ["7"] and up.asked == [["7"]]
+    assert set(store.raw_records("zendesk", "organization")) == {"7"}
+    assert store.raw_records("zendesk", "organization_left") == {}
+    assert store.ticket("zendesk:eu/1").join_keys == {}
+    assert store.ticket("zendesk:1").join_keys["organization_external_id"] == "CUST-7"
