@@ -17,7 +17,6 @@ EXIT_BAD_ARGUMENTS = 2
 # add-on. An environment variable, not an option, so a test can run the README's serve line as
 # written and still not wait out the 10 exports a minute that the later commands share.
 HIGH_VOLUME_VARIABLE = "SANDBOX_ZENDESK_HIGH_VOLUME"
-HIGH_VOLUME_PACING = "  zendesk:\n    export_per_minute: 30\n    requests_per_minute: 2500\n"
 
 
 def generate(args: argparse.Namespace) -> int:
@@ -82,7 +81,7 @@ def serve(args: argparse.Namespace) -> int:
             scale_quotas(app.quotas, args.time_factor)
     with sandbox:
         pacing = f"  quota_time_factor: {args.time_factor}\n" if args.time_factor != 1.0 else ""
-        pacing += HIGH_VOLUME_PACING if high_volume else ""
+        pacing += _high_volume_pacing() if high_volume else ""
         pacing = f"sync:\n{pacing}" if pacing else ""
         config = write_sandbox_config(data / "config", sandbox.urls, sandbox.ca_path, extra=pacing)
         for name, url in sandbox.urls.items():
@@ -95,6 +94,19 @@ def serve(args: argparse.Namespace) -> int:
         sandbox.save(data)
         print(f"saved the sandbox's state to {data}")
     return EXIT_OK
+
+
+def _high_volume_pacing() -> str:
+    """The `sync.zendesk` rates of an account with the High Volume API add-on, for the config."""
+    from sandbox.zendesk.app import (
+        HIGH_VOLUME_INCREMENTAL_LIMIT_PER_MINUTE,
+        HIGH_VOLUME_LIMIT_PER_MINUTE,
+    )
+
+    return (
+        f"  zendesk:\n    export_per_minute: {HIGH_VOLUME_INCREMENTAL_LIMIT_PER_MINUTE}\n"
+        f"    requests_per_minute: {HIGH_VOLUME_LIMIT_PER_MINUTE}\n"
+    )
 
 
 def _wait_for_stop() -> None:

@@ -39,6 +39,14 @@ _ID = r"(?P<id>\d+)"
 _JSON = r"(?:\.json)?"
 
 
+def quota_rules(account_per_minute: int, exports_per_minute: int) -> list[QuotaRule]:
+    """The account-wide limit and the one the incremental exports share, a minute each."""
+    return [
+        QuotaRule(ACCOUNT_RULE, account_per_minute, 60.0),
+        QuotaRule(INCREMENTAL_RULE, exports_per_minute, 60.0, INCREMENTAL_ENDPOINTS),
+    ]
+
+
 class ZendeskApp(VendorApp):
     name = "zendesk"
 
@@ -206,23 +214,12 @@ class ZendeskApp(VendorApp):
 
     # -- quotas and error bodies ----------------------------------------------------------
     def default_quota_rules(self) -> list[QuotaRule]:
-        return [
-            QuotaRule(ACCOUNT_RULE, ENTERPRISE_LIMIT_PER_MINUTE, 60.0),
-            QuotaRule(INCREMENTAL_RULE, INCREMENTAL_LIMIT_PER_MINUTE, 60.0, INCREMENTAL_ENDPOINTS),
-        ]
+        return quota_rules(ENTERPRISE_LIMIT_PER_MINUTE, INCREMENTAL_LIMIT_PER_MINUTE)
 
     def add_high_volume_api(self) -> None:
         """An account with the High Volume API add-on: 2500 requests a minute, 30 exports."""
         self.quotas.set_rules(
-            [
-                QuotaRule(ACCOUNT_RULE, HIGH_VOLUME_LIMIT_PER_MINUTE, 60.0),
-                QuotaRule(
-                    INCREMENTAL_RULE,
-                    HIGH_VOLUME_INCREMENTAL_LIMIT_PER_MINUTE,
-                    60.0,
-                    INCREMENTAL_ENDPOINTS,
-                ),
-            ]
+            quota_rules(HIGH_VOLUME_LIMIT_PER_MINUTE, HIGH_VOLUME_INCREMENTAL_LIMIT_PER_MINUTE)
         )
 
     def rate_limited(self, verdict: QuotaVerdict, route: Route) -> Response:
