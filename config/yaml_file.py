@@ -12,6 +12,11 @@ from typing import Any
 
 import yaml
 
+try:  # libyaml's parser, in PyYAML's wheels; without it the pure-Python parser does
+    from yaml._yaml import CParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    CParser = None  # type: ignore[assignment, misc]
+
 from config.errors import ConfigProblem
 from config.file_text import read_utf8
 from config.source_map import Location, Path_, SourceMap, format_key_path
@@ -241,6 +246,54 @@ class LocatingLoader(
         )
 
 
+class LibyamlLocatingLoader(LocatingLoader):
+    """LocatingLoader on the events of libyaml's parser (PyYAML's C binding): the same nodes,
+    lines and checks, parsed ten times faster (the pure-Python scanner took about 40 ms of
+    every config load, so of every command's start). Composition stays PyYAML's own in
+    Python, where LocatingLoader records alias lines and bounds the nesting."""
+
+    def __init__(self, stream: str, file: str, sources: SourceMap, problems: list[ConfigProblem]):
+        super().__init__("", file, sources, problems)  # its own reader and parser stay unused
+        assert CParser is not None, "libyaml is not available"
+        self._events = CParser(stream)
+
+    def check_event(self, *choices: Any) -> bool:
+        return bool(self._events.check_event(*choices))
+
+    def peek_event(self) -> Any:
+        return self._events.peek_event()
+
+    def get_event(self) -> Any:
+        return self._events.get_event()
+
+    def dispose(self) -> None:
+        self._events.dispose()
+        super().dispose()
+
+
+def _compose(
+    text: str, file: str, sources: SourceMap, problems: list[ConfigProblem]
+) -> tuple[LocatingLoader, yaml.Node | None]:
+    """The file's loader and its document node, parsed by libyaml when PyYAML has it. A text
+    libyaml refuses is parsed again by PyYAML's own parser, whose words (and lines) the
+    problem reports, as before libyaml was used; nothing was recorded before the refusal."""
+    if CParser is not None:
+        fast = LibyamlLocatingLoader(text, file, sources, problems)
+        try:
+            return fast, fast.get_single_node()
+        except yaml.YAMLError:
+            fast.dispose()
+        except BaseException:
+            fast.dispose()
+            raise
+    loader = LocatingLoader(text, file, sources, problems)
+    try:
+        return loader, loader.get_single_node()
+    except BaseException:
+        loader.dispose()
+        raise
+
+
 def _yaml_error_problem(file: str, error: yaml.YAMLError) -> ConfigProblem:
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     problem = getattr(error, "problem", None) or str(error)
@@ -256,9 +309,9 @@ def read_yaml_file(path: Path, sources: SourceMap, problems: list[ConfigProblem]
     if text is None:
         problems.extend([unreadable] if unreadable else [])
         return None
-    loader = LocatingLoader(text, file, sources, problems)
+    loader: LocatingLoader | None = None  # disposed of by _compose when it raises
     try:
-        node = loader.get_single_node()
+        loader, node = _compose(text, file, sources, problems)
         if node is None:
             problems.append(
                 ConfigProblem(file, "(file)", "file is empty; expected a mapping of keys")
@@ -272,4 +325,5 @@ def read_yaml_file(path: Path, sources: SourceMap, problems: list[ConfigProblem]
         problems.append(ConfigProblem(file, refused.path, refused.message, refused.line))
         return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -12,6 +13,10 @@ from pathlib import Path
 
 EXIT_OK = 0
 EXIT_BAD_ARGUMENTS = 2
+# Set (to anything but empty) for `serve` to emulate a Zendesk account with the High Volume API
+# add-on. An environment variable, not an option, so a test can run the README's serve line as
+# written and still not wait out the 10 exports a minute that the later commands share.
+HIGH_VOLUME_VARIABLE = "SANDBOX_ZENDESK_HIGH_VOLUME"
 
 
 def generate(args: argparse.Namespace) -> int:
@@ -66,15 +71,18 @@ def serve(args: argparse.Namespace) -> int:
         )
         return EXIT_BAD_ARGUMENTS
     sandbox = Sandbox(data_dir=data, work_dir=data / "tls", first_port=args.port)
+    high_volume = bool(os.environ.get(HIGH_VOLUME_VARIABLE))
+    if high_volume:
+        sandbox.zendesk.add_high_volume_api()
     if args.time_factor != 1.0:
         # Whole-second windows at the same rates (Jira's 1 s bursts cannot shrink to 0.1 s: its
         # answers count seconds); a sync against it sets sync.quota_time_factor to the same.
         for app in sandbox.apps.values():
             scale_quotas(app.quotas, args.time_factor)
     with sandbox:
-        pacing = (
-            f"sync:\n  quota_time_factor: {args.time_factor}\n" if args.time_factor != 1.0 else ""
-        )
+        pacing = f"  quota_time_factor: {args.time_factor}\n" if args.time_factor != 1.0 else ""
+        pacing += _high_volume_pacing() if high_volume else ""
+        pacing = f"sync:\n{pacing}" if pacing else ""
         config = write_sandbox_config(data / "config", sandbox.urls, sandbox.ca_path, extra=pacing)
         for name, url in sandbox.urls.items():
             print(f"{name:<11} {url}")
@@ -86,6 +94,19 @@ def serve(args: argparse.Namespace) -> int:
         sandbox.save(data)
         print(f"saved the sandbox's state to {data}")
     return EXIT_OK
+
+
+def _high_volume_pacing() -> str:
+    """The `sync.zendesk` rates of an account with the High Volume API add-on, for the config."""
+    from sandbox.zendesk.app import (
+        HIGH_VOLUME_INCREMENTAL_LIMIT_PER_MINUTE,
+        HIGH_VOLUME_LIMIT_PER_MINUTE,
+    )
+
+    return (
+        f"  zendesk:\n    export_per_minute: {HIGH_VOLUME_INCREMENTAL_LIMIT_PER_MINUTE}\n"
+        f"    requests_per_minute: {HIGH_VOLUME_LIMIT_PER_MINUTE}\n"
+    )
 
 
 def _wait_for_stop() -> None:

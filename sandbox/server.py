@@ -73,9 +73,16 @@ class VendorHTTPServer(ThreadingHTTPServer):
         log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
     def dispatch(self, request: Request, handler: _Handler) -> Response | None:
-        app = self.app
         if request.path.startswith("/__sandbox/"):
             return self._admin(request)
+        self.app.traffic.started()
+        try:
+            return self._dispatch(request, handler)
+        finally:
+            self.app.traffic.finished()
+
+    def _dispatch(self, request: Request, handler: _Handler) -> Response | None:
+        app = self.app
         for route in self._routes:
             params = route.match(request.method, request.path)
             if params is not None:

@@ -30,11 +30,28 @@ class Traffic:
     statuses: Counter = field(default_factory=Counter)  # (endpoint, status) -> count
     writes: list[WriteLogEntry] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: int = 0  # requests received and not yet answered (the admin view's excepted)
+    _idle: threading.Condition = field(default_factory=threading.Condition)
 
     def record(self, endpoint: str, status: int) -> None:
         with self.lock:
             self.requests[endpoint] += 1
             self.statuses[(endpoint, status)] += 1
+
+    def started(self) -> None:
+        with self._idle:
+            self.in_flight += 1
+
+    def finished(self) -> None:
+        with self._idle:
+            self.in_flight -= 1
+            self._idle.notify_all()
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        """Wait until no request is in flight (e.g. one a "delay" fault holds, whose client
+        gave up on it); False if one still is after `timeout` seconds."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self.in_flight == 0, timeout)
 
     def record_write(self, request: Request, endpoint: str) -> None:
         try:

@@ -449,6 +449,20 @@ def test_transport_faults_status_reset_and_delay(sandbox):
     assert sf.query("SELECT Id FROM Account")["done"] is True
 
 
+def test_waiting_until_idle_outlasts_a_delayed_answer_its_client_gave_up_on(sandbox):
+    """What the timeout fault tests wait for: the vendor finishing the request a client gave
+    up on (its write applied late), however long the delay."""
+    sf = client(sandbox)
+    app = sandbox.salesforce
+    app.faults.add(Fault("query", "delay", delay_seconds=0.5))
+    with pytest.raises(requests.Timeout):
+        sf.query("SELECT Id FROM Account", timeout=0.1)
+    assert app.traffic.statuses[("query", 200)] == 0  # still sitting on it
+    assert app.traffic.wait_until_idle(timeout=10) is True
+    assert app.traffic.statuses[("query", 200)] == 1
+    assert app.traffic.wait_until_idle(timeout=0) is True  # nothing in flight: at once
+
+
 # -- state and admin view --------------------------------------------------------------------------
 def test_state_round_trips_through_the_data_file_contract(sandbox, tmp_path):
     [account_id] = add_accounts(sandbox, 1)
