@@ -22,7 +22,13 @@ from sandbox.zendesk.tickets_api import TicketsApi
 
 ACCOUNT_RULE = "account"
 INCREMENTAL_RULE = "incremental_exports"
-INCREMENTAL_ENDPOINTS = ("incremental_tickets", "incremental_organizations")
+# Zendesk: "up to 10 requests per minute to these endpoints", every incremental export
+# (tickets, organisations, ticket events; developer.zendesk.com, Incremental Exports).
+INCREMENTAL_ENDPOINTS = (
+    "incremental_tickets",
+    "incremental_organizations",
+    "incremental_ticket_events",
+)
 ENTERPRISE_LIMIT_PER_MINUTE = 700
 INCREMENTAL_LIMIT_PER_MINUTE = 10
 # Zendesk's High Volume API add-on: the plan's limit becomes 2500 a minute and the incremental
