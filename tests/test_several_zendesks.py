@@ -591,3 +591,58 @@ def test_a_named_zendesks_deleted_organisation_takes_its_tickets_off_the_account
     assert f"eu/{org_id}" not in organisations and str(org_id) in organisations
     # The default Zendesk's ticket of the same number is not touched.
     assert closed is None or closed.organization != str(org_id)
+
+
+def _turn_eu(world: World, on: bool) -> None:
+    path = world.config_path.parent / "connections.yaml"
+    text = path.read_text(encoding="utf-8")
+    off = "      eu:\n        enabled: false\n"
+    text = text.replace(off, "      eu:\n") if on else text.replace("      eu:\n", off, 1)
+    path.write_text(text, encoding="utf-8")
+    world.config = load_config(world.config_path)
+
+
+def _eu_failures(world: World) -> dict[str, dict]:
+    store = world.store()
+    try:
+        return {i: f for (s, i), f in store.failures().items() if s == "zendesk" and "/" in i}
+    finally:
+        store.close()
+
+
+def test_a_named_zendesk_turned_off_keeps_its_tickets_waiting_and_none_goes_to_the_default(two):
+    """Its tickets stay in the mirror and their levels move on (SLA clocks), but nothing is
+    written to them, nor sent to the default Zendesk in their `eu/...` ids (which it refused
+    for good: each a rejected record); a write left to retry stays as it was and does not
+    sink the default's own re-reads. Turned on again, its writes go to it."""
+    world, eu, _, _ = two
+    world.run()
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    eu_open = sorted(open_eu_tickets(world))
+    store = world.store()
+    try:
+        left = min(i for s, i in store.written() if s == "zendesk" and i.startswith("eu/"))
+        with store.transaction():  # a write to it that timed out: to retry when it is read
+            store.record_failure("zendesk", left, "retry", "timed out", world.now)
+    finally:
+        store.close()
+    _turn_eu(world, on=False)
+    world.sandbox.reset_traffic()
+    eu.reset_traffic()
+    days_later = world.now + timedelta(days=3)  # SLA clocks move eu's levels meanwhile
+    off = world.run(now=days_later)
+    assert off.exit_code == 0, off.summary()
+    assert not [p.write.ref for p in off.writes if p.write.ref.startswith("zendesk:eu/")]
+    assert not off.apply.rejected and not off.apply.retry, off.summary()
+    bad = {k: n for k, n in world.sandbox.zendesk.traffic.statuses.items() if k[1] >= 400}
+    assert not bad, bad  # no eu id was asked of the default Zendesk
+    assert set(_eu_failures(world)) == {left}  # the leftover write waits as it was
+    assert open_eu_tickets(world) == set(eu_open)
+    assert not eu.zendesk.traffic.requests
+    _turn_eu(world, on=True)
+    world.settle()
+    on = world.run(now=days_later + timedelta(minutes=2))
+    assert on.exit_code == 0, on.summary()
+    assert [p for p in on.writes if p.write.ref.startswith("zendesk:eu/")]
+    assert eu.zendesk.traffic.writes and not _eu_failures(world)
