@@ -698,3 +698,52 @@ def test_unknown_writes_of_an_org_not_reached_stay_unknown_and_the_default_orgs_
     off = world.run(now=world.now + timedelta(hours=2))
     assert not [f for f in off.overrides_found if f[0].startswith("salesforce:eu/")]
     assert _eu_overrides(world) == []
+
+
+def _zendesk_eu_off(world: World) -> None:
+    """Zendesk eu turned off (its org, eu, stays on)."""
+    _edit_connections(
+        world, "        salesforce: eu\n", "        salesforce: eu\n        enabled: false\n"
+    )
+
+
+def test_a_zendesk_turned_off_keeps_its_tickets_on_its_own_org_and_writes_none_elsewhere(pairs):
+    """Its tickets stay joined to org eu's accounts by its own rules, their escalation records
+    stay org eu's: none is made in the default org, and nothing goes to the default Zendesk."""
+    world, eu, ticket_id, account = pairs
+    world.run()
+    world.settle()
+    ref = f"zendesk:eu/{ticket_id}"
+    assert ref in _records(eu)
+    _zendesk_eu_off(world)
+    world.sandbox.reset_traffic()
+    eu.reset_traffic()
+    off = world.run(now=world.now + timedelta(days=2))
+    assert off.exit_code == 0, off.summary()
+    joined = {t.ref: t.account_id for t in off.evaluation.tickets}
+    assert joined[ref] == f"eu/{account}"
+    assert not [r for r in _records(world.sandbox) if r.startswith("zendesk:eu/")]
+    assert not [p.write.ref for p in off.writes if p.write.ref.startswith("zendesk:eu/")]
+    assert not off.apply.rejected and not off.apply.retry, off.summary()
+    assert not eu.zendesk.traffic.requests
+    assert ref in _records(eu)
+
+
+def test_a_zendesk_turned_off_keeps_its_organisations_and_the_default_gets_none_of_them(
+    accounts_pairs,
+):
+    world, eu = accounts_pairs
+    add_at_risk_account(world, eu)
+    first = world.run()
+    assert first.exit_code == 0, first.summary()
+    assert "account_executive-attention" in eu.zendesk.store.organizations[ORG_ID]["tags"]
+    _zendesk_eu_off(world)
+    world.sandbox.reset_traffic()
+    eu.reset_traffic()
+    off = _a_later_run(world, eu)
+    assert off.exit_code == 0, off.summary()
+    organisations = [p.write.ref for p in off.writes if p.target.system == "zendesk.organization"]
+    assert not [ref for ref in organisations if "eu/" in ref], organisations
+    assert not off.apply.rejected and not off.apply.retry, off.summary()
+    assert not _organization_writes(world.sandbox) and not eu.zendesk.traffic.requests
+    assert ("zendesk.organization", f"eu/{ORG_ID}") in _written(world)
