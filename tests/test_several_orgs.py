@@ -710,18 +710,20 @@ def _zendesk_eu_off(world: World) -> None:
 def test_a_zendesk_turned_off_keeps_its_tickets_on_its_own_org_and_writes_none_elsewhere(pairs):
     """Its tickets stay joined to org eu's accounts by its own rules, their escalation records
     stay org eu's: none is made in the default org, and nothing goes to the default Zendesk."""
-    world, eu, ticket_id, account = pairs
-    world.run()
+    world, eu, ticket_id, _ = pairs
+    first = world.run()
     world.settle()
     ref = f"zendesk:eu/{ticket_id}"
     assert ref in _records(eu)
+    account = {t.ref: t.account_id for t in first.evaluation.tickets}[ref]
+    assert account is not None and account.startswith("eu/")
     _zendesk_eu_off(world)
     world.sandbox.reset_traffic()
     eu.reset_traffic()
     off = world.run(now=world.now + timedelta(days=2))
     assert off.exit_code == 0, off.summary()
     joined = {t.ref: t.account_id for t in off.evaluation.tickets}
-    assert joined[ref] == f"eu/{account}"
+    assert joined[ref] == account  # by its own rules, to its own org's account
     assert not [r for r in _records(world.sandbox) if r.startswith("zendesk:eu/")]
     assert not [p.write.ref for p in off.writes if p.write.ref.startswith("zendesk:eu/")]
     assert not off.apply.rejected and not off.apply.retry, off.summary()
@@ -747,3 +749,41 @@ def test_a_zendesk_turned_off_keeps_its_organisations_and_the_default_gets_none_
     assert not off.apply.rejected and not off.apply.retry, off.summary()
     assert not _organization_writes(world.sandbox) and not eu.zendesk.traffic.requests
     assert ("zendesk.organization", f"eu/{ORG_ID}") in _written(world)
+
+
+def test_an_org_not_reached_is_not_asked_again_in_the_run_for_its_unknown_records(pairs):
+    """Found unreachable while reading (here: refusing our secret), org eu is not asked
+    again in the run to read back a record whose last write has an unknown outcome: it stays
+    unknown, its write waits, and the next run reads it back from org eu."""
+    world, eu, ticket_id, _ = pairs
+    world.run()
+    world.settle()
+    ref = f"eu/zendesk:eu/{ticket_id}"
+    store = world.store()
+    try:
+        with store.transaction():  # the last write to it timed out: did it land?
+            store.record_failure("salesforce", ref, "retry", "timed out", world.now)
+    finally:
+        store.close()
+    eu.reset_traffic()
+    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
+    try:
+        refused = world.run(now=world.now + timedelta(hours=1))
+    finally:
+        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    assert set(refused.refused) == {"salesforce@eu"}, refused.summary()
+    # The read's one login attempt, refused; nothing after it.
+    assert dict(eu.salesforce.traffic.requests) == {"oauth_token": 1}
+    store = world.store()
+    try:
+        assert store.failures()[("salesforce", ref)]["status"] == "retry"
+    finally:
+        store.close()
+    world.settle()
+    again = world.run(now=world.now + timedelta(hours=2))
+    assert not again.refused and again.exit_code == 0, again.summary()
+    store = world.store()
+    try:
+        assert ("salesforce", ref) not in store.failures()
+    finally:
+        store.close()

@@ -646,3 +646,48 @@ def test_a_named_zendesk_turned_off_keeps_its_tickets_waiting_and_none_goes_to_t
     assert on.exit_code == 0, on.summary()
     assert [p for p in on.writes if p.write.ref.startswith("zendesk:eu/")]
     assert eu.zendesk.traffic.writes and not _eu_failures(world)
+
+
+def test_a_named_zendesk_not_reached_is_not_asked_again_for_its_unknown_writes_or_notes(two):
+    """Found unreachable while reading (here: refusing our secret), eu is not asked again in
+    the run: neither to re-read a ticket whose last write has an unknown outcome nor to look
+    for a note on a ticket that shows our work; those writes wait for the next run (to retry,
+    never rejected), and the next run reads and writes eu as usual."""
+    world, eu, _, _ = two
+    path = world.config_path.parent / "connections.yaml"
+    notes_on = path.read_text(encoding="utf-8").replace(
+        '"private_note_on_level_change": false', '"private_note_on_level_change": true'
+    )
+    path.write_text(notes_on, encoding="utf-8")
+    world.config = load_config(world.config_path)
+    world.run()
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    store = world.store()
+    try:
+        left = min(i for s, i in store.written() if s == "zendesk" and i.startswith("eu/"))
+        with store.transaction():
+            store.record_failure("zendesk", left, "retry", "timed out", world.now)
+            # No memory of eu's notes (a state file restored from before them): a ticket that
+            # shows our work is looked at before a note is sent to it.
+            store.db.execute("DELETE FROM notes WHERE record_id LIKE 'zendesk:eu/%'")
+            store.db.execute("DELETE FROM written WHERE record_id LIKE 'eu/%'")
+    finally:
+        store.close()
+    eu.reset_traffic()
+    os.environ["ZENDESK_EU_API_TOKEN"] = "not-the-eu-token"
+    try:
+        refused = world.run(now=world.now + timedelta(days=3))
+    finally:
+        os.environ["ZENDESK_EU_API_TOKEN"] = EU_TOKEN
+    assert set(refused.refused) == {"zendesk@eu"}, refused.summary()
+    asked = set(eu.zendesk.traffic.requests)
+    assert "tickets_show_many" not in asked and "ticket_comments" not in asked, asked
+    assert not [r for r, _ in refused.apply.rejected if r.startswith("zendesk:eu/")]
+    assert [r for r, _ in refused.apply.retry if r.startswith("zendesk:eu/")]  # they wait
+    assert {f["status"] for f in _eu_failures(world).values()} == {"retry"}
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    again = world.run(now=world.now + timedelta(minutes=2))
+    assert not again.refused and again.exit_code == 0, again.summary()
+    assert not _eu_failures(world)
