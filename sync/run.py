@@ -20,7 +20,7 @@ from escalation.compiled import CompiledMatrix, compile_matrix
 from escalation.decision import Decision
 from mapping.records import SourceRecord, TicketStatus
 from sync.accounts_run import escalate_accounts
-from sync.allowance import WriteBudget, allowance_summaries, write_budgets
+from sync.allowance import WriteBudget, allowance_summaries, reached_budgets, write_budgets
 from sync.apply import ApplyReport, apply_writes
 from sync.clock import check_clock
 from sync.diff import FieldAction, Override
@@ -182,6 +182,8 @@ class SyncRun:
         result.pull = Puller(
             self.config, self.store, self.connectors, self.now, self.listener
         ).run()
+        # A named org not reached is not asked for its allowance: its writes wait anyway.
+        self.budgets = reached_budgets(self.budgets, result.pull.unreachable)
         self._read_unknown_again()
         result.reconciled = start_reconciliation(self.config, self.store, self.now, self.dry_run)
         if not self.dry_run:

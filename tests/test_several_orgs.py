@@ -787,3 +787,40 @@ def test_an_org_not_reached_is_not_asked_again_in_the_run_for_its_unknown_record
         assert ("salesforce", ref) not in store.failures()
     finally:
         store.close()
+
+
+def test_the_debrief_of_a_ticket_of_an_org_not_reached_waits_without_asking_it_again(pairs):
+    """A solved ticket of Zendesk eu asks for a debrief Task in org eu. Org eu refusing our
+    secret this run, the Task waits (to retry, not rejected) and org eu is not asked again
+    for it; the next run makes it there, once."""
+    world, eu, ticket_id, _ = pairs
+    main = world.config_path
+    main.write_text(
+        main.read_text(encoding="utf-8")
+        + "notifications:\n  quiet_hours: {enabled: false}\n"
+        + "  debrief: {min_level: informational}\n",
+        encoding="utf-8",
+    )
+    world.config = load_config(main)
+    first = world.run()
+    ref = f"zendesk:eu/{ticket_id}"
+    assert {d.ticket_ref: d.level for d in first.evaluation.decisions}[ref] != "none"
+    eu.zendesk.agent_edit(ticket_id, {"status": "solved"})
+    eu.zendesk.advance_clock(61)
+    world.settle()
+    eu.reset_traffic()
+    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
+    try:
+        refused = world.run(now=world.now + timedelta(minutes=2))
+    finally:
+        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    assert set(refused.refused) == {"salesforce@eu"}, refused.summary()
+    assert dict(eu.salesforce.traffic.requests) == {"oauth_token": 1}
+    delivery = refused.notifications.delivery
+    assert [key for key, _ in delivery.retry if key.startswith(ref)] and not delivery.rejected
+    assert not [t for t in eu.salesforce.records("Task") if debrief_marker(ref) in t["Subject"]]
+    world.settle()
+    again = world.run(now=world.now + timedelta(minutes=5))
+    assert not again.refused, again.summary()
+    tasks = [t for t in eu.salesforce.records("Task") if debrief_marker(ref) in t["Subject"]]
+    assert len(tasks) == 1
