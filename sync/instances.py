@@ -58,6 +58,9 @@ class Instances:
         self.streams = default.streams
         # Every named instance, reached or not: ids are always split on all of them.
         self.names = names or tuple(name for name in members if name is not None)
+        # Those turned off in the config (`enabled: false`): named, with no member from the
+        # start. Their records wait for them, and never fail for it (`without` keeps these).
+        self.turned_off = tuple(name for name in self.names if name not in members)
         # Zendesk's export lags (LaggingStream): re-read records by id as this kind. Only a
         # system whose stream lags has it (Salesforce's orgs are not re-read so).
         if hasattr(default, "reread_kind"):
@@ -109,7 +112,9 @@ class Instances:
     def without(self, names: Collection[str]) -> Instances:
         """The same instances but those named (not reached this run): their writes wait."""
         kept = {n: m for n, m in self.members.items() if n is None or n not in names}
-        return type(self)(kept, self.names)
+        left = type(self)(kept, self.names)
+        left.turned_off = self.turned_off
+        return left
 
     def read_note_texts(self, record_id: str) -> list[str]:
         name, bare = self._route(record_id)

@@ -824,3 +824,39 @@ def test_the_debrief_of_a_ticket_of_an_org_not_reached_waits_without_asking_it_a
     assert not again.refused, again.summary()
     tasks = [t for t in eu.salesforce.records("Task") if debrief_marker(ref) in t["Subject"]]
     assert len(tasks) == 1
+
+
+def test_the_debrief_of_a_ticket_of_an_org_turned_off_waits_and_is_never_given_up(pairs):
+    """Org eu turned off (Zendesk eu on): a solved ticket's debrief Task for org eu waits,
+    with no request and no failure (the run does not exit as if a notification failed), and
+    is not given up however long the org stays off; turned on again, the Task is made there."""
+    world, eu, ticket_id, _ = pairs
+    main = world.config_path
+    main.write_text(
+        main.read_text(encoding="utf-8")
+        + "notifications:\n  quiet_hours: {enabled: false}\n"
+        + "  debrief: {min_level: informational}\n  give_up_after: 1h\n",
+        encoding="utf-8",
+    )
+    world.config = load_config(main)
+    world.run()
+    ref = f"zendesk:eu/{ticket_id}"
+    _edit_connections(world, "        login_url: ", "        enabled: false\n        login_url: ")
+    eu.zendesk.agent_edit(ticket_id, {"status": "solved"})
+    eu.zendesk.advance_clock(61)
+    world.settle()
+    eu.reset_traffic()
+    for later in (timedelta(minutes=2), timedelta(hours=3)):
+        off = world.run(now=world.now + later)
+        assert off.exit_code == 0, off.summary()
+        delivery = off.notifications.delivery
+        assert not delivery.retry and not delivery.given_up and not delivery.rejected, delivery
+        assert off.summary()["notifications"]["waiting_for_instance"] == 1, delivery
+        eu.zendesk.advance_clock(61)
+        world.settle()
+    assert not eu.salesforce.traffic.requests
+    _edit_connections(world, "        enabled: false\n        login_url: ", "        login_url: ")
+    on = world.run(now=world.now + timedelta(minutes=5))
+    assert on.exit_code == 0, on.summary()
+    tasks = [t for t in eu.salesforce.records("Task") if debrief_marker(ref) in t["Subject"]]
+    assert len(tasks) == 1
