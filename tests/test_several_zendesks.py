@@ -615,8 +615,8 @@ def test_a_named_zendesk_turned_off_keeps_its_tickets_waiting_and_none_goes_to_t
     written to them, nor sent to the default Zendesk in their `eu/...` ids (which it refused
     for good: each a rejected record); a write left to retry stays as it was and does not
     sink the default's own re-reads. Turned on again, its writes go to it."""
-    world, eu, _, _ = two
-    world.run()
+    world, eu, ticket_id, account = two
+    first = world.run()
     world.settle()
     eu.zendesk.advance_clock(61)
     eu_open = sorted(open_eu_tickets(world))
@@ -633,6 +633,12 @@ def test_a_named_zendesk_turned_off_keeps_its_tickets_waiting_and_none_goes_to_t
     days_later = world.now + timedelta(days=3)  # SLA clocks move eu's levels meanwhile
     off = world.run(now=days_later)
     assert off.exit_code == 0, off.summary()
+    # Still joined by its own rules (its account id field), not the default Zendesk's.
+    joined = {t.ref: t.account_id for t in off.evaluation.tickets}
+    assert joined[f"zendesk:eu/{ticket_id}"] == account
+    before = {t.ref: t.account_id for t in first.evaluation.tickets}
+    eu_joins = {ref: joined[ref] for ref in joined if ref.startswith("zendesk:eu/")}
+    assert eu_joins == {ref: before[ref] for ref in eu_joins}
     assert not [p.write.ref for p in off.writes if p.write.ref.startswith("zendesk:eu/")]
     assert not off.apply.rejected and not off.apply.retry, off.summary()
     bad = {k: n for k, n in world.sandbox.zendesk.traffic.statuses.items() if k[1] >= 400}
