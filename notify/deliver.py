@@ -149,10 +149,10 @@ class Deliverer:
             if result.status is SendStatus.RETRY and result.detail.startswith(TURNED_OFF):
                 # Its record's instance is turned off: no failure, no step towards giving up.
                 self.report.waiting_for_instance += 1
-                later = self.now + timedelta(seconds=wall_seconds(self.settings.retry_initial))
+                again = self.now + timedelta(seconds=wall_seconds(self.settings.retry_initial))
                 self.outbox.set_state(
                     row.key, "pending", result.detail, attempts=row.attempts,
-                    not_before=later.isoformat(),
+                    not_before=again.isoformat(),
                 )  # fmt: skip
                 continue
             if result.status is SendStatus.RETRY and result.retry_after is not None:

@@ -697,3 +697,29 @@ def test_a_named_zendesk_not_reached_is_not_asked_again_for_its_unknown_writes_o
     again = world.run(now=world.now + timedelta(minutes=2))
     assert not again.refused and again.exit_code == 0, again.summary()
     assert not _eu_failures(world)
+
+
+def test_a_named_zendesk_refusing_our_writes_is_reported_under_its_name_and_they_wait(two):
+    """eu read as usual, then refusing our secret when written to (a token revoked mid-run):
+    it is reported under its name (exit 5, as when its read is refused), its writes wait to
+    retry, and the default Zendesk's land."""
+    from sandbox.faults import Fault
+
+    world, eu, _, _ = two
+    eu.zendesk.faults.add(Fault("update_many", "status", times=-1, status=401))
+    try:
+        result = world.run()
+    finally:
+        eu.zendesk.faults.clear()
+    assert set(result.refused) == {"zendesk@eu"}, result.summary()
+    assert result.exit_code == 5
+    assert result.summary()["credentials_refused"]["zendesk@eu"].startswith("zendesk")
+    assert not result.apply.rejected
+    assert {r for r, _ in result.apply.retry} == {
+        p.write.ref for p in result.writes if p.write.ref.startswith("zendesk:eu/")
+    }
+    assert world.writes()["zendesk"] > 0
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    again = world.run(now=world.now + timedelta(minutes=2))
+    assert again.exit_code == 0 and eu.zendesk.traffic.writes, again.summary()
