@@ -443,6 +443,11 @@ class Connections(StrictModel):
         """The connection of a named instance (`instance_names`)."""
         return getattr(self, system).instances[name]
 
+    def zendesk_names(self) -> tuple[str, ...]:
+        """Every named Zendesk, on or off (ticket ids are split on all of them): a Zendesk
+        turned off keeps its tickets to itself, never the default's."""
+        return tuple(getattr(self.zendesk, "instances", {}))
+
     def site_names(self) -> tuple[str, ...]:
         """Every named Jira site, on or off (keys are split on all of them)."""
         return tuple(getattr(self.jira, "instances", {}))

@@ -193,12 +193,18 @@ class Config(StrictModel):
         `salesforce:`; Jira's issues join to the default org."""
         if system != "zendesk" or not self.connections.org_names():
             return None
-        name, _ = split_instance(ticket_id, self.connections.instance_names("zendesk"))
+        # On every named Zendesk, on or off: one turned off still owns its tickets.
+        name, _ = split_instance(ticket_id, self.connections.zendesk_names())
         return self.connections.org_of(name)
 
     def for_record(self, system: str, record_id: str) -> Config:
-        """The config of the instance a record's id names (the default's for a bare id)."""
-        names = self.connections.instance_names(system)
+        """The config of the instance a record's id names (the default's for a bare id); of
+        one turned off too (its records are still evaluated by its own mapping and join)."""
+        names = {
+            "zendesk": self.connections.zendesk_names,
+            "salesforce": self.connections.org_names,
+            "jira": self.connections.site_names,
+        }[system]()
         if not names:
             return self
         name, _ = split_instance(record_id, names)

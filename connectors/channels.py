@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from config.notifications_schema import NotificationChannels
 
 SETUP = "channel setup: "  # how a RETRY detail says the channel, not the message, is at fault
+# How a RETRY detail says the record's instance is turned off (`enabled: false`): the message
+# waits, neither failing nor running towards give_up_after, until it is turned on again.
+TURNED_OFF = "turned off: "
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 from simple_salesforce.exceptions import SalesforceError
 
 from connectors.base import FieldWrite, WriteStatus
-from connectors.channels import SendResult, SendStatus
+from connectors.channels import TURNED_OFF, SendResult, SendStatus
 from connectors.errors import AuthError, ConnectorError, RateLimited, SystemUnavailable
 from connectors.salesforce_records import find_records, save_records
 from notify.debrief import NOTE_CHANNEL, TASK_CHANNEL
@@ -50,6 +50,8 @@ class SalesforceTaskChannel:
         marker = str(payload["marker"])
         org, account_id = _org_of(self.connector, str(message.to))
         connector = _member(self.connector, org)
+        if org in getattr(self.connector, "turned_off", ()):
+            return SendResult(message.key, SendStatus.RETRY, f"{TURNED_OFF}salesforce@{org}")
         if connector is None:
             why = f"salesforce@{org} could not be reached this run"
             return SendResult(message.key, SendStatus.RETRY, why)
@@ -103,6 +105,9 @@ class ZendeskNoteChannel:
 
     def send(self, message: Any) -> SendResult:
         marker = str((message.payload or {})["marker"])
+        zendesk, _ = _org_of(self.connector, str(message.to))  # its Zendesk, by the same split
+        if zendesk in getattr(self.connector, "turned_off", ()):
+            return SendResult(message.key, SendStatus.RETRY, f"{TURNED_OFF}zendesk@{zendesk}")
         try:
             texts = self.connector.read_note_texts(message.to)
             if any(marker in text for text in texts):

@@ -22,7 +22,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from config.notifications_rules import NotificationsConfig, wall_seconds
-from connectors.channels import SETUP, Channel, Found, SendResult, SendStatus, SentLookup
+from connectors.channels import (
+    SETUP,
+    TURNED_OFF,
+    Channel,
+    Found,
+    SendResult,
+    SendStatus,
+    SentLookup,
+)
 from notify.outbox import Outbox, OutboxRow
 from notify.planner import message_from
 
@@ -47,6 +55,7 @@ class DeliveryReport:
     resent_after_check: int = 0  # unknown messages surely absent at the vendor: sent again
     given_up: list[tuple[str, str]] = field(default_factory=list)
     deferred_by_cap: int = 0
+    waiting_for_instance: int = 0  # debriefs whose Zendesk or org is turned off: they wait
     waited_seconds: float = 0.0  # for rate limits, within the run
     by_channel: Counter = field(default_factory=Counter)  # (channel, status) -> n
 
@@ -64,6 +73,7 @@ class DeliveryReport:
             "resent_after_check": self.resent_after_check,
             "given_up": len(self.given_up),
             "deferred_by_cap": self.deferred_by_cap,
+            "waiting_for_instance": self.waiting_for_instance,
             "waited_seconds": round(self.waited_seconds, 1),
             "by_channel": {f"{c}:{s}": n for (c, s), n in sorted(self.by_channel.items())},
         }
@@ -136,6 +146,15 @@ class Deliverer:
                 continue
             self.outbox.set_state(row.key, "sending", None, attempts=row.attempts + 1)
             result = self._send(channel, row)
+            if result.status is SendStatus.RETRY and result.detail.startswith(TURNED_OFF):
+                # Its record's instance is turned off: no failure, no step towards giving up.
+                self.report.waiting_for_instance += 1
+                again = self.now + timedelta(seconds=wall_seconds(self.settings.retry_initial))
+                self.outbox.set_state(
+                    row.key, "pending", result.detail, attempts=row.attempts,
+                    not_before=again.isoformat(),
+                )  # fmt: skip
+                continue
             if result.status is SendStatus.RETRY and result.retry_after is not None:
                 wait = result.retry_after
                 self.limited[target] = (time.monotonic() + wait, wait)

@@ -248,7 +248,9 @@ class AccountStep:
             writers[SF_TASK] = _one_writer("salesforce", task_writers, orgs)
         self._task_writers = task_writers
         zendesk = reachable.get("zendesk")
-        zendesks = connections.instance_names("zendesk")
+        # Organisation ids are split on every named Zendesk, on or off: one turned off keeps
+        # its organisations (the default never gets them as `eu/7`).
+        zendesks = connections.zendesk_names()
         organization_writers: dict[str | None, Writer] = {}
         by_id = {d.account_id: d for d in decisions}
         for name, connector in members_of(zendesk) if zendesk is not None else ():

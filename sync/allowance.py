@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from math import ceil, floor
 from typing import Any, Protocol
@@ -204,6 +204,24 @@ def write_budgets(config: Config, connectors: Mapping[str, object]) -> dict[str,
             salesforce, policy.api_reserve, policy.write_batch_size
         )
     return budgets
+
+
+def reached_budgets(
+    budgets: Mapping[str, WriteBudget], unreachable: Collection[str]
+) -> dict[str, WriteBudget]:
+    """`budgets` less the named orgs not reached this run (`salesforce@eu`): their writes
+    wait anyway, so their allowance is not asked for (which would ask the org again)."""
+    kept: dict[str, WriteBudget] = {}
+    for system, budget in budgets.items():
+        if isinstance(budget, OrgReserves):
+            reserves = {
+                org: reserve
+                for org, reserve in budget.reserves.items()
+                if org is None or f"{system}@{org}" not in unreachable
+            }
+            budget = OrgReserves(reserves, budget.names)
+        kept[system] = budget
+    return kept
 
 
 def allowance_line(system: str, summary: Mapping[str, Any]) -> str:

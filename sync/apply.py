@@ -156,6 +156,12 @@ def _apply_chunk(
         if isinstance(error, AuthError):
             report.refused[system] = str(error)
         results = [WriteResult(write, WriteStatus.RETRY, str(error)) for write in writes]
+    # A named instance that failed or refused its writes (sync/instances.py): reported under
+    # its name, as a failed read is, so the rest of the run leaves it alone.
+    for key, why in getattr(connector, "unreached", {}).items():
+        report.unreachable.setdefault(key, str(why))
+        if isinstance(why, AuthError):
+            report.refused.setdefault(key, str(why))
     with store.transaction():
         batch = _Remembered()
         _read_mirror(items, results, store, batch)

@@ -43,20 +43,21 @@ def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[
         if system in enabled
     }
     for system, wrapper in NAMED_WRAPPERS.items():
-        names = config.connections.instance_names(system)
-        if not names or system not in connectors:
+        # Ids are split on every named instance, on or off: a record of one turned off never
+        # goes to another (its writes and reads wait: no member answers for it).
+        split_on = {
+            "zendesk": config.connections.zendesk_names(),
+            "salesforce": config.connections.org_names(),
+            "jira": config.connections.site_names(),
+        }[system]
+        if not split_on or system not in connectors:
             continue
+        names = config.connections.instance_names(system)  # the ones turned on
         # Each named instance from the config as it sees it: its own URL or login, secrets,
         # quotas and mapping (Config.as_named).
         factory = import_module(CONNECTOR_MODULES[system]).from_config
         members: dict[str | None, Connector] = {None: connectors[system]}
         for name in names:
             members[name] = factory(config.as_named(system, name), config.secret, policy)
-        # Org and site ids are split on every named one, on or off: a record of one turned off
-        # never goes to another; a Zendesk's on the ones it has (None).
-        split_on = {
-            "salesforce": config.connections.org_names(),
-            "jira": config.connections.site_names(),
-        }.get(system)
         connectors[system] = wrapper(members, split_on)
     return connectors

@@ -58,6 +58,12 @@ class Instances:
         self.streams = default.streams
         # Every named instance, reached or not: ids are always split on all of them.
         self.names = names or tuple(name for name in members if name is not None)
+        # Those turned off in the config (`enabled: false`): named, with no member from the
+        # start. Their records wait for them, and never fail for it (`without` keeps these).
+        self.turned_off = tuple(name for name in self.names if name not in members)
+        # Named instances that refused or failed a write this run (`zendesk@eu` -> why): they
+        # are not asked again in it, and the run reports them as it does a failed read.
+        self.unreached: dict[str, ConnectorError] = {}
         # Zendesk's export lags (LaggingStream): re-read records by id as this kind. Only a
         # system whose stream lags has it (Salesforce's orgs are not re-read so).
         if hasattr(default, "reread_kind"):
@@ -104,12 +110,14 @@ class Instances:
     def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
         """Each instance's writes in its own batches; one result per write, in order
         (apply_by_instance)."""
-        return apply_by_instance(self.system, self.members, self.names, writes)
+        return apply_by_instance(self.system, self.members, self.names, writes, self.unreached)
 
     def without(self, names: Collection[str]) -> Instances:
         """The same instances but those named (not reached this run): their writes wait."""
         kept = {n: m for n, m in self.members.items() if n is None or n not in names}
-        return type(self)(kept, self.names)
+        left = type(self)(kept, self.names)
+        left.turned_off = self.turned_off
+        return left
 
     def read_note_texts(self, record_id: str) -> list[str]:
         name, bare = self._route(record_id)
@@ -215,13 +223,15 @@ def apply_by_instance(
     members: Mapping[str | None, _Applies],
     names: Sequence[str],
     writes: Sequence[FieldWrite],
+    unreached: dict[str, ConnectorError] | None = None,
 ) -> list[WriteResult]:
     """Each write to the member of the instance its record id names (`eu/12345`), in that
     instance's own id; one result per write, in order, naming the write as the run knows it.
 
     The default instance goes first and, failing, fails the call as a single connector
     would. A named one that cannot be used (or was left out: `without`) answers RETRY for its
-    writes, with why: the others' results are kept."""
+    writes, with why: the others' results are kept. `unreached` (`zendesk@eu` -> the error)
+    gains those that refused or failed now, and those in it are not asked again."""
     by_instance: dict[str | None, list[int]] = {None: []}
     routed = [split_instance(write.record_id, names) for write in writes]
     for index, (name, _) in enumerate(routed):
@@ -231,7 +241,8 @@ def apply_by_instance(
         if not indexes:
             continue
         bare = [replace(writes[i], record_id=routed[i][1]) for i in indexes]
-        for index, result in zip(indexes, _apply_one(system, name, members, bare), strict=True):
+        done = _apply_one(system, name, members, bare, {} if unreached is None else unreached)
+        for index, result in zip(indexes, done, strict=True):
             results[index] = replace(result, write=writes[index])
     return [result for result in results if result is not None]
 
@@ -241,14 +252,20 @@ def _apply_one(
     name: str | None,
     members: Mapping[str | None, _Applies],
     bare: list[FieldWrite],
+    unreached: dict[str, ConnectorError],
 ) -> list[WriteResult]:
     member = members.get(name)
     if name is None and member is not None:
         return member.apply(bare)
+    key = f"{system}@{name}"
     try:
-        if member is None:
-            raise SystemUnavailable(f"{system}@{name} could not be reached this run")
-        return member.apply(bare)
+        if member is None or key in unreached:
+            raise SystemUnavailable(f"{key} could not be reached this run")
+        try:
+            return member.apply(bare)
+        except (AuthError, SystemUnavailable) as error:
+            unreached[key] = error
+            raise
     except (AuthError, RateLimited, SystemUnavailable) as error:
         log.error("%s@%s: %s", system, name, error)
         return [

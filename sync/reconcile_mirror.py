@@ -89,7 +89,7 @@ def _mirror_ids(config: Config, store: StateStore) -> dict[tuple[str, str | None
     connections = config.connections
     named = {
         # Every named Zendesk, on or off: one turned off keeps its tickets (not the default's).
-        "zendesk": tuple(getattr(connections.zendesk, "instances", {})),
+        "zendesk": connections.zendesk_names(),
         "jira": connections.site_names(),
         "salesforce": connections.org_names(),
     }

@@ -20,7 +20,7 @@ from escalation.compiled import CompiledMatrix, compile_matrix
 from escalation.decision import Decision
 from mapping.records import SourceRecord, TicketStatus
 from sync.accounts_run import escalate_accounts
-from sync.allowance import WriteBudget, allowance_summaries, write_budgets
+from sync.allowance import WriteBudget, allowance_summaries, reached_budgets, write_budgets
 from sync.apply import ApplyReport, apply_writes
 from sync.clock import check_clock
 from sync.diff import FieldAction, Override
@@ -50,6 +50,7 @@ from sync.shown import noted_level, shows_our_work
 from sync.state import StateStore
 from sync.ticket_changes import milestone_changes
 from sync.wanted import Target, TargetBuilder
+from vocabulary.instances import split_instance
 
 log = logging.getLogger("escalation_sync.run")
 
@@ -181,6 +182,8 @@ class SyncRun:
         result.pull = Puller(
             self.config, self.store, self.connectors, self.now, self.listener
         ).run()
+        # A named org not reached is not asked for its allowance: its writes wait anyway.
+        self.budgets = reached_budgets(self.budgets, result.pull.unreachable)
         self._read_unknown_again()
         result.reconciled = start_reconciliation(self.config, self.store, self.now, self.dry_run)
         if not self.dry_run:
@@ -228,8 +231,8 @@ class SyncRun:
                 self._remember_decisions(result.evaluation.decisions, result.evaluation)
                 if self.notify is not None:
                     # After every field write: a channel never holds them. The connectors make
-                    # the debriefs' Tasks and notes.
-                    self.notify.deliver(self.connectors)
+                    # the debriefs' Tasks and notes (a named instance not reached: they wait).
+                    self.notify.deliver(self._without_named_unreached())
         elif self.notify is not None and not result.pull.never_read:
             self.notify.plan(result.evaluation)  # what this run would send, for the plan
         escalate_accounts(self)  # the account matrix (sync/accounts_run.py), after the tickets
@@ -301,9 +304,11 @@ class SyncRun:
             and t.record_id in showing_work
         }
         # Every read planning needs happens here; planning itself does no I/O.
-        targets = read_back_unknown(targets, failures, self.connectors, unremembered)
+        # Of what was not reached this run, nothing is asked again (it would only wait for
+        # its retries to fail once more): its records stay unknown, its notes unlooked-for.
+        targets = read_back_unknown(targets, failures, reached, unremembered)
         never_read = bool(self.result.pull.never_read)
-        looks = {} if never_read else look_for_notes(targets, notes, self.connectors)
+        looks = {} if never_read else look_for_notes(targets, notes, reached)
         return self._plan_targets(targets, looks, written, overrides, failures, notes)
 
     def _plan_targets(
@@ -337,12 +342,25 @@ class SyncRun:
                 item.write is None
                 and (failures.get(key) or {}).get("status") == "retry"
                 and not self.dry_run
+                and self._read_this_run(target)
             ):
                 self.store.clear_failure(
                     *key
                 )  # the unknown write landed after all: nothing to retry
             planned.append(item)
         return planned
+
+    def _read_this_run(self, target: Target) -> bool:
+        """Whether the record's system (its instance) was read this run, so what it was
+        planned against tells whether an unknown write landed. Not reached (`zendesk@eu`), or
+        an escalation record not read back: planned against what we last wrote, or the
+        mirror from before, it says nothing, and the write stays unknown for the next run."""
+        unreachable = self.result.pull.unreachable
+        names = getattr(self.connectors.get(target.system), "names", ())
+        name = split_instance(target.record_id, names)[0]
+        if target.system in unreachable or f"{target.system}@{name}" in unreachable:
+            return False
+        return target.kind != "escalation_record" or target.current is not None
 
     def _unless_rejected_before(
         self, item: PlannedWrite, failure: dict[str, Any] | None
@@ -437,11 +455,18 @@ class SyncRun:
     def _read_unknown_again(self) -> None:
         """Records whose last write has an unknown outcome, on a system whose stream lags, are
         read now, by id, into the mirror (sync/readback.py says why)."""
+        unreachable = set(self.result.pull.unreachable)
         records = read_unknown_outcomes(
-            self.connectors, self.store.failures(), set(self.result.pull.unreachable)
+            reachable_instances(self.connectors, unreachable), self.store.failures(), unreachable
         )
         if records:
             self._store_read_again(records)
+
+    def _without_named_unreached(self) -> dict[str, Connector]:
+        """The run's connectors less the named instances not reached (`zendesk@eu`); a whole
+        system not reached stays, for its channels to say its messages wait."""
+        named = {key for key in self.result.unreachable if "@" in key}
+        return {**self.connectors, **reachable_instances(self.connectors, named)}
 
     def _store_read_again(self, records: list[SourceRecord]) -> None:
         puller = Puller(self.config, self.store, {}, self.now)

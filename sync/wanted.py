@@ -254,6 +254,11 @@ class TargetBuilder:
                 "zendesk", ticket.id, decision.level
             ):
                 continue
+            zendesk = split_instance(ticket.id, self.config.connections.zendesk_names())[0]
+            if zendesk is not None and zendesk not in self.config.connections.instance_names(
+                "zendesk"
+            ):
+                continue  # its Zendesk is turned off: its writes wait, never go to another
             # The fields of the ticket's own Zendesk (a named instance may have its own).
             mapping = self.config.for_record("zendesk", ticket.id).mapping.zendesk
             person = self.set_by_person.get(ref)

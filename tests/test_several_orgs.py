@@ -698,3 +698,165 @@ def test_unknown_writes_of_an_org_not_reached_stay_unknown_and_the_default_orgs_
     off = world.run(now=world.now + timedelta(hours=2))
     assert not [f for f in off.overrides_found if f[0].startswith("salesforce:eu/")]
     assert _eu_overrides(world) == []
+
+
+def _zendesk_eu_off(world: World) -> None:
+    """Zendesk eu turned off (its org, eu, stays on)."""
+    _edit_connections(
+        world, "        salesforce: eu\n", "        salesforce: eu\n        enabled: false\n"
+    )
+
+
+def test_a_zendesk_turned_off_keeps_its_tickets_on_its_own_org_and_writes_none_elsewhere(pairs):
+    """Its tickets stay joined to org eu's accounts by its own rules, their escalation records
+    stay org eu's: none is made in the default org, and nothing goes to the default Zendesk."""
+    world, eu, ticket_id, _ = pairs
+    first = world.run()
+    world.settle()
+    ref = f"zendesk:eu/{ticket_id}"
+    assert ref in _records(eu)
+    account = {t.ref: t.account_id for t in first.evaluation.tickets}[ref]
+    assert account is not None and account.startswith("eu/")
+    _zendesk_eu_off(world)
+    world.sandbox.reset_traffic()
+    eu.reset_traffic()
+    off = world.run(now=world.now + timedelta(days=2))
+    assert off.exit_code == 0, off.summary()
+    joined = {t.ref: t.account_id for t in off.evaluation.tickets}
+    assert joined[ref] == account  # by its own rules, to its own org's account
+    assert not [r for r in _records(world.sandbox) if r.startswith("zendesk:eu/")]
+    assert not [p.write.ref for p in off.writes if p.write.ref.startswith("zendesk:eu/")]
+    assert not off.apply.rejected and not off.apply.retry, off.summary()
+    assert not eu.zendesk.traffic.requests
+    assert ref in _records(eu)
+
+
+def test_a_zendesk_turned_off_keeps_its_organisations_and_the_default_gets_none_of_them(
+    accounts_pairs,
+):
+    world, eu = accounts_pairs
+    add_at_risk_account(world, eu)
+    first = world.run()
+    assert first.exit_code == 0, first.summary()
+    assert "account_executive-attention" in eu.zendesk.store.organizations[ORG_ID]["tags"]
+    _zendesk_eu_off(world)
+    world.sandbox.reset_traffic()
+    eu.reset_traffic()
+    off = _a_later_run(world, eu)
+    assert off.exit_code == 0, off.summary()
+    organisations = [p.write.ref for p in off.writes if p.target.system == "zendesk.organization"]
+    assert not [ref for ref in organisations if "eu/" in ref], organisations
+    assert not off.apply.rejected and not off.apply.retry, off.summary()
+    assert not _organization_writes(world.sandbox) and not eu.zendesk.traffic.requests
+    assert ("zendesk.organization", f"eu/{ORG_ID}") in _written(world)
+
+
+def test_an_org_not_reached_is_not_asked_again_in_the_run_for_its_unknown_records(pairs):
+    """Found unreachable while reading (here: refusing our secret), org eu is not asked
+    again in the run to read back a record whose last write has an unknown outcome: it stays
+    unknown, its write waits, and the next run reads it back from org eu."""
+    world, eu, ticket_id, _ = pairs
+    world.run()
+    world.settle()
+    ref = f"eu/zendesk:eu/{ticket_id}"
+    store = world.store()
+    try:
+        with store.transaction():  # the last write to it timed out: did it land?
+            store.record_failure("salesforce", ref, "retry", "timed out", world.now)
+    finally:
+        store.close()
+    eu.reset_traffic()
+    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
+    try:
+        refused = world.run(now=world.now + timedelta(hours=1))
+    finally:
+        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    assert set(refused.refused) == {"salesforce@eu"}, refused.summary()
+    # The read's one login attempt, refused; nothing after it.
+    assert dict(eu.salesforce.traffic.requests) == {"oauth_token": 1}
+    store = world.store()
+    try:
+        assert store.failures()[("salesforce", ref)]["status"] == "retry"
+    finally:
+        store.close()
+    world.settle()
+    again = world.run(now=world.now + timedelta(hours=2))
+    assert not again.refused and again.exit_code == 0, again.summary()
+    store = world.store()
+    try:
+        assert ("salesforce", ref) not in store.failures()
+    finally:
+        store.close()
+
+
+def test_the_debrief_of_a_ticket_of_an_org_not_reached_waits_without_asking_it_again(pairs):
+    """A solved ticket of Zendesk eu asks for a debrief Task in org eu. Org eu refusing our
+    secret this run, the Task waits (to retry, not rejected) and org eu is not asked again
+    for it; the next run makes it there, once."""
+    world, eu, ticket_id, _ = pairs
+    main = world.config_path
+    main.write_text(
+        main.read_text(encoding="utf-8")
+        + "notifications:\n  quiet_hours: {enabled: false}\n"
+        + "  debrief: {min_level: informational}\n",
+        encoding="utf-8",
+    )
+    world.config = load_config(main)
+    first = world.run()
+    ref = f"zendesk:eu/{ticket_id}"
+    assert {d.ticket_ref: d.level for d in first.evaluation.decisions}[ref] != "none"
+    eu.zendesk.agent_edit(ticket_id, {"status": "solved"})
+    eu.zendesk.advance_clock(61)
+    world.settle()
+    eu.reset_traffic()
+    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
+    try:
+        refused = world.run(now=world.now + timedelta(minutes=2))
+    finally:
+        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    assert set(refused.refused) == {"salesforce@eu"}, refused.summary()
+    assert dict(eu.salesforce.traffic.requests) == {"oauth_token": 1}
+    delivery = refused.notifications.delivery
+    assert [key for key, _ in delivery.retry if key.startswith(ref)] and not delivery.rejected
+    assert not [t for t in eu.salesforce.records("Task") if debrief_marker(ref) in t["Subject"]]
+    world.settle()
+    again = world.run(now=world.now + timedelta(minutes=5))
+    assert not again.refused, again.summary()
+    tasks = [t for t in eu.salesforce.records("Task") if debrief_marker(ref) in t["Subject"]]
+    assert len(tasks) == 1
+
+
+def test_the_debrief_of_a_ticket_of_an_org_turned_off_waits_and_is_never_given_up(pairs):
+    """Org eu turned off (Zendesk eu on): a solved ticket's debrief Task for org eu waits,
+    with no request and no failure (the run does not exit as if a notification failed), and
+    is not given up however long the org stays off; turned on again, the Task is made there."""
+    world, eu, ticket_id, _ = pairs
+    main = world.config_path
+    main.write_text(
+        main.read_text(encoding="utf-8")
+        + "notifications:\n  quiet_hours: {enabled: false}\n"
+        + "  debrief: {min_level: informational}\n  give_up_after: 1h\n",
+        encoding="utf-8",
+    )
+    world.config = load_config(main)
+    world.run()
+    ref = f"zendesk:eu/{ticket_id}"
+    _edit_connections(world, "        login_url: ", "        enabled: false\n        login_url: ")
+    eu.zendesk.agent_edit(ticket_id, {"status": "solved"})
+    eu.zendesk.advance_clock(61)
+    world.settle()
+    eu.reset_traffic()
+    for later in (timedelta(minutes=2), timedelta(hours=3)):
+        off = world.run(now=world.now + later)
+        assert off.exit_code == 0, off.summary()
+        delivery = off.notifications.delivery
+        assert not delivery.retry and not delivery.given_up and not delivery.rejected, delivery
+        assert off.summary()["notifications"]["waiting_for_instance"] == 1, delivery
+        eu.zendesk.advance_clock(61)
+        world.settle()
+    assert not eu.salesforce.traffic.requests
+    _edit_connections(world, "        enabled: false\n        login_url: ", "        login_url: ")
+    on = world.run(now=world.now + timedelta(minutes=5))
+    assert on.exit_code == 0, on.summary()
+    tasks = [t for t in eu.salesforce.records("Task") if debrief_marker(ref) in t["Subject"]]
+    assert len(tasks) == 1

@@ -591,3 +591,135 @@ def test_a_named_zendesks_deleted_organisation_takes_its_tickets_off_the_account
     assert f"eu/{org_id}" not in organisations and str(org_id) in organisations
     # The default Zendesk's ticket of the same number is not touched.
     assert closed is None or closed.organization != str(org_id)
+
+
+def _turn_eu(world: World, on: bool) -> None:
+    path = world.config_path.parent / "connections.yaml"
+    text = path.read_text(encoding="utf-8")
+    off = "      eu:\n        enabled: false\n"
+    text = text.replace(off, "      eu:\n") if on else text.replace("      eu:\n", off, 1)
+    path.write_text(text, encoding="utf-8")
+    world.config = load_config(world.config_path)
+
+
+def _eu_failures(world: World) -> dict[str, dict]:
+    store = world.store()
+    try:
+        return {i: f for (s, i), f in store.failures().items() if s == "zendesk" and "/" in i}
+    finally:
+        store.close()
+
+
+def test_a_named_zendesk_turned_off_keeps_its_tickets_waiting_and_none_goes_to_the_default(two):
+    """Its tickets stay in the mirror and their levels move on (SLA clocks), but nothing is
+    written to them, nor sent to the default Zendesk in their `eu/...` ids (which it refused
+    for good: each a rejected record); a write left to retry stays as it was and does not
+    sink the default's own re-reads. Turned on again, its writes go to it."""
+    world, eu, ticket_id, account = two
+    first = world.run()
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    eu_open = sorted(open_eu_tickets(world))
+    store = world.store()
+    try:
+        left = min(i for s, i in store.written() if s == "zendesk" and i.startswith("eu/"))
+        with store.transaction():  # a write to it that timed out: to retry when it is read
+            store.record_failure("zendesk", left, "retry", "timed out", world.now)
+    finally:
+        store.close()
+    _turn_eu(world, on=False)
+    world.sandbox.reset_traffic()
+    eu.reset_traffic()
+    days_later = world.now + timedelta(days=3)  # SLA clocks move eu's levels meanwhile
+    off = world.run(now=days_later)
+    assert off.exit_code == 0, off.summary()
+    # Still joined by its own rules (its account id field), not the default Zendesk's.
+    joined = {t.ref: t.account_id for t in off.evaluation.tickets}
+    assert joined[f"zendesk:eu/{ticket_id}"] == account
+    before = {t.ref: t.account_id for t in first.evaluation.tickets}
+    eu_joins = {ref: joined[ref] for ref in joined if ref.startswith("zendesk:eu/")}
+    assert eu_joins == {ref: before[ref] for ref in eu_joins}
+    assert not [p.write.ref for p in off.writes if p.write.ref.startswith("zendesk:eu/")]
+    assert not off.apply.rejected and not off.apply.retry, off.summary()
+    bad = {k: n for k, n in world.sandbox.zendesk.traffic.statuses.items() if k[1] >= 400}
+    assert not bad, bad  # no eu id was asked of the default Zendesk
+    assert set(_eu_failures(world)) == {left}  # the leftover write waits as it was
+    assert open_eu_tickets(world) == set(eu_open)
+    assert not eu.zendesk.traffic.requests
+    _turn_eu(world, on=True)
+    world.settle()
+    on = world.run(now=days_later + timedelta(minutes=2))
+    assert on.exit_code == 0, on.summary()
+    assert [p for p in on.writes if p.write.ref.startswith("zendesk:eu/")]
+    assert eu.zendesk.traffic.writes and not _eu_failures(world)
+
+
+def test_a_named_zendesk_not_reached_is_not_asked_again_for_its_unknown_writes_or_notes(two):
+    """Found unreachable while reading (here: refusing our secret), eu is not asked again in
+    the run: neither to re-read a ticket whose last write has an unknown outcome nor to look
+    for a note on a ticket that shows our work; those writes wait for the next run (to retry,
+    never rejected), and the next run reads and writes eu as usual."""
+    world, eu, _, _ = two
+    path = world.config_path.parent / "connections.yaml"
+    notes_on = path.read_text(encoding="utf-8").replace(
+        '"private_note_on_level_change": false', '"private_note_on_level_change": true'
+    )
+    path.write_text(notes_on, encoding="utf-8")
+    world.config = load_config(world.config_path)
+    world.run()
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    store = world.store()
+    try:
+        left = min(i for s, i in store.written() if s == "zendesk" and i.startswith("eu/"))
+        with store.transaction():
+            store.record_failure("zendesk", left, "retry", "timed out", world.now)
+            # No memory of eu's notes (a state file restored from before them): a ticket that
+            # shows our work is looked at before a note is sent to it.
+            store.db.execute("DELETE FROM notes WHERE record_id LIKE 'zendesk:eu/%'")
+            store.db.execute("DELETE FROM written WHERE record_id LIKE 'eu/%'")
+    finally:
+        store.close()
+    eu.reset_traffic()
+    os.environ["ZENDESK_EU_API_TOKEN"] = "not-the-eu-token"
+    try:
+        refused = world.run(now=world.now + timedelta(days=3))
+    finally:
+        os.environ["ZENDESK_EU_API_TOKEN"] = EU_TOKEN
+    assert set(refused.refused) == {"zendesk@eu"}, refused.summary()
+    asked = set(eu.zendesk.traffic.requests)
+    assert "tickets_show_many" not in asked and "ticket_comments" not in asked, asked
+    assert not [r for r, _ in refused.apply.rejected if r.startswith("zendesk:eu/")]
+    assert [r for r, _ in refused.apply.retry if r.startswith("zendesk:eu/")]  # they wait
+    assert {f["status"] for f in _eu_failures(world).values()} == {"retry"}
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    again = world.run(now=world.now + timedelta(minutes=2))
+    assert not again.refused and again.exit_code == 0, again.summary()
+    assert not _eu_failures(world)
+
+
+def test_a_named_zendesk_refusing_our_writes_is_reported_under_its_name_and_they_wait(two):
+    """eu read as usual, then refusing our secret when written to (a token revoked mid-run):
+    it is reported under its name (exit 5, as when its read is refused), its writes wait to
+    retry, and the default Zendesk's land."""
+    from sandbox.faults import Fault
+
+    world, eu, _, _ = two
+    eu.zendesk.faults.add(Fault("update_many", "status", times=-1, status=401))
+    try:
+        result = world.run()
+    finally:
+        eu.zendesk.faults.clear()
+    assert set(result.refused) == {"zendesk@eu"}, result.summary()
+    assert result.exit_code == 5
+    assert result.summary()["credentials_refused"]["zendesk@eu"].startswith("zendesk")
+    assert not result.apply.rejected
+    assert {r for r, _ in result.apply.retry} == {
+        p.write.ref for p in result.writes if p.write.ref.startswith("zendesk:eu/")
+    }
+    assert world.writes()["zendesk"] > 0
+    world.settle()
+    eu.zendesk.advance_clock(61)
+    again = world.run(now=world.now + timedelta(minutes=2))
+    assert again.exit_code == 0 and eu.zendesk.traffic.writes, again.summary()
