@@ -242,10 +242,11 @@ class AccountStep:
                     targets += task_plan.targets
                     task_writers[org] = task_writer
         writers: dict[str, Writer] = {}
+        refused_orgs: dict[str, ConnectorError] = {}  # one for both labels: see ByInstance
         if account_writers:
-            writers[SF_ACCOUNT] = _one_writer("salesforce", account_writers, orgs)
+            writers[SF_ACCOUNT] = _one_writer("salesforce", account_writers, orgs, refused_orgs)
         if task_writers:
-            writers[SF_TASK] = _one_writer("salesforce", task_writers, orgs)
+            writers[SF_TASK] = _one_writer("salesforce", task_writers, orgs, refused_orgs)
         self._task_writers = task_writers
         zendesk = reachable.get("zendesk")
         # Organisation ids are split on every named Zendesk, on or off: one turned off keeps
@@ -610,12 +611,18 @@ def _memory_of(
     return {key: m for key, m in memory.items() if split_instance(key[0], orgs)[0] == org}
 
 
-def _one_writer(system: str, writers: dict[str | None, Writer], names: tuple[str, ...]) -> Writer:
+def _one_writer(
+    system: str,
+    writers: dict[str | None, Writer],
+    names: tuple[str, ...],
+    unreached: dict[str, ConnectorError] | None = None,
+) -> Writer:
     """A label's writer: the default instance's own when the system has no named ones (the
-    path of a single org or Zendesk, unchanged), else one routing each write by its id."""
+    path of a single org or Zendesk, unchanged), else one routing each write by its id.
+    `unreached`: the named instances that refused or failed a label's writes, shared."""
     if not names and list(writers) == [None]:
         return writers[None]
-    return ByInstance(system, writers, names)
+    return ByInstance(system, writers, names, unreached)
 
 
 def _merged(plans: list[TaskPlan]) -> TaskPlan | None:

@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from config.account_mapping import TaskMapping
 from connectors.base import Connector, ConnectorStats, FieldWrite, WriteResult, WriteStatus
+from connectors.errors import ConnectorError
 from connectors.salesforce import SalesforceConnector
 from connectors.salesforce_records import save_records
 from connectors.zendesk import ZendeskConnector
@@ -98,10 +99,19 @@ class ByInstance:
     failing, fails the call as a single writer would; a named one that fails answers RETRY
     for its own writes (they wait for the next run), the others' results are kept."""
 
-    def __init__(self, system: str, writers: Mapping[str | None, Writer], names: Sequence[str]):
+    def __init__(
+        self,
+        system: str,
+        writers: Mapping[str | None, Writer],
+        names: Sequence[str],
+        unreached: dict[str, ConnectorError] | None = None,
+    ):
         self.system = system  # "salesforce", "zendesk": how a failing instance is named
         self.writers = writers
         self.names = tuple(names)
+        # `salesforce@eu` -> why it refused or failed our writes: apply_writes reports it
+        # under that name; shared by a system's labels (fields, tasks), so none asks it again.
+        self.unreached = {} if unreached is None else unreached
 
     def stats(self) -> ConnectorStats:
         # apply_writes asks whether a waiting budget ran out: any instance's says so.
@@ -109,4 +119,4 @@ class ByInstance:
         return next((s for s in every if s.wait_budget_spent), every[0])
 
     def apply(self, writes: Sequence[FieldWrite]) -> list[WriteResult]:
-        return apply_by_instance(self.system, self.writers, self.names, writes)
+        return apply_by_instance(self.system, self.writers, self.names, writes, self.unreached)

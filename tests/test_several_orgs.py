@@ -860,3 +860,35 @@ def test_the_debrief_of_a_ticket_of_an_org_turned_off_waits_and_is_never_given_u
     assert on.exit_code == 0, on.summary()
     tasks = [t for t in eu.salesforce.records("Task") if debrief_marker(ref) in t["Subject"]]
     assert len(tasks) == 1
+
+
+def test_an_org_refusing_the_account_matrixs_task_writes_is_reported_under_its_name(
+    accounts_pairs,
+):
+    """Org eu read and written as usual until the account matrix makes its tasks, then
+    refusing our token (revoked mid-run): reported under its name (exit 5, as a refused read
+    or ticket write is), its task waiting to retry; the default org's task and eu's account
+    fields land, and the next run makes eu's task once."""
+    from sandbox.faults import Fault
+
+    world, eu = accounts_pairs
+    default_account, _ = add_at_risk_account(world)
+    account, _ = add_at_risk_account(world, eu)
+    eu.salesforce.faults.add(Fault("composite_create", "status", times=-1, status=401))
+    try:
+        refused = world.run()
+    finally:
+        eu.salesforce.faults.clear()
+    assert set(refused.refused) == {"salesforce@eu"}, refused.summary()
+    assert refused.exit_code == 5
+    assert refused.summary()["credentials_refused"]["salesforce@eu"].startswith("salesforce")
+    waiting = {ref for ref, _ in refused.apply.retry}
+    assert any(ref.startswith(f"salesforce.task:eu/{account}/") for ref in waiting), waiting
+    assert not _tasks(eu, account)
+    assert eu.salesforce.get_record("Account", account)["Account_Escalation_Level__c"] == (
+        "executive-attention"
+    )
+    assert len(_tasks(world.sandbox, default_account)) == 1  # the default org as usual
+    again = _a_later_run(world, eu)
+    assert not again.refused, again.summary()
+    assert len(_tasks(eu, account)) == 1
