@@ -87,3 +87,23 @@ def test_each_orgs_account_writes_go_to_its_own_writer_in_its_own_ids() -> None:
         WriteStatus.OK, WriteStatus.OK, WriteStatus.RETRY, WriteStatus.OK, WriteStatus.OK,
     ]  # fmt: skip
     assert results[2].reason is not None and results[2].reason.startswith("salesforce@us:")
+
+
+def test_an_org_refusing_one_labels_writes_is_not_asked_for_the_next_labels() -> None:
+    """Two labels' ByInstance writers of one system (account fields, tasks) share what refused
+    them: org us, refusing the fields, is not sent the tasks (they answer RETRY at once), and
+    it is named for apply_writes to report (`salesforce@us`)."""
+    from connectors.base import FieldWrite, WriteStatus
+    from sync.accounts_writers import ByInstance
+
+    refused: dict = {}
+    us_fields, us_tasks, default = _Writer(refuses=True), _Writer(), _Writer()
+    fields = ByInstance("salesforce", {None: default, "us": us_fields}, ("us",), refused)
+    tasks = ByInstance("salesforce", {None: default, "us": us_tasks}, ("us",), refused)
+    fields.apply([FieldWrite("salesforce", "account", "us/001A", {"L__c": "x"})])
+    assert set(fields.unreached) == {"salesforce@us"}
+    results = tasks.apply(
+        [FieldWrite("salesforce", "task", i, {"S": "y"}) for i in ("us/001A/p", "001B/p")]
+    )
+    assert [r.status for r in results] == [WriteStatus.RETRY, WriteStatus.OK]
+    assert us_tasks.sent == [] and default.sent == ["001B/p"]
