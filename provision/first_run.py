@@ -3,8 +3,9 @@ vendors answer cheaply, and how long that takes at their quotas.
 
 - Zendesk: `GET /api/v2/tickets/count` (every ticket in the account, approximate; the first run
   exports those changed within `sync.first_run.lookback_days`, so this is an upper bound). The
-  export reads 1,000 tickets a request at 10 requests a minute (30 with the High Volume add-on):
-  that is what makes a first run long. The ticket events export (the tickets' field changes,
+  export reads 1,000 tickets a request at `sync.zendesk.export_per_minute` requests a minute
+  (Zendesk's 10, or 30 with the High Volume add-on; the rate the run paces itself to): that is
+  what makes a first run long. The ticket events export (the tickets' field changes,
   for exact pauses) shares that quota and reads 1,000 events a request; Zendesk gives no count
   of them, so the first page from the first run's start is read: all of them when it is the
   last, else its events scaled from the time they cover to the time up to now. Writes are
@@ -34,8 +35,7 @@ from provision.findings import Finding, ok, warning, where
 
 SUBJECT = "first run"
 EXPORT_PAGE = 1000  # tickets a Zendesk export request
-EXPORT_PER_MINUTE = 10  # Zendesk's incremental export limit (30 with High Volume)
-HIGH_VOLUME_EXPORT_PER_MINUTE = 30
+HIGH_VOLUME_EXPORT_PER_MINUTE = 30  # Zendesk's incremental export limit with the add-on
 UPDATE_BATCH = 100  # tickets a Zendesk update_many job
 QUERY_BATCH = 2000  # Salesforce records a query batch
 COLLECTION = 200  # Salesforce records an sObject Collections write
@@ -74,8 +74,14 @@ def zendesk_first_run(config: Config, setup: ZendeskSetup) -> list[Finding]:
     event_pages = max(1, ceil(events / EXPORT_PAGE))
     export = ticket_pages + event_pages  # one quota for every incremental export
     writes = 2 * ceil(tickets / UPDATE_BATCH)  # a job and its poll per 100 tickets, at most
-    minutes = _minutes(export, EXPORT_PER_MINUTE) + _minutes(writes, our_limit)
+    per_minute = config.sync.zendesk.export_per_minute  # what the run paces its exports to
+    minutes = _minutes(export, per_minute) + _minutes(writes, our_limit)
     high_volume = _minutes(export, HIGH_VOLUME_EXPORT_PER_MINUTE) + _minutes(writes, our_limit)
+    add_on = (
+        f" ({ceil(high_volume)} with High Volume's {HIGH_VOLUME_EXPORT_PER_MINUTE} exports a minute)"
+        if per_minute < HIGH_VOLUME_EXPORT_PER_MINUTE
+        else ""
+    )
     limit = (
         f"{our_limit:g} a minute (rate_share of {plan_limit})"
         if plan_limit
@@ -83,8 +89,8 @@ def zendesk_first_run(config: Config, setup: ZendeskSetup) -> list[Finding]:
     )
     detail = (f"{tickets} tickets in the account (changed in the last {first_run.lookback_days} days: at most that) "
               f"and about {events} ticket events since then: {ticket_pages} + {event_pages} export requests "
-              f"at {EXPORT_PER_MINUTE} a minute and at most {writes} write requests at {limit}, "
-              f"about {ceil(minutes)} minutes ({ceil(high_volume)} with High Volume's {HIGH_VOLUME_EXPORT_PER_MINUTE} exports a minute)")  # fmt: skip
+              f"at {per_minute} a minute and at most {writes} write requests at {limit}, "
+              f"about {ceil(minutes)} minutes{add_on}")  # fmt: skip
     if minutes > LONG_FIRST_RUN_MINUTES:
         return [warning("zendesk", SUBJECT, detail,
                         f"let it run (the lock keeps cron from starting another), shorten lookback_days at {where(config, ('sync', 'first_run'))}, or {BACKFILL}")]  # fmt: skip

@@ -256,6 +256,19 @@ def test_a_first_run_longer_than_half_an_hour_at_the_export_quota_is_a_warning(o
     assert "escalation-sync backfill" in found["fix"]
 
 
+def test_the_first_run_estimate_paces_the_export_as_the_config_says(org):
+    """An account with the High Volume add-on, paced so (`export_per_minute: 30`): its first
+    run is estimated at that rate, as the run will go, and is no warning at 16 minutes."""
+    org.sandbox.zendesk.cached_ticket_count = 450_000
+    with org.config.open("a", encoding="utf-8") as config:
+        config.write("sync:\n  zendesk:\n    export_per_minute: 30\n")
+    code, checks = org.checks()
+    found = _first_run(checks, "zendesk")
+    assert found["status"] == "ok", found
+    assert "450 + 1 export requests at 30 a minute" in found["detail"]
+    assert "about 16 minutes" in found["detail"] and "High Volume" not in found["detail"]
+
+
 def test_the_ticket_events_export_shares_the_export_quota_in_the_first_run_estimate(org):
     # 250 ticket pages take 25 minutes; the tickets' 59,000 field changes (an audit every
     # 2 minutes over the last 82 days) are 60 more pages of the same quota: 31 minutes.
