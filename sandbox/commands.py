@@ -61,7 +61,7 @@ def serve(args: argparse.Namespace) -> int:
     """Serve the three APIs on 127.0.0.1 until interrupted; save their state back on exit."""
     from sandbox.quotas import scale_quotas
     from sandbox.runner import Sandbox
-    from sandbox.sandbox_config import ENVIRONMENT, write_sandbox_config
+    from sandbox.sandbox_config import ENVIRONMENT, high_volume_pacing, write_sandbox_config
 
     data = Path(args.data)
     if not data.is_dir():
@@ -81,7 +81,7 @@ def serve(args: argparse.Namespace) -> int:
             scale_quotas(app.quotas, args.time_factor)
     with sandbox:
         pacing = f"  quota_time_factor: {args.time_factor}\n" if args.time_factor != 1.0 else ""
-        pacing += _high_volume_pacing() if high_volume else ""
+        pacing += high_volume_pacing() if high_volume else ""
         pacing = f"sync:\n{pacing}" if pacing else ""
         config = write_sandbox_config(data / "config", sandbox.urls, sandbox.ca_path, extra=pacing)
         for name, url in sandbox.urls.items():
@@ -94,19 +94,6 @@ def serve(args: argparse.Namespace) -> int:
         sandbox.save(data)
         print(f"saved the sandbox's state to {data}")
     return EXIT_OK
-
-
-def _high_volume_pacing() -> str:
-    """The `sync.zendesk` rates of an account with the High Volume API add-on, for the config."""
-    from sandbox.zendesk.app import (
-        HIGH_VOLUME_INCREMENTAL_LIMIT_PER_MINUTE,
-        HIGH_VOLUME_LIMIT_PER_MINUTE,
-    )
-
-    return (
-        f"  zendesk:\n    export_per_minute: {HIGH_VOLUME_INCREMENTAL_LIMIT_PER_MINUTE}\n"
-        f"    requests_per_minute: {HIGH_VOLUME_LIMIT_PER_MINUTE}\n"
-    )
 
 
 def _wait_for_stop() -> None:

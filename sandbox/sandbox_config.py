@@ -131,3 +131,17 @@ state:
         encoding="utf-8",
     )
     return main
+
+
+def high_volume_pacing() -> str:
+    """The `sync.zendesk` rates of an account with the High Volume API add-on (2500 requests
+    and 30 incremental exports a minute), as lines of the config's `sync:` section."""
+    from sandbox.zendesk.app import (
+        HIGH_VOLUME_INCREMENTAL_LIMIT_PER_MINUTE,
+        HIGH_VOLUME_LIMIT_PER_MINUTE,
+    )
+
+    return (
+        f"  zendesk:\n    export_per_minute: {HIGH_VOLUME_INCREMENTAL_LIMIT_PER_MINUTE}\n"
+        f"    requests_per_minute: {HIGH_VOLUME_LIMIT_PER_MINUTE}\n"
+    )
