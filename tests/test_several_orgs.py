@@ -10,7 +10,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -191,11 +191,7 @@ def test_each_org_reads_on_its_own_cursor_and_a_second_run_writes_nothing(pairs)
 
 def test_an_org_that_refuses_our_secret_stops_only_itself(pairs):
     world, eu, ticket_id, _ = pairs
-    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
-    try:
-        result = world.run()
-    finally:
-        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    result = _run_with_eu_refusing(world)
     assert set(result.refused) == {"salesforce@eu"}, result.summary()
     assert result.exit_code == 5
     assert not eu.salesforce.traffic.writes and not _records(eu)
@@ -207,6 +203,16 @@ def test_an_org_that_refuses_our_secret_stops_only_itself(pairs):
     world.settle()
     again = world.run()
     assert f"zendesk:eu/{ticket_id}" in _records(eu), again.summary()
+
+
+def _run_with_eu_refusing(world: World, now: datetime | None = None) -> RunResult:
+    """One run with org eu refusing our secret (a wrong one in its variable), then the right
+    one back."""
+    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
+    try:
+        return world.run(now=now)
+    finally:
+        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
 
 
 @pytest.fixture
@@ -306,11 +312,7 @@ def test_an_org_that_refuses_us_waits_for_its_account_writes_and_the_default_org
     world, eu = accounts_pairs
     default_account, _ = add_at_risk_account(world)
     account, _ = add_at_risk_account(world, eu)
-    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
-    try:
-        refused = world.run()
-    finally:
-        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    refused = _run_with_eu_refusing(world)
     assert set(refused.refused) == {"salesforce@eu"}, refused.summary()
     assert len(_tasks(world.sandbox, default_account)) == 1  # the default org as usual
     held = world.sandbox.salesforce.get_record("Account", default_account)
@@ -620,11 +622,7 @@ def test_an_org_not_reached_or_turned_off_is_not_reconciled_and_nothing_of_it_lo
     world.settle()
     eu_written = {key for key in _written(world) if key[1].startswith("eu/")}
     assert any("zendesk:" in rid for _, rid in eu_written)  # its escalation records
-    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
-    try:
-        refused = world.run(now=world.now + timedelta(hours=1))
-    finally:
-        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    refused = _run_with_eu_refusing(world, now=world.now + timedelta(hours=1))
     assert set(refused.refused) == {"salesforce@eu"}, refused.summary()
     # The default org's records are still looked at (asked of it alone, not with eu's).
     assert refused.summary()["reconciled"]["checked"] > 0, refused.summary()["reconciled"]
@@ -684,11 +682,7 @@ def test_unknown_writes_of_an_org_not_reached_stay_unknown_and_the_default_orgs_
     world.sandbox.salesforce.edit_record(
         ESCALATIONS, default_record["Id"], Reason__c="a person's words"
     )
-    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
-    try:
-        refused = world.run(now=world.now + timedelta(hours=1))
-    finally:
-        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    refused = _run_with_eu_refusing(world, now=world.now + timedelta(hours=1))
     assert set(refused.refused) == {"salesforce@eu"}, refused.summary()
     found = {record for record, _, _ in refused.overrides_found}
     assert found == {f"salesforce:{default_ref}"}, refused.overrides_found
@@ -766,11 +760,7 @@ def test_an_org_not_reached_is_not_asked_again_in_the_run_for_its_unknown_record
     finally:
         store.close()
     eu.reset_traffic()
-    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
-    try:
-        refused = world.run(now=world.now + timedelta(hours=1))
-    finally:
-        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    refused = _run_with_eu_refusing(world, now=world.now + timedelta(hours=1))
     assert set(refused.refused) == {"salesforce@eu"}, refused.summary()
     # The read's one login attempt, refused; nothing after it.
     assert dict(eu.salesforce.traffic.requests) == {"oauth_token": 1}
@@ -809,11 +799,7 @@ def test_the_debrief_of_a_ticket_of_an_org_not_reached_waits_without_asking_it_a
     eu.zendesk.advance_clock(61)
     world.settle()
     eu.reset_traffic()
-    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
-    try:
-        refused = world.run(now=world.now + timedelta(minutes=2))
-    finally:
-        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
+    refused = _run_with_eu_refusing(world, now=world.now + timedelta(minutes=2))
     assert set(refused.refused) == {"salesforce@eu"}, refused.summary()
     assert dict(eu.salesforce.traffic.requests) == {"oauth_token": 1}
     delivery = refused.notifications.delivery
