@@ -215,6 +215,20 @@ def _run_with_eu_refusing(world: World, now: datetime | None = None) -> RunResul
         os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
 
 
+def _with_debriefs(world: World, more: str = "") -> None:
+    """Debriefs asked from the informational level on, at any hour (`more`: further lines of
+    the `notifications` section)."""
+    main = world.config_path
+    main.write_text(
+        main.read_text(encoding="utf-8")
+        + "notifications:\n  quiet_hours: {enabled: false}\n"
+        + "  debrief: {min_level: informational}\n"
+        + more,
+        encoding="utf-8",
+    )
+    world.config = load_config(main)
+
+
 @pytest.fixture
 def accounts_pairs(world: World, eu_sandbox: Sandbox) -> tuple[World, Sandbox]:
     """The two pairs with the account matrix's writes in both orgs' and Zendesks' mappings
@@ -784,14 +798,7 @@ def test_the_debrief_of_a_ticket_of_an_org_not_reached_waits_without_asking_it_a
     secret this run, the Task waits (to retry, not rejected) and org eu is not asked again
     for it; the next run makes it there, once."""
     world, eu, ticket_id, _ = pairs
-    main = world.config_path
-    main.write_text(
-        main.read_text(encoding="utf-8")
-        + "notifications:\n  quiet_hours: {enabled: false}\n"
-        + "  debrief: {min_level: informational}\n",
-        encoding="utf-8",
-    )
-    world.config = load_config(main)
+    _with_debriefs(world)
     first = world.run()
     ref = f"zendesk:eu/{ticket_id}"
     assert {d.ticket_ref: d.level for d in first.evaluation.decisions}[ref] != "none"
@@ -817,14 +824,7 @@ def test_the_debrief_of_a_ticket_of_an_org_turned_off_waits_and_is_never_given_u
     with no request and no failure (the run does not exit as if a notification failed), and
     is not given up however long the org stays off; turned on again, the Task is made there."""
     world, eu, ticket_id, _ = pairs
-    main = world.config_path
-    main.write_text(
-        main.read_text(encoding="utf-8")
-        + "notifications:\n  quiet_hours: {enabled: false}\n"
-        + "  debrief: {min_level: informational}\n  give_up_after: 1h\n",
-        encoding="utf-8",
-    )
-    world.config = load_config(main)
+    _with_debriefs(world, "  give_up_after: 1h\n")
     world.run()
     ref = f"zendesk:eu/{ticket_id}"
     _edit_connections(world, "        login_url: ", "        enabled: false\n        login_url: ")
