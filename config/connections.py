@@ -443,14 +443,22 @@ class Connections(StrictModel):
         """The connection of a named instance (`instance_names`)."""
         return getattr(self, system).instances[name]
 
+    def all_names(self, system: str) -> tuple[str, ...]:
+        """Every named instance of a system, on or off: its record ids are split on all of
+        them, so one turned off keeps its records to itself, never the default's."""
+        return tuple(getattr(getattr(self, system), "instances", {}))
+
+    def turned_off(self, system: str, name: str | None) -> bool:
+        """Whether a named instance (None: the default, never) is turned off in the config."""
+        return name is not None and name not in self.instance_names(system)
+
     def zendesk_names(self) -> tuple[str, ...]:
-        """Every named Zendesk, on or off (ticket ids are split on all of them): a Zendesk
-        turned off keeps its tickets to itself, never the default's."""
-        return tuple(getattr(self.zendesk, "instances", {}))
+        """Every named Zendesk, on or off (ticket ids are split on all of them)."""
+        return self.all_names("zendesk")
 
     def site_names(self) -> tuple[str, ...]:
         """Every named Jira site, on or off (keys are split on all of them)."""
-        return tuple(getattr(self.jira, "instances", {}))
+        return self.all_names("jira")
 
     def site_of(self, zendesk: str | None) -> str | None:
         """The Jira site (None: the default) a Zendesk's (None: the default's) tickets link to."""
@@ -460,7 +468,7 @@ class Connections(StrictModel):
     def org_names(self) -> tuple[str, ...]:
         """Every named Salesforce org, on or off: an account id is split on all of them, so an
         org turned off keeps its accounts and records to itself."""
-        return tuple(getattr(self.salesforce, "instances", {}))
+        return self.all_names("salesforce")
 
     def org_of(self, zendesk: str | None) -> str | None:
         """The Salesforce org (None: the default) the tickets of a Zendesk (None: the default)

@@ -200,11 +200,7 @@ class Config(StrictModel):
     def for_record(self, system: str, record_id: str) -> Config:
         """The config of the instance a record's id names (the default's for a bare id); of
         one turned off too (its records are still evaluated by its own mapping and join)."""
-        names = {
-            "zendesk": self.connections.zendesk_names,
-            "salesforce": self.connections.org_names,
-            "jira": self.connections.site_names,
-        }[system]()
+        names = self.connections.all_names(system)
         if not names:
             return self
         name, _ = split_instance(record_id, names)

@@ -45,11 +45,7 @@ def build_connectors(config: Config, policy: RetryPolicy | None = None) -> dict[
     for system, wrapper in NAMED_WRAPPERS.items():
         # Ids are split on every named instance, on or off: a record of one turned off never
         # goes to another (its writes and reads wait: no member answers for it).
-        split_on = {
-            "zendesk": config.connections.zendesk_names(),
-            "salesforce": config.connections.org_names(),
-            "jira": config.connections.site_names(),
-        }[system]
+        split_on = config.connections.all_names(system)
         if not split_on or system not in connectors:
             continue
         names = config.connections.instance_names(system)  # the ones turned on

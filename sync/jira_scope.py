@@ -70,7 +70,7 @@ def out_of_scope(config: Config, key: str | None) -> bool:
     """Whether an issue key (`SUP-1`, or a named site's `eu/SUP-1`) names a project its site
     does not read. A site turned off, or unknown, keeps its issues: they only wait."""
     site, bare = split_instance(key or "", config.connections.site_names())
-    if site is not None and site not in config.connections.instance_names("jira"):
+    if config.connections.turned_off("jira", site):
         return False
     connection = config.for_site(site).connections.jira
     project = project_of(bare)

@@ -187,7 +187,7 @@ def _policy(config: Config, org: str | None, default: SalesforceTicketRecord | N
 def writes_records(config: Config, org: str | None = None) -> bool:
     """Whether an org (None: the default; a name that is no org's: none) writes escalation
     records (a named org's own mapping may say otherwise than the default's)."""
-    if org is not None and org not in config.connections.instance_names("salesforce"):
+    if config.connections.turned_off("salesforce", org):
         return False
     return config.for_org(org).mapping.salesforce.ticket_record is not None
 

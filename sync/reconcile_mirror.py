@@ -87,12 +87,8 @@ def _mirror_ids(config: Config, store: StateStore) -> dict[tuple[str, str | None
     """(system, instance) -> the ids to compare, in a stable order: open tickets and issues,
     accounts."""
     connections = config.connections
-    named = {
-        # Every named Zendesk, on or off: one turned off keeps its tickets (not the default's).
-        "zendesk": connections.zendesk_names(),
-        "jira": connections.site_names(),
-        "salesforce": connections.org_names(),
-    }
+    # Every named instance, on or off: one turned off keeps its records (not the default's).
+    named = {system: connections.all_names(system) for system in ("zendesk", "jira", "salesforce")}
     refs = [row[0] for row in store.db.execute("SELECT ref FROM tickets WHERE is_open = 1")]
     found: dict[str, list[str]] = {"zendesk": [], "jira": [], "salesforce": []}
     for ref in refs:

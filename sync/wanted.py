@@ -255,9 +255,7 @@ class TargetBuilder:
             ):
                 continue
             zendesk = split_instance(ticket.id, self.config.connections.zendesk_names())[0]
-            if zendesk is not None and zendesk not in self.config.connections.instance_names(
-                "zendesk"
-            ):
+            if self.config.connections.turned_off("zendesk", zendesk):
                 continue  # its Zendesk is turned off: its writes wait, never go to another
             # The fields of the ticket's own Zendesk (a named instance may have its own).
             mapping = self.config.for_record("zendesk", ticket.id).mapping.zendesk
@@ -340,7 +338,7 @@ class TargetBuilder:
             if issue.system != "jira" or ref in self.deleted:
                 continue  # a deleted issue (or one out of the projects) is never written to
             site = split_instance(issue.id, self.config.connections.site_names())[0]
-            if site is not None and site not in self.config.connections.instance_names("jira"):
+            if self.config.connections.turned_off("jira", site):
                 continue  # its site is turned off: its writes wait, never go to another site
             mapping = self.config.for_site(site).mapping.jira  # its site's own fields
             linked = linked_by_issue.get(issue.key or "", []) + [
@@ -483,7 +481,7 @@ class TargetBuilder:
             # Written to the org the ticket's Zendesk joins to, by that org's mapping: a named
             # org's record id carries its name (eu/zendesk:eu/12), its external id the ref.
             org = self.config.org_of_ticket(ticket.system, ticket.id)
-            if org is not None and org not in self.config.connections.instance_names("salesforce"):
+            if self.config.connections.turned_off("salesforce", org):
                 continue  # its org is turned off: the record waits, never goes to another
             record = self.config.for_org(org).mapping.salesforce.ticket_record
             if record is None:
