@@ -49,7 +49,6 @@ class Reconciliation:
 
     ran: bool = False
     checked: int = 0
-    requests: int = 0
     deleted_by_person: list[str] = field(default_factory=list)  # record ids
     # Records not looked at this time (their instance name's budget ran out, or their read
     # failed), per instance name (None: the default instances), as `spent`.
@@ -67,6 +66,11 @@ class Reconciliation:
         """Requests left to an instance name (None: the default instances): `max_requests`
         each, as each instance's reads count against its own quotas."""
         return max(config.sync.reconcile.max_requests - self.spent.get(instance, 0), 0)
+
+    @property
+    def requests(self) -> int:
+        """Requests made, every instance name's together."""
+        return sum(self.spent.values())
 
     @property
     def left_for_next_time(self) -> int:
@@ -221,7 +225,6 @@ def _missing(
             if report.budget_left(config, org) <= 0:
                 report.leave(org, len(chunk))
                 continue
-            report.requests += 1
             report.spent[org] = report.spent.get(org, 0) + 1
             bare = [split_instance(rid, names)[1] for rid in chunk]
             try:

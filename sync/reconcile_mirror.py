@@ -218,7 +218,6 @@ def _look(
                 continue
             ids = queue.take()
             spent += 1
-            report.requests += 1
             bare = [split_instance(i, (name,) if name else ())[1] for i in ids]
             try:
                 read = members[(queue.system, name)].read_by_id(KINDS[queue.system], bare)
