@@ -520,7 +520,7 @@ def _bare_org(salesforce) -> None:
 
 
 def test_provision_makes_a_bare_named_orgs_objects_and_fields_through_its_own_connection(pairs):
-    from tests.test_several_zendesks import _doctor, _provision
+    from tests.test_several_zendesks import _doctor, _provision, _set_up_once
 
     world, eu, _, _ = pairs
     _bare_org(eu.salesforce)
@@ -538,12 +538,7 @@ def test_provision_makes_a_bare_named_orgs_objects_and_fields_through_its_own_co
     # Salesforce fields are named by their API names: nothing to write into the mapping.
     assert (world.config_path.parent / "connections.yaml").read_text(encoding="utf-8") == connections  # fmt: skip
 
-    code, checks = _doctor(world)
-    assert code == 0, [c for c in checks if c["status"] == "problem"]
-    writes = len(eu.salesforce.traffic.writes)
-    again, report = _provision(world)
-    assert again == 0 and "nothing to create" in report, report
-    assert len(eu.salesforce.traffic.writes) == writes
+    _set_up_once(world, eu.salesforce)
 
 
 def test_an_org_that_refuses_our_secret_is_reported_by_provision_and_the_others_provisioned(pairs):

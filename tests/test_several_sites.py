@@ -199,7 +199,7 @@ def _bare_site(jira) -> None:
 
 
 def test_provision_makes_a_bare_named_sites_fields_and_writes_their_ids_in_its_own_mapping(sites):
-    from tests.test_several_zendesks import _doctor, _provision
+    from tests.test_several_zendesks import _provision, _set_up_once
 
     world, eu, _, _ = sites
     path = world.config_path.parent / "connections.yaml"
@@ -231,12 +231,7 @@ def test_provision_makes_a_bare_named_sites_fields_and_writes_their_ids_in_its_o
     assert {f["id"]: f["name"] for f in eu.jira.store.fields}[level_id] == "Escalation level"
     assert (world.config_path.parent / "mapping.yaml").read_text(encoding="utf-8") == default_mapping  # fmt: skip
 
-    doctor_code, checks = _doctor(world)
-    assert doctor_code == 0, [c for c in checks if c["status"] == "problem"]
-    writes = len(eu.jira.traffic.writes)
-    again, report = _provision(world)
-    assert again == 0 and "nothing to create" in report, report
-    assert len(eu.jira.traffic.writes) == writes
+    _set_up_once(world, eu.jira)
 
 
 def _open_refs(world: World, prefix: str) -> set[str]:

@@ -298,6 +298,18 @@ def _provision(world: World, apply: bool = True, show: bool = False) -> tuple[in
     return provision(args, out, io.StringIO()), out.getvalue()
 
 
+def _set_up_once(world: World, app) -> list[dict]:
+    """Doctor then finds nothing to fix, and provision run again makes nothing (no write to
+    `app`, the instance's sandbox API). Doctor's checks, for more to assert on them."""
+    code, checks = _doctor(world)
+    assert code == 0, [c for c in checks if c["status"] == "problem"]
+    writes = len(app.traffic.writes)
+    again, report = _provision(world)
+    assert again == 0 and "nothing to create" in report, report
+    assert len(app.traffic.writes) == writes
+    return checks
+
+
 def _bare(zendesk) -> None:
     """A Zendesk account without our fields, as a new brand's is."""
     from sandbox.bare_org import ZENDESK_MANAGED
@@ -344,13 +356,8 @@ def test_provision_makes_a_bare_named_zendesks_fields_and_writes_their_ids_in_it
     assert "Escalation level" in made
     assert not any("ticket_fields" in str(w) for w in world.sandbox.zendesk.traffic.writes)
 
-    doctor_code, checks = _doctor(world)
-    assert doctor_code == 0, [c for c in checks if c["status"] == "problem"]
+    checks = _set_up_once(world, eu.zendesk)
     assert any(c["system"] == "zendesk@eu" and c["status"] == "ok" for c in checks)
-    writes = len(eu.zendesk.traffic.writes)
-    again, report = _provision(world)
-    assert again == 0 and "nothing to create" in report
-    assert len(eu.zendesk.traffic.writes) == writes
 
 
 def test_a_named_zendesk_on_the_top_level_mapping_gets_a_mapping_of_its_own(two):
@@ -385,12 +392,7 @@ def test_a_named_zendesk_on_the_top_level_mapping_gets_a_mapping_of_its_own(two)
     assert eu.zendesk.store.ticket_fields[int(level_id)]["title"] == "Escalation level"
     assert (world.config_path.parent / "mapping.yaml").read_text(encoding="utf-8") == default_mapping  # fmt: skip
 
-    doctor_code, checks = _doctor(world)
-    assert doctor_code == 0, [c for c in checks if c["status"] == "problem"]
-    writes = len(eu.zendesk.traffic.writes)
-    again, report = _provision(world)
-    assert again == 0 and "nothing to create" in report
-    assert len(eu.zendesk.traffic.writes) == writes
+    _set_up_once(world, eu.zendesk)
 
 
 def test_a_named_zendesk_that_refuses_its_secret_is_reported_and_the_default_provisioned(two):
