@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,18 @@ def reconcile_every_run(world: World, max_requests: int = 100) -> None:
         encoding="utf-8",
     )
     world.config = load_config(main)
+
+
+@contextmanager
+def wrong_secret(variable: str, wrong: str) -> Iterator[None]:
+    """The secret in the environment variable `variable` replaced by `wrong` for the block (an
+    instance refusing us), the right one back after it."""
+    right = os.environ[variable]
+    os.environ[variable] = wrong
+    try:
+        yield
+    finally:
+        os.environ[variable] = right
 
 
 def distrust(config_path: Path, system: str) -> None:

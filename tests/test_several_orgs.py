@@ -31,7 +31,7 @@ from sync.connections import build_connectors
 from sync.explain import print_explain
 from sync.report import summary_line
 from sync.run import RunResult
-from tests.sync_world import ANCHOR, World, reconcile_every_run
+from tests.sync_world import ANCHOR, World, reconcile_every_run, wrong_secret
 from tests.test_account_escalation_sync import (
     ORG_ID,
     VP,
@@ -208,11 +208,8 @@ def test_an_org_that_refuses_our_secret_stops_only_itself(pairs):
 def _run_with_eu_refusing(world: World, now: datetime | None = None) -> RunResult:
     """One run with org eu refusing our secret (a wrong one in its variable), then the right
     one back."""
-    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "not-the-eu-secret"
-    try:
+    with wrong_secret("SALESFORCE_EU_CLIENT_SECRET", "not-the-eu-secret"):
         return world.run(now=now)
-    finally:
-        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
 
 
 def _with_debriefs(world: World, more: str = "") -> None:
@@ -448,11 +445,8 @@ def test_doctor_checks_the_named_org_against_its_own_mapping_and_credentials(pai
     eu_lines = {c["subject"] for c in checks if c["system"] == "salesforce@eu"}
     default_lines = {c["subject"] for c in checks if c["system"] == "salesforce"}
     assert "connected app scopes" in eu_lines and eu_lines <= default_lines
-    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "wrong"
-    try:
+    with wrong_secret("SALESFORCE_EU_CLIENT_SECRET", "wrong"):
         code, checks = _doctor(world)
-    finally:
-        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
     assert code == 3
     (refused,) = [c for c in checks if c["status"] == "problem"]
     assert refused["system"] == "salesforce@eu"
@@ -547,11 +541,8 @@ def test_an_org_that_refuses_our_secret_is_reported_by_provision_and_the_others_
     world, eu, _, _ = pairs
     _bare_org(eu.salesforce)
     del eu.zendesk.store.ticket_fields[catalogue.ZD_FIELD_OWNER]
-    os.environ["SALESFORCE_EU_CLIENT_SECRET"] = "wrong"
-    try:
+    with wrong_secret("SALESFORCE_EU_CLIENT_SECRET", "wrong"):
         code, report = _provision(world)
-    finally:
-        os.environ["SALESFORCE_EU_CLIENT_SECRET"] = EU_SECRET
     assert code == 11, report
     assert "FAILED: salesforce@eu: " in report
     assert "done: zendesk@eu: create ticket field" in report

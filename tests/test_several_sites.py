@@ -18,7 +18,7 @@ from config.loader import load_config
 from sandbox import catalogue
 from sandbox.generate import generate_dataset
 from sandbox.runner import Sandbox
-from tests.sync_world import ANCHOR, World, reconcile_every_run
+from tests.sync_world import ANCHOR, World, reconcile_every_run, wrong_secret
 
 pytestmark = pytest.mark.integration
 
@@ -159,11 +159,8 @@ def test_a_second_run_writes_nothing_and_a_refused_site_stops_only_itself(sites)
     second = world.run(now=world.now)
     assert second.writes == [], [w.write.ref for w in second.writes][:5]
     assert (world.writes(), len(eu.jira.traffic.writes), len(eu.zendesk.traffic.writes)) == before
-    os.environ["JIRA_EU_API_TOKEN"] = "not-the-eu-token"
-    try:
+    with wrong_secret("JIRA_EU_API_TOKEN", "not-the-eu-token"):
         third = world.run(now=world.now)
-    finally:
-        os.environ["JIRA_EU_API_TOKEN"] = EU_TOKEN
     assert set(third.refused) == {"jira@eu"}, third.summary()
     assert third.exit_code == 5
     assert "not-the-eu-token" not in json.dumps(third.summary())
@@ -278,11 +275,8 @@ def test_a_site_not_reached_is_not_reconciled_and_none_of_its_issues_end(sites):
     world.settle()
     before = _open_refs(world, "jira:eu/")
     assert before
-    os.environ["JIRA_EU_API_TOKEN"] = "not-the-eu-token"
-    try:
+    with wrong_secret("JIRA_EU_API_TOKEN", "not-the-eu-token"):
         result = world.run(now=world.now + timedelta(hours=1))
-    finally:
-        os.environ["JIRA_EU_API_TOKEN"] = EU_TOKEN
     assert set(result.refused) == {"jira@eu"}, result.summary()
     reconciled = result.summary()["reconciled"]
     assert "jira@eu" not in reconciled["mirror_checked"] and reconciled["gone"] == 0, reconciled

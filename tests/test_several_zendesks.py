@@ -20,7 +20,7 @@ from sandbox import catalogue
 from sandbox.generate import generate_dataset
 from sandbox.runner import Sandbox
 from sync.explain import print_explain
-from tests.sync_world import ANCHOR, World, reconcile_every_run
+from tests.sync_world import ANCHOR, World, reconcile_every_run, wrong_secret
 from tests.test_account_escalation_sync import ORG_ID, add_at_risk_account, with_account_writes
 
 pytestmark = pytest.mark.integration
@@ -176,11 +176,8 @@ def test_each_zendesk_reads_on_its_own_cursors_and_a_second_run_finds_nothing_ne
 
 def test_a_named_zendesk_that_refuses_our_secret_stops_only_itself(two):
     world, eu, _, _ = two
-    os.environ["ZENDESK_EU_API_TOKEN"] = "not-the-eu-token"
-    try:
+    with wrong_secret("ZENDESK_EU_API_TOKEN", "not-the-eu-token"):
         result = world.run()
-    finally:
-        os.environ["ZENDESK_EU_API_TOKEN"] = EU_TOKEN
     assert set(result.refused) == {"zendesk@eu"}, result.summary()
     assert result.exit_code == 5
     assert result.summary()["credentials_refused"]["zendesk@eu"].startswith("zendesk")
@@ -252,8 +249,8 @@ def test_doctor_checks_each_named_zendesk_against_its_own_mapping(two):
 
 def test_doctor_names_a_named_zendesk_that_refuses_its_secret_and_checks_the_others(two):
     world, eu, _, _ = two
-    os.environ["ZENDESK_EU_API_TOKEN"] = "wrong"
-    code, checks = _doctor(world)
+    with wrong_secret("ZENDESK_EU_API_TOKEN", "wrong"):
+        code, checks = _doctor(world)
     assert code == 3
     (refused,) = [c for c in checks if c["status"] == "problem"]
     assert refused["system"] == "zendesk@eu" and refused["subject"] == "credentials"
@@ -276,11 +273,8 @@ def test_the_reconciliation_never_ends_a_named_zendesks_tickets_it_could_not_rea
     world.settle()
     eu_open = open_eu_tickets(world)
     assert eu_open
-    os.environ["ZENDESK_EU_API_TOKEN"] = "not-the-eu-token"  # eu down for this run
-    try:
+    with wrong_secret("ZENDESK_EU_API_TOKEN", "not-the-eu-token"):  # eu down for this run
         result = world.run(now=world.now + timedelta(hours=1))
-    finally:
-        os.environ["ZENDESK_EU_API_TOKEN"] = EU_TOKEN
     assert set(result.refused) == {"zendesk@eu"}
     reconciled = result.reconciled
     assert reconciled is not None and reconciled.requests > 0 and not reconciled.gone
@@ -398,8 +392,8 @@ def test_a_named_zendesk_on_the_top_level_mapping_gets_a_mapping_of_its_own(two)
 def test_a_named_zendesk_that_refuses_its_secret_is_reported_and_the_default_provisioned(two):
     world, eu, _, _ = two
     del world.sandbox.zendesk.store.ticket_fields[catalogue.ZD_FIELD_OWNER]
-    os.environ["ZENDESK_EU_API_TOKEN"] = "wrong"
-    code, report = _provision(world)
+    with wrong_secret("ZENDESK_EU_API_TOKEN", "wrong"):
+        code, report = _provision(world)
     assert code == 11, report
     assert "FAILED: zendesk@eu: " in report
     assert "done: zendesk: create ticket field" in report
@@ -683,11 +677,8 @@ def test_a_named_zendesk_not_reached_is_not_asked_again_for_its_unknown_writes_o
     finally:
         store.close()
     eu.reset_traffic()
-    os.environ["ZENDESK_EU_API_TOKEN"] = "not-the-eu-token"
-    try:
+    with wrong_secret("ZENDESK_EU_API_TOKEN", "not-the-eu-token"):
         refused = world.run(now=world.now + timedelta(days=3))
-    finally:
-        os.environ["ZENDESK_EU_API_TOKEN"] = EU_TOKEN
     assert set(refused.refused) == {"zendesk@eu"}, refused.summary()
     asked = set(eu.zendesk.traffic.requests)
     assert "tickets_show_many" not in asked and "ticket_comments" not in asked, asked
