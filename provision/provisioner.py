@@ -41,15 +41,15 @@ def make_plan(config: Config, systems: Systems, unreachable: list[str] | None = 
             _plan_one(config, system, setup, planner, plan)
         for name, named_setup in systems.named.get(system, {}).items():
             label = f"{system}@{name}"
+            view = config.as_named(system, name)  # the config as the instance sees it
             own = Plan()
             try:
-                _plan_one(config.as_named(system, name), system, named_setup, planner, own)
+                _plan_one(view, system, named_setup, planner, own)
             except ConnectorError as error:
                 if unreachable is None:
                     raise
                 unreachable.append(f"{label}: {error}")
                 continue
-            view = config.as_named(system, name)
             plan.steps += [_relabelled(step, label, view) for step in own.steps]
             plan.obsolete += [f"{label}{text.removeprefix(system)}" for text in own.obsolete]
     return plan
